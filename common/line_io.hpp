@@ -1,0 +1,92 @@
+// Buffered line I/O for stdin/stdout: one read(2)/write(2) per buffer, never per line.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <istream>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sp {
+
+struct Line {
+  std::string_view text;  // without the '\n'; valid until the next call to next()
+  uint64_t number = 0;    // 1-based line number
+  bool overlong = false;  // longer than max_line: text holds the first max_line bytes, the rest was skipped
+  size_t full_size = 0;   // the line's real length in bytes (>= text.size() when overlong)
+};
+
+// Reads lines from a file descriptor or a std::istream. Memory is bounded by max_line + buffer size:
+// a line longer than max_line is returned cut with overlong=true, never buffered whole.
+class LineReader {
+ public:
+  using Source = std::function<size_t(char* buf, size_t cap)>;  // returns 0 at EOF, throws IoError
+  explicit LineReader(int fd, size_t max_line = kDefaultMaxLine);
+  explicit LineReader(std::istream& in, size_t max_line = kDefaultMaxLine);
+  LineReader(Source src, size_t max_line);
+
+  static constexpr size_t kDefaultMaxLine = 1 << 20;
+
+  // Next line; false at end of input. A last line without '\n' is still returned.
+  bool next(Line& out);
+  // True when a whole line is already buffered, so next() will not block.
+  bool line_buffered() const;
+  uint64_t lines() const { return lineno_; }
+  uint64_t bytes() const { return bytes_; }
+  int fd() const { return fd_; }
+
+ private:
+  bool fill();  // reads more; false at EOF
+  Source src_;
+  int fd_ = -1;
+  size_t max_line_;
+  std::vector<char> buf_;
+  size_t begin_ = 0, end_ = 0;
+  bool eof_ = false;
+  uint64_t lineno_ = 0;
+  uint64_t bytes_ = 0;
+};
+
+// Buffered writer. A write to a closed pipe (EPIPE) throws BrokenPipe; any other failure IoError.
+class LineWriter {
+ public:
+  explicit LineWriter(int fd, size_t buffer = 1 << 16);
+  explicit LineWriter(std::ostream& out, size_t buffer = 1 << 16);
+  ~LineWriter();  // flushes, swallowing errors: call flush() to see them
+  LineWriter(const LineWriter&) = delete;
+  LineWriter& operator=(const LineWriter&) = delete;
+
+  void write(std::string_view s) {
+    if (buf_.size() + s.size() > cap_) {
+      flush_buffer();
+      if (s.size() >= cap_) {
+        write_out(s.data(), s.size());
+        return;
+      }
+    }
+    buf_.append(s.data(), s.size());
+  }
+  void put(char c) {
+    if (buf_.size() + 1 > cap_) flush_buffer();
+    buf_.push_back(c);
+  }
+  // Writes a line and its '\n'.
+  void line(std::string_view s) {
+    write(s);
+    put('\n');
+  }
+  void flush();  // buffer out to the fd/stream (and std::ostream::flush)
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  void flush_buffer();
+  void write_out(const char* p, size_t n);
+  int fd_ = -1;
+  std::ostream* os_ = nullptr;
+  size_t cap_;
+  std::string buf_;
+  uint64_t bytes_ = 0;
+};
+
+}  // namespace sp

@@ -1,0 +1,48 @@
+// Logging to stderr as `tool: level: message`. stdout is for data only.
+// Secrets registered with add_secret() are replaced by "***" in every message.
+#pragma once
+#include <sstream>
+#include <string>
+#include <string_view>
+
+namespace sp::log {
+
+enum class Level : int { error = 0, warn = 1, info = 2, debug = 3, trace = 4 };
+
+void init(std::string_view tool_name);
+const std::string& tool();
+void set_level(Level l);
+Level level();
+inline bool enabled(Level l) { return static_cast<int>(l) <= static_cast<int>(level()); }
+
+// Registers a secret (password, secret key, token) so it never reaches stderr.
+void add_secret(const std::string& secret);
+std::string redact(std::string_view text);
+
+// Writes one whole line (one write(2), so lines from threads do not interleave).
+void write(Level l, std::string_view msg);
+
+// Messages longer than this are cut (a 10 MB bad line must not flood the terminal).
+inline constexpr size_t kMaxMessage = 4096;
+
+template <class... A>
+std::string cat(A&&... a) {
+  std::ostringstream os;
+  (os << ... << a);
+  return os.str();
+}
+template <class... A> void error(A&&... a) { write(Level::error, cat(std::forward<A>(a)...)); }
+template <class... A> void warn(A&&... a) {
+  if (enabled(Level::warn)) write(Level::warn, cat(std::forward<A>(a)...));
+}
+template <class... A> void info(A&&... a) {
+  if (enabled(Level::info)) write(Level::info, cat(std::forward<A>(a)...));
+}
+template <class... A> void debug(A&&... a) {
+  if (enabled(Level::debug)) write(Level::debug, cat(std::forward<A>(a)...));
+}
+template <class... A> void trace(A&&... a) {
+  if (enabled(Level::trace)) write(Level::trace, cat(std::forward<A>(a)...));
+}
+
+}  // namespace sp::log

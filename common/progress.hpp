@@ -1,0 +1,37 @@
+// Progress on long work when stderr is a terminal (never in pipes/logs), and the one-line exit summary.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace sp {
+
+class Progress {
+ public:
+  explicit Progress(std::string unit = "records");
+  ~Progress();
+  // Cheap enough per record: looks at the clock every 4096 calls, redraws at most twice a second.
+  void update(uint64_t records, uint64_t bytes) {
+    if (!tty_ || (++calls_ & 4095) != 0) return;
+    redraw(records, bytes);
+  }
+  void done();  // erase the progress line
+  double elapsed_seconds() const;
+
+ private:
+  void redraw(uint64_t records, uint64_t bytes);
+  std::string unit_;
+  bool tty_;
+  bool drawn_ = false;
+  uint64_t calls_ = 0;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+// "1.2M", "532", "12.5k"
+std::string human_count(double n);
+// "12.3 MiB"
+std::string human_bytes(double n);
+// "1000000 records, 130.2 MiB in 1.23 s (813.0k records/s)"
+std::string summary_text(uint64_t records, uint64_t bytes, double seconds, const std::string& unit = "records");
+
+}  // namespace sp

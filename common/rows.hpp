@@ -1,0 +1,49 @@
+// Row lines: the pipe contract between sensor-parse (writes) and ch-insert (reads).
+// One row per line, in JSONEachRow (default), TSV, CSV or the seed's SQL VALUES tuples.
+// Kafka coordinates ride along as the extra columns _topic, _partition, _offset: JSON keys in
+// JSONEachRow, three trailing fields in TSV/CSV (after the schema's columns), absent in VALUES.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sp {
+
+enum class RowFormat { json, tsv, csv, values };
+
+// Accepts json|jsoneachrow|tsv|tabseparated|csv|values (case-insensitive); throws UsageError.
+RowFormat parse_row_format(std::string_view name);
+// The ClickHouse FORMAT name: JSONEachRow, TabSeparated, CSV, Values.
+const char* clickhouse_format_name(RowFormat f);
+
+// Escapers append to out. Input must be valid UTF-8 (callers validate); control characters are
+// escaped so that no value can break the one-line-per-row framing in any format.
+void append_json_string(std::string& out, std::string_view s);  // "..." with JSON escapes
+void append_tsv_field(std::string& out, std::string_view s);    // ClickHouse TabSeparated escapes
+void append_csv_field(std::string& out, std::string_view s);    // always "quoted", "" doubled; caller rejects values with newlines
+void append_sql_string(std::string& out, std::string_view s);   // '...' with \\ and \' (ClickHouse string literal)
+
+// Builds one row line for a fixed column list. Usage per row:
+//   b.begin(); b.string(v); b.number("23.5"); b.datetime(epoch); ...; b.end();  (out gets the line + '\n')
+// Cells are added in column order. Coordinates are appended with coords() before end().
+class RowBuilder {
+ public:
+  RowBuilder(RowFormat f, const std::vector<std::string>& columns);
+  void begin(std::string& out);
+  void string(std::string_view v);
+  void number(std::string_view text);  // already a valid number literal (JSON/ClickHouse syntax)
+  void datetime(int64_t epoch_seconds);
+  void null();
+  void coords(std::string_view topic, int32_t partition, int64_t offset);
+  void end();
+
+ private:
+  void next_cell();
+  RowFormat f_;
+  std::vector<std::string> json_keys_;  // precomputed "\"name\":" per column
+  std::string* out_ = nullptr;
+  size_t col_ = 0;
+};
+
+}  // namespace sp

@@ -1,0 +1,208 @@
+#include "common/schema.hpp"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/errors.hpp"
+
+namespace sp {
+
+namespace {
+struct TypeName {
+  ColType t;
+  const char* name;
+};
+const TypeName kTypes[] = {
+    {ColType::String, "String"}, {ColType::DateTime, "DateTime"}, {ColType::Float32, "Float32"},
+    {ColType::Float64, "Float64"}, {ColType::Int8, "Int8"},       {ColType::Int16, "Int16"},
+    {ColType::Int32, "Int32"},   {ColType::Int64, "Int64"},       {ColType::UInt8, "UInt8"},
+    {ColType::UInt16, "UInt16"}, {ColType::UInt32, "UInt32"},     {ColType::UInt64, "UInt64"},
+    {ColType::Bool, "Bool"},
+};
+
+Column make(const std::string& name, ColType t, const std::string& path, std::optional<double> min = std::nullopt,
+            std::optional<double> max = std::nullopt) {
+  Column c;
+  c.name = name;
+  c.type = t;
+  c.path_text = path;
+  std::string part;
+  std::istringstream ss(path);
+  while (std::getline(ss, part, '.')) c.path.push_back(part);
+  c.min = min;
+  c.max = max;
+  return c;
+}
+}  // namespace
+
+ColType parse_col_type(const std::string& name, const std::string& where) {
+  for (const auto& t : kTypes)
+    if (name == t.name) return t.t;
+  std::string all;
+  for (const auto& t : kTypes) all += std::string(all.empty() ? "" : ", ") + t.name;
+  throw ConfigError(where + ": unknown type '" + name + "' (one of: " + all + ")");
+}
+
+const char* col_type_name(ColType t) {
+  for (const auto& n : kTypes)
+    if (n.t == t) return n.name;
+  return "String";
+}
+
+bool is_integer(ColType t) {
+  switch (t) {
+    case ColType::Int8: case ColType::Int16: case ColType::Int32: case ColType::Int64:
+    case ColType::UInt8: case ColType::UInt16: case ColType::UInt32: case ColType::UInt64:
+      return true;
+    default:
+      return false;
+  }
+}
+bool is_float(ColType t) { return t == ColType::Float32 || t == ColType::Float64; }
+
+std::string Column::clickhouse_type() const {
+  // Bool is stored as UInt8: ClickHouse 18.16 has no Bool type, newer ones alias it anyway.
+  std::string base = type == ColType::Bool ? "UInt8" : col_type_name(type);
+  std::string t = nullable() ? "Nullable(" + base + ")" : base;
+  if (default_json && !required) {
+    std::string lit = *default_json;
+    if (type == ColType::Bool) lit = (lit == "true") ? "1" : (lit == "false" ? "0" : lit);
+    if (!lit.empty() && lit.front() == '"') {  // JSON string -> SQL string literal
+      std::string s = nlohmann::json::parse(lit).get<std::string>();
+      std::string q = "'";
+      for (char c : s) {
+        if (c == '\'' || c == '\\') q += '\\';
+        q += c;
+      }
+      lit = q + "'";
+    }
+    t += " DEFAULT " + lit;
+  }
+  return t;
+}
+
+Schema Schema::default_schema() {
+  Schema s;
+  s.columns = {
+      make("id", ColType::String, "id"),
+      make("ts", ColType::DateTime, "timestamp"),
+      make("sensor_id", ColType::String, "value.sensor_id"),
+      make("temperature", ColType::Float64, "value.temperature", -100.0, 150.0),
+      make("humidity", ColType::Float64, "value.humidity", 0.0, 100.0),
+      make("pressure", ColType::Float64, "value.pressure", 300.0, 1200.0),
+  };
+  s.columns[0].max_length = 256;
+  s.columns[2].max_length = 256;
+  s.order_by = {"sensor_id", "ts", "id"};
+  s.partition_by = "toYYYYMM(ts)";
+  return s;
+}
+
+Schema Schema::from_json(const std::string& text, const std::string& origin) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw ConfigError(origin + ": schema is not valid JSON: " + e.what());
+  }
+  if (!j.is_object()) throw ConfigError(origin + ": schema must be a JSON object");
+  Schema s;
+  try {
+    if (j.contains("table")) s.table = j.at("table").get<std::string>();
+    if (!j.contains("columns") || !j["columns"].is_array() || j["columns"].empty())
+      throw ConfigError(origin + ": schema needs a non-empty \"columns\" array");
+    size_t i = 0;
+    for (const auto& cj : j["columns"]) {
+      std::string where = origin + ": column " + std::to_string(++i);
+      if (!cj.is_object() || !cj.contains("name") || !cj["name"].is_string())
+        throw ConfigError(where + ": needs a \"name\"");
+      std::string name = cj["name"].get<std::string>();
+      where += " (" + name + ")";
+      if (name.empty() || name[0] == '_') throw ConfigError(where + ": names must not be empty or start with '_'");
+      ColType t = parse_col_type(cj.value("type", std::string("String")), where);
+      Column c = make(name, t, cj.value("path", name));
+      for (const auto& p : c.path)
+        if (p.empty()) throw ConfigError(where + ": empty element in path '" + c.path_text + "'");
+      c.required = cj.value("required", !cj.contains("default"));
+      if (cj.contains("default")) {
+        const auto& d = cj["default"];
+        bool ok = (t == ColType::String && d.is_string()) || (t == ColType::DateTime && d.is_string()) ||
+                  (t == ColType::Bool && d.is_boolean()) || ((is_integer(t)) && d.is_number_integer()) ||
+                  (is_float(t) && d.is_number());
+        if (!ok) throw ConfigError(where + ": default " + d.dump() + " does not fit type " + col_type_name(t));
+        c.default_json = d.dump();
+        c.required = false;
+      }
+      if (cj.contains("min")) c.min = cj["min"].get<double>();
+      if (cj.contains("max")) c.max = cj["max"].get<double>();
+      if (cj.contains("max_length")) c.max_length = cj["max_length"].get<size_t>();
+      if ((c.min || c.max) && !is_integer(t) && !is_float(t))
+        throw ConfigError(where + ": min/max only apply to numeric columns");
+      if (s.index_of(name) >= 0) throw ConfigError(where + ": duplicate column name");
+      s.columns.push_back(std::move(c));
+    }
+    if (j.contains("order_by")) {
+      for (const auto& o : j["order_by"]) s.order_by.push_back(o.get<std::string>());
+    } else {
+      s.order_by = {s.columns[0].name};
+    }
+    for (const auto& o : s.order_by) {
+      int idx = s.index_of(o);
+      if (idx < 0) throw ConfigError(origin + ": order_by names unknown column '" + o + "'");
+      if (s.columns[idx].nullable()) throw ConfigError(origin + ": order_by column '" + o + "' must not be optional without a default");
+    }
+    if (j.contains("partition_by")) s.partition_by = j["partition_by"].get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(origin + ": bad schema: " + e.what());
+  }
+  return s;
+}
+
+Schema Schema::load(const std::string& path) {
+  if (path.empty()) return default_schema();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError("cannot read schema file " + path + ": " + errno_text(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return from_json(ss.str(), path);
+}
+
+std::vector<std::string> Schema::column_names() const {
+  std::vector<std::string> out;
+  for (const auto& c : columns) out.push_back(c.name);
+  return out;
+}
+
+int Schema::index_of(const std::string& name) const {
+  for (size_t i = 0; i < columns.size(); ++i)
+    if (columns[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+std::string quote_identifier(const std::string& name) {
+  std::string out = "`";
+  for (char c : name) {
+    if (c == '`' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "`";
+}
+
+std::string Schema::create_table_sql(const std::string& database, const std::string& tbl) const {
+  std::string sql = "CREATE TABLE IF NOT EXISTS ";
+  if (!database.empty()) sql += quote_identifier(database) + ".";
+  sql += quote_identifier(tbl.empty() ? table : tbl) + "\n(\n";
+  for (size_t i = 0; i < columns.size(); ++i) {
+    sql += "    " + quote_identifier(columns[i].name) + " " + columns[i].clickhouse_type();
+    sql += i + 1 < columns.size() ? ",\n" : "\n";
+  }
+  sql += ")\nENGINE = ReplacingMergeTree()\n";
+  if (!partition_by.empty()) sql += "PARTITION BY " + partition_by + "\n";
+  sql += "ORDER BY (";
+  for (size_t i = 0; i < order_by.size(); ++i) sql += (i ? ", " : "") + quote_identifier(order_by[i]);
+  sql += ")";
+  return sql;
+}
+
+}  // namespace sp

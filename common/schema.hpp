@@ -1,0 +1,66 @@
+// The sensor schema shared by sensor-parse (validation, output columns) and ch-insert (CREATE TABLE).
+// Default = the seed's six columns. A schema file (JSON) describes other sensor shapes:
+// {
+//   "table": "sensor_metrics",
+//   "columns": [
+//     {"name": "id",          "type": "String",   "path": "id"},
+//     {"name": "ts",          "type": "DateTime", "path": "timestamp"},
+//     {"name": "temperature", "type": "Float64",  "path": "value.temperature", "min": -100, "max": 150},
+//     {"name": "battery",     "type": "Float32",  "path": "value.battery", "required": false, "default": 100},
+//     {"name": "firmware",    "type": "String",   "path": "value.fw", "required": false}   -> Nullable(String)
+//   ],
+//   "order_by": ["sensor_id", "ts", "id"],
+//   "partition_by": "toYYYYMM(ts)"
+// }
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sp {
+
+enum class ColType { String, DateTime, Float32, Float64, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Bool };
+
+// "Float64" -> ColType; throws ConfigError naming `where` for unknown types.
+ColType parse_col_type(const std::string& name, const std::string& where);
+const char* col_type_name(ColType t);
+bool is_integer(ColType t);
+bool is_float(ColType t);
+
+struct Column {
+  std::string name;               // ClickHouse column name
+  ColType type = ColType::String;
+  std::vector<std::string> path;  // JSON path in the message, split at '.': {"value","sensor_id"}
+  std::string path_text;          // "value.sensor_id", for messages
+  bool required = true;
+  std::optional<std::string> default_json;  // default value as JSON text (e.g. "100", "\"unknown\"")
+  std::optional<double> min, max;           // inclusive range for numeric columns
+  size_t max_length = 0;                    // String: max bytes (0 = no limit)
+  // Optional without default -> Nullable in ClickHouse, null when absent.
+  bool nullable() const { return !required && !default_json; }
+  std::string clickhouse_type() const;
+};
+
+struct Schema {
+  std::string table = "sensor_metrics";
+  std::vector<Column> columns;
+  std::vector<std::string> order_by;
+  std::string partition_by;
+
+  static Schema default_schema();
+  // Parses the JSON schema text; ConfigError says which column/field is wrong.
+  static Schema from_json(const std::string& text, const std::string& origin);
+  // Empty path -> default_schema(); otherwise reads and parses the file.
+  static Schema load(const std::string& path);
+
+  std::vector<std::string> column_names() const;
+  int index_of(const std::string& name) const;  // -1 if absent
+  // CREATE TABLE IF NOT EXISTS `db`.`table` (...) ENGINE = ReplacingMergeTree ORDER BY (...):
+  // rows re-delivered (at-least-once) have the same key and collapse on merge / FINAL.
+  std::string create_table_sql(const std::string& database, const std::string& table) const;
+};
+
+// Backquoted ClickHouse identifier (`a``b` style escaping of backquotes and backslashes).
+std::string quote_identifier(const std::string& name);
+
+}  // namespace sp

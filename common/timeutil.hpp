@@ -1,0 +1,28 @@
+// ISO-8601 / RFC 3339 timestamps <-> epoch, without the C library's time zone state (thread-safe, fast).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sp {
+
+// Parses "2025-07-07T22:00:00Z", "2025-07-07 22:00:00", "...T22:00:00.123+02:00", "...+0200",
+// and a date alone ("2025-07-07", midnight UTC). No offset means UTC. Returns epoch milliseconds
+// (fractions beyond ms are truncated), or nullopt with *why set to a short reason.
+std::optional<int64_t> parse_iso8601_ms(std::string_view s, std::string* why = nullptr);
+
+// 2025-07-07 22:00:00 (ClickHouse DateTime text, UTC). Writes 19 chars into out.
+void format_datetime(int64_t epoch_seconds, char out[19]);
+std::string format_datetime(int64_t epoch_seconds);
+// 2025-07-07T22:00:00.123Z
+std::string format_iso_ms(int64_t epoch_ms);
+
+// Days since 1970-01-01 for a civil date (proleptic Gregorian), and back.
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
+void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d);
+
+// strftime on a UTC time (for S3 key templates).
+std::string strftime_utc(const std::string& fmt, int64_t epoch_seconds);
+
+}  // namespace sp

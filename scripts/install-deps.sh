@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package the project needs (build, tests, demo, benchmarks). Idempotent:
+# when everything is present it only checks and returns.
+set -euo pipefail
+PACKAGES=(
+  # build
+  cmake g++ make pkg-config scdoc
+  libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev librdkafka-dev
+  libsimdjson-dev zlib1g-dev libzstd-dev
+  # fuzzing (libFuzzer comes with clang's runtime)
+  clang libclang-rt-14-dev
+  # real servers for tests and the demo
+  clickhouse-server clickhouse-client
+  swift swift-proxy swift-account swift-container swift-object python3-swift
+  # reference and peer tools (tests, benchmarks)
+  kcat jq awscli rclone curl python3 procps psmisc
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root (or sudo) to apt-get install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# services must not start at install time (no init system here; our scripts start them)
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,103 @@
+#include "common/line_io.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "common/errors.hpp"
+
+namespace {
+std::vector<std::string> all_lines(const std::string& text, size_t max_line = 1 << 20) {
+  std::istringstream in(text);
+  sp::LineReader r(in, max_line);
+  sp::Line l;
+  std::vector<std::string> out;
+  while (r.next(l)) out.emplace_back(l.text);
+  return out;
+}
+}  // namespace
+
+TEST(LineReader, SplitsLinesAndKeepsALastLineWithoutNewline) {
+  EXPECT_EQ(all_lines("a\nbb\n\nccc"), (std::vector<std::string>{"a", "bb", "", "ccc"}));
+  EXPECT_EQ(all_lines(""), std::vector<std::string>{});
+  EXPECT_EQ(all_lines("\n"), std::vector<std::string>{""});
+}
+
+TEST(LineReader, KeepsCarriageReturnsForTheCallerToJudge) {
+  EXPECT_EQ(all_lines("a\r\nb\r\n"), (std::vector<std::string>{"a\r", "b\r"}));
+}
+
+TEST(LineReader, NumbersLinesAndCountsBytes) {
+  std::istringstream in("x\ny\nz\n");
+  sp::LineReader r(in);
+  sp::Line l;
+  ASSERT_TRUE(r.next(l));
+  ASSERT_TRUE(r.next(l));
+  EXPECT_EQ(l.number, 2u);
+  EXPECT_EQ(l.text, "y");
+  ASSERT_TRUE(r.next(l));
+  EXPECT_FALSE(r.next(l));
+  EXPECT_EQ(r.bytes(), 6u);
+}
+
+TEST(LineReader, LinesAcrossManyBuffersStayWhole) {
+  std::string big;
+  for (int i = 0; i < 100000; ++i) big += "line-" + std::to_string(i) + "\n";
+  auto lines = all_lines(big);
+  ASSERT_EQ(lines.size(), 100000u);
+  EXPECT_EQ(lines[54321], "line-54321");
+}
+
+TEST(LineReader, OverlongLineIsCutReportedAndTheNextLineSurvives) {
+  std::string huge(10 * 1024 * 1024, 'x');  // a 10 MB line
+  std::istringstream in("first\n" + huge + "\nafter\n");
+  sp::LineReader r(in, 1024);
+  sp::Line l;
+  ASSERT_TRUE(r.next(l));
+  EXPECT_EQ(l.text, "first");
+  ASSERT_TRUE(r.next(l));
+  EXPECT_TRUE(l.overlong);
+  EXPECT_EQ(l.number, 2u);
+  EXPECT_EQ(l.text.size(), 1024u);
+  EXPECT_EQ(l.full_size, huge.size());
+  ASSERT_TRUE(r.next(l));
+  EXPECT_FALSE(l.overlong);
+  EXPECT_EQ(l.text, "after");
+  EXPECT_EQ(l.number, 3u);
+  EXPECT_FALSE(r.next(l));
+}
+
+TEST(LineReader, OverlongLastLineWithoutNewline) {
+  std::istringstream in("a\n" + std::string(5000, 'y'));
+  sp::LineReader r(in, 100);
+  sp::Line l;
+  ASSERT_TRUE(r.next(l));
+  ASSERT_TRUE(r.next(l));
+  EXPECT_TRUE(l.overlong);
+  EXPECT_EQ(l.full_size, 5000u);
+  EXPECT_FALSE(r.next(l));
+}
+
+TEST(LineWriter, BuffersAndFlushes) {
+  std::ostringstream os;
+  {
+    sp::LineWriter w(os, 8);
+    w.line("hello");
+    w.line("a much longer line than the buffer");
+    w.put('x');
+    w.flush();
+    EXPECT_EQ(w.bytes(), 6u + 35u + 1u);
+  }
+  EXPECT_EQ(os.str(), "hello\na much longer line than the buffer\nx");
+}
+
+TEST(LineWriter, ClosedPipeThrowsBrokenPipe) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  close(fds[0]);
+  signal(SIGPIPE, SIG_IGN);
+  sp::LineWriter w(fds[1]);
+  w.line("data");
+  EXPECT_THROW(w.flush(), sp::BrokenPipe);
+  close(fds[1]);
+}

@@ -1,0 +1,106 @@
+#include "gen.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "common/timeutil.hpp"
+
+namespace sp::gen {
+
+const char* const kBadKinds[] = {"truncated JSON", "missing field", "wrong type",     "out of range",
+                                 "bad timestamp",  "not JSON",      "empty sensor_id", "NaN value"};
+const int kBadKindCount = 8;
+
+namespace {
+// splitmix64: tiny, fast, and the same sequence everywhere (std distributions are not portable).
+struct Rng {
+  uint64_t s;
+  uint64_t next() {
+    uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  double unit() { return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0); }
+};
+
+std::string iso(int64_t ms) {
+  std::string s = format_datetime(ms / 1000);
+  s[10] = 'T';
+  if (ms % 1000) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, ".%03d", static_cast<int>(ms % 1000));
+    s += buf;
+  }
+  return s + "Z";
+}
+}  // namespace
+
+Stats generate(const Options& opt, std::ostream& out) {
+  Rng rng{opt.seed};
+  Stats st;
+  uint32_t sensors = opt.sensors ? opt.sensors : 1;
+  std::string line;
+  line.reserve(256);
+  std::string buf;
+  buf.reserve(1 << 16);
+  if (opt.csv) buf += "id,timestamp,sensor_id,temperature,humidity,pressure\n";
+  char tmp[256];
+  for (uint64_t i = 0; i < opt.count; ++i) {
+    uint64_t id = opt.first_id + i;
+    uint32_t sensor = static_cast<uint32_t>(rng.next() % sensors);
+    int64_t ms = opt.start_ms + static_cast<int64_t>(i) * opt.interval_ms;
+    // each sensor has its own base climate; values drift with time and carry noise
+    double base_t = 5.0 + (sensor % 30);
+    double phase = static_cast<double>(ms % 86400000) / 86400000.0 * 6.283185307;
+    double temp = std::round((base_t + 4.0 * std::sin(phase) + (rng.unit() - 0.5) * 2.0) * 10) / 10;
+    int hum = static_cast<int>(30 + (sensor * 7) % 50 + rng.next() % 10);
+    int pres = static_cast<int>(990 + (sensor * 3) % 40 + rng.next() % 5);
+    std::string ts = iso(ms);
+    bool bad = opt.bad_fraction > 0 && rng.unit() < opt.bad_fraction;
+    line.clear();
+    if (opt.csv) {
+      std::snprintf(tmp, sizeof tmp, "msg-%llu,%s,sensor-%03u,%.1f,%d,%d", static_cast<unsigned long long>(id),
+                    ts.c_str(), sensor, temp, hum, pres);
+      line = tmp;
+      if (bad) line = line.substr(0, line.size() / 2);  // a cut CSV row: too few fields
+    } else {
+      int kind = bad ? static_cast<int>(st.bad % kBadKindCount) : -1;
+      std::string sensor_id = kind == 6 ? "" : "sensor-" + std::string(tmp, static_cast<size_t>(std::snprintf(tmp, sizeof tmp, "%03u", sensor)));
+      if (kind == 4) ts = "2025-13-45T99:00:00Z";
+      char tbuf[32];
+      std::snprintf(tbuf, sizeof tbuf, "%.1f", temp);
+      std::string tval = tbuf;
+      if (kind == 3) tval = "9999.0";
+      if (kind == 7) tval = "NaN";
+      if (kind == 2) tval = "\"warm\"";
+      std::snprintf(tmp, sizeof tmp,
+                    "{\"id\":\"msg-%llu\",\"timestamp\":\"%s\",\"value\":{\"sensor_id\":\"%s\",\"temperature\":%s,"
+                    "\"humidity\":%d,\"pressure\":%d}}",
+                    static_cast<unsigned long long>(id), ts.c_str(), sensor_id.c_str(), tval.c_str(), hum, pres);
+      line = tmp;
+      if (kind == 0) line = line.substr(0, line.size() - 7);
+      if (kind == 1) {
+        auto p = line.find(",\"humidity\"");
+        auto e = line.find(',', p + 1);
+        line.erase(p, e - p);
+      }
+      if (kind == 5) line = "sensor " + std::to_string(sensor) + " says hello";
+    }
+    if (bad)
+      ++st.bad;
+    else
+      ++st.good;
+    buf += line;
+    buf += '\n';
+    if (buf.size() > (1 << 16) - 512) {
+      out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
+      buf.clear();
+    }
+  }
+  out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
+  return st;
+}
+
+}  // namespace sp::gen

@@ -1,0 +1,32 @@
+// Synthetic seed-format sensor messages: reproducible (fixed seed -> same bytes on every machine),
+// realistic values per sensor (slow drift + noise), and a chosen fraction of malformed lines.
+#pragma once
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+namespace sp::gen {
+
+struct Options {
+  uint64_t count = 1000;
+  uint64_t seed = 42;
+  uint32_t sensors = 100;
+  double bad_fraction = 0.0;  // 0..1, share of malformed lines
+  int64_t start_ms = 1751925600000;  // 2025-07-07T22:00:00Z, the seed's example time
+  int64_t interval_ms = 1000;        // between consecutive messages of the whole stream
+  bool csv = false;                  // CSV with a header instead of JSON lines
+  uint64_t first_id = 1;             // ids are msg-<first_id + i>
+};
+
+struct Stats {
+  uint64_t good = 0, bad = 0;
+};
+
+// Writes opt.count lines (plus a header in CSV mode) to out.
+Stats generate(const Options& opt, std::ostream& out);
+
+// The kinds of malformed lines produced, in order of the cycle (for docs and tests).
+extern const char* const kBadKinds[];
+extern const int kBadKindCount;
+
+}  // namespace sp::gen

@@ -1,0 +1,43 @@
+// sensor-gen: write N synthetic seed-format sensor messages to stdout.
+#include <iostream>
+
+#include "common/cli.hpp"
+#include "common/errors.hpp"
+#include "common/log.hpp"
+#include "common/timeutil.hpp"
+#include "gen.hpp"
+
+int main(int argc, char** argv) {
+  sp::gen::Options o;
+  std::string start;
+  return sp::tool_main(
+      "sensor-gen", "Write synthetic seed-format sensor messages (JSON lines or CSV) to stdout", argc, argv,
+      [&](CLI::App& app) {
+        app.add_option("-n,--count", o.count, "Number of messages")->capture_default_str();
+        app.add_option("--seed", o.seed, "Random seed (same seed, same output)")->capture_default_str();
+        app.add_option("--sensors", o.sensors, "Number of distinct sensors")->capture_default_str()->check(CLI::PositiveNumber);
+        app.add_option("--bad-fraction", o.bad_fraction, "Share of malformed lines, 0..1")
+            ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+        app.add_option("--start", start, "Timestamp of the first message (ISO-8601; default 2025-07-07T22:00:00Z)");
+        app.add_option("--interval-ms", o.interval_ms, "Milliseconds between messages")->capture_default_str();
+        app.add_option("--first-id", o.first_id, "Number of the first id (msg-N)")->capture_default_str();
+        app.add_flag("--csv", o.csv, "CSV with a header instead of JSON lines");
+      },
+      [&](const sp::CommonOptions&) {
+        if (!start.empty()) {
+          std::string why;
+          auto ms = sp::parse_iso8601_ms(start, &why);
+          if (!ms) throw sp::UsageError("--start: '" + start + "': " + why);
+          o.start_ms = *ms;
+        }
+        std::ios::sync_with_stdio(false);
+        auto st = sp::gen::generate(o, std::cout);
+        std::cout.flush();
+        if (!std::cout) {
+          if (errno == EPIPE) throw sp::BrokenPipe();
+          throw sp::IoError("write error on stdout");
+        }
+        sp::log::debug(st.good, " good and ", st.bad, " malformed lines written");
+        return 0;
+      });
+}
