@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The main job on embedded defaults: a local mock Kafka cluster, a local ClickHouse and a local S3
+# server (Swift) in a temp dir; sensor-gen data (with some malformed lines) produced to Kafka; the
+# full pipeline with the raw stream archived to S3 on the way; a report; everything stopped.
+#
+#   make demo                         # or: scripts/demo.sh [BUILD_DIR]
+#   DEMO_MESSAGES=1000000 make demo   # more data
+#
+# Pointing it at real servers: set KAFKA_BROKERS, CLICKHOUSE_URL (+ CLICKHOUSE_USER/PASSWORD) and
+# AWS_ENDPOINT_URL (+ AWS credentials, DEMO_BUCKET); whatever is set is used instead of a local server.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$here/build}
+export PATH="$build/bin:$PATH"
+N=${DEMO_MESSAGES:-200000}
+BAD=${DEMO_BAD_FRACTION:-0.002}
+BUCKET=${DEMO_BUCKET:-raw}
+TOPIC=sensor_metrics
+work=$(mktemp -d /tmp/sensor-demo.XXXXXX)
+pids=()
+cleanup() {
+  set +e
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  [ -n "${CH_STARTED:-}" ] && "$here/scripts/clickhouse.sh" stop "$work/clickhouse" >/dev/null 2>&1
+  [ -n "${S3_STARTED:-}" ] && "$here/scripts/swift.sh" stop "$work/s3" >/dev/null 2>&1
+  wait 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+say() { printf '\n== %s\n' "$*"; }
+
+say "Starting services in $work"
+if [ -z "${KAFKA_BROKERS:-}" ]; then
+  kafka-cat-sensor --mock-cluster 1 --partitions 16 -t "$TOPIC" >"$work/kafka.out" 2>"$work/kafka.log" &
+  pids+=($!)
+  for _ in $(seq 100); do [ -s "$work/kafka.out" ] && break; sleep 0.1; done
+  KAFKA_BROKERS=$(head -1 "$work/kafka.out")
+  [ -n "$KAFKA_BROKERS" ] || { cat "$work/kafka.log" >&2; echo "demo: mock Kafka cluster did not start" >&2; exit 69; }
+  echo "Kafka (librdkafka mock cluster, 16 partitions): $KAFKA_BROKERS"
+fi
+if [ -z "${CLICKHOUSE_URL:-}" ]; then
+  eval "$("$here/scripts/clickhouse.sh" start "$work/clickhouse")"
+  CH_STARTED=1
+  export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
+  echo "ClickHouse $(curl -s "$CLICKHOUSE_URL/?query=SELECT%20version()"): $CLICKHOUSE_URL"
+fi
+if [ -z "${AWS_ENDPOINT_URL:-}" ]; then
+  eval "$("$here/scripts/swift.sh" start "$work/s3")"
+  S3_STARTED=1
+  export AWS_ENDPOINT_URL=$S3_ENDPOINT
+  echo "S3 (OpenStack Swift s3api): $AWS_ENDPOINT_URL"
+fi
+s3-put --create-bucket "s3://$BUCKET/" </dev/null >/dev/null 2>&1 || true
+
+say "Producing $N generated messages (fraction $BAD malformed) to Kafka topic $TOPIC"
+sensor-gen -n "$N" --bad-fraction "$BAD" --sensors 200 --start "$(date -u +%Y-%m-%dT00:00:00Z)" --interval-ms 100 \
+  | kafka-cat-sensor -P -b "$KAFKA_BROKERS" -t "$TOPIC" --key-field value.sensor_id
+
+say "Running the pipeline: kafka-cat-sensor | s3-put --tee | sensor-parse | ch-insert (acks back through a FIFO)"
+mkfifo "$work/acks"
+start=$(date +%s.%N)
+kafka-cat-sensor -b "$KAFKA_BROKERS" -t "$TOPIC" -G demo-ingest -o beginning -e --envelope --commit-acks "$work/acks" \
+  2>"$work/kafka-cat.log" \
+  | s3-put --tee --gzip --rotate-lines 50000 "s3://$BUCKET/sensors/%Y/%m/%d/%H%M%S-{seq}.jsonl" 2>"$work/s3-put.log" \
+  | sensor-parse --rejects "$work/rejects.jsonl" 2>"$work/sensor-parse.log" \
+  | ch-insert --create-table --table sensor_metrics --rejects "$work/ch-rejects.jsonl" 2>"$work/ch-insert.log" >"$work/acks"
+end=$(date +%s.%N)
+for f in kafka-cat s3-put sensor-parse ch-insert; do sed "s/^/  /" "$work/$f.log" | grep -E 'info: |error|warning: [0-9]+ more' | tail -2; done
+
+q() { curl -sS --fail-with-body -H "X-ClickHouse-User: ${CLICKHOUSE_USER:-default}" -H "X-ClickHouse-Key: ${CLICKHOUSE_PASSWORD:-}" \
+        "$CLICKHOUSE_URL/" --data-binary "$1"; }
+say "Report"
+rows=$(q "SELECT count() FROM sensor_metrics FINAL")
+rejects=$(wc -l <"$work/rejects.jsonl")
+printf '  messages produced:      %s\n' "$N"
+printf '  rows in ClickHouse:     %s (SELECT count() FROM sensor_metrics FINAL)\n' "$rows"
+printf '  rejected by the parser: %s\n' "$rejects"
+printf '  pipeline wall time:     %.2f s\n' "$(echo "$end - $start" | bc -l 2>/dev/null || python3 -c "print($end-$start)")"
+echo "  rejects by reason:"
+python3 - "$work/rejects.jsonl" <<'PY'
+import json, sys, collections, re
+c = collections.Counter()
+for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
+    try: r = json.loads(line)["reason"]
+    except Exception: r = "?"
+    c[re.sub(r"'[^']*'", "'…'", r)[:70]] += 1
+for reason, n in c.most_common(10): print(f"    {n:8d}  {reason}")
+PY
+echo "  S3 archive:"
+s3-cat --summarize "s3://$BUCKET/sensors/" | sed 's/^/    /'
+echo "  per-sensor aggregates (top 10 by readings):"
+q "SELECT sensor_id, count() AS readings, round(avg(temperature),1) AS avg_temp, round(min(temperature),1) AS min_temp,
+          round(max(temperature),1) AS max_temp, round(avg(humidity),1) AS avg_hum, round(avg(pressure),1) AS avg_pres
+   FROM sensor_metrics FINAL GROUP BY sensor_id ORDER BY readings DESC, sensor_id LIMIT 10 FORMAT PrettyCompactMonoBlock" | sed 's/^/    /'
+valid=$((N - rejects))
+if [ "$rows" -ne "$valid" ]; then
+  echo "demo: MISMATCH: $valid valid messages but $rows rows in ClickHouse" >&2
+  exit 1
+fi
+echo
+echo "demo: ok: every message is in ClickHouse or in the rejects file ($rows + $rejects = $N)"
