@@ -303,7 +303,7 @@ struct RecordParser::Impl {
     std::string_view num() const { return {buf, n}; }
   };
 
-  const Schema& schema;
+  const Schema schema;  // a copy: callers may pass a temporary
   RowFormat format;
   RowBuilder builder;
   simdjson::dom::parser outer, inner;  // inner: an envelope's value given as a JSON string
