@@ -165,11 +165,14 @@ std::string json_error_reason(simdjson::error_code err, std::string_view s) {
   }
   if (in_str || err == UNCLOSED_STRING) return "invalid JSON: truncated (unclosed string)";
   if (depth > 0 || err == INCOMPLETE_ARRAY_OR_OBJECT) return "invalid JSON: truncated (unclosed object or array)";
+  size_t first = s.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos) {
+    std::string_view rest = s.substr(first);
+    bool literal = rest.substr(0, 4) == "true" || rest.substr(0, 5) == "false" || rest.substr(0, 4) == "null";
+    if ((rest[0] == 0 || !std::strchr("{[\"-0123456789", rest[0])) && !literal) return "not JSON: starts with " + quoted(rest.substr(0, 1));
+  }
   if (err == T_ATOM_ERROR || err == F_ATOM_ERROR || err == N_ATOM_ERROR)
     return "invalid JSON: bad literal (expected true, false or null)";
-  size_t first = s.find_first_not_of(" \t\r\n");
-  if (first != std::string_view::npos && !std::strchr("{[\"-0123456789tfn", s[first]))
-    return "not JSON: starts with " + quoted(s.substr(first, 1));
   if (err == TAPE_ERROR) return "invalid JSON: missing or extra comma, colon, brace or bracket";
   return std::string("invalid JSON: ") + error_message(err);
 }
