@@ -321,6 +321,9 @@ struct RecordParser::Impl {
   std::vector<size_t> parent_rep;  // parent group -> a column under it (its path names the parent)
   std::vector<element> parent_elem;
   std::vector<int8_t> parent_state;
+  std::vector<std::vector<size_t>> parent_cols;  // parent group -> its columns
+  std::vector<element> col_elem;                  // per column, valid when col_found
+  std::vector<uint8_t> col_found;
 
   // CSV input
   std::vector<int> csv_index;  // column -> field index in the header, -1 if absent
@@ -347,6 +350,10 @@ struct RecordParser::Impl {
     }
     parent_elem.resize(parent_names.size());
     parent_state.resize(parent_names.size());
+    parent_cols.resize(parent_names.size());
+    for (size_t i = 0; i < s.columns.size(); ++i) parent_cols[col_parent[i]].push_back(i);
+    col_elem.resize(s.columns.size());
+    col_found.resize(s.columns.size());
     for (size_t i = 0; i < s.columns.size(); ++i) {
       const Column& c = s.columns[i];
       if (!c.default_json) continue;
@@ -589,6 +596,23 @@ struct RecordParser::Impl {
     }
     parent_elem[p] = e;
     parent_state[p] = 1;
+    // One pass over the parent's fields finds all its columns (at_key per column would rescan).
+    // The first occurrence of a duplicated key wins, as with at_key.
+    const auto& cols = parent_cols[p];
+    for (size_t ci : cols) col_found[ci] = 0;
+    size_t remaining = cols.size();
+    simdjson::dom::object obj = e.get_object().value_unsafe();
+    for (auto field : obj) {
+      for (size_t ci : cols) {
+        if (!col_found[ci] && field.key == schema.columns[ci].path.back()) {
+          col_elem[ci] = field.value;
+          col_found[ci] = 1;
+          --remaining;
+          break;
+        }
+      }
+      if (remaining == 0) break;
+    }
     return true;
   }
 
@@ -602,13 +626,8 @@ struct RecordParser::Impl {
       const Column& c = schema.columns[i];
       size_t p = col_parent[i];
       if (parent_state[p] == 0 && !resolve_parent(p, root, r)) return false;
-      element e;
-      bool found = false;
-      if (parent_state[p] == 1) {
-        auto next = parent_elem[p].get_object().value_unsafe().at_key(c.path.back());
-        found = !next.error();
-        if (found) e = next.value_unsafe();
-      }
+      bool found = parent_state[p] == 1 && col_found[i];
+      element e = found ? col_elem[i] : element();
       bool ok;
       if (!found || e.type() == element_type::NULL_VALUE) {
         ok = missing(i, cells[i]);
@@ -627,8 +646,9 @@ struct RecordParser::Impl {
 
   static void parse_into(simdjson::dom::parser& p, std::string& pad, std::string_view text, element& out,
                          simdjson::error_code& err) {
-    pad.assign(text.data(), text.size());
-    pad.append(simdjson::SIMDJSON_PADDING, '\0');
+    // simdjson reads up to SIMDJSON_PADDING bytes past the end; their content does not matter.
+    if (pad.size() < text.size() + simdjson::SIMDJSON_PADDING) pad.resize(text.size() + simdjson::SIMDJSON_PADDING);
+    std::memcpy(pad.data(), text.data(), text.size());
     err = p.parse(pad.data(), text.size(), false).get(out);
   }
 
@@ -882,8 +902,11 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
   Stats st;
   InputFormat fmt = opt.input;
   bool need_header = fmt == InputFormat::csv;
-  std::string row, rj;
-  row.reserve(512);
+  // Rows are built straight into this batch (a reject never leaves a partial row) and handed to
+  // the writer in one piece.
+  constexpr size_t kBatch = 60 << 10;
+  std::string row;
+  row.reserve(kBatch + 4096);
   Reject r;
   Line line;
   Progress progress;
@@ -914,7 +937,6 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
       continue;
     }
     ++st.records;
-    row.clear();
     r.clear();
     bool ok;
     if (line.overlong) {
@@ -927,7 +949,6 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
       ok = parser.json_line(text, row, r);
     }
     if (ok) {
-      out.write(row);
       ++st.rows;
     } else {
       ++st.rejects;
@@ -951,7 +972,12 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
     }
     // Rows must not wait in our buffer while the upstream is quiet (a live Kafka stream):
     // flush whenever the next read could block.
-    if (!in.line_buffered()) {
+    bool idle = !in.line_buffered();
+    if (row.size() >= kBatch || idle) {
+      out.write(row);
+      row.clear();
+    }
+    if (idle) {
       out.flush();
       if (rejects) rejects->flush();
       publish();
@@ -963,6 +989,7 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
     }
   }
   progress.done();
+  out.write(row);
   out.flush();
   if (rejects) rejects->flush();
   publish();
