@@ -81,7 +81,9 @@ bool LineReader::next(Line& out) {
       ++lineno_;
       out.number = lineno_;
       out.full_size = len;
-      out.text = std::string_view(start, len);
+      // A line found whole in the buffer is still held to the limit, so callers see one rule.
+      out.overlong = len > max_line_;
+      out.text = std::string_view(start, out.overlong ? max_line_ : len);
       begin_ += len + 1;
       return true;
     }
@@ -131,7 +133,8 @@ bool LineReader::next(Line& out) {
         ++lineno_;
         out.number = lineno_;
         out.full_size = len;
-        out.text = std::string_view(buf_.data() + begin_, len);
+        out.overlong = len > max_line_;
+        out.text = std::string_view(buf_.data() + begin_, out.overlong ? max_line_ : len);
         begin_ = end_;
         return true;
       }

@@ -1,0 +1,373 @@
+// sensor-parse core: conversion, validation reasons, envelopes, CSV input and the run loop.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/errors.hpp"
+#include "common/log.hpp"
+#include "parse.hpp"
+
+using sp::RowFormat;
+using sp::Schema;
+using sp::parse::InputFormat;
+using sp::parse::RecordParser;
+using sp::parse::Reject;
+
+namespace {
+
+const std::string kSeed =
+    R"({"id": "msg-123", "timestamp": "2025-07-07T22:00:00Z", "value": {"sensor_id": "sensor-001", "temperature": 23.5, "humidity": 45, "pressure": 1013}})";
+
+// The row for one JSON line, or "REJECT: <reason>".
+std::string convert(const std::string& line, RowFormat f = RowFormat::json, const Schema& s = Schema::default_schema()) {
+  RecordParser p(s, f);
+  std::string out;
+  Reject r;
+  if (p.json_line(line, out, r)) return out;
+  EXPECT_TRUE(out.empty()) << "a reject must not leave a partial row";
+  return "REJECT: " + r.reason;
+}
+
+std::string msg(const std::string& id, const std::string& ts, const std::string& sensor, const std::string& t,
+                const std::string& h = "45", const std::string& p = "1013") {
+  return R"({"id":)" + id + R"(,"timestamp":)" + ts + R"(,"value":{"sensor_id":)" + sensor +
+         R"(,"temperature":)" + t + R"(,"humidity":)" + h + R"(,"pressure":)" + p + "}}";
+}
+
+std::string with_temp(const std::string& t) { return msg("\"m\"", "\"2025-07-07T22:00:00Z\"", "\"s\"", t); }
+std::string with_ts(const std::string& ts) { return msg("\"m\"", ts, "\"s\"", "1"); }
+
+struct RunResult {
+  sp::parse::Stats st;
+  std::string rows, rejects;
+};
+RunResult run(const std::string& input, sp::parse::Options opt = {}, const Schema& s = Schema::default_schema()) {
+  sp::log::set_level(sp::log::Level::error);
+  std::istringstream in(input);
+  std::ostringstream rows, rejects;
+  RunResult res;
+  {
+    sp::LineReader r(in, opt.max_line);
+    sp::LineWriter w(rows), rw(rejects);
+    res.st = sp::parse::run(opt, s, r, w, &rw);
+  }
+  sp::log::set_level(sp::log::Level::info);
+  res.rows = rows.str();
+  res.rejects = rejects.str();
+  return res;
+}
+
+}  // namespace
+
+TEST(SensorParse, SeedExampleInEveryFormat) {
+  EXPECT_EQ(convert(kSeed, RowFormat::values), "('msg-123', '2025-07-07 22:00:00', 'sensor-001', 23.5, 45, 1013)\n");
+  EXPECT_EQ(convert(kSeed, RowFormat::json),
+            R"({"id":"msg-123","ts":"2025-07-07 22:00:00","sensor_id":"sensor-001","temperature":23.5,"humidity":45,"pressure":1013})"
+            "\n");
+  EXPECT_EQ(convert(kSeed, RowFormat::tsv), "msg-123\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\n");
+  EXPECT_EQ(convert(kSeed, RowFormat::csv), "\"msg-123\",\"2025-07-07 22:00:00\",\"sensor-001\",23.5,45,1013\n");
+}
+
+TEST(SensorParse, EscapingInEveryFormat) {
+  std::string m = msg(R"("a'b\\c")", "\"2025-07-07T22:00:00Z\"", R"("t\tn\nq\"é")", "1");
+  EXPECT_EQ(convert(m, RowFormat::values), "('a\\'b\\\\c', '2025-07-07 22:00:00', 't\\tn\\nq\"é', 1, 45, 1013)\n");
+  EXPECT_EQ(convert(m, RowFormat::tsv), "a'b\\\\c\t2025-07-07 22:00:00\tt\\tn\\nq\"é\t1\t45\t1013\n");
+  EXPECT_EQ(convert(m, RowFormat::json),
+            R"({"id":"a'b\\c","ts":"2025-07-07 22:00:00","sensor_id":"t\tn\nq\"é","temperature":1,"humidity":45,"pressure":1013})"
+            "\n");
+  // CSV cannot carry a line break inside one line: rejected, with a hint.
+  EXPECT_EQ(convert(m, RowFormat::csv).rfind("REJECT: value.sensor_id: contains a line break", 0), 0u);
+  std::string q = msg(R"("say \"hi\", ok")", "\"2025-07-07T22:00:00Z\"", "\"s\"", "1");
+  EXPECT_EQ(convert(q, RowFormat::csv), "\"say \"\"hi\"\", ok\",\"2025-07-07 22:00:00\",\"s\",1,45,1013\n");
+}
+
+TEST(SensorParse, NumbersKeepTheirValue) {
+  EXPECT_NE(convert(with_temp("-0.5")).find("\"temperature\":-0.5,"), std::string::npos);
+  EXPECT_NE(convert(with_temp("1e1")).find("\"temperature\":10,"), std::string::npos);
+  EXPECT_NE(convert(with_temp("23.50")).find("\"temperature\":23.5,"), std::string::npos);
+  EXPECT_NE(convert(with_temp("0.1")).find("\"temperature\":0.1,"), std::string::npos);
+  EXPECT_NE(convert(with_temp("149.99999999999997")).find("149.99999999999997"), std::string::npos);
+}
+
+TEST(SensorParse, RejectReasons) {
+  auto starts = [](const std::string& got, const std::string& want) {
+    EXPECT_EQ(got.rfind("REJECT: " + want, 0), 0u) << got;
+  };
+  starts(convert(kSeed.substr(0, 60)), "invalid JSON: truncated (unclosed string)");
+  starts(convert(kSeed.substr(0, kSeed.size() - 1)), "invalid JSON: truncated (unclosed object or array)");
+  starts(convert(""), "empty line");
+  starts(convert("  \r"), "empty line");
+  starts(convert("sensor 3 says hello"), "not JSON: starts with \"s\"");
+  starts(convert("[1,2]"), "message is an array, not a JSON object");
+  starts(convert("{\"id\":\"\xff\"}"), "invalid UTF-8");
+  starts(convert("{\"id\":\"\xed\xa0\x80\"}"), "invalid UTF-8");  // a UTF-16 surrogate in UTF-8
+  starts(convert(with_temp("NaN")), "invalid JSON: NaN is not a JSON number");
+  starts(convert(with_temp("-Infinity")), "invalid JSON: Infinity is not a JSON number");
+  starts(convert(with_temp("1e400")), "invalid JSON: malformed or out-of-range number");
+  starts(convert(with_temp("\"23.5\"")), "value.temperature: expected a number, got a string");
+  starts(convert(with_temp("null")), "value.temperature: is null but required");
+  starts(convert(with_temp("true")), "value.temperature: expected a number, got a boolean");
+  starts(convert(with_temp("150.1")), "value.temperature: 150.1 is above the maximum 150");
+  starts(convert(with_temp("-273")), "value.temperature: -273 is below the minimum -100");
+  starts(convert(msg("\"\"", "\"2025-07-07T22:00:00Z\"", "\"s\"", "1")), "id: empty string but required");
+  starts(convert(msg("17", "\"2025-07-07T22:00:00Z\"", "\"s\"", "1")), "id: expected a string, got a number");
+  starts(convert(msg("\"" + std::string(300, 'x') + "\"", "\"2025-07-07T22:00:00Z\"", "\"s\"", "1")),
+         "id: string of 300 bytes is longer than the maximum 256");
+  starts(convert(R"({"id":"m","timestamp":"2025-07-07T22:00:00Z"})"), "missing required field value.sensor_id");
+  starts(convert(R"({"id":"m","timestamp":"2025-07-07T22:00:00Z","value":[1]})"), "value: expected an object, got an array");
+  starts(convert(R"({"id":"m","timestamp":"2025-07-07T22:00:00Z","value":null})"), "missing required field value.sensor_id");
+  std::string deep(5000, '[');
+  starts(convert("{\"a\":" + deep + std::string(5000, ']') + "}"), "invalid JSON: nested deeper than 1024 levels");
+  starts(convert("{\"a\":1} x"), "invalid JSON");
+  starts(convert("{\"a\":1,}"), "invalid JSON");
+}
+
+TEST(SensorParse, WhitespaceCrlfAndBomAreAccepted) {
+  std::string want = convert(kSeed);
+  ASSERT_EQ(want.rfind("REJECT", 0), std::string::npos);
+  EXPECT_EQ(convert(kSeed + "\r"), want);
+  EXPECT_EQ(convert("\xEF\xBB\xBF" + kSeed), want);
+  EXPECT_EQ(convert("  " + kSeed + " \t"), want);
+}
+
+TEST(SensorParse, Timestamps) {
+  auto ts_of = [](const std::string& ts) {
+    std::string r = convert(with_ts(ts), RowFormat::tsv);
+    if (r.rfind("REJECT", 0) == 0) return r;
+    return r.substr(r.find('\t') + 1, 19);
+  };
+  EXPECT_EQ(ts_of("\"2025-07-07T22:00:00Z\""), "2025-07-07 22:00:00");
+  EXPECT_EQ(ts_of("\"2025-07-07T22:00:00.999Z\""), "2025-07-07 22:00:00");
+  EXPECT_EQ(ts_of("\"2025-07-08T00:30:00+02:00\""), "2025-07-07 22:30:00");
+  EXPECT_EQ(ts_of("\"2025-07-07T20:00:00-0230\""), "2025-07-07 22:30:00");
+  EXPECT_EQ(ts_of("\"2025-07-07 22:00:00\""), "2025-07-07 22:00:00");
+  EXPECT_EQ(ts_of("1751925600"), "2025-07-07 22:00:00");
+  EXPECT_EQ(ts_of("1751925600999"), "2025-07-07 22:00:00");
+  EXPECT_EQ(ts_of("1751925600.7"), "2025-07-07 22:00:00");
+  EXPECT_EQ(ts_of("\"2025-13-45T99:00:00Z\"").rfind("REJECT: timestamp: \"2025-13-45T99:00:00Z\" is not an ISO-8601 time", 0), 0u);
+  EXPECT_EQ(ts_of("\"1969-12-31T23:59:59Z\"").rfind("REJECT: timestamp: \"1969-12-31T23:59:59Z\" is before 1970-01-01", 0), 0u);
+  EXPECT_EQ(ts_of("\"2200-01-01T00:00:00Z\"").rfind("REJECT: timestamp: \"2200-01-01T00:00:00Z\" is after 2106-02-07", 0), 0u);
+  EXPECT_EQ(ts_of("-5").rfind("REJECT: timestamp: -5 is before", 0), 0u);
+  EXPECT_EQ(ts_of("{}").rfind("REJECT: timestamp: expected an ISO-8601 string or epoch number, got an object", 0), 0u);
+  EXPECT_EQ(ts_of("\"\"").rfind("REJECT: timestamp: \"\" is not an ISO-8601 time", 0), 0u);
+}
+
+TEST(SensorParse, EnvelopesCarryCoordinates) {
+  std::string env = R"({"topic":"sensor_metrics","partition":3,"offset":42,"timestamp":"2025-07-07T22:00:00.000Z",)"
+                    R"("timestamp_ms":1751925600000,"key":"sensor-001","headers":{},"value":)" + kSeed + "}";
+  EXPECT_EQ(convert(env),
+            R"({"id":"msg-123","ts":"2025-07-07 22:00:00","sensor_id":"sensor-001","temperature":23.5,"humidity":45,"pressure":1013,"_topic":"sensor_metrics","_partition":3,"_offset":42})"
+            "\n");
+  EXPECT_EQ(convert(env, RowFormat::tsv), "msg-123\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\tsensor_metrics\t3\t42\n");
+  EXPECT_EQ(convert(env, RowFormat::values), "('msg-123', '2025-07-07 22:00:00', 'sensor-001', 23.5, 45, 1013)\n");
+
+  // value as a JSON string: parsed as the message on its own
+  nlohmann::json e = nlohmann::json::parse(env);
+  e["value"] = kSeed;
+  EXPECT_EQ(convert(e.dump(), RowFormat::tsv), "msg-123\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\tsensor_metrics\t3\t42\n");
+
+  RecordParser p(Schema::default_schema(), RowFormat::json);
+  std::string out;
+  Reject r;
+  e["value"] = "hello world";
+  ASSERT_FALSE(p.json_line(e.dump(), out, r));
+  EXPECT_EQ(r.reason, "envelope value: not JSON: starts with \"h\"");
+  EXPECT_TRUE(r.has_coords);
+  EXPECT_EQ(r.topic, "sensor_metrics");
+  EXPECT_EQ(r.partition, 3);
+  EXPECT_EQ(r.offset, 42);
+
+  r.clear();
+  e["value"] = nullptr;
+  ASSERT_FALSE(p.json_line(e.dump(), out, r));
+  EXPECT_EQ(r.reason, "envelope: value is null (a tombstone), not a message");
+  EXPECT_EQ(r.offset, 42);
+
+  r.clear();
+  e["value"] = nlohmann::json::parse(with_temp("999"));
+  ASSERT_FALSE(p.json_line(e.dump(), out, r));
+  EXPECT_EQ(r.reason, "value.temperature: 999 is above the maximum 150");
+  EXPECT_TRUE(r.has_coords);
+
+  r.clear();
+  e.erase("partition");
+  ASSERT_FALSE(p.json_line(e.dump(), out, r));
+  EXPECT_EQ(r.reason, "envelope: partition is missing or not an integer");
+  EXPECT_FALSE(r.has_coords);
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(SensorParse, SchemaFileShapes) {
+  Schema s = Schema::from_json(R"({"columns":[
+      {"name":"id","type":"String"},
+      {"name":"ts","type":"DateTime","path":"timestamp"},
+      {"name":"level","type":"UInt8","path":"data.level","min":0,"max":200},
+      {"name":"count","type":"Int64","path":"data.count","required":false,"default":-1},
+      {"name":"battery","type":"Float32","path":"data.battery","required":false,"default":100},
+      {"name":"ok","type":"Bool","path":"data.ok","required":false,"default":true},
+      {"name":"fw","type":"String","path":"meta.fw","required":false}]})",
+                               "test");
+  auto line = [](const std::string& data, const std::string& extra = "") {
+    return R"({"id":"a","timestamp":"2025-07-07T22:00:00Z","data":{)" + data + "}" + extra + "}";
+  };
+  EXPECT_EQ(convert(line(R"("level":7)"), RowFormat::tsv, s), "a\t2025-07-07 22:00:00\t7\t-1\t100\t1\t\\N\n");
+  EXPECT_EQ(convert(line(R"("level":7.0,"count":9007199254740993,"battery":1.5,"ok":false)", R"(,"meta":{"fw":"1.2"})"),
+                    RowFormat::values, s),
+            "('a', '2025-07-07 22:00:00', 7, 9007199254740993, 1.5, 0, '1.2')\n");
+  EXPECT_EQ(convert(line(R"("level":7,"fw":null)", R"(,"meta":{"fw":null})"), RowFormat::json, s),
+            R"({"id":"a","ts":"2025-07-07 22:00:00","level":7,"count":-1,"battery":100,"ok":1,"fw":null})"
+            "\n");
+  EXPECT_EQ(convert(line(R"("level":7.5)"), RowFormat::json, s), "REJECT: data.level: 7.5 is not an integer (column type UInt8)");
+  EXPECT_EQ(convert(line(R"("level":256)"), RowFormat::json, s), "REJECT: data.level: 256 is out of range for UInt8");
+  EXPECT_EQ(convert(line(R"("level":201)"), RowFormat::json, s), "REJECT: data.level: 201 is above the maximum 200");
+  EXPECT_EQ(convert(line(R"("level":-1)"), RowFormat::json, s), "REJECT: data.level: -1 is out of range for UInt8");
+  EXPECT_EQ(convert(line(R"("level":1,"count":18446744073709551615)"), RowFormat::json, s),
+            "REJECT: data.count: 18446744073709551615 is out of range for Int64");
+  EXPECT_EQ(convert(line(R"("level":1,"battery":1e39)"), RowFormat::json, s),
+            "REJECT: data.battery: 1e+39 is out of range for Float32");
+  EXPECT_EQ(convert(line(R"("level":1,"ok":2)"), RowFormat::json, s),
+            "REJECT: data.ok: 2 is not a boolean (true, false, 0 or 1)");
+  EXPECT_EQ(convert(line(R"("level":1)", R"(,"meta":{"fw":5})"), RowFormat::json, s),
+            "REJECT: meta.fw: expected a string, got a number");
+  // an optional String may be empty
+  EXPECT_EQ(convert(line(R"("level":1)", R"(,"meta":{"fw":""})"), RowFormat::tsv, s),
+            "a\t2025-07-07 22:00:00\t1\t-1\t100\t1\t\n");
+}
+
+TEST(SensorParse, BadDefaultIsAConfigError) {
+  Schema s = Schema::from_json(
+      R"({"columns":[{"name":"id"},{"name":"t","type":"Float64","min":0,"max":10,"default":50}]})", "test");
+  EXPECT_THROW(RecordParser(s, RowFormat::json), sp::ConfigError);
+}
+
+TEST(SensorParse, CsvInput) {
+  RecordParser p(Schema::default_schema(), RowFormat::values);
+  auto unknown = p.csv_header("\xEF\xBB\xBFid,timestamp,sensor_id,temperature,humidity,pressure,extra\r");
+  ASSERT_EQ(unknown.size(), 1u);
+  EXPECT_EQ(unknown[0], "extra");
+  std::string out;
+  Reject r;
+  ASSERT_TRUE(p.csv_line("msg-123,2025-07-07T22:00:00Z,sensor-001,23.5,45,1013,x\r", out, r)) << r.reason;
+  EXPECT_EQ(out, "('msg-123', '2025-07-07 22:00:00', 'sensor-001', 23.5, 45, 1013)\n");
+  out.clear();
+  ASSERT_TRUE(p.csv_line(R"("a ""quoted"", id",1751925600,"s,1",-1,2,1000,)", out, r)) << r.reason;
+  EXPECT_EQ(out, "('a \"quoted\", id', '2025-07-07 22:00:00', 's,1', -1, 2, 1000)\n");
+  out.clear();
+  auto rej = [&](const std::string& line) {
+    r.clear();
+    EXPECT_FALSE(p.csv_line(line, out, r)) << line;
+    EXPECT_TRUE(out.empty());
+    return r.reason;
+  };
+  EXPECT_EQ(rej("m,2025-07-07T22:00:00Z,s,1,2"), "CSV: 5 fields, the header has 7");
+  EXPECT_EQ(rej("m,2025-07-07T22:00:00Z,s,warm,2,1000,"), "temperature: \"warm\" is not a number");
+  EXPECT_EQ(rej("m,2025-07-07T22:00:00Z,s,NaN,2,1000,"), "temperature: \"NaN\" is not a number");
+  EXPECT_EQ(rej("m,2025-07-07T22:00:00Z,s,1e999,2,1000,"), "temperature: \"1e999\" is out of range");
+  EXPECT_EQ(rej("m,2025-07-07T22:00:00Z,s,,2,1000,"), "missing required field value.temperature");
+  EXPECT_EQ(rej("m,2025-07-07T22:00:00Z,s,200,2,1000,"), "temperature: 200 is above the maximum 150");
+  EXPECT_EQ(rej("\"m,2025"), "CSV: unterminated quoted field 1 (records must be on one line)");
+  EXPECT_EQ(rej("\"m\"x,2025"), "CSV: text after the closing quote of field 1");
+  EXPECT_EQ(rej(""), "empty line");
+
+  RecordParser q(Schema::default_schema(), RowFormat::json);
+  EXPECT_THROW(q.csv_header("id,sensor_id,temperature,humidity,pressure"), sp::DataError);
+}
+
+TEST(SensorParse, RunCountsEveryLine) {
+  std::string input = kSeed + "\n\nnot json\n" + with_temp("500") + "\n" + kSeed + "\n";
+  auto res = run(input);
+  EXPECT_EQ(res.st.records, 5u);
+  EXPECT_EQ(res.st.rows, 2u);
+  EXPECT_EQ(res.st.rejects, 3u);
+  EXPECT_TRUE(res.st.threshold.empty());
+  std::istringstream rj(res.rejects);
+  std::string l;
+  std::vector<nlohmann::json> rejects;
+  while (std::getline(rj, l)) rejects.push_back(nlohmann::json::parse(l));
+  ASSERT_EQ(rejects.size(), 3u);
+  EXPECT_EQ(rejects[0]["line"], 2);
+  EXPECT_EQ(rejects[0]["reason"], "empty line");
+  EXPECT_EQ(rejects[0]["input"], "");
+  EXPECT_EQ(rejects[1]["line"], 3);
+  EXPECT_EQ(rejects[1]["input"], "not json");
+  EXPECT_EQ(rejects[2]["line"], 4);
+  EXPECT_EQ(rejects[2]["input"], with_temp("500"));
+  EXPECT_FALSE(rejects[2].contains("topic"));
+}
+
+TEST(SensorParse, RunThresholds) {
+  std::string input;
+  for (int i = 0; i < 10; ++i) input += (i % 5 == 4 ? std::string("bad") : kSeed) + "\n";
+  sp::parse::Options o;
+  o.max_rejects = 1;
+  auto a = run(input, o);
+  EXPECT_EQ(a.st.rejects, 2u);
+  EXPECT_EQ(a.st.records, 10u);  // the second reject is the last line
+  EXPECT_FALSE(a.st.threshold.empty());
+
+  o.max_rejects = 0;
+  auto b = run(input, o);
+  EXPECT_EQ(b.st.records, 5u);  // stopped at the first reject
+  EXPECT_EQ(b.st.rows, 4u);
+  EXPECT_TRUE(b.st.stopped_early);
+  EXPECT_EQ(b.st.threshold, "1 rejects exceed --max-rejects 0");
+
+  sp::parse::Options r;
+  r.max_reject_ratio = 0.2;
+  EXPECT_TRUE(run(input, r).st.threshold.empty());  // exactly 20%
+  r.max_reject_ratio = 0.19;
+  EXPECT_EQ(run(input, r).st.threshold, "reject ratio 0.2 exceeds --max-reject-ratio 0.19");
+}
+
+TEST(SensorParse, RunOverlongLineAndInvalidUtf8InRejects) {
+  sp::parse::Options o;
+  o.max_line = 100;
+  std::string big = "{\"id\":\"" + std::string(5000, 'x') + "\"}";
+  auto res = run(big + "\n" + kSeed.substr(0, 90) + "\xff\n" + kSeed.substr(0, 99) + "\n", o);
+  EXPECT_EQ(res.st.records, 3u);
+  EXPECT_EQ(res.st.rejects, 3u);
+  std::istringstream rj(res.rejects);
+  std::string l;
+  std::getline(rj, l);
+  auto j = nlohmann::json::parse(l);
+  EXPECT_EQ(j["reason"], "line of 5009 bytes is longer than the limit of 100 (--max-line-bytes)");
+  EXPECT_EQ(j["input"].get<std::string>().size(), 100u);
+  EXPECT_EQ(j["input_truncated"], true);
+  EXPECT_EQ(j["input_bytes"], 5009);
+  std::getline(rj, l);
+  j = nlohmann::json::parse(l);
+  EXPECT_EQ(j["line"], 2);
+  EXPECT_EQ(j["reason"], "invalid UTF-8");
+  EXPECT_EQ(j["input"], kSeed.substr(0, 90) + "\xEF\xBF\xBD");
+  EXPECT_EQ(j["input_base64"].get<std::string>().size(), 124u);  // 91 bytes
+}
+
+TEST(SensorParse, RunAutoDetectsCsvAndRejectsAreComplete) {
+  std::string csv = "id,timestamp,sensor_id,temperature,humidity,pressure\n"
+                    "msg-1,2025-07-07T22:00:00Z,sensor-001,23.5,45,1013\n"
+                    "msg-2,2025-07-07T22:00:01Z,sensor-001\n";
+  sp::parse::Options o;
+  o.format = RowFormat::tsv;
+  auto res = run(csv, o);
+  EXPECT_EQ(res.rows, "msg-1\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\n");
+  EXPECT_EQ(res.st.records, 2u);
+  EXPECT_EQ(res.st.rejects, 1u);
+  EXPECT_NE(res.rejects.find("\"line\":3,\"reason\":\"CSV: 3 fields, the header has 6\""), std::string::npos);
+
+  o.input = InputFormat::json;  // forced: the header is then just a bad line
+  auto forced = run(csv, o);
+  EXPECT_EQ(forced.st.rows, 0u);
+  EXPECT_EQ(forced.st.rejects, 3u);
+}
+
+TEST(SensorParse, RejectJsonHasCoordinates) {
+  Reject r;
+  r.reason = "x";
+  r.has_coords = true;
+  r.topic = "t\"1";
+  r.partition = 2;
+  r.offset = 99;
+  EXPECT_EQ(sp::parse::reject_json(7, r, "in\tput", false, 6),
+            R"({"line":7,"reason":"x","topic":"t\"1","partition":2,"offset":99,"input":"in\tput"})");
+}

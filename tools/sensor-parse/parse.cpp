@@ -1,0 +1,1005 @@
+#include "parse.hpp"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cfloat>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "common/errors.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "common/progress.hpp"
+#include "common/signals.hpp"
+#include "common/timeutil.hpp"
+
+namespace sp::parse {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+InputFormat parse_input_format(std::string_view name) {
+  if (name == "auto") return InputFormat::auto_detect;
+  if (name == "json" || name == "jsonl" || name == "ndjson") return InputFormat::json;
+  if (name == "csv") return InputFormat::csv;
+  throw UsageError("unknown input format '" + std::string(name) + "' (use auto, json or csv)");
+}
+
+namespace {
+
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+// ClickHouse DateTime is a UInt32 of epoch seconds: 1970-01-01 00:00:00 .. 2106-02-07 06:28:15.
+constexpr int64_t kMaxDateTime = 4294967295LL;
+// Epoch numbers at or above this are milliseconds: 1e11 seconds would be past year 5000, far outside
+// DateTime anyway, so the two readings never overlap.
+constexpr double kEpochMsThreshold = 1e11;
+
+// Length of the valid UTF-8 sequence at s[i], or 0 if the bytes there are not one (overlongs,
+// surrogates and code points above U+10FFFF are invalid, as in RFC 3629).
+size_t utf8_seq(std::string_view s, size_t i) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  size_t n = s.size() - i;
+  auto cont = [&](size_t k) { return (b(k) & 0xC0) == 0x80; };
+  if (c >= 0xC2 && c <= 0xDF) return n >= 2 && cont(i + 1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (n < 3 || !cont(i + 1) || !cont(i + 2)) return 0;
+    if (c == 0xE0 && b(i + 1) < 0xA0) return 0;   // overlong
+    if (c == 0xED && b(i + 1) >= 0xA0) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (n < 4 || !cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
+    if (c == 0xF0 && b(i + 1) < 0x90) return 0;   // overlong
+    if (c == 0xF4 && b(i + 1) >= 0x90) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+void append_base64(std::string& out, std::string_view s) {
+  static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  size_t i = 0;
+  auto u = [&](size_t k) { return static_cast<unsigned>(static_cast<unsigned char>(s[k])); };
+  for (; i + 3 <= s.size(); i += 3) {
+    unsigned v = u(i) << 16 | u(i + 1) << 8 | u(i + 2);
+    out += t[v >> 18];
+    out += t[(v >> 12) & 63];
+    out += t[(v >> 6) & 63];
+    out += t[v & 63];
+  }
+  if (i + 1 == s.size()) {
+    unsigned v = u(i) << 16;
+    out += t[v >> 18];
+    out += t[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == s.size()) {
+    unsigned v = u(i) << 16 | u(i + 1) << 8;
+    out += t[v >> 18];
+    out += t[(v >> 12) & 63];
+    out += t[(v >> 6) & 63];
+    out += '=';
+  }
+}
+
+// A value from the input quoted for a message: JSON-escaped (so no control byte reaches the
+// terminal), cut to a readable length.
+std::string quoted(std::string_view v) {
+  constexpr size_t kMax = 48;
+  std::string out;
+  bool cut = v.size() > kMax;
+  if (cut) {
+    size_t n = kMax;
+    while (n > 0 && (static_cast<unsigned char>(v[n]) & 0xC0) == 0x80) --n;  // whole characters only
+    v = v.substr(0, n);
+  }
+  append_json_string_lossy(out, v);
+  if (cut) out.insert(out.size() - 1, "...");
+  return out;
+}
+
+std::string num_text(double v) {
+  char buf[40];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+const char* type_word(element_type t) {
+  switch (t) {
+    case element_type::ARRAY: return "an array";
+    case element_type::OBJECT: return "an object";
+    case element_type::INT64:
+    case element_type::UINT64:
+    case element_type::DOUBLE: return "a number";
+    case element_type::STRING: return "a string";
+    case element_type::BOOL: return "a boolean";
+    case element_type::NULL_VALUE: return "null";
+  }
+  return "something else";
+}
+
+// simdjson says "TAPE_ERROR" for most structural problems; a user wants to know the line was cut
+// short, or that it holds NaN, which JSON has no syntax for. One pass outside strings tells.
+std::string json_error_reason(simdjson::error_code err, std::string_view s) {
+  int depth = 0;
+  bool in_str = false, esc = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (in_str) {
+      if (esc)
+        esc = false;
+      else if (c == '\\')
+        esc = true;
+      else if (c == '"')
+        in_str = false;
+      continue;
+    }
+    if (c == '"') {
+      in_str = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    } else if (c == 'N' && s.substr(i, 3) == "NaN") {
+      return "invalid JSON: NaN is not a JSON number";
+    } else if (c == 'I' && s.substr(i, 8) == "Infinity") {
+      return "invalid JSON: Infinity is not a JSON number";
+    }
+  }
+  using namespace simdjson;
+  switch (err) {
+    case UTF8_ERROR: return "invalid UTF-8";
+    case DEPTH_ERROR: return "invalid JSON: nested deeper than " + std::to_string(DEFAULT_MAX_DEPTH) + " levels";
+    case EMPTY: return "empty line";
+    case UNESCAPED_CHARS: return "invalid JSON: unescaped control character in a string";
+    case STRING_ERROR: return "invalid JSON: bad escape sequence in a string";
+    case NUMBER_ERROR:
+    case NUMBER_OUT_OF_RANGE: return "invalid JSON: malformed or out-of-range number";
+    case CAPACITY:
+    case MEMALLOC: return "line too large to parse";
+    default: break;
+  }
+  if (in_str || err == UNCLOSED_STRING) return "invalid JSON: truncated (unclosed string)";
+  if (depth > 0 || err == INCOMPLETE_ARRAY_OR_OBJECT) return "invalid JSON: truncated (unclosed object or array)";
+  size_t first = s.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos) {
+    std::string_view rest = s.substr(first);
+    bool literal = rest.substr(0, 4) == "true" || rest.substr(0, 5) == "false" || rest.substr(0, 4) == "null";
+    if ((rest[0] == 0 || !std::strchr("{[\"-0123456789", rest[0])) && !literal) return "not JSON: starts with " + quoted(rest.substr(0, 1));
+  }
+  if (err == T_ATOM_ERROR || err == F_ATOM_ERROR || err == N_ATOM_ERROR)
+    return "invalid JSON: bad literal (expected true, false or null)";
+  if (err == TAPE_ERROR) return "invalid JSON: missing or extra comma, colon, brace or bracket";
+  return std::string("invalid JSON: ") + error_message(err);
+}
+
+const std::string& last_part(const Column& c) { return c.path.empty() ? c.path_text : c.path.back(); }
+
+bool is_blank(std::string_view s) {
+  for (char c : s)
+    if (c != ' ' && c != '\t' && c != '\r') return false;
+  return true;
+}
+
+// A number as read, before it is checked against a column type.
+struct Num {
+  enum Kind : uint8_t { i64, u64, dbl } kind = i64;
+  int64_t i = 0;
+  uint64_t u = 0;
+  double d = 0;
+  double as_double() const { return kind == i64 ? static_cast<double>(i) : kind == u64 ? static_cast<double>(u) : d; }
+};
+
+// JSON number grammar (RFC 8259), so that CSV fields pass the same rules as JSON input.
+bool json_number_syntax(std::string_view s, bool& integral) {
+  size_t i = 0, n = s.size();
+  integral = true;
+  if (i < n && s[i] == '-') ++i;
+  if (i >= n) return false;
+  if (s[i] == '0') {
+    ++i;
+  } else if (s[i] >= '1' && s[i] <= '9') {
+    while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
+  } else {
+    return false;
+  }
+  if (i < n && s[i] == '.') {
+    integral = false;
+    ++i;
+    size_t st = i;
+    while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
+    if (i == st) return false;
+  }
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    integral = false;
+    ++i;
+    if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
+    size_t st = i;
+    while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
+    if (i == st) return false;
+  }
+  return i == n;
+}
+
+struct IntRange {
+  int64_t lo;
+  uint64_t hi;
+};
+IntRange int_range(ColType t) {
+  switch (t) {
+    case ColType::Int8: return {INT8_MIN, INT8_MAX};
+    case ColType::Int16: return {INT16_MIN, INT16_MAX};
+    case ColType::Int32: return {INT32_MIN, INT32_MAX};
+    case ColType::Int64: return {INT64_MIN, INT64_MAX};
+    case ColType::UInt8: return {0, UINT8_MAX};
+    case ColType::UInt16: return {0, UINT16_MAX};
+    case ColType::UInt32: return {0, UINT32_MAX};
+    case ColType::UInt64: return {0, UINT64_MAX};
+    default: return {0, 1};
+  }
+}
+
+}  // namespace
+
+bool append_json_string_lossy(std::string& out, std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t n = utf8_seq(s, i);
+    if (n == 0) break;
+    i += n;
+  }
+  if (i == s.size()) {
+    append_json_string(out, s);
+    return true;
+  }
+  std::string clean;
+  clean.reserve(s.size() + 16);
+  for (i = 0; i < s.size();) {
+    size_t n = utf8_seq(s, i);
+    if (n == 0) {
+      clean += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      clean.append(s.data() + i, n);
+      i += n;
+    }
+  }
+  append_json_string(out, clean);
+  return false;
+}
+
+std::string reject_json(uint64_t line, const Reject& r, std::string_view input, bool overlong, size_t full_size) {
+  std::string out = "{\"line\":" + std::to_string(line) + ",\"reason\":";
+  append_json_string_lossy(out, r.reason);
+  if (r.has_coords) {
+    out += ",\"topic\":";
+    append_json_string_lossy(out, r.topic);
+    out += ",\"partition\":" + std::to_string(r.partition) + ",\"offset\":" + std::to_string(r.offset);
+  }
+  out += ",\"input\":";
+  if (!append_json_string_lossy(out, input)) {
+    // "input" had bytes replaced: keep the exact original too, so nothing is lost.
+    out += ",\"input_base64\":\"";
+    append_base64(out, input);
+    out += '"';
+  }
+  if (overlong) out += ",\"input_truncated\":true,\"input_bytes\":" + std::to_string(full_size);
+  out += '}';
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct RecordParser::Impl {
+  // One converted value, ready for RowBuilder. String views point into the simdjson parser's
+  // memory, the CSV scratch fields or the owned defaults; they live until the next line.
+  struct Cell {
+    enum Kind : uint8_t { k_str, k_num, k_dt, k_null } kind = k_null;
+    std::string_view s;
+    int64_t dt = 0;
+    uint8_t n = 0;
+    char buf[40];
+    std::string_view num() const { return {buf, n}; }
+  };
+
+  const Schema schema;  // a copy: callers may pass a temporary
+  RowFormat format;
+  RowBuilder builder;
+  simdjson::dom::parser outer, inner;  // inner: an envelope's value given as a JSON string
+  std::string pad_outer, pad_inner;    // input copies with simdjson's required padding
+  std::vector<Cell> cells;
+  std::vector<Cell> defaults;        // per column; kind null when the column has no default
+  std::vector<std::string> default_text;  // owns the defaults' strings
+  std::string why;
+
+  // Columns sharing a parent object ("value.*") look it up once per message.
+  std::vector<size_t> col_parent;  // column -> parent group
+  std::vector<size_t> parent_rep;  // parent group -> a column under it (its path names the parent)
+  std::vector<element> parent_elem;
+  std::vector<int8_t> parent_state;
+  std::vector<std::vector<size_t>> parent_cols;  // parent group -> its columns
+  std::vector<element> col_elem;                  // per column, valid when col_found
+  std::vector<uint8_t> col_found;
+
+  // CSV input
+  std::vector<int> csv_index;  // column -> field index in the header, -1 if absent
+  size_t csv_fields = 0;
+  std::vector<std::string> fields;  // scratch, reused
+  std::vector<bool> field_quoted;
+
+  Impl(const Schema& s, RowFormat f)
+      : schema(s), format(f), builder(f, s.column_names()), cells(s.columns.size()), defaults(s.columns.size()),
+        default_text(s.columns.size()) {
+    std::vector<std::string> parent_names;
+    for (size_t i = 0; i < s.columns.size(); ++i) {
+      const Column& c = s.columns[i];
+      if (c.path.empty()) throw ConfigError("column " + c.name + ": empty path");
+      std::string parent;
+      for (size_t k = 0; k + 1 < c.path.size(); ++k) parent += c.path[k] + '\0';
+      auto it = std::find(parent_names.begin(), parent_names.end(), parent);
+      if (it == parent_names.end()) {
+        parent_names.push_back(parent);
+        parent_rep.push_back(i);
+        it = parent_names.end() - 1;
+      }
+      col_parent.push_back(static_cast<size_t>(it - parent_names.begin()));
+    }
+    parent_elem.resize(parent_names.size());
+    parent_state.resize(parent_names.size());
+    parent_cols.resize(parent_names.size());
+    for (size_t i = 0; i < s.columns.size(); ++i) parent_cols[col_parent[i]].push_back(i);
+    col_elem.resize(s.columns.size());
+    col_found.resize(s.columns.size());
+    for (size_t i = 0; i < s.columns.size(); ++i) {
+      const Column& c = s.columns[i];
+      if (!c.default_json) continue;
+      simdjson::dom::parser p;
+      auto doc = p.parse(*c.default_json);
+      if (doc.error()) throw ConfigError("column " + c.name + ": default " + *c.default_json + " is not JSON");
+      Cell cell;
+      if (!from_json(c, doc.value_unsafe(), cell))
+        throw ConfigError("column " + c.name + ": the default does not pass its own checks: " + why);
+      if (cell.kind == Cell::k_str) {
+        default_text[i] = std::string(cell.s);
+        cell.s = default_text[i];
+      }
+      defaults[i] = cell;
+    }
+  }
+
+  bool fail(const Column& c, const std::string& msg) {
+    why = c.path_text + ": " + msg;
+    return false;
+  }
+
+  bool check_string(const Column& c, std::string_view v, Cell& cell) {
+    // A required text field that is empty (an id, a sensor_id) identifies nothing.
+    if (v.empty() && c.required) return fail(c, "empty string but required");
+    if (c.max_length && v.size() > c.max_length)
+      return fail(c, "string of " + std::to_string(v.size()) + " bytes is longer than the maximum " +
+                         std::to_string(c.max_length));
+    // One CSV row must stay one line and ClickHouse's CSV reader has no escape for a line break.
+    if (format == RowFormat::csv && v.find_first_of("\r\n") != std::string_view::npos)
+      return fail(c, "contains a line break, which CSV output cannot carry (use --format json, tsv or values)");
+    cell.kind = Cell::k_str;
+    cell.s = v;
+    return true;
+  }
+
+  void put_num(Cell& cell, int64_t v) {
+    auto r = std::to_chars(cell.buf, cell.buf + sizeof cell.buf, v);
+    cell.kind = Cell::k_num;
+    cell.n = static_cast<uint8_t>(r.ptr - cell.buf);
+  }
+  void put_num(Cell& cell, uint64_t v) {
+    auto r = std::to_chars(cell.buf, cell.buf + sizeof cell.buf, v);
+    cell.kind = Cell::k_num;
+    cell.n = static_cast<uint8_t>(r.ptr - cell.buf);
+  }
+  void put_num(Cell& cell, double v) {
+    auto r = std::to_chars(cell.buf, cell.buf + sizeof cell.buf, v);  // shortest text that reads back exactly
+    cell.kind = Cell::k_num;
+    cell.n = static_cast<uint8_t>(r.ptr - cell.buf);
+  }
+
+  static std::string shown(const Num& n) {
+    return n.kind == Num::i64 ? std::to_string(n.i) : n.kind == Num::u64 ? std::to_string(n.u) : num_text(n.d);
+  }
+
+  bool check_range(const Column& c, const Num& n) {
+    double v = n.as_double();
+    if (c.min && v < *c.min) return fail(c, shown(n) + " is below the minimum " + num_text(*c.min));
+    if (c.max && v > *c.max) return fail(c, shown(n) + " is above the maximum " + num_text(*c.max));
+    return true;
+  }
+
+  bool check_number(const Column& c, const Num& n, Cell& cell) {
+    if (c.type == ColType::DateTime) {
+      double v = n.as_double();
+      int64_t secs;
+      if (std::fabs(v) >= kEpochMsThreshold) {
+        if (n.kind == Num::dbl && std::fabs(v) > 9e18) return fail(c, "epoch time " + num_text(v) + " is out of range");
+        int64_t ms = n.kind == Num::i64 ? n.i : n.kind == Num::u64 ? static_cast<int64_t>(std::min<uint64_t>(n.u, INT64_MAX)) : static_cast<int64_t>(std::floor(v));
+        secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+      } else {
+        secs = static_cast<int64_t>(std::floor(v));
+      }
+      return datetime(c, secs, cell, [&] { return num_text(v); });
+    }
+    if (c.type == ColType::Bool) {
+      double v = n.as_double();
+      if (v != 0 && v != 1) return fail(c, num_text(v) + " is not a boolean (true, false, 0 or 1)");
+      put_num(cell, static_cast<int64_t>(v));
+      return true;
+    }
+    if (is_integer(c.type)) {
+      IntRange r = int_range(c.type);
+      const char* tn = col_type_name(c.type);
+      if (n.kind == Num::dbl) {
+        // 45.0 or 4.5e1 is an integer written as a float: accept it when it is exact.
+        if (n.d != std::floor(n.d) || std::fabs(n.d) > 9007199254740992.0)
+          return fail(c, num_text(n.d) + " is not an integer (column type " + tn + ")");
+        Num k;
+        k.i = static_cast<int64_t>(n.d);
+        return check_number(c, k, cell);
+      }
+      if (n.kind == Num::u64) {
+        if (n.u > r.hi) return fail(c, std::to_string(n.u) + " is out of range for " + tn);
+        if (!check_range(c, n)) return false;
+        put_num(cell, n.u);
+        return true;
+      }
+      if (n.i < r.lo || (n.i > 0 && static_cast<uint64_t>(n.i) > r.hi))
+        return fail(c, std::to_string(n.i) + " is out of range for " + tn);
+      if (!check_range(c, n)) return false;
+      put_num(cell, n.i);
+      return true;
+    }
+    if (is_float(c.type)) {
+      double v = n.as_double();
+      if (!std::isfinite(v)) return fail(c, "number is not finite");
+      if (c.type == ColType::Float32 && std::fabs(v) > FLT_MAX)
+        return fail(c, num_text(v) + " is out of range for Float32");
+      if (!check_range(c, n)) return false;
+      if (n.kind == Num::i64)
+        put_num(cell, n.i);
+      else if (n.kind == Num::u64)
+        put_num(cell, n.u);
+      else
+        put_num(cell, v);
+      return true;
+    }
+    return fail(c, "expected a string, got a number");
+  }
+
+  // `shown` renders the input value, only when there is something wrong with it.
+  template <class Shown>
+  bool datetime(const Column& c, int64_t secs, Cell& cell, Shown shown) {
+    if (secs < 0) return fail(c, shown() + " is before 1970-01-01, the start of ClickHouse DateTime");
+    if (secs > kMaxDateTime) return fail(c, shown() + " is after 2106-02-07 06:28:15, the end of ClickHouse DateTime");
+    cell.kind = Cell::k_dt;
+    cell.dt = secs;
+    return true;
+  }
+
+  bool iso_time(const Column& c, std::string_view v, Cell& cell) {
+    std::string reason;
+    auto ms = parse_iso8601_ms(v, &reason);
+    if (!ms) return fail(c, quoted(v) + " is not an ISO-8601 time (" + reason + ")");
+    int64_t secs = *ms >= 0 ? *ms / 1000 : -((-*ms + 999) / 1000);
+    return datetime(c, secs, cell, [&] { return quoted(v); });
+  }
+
+  bool from_json(const Column& c, element e, Cell& cell) {
+    element_type t = e.type();
+    if (c.type == ColType::String) {
+      if (t != element_type::STRING) return fail(c, std::string("expected a string, got ") + type_word(t));
+      return check_string(c, e.get_string().value_unsafe(), cell);
+    }
+    if (c.type == ColType::DateTime && t == element_type::STRING) return iso_time(c, e.get_string().value_unsafe(), cell);
+    if (c.type == ColType::Bool && t == element_type::BOOL) {
+      put_num(cell, static_cast<int64_t>(e.get_bool().value_unsafe() ? 1 : 0));
+      return true;
+    }
+    Num n;
+    switch (t) {
+      case element_type::INT64: n.kind = Num::i64; n.i = e.get_int64().value_unsafe(); break;
+      case element_type::UINT64: n.kind = Num::u64; n.u = e.get_uint64().value_unsafe(); break;
+      case element_type::DOUBLE: n.kind = Num::dbl; n.d = e.get_double().value_unsafe(); break;
+      default: {
+        const char* want = c.type == ColType::DateTime ? "an ISO-8601 string or epoch number"
+                           : c.type == ColType::Bool   ? "a boolean"
+                                                       : "a number";
+        return fail(c, std::string("expected ") + want + ", got " + type_word(t));
+      }
+    }
+    return check_number(c, n, cell);
+  }
+
+  bool from_text(const Column& c, std::string_view v, Cell& cell) {
+    if (c.type == ColType::String) return check_string(c, v, cell);
+    bool integral;
+    bool numeric = json_number_syntax(v, integral);
+    if (c.type == ColType::DateTime && !numeric) return iso_time(c, v, cell);
+    if (c.type == ColType::Bool && !numeric) {
+      if (v == "true" || v == "false") {
+        put_num(cell, static_cast<int64_t>(v == "true"));
+        return true;
+      }
+      return fail(c, quoted(v) + " is not a boolean (true, false, 0 or 1)");
+    }
+    if (!numeric) return fail(c, quoted(v) + " is not a number");
+    Num n;
+    const char* b = v.data();
+    const char* e = v.data() + v.size();
+    if (integral) {
+      if (std::from_chars(b, e, n.i).ec == std::errc()) {
+        n.kind = Num::i64;
+        return check_number(c, n, cell);
+      }
+      if (std::from_chars(b, e, n.u).ec == std::errc()) {
+        n.kind = Num::u64;
+        return check_number(c, n, cell);
+      }
+    }
+    auto r = std::from_chars(b, e, n.d);
+    if (r.ec != std::errc() || !std::isfinite(n.d)) return fail(c, quoted(v) + " is out of range");
+    n.kind = Num::dbl;
+    return check_number(c, n, cell);
+  }
+
+  bool missing(size_t i, Cell& cell) {
+    const Column& c = schema.columns[i];
+    if (c.required) {
+      why = "missing required field " + c.path_text;
+      return false;
+    }
+    cell = defaults[i];  // kind null when there is no default: a Nullable column
+    return true;
+  }
+
+  void emit(std::string& out, const Reject* coords) {
+    builder.begin(out);
+    for (const Cell& c : cells) {
+      switch (c.kind) {
+        case Cell::k_str: builder.string(c.s); break;
+        case Cell::k_num: builder.number(c.num()); break;
+        case Cell::k_dt: builder.datetime(c.dt); break;
+        case Cell::k_null: builder.null(); break;
+      }
+    }
+    if (coords) builder.coords(coords->topic, coords->partition, coords->offset);
+    builder.end();
+  }
+
+  // Looks up the parent object of parent group p (state 1 = found, 2 = absent or null).
+  bool resolve_parent(size_t p, element root, Reject& r) {
+    const Column& c = schema.columns[parent_rep[p]];
+    element e = root;
+    for (size_t k = 0; k + 1 < c.path.size(); ++k) {
+      auto next = e.get_object().value_unsafe().at_key(c.path[k]);
+      if (next.error() || next.value_unsafe().type() == element_type::NULL_VALUE) {
+        parent_state[p] = 2;
+        return true;
+      }
+      e = next.value_unsafe();
+      if (e.type() != element_type::OBJECT) {
+        std::string parent;
+        for (size_t j = 0; j <= k; ++j) parent += (j ? "." : "") + c.path[j];
+        r.reason = parent + ": expected an object, got " + type_word(e.type());
+        return false;
+      }
+    }
+    parent_elem[p] = e;
+    parent_state[p] = 1;
+    // One pass over the parent's fields finds all its columns (at_key per column would rescan).
+    // The first occurrence of a duplicated key wins, as with at_key.
+    const auto& cols = parent_cols[p];
+    for (size_t ci : cols) col_found[ci] = 0;
+    size_t remaining = cols.size();
+    simdjson::dom::object obj = e.get_object().value_unsafe();
+    for (auto field : obj) {
+      for (size_t ci : cols) {
+        if (!col_found[ci] && field.key == schema.columns[ci].path.back()) {
+          col_elem[ci] = field.value;
+          col_found[ci] = 1;
+          --remaining;
+          break;
+        }
+      }
+      if (remaining == 0) break;
+    }
+    return true;
+  }
+
+  bool message(element root, std::string& out, Reject& r) {
+    if (root.type() != element_type::OBJECT) {
+      r.reason = std::string("message is ") + type_word(root.type()) + ", not a JSON object";
+      return false;
+    }
+    std::fill(parent_state.begin(), parent_state.end(), 0);
+    for (size_t i = 0; i < schema.columns.size(); ++i) {
+      const Column& c = schema.columns[i];
+      size_t p = col_parent[i];
+      if (parent_state[p] == 0 && !resolve_parent(p, root, r)) return false;
+      bool found = parent_state[p] == 1 && col_found[i];
+      element e = found ? col_elem[i] : element();
+      bool ok;
+      if (!found || e.type() == element_type::NULL_VALUE) {
+        ok = missing(i, cells[i]);
+        if (!ok && found) why = c.path_text + ": is null but required";
+      } else {
+        ok = from_json(c, e, cells[i]);
+      }
+      if (!ok) {
+        r.reason = std::move(why);
+        return false;
+      }
+    }
+    emit(out, r.has_coords ? &r : nullptr);
+    return true;
+  }
+
+  static void parse_into(simdjson::dom::parser& p, std::string& pad, std::string_view text, element& out,
+                         simdjson::error_code& err) {
+    // simdjson reads up to SIMDJSON_PADDING bytes past the end; their content does not matter.
+    if (pad.size() < text.size() + simdjson::SIMDJSON_PADDING) pad.resize(text.size() + simdjson::SIMDJSON_PADDING);
+    std::memcpy(pad.data(), text.data(), text.size());
+    err = p.parse(pad.data(), text.size(), false).get(out);
+  }
+
+  bool envelope(simdjson::dom::object env, std::string& out, Reject& r) {
+    element topic, partition, offset, value;
+    if (env["topic"].get(topic) || topic.type() != element_type::STRING) {
+      r.reason = "envelope: topic is not a string";
+      return false;
+    }
+    if (env["offset"].get(offset) || offset.type() != element_type::INT64) {
+      r.reason = "envelope: offset is not an integer";
+      return false;
+    }
+    if (env["partition"].get(partition) || partition.type() != element_type::INT64 ||
+        partition.get_int64().value_unsafe() < 0 || partition.get_int64().value_unsafe() > INT32_MAX) {
+      r.reason = "envelope: partition is missing or not an integer";
+      return false;
+    }
+    r.has_coords = true;
+    r.topic = std::string(topic.get_string().value_unsafe());
+    r.partition = static_cast<int32_t>(partition.get_int64().value_unsafe());
+    r.offset = offset.get_int64().value_unsafe();
+    if (env["value"].get(value)) return false;  // checked by the caller
+    switch (value.type()) {
+      case element_type::OBJECT: return message(value, out, r);
+      case element_type::STRING: {
+        // kafka-cat-sensor embeds a value that was not JSON as a string: it may still be the
+        // message (e.g. JSON with a trailing byte the producer added); parse it on its own.
+        std::string_view text = value.get_string().value_unsafe();
+        if (text.substr(0, kBom.size()) == kBom) text.remove_prefix(kBom.size());
+        if (is_blank(text)) {
+          r.reason = "envelope: value is an empty string";
+          return false;
+        }
+        element inner_root;
+        simdjson::error_code err;
+        parse_into(inner, pad_inner, text, inner_root, err);
+        if (err) {
+          r.reason = "envelope value: " + json_error_reason(err, text);
+          return false;
+        }
+        return message(inner_root, out, r);
+      }
+      case element_type::NULL_VALUE: r.reason = "envelope: value is null (a tombstone), not a message"; return false;
+      default: r.reason = std::string("envelope: value is ") + type_word(value.type()) + ", not a message"; return false;
+    }
+  }
+
+  bool json_line(std::string_view line, std::string& out, Reject& r) {
+    if (line.substr(0, kBom.size()) == kBom) line.remove_prefix(kBom.size());
+    if (is_blank(line)) {
+      r.reason = "empty line";
+      return false;
+    }
+    element root;
+    simdjson::error_code err;
+    parse_into(outer, pad_outer, line, root, err);
+    if (err) {
+      r.reason = json_error_reason(err, line);
+      return false;
+    }
+    if (root.type() == element_type::OBJECT) {
+      auto obj = root.get_object().value_unsafe();
+      // An envelope has all three; the seed's own message has "value" but never "topic"/"offset".
+      if (!obj["topic"].error() && !obj["offset"].error() && !obj["value"].error()) return envelope(obj, out, r);
+    }
+    return message(root, out, r);
+  }
+
+  // Splits one CSV line (RFC 4180 quoting; a record must fit on one line). False + why on bad quoting.
+  bool split_csv(std::string_view line) {
+    size_t nf = 0;
+    size_t i = 0;
+    auto field = [&]() -> std::string& {
+      if (fields.size() <= nf) {
+        fields.emplace_back();
+        field_quoted.push_back(false);
+      }
+      fields[nf].clear();
+      field_quoted[nf] = false;
+      return fields[nf];
+    };
+    for (;;) {
+      std::string& f = field();
+      if (i < line.size() && line[i] == '"') {
+        field_quoted[nf] = true;
+        ++i;
+        for (;;) {
+          if (i >= line.size()) {
+            why = "CSV: unterminated quoted field " + std::to_string(nf + 1) + " (records must be on one line)";
+            return false;
+          }
+          char c = line[i++];
+          if (c == '"') {
+            if (i < line.size() && line[i] == '"') {
+              f += '"';
+              ++i;
+            } else {
+              break;
+            }
+          } else {
+            f += c;
+          }
+        }
+        if (i < line.size() && line[i] != ',') {
+          why = "CSV: text after the closing quote of field " + std::to_string(nf + 1);
+          return false;
+        }
+      } else {
+        size_t e = line.find(',', i);
+        if (e == std::string_view::npos) e = line.size();
+        std::string_view v = line.substr(i, e - i);
+        if (v.find('"') != std::string_view::npos) {
+          why = "CSV: quote inside unquoted field " + std::to_string(nf + 1);
+          return false;
+        }
+        f.assign(v.data(), v.size());
+        i = e;
+      }
+      ++nf;
+      if (i >= line.size()) break;
+      ++i;  // the comma
+      if (i == line.size()) {  // trailing comma: one more empty field
+        field();
+        ++nf;
+        break;
+      }
+    }
+    csv_fields = nf;
+    return true;
+  }
+
+  static std::string_view chomp(std::string_view line) {
+    if (line.substr(0, kBom.size()) == kBom) line.remove_prefix(kBom.size());
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return line;
+  }
+
+  std::vector<std::string> csv_header(std::string_view line) {
+    line = chomp(line);
+    if (!split_csv(line)) throw DataError("CSV header: " + why);
+    std::vector<std::string> names(fields.begin(), fields.begin() + static_cast<long>(csv_fields));
+    for (auto& n : names) {
+      while (!n.empty() && (n.back() == ' ' || n.back() == '\t')) n.pop_back();
+      while (!n.empty() && (n.front() == ' ' || n.front() == '\t')) n.erase(0, 1);
+    }
+    csv_index.assign(schema.columns.size(), -1);
+    std::vector<bool> used(names.size(), false);
+    // Name first, then full path, then the path's last part ("timestamp" for ts, "humidity" for value.humidity).
+    for (int pass = 0; pass < 3; ++pass) {
+      for (size_t ci = 0; ci < schema.columns.size(); ++ci) {
+        if (csv_index[ci] >= 0) continue;
+        const Column& c = schema.columns[ci];
+        const std::string& want = pass == 0 ? c.name : pass == 1 ? c.path_text : last_part(c);
+        for (size_t k = 0; k < names.size(); ++k)
+          if (!used[k] && names[k] == want) {
+            csv_index[ci] = static_cast<int>(k);
+            used[k] = true;
+            break;
+          }
+      }
+    }
+    for (size_t ci = 0; ci < schema.columns.size(); ++ci) {
+      const Column& c = schema.columns[ci];
+      if (csv_index[ci] < 0 && c.required)
+        throw DataError("CSV header has no field for required column '" + c.name + "' (name it " + c.name +
+                        (c.path_text != c.name ? " or " + c.path_text : std::string()) + ")");
+    }
+    header_fields = names.size();
+    std::vector<std::string> unknown;
+    for (size_t k = 0; k < names.size(); ++k)
+      if (!used[k]) unknown.push_back(names[k]);
+    header_names = std::move(names);
+    return unknown;
+  }
+  size_t header_fields = 0;
+  std::vector<std::string> header_names;
+
+  bool csv_line(std::string_view line, std::string& out, Reject& r) {
+    line = chomp(line);
+    if (is_blank(line)) {
+      r.reason = "empty line";
+      return false;
+    }
+    if (!split_csv(line)) {
+      r.reason = std::move(why);
+      return false;
+    }
+    if (csv_fields != header_fields) {
+      r.reason = "CSV: " + std::to_string(csv_fields) + " fields, the header has " + std::to_string(header_fields);
+      return false;
+    }
+    for (size_t i = 0; i < schema.columns.size(); ++i) {
+      int k = csv_index[i];
+      bool ok;
+      // An empty unquoted field is an absent value; "" is an empty string.
+      if (k < 0 || (fields[k].empty() && !field_quoted[k])) {
+        ok = missing(i, cells[i]);
+      } else {
+        // The checks name the JSON path; for CSV the header's name is what the user wrote.
+        ok = from_text(schema.columns[i], fields[k], cells[i]);
+        if (!ok && header_names[k] != schema.columns[i].path_text)
+          why = header_names[k] + why.substr(schema.columns[i].path_text.size());
+      }
+      if (!ok) {
+        r.reason = std::move(why);
+        return false;
+      }
+    }
+    emit(out, nullptr);
+    return true;
+  }
+};
+
+RecordParser::RecordParser(const Schema& schema, RowFormat format) : impl_(std::make_unique<Impl>(schema, format)) {}
+RecordParser::~RecordParser() = default;
+bool RecordParser::json_line(std::string_view line, std::string& out, Reject& r) {
+  return impl_->json_line(line, out, r);
+}
+std::vector<std::string> RecordParser::csv_header(std::string_view line) { return impl_->csv_header(line); }
+bool RecordParser::csv_line(std::string_view line, std::string& out, Reject& r) { return impl_->csv_line(line, out, r); }
+
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// Auto-detection looks at the first non-blank line: JSON lines start with '{'; anything else that
+// names at least one schema column in comma-separated fields is a CSV header.
+bool looks_like_csv_header(std::string_view line, const Schema& schema) {
+  if (line.substr(0, kBom.size()) == kBom) line.remove_prefix(kBom.size());
+  size_t i = line.find_first_not_of(" \t");
+  if (i == std::string_view::npos || line[i] == '{' || line[i] == '[') return false;
+  if (line.find(',') == std::string_view::npos) return false;
+  size_t start = 0;
+  for (;;) {
+    size_t e = line.find(',', start);
+    std::string_view f = line.substr(start, e == std::string_view::npos ? std::string_view::npos : e - start);
+    while (!f.empty() && (f.back() == '\r' || f.back() == ' ' || f.back() == '"')) f.remove_suffix(1);
+    while (!f.empty() && (f.front() == ' ' || f.front() == '"')) f.remove_prefix(1);
+    for (const auto& c : schema.columns)
+      if (f == c.name || f == c.path_text || f == last_part(c)) return true;
+    if (e == std::string_view::npos) return false;
+    start = e + 1;
+  }
+}
+
+}  // namespace
+
+Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& out, LineWriter* rejects) {
+  RecordParser parser(schema, opt.format);
+  Stats st;
+  InputFormat fmt = opt.input;
+  bool need_header = fmt == InputFormat::csv;
+  // Rows are built straight into this batch (a reject never leaves a partial row) and handed to
+  // the writer in one piece.
+  constexpr size_t kBatch = 60 << 10;
+  std::string row;
+  row.reserve(kBatch + 4096);
+  Reject r;
+  Line line;
+  Progress progress;
+  auto& m = metrics();
+  Counter& m_records = m.counter("parse_records_total", "Input records read by sensor-parse");
+  Counter& m_rows = m.counter("parse_rows_total", "Rows written by sensor-parse");
+  Counter& m_rejects = m.counter("parse_rejects_total", "Input records rejected by sensor-parse");
+  uint64_t published_records = 0, published_rows = 0, published_rejects = 0;
+  auto publish = [&] {
+    m_records.inc(static_cast<double>(st.records - published_records));
+    m_rows.inc(static_cast<double>(st.rows - published_rows));
+    m_rejects.inc(static_cast<double>(st.rejects - published_rejects));
+    published_records = st.records;
+    published_rows = st.rows;
+    published_rejects = st.rejects;
+  };
+
+  while (in.next(line)) {
+    std::string_view text = line.text;
+    if (fmt == InputFormat::auto_detect && !line.overlong && !is_blank(text)) {
+      fmt = looks_like_csv_header(text, schema) ? InputFormat::csv : InputFormat::json;
+      need_header = fmt == InputFormat::csv;
+      log::debug("input format: ", fmt == InputFormat::csv ? "CSV with a header" : "JSON lines");
+    }
+    if (need_header && !line.overlong && !is_blank(text)) {
+      for (const auto& u : parser.csv_header(text)) log::warn("CSV header field '", u, "' matches no column; ignored");
+      need_header = false;
+      continue;
+    }
+    ++st.records;
+    r.clear();
+    bool ok;
+    if (line.overlong) {
+      r.reason = "line of " + std::to_string(line.full_size) + " bytes is longer than the limit of " +
+                 std::to_string(opt.max_line) + " (--max-line-bytes)";
+      ok = false;
+    } else if (fmt == InputFormat::csv) {
+      ok = parser.csv_line(text, row, r);
+    } else {
+      ok = parser.json_line(text, row, r);
+    }
+    if (ok) {
+      ++st.rows;
+    } else {
+      ++st.rejects;
+      if (st.rejects <= opt.max_warnings) {
+        if (r.has_coords)
+          log::warn("line ", line.number, ": ", r.reason, " (topic ", quoted(r.topic), " partition ", r.partition,
+                    " offset ", r.offset, ")");
+        else
+          log::warn("line ", line.number, ": ", r.reason);
+        if (st.rejects == opt.max_warnings && opt.max_warnings > 0)
+          log::warn("further rejects are only counted here", rejects ? " (all go to the rejects file)" : "");
+      } else {
+        ++st.warnings_suppressed;
+      }
+      if (rejects) rejects->line(reject_json(line.number, r, text, line.overlong, line.full_size));
+      if (opt.max_rejects >= 0 && st.rejects > static_cast<uint64_t>(opt.max_rejects)) {
+        st.threshold = std::to_string(st.rejects) + " rejects exceed --max-rejects " + std::to_string(opt.max_rejects);
+        st.stopped_early = true;
+        break;
+      }
+    }
+    // Rows must not wait in our buffer while the upstream is quiet (a live Kafka stream):
+    // flush whenever the next read could block.
+    bool idle = !in.line_buffered();
+    if (row.size() >= kBatch || idle) {
+      out.write(row);
+      row.clear();
+    }
+    if (idle) {
+      out.flush();
+      if (rejects) rejects->flush();
+      publish();
+    }
+    progress.update(st.records, in.bytes());
+    if ((st.records & 1023) == 0 && stop_requested()) {
+      st.stopped_early = true;
+      break;
+    }
+  }
+  progress.done();
+  out.write(row);
+  out.flush();
+  if (rejects) rejects->flush();
+  publish();
+  st.bytes_in = in.bytes();
+  if (st.threshold.empty() && opt.max_reject_ratio >= 0 && st.records > 0) {
+    double ratio = static_cast<double>(st.rejects) / static_cast<double>(st.records);
+    if (ratio > opt.max_reject_ratio)
+      st.threshold = "reject ratio " + num_text(ratio) + " exceeds --max-reject-ratio " + num_text(opt.max_reject_ratio);
+  }
+  return st;
+}
+
+}  // namespace sp::parse

@@ -1,0 +1,90 @@
+// sensor-parse core: input lines (seed JSON, kafka-cat-sensor envelopes, or CSV with a header) ->
+// validated row lines (common/rows.hpp) or rejects. Pure over streams so that unit tests and the
+// fuzzer drive it without a process.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/line_io.hpp"
+#include "common/rows.hpp"
+#include "common/schema.hpp"
+
+namespace sp::parse {
+
+enum class InputFormat { auto_detect, json, csv };
+// "auto" | "json" | "csv"; throws UsageError.
+InputFormat parse_input_format(std::string_view name);
+
+// Why a line was not turned into a row, and the Kafka coordinates when the line was an envelope.
+struct Reject {
+  std::string reason;
+  bool has_coords = false;
+  std::string topic;
+  int32_t partition = -1;
+  int64_t offset = -1;
+  void clear() {
+    reason.clear();
+    has_coords = false;
+    topic.clear();
+    partition = -1;
+    offset = -1;
+  }
+};
+
+// Turns one record into one row line. Reused across lines: it owns the simdjson parsers and
+// scratch buffers, so the hot path allocates nothing.
+class RecordParser {
+ public:
+  RecordParser(const Schema& schema, RowFormat format);
+  ~RecordParser();
+  RecordParser(const RecordParser&) = delete;
+  RecordParser& operator=(const RecordParser&) = delete;
+
+  // A JSON line (raw message or envelope). On success appends the row (with '\n') to out and
+  // returns true; otherwise fills r and leaves out unchanged.
+  bool json_line(std::string_view line, std::string& out, Reject& r);
+
+  // CSV input: the header line names the fields (by column name or JSON path). Throws DataError
+  // when a required column has no field. Returns the names of header fields that match no column.
+  std::vector<std::string> csv_header(std::string_view line);
+  bool csv_line(std::string_view line, std::string& out, Reject& r);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+struct Options {
+  RowFormat format = RowFormat::json;
+  InputFormat input = InputFormat::auto_detect;
+  int64_t max_rejects = -1;        // exceeded -> stop reading, exit 1; -1 = no limit
+  double max_reject_ratio = -1;    // rejects / records above this at the end -> exit 1; <0 = no limit
+  size_t max_warnings = 100;       // reject warnings printed on stderr; the rest only counted
+  size_t max_line = LineReader::kDefaultMaxLine;
+};
+
+struct Stats {
+  uint64_t records = 0;  // input records (lines, without a CSV header)
+  uint64_t rows = 0;
+  uint64_t rejects = 0;
+  uint64_t warnings_suppressed = 0;
+  uint64_t bytes_in = 0;
+  bool stopped_early = false;  // --max-rejects exceeded, or a stop signal
+  std::string threshold;       // non-empty: why the reject threshold was exceeded (exit 1)
+};
+
+// Reads every line from in, writes rows to out and one JSON line per reject to rejects (may be null).
+// records == rows + rejects always holds.
+Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& out, LineWriter* rejects);
+
+// {"line":N,"reason":"...","input":"...",...} without the trailing newline. Invalid UTF-8 in the
+// input is replaced by U+FFFD in "input" and the exact bytes are kept in "input_base64".
+std::string reject_json(uint64_t line, const Reject& r, std::string_view input, bool overlong, size_t full_size);
+
+// Appends s as a JSON string, replacing invalid UTF-8 sequences by U+FFFD; returns false if any were.
+bool append_json_string_lossy(std::string& out, std::string_view s);
+
+}  // namespace sp::parse
