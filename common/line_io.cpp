@@ -81,7 +81,9 @@ bool LineReader::next(Line& out) {
       ++lineno_;
       out.number = lineno_;
       out.full_size = len;
-      out.text = std::string_view(start, len);
+      // A whole line already in the buffer can still exceed max_line: it is flagged the same way.
+      out.overlong = len > max_line_;
+      out.text = std::string_view(start, out.overlong ? max_line_ : len);
       begin_ += len + 1;
       return true;
     }
