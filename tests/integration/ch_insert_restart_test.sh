@@ -51,6 +51,16 @@ for p in 0 1 2 3; do
   last=$(grep "\"partition\":$p," "$TEST_TMP/acks" | tail -n 1)
   assert_eq "$last" "{\"topic\":\"sensor_metrics\",\"partition\":$p,\"offset\":$(((total - 4 + p) / 4))}" "last ack of partition $p"
 done
+# acks come in batch order even with batches in flight in parallel: offsets never go back
+python3 - "$TEST_TMP/acks" <<'PY' || fail "acks out of order"
+import json, sys
+last = {}
+for l in open(sys.argv[1]):
+    a = json.loads(l)
+    k = (a["topic"], a["partition"])
+    assert a["offset"] > last.get(k, -1), (l, last.get(k))
+    last[k] = a["offset"]
+PY
 pass "server killed and restarted mid-stream: $total rows, none lost, none duplicated under FINAL"
 
 # --- the server goes away for good: exit 75, acks only for confirmed rows

@@ -2,7 +2,10 @@
 
 #include <poll.h>
 
+#include <zlib.h>
+
 #include <chrono>
+#include <deque>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -36,6 +39,7 @@ struct Batch {
   std::vector<RowMeta> rows;
   std::vector<std::string> topics;
   Clock::time_point first;
+  std::string wire;  // the whole batch's request body, compressed by the reading thread
 
   std::string_view row(size_t i) const {
     uint64_t e = i + 1 < rows.size() ? rows[i + 1].start : data.size();
@@ -74,6 +78,33 @@ std::string hex64(uint64_t v) {
   return buf;
 }
 
+// The request body for rows [a, b): the rows themselves (or the seed's VALUES statement), gzip'd
+// unless --compression-level 0.
+void build_body(const Options& o, const std::string& statement, const Batch& bt, size_t a, size_t b,
+                std::string& out) {
+  std::string raw;
+  std::string_view body;
+  if (o.format == RowFormat::values) {
+    raw.reserve(statement.size() + (b < bt.rows.size() ? bt.rows[b].start : bt.data.size()) - bt.rows[a].start +
+                2 * (b - a) + 2);
+    raw = statement;
+    raw += '\n';
+    for (size_t i = a; i < b; ++i) {
+      raw += bt.row(i);
+      raw += i + 1 < b ? ",\n" : "\n";
+    }
+    body = raw;
+  } else {
+    uint64_t s = bt.rows[a].start, e = b < bt.rows.size() ? bt.rows[b].start : bt.data.size();
+    body = std::string_view(bt.data).substr(s, e - s);
+  }
+  out.clear();
+  if (o.gzip_level > 0)
+    gzip_compress(body, out, o.gzip_level);
+  else
+    out.assign(body.data(), body.size());
+}
+
 class RejectSink {
  public:
   explicit RejectSink(LineWriter* w) : w_(w) {}
@@ -106,109 +137,172 @@ class RejectSink {
   LineWriter* w_;
 };
 
-// Sends batches, one at a time, on its own thread (so the next batch fills meanwhile).
+// Inflates a gzip body (to recover the rows of a batch whose raw copy was dropped).
+std::string gunzip(std::string_view gz) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 15 + 16) != Z_OK) throw Error(Exit::software, "inflateInit2 failed");
+  std::string out;
+  constexpr size_t kStep = 1 << 20;
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  zs.avail_in = static_cast<uInt>(gz.size());
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    size_t used = out.size();
+    out.resize(used + kStep);
+    zs.next_out = reinterpret_cast<Bytef*>(&out[used]);
+    zs.avail_out = static_cast<uInt>(kStep);
+    rc = inflate(&zs, Z_NO_FLUSH);
+    out.resize(used + kStep - zs.avail_out);
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      inflateEnd(&zs);
+      throw Error(Exit::software, "gunzip of a batch failed");
+    }
+  }
+  inflateEnd(&zs);
+  return out;
+}
+
+// Sends batches on --parallel threads, each with its own connection, while the reading thread
+// fills the next batch. Acks are written in batch order: a batch's offsets are acknowledged only
+// once it and every batch before it are done, so a failure never acks past unconfirmed rows.
 class Sender {
  public:
   Sender(const Options& o, const std::string& statement, ClickHouseClient* client, Outputs& out, RejectSink& rej,
-         Stats& st, Metrics& m, bool dedup_token)
-      : o_(o), statement_(statement), client_(client), out_(out), rej_(rej), st_(st), m_(m),
-        dedup_token_(dedup_token) {
-    thread_ = std::thread([this] { loop(); });
+         Stats& st, Metrics& m)
+      : o_(o), statement_(statement), out_(out), rej_(rej), st_(st), m_(m) {
+    int n = std::max(1, o.parallel);
+    for (int i = 0; i < n; ++i) {
+      // the first worker uses the caller's client (its failover position is already right)
+      ClickHouseClient* c = client;
+      if (i > 0) {
+        owned_.push_back(std::make_unique<ClickHouseClient>(client->connection()));
+        c = owned_.back().get();
+      }
+      threads_.emplace_back([this, c] { loop(c); });
+    }
   }
-  ~Sender() {
+  ~Sender() { stop(); }
+
+  // Blocks while --parallel batches are in flight: this is the backpressure on stdin.
+  void submit(std::unique_ptr<Batch> b) {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [&] { return in_flight_ < std::max(1, o_.parallel) || error_; });
+    if (error_) std::rethrow_exception(error_);
+    ++in_flight_;
+    queue_.push_back(std::move(b));
+    cv_.notify_all();
+  }
+  // Waits for the last batch, stops the threads, rethrows the first failure.
+  void finish() {
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      cv_.wait(lk, [&] { return in_flight_ == 0 || error_; });
+    }
+    stop();
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  struct Done {
+    std::vector<std::string> acks;
+    bool ok = false;
+  };
+
+  void stop() {
     {
       std::lock_guard<std::mutex> lk(mu_);
       closing_ = true;
     }
     cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
   }
 
-  // Blocks while the previous batch is still being sent: this is the backpressure on stdin.
-  void submit(std::unique_ptr<Batch> b) {
-    std::unique_lock<std::mutex> lk(mu_);
-    cv_.wait(lk, [&] { return (!slot_ && !busy_) || error_; });
-    if (error_) std::rethrow_exception(error_);
-    slot_ = std::move(b);
-    cv_.notify_all();
-  }
-  // Waits for the last batch, stops the thread, rethrows its failure.
-  void finish() {
-    {
-      std::unique_lock<std::mutex> lk(mu_);
-      cv_.wait(lk, [&] { return (!slot_ && !busy_) || error_; });
-      closing_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-    if (error_) std::rethrow_exception(error_);
-  }
-  bool failed() {
-    std::lock_guard<std::mutex> lk(mu_);
-    return error_ != nullptr;
-  }
-
- private:
-  void loop() {
+  void loop(ClickHouseClient* client) {
     for (;;) {
       std::unique_ptr<Batch> b;
       {
         std::unique_lock<std::mutex> lk(mu_);
-        cv_.wait(lk, [&] { return slot_ || closing_; });
-        if (!slot_) return;
-        b = std::move(slot_);
-        busy_ = true;
+        // after a failure, batches still queued are dropped unsent (never acknowledged)
+        cv_.wait(lk, [&] { return !queue_.empty() || closing_ || error_; });
+        if (queue_.empty() || error_) return;
+        b = std::move(queue_.front());
+        queue_.pop_front();
       }
+      Stats local;
+      Done done;
+      std::exception_ptr err;
       try {
-        process(*b);
+        insert_range(client, local, *b, 0, b->rows.size(), 0);
+        rej_.flush();  // rejects are on disk before their offsets are acknowledged
+        done.acks = ack_lines(*b);
+        done.ok = true;
       } catch (...) {
-        std::lock_guard<std::mutex> lk(mu_);
-        error_ = std::current_exception();
+        err = std::current_exception();
       }
       {
         std::lock_guard<std::mutex> lk(mu_);
-        busy_ = false;
+        st_.inserted += local.inserted;
+        st_.rejected += local.rejected;
+        st_.posts += local.posts;
+        st_.retries += local.retries;
+        st_.bytes_sent += local.bytes_sent;
+        if (err && !error_) error_ = err;
+        if (done.ok) {
+          ++st_.batches;
+          m_.batches.inc();
+          done_[b->seq] = std::move(done);
+          emit_acks_locked();
+        }
+        --in_flight_;
       }
+      b.reset();
       cv_.notify_all();
-      if (failed()) return;
     }
   }
 
-  void process(Batch& b) {
-    insert_range(b, 0, b.rows.size(), 0);
-    rej_.flush();  // rejects are on disk before their offsets are acknowledged
-    write_acks(b);
-    ++st_.batches;
-    m_.batches.inc();
+  // Writes the acks of every finished batch that has no unfinished batch before it.
+  void emit_acks_locked() {
+    while (!done_.empty() && done_.begin()->first == next_ack_) {
+      if (out_.acks && !done_.begin()->second.acks.empty()) {
+        for (const auto& l : done_.begin()->second.acks) out_.acks->line(l);
+        out_.acks->flush();  // a FIFO reader (kafka-cat-sensor) commits as soon as it sees the line
+      }
+      done_.erase(done_.begin());
+      ++next_ack_;
+    }
   }
 
-  void write_acks(const Batch& b) {
-    if (!out_.acks) return;
+  std::vector<std::string> ack_lines(const Batch& b) {
+    std::vector<std::string> lines;
     std::map<std::pair<int32_t, int32_t>, int64_t> hi;
     for (const auto& r : b.rows) {
       if (r.topic < 0) continue;
       auto [it, fresh] = hi.try_emplace({r.topic, r.partition}, r.offset);
       if (!fresh && r.offset > it->second) it->second = r.offset;
     }
-    if (hi.empty()) return;
     std::map<std::pair<std::string, int32_t>, int64_t> sorted;
     for (const auto& [k, v] : hi) sorted[{b.topics[static_cast<size_t>(k.first)], k.second}] = v;
-    for (const auto& [k, v] : sorted) out_.acks->line(ack_line(k.first, k.second, v));
-    out_.acks->flush();  // a FIFO reader (kafka-cat-sensor) commits as soon as it sees the line
+    for (const auto& [k, v] : sorted) lines.push_back(ack_line(k.first, k.second, v));
+    return lines;
   }
 
   // Inserts rows [a, b); a refused range is split until each bad row stands alone.
-  void insert_range(Batch& bt, size_t a, size_t b, int depth) {
+  void insert_range(ClickHouseClient* client, Stats& st, Batch& bt, size_t a, size_t b, int depth) {
     while (a < b) {
       try {
-        post(bt, a, b);
-        st_.inserted += b - a;
+        post(client, st, bt, a, b);
+        st.inserted += b - a;
         m_.inserted.inc(static_cast<double>(b - a));
         return;
       } catch (const ChRequestError& e) {
         if (e.error().kind != ChErrorKind::data) throw;
+        if (bt.data.empty() && !bt.rows.empty()) {
+          bt.data = gunzip(bt.wire);  // the raw rows were dropped after compression; rare path
+          bt.wire.clear();
+        }
         if (b - a == 1) {
-          ++st_.rejected;
+          ++st.rejected;
           m_.rejected.inc();
           rej_.reject(bt.rows[a].line, bt.row(a), e.error().detail, e.error().code, &bt, &bt.rows[a]);
           return;
@@ -220,58 +314,46 @@ class Sender {
         auto hint = ch_error_row(e.error().detail);
         if (hint && *hint >= 1 && *hint <= b - a && depth < 32) {
           size_t bad = a + static_cast<size_t>(*hint) - 1;
-          if (bad > a) insert_range(bt, a, bad, depth + 1);
-          insert_range(bt, bad, bad + 1, depth + 1);
+          if (bad > a) insert_range(client, st, bt, a, bad, depth + 1);
+          insert_range(client, st, bt, bad, bad + 1, depth + 1);
           a = bad + 1;
         } else {
           size_t mid = a + (b - a) / 2;
-          insert_range(bt, a, mid, depth + 1);
+          insert_range(client, st, bt, a, mid, depth + 1);
           a = mid;
         }
       }
     }
   }
 
-  void post(const Batch& bt, size_t a, size_t b) {
-    std::string raw;
+  void post(ClickHouseClient* client, Stats& st, const Batch& bt, size_t a, size_t b) {
+    std::string built;
     std::string_view body;
-    if (o_.format == RowFormat::values) {
-      raw.reserve(statement_.size() + (b < bt.rows.size() ? bt.rows[b].start : bt.data.size()) - bt.rows[a].start +
-                  2 * (b - a) + 2);
-      raw = statement_;
-      raw += '\n';
-      for (size_t i = a; i < b; ++i) {
-        raw += bt.row(i);
-        raw += i + 1 < b ? ",\n" : "\n";
-      }
-      body = raw;
+    if (a == 0 && b == bt.rows.size() && !bt.wire.empty()) {
+      body = bt.wire;
     } else {
-      uint64_t s = bt.rows[a].start, e = b < bt.rows.size() ? bt.rows[b].start : bt.data.size();
-      body = std::string_view(bt.data).substr(s, e - s);
-    }
-    std::string gz;
-    if (o_.gzip_level > 0) {
-      gzip_compress(body, gz, o_.gzip_level);
+      build_body(o_, statement_, bt, a, b, built);
+      body = built;
     }
     std::vector<std::pair<std::string, std::string>> params;
     if (o_.format != RowFormat::values) params.emplace_back("query", statement_);
     if (o_.best_effort_dates) params.emplace_back("date_time_input_format", "best_effort");
     // One block per POST, so a refused POST leaves nothing behind (all or nothing).
     params.emplace_back("max_insert_block_size", std::to_string(std::max<uint64_t>(b - a, 1048576)));
-    if (dedup_token_) params.emplace_back("insert_deduplication_token", hex64(fnv1a(body)) + "-" + std::to_string(b - a));
-    std::string_view wire = o_.gzip_level > 0 ? std::string_view(gz) : body;
+    if (o_.dedup_token)
+      params.emplace_back("insert_deduplication_token", hex64(fnv1a(body)) + "-" + std::to_string(b - a));
 
     Backoff backoff(std::chrono::milliseconds(static_cast<int64_t>(o_.retry_initial_seconds * 1000)),
                     std::chrono::milliseconds(static_cast<int64_t>(o_.retry_max_delay_seconds * 1000)));
     for (;;) {
       auto t0 = Clock::now();
       try {
-        ++st_.posts;
+        ++st.posts;
         m_.posts.inc();
-        HttpResponse r = client_->post(params, wire, o_.gzip_level > 0);
+        HttpResponse r = client->post(params, body, o_.gzip_level > 0);
         m_.seconds.observe(std::chrono::duration<double>(Clock::now() - t0).count());
-        st_.bytes_sent += wire.size();
-        m_.bytes_sent.inc(static_cast<double>(wire.size()));
+        st.bytes_sent += body.size();
+        m_.bytes_sent.inc(static_cast<double>(body.size()));
         check_summary(r, b - a);
         return;
       } catch (const ChRequestError& e) {
@@ -279,7 +361,7 @@ class Sender {
         switch (err.kind) {
           case ChErrorKind::data: throw;
           case ChErrorKind::auth:
-            throw AuthError("ClickHouse refused user '" + client_->connection().user + "': " + err.message +
+            throw AuthError("ClickHouse refused user '" + client->connection().user + "': " + err.message +
                             " (check --user, CLICKHOUSE_USER and the password source)");
           case ChErrorKind::missing:
             throw NoInputError(err.message + " (create it with --create-table, or check --database/--table)");
@@ -291,12 +373,16 @@ class Sender {
         if (o_.retries >= 0 && backoff.attempts() >= o_.retries)
           throw TempFailError("ClickHouse still failing after " + std::to_string(backoff.attempts()) +
                               " retries: " + err.message);
+        {
+          std::lock_guard<std::mutex> lk(mu_);
+          if (error_) throw Error(Exit::tempfail, "abandoned: another batch failed");
+        }
         auto d = backoff.next();
-        ++st_.retries;
+        ++st.retries;
         m_.retries.inc();
         log::warn(err.message, "; retry ", backoff.attempts(),
                   o_.retries >= 0 ? "/" + std::to_string(o_.retries) : std::string(), " in ", d.count(), " ms");
-        if (err.kind == ChErrorKind::transport) client_->failover();
+        if (err.kind == ChErrorKind::transport) client->failover();
         if (!sleep_unless_stopped(d))
           throw Error(Exit::interrupted, "interrupted while waiting to retry: " + err.message);
       }
@@ -316,18 +402,20 @@ class Sender {
 
   const Options& o_;
   std::string statement_;
-  ClickHouseClient* client_;
   Outputs& out_;
   RejectSink& rej_;
   Stats& st_;
   Metrics& m_;
-  bool dedup_token_;
-  std::thread thread_;
+  std::vector<std::unique_ptr<ClickHouseClient>> owned_;
+  std::vector<std::thread> threads_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::unique_ptr<Batch> slot_;
-  bool busy_ = false, closing_ = false;
+  std::deque<std::unique_ptr<Batch>> queue_;
+  int in_flight_ = 0;  // queued + being sent
+  bool closing_ = false;
   std::exception_ptr error_;
+  std::map<uint64_t, Done> done_;  // finished batches whose acks wait for earlier ones
+  uint64_t next_ack_ = 1;
 };
 
 // Waits until stdin has data or the deadline passes; false on timeout.
@@ -420,11 +508,19 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
       insert_statement(o.format, o.database, o.table, schema.column_names(), o.keep_coordinates);
   const size_t ncols = schema.columns.size();
   std::unique_ptr<Sender> sender;
-  if (!o.dry_run) sender = std::make_unique<Sender>(o, statement, client, out, rej, st, m, o.dedup_token);
+  if (!o.dry_run) sender = std::make_unique<Sender>(o, statement, client, out, rej, st, m);
 
   Progress progress("rows");
   uint64_t seq = 0;
-  auto batch = std::make_unique<Batch>();
+  auto new_batch = [&] {
+    auto b = std::make_unique<Batch>();
+    // Reserved whole (untouched pages cost no memory), so the buffer never reallocates and
+    // copies while it fills.
+    b->data.reserve(static_cast<size_t>(o.batch_bytes + o.max_line + 2));
+    b->rows.reserve(static_cast<size_t>(std::min<uint64_t>(o.batch_rows, 1u << 20)));
+    return b;
+  };
+  auto batch = new_batch();
   auto dry_send = [&](Batch& b) {
     std::string s = "-- batch " + std::to_string(b.seq) + ": " + std::to_string(b.rows.size()) + " rows\n";
     if (o.format != RowFormat::values) s += statement + "\n";
@@ -449,9 +545,14 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
       batch = std::make_unique<Batch>();
       return;
     }
+    // Compressed here, so the sender thread only waits on the network and the next batch's
+    // reading overlaps the server's parsing of this one.
+    build_body(o, statement, *batch, 0, batch->rows.size(), batch->wire);
+    // The compressed body is all a batch needs in flight; the raw rows are rebuilt from it in the
+    // rare case ClickHouse refuses the batch and it must be split. Halves the memory per batch.
+    if (o.gzip_level > 0 && o.format != RowFormat::values) std::string().swap(batch->data);
     sender->submit(std::move(batch));
-    batch = std::make_unique<Batch>();
-    batch->data.reserve(static_cast<size_t>(std::min<uint64_t>(o.batch_bytes, 64ull << 20)) / 4);
+    batch = new_batch();
   };
 
   Line line;
@@ -503,7 +604,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
       }
       batch->rows.push_back(meta);
       if (batch->rows.size() >= o.batch_rows || batch->data.size() >= o.batch_bytes ||
-          Clock::now() - batch->first >= window)
+          ((batch->rows.size() & 63) == 0 && Clock::now() - batch->first >= window))
         flush();
     }
     flush();

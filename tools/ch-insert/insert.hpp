@@ -25,6 +25,7 @@ struct Options {
   uint64_t batch_bytes = 16ull << 20;
   double batch_seconds = 1.0;
   int gzip_level = 1;  // 0 = no compression
+  int parallel = 2;    // batches in flight at once (each its own connection)
   int retries = 10;    // per request; -1 = forever
   double retry_initial_seconds = 0.2;
   double retry_max_delay_seconds = 30;

@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
             ->capture_default_str()->check(CLI::Range(0.001, 3600.0));
         app.add_option("--compression-level", o.gzip_level, "gzip level of request bodies, 0 = send uncompressed")
             ->capture_default_str()->check(CLI::Range(0, 9));
+        app.add_option("-P,--parallel", o.parallel, "Batches sent at once, each on its own connection (acks stay in order)")
+            ->capture_default_str()->check(CLI::Range(1, 16));
         app.add_option("--retries", o.retries, "Retries per request on network errors, timeouts and retriable server errors (-1 = forever)")
             ->capture_default_str()->check(CLI::Range(-1, 1000000));
         app.add_option("--retry-max-delay", o.retry_max_delay_seconds, "Longest wait between retries, seconds (exponential backoff, full jitter)")
