@@ -1,0 +1,141 @@
+// The shared ClickHouse client's pure parts: error codes and their classification, version
+// parsing, gzip, identifiers, connection resolution (flags > env > config; secrets out of URLs).
+#include "common/clickhouse.hpp"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "common/config.hpp"
+#include "common/log.hpp"
+
+using sp::ChErrorKind;
+
+TEST(ChClient, ErrorCodeAndRowHint) {
+  std::string body =
+      "Code: 27, e.displayText() = DB::Exception: Cannot parse input: expected \" before: x: (at row 2)\n, e.what() = "
+      "DB::Exception\n";
+  EXPECT_EQ(sp::ch_error_code(body), 27);
+  EXPECT_EQ(sp::ch_error_row(body), 2u);
+  EXPECT_TRUE(sp::ch_body_has_exception(body));
+  EXPECT_EQ(sp::ch_error_code("Code: 60. DB::Exception: Table default.x does not exist. (UNKNOWN_TABLE) (version 23.8)"),
+            60);
+  EXPECT_EQ(sp::ch_error_code("no code"), 0);
+  EXPECT_FALSE(sp::ch_error_row("Code: 53 ... no row"));
+  EXPECT_FALSE(sp::ch_error_row("(at row 0)"));
+  EXPECT_FALSE(sp::ch_body_has_exception(""));
+}
+
+TEST(ChClient, Classification) {
+  EXPECT_EQ(sp::classify_ch_error(500, 27), ChErrorKind::data);
+  EXPECT_EQ(sp::classify_ch_error(400, 26), ChErrorKind::data);
+  EXPECT_EQ(sp::classify_ch_error(500, 117), ChErrorKind::data);
+  EXPECT_EQ(sp::classify_ch_error(500, 53), ChErrorKind::data);
+  EXPECT_EQ(sp::classify_ch_error(401, 193), ChErrorKind::auth);
+  EXPECT_EQ(sp::classify_ch_error(403, 0), ChErrorKind::auth);
+  EXPECT_EQ(sp::classify_ch_error(404, 60), ChErrorKind::missing);
+  EXPECT_EQ(sp::classify_ch_error(404, 81), ChErrorKind::missing);
+  EXPECT_EQ(sp::classify_ch_error(500, 252), ChErrorKind::retriable);
+  EXPECT_EQ(sp::classify_ch_error(500, 241), ChErrorKind::retriable);
+  EXPECT_EQ(sp::classify_ch_error(503, 0), ChErrorKind::retriable);
+  EXPECT_EQ(sp::classify_ch_error(502, 0), ChErrorKind::retriable);
+  EXPECT_EQ(sp::classify_ch_error(500, 16), ChErrorKind::permanent);  // unknown column in our query
+  EXPECT_EQ(sp::classify_ch_error(400, 0), ChErrorKind::permanent);
+}
+
+TEST(ChClient, RequestErrorExitCodes) {
+  sp::ChError e;
+  e.kind = ChErrorKind::auth;
+  e.message = "m";
+  EXPECT_EQ(sp::ChRequestError(e).code(), sp::Exit::noperm);
+  e.kind = ChErrorKind::missing;
+  EXPECT_EQ(sp::ChRequestError(e).code(), sp::Exit::noinput);
+  e.kind = ChErrorKind::transport;
+  EXPECT_EQ(sp::ChRequestError(e).code(), sp::Exit::unavailable);
+  e.kind = ChErrorKind::retriable;
+  EXPECT_EQ(sp::ChRequestError(e).code(), sp::Exit::tempfail);
+}
+
+TEST(ChClient, Versions) {
+  auto v = sp::parse_ch_version("18.16.1\n");
+  EXPECT_EQ(v.major, 18);
+  EXPECT_EQ(v.minor, 16);
+  EXPECT_EQ(v.patch, 1);
+  EXPECT_FALSE(v.at_least(22, 2));
+  EXPECT_TRUE(sp::parse_ch_version("26.7.2.1").at_least(22, 2));
+  EXPECT_TRUE(sp::parse_ch_version("22.2.1").at_least(22, 2));
+  EXPECT_FALSE(sp::parse_ch_version("garbage").at_least(1, 0));
+}
+
+TEST(ChClient, GzipRoundTrip) {
+  std::string data;
+  for (int i = 0; i < 10000; ++i) data += "{\"id\":\"msg-" + std::to_string(i) + "\"}\n";
+  std::string gz = "prefix";
+  sp::gzip_compress(data, gz, 1);
+  ASSERT_EQ(gz.substr(0, 6), "prefix");
+  ASSERT_EQ(static_cast<unsigned char>(gz[6]), 0x1f);
+  z_stream zs{};
+  ASSERT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);
+  std::string out(data.size() + 10, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(&gz[6]);
+  zs.avail_in = static_cast<uInt>(gz.size() - 6);
+  zs.next_out = reinterpret_cast<Bytef*>(&out[0]);
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(inflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(out.size() - zs.avail_out);
+  inflateEnd(&zs);
+  EXPECT_EQ(out, data);
+  std::string empty;
+  sp::gzip_compress("", empty, 6);
+  EXPECT_GT(empty.size(), 10u);
+}
+
+TEST(ChClient, Identifiers) {
+  EXPECT_EQ(sp::ch_identifier("sensor_metrics"), "sensor_metrics");
+  EXPECT_EQ(sp::ch_identifier("my table"), "`my table`");
+  EXPECT_EQ(sp::ch_identifier("a`b"), "`a\\`b`");
+  EXPECT_EQ(sp::ch_identifier("1abc"), "`1abc`");
+}
+
+TEST(ChClient, ConnectionPrecedenceAndUrlSecrets) {
+  for (const char* v : {"CLICKHOUSE_URL", "CLICKHOUSE_USER", "CLICKHOUSE_PASSWORD", "CLICKHOUSE_PASSWORD_FILE",
+                        "CLICKHOUSE_DATABASE", "CLICKHOUSE_CA_FILE"})
+    ::unsetenv(v);
+  sp::set_config(sp::Config::parse("[clickhouse]\nurl = http://a:1/, http://b:2\nuser = fileuser\npassword = filepw\n"
+                                   "database = filedb\n",
+                                   "t.ini"));
+  sp::ChFlags f;
+  auto c = sp::resolve_ch_connection(f);
+  ASSERT_EQ(c.urls.size(), 2u);
+  EXPECT_EQ(c.urls[0], "http://a:1");
+  EXPECT_EQ(c.user, "fileuser");
+  EXPECT_EQ(c.password, "filepw");
+  EXPECT_EQ(c.database, "filedb");
+  EXPECT_TRUE(c.verify_tls);
+
+  ::setenv("CLICKHOUSE_USER", "envuser", 1);
+  ::setenv("CLICKHOUSE_PASSWORD", "envpw-s3cret", 1);
+  c = sp::resolve_ch_connection(f);
+  EXPECT_EQ(c.user, "envuser");
+  EXPECT_EQ(c.password, "envpw-s3cret");
+  EXPECT_EQ(sp::log::redact("x envpw-s3cret y"), "x *** y");
+
+  std::string pwfile = ::testing::TempDir() + "/ch_pw";
+  std::ofstream(pwfile) << "filepw-2\n";
+  f.password_file = pwfile;
+  f.user = "flaguser";
+  f.urls = {"https://u:p%40ss-url-secret@host:8443/"};
+  c = sp::resolve_ch_connection(f);
+  EXPECT_EQ(c.user, "flaguser");
+  EXPECT_EQ(c.password, "filepw-2");
+  EXPECT_EQ(c.urls[0], "https://host:8443");
+  EXPECT_EQ(sp::log::redact("p@ss-url-secret"), "***");
+
+  f.urls = {"ftp://x"};
+  EXPECT_THROW(sp::resolve_ch_connection(f), sp::UsageError);
+  ::unsetenv("CLICKHOUSE_USER");
+  ::unsetenv("CLICKHOUSE_PASSWORD");
+  sp::set_config(sp::Config());
+}

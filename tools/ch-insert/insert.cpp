@@ -1,0 +1,625 @@
+#include "insert.hpp"
+
+#include <poll.h>
+
+#include <zlib.h>
+
+#include <chrono>
+#include <deque>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "common/progress.hpp"
+#include "common/retry.hpp"
+#include "common/signals.hpp"
+#include "row_input.hpp"
+
+namespace sp::chi {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct RowMeta {
+  uint64_t start;  // offset of the row in Batch::data
+  uint64_t line;   // input line number
+  int64_t offset;
+  int32_t partition;
+  int32_t topic;  // index in Batch::topics, -1 without coordinates
+};
+
+struct Batch {
+  uint64_t seq = 0;
+  std::string data;
+  std::vector<RowMeta> rows;
+  std::vector<std::string> topics;
+  Clock::time_point first;
+  std::string wire;  // the whole batch's request body, compressed by the reading thread
+
+  std::string_view row(size_t i) const {
+    uint64_t e = i + 1 < rows.size() ? rows[i + 1].start : data.size();
+    return std::string_view(data).substr(rows[i].start, e - rows[i].start);
+  }
+  int32_t topic_index(const std::string& t) {
+    if (!topics.empty() && topics.back() == t) return static_cast<int32_t>(topics.size() - 1);
+    for (size_t i = 0; i < topics.size(); ++i)
+      if (topics[i] == t) return static_cast<int32_t>(i);
+    topics.push_back(t);
+    return static_cast<int32_t>(topics.size() - 1);
+  }
+};
+
+struct Metrics {
+  Counter& rows_in = metrics().counter("ch_insert_rows_read_total", "Rows read from stdin");
+  Counter& inserted = metrics().counter("ch_insert_rows_inserted_total", "Rows confirmed by ClickHouse");
+  Counter& rejected = metrics().counter("ch_insert_rows_rejected_total", "Rows refused (by ClickHouse or locally)");
+  Counter& batches = metrics().counter("ch_insert_batches_total", "Batches completed");
+  Counter& posts = metrics().counter("ch_insert_posts_total", "INSERT requests sent (incl. retries and splits)");
+  Counter& retries = metrics().counter("ch_insert_retries_total", "Requests retried after a temporary failure");
+  Counter& bytes_sent = metrics().counter("ch_insert_bytes_sent_total", "Request bytes sent (compressed)");
+  Histogram& seconds = metrics().histogram("ch_insert_post_seconds", "Duration of INSERT requests",
+                                           {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
+};
+
+uint64_t fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
+std::string hex64(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// The request body for rows [a, b): the rows themselves (or the seed's VALUES statement), gzip'd
+// unless --compression-level 0.
+void build_body(const Options& o, const std::string& statement, const Batch& bt, size_t a, size_t b,
+                std::string& out) {
+  std::string raw;
+  std::string_view body;
+  if (o.format == RowFormat::values) {
+    raw.reserve(statement.size() + (b < bt.rows.size() ? bt.rows[b].start : bt.data.size()) - bt.rows[a].start +
+                2 * (b - a) + 2);
+    raw = statement;
+    raw += '\n';
+    for (size_t i = a; i < b; ++i) {
+      raw += bt.row(i);
+      raw += i + 1 < b ? ",\n" : "\n";
+    }
+    body = raw;
+  } else {
+    uint64_t s = bt.rows[a].start, e = b < bt.rows.size() ? bt.rows[b].start : bt.data.size();
+    body = std::string_view(bt.data).substr(s, e - s);
+  }
+  out.clear();
+  if (o.gzip_level > 0)
+    gzip_compress(body, out, o.gzip_level);
+  else
+    out.assign(body.data(), body.size());
+}
+
+class RejectSink {
+ public:
+  explicit RejectSink(LineWriter* w) : w_(w) {}
+  void reject(uint64_t line, std::string_view row, const std::string& error, int code, const Batch* b,
+              const RowMeta* m) {
+    std::lock_guard<std::mutex> lk(mu_);
+    log::warn("line ", line, ": rejected: ", error.substr(0, 500));
+    if (!w_) return;
+    std::string s = "{\"line\":" + std::to_string(line) + ",\"error\":";
+    append_json_string(s, error);
+    if (code) s += ",\"code\":" + std::to_string(code);
+    if (b && m && m->topic >= 0) {
+      s += ",\"topic\":";
+      append_json_string(s, b->topics[static_cast<size_t>(m->topic)]);
+      s += ",\"partition\":" + std::to_string(m->partition) + ",\"offset\":" + std::to_string(m->offset);
+    }
+    s += ",\"row\":";
+    while (!row.empty() && row.back() == '\n') row.remove_suffix(1);
+    append_json_string(s, row);
+    s += '}';
+    w_->line(s);
+  }
+  void flush() {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (w_) w_->flush();
+  }
+
+ private:
+  std::mutex mu_;
+  LineWriter* w_;
+};
+
+// Inflates a gzip body (to recover the rows of a batch whose raw copy was dropped).
+std::string gunzip(std::string_view gz) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 15 + 16) != Z_OK) throw Error(Exit::software, "inflateInit2 failed");
+  std::string out;
+  constexpr size_t kStep = 1 << 20;
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  zs.avail_in = static_cast<uInt>(gz.size());
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    size_t used = out.size();
+    out.resize(used + kStep);
+    zs.next_out = reinterpret_cast<Bytef*>(&out[used]);
+    zs.avail_out = static_cast<uInt>(kStep);
+    rc = inflate(&zs, Z_NO_FLUSH);
+    out.resize(used + kStep - zs.avail_out);
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      inflateEnd(&zs);
+      throw Error(Exit::software, "gunzip of a batch failed");
+    }
+  }
+  inflateEnd(&zs);
+  return out;
+}
+
+// Sends batches on --parallel threads, each with its own connection, while the reading thread
+// fills the next batch. Acks are written in batch order: a batch's offsets are acknowledged only
+// once it and every batch before it are done, so a failure never acks past unconfirmed rows.
+class Sender {
+ public:
+  Sender(const Options& o, const std::string& statement, ClickHouseClient* client, Outputs& out, RejectSink& rej,
+         Stats& st, Metrics& m)
+      : o_(o), statement_(statement), out_(out), rej_(rej), st_(st), m_(m) {
+    int n = std::max(1, o.parallel);
+    for (int i = 0; i < n; ++i) {
+      // the first worker uses the caller's client (its failover position is already right)
+      ClickHouseClient* c = client;
+      if (i > 0) {
+        owned_.push_back(std::make_unique<ClickHouseClient>(client->connection()));
+        c = owned_.back().get();
+      }
+      threads_.emplace_back([this, c] { loop(c); });
+    }
+  }
+  ~Sender() { stop(); }
+
+  // Blocks while --parallel batches are in flight: this is the backpressure on stdin.
+  void submit(std::unique_ptr<Batch> b) {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [&] { return in_flight_ < std::max(1, o_.parallel) || error_; });
+    if (error_) std::rethrow_exception(error_);
+    ++in_flight_;
+    queue_.push_back(std::move(b));
+    cv_.notify_all();
+  }
+  // Waits for the last batch, stops the threads, rethrows the first failure.
+  void finish() {
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      cv_.wait(lk, [&] { return in_flight_ == 0 || error_; });
+    }
+    stop();
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  struct Done {
+    std::vector<std::string> acks;
+    bool ok = false;
+  };
+
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      closing_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+
+  void loop(ClickHouseClient* client) {
+    for (;;) {
+      std::unique_ptr<Batch> b;
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        // after a failure, batches still queued are dropped unsent (never acknowledged)
+        cv_.wait(lk, [&] { return !queue_.empty() || closing_ || error_; });
+        if (queue_.empty() || error_) return;
+        b = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      Stats local;
+      Done done;
+      std::exception_ptr err;
+      try {
+        insert_range(client, local, *b, 0, b->rows.size(), 0);
+        rej_.flush();  // rejects are on disk before their offsets are acknowledged
+        done.acks = ack_lines(*b);
+        done.ok = true;
+      } catch (...) {
+        err = std::current_exception();
+      }
+      {
+        std::lock_guard<std::mutex> lk(mu_);
+        st_.inserted += local.inserted;
+        st_.rejected += local.rejected;
+        st_.posts += local.posts;
+        st_.retries += local.retries;
+        st_.bytes_sent += local.bytes_sent;
+        if (err && !error_) error_ = err;
+        if (done.ok) {
+          ++st_.batches;
+          m_.batches.inc();
+          done_[b->seq] = std::move(done);
+          emit_acks_locked();
+        }
+        --in_flight_;
+      }
+      b.reset();
+      cv_.notify_all();
+    }
+  }
+
+  // Writes the acks of every finished batch that has no unfinished batch before it.
+  void emit_acks_locked() {
+    while (!done_.empty() && done_.begin()->first == next_ack_) {
+      if (out_.acks && !done_.begin()->second.acks.empty()) {
+        for (const auto& l : done_.begin()->second.acks) out_.acks->line(l);
+        out_.acks->flush();  // a FIFO reader (kafka-cat-sensor) commits as soon as it sees the line
+      }
+      done_.erase(done_.begin());
+      ++next_ack_;
+    }
+  }
+
+  std::vector<std::string> ack_lines(const Batch& b) {
+    std::vector<std::string> lines;
+    std::map<std::pair<int32_t, int32_t>, int64_t> hi;
+    for (const auto& r : b.rows) {
+      if (r.topic < 0) continue;
+      auto [it, fresh] = hi.try_emplace({r.topic, r.partition}, r.offset);
+      if (!fresh && r.offset > it->second) it->second = r.offset;
+    }
+    std::map<std::pair<std::string, int32_t>, int64_t> sorted;
+    for (const auto& [k, v] : hi) sorted[{b.topics[static_cast<size_t>(k.first)], k.second}] = v;
+    for (const auto& [k, v] : sorted) lines.push_back(ack_line(k.first, k.second, v));
+    return lines;
+  }
+
+  // Inserts rows [a, b); a refused range is split until each bad row stands alone.
+  void insert_range(ClickHouseClient* client, Stats& st, Batch& bt, size_t a, size_t b, int depth) {
+    while (a < b) {
+      try {
+        post(client, st, bt, a, b);
+        st.inserted += b - a;
+        m_.inserted.inc(static_cast<double>(b - a));
+        return;
+      } catch (const ChRequestError& e) {
+        if (e.error().kind != ChErrorKind::data) throw;
+        if (bt.data.empty() && !bt.rows.empty()) {
+          bt.data = gunzip(bt.wire);  // the raw rows were dropped after compression; rare path
+          bt.wire.clear();
+        }
+        if (b - a == 1) {
+          ++st.rejected;
+          m_.rejected.inc();
+          rej_.reject(bt.rows[a].line, bt.row(a), e.error().detail, e.error().code, &bt, &bt.rows[a]);
+          return;
+        }
+        log::debug("rows ", a, "..", b, " of batch ", bt.seq, " refused (", e.error().message.substr(0, 200),
+                   "): splitting");
+        // ClickHouse parses rows in order, so the rows before the one it names were fine: insert
+        // them, try the named row alone, go on with the rest. Without a usable hint, bisect.
+        auto hint = ch_error_row(e.error().detail);
+        if (hint && *hint >= 1 && *hint <= b - a && depth < 32) {
+          size_t bad = a + static_cast<size_t>(*hint) - 1;
+          if (bad > a) insert_range(client, st, bt, a, bad, depth + 1);
+          insert_range(client, st, bt, bad, bad + 1, depth + 1);
+          a = bad + 1;
+        } else {
+          size_t mid = a + (b - a) / 2;
+          insert_range(client, st, bt, a, mid, depth + 1);
+          a = mid;
+        }
+      }
+    }
+  }
+
+  void post(ClickHouseClient* client, Stats& st, const Batch& bt, size_t a, size_t b) {
+    std::string built;
+    std::string_view body;
+    if (a == 0 && b == bt.rows.size() && !bt.wire.empty()) {
+      body = bt.wire;
+    } else {
+      build_body(o_, statement_, bt, a, b, built);
+      body = built;
+    }
+    std::vector<std::pair<std::string, std::string>> params;
+    if (o_.format != RowFormat::values) params.emplace_back("query", statement_);
+    if (o_.best_effort_dates) params.emplace_back("date_time_input_format", "best_effort");
+    // One block per POST, so a refused POST leaves nothing behind (all or nothing).
+    params.emplace_back("max_insert_block_size", std::to_string(std::max<uint64_t>(b - a, 1048576)));
+    if (o_.dedup_token)
+      params.emplace_back("insert_deduplication_token", hex64(fnv1a(body)) + "-" + std::to_string(b - a));
+
+    Backoff backoff(std::chrono::milliseconds(static_cast<int64_t>(o_.retry_initial_seconds * 1000)),
+                    std::chrono::milliseconds(static_cast<int64_t>(o_.retry_max_delay_seconds * 1000)));
+    for (;;) {
+      auto t0 = Clock::now();
+      try {
+        ++st.posts;
+        m_.posts.inc();
+        HttpResponse r = client->post(params, body, o_.gzip_level > 0);
+        m_.seconds.observe(std::chrono::duration<double>(Clock::now() - t0).count());
+        st.bytes_sent += body.size();
+        m_.bytes_sent.inc(static_cast<double>(body.size()));
+        check_summary(r, b - a);
+        return;
+      } catch (const ChRequestError& e) {
+        const ChError& err = e.error();
+        switch (err.kind) {
+          case ChErrorKind::data: throw;
+          case ChErrorKind::auth:
+            throw AuthError("ClickHouse refused user '" + client->connection().user + "': " + err.message +
+                            " (check --user, CLICKHOUSE_USER and the password source)");
+          case ChErrorKind::missing:
+            throw NoInputError(err.message + " (create it with --create-table, or check --database/--table)");
+          case ChErrorKind::permanent:
+            throw DataError("ClickHouse refused the insert: " + err.message);
+          case ChErrorKind::transport:
+          case ChErrorKind::retriable: break;
+        }
+        if (o_.retries >= 0 && backoff.attempts() >= o_.retries)
+          throw TempFailError("ClickHouse still failing after " + std::to_string(backoff.attempts()) +
+                              " retries: " + err.message);
+        {
+          std::lock_guard<std::mutex> lk(mu_);
+          if (error_) throw Error(Exit::tempfail, "abandoned: another batch failed");
+        }
+        auto d = backoff.next();
+        ++st.retries;
+        m_.retries.inc();
+        log::warn(err.message, "; retry ", backoff.attempts(),
+                  o_.retries >= 0 ? "/" + std::to_string(o_.retries) : std::string(), " in ", d.count(), " ms");
+        if (err.kind == ChErrorKind::transport) client->failover();
+        if (!sleep_unless_stopped(d))
+          throw Error(Exit::interrupted, "interrupted while waiting to retry: " + err.message);
+      }
+    }
+  }
+
+  // Newer servers say how many rows they wrote; 18.x sends no summary.
+  void check_summary(const HttpResponse& r, size_t expected) {
+    std::string s = r.header("x-clickhouse-summary");
+    if (s.empty()) return;
+    auto j = nlohmann::json::parse(s, nullptr, false);
+    if (j.is_discarded() || !j.contains("written_rows")) return;
+    std::string w = j["written_rows"].is_string() ? j["written_rows"].get<std::string>() : j["written_rows"].dump();
+    if (w != std::to_string(expected))
+      log::warn("ClickHouse reports ", w, " rows written for ", expected, " sent (deduplicated or materialized views?)");
+  }
+
+  const Options& o_;
+  std::string statement_;
+  Outputs& out_;
+  RejectSink& rej_;
+  Stats& st_;
+  Metrics& m_;
+  std::vector<std::unique_ptr<ClickHouseClient>> owned_;
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Batch>> queue_;
+  int in_flight_ = 0;  // queued + being sent
+  bool closing_ = false;
+  std::exception_ptr error_;
+  std::map<uint64_t, Done> done_;  // finished batches whose acks wait for earlier ones
+  uint64_t next_ack_ = 1;
+};
+
+// Waits until stdin has data or the deadline passes; false on timeout.
+bool wait_readable(int fd, Clock::time_point deadline) {
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    int rc = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000)));
+    if (rc > 0) return true;
+    if (rc < 0 && errno != EINTR) return true;  // let read() report the error
+    if (stop_requested()) return true;
+  }
+}
+
+}  // namespace
+
+void prepare_server(Options& o, const Schema& schema, ClickHouseClient& client) {
+  Backoff backoff(std::chrono::milliseconds(static_cast<int64_t>(o.retry_initial_seconds * 1000)),
+                  std::chrono::milliseconds(static_cast<int64_t>(o.retry_max_delay_seconds * 1000)));
+  ChVersion v;
+  for (;;) {
+    try {
+      v = client.server_version();
+      break;
+    } catch (const ChRequestError& e) {
+      const ChError& err = e.error();
+      if (err.kind == ChErrorKind::auth)
+        throw AuthError("ClickHouse refused user '" + client.connection().user + "': " + err.message +
+                        " (check --user, CLICKHOUSE_USER and the password source)");
+      if (err.kind != ChErrorKind::transport && err.kind != ChErrorKind::retriable) throw;
+      if (o.retries >= 0 && backoff.attempts() >= o.retries)
+        throw UnavailableError(err.message + " (gave up after " + std::to_string(backoff.attempts()) +
+                               " retries; is the server running? check --url)");
+      auto d = backoff.next();
+      log::warn(err.message, "; retry ", backoff.attempts(), " in ", d.count(), " ms");
+      if (err.kind == ChErrorKind::transport) client.failover();
+      if (!sleep_unless_stopped(d)) throw Error(Exit::interrupted, "interrupted while waiting for ClickHouse");
+    }
+  }
+  // insert_deduplication_token appeared in 22.2; older servers refuse unknown settings.
+  o.dedup_token = v.at_least(22, 2);
+  log::debug("ClickHouse ", v.text, " at ", url_for_log(client.current_url()),
+             o.dedup_token ? " (using insert_deduplication_token)" : "");
+  const std::string& db = client.connection().database;
+  std::string target = quote_identifier(db) + "." + quote_identifier(o.table);
+  try {
+    if (o.create_table) {
+      if (db != "default") client.query("CREATE DATABASE IF NOT EXISTS " + quote_identifier(db));
+      client.query(schema.create_table_sql(db, o.table));
+      log::info("table ", db, ".", o.table, " is ready (created if it was missing)");
+    } else if (client.query("EXISTS TABLE " + target).substr(0, 1) != "1") {
+      throw NoInputError("table " + db + "." + o.table + " does not exist on " + url_for_log(client.current_url()) +
+                         " (run with --create-table to create it from the schema)");
+    }
+  } catch (const ChRequestError& e) {
+    if (e.error().kind == ChErrorKind::auth)
+      throw AuthError("ClickHouse refused user '" + client.connection().user + "': " + e.error().message);
+    if (e.error().kind == ChErrorKind::missing)
+      throw NoInputError(e.error().message + " (check --database, or use --create-table)");
+    throw Error(e.code(), "preparing table " + db + "." + o.table + ": " + e.error().message);
+  }
+}
+
+std::string ack_line(const std::string& topic, int32_t partition, int64_t offset) {
+  std::string s = "{\"topic\":";
+  append_json_string(s, topic);
+  s += ",\"partition\":" + std::to_string(partition) + ",\"offset\":" + std::to_string(offset) + "}";
+  return s;
+}
+
+std::string insert_statement(RowFormat f, const std::string& database, const std::string& table,
+                             const std::vector<std::string>& columns, bool keep_coordinates) {
+  std::string target = (database.empty() || database == "default" ? "" : ch_identifier(database) + ".") +
+                       ch_identifier(table);
+  if (f == RowFormat::values) return "INSERT INTO " + target + " VALUES";
+  std::string s = "INSERT INTO " + target + " (";
+  for (size_t i = 0; i < columns.size(); ++i) s += (i ? ", " : "") + ch_identifier(columns[i]);
+  if (keep_coordinates) s += ", _topic, _partition, _offset";
+  s += ") FORMAT ";
+  s += clickhouse_format_name(f);
+  return s;
+}
+
+void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client, LineReader& in, Outputs& out,
+                Stats& st) {
+  Metrics m;
+  RejectSink rej(out.rejects);
+  const std::string statement =
+      insert_statement(o.format, o.database, o.table, schema.column_names(), o.keep_coordinates);
+  const size_t ncols = schema.columns.size();
+  std::unique_ptr<Sender> sender;
+  if (!o.dry_run) sender = std::make_unique<Sender>(o, statement, client, out, rej, st, m);
+
+  Progress progress("rows");
+  uint64_t seq = 0;
+  auto new_batch = [&] {
+    auto b = std::make_unique<Batch>();
+    // Reserved whole (untouched pages cost no memory), so the buffer never reallocates and
+    // copies while it fills.
+    b->data.reserve(static_cast<size_t>(o.batch_bytes + o.max_line + 2));
+    b->rows.reserve(static_cast<size_t>(std::min<uint64_t>(o.batch_rows, 1u << 20)));
+    return b;
+  };
+  auto batch = new_batch();
+  auto dry_send = [&](Batch& b) {
+    std::string s = "-- batch " + std::to_string(b.seq) + ": " + std::to_string(b.rows.size()) + " rows\n";
+    if (o.format != RowFormat::values) s += statement + "\n";
+    out.dry_run->write(s);
+    if (o.format == RowFormat::values) {
+      out.dry_run->line(statement);
+      for (size_t i = 0; i < b.rows.size(); ++i) {
+        out.dry_run->write(b.row(i));
+        out.dry_run->write(i + 1 < b.rows.size() ? ",\n" : ";\n");
+      }
+    } else {
+      out.dry_run->write(b.data);
+    }
+    st.inserted += b.rows.size();  // "would be inserted"
+    ++st.batches;
+  };
+  auto flush = [&] {
+    if (batch->rows.empty()) return;
+    batch->seq = ++seq;
+    if (o.dry_run) {
+      dry_send(*batch);
+      batch = std::make_unique<Batch>();
+      return;
+    }
+    // Compressed here, so the sender thread only waits on the network and the next batch's
+    // reading overlaps the server's parsing of this one.
+    build_body(o, statement, *batch, 0, batch->rows.size(), batch->wire);
+    // The compressed body is all a batch needs in flight; the raw rows are rebuilt from it in the
+    // rare case ClickHouse refuses the batch and it must be split. Halves the memory per batch.
+    if (o.gzip_level > 0 && o.format != RowFormat::values) std::string().swap(batch->data);
+    sender->submit(std::move(batch));
+    batch = new_batch();
+  };
+
+  Line line;
+  Coords c;
+  std::string why;
+  const auto window = std::chrono::microseconds(static_cast<int64_t>(o.batch_seconds * 1e6));
+  try {
+    for (;;) {
+      if (!batch->rows.empty() && in.fd() >= 0 && !in.line_buffered()) {
+        if (!wait_readable(in.fd(), batch->first + window)) {
+          flush();
+          continue;
+        }
+      }
+      if (stop_requested()) break;
+      if (!in.next(line)) break;
+      ++st.rows_in;
+      st.bytes_in += line.full_size + 1;
+      m.rows_in.inc();
+      progress.update(st.rows_in, st.bytes_in);
+      if (line.overlong) {
+        ++st.rejected;
+        m.rejected.inc();
+        rej.reject(line.number, line.text,
+                   "line longer than " + std::to_string(o.max_line) + " bytes (" + std::to_string(line.full_size) +
+                       "): not sent",
+                   0, nullptr, nullptr);
+        continue;
+      }
+      uint64_t start = batch->data.size();
+      RowStatus rs = split_row(o.format, line.text, ncols, o.keep_coordinates, batch->data, c, why);
+      if (rs == RowStatus::skip) {
+        --st.rows_in;  // not a row
+        continue;
+      }
+      if (rs == RowStatus::invalid) {
+        batch->data.resize(start);
+        ++st.rejected;
+        m.rejected.inc();
+        rej.reject(line.number, line.text, why, 0, nullptr, nullptr);
+        continue;
+      }
+      if (batch->rows.empty()) batch->first = Clock::now();
+      RowMeta meta{start, line.number, 0, 0, -1};
+      if (c.present) {
+        meta.topic = batch->topic_index(c.topic);
+        meta.partition = c.partition;
+        meta.offset = c.offset;
+      }
+      batch->rows.push_back(meta);
+      if (batch->rows.size() >= o.batch_rows || batch->data.size() >= o.batch_bytes ||
+          ((batch->rows.size() & 63) == 0 && Clock::now() - batch->first >= window))
+        flush();
+    }
+    flush();
+    if (sender) sender->finish();
+  } catch (...) {
+    sender.reset();  // drains the batch in flight; its counts are final after the join
+    progress.done();
+    rej.flush();
+    st.unsent = st.rows_in - st.inserted - st.rejected;
+    throw;
+  }
+  progress.done();
+  rej.flush();
+  if (o.dry_run) out.dry_run->flush();
+  st.unsent = st.rows_in - st.inserted - st.rejected;
+}
+
+}  // namespace sp::chi

@@ -1,0 +1,72 @@
+// ch-insert's core: rows from a LineReader are cut into batches (rows / bytes / seconds, whichever
+// first), each batch is POSTed gzip'd by a sender thread while the next one fills (so reading,
+// compressing and the server's parsing overlap), bad rows are isolated by splitting a refused
+// batch, and the highest Kafka offset per topic/partition goes to the ack output once a batch is done.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "common/clickhouse.hpp"
+#include "common/line_io.hpp"
+#include "common/rows.hpp"
+#include "common/schema.hpp"
+
+namespace sp::chi {
+
+struct Options {
+  RowFormat format = RowFormat::json;
+  std::string database = "default";
+  std::string table = "sensor_metrics";
+  std::string schema_path;  // empty: the seed's default schema
+  uint64_t batch_rows = 100000;
+  uint64_t batch_bytes = 16ull << 20;
+  double batch_seconds = 1.0;
+  int gzip_level = 1;  // 0 = no compression
+  int parallel = 2;    // batches in flight at once (each its own connection)
+  int retries = 10;    // per request; -1 = forever
+  double retry_initial_seconds = 0.2;
+  double retry_max_delay_seconds = 30;
+  bool keep_coordinates = false;
+  bool create_table = false;
+  bool dry_run = false;
+  bool best_effort_dates = true;
+  int64_t max_rejects = -1;  // -1: no limit
+  size_t max_line = 1 << 20;
+  bool dedup_token = false;  // send insert_deduplication_token (server >= 22.2; set by prepare_server)
+};
+
+struct Stats {
+  uint64_t rows_in = 0, inserted = 0, rejected = 0, batches = 0, posts = 0, retries = 0;
+  uint64_t bytes_in = 0, bytes_sent = 0;
+  uint64_t unsent = 0;  // rows read but neither inserted nor rejected (failure / interrupt)
+};
+
+// Where acks and rejects go; the caller owns the writers (stdout, a FIFO, files).
+struct Outputs {
+  LineWriter* acks = nullptr;     // may be null: no acks
+  LineWriter* rejects = nullptr;  // may be null: rejects only logged
+  LineWriter* dry_run = nullptr;  // dry run: statements go here (stdout)
+};
+
+// The INSERT statement text (no data) for the format: "INSERT INTO db.t (cols) FORMAT JSONEachRow"
+// or, for VALUES, the seed's "INSERT INTO sensor_metrics VALUES".
+std::string insert_statement(RowFormat f, const std::string& database, const std::string& table,
+                             const std::vector<std::string>& columns, bool keep_coordinates);
+
+// Before reading stdin: reaches the server (retrying like inserts; UnavailableError when it never
+// answers), detects its version, runs --create-table's DDL or checks that the table exists
+// (NoInputError suggesting --create-table). Sets o.dedup_token from the version.
+void prepare_server(Options& o, const Schema& schema, ClickHouseClient& client);
+
+// Runs the whole stream; `st` is filled as it goes (also when it throws). `client` is null in
+// dry-run mode. Throws sp::Error on fatal failures, after writing acks for everything confirmed.
+void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client, LineReader& in, Outputs& out,
+                Stats& st);
+
+// The JSON ack line for one topic/partition.
+std::string ack_line(const std::string& topic, int32_t partition, int64_t offset);
+
+}  // namespace sp::chi
