@@ -34,6 +34,7 @@ struct PartState {
   int64_t committed = -1;  // last offset committed (or sent for commit)
   bool eof = false;        // at the end of the partition, nothing newer seen since
   bool done = false;       // past --until: paused, finished
+  int64_t skip_before = -1;  // -o @TIME found by scanning: skip messages older than this until one is not
   Counter* msgs = nullptr;
   Counter* bytes = nullptr;
   Gauge* lag = nullptr;
@@ -59,6 +60,7 @@ class Consumer {
   kafka::PartitionList manual_assignment();
   void apply_start_offsets(rd_kafka_topic_partition_list_t* parts, bool group_assign);
   void add_parts(const rd_kafka_topic_partition_list_t* parts);
+  std::map<Key, int64_t> last_timestamps(const std::vector<std::pair<Key, int64_t>>& at);
   void remove_parts(const rd_kafka_topic_partition_list_t* parts);
   PartState* state_of(const rd_kafka_message_t* m);
   void handle(rd_kafka_message_t* m);
@@ -89,6 +91,7 @@ class Consumer {
   std::map<Key, PartState> parts_;
   std::unordered_map<const void*, std::vector<PartState*>> index_;  // rkt -> by partition
   std::set<Key> seen_;  // partitions whose start offset was already applied
+  std::map<Key, int64_t> scan_from_;  // -o @TIME the broker did not resolve: client-side skip
   std::string out_;
   bool broken_ = false;  // stdout closed by the reader
   JsonTool json_;
@@ -119,6 +122,12 @@ void Consumer::commit_cb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_pa
 
 void Consumer::on_commit(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets) {
   if (err == RD_KAFKA_RESP_ERR__NO_OFFSET) return;
+  if (!err && offsets && log::enabled(log::Level::debug)) {
+    std::string what;
+    for (int i = 0; i < offsets->cnt; ++i)
+      what += std::string(i ? " " : "") + offsets->elems[i].topic + "[" + std::to_string(offsets->elems[i].partition) + "]=" + std::to_string(offsets->elems[i].offset);
+    log::debug("committed ", what);
+  }
   for (int i = 0; offsets && i < offsets->cnt; ++i) {
     const auto& p = offsets->elems[i];
     auto e = p.err ? p.err : err;
@@ -211,17 +220,71 @@ void Consumer::apply_start_offsets(rd_kafka_topic_partition_list_t* parts, bool 
       for (int i : todo) rd_kafka_topic_partition_list_add(q.get(), parts->elems[i].topic, parts->elems[i].partition)->offset = start_.value;
       auto err = rd_kafka_offsets_for_times(rk_.get(), q.get(), o_.connect_timeout_ms);
       if (err) throw UnavailableError("looking up offsets for time " + format_iso_ms(start_.value) + ": " + kafka::err_text(err));
+      std::vector<std::pair<Key, int64_t>> unresolved;  // partition, its last offset
       for (int j = 0; j < q->cnt; ++j) {
         auto& r = q->elems[j];
         auto& dst = parts->elems[todo[static_cast<size_t>(j)]];
         if (r.err) throw UnavailableError(std::string("offset for time in ") + r.topic + " [" + std::to_string(r.partition) + "]: " + kafka::err_text(r.err));
-        // -1: no message at or after that time yet: start at the end
         dst.offset = r.offset < 0 ? RD_KAFKA_OFFSET_END : r.offset;
-        log::debug(r.topic, " [", r.partition, "] starts at offset ", r.offset, " for ", format_iso_ms(start_.value));
+        if (r.offset >= 0) {
+          log::debug(r.topic, " [", r.partition, "] starts at offset ", r.offset, " for ", format_iso_ms(start_.value));
+          continue;
+        }
+        // -1 means "no message at or after that time", or a broker that cannot look times up
+        // (librdkafka's mock cluster): the last message's timestamp tells which
+        int64_t lo = 0, hi = 0;
+        if (rd_kafka_query_watermark_offsets(rk_.get(), r.topic, r.partition, &lo, &hi, o_.connect_timeout_ms) == 0 && hi > lo)
+          unresolved.push_back({{r.topic, r.partition}, hi - 1});
+      }
+      if (unresolved.empty()) break;
+      auto last = last_timestamps(unresolved);
+      for (int j = 0; j < q->cnt; ++j) {
+        auto& dst = parts->elems[todo[static_cast<size_t>(j)]];
+        auto it = last.find({dst.topic, dst.partition});
+        if (it == last.end() || it->second < start_.value) continue;
+        log::debug(dst.topic, " [", dst.partition, "]: the broker did not resolve the time; scanning from the beginning");
+        dst.offset = RD_KAFKA_OFFSET_BEGINNING;
+        scan_from_[{dst.topic, dst.partition}] = start_.value;
       }
       break;
     }
   }
+}
+
+std::map<Key, int64_t> Consumer::last_timestamps(const std::vector<std::pair<Key, int64_t>>& at) {
+  // a separate short-lived consumer, so the group's assignment is left alone
+  std::vector<std::pair<std::string, std::string>> defaults = {
+      {"bootstrap.servers", o_.brokers}, {"group.id", "kafka-cat-sensor-peek"}, {"enable.auto.commit", "false"},
+      {"enable.partition.eof", "true"}};
+  std::vector<std::string> props;
+  for (const auto& x : o_.x_props) {
+    auto kv = kafka::split_property(x);
+    if (kv.first.rfind("group.", 0) != 0 && kv.first.rfind("partition.assignment", 0) != 0) props.push_back(x);
+  }
+  auto rk = kafka::make_handle(RD_KAFKA_CONSUMER, kafka::make_conf(defaults, props));
+  rd_kafka_poll_set_consumer(rk.get());
+  auto list = kafka::make_list();
+  for (const auto& [k, off] : at) rd_kafka_topic_partition_list_add(list.get(), k.first.c_str(), k.second)->offset = off;
+  rd_kafka_assign(rk.get(), list.get());
+  std::map<Key, int64_t> out;
+  size_t answered = 0;
+  auto deadline = Clock::now() + std::chrono::milliseconds(o_.connect_timeout_ms);
+  while (answered < at.size() && Clock::now() < deadline && !stop_requested()) {
+    kafka::Message m(rd_kafka_consumer_poll(rk.get(), 100));
+    if (!m || !m->rkt) continue;
+    Key k{rd_kafka_topic_name(m->rkt), m->partition};
+    if (out.count(k)) continue;
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      out[k] = -1;
+      ++answered;
+    } else if (!m->err) {
+      rd_kafka_timestamp_type_t tt;
+      out[k] = rd_kafka_message_timestamp(m.get(), &tt);
+      ++answered;
+    }
+  }
+  rd_kafka_consumer_close(rk.get());
+  return out;
 }
 
 void Consumer::add_parts(const rd_kafka_topic_partition_list_t* parts) {
@@ -235,6 +298,11 @@ void Consumer::add_parts(const rd_kafka_topic_partition_list_t* parts) {
     s.msgs = &m.counter("kafka_consumed_messages_total", "Messages consumed and written to stdout", labels);
     s.bytes = &m.counter("kafka_consumed_bytes_total", "Value bytes consumed", labels);
     s.lag = &m.gauge("kafka_consumer_lag", "Messages between the last one written and the partition's high watermark", labels);
+    auto scan = scan_from_.find({s.topic, s.partition});
+    if (scan != scan_from_.end()) {
+      s.skip_before = scan->second;
+      scan_from_.erase(scan);
+    }
     parts_[{s.topic, s.partition}] = std::move(s);
   }
   index_.clear();
@@ -274,6 +342,11 @@ void Consumer::handle(rd_kafka_message_t* m) {
   }
   PartState* s = state_of(m);
   if (!s || s->done) return;
+  if (s->skip_before >= 0) {
+    rd_kafka_timestamp_type_t tt;
+    if (rd_kafka_message_timestamp(m, &tt) < s->skip_before) return;
+    s->skip_before = -1;
+  }
   if (has_until_) {
     rd_kafka_timestamp_type_t tt;
     int64_t ts = rd_kafka_message_timestamp(m, &tt);
@@ -394,7 +467,6 @@ void Consumer::commit(bool sync, const std::set<Key>* only) {
   auto err = rd_kafka_commit(rk_.get(), list.get(), sync ? 0 : 1);
   if (sync) {
     on_commit(err, list.get());
-    if (!err) log::debug("committed ", list->cnt, " partitions");
   } else if (err) {
     log::warn("commit: ", kafka::err_text(err));
     for (auto* s : sent) s->committed = -1;
