@@ -1,0 +1,31 @@
+# Kafka helpers for integration tests (sourced after lib.sh): a mock cluster run by kafka-cat-sensor
+# itself on a free 127.0.0.1 port, stopped on exit, with a FIFO for fault injection.
+
+# Short group timeouts so that joins and rebalances take seconds, not minutes (SERVICES.md).
+GROUP_PROPS=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -X max.poll.interval.ms=10000)
+
+# start_kafka_mock BROKERS PARTITIONS [TOPIC...]: sets BS (bootstrap servers) and MOCK_CTL (control FIFO).
+start_kafka_mock() {
+  local brokers=$1 parts=$2; shift 2
+  local topics=()
+  for t in "$@"; do topics+=(-t "$t"); done
+  MOCK_CTL=$TEST_TMP/mock.ctl
+  mkfifo "$MOCK_CTL"
+  kafka-cat-sensor --mock-cluster "$brokers" --partitions "$parts" --mock-control "$MOCK_CTL" "${topics[@]}" \
+    >"$TEST_TMP/mock.out" 2>"$TEST_TMP/mock.err" &
+  MOCK_PID=$!
+  on_exit "kill $MOCK_PID; wait $MOCK_PID"
+  wait_until 10 test -s "$TEST_TMP/mock.out" || fail "mock cluster did not start: $(cat "$TEST_TMP/mock.err")"
+  BS=$(head -1 "$TEST_TMP/mock.out")
+}
+
+# mock_ctl COMMAND: one fault-injection command; waits until the mock cluster has applied it.
+mock_ctl() {
+  local before
+  before=$(grep -c "mock cluster: " "$TEST_TMP/mock.err" || true)
+  echo "$*" >"$MOCK_CTL"
+  wait_until 10 test "$(grep -c "mock cluster: " "$TEST_TMP/mock.err")" -gt "$before" || fail "mock control '$*' not applied"
+}
+
+# count_lines FILE: number of lines (0 when missing).
+count_lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }

@@ -1,0 +1,121 @@
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "format.hpp"
+
+using namespace sp::kcs;
+
+namespace {
+std::string envelope(const MessageView& m) {
+  JsonTool json;
+  std::string out;
+  append_envelope(out, m, json);
+  return out;
+}
+MessageView msg(std::string_view value) {
+  MessageView m;
+  m.topic = "sensor_metrics";
+  m.partition = 3;
+  m.offset = 42;
+  m.timestamp_ms = 1751925600000;
+  m.value = bytes(value);
+  return m;
+}
+}  // namespace
+
+TEST(KafkaEnvelope, EmbedsJsonValuesCompactedWithAllCoordinates) {
+  auto m = msg("{ \"id\" : \"msg-1\",\n  \"value\": {\"t\": 23.5} }");
+  m.key = bytes("sensor-001");
+  m.headers.push_back({"h", bytes("v")});
+  EXPECT_EQ(envelope(m),
+            "{\"topic\":\"sensor_metrics\",\"partition\":3,\"offset\":42,\"timestamp\":\"2025-07-07T22:00:00.000Z\","
+            "\"timestamp_ms\":1751925600000,\"key\":\"sensor-001\",\"headers\":{\"h\":\"v\"},"
+            "\"value\":{\"id\":\"msg-1\",\"value\":{\"t\":23.5}}}\n");
+}
+
+TEST(KafkaEnvelope, NullKeyNoTimestampAndTextValue) {
+  auto m = msg("hello \"world\"\nline2");
+  m.timestamp_ms.reset();
+  auto line = envelope(m);
+  EXPECT_EQ(line,
+            "{\"topic\":\"sensor_metrics\",\"partition\":3,\"offset\":42,\"timestamp\":null,\"timestamp_ms\":null,"
+            "\"key\":null,\"headers\":{},\"value\":\"hello \\\"world\\\"\\nline2\"}\n");
+}
+
+TEST(KafkaEnvelope, NullValueIsNullAndEmptyValueIsEmptyString) {
+  MessageView m = msg("");
+  m.value = Bytes{};
+  EXPECT_NE(envelope(m).find("\"value\":null}"), std::string::npos);
+  m.value = bytes("");
+  EXPECT_NE(envelope(m).find("\"value\":\"\"}"), std::string::npos);
+}
+
+TEST(KafkaEnvelope, InvalidUtf8IsBase64WithAnEncodingField) {
+  std::string bin("\xff\x00\x01hi\n", 6);
+  auto m = msg(bin);
+  std::string badkey("\xc3\x28", 2);
+  m.key = bytes(badkey);
+  auto line = envelope(m);
+  auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["value_encoding"], "base64");
+  EXPECT_EQ(j["value"], "/wABaGkK");
+  EXPECT_EQ(j["key_encoding"], "base64");
+  EXPECT_EQ(j["key"], "wyg=");
+  EXPECT_EQ(line.find('\n'), line.size() - 1);
+}
+
+TEST(KafkaEnvelope, ValidUtf8BinaryIsAnEscapedString) {
+  std::string v("a\x01\tb\xc3\xa9", 6);
+  auto j = nlohmann::json::parse(envelope(msg(v)));
+  EXPECT_EQ(j["value"], v);
+  EXPECT_FALSE(j.contains("value_encoding"));
+}
+
+TEST(KafkaEnvelope, HeadersNullBinaryAndRepeatedNames) {
+  auto m = msg("1");
+  m.headers.push_back({"a", bytes("x")});
+  m.headers.push_back({"n", Bytes{}});
+  std::string bin("\xfe", 1);
+  m.headers.push_back({"b", bytes(bin)});
+  m.headers.push_back({"a", bytes("y")});
+  auto j = nlohmann::json::parse(envelope(m));
+  EXPECT_EQ(j["headers"]["a"], nlohmann::json::array({"x", "y"}));
+  EXPECT_TRUE(j["headers"]["n"].is_null());
+  EXPECT_EQ(j["headers"]["b"]["base64"], "/g==");
+  EXPECT_EQ(j["value"], 1);
+}
+
+TEST(KafkaEnvelope, ScalarsAndDeepOrBrokenJsonStayFramed) {
+  EXPECT_NE(envelope(msg("  42 ")).find("\"value\":42}"), std::string::npos);
+  EXPECT_NE(envelope(msg("{\"a\":")).find("\"value\":\"{\\\"a\\\":\"}"), std::string::npos);
+  std::string deep(5000, '[');
+  auto line = envelope(msg(deep));
+  EXPECT_TRUE(nlohmann::json::accept(line));
+}
+
+TEST(KafkaRaw, WritesAsIsCompactsMultilineJsonAndRefusesBrokenFraming) {
+  JsonTool json;
+  std::string out;
+  EXPECT_EQ(append_raw(out, bytes("{\"a\": 1}"), json), RawResult::written);
+  EXPECT_EQ(out, "{\"a\": 1}\n");
+  out.clear();
+  EXPECT_EQ(append_raw(out, bytes("{\"a\":\n 1,\n \"s\": \"x y\"}"), json), RawResult::compacted);
+  EXPECT_EQ(out, "{\"a\":1,\"s\":\"x y\"}\n");
+  out.clear();
+  EXPECT_EQ(append_raw(out, bytes("not json\nat all"), json), RawResult::breaks_framing);
+  EXPECT_EQ(append_raw(out, Bytes{}, json), RawResult::null_value);
+  EXPECT_EQ(out, "");
+  std::string bin("\xff\x00\x01", 3);
+  EXPECT_EQ(append_raw(out, bytes(bin), json), RawResult::written);
+  EXPECT_EQ(out, bin + "\n");
+}
+
+TEST(KafkaBase64, Rfc4648Vectors) {
+  const char* in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+  const char* want[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+  for (int i = 0; i < 7; ++i) {
+    std::string out;
+    append_base64(out, in[i]);
+    EXPECT_EQ(out, want[i]);
+  }
+}

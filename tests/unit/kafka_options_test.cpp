@@ -1,0 +1,141 @@
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "common/errors.hpp"
+#include "common/kafka.hpp"
+#include "kcs.hpp"
+#include "offsets.hpp"
+#include "producer.hpp"
+
+using namespace sp::kcs;
+
+TEST(KafkaOffsets, ParsesKcatForms) {
+  EXPECT_EQ(parse_offset("beginning").kind, StartOffset::beginning);
+  EXPECT_EQ(parse_offset("end").kind, StartOffset::end);
+  EXPECT_EQ(parse_offset("stored").kind, StartOffset::stored);
+  auto a = parse_offset("1234");
+  EXPECT_EQ(a.kind, StartOffset::absolute);
+  EXPECT_EQ(a.value, 1234);
+  auto t = parse_offset("-10");
+  EXPECT_EQ(t.kind, StartOffset::tail);
+  EXPECT_EQ(t.value, 10);
+  auto at = parse_offset("@2025-07-07T22:00:00Z");
+  EXPECT_EQ(at.kind, StartOffset::time);
+  EXPECT_EQ(at.value, 1751925600000);
+  EXPECT_EQ(parse_offset("s@1751925600000").value, 1751925600000);
+  EXPECT_EQ(parse_offset("2025-07-07T22:00:00+02:00").value, 1751925600000 - 7200000);
+}
+
+TEST(KafkaOffsets, RejectsGarbageWithTheValueInTheMessage) {
+  for (const char* bad : {"", "start-ish", "-", "-x", "@2025-13-45", "12a", "99999999999999999999"}) {
+    try {
+      parse_offset(bad);
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const sp::UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("'") + bad + "'"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW(parse_until("tomorrow"), sp::UsageError);
+  EXPECT_EQ(parse_until("2025-07-08T00:00:00Z"), 1751932800000);
+  EXPECT_EQ(parse_until("@1751932800000"), 1751932800000);
+}
+
+TEST(KafkaOffsets, Partitions) {
+  std::vector<int32_t> p;
+  parse_partitions("3", p);
+  parse_partitions("0,5", p);
+  parse_partitions("7-9", p);
+  EXPECT_EQ(p, (std::vector<int32_t>{3, 0, 5, 7, 8, 9}));
+  for (const char* bad : {"", "a", "1,", "5-2", "-1", "1-x"}) EXPECT_THROW(parse_partitions(bad, p), sp::UsageError) << bad;
+}
+
+TEST(KafkaAcks, ParsesAckLinesAndExplainsBadOnes) {
+  Ack a;
+  std::string why;
+  ASSERT_TRUE(parse_ack(R"({"topic":"sensor_metrics","partition":3,"offset":42,"rows":10})", a, &why));
+  EXPECT_EQ(a.topic, "sensor_metrics");
+  EXPECT_EQ(a.partition, 3);
+  EXPECT_EQ(a.offset, 42);
+  EXPECT_FALSE(parse_ack("nope", a, &why));
+  EXPECT_EQ(why, "not a JSON object");
+  EXPECT_FALSE(parse_ack(R"({"topic":"t","partition":-1,"offset":1})", a, &why));
+  EXPECT_FALSE(parse_ack(R"({"topic":"t","partition":1,"offset":"1"})", a, &why));
+  EXPECT_EQ(why, "no valid \"offset\"");
+  EXPECT_FALSE(parse_ack(R"({"partition":1,"offset":1})", a, &why));
+}
+
+TEST(KafkaAcks, TrackerKeepsTheHighestNextOffset) {
+  AckTracker t;
+  EXPECT_EQ(t.acked("t", 0), -1);
+  t.ack("t", 0, 41);
+  t.ack("t", 0, 10);  // late, older ack: ignored
+  EXPECT_EQ(t.acked("t", 0), 42);
+  EXPECT_EQ(t.acked("t", 1), -1);
+  EXPECT_TRUE(t.wait_for(10, [&] { return true; }));
+}
+
+TEST(KafkaAcks, ReaderFollowsAFifoWithoutBlockingOnOpen) {
+  char dir[] = "/tmp/kafka_acks_XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string fifo = std::string(dir) + "/acks.fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  AckTracker t;
+  {
+    AckReader r(fifo, t);  // no writer yet: must not block
+    {
+      std::ofstream w(fifo);
+      w << "{\"topic\":\"t\",\"partition\":1,\"offset\":5}\ngarbage\n" << std::flush;
+    }
+    // the writer went away and a new one comes: still read
+    {
+      std::ofstream w(fifo);
+      w << "{\"topic\":\"t\",\"partition\":1,\"offset\":9}\n" << std::flush;
+    }
+    for (int i = 0; i < 500 && t.acked("t", 1) != 10; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_EQ(t.acked("t", 1), 10);
+    EXPECT_EQ(r.bad_lines(), 1u);
+  }
+  unlink(fifo.c_str());
+  rmdir(dir);
+}
+
+TEST(KafkaProduce, KeyFromJsonField) {
+  KeyExtractor k("value.sensor_id");
+  EXPECT_EQ(k.pointer(), "/value/sensor_id");
+  std::string key;
+  ASSERT_TRUE(k.extract(R"({"id":"m","value":{"sensor_id":"sensor-\u0030042","t":1}})", key));
+  EXPECT_EQ(key, "sensor-0042");
+  KeyExtractor n("n");
+  ASSERT_TRUE(n.extract(R"({"n": 17 })", key));
+  EXPECT_EQ(key, "17");
+  EXPECT_FALSE(n.extract("not json", key));
+  EXPECT_FALSE(n.extract(R"({"m":1})", key));
+  EXPECT_FALSE(n.extract(R"({"n":{"x":1}})", key));
+  EXPECT_THROW(KeyExtractor("a..b"), sp::UsageError);
+}
+
+TEST(KafkaConf, PropertiesAreCheckedAndSecretsNeverShown) {
+  EXPECT_EQ(sp::kafka::split_property("a=b=c"), (std::pair<std::string, std::string>{"a", "b=c"}));
+  EXPECT_THROW(sp::kafka::split_property("novalue"), sp::UsageError);
+  EXPECT_THROW(sp::kafka::split_property("=x"), sp::UsageError);
+  try {
+    sp::kafka::make_conf({}, {"no.such.property=1"});
+    ADD_FAILURE();
+  } catch (const sp::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("no.such.property"), std::string::npos);
+  }
+  try {
+    sp::kafka::make_conf({}, {"sasl.password=hunter2", "fetch.wait.max.ms=notanumber"});
+    ADD_FAILURE();
+  } catch (const sp::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("fetch.wait.max.ms"), std::string::npos);
+  }
+  EXPECT_TRUE(sp::kafka::is_secret_property("ssl.key.password"));
+  EXPECT_FALSE(sp::kafka::is_secret_property("bootstrap.servers"));
+}

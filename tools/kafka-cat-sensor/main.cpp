@@ -1,0 +1,62 @@
+// kafka-cat-sensor: consume (default) or produce (-P) Kafka topics, or run a mock cluster.
+#include <unistd.h>
+
+#include "common/cli.hpp"
+#include "common/errors.hpp"
+#include "common/kafka.hpp"
+#include "kcs.hpp"
+#include "offsets.hpp"
+
+int main(int argc, char** argv) {
+  sp::kcs::Options o;
+  std::string brokers;
+  std::vector<std::string> topics, positional, partitions;
+  bool consume = false;
+  double connect_timeout = 10, ack_timeout = 30, revoke_wait = 2;
+  return sp::tool_main(
+      "kafka-cat-sensor", "Consume Kafka sensor topics to stdout (raw or envelope JSON lines), or produce stdin lines (-P)",
+      argc, argv,
+      [&](CLI::App& app) {
+        app.add_option("-b,--brokers", brokers, "Bootstrap brokers host:port,... (default $KAFKA_BROKERS, config kafka.brokers, localhost:9092)");
+        app.add_option("-t,--topic", topics, "Topic; repeat to consume several (default sensor_metrics)");
+        app.add_option("topics", positional, "More topics (as with kcat -G GROUP TOPIC...)");
+        app.add_option("-G,--group", o.group, "Consumer group: the group assigns partitions and offsets are committed");
+        app.add_option("-p,--partition", partitions, "Only these partitions (3, 0,1,5 or 0-7; repeatable)");
+        app.add_option("-o,--offset", o.offset,
+                       "Start: beginning, end, stored, N, -N (N before the end), @TIME (ISO-8601) (default beginning; stored with -G)");
+        app.add_option("--until", o.until, "Stop each partition at its first message after TIME (ISO-8601)");
+        app.add_flag("-e,--exit", o.exit_at_end, "Exit when all assigned partitions are at their end (also with -G)");
+        app.add_option("-c,--count", o.count, "Exit after N messages")->check(CLI::NonNegativeNumber);
+        app.add_option("-X,--property", o.x_props, "librdkafka property NAME=VALUE (TLS, SASL, tuning); repeatable");
+        app.add_flag("-J,--envelope", o.envelope, "JSON lines with topic, partition, offset, timestamp, key, headers and value");
+        app.add_option("--commit-acks", o.commit_acks, "Commit only offsets acknowledged in FILE (a FIFO fed by ch-insert)");
+        app.add_option("--commit-interval", o.commit_interval_ms, "Milliseconds between commits")->capture_default_str()->check(CLI::Range(10, 3600000));
+        app.add_option("--ack-timeout", ack_timeout, "Seconds to wait for the last acknowledgements at exit")->capture_default_str()->check(CLI::Range(0.0, 86400.0));
+        app.add_option("--revoke-wait", revoke_wait, "Seconds to wait for acknowledgements before giving up partitions in a rebalance")->capture_default_str()->check(CLI::Range(0.0, 600.0));
+        app.add_option("--connect-timeout", connect_timeout, "Seconds to wait for the brokers at start")->capture_default_str()->check(CLI::Range(0.1, 3600.0));
+        app.add_option("--stats-interval", o.stats_interval_s, "Seconds between stats lines (with -v)")->capture_default_str()->check(CLI::Range(1, 86400));
+        app.add_flag("-C,--consume", consume, "Consume mode (the default)");
+        app.add_flag("-P,--produce", o.produce, "Produce stdin lines to the topic (-t)");
+        app.add_option("-k,--key", o.key, "Produce: the same key for every message");
+        app.add_option("-K,--key-delimiter", o.key_delim, "Produce: lines are KEY<DELIM>VALUE");
+        app.add_option("--key-field", o.key_field, "Produce: key from this JSON field (dotted path, e.g. value.sensor_id)");
+        app.add_option("--mock-cluster", o.mock_brokers, "Start a mock Kafka cluster with N brokers, print its bootstrap servers, run until SIGTERM");
+        app.add_option("--partitions", o.mock_partitions, "Mock cluster: partitions per topic")->capture_default_str();
+        app.add_option("--mock-control", o.mock_control, "Mock cluster: read fault-injection commands from FILE (down ID, up ID, rtt ID MS, topic NAME N)");
+      },
+      [&](const sp::CommonOptions&) {
+        if (consume && o.produce) throw sp::UsageError("-C and -P exclude each other");
+        o.topics = topics;
+        o.topics.insert(o.topics.end(), positional.begin(), positional.end());
+        if (o.topics.empty()) o.topics.push_back("sensor_metrics");
+        for (const auto& p : partitions) sp::kcs::parse_partitions(p, o.partitions);
+        for (const auto& x : o.x_props) sp::kafka::split_property(x);
+        o.connect_timeout_ms = static_cast<int>(connect_timeout * 1000);
+        o.ack_timeout_ms = static_cast<int>(ack_timeout * 1000);
+        o.revoke_wait_ms = static_cast<int>(revoke_wait * 1000);
+        if (o.mock_brokers > 0) return sp::kcs::run_mock(o, STDOUT_FILENO);
+        o.brokers = sp::kafka::resolve_brokers(brokers);
+        if (o.produce) return sp::kcs::run_producer(o, STDIN_FILENO);
+        return sp::kcs::run_consumer(o, STDOUT_FILENO);
+      });
+}

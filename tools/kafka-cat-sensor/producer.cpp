@@ -1,0 +1,219 @@
+// Produce mode: stdin lines to a topic, keyed for per-sensor ordering, every delivery confirmed.
+#include <simdjson.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "common/errors.hpp"
+#include "common/kafka.hpp"
+#include "common/line_io.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "common/progress.hpp"
+#include "common/signals.hpp"
+#include "kcs.hpp"
+#include "producer.hpp"
+
+namespace sp::kcs {
+
+KeyExtractor::KeyExtractor(const std::string& dotted_path) {
+  if (dotted_path.empty()) throw UsageError("--key-field: empty path");
+  size_t start = 0;
+  while (true) {
+    size_t dot = dotted_path.find('.', start);
+    std::string part = dotted_path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (part.empty()) throw UsageError("--key-field '" + dotted_path + "': empty name between dots");
+    pointer_ += '/';
+    for (char c : part) {
+      if (c == '~')
+        pointer_ += "~0";
+      else if (c == '/')
+        pointer_ += "~1";
+      else
+        pointer_ += c;
+    }
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+}
+
+bool KeyExtractor::extract(std::string_view line, std::string& key) {
+  if (padded_.size() < line.size() + simdjson::SIMDJSON_PADDING) padded_.resize(line.size() + simdjson::SIMDJSON_PADDING);
+  std::memcpy(padded_.data(), line.data(), line.size());
+  static thread_local simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  if (parser.iterate(padded_.data(), line.size(), padded_.size()).get(doc)) return false;
+  simdjson::ondemand::value v;
+  if (doc.at_pointer(pointer_).get(v)) return false;
+  simdjson::ondemand::json_type t;
+  if (v.type().get(t)) return false;
+  if (t == simdjson::ondemand::json_type::string) {
+    std::string_view s;
+    if (v.get_string().get(s)) return false;
+    key.assign(s);
+    return true;
+  }
+  if (t == simdjson::ondemand::json_type::number || t == simdjson::ondemand::json_type::boolean) {
+    std::string_view raw = v.raw_json_token();
+    while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\r' || raw.back() == '\n'))
+      raw.remove_suffix(1);
+    key.assign(raw);
+    return true;
+  }
+  return false;
+}
+
+namespace {
+
+struct Delivery {
+  uint64_t ok = 0, failed = 0;
+  std::string last_error;
+  Counter* ok_metric = nullptr;
+  Counter* failed_metric = nullptr;
+};
+
+void dr_cb(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  auto* d = static_cast<Delivery*>(opaque);
+  if (m->err) {
+    if (++d->failed <= 5)
+      log::warn("delivery to ", rd_kafka_topic_name(m->rkt), " failed: ", rd_kafka_err2str(m->err));
+    d->last_error = rd_kafka_err2str(m->err);
+    d->failed_metric->inc();
+  } else {
+    ++d->ok;
+    d->ok_metric->inc();
+  }
+}
+
+void error_cb(rd_kafka_t*, int err, const char* reason, void*) {
+  if (err == RD_KAFKA_RESP_ERR__FATAL)
+    log::error("Kafka: ", reason);
+  else
+    log::warn("Kafka: ", reason);
+}
+
+}  // namespace
+
+int run_producer(const Options& o, int in_fd) {
+  if (o.topics.size() != 1) throw UsageError("-P writes to exactly one topic (-t)");
+  if (int(!o.key.empty()) + int(!o.key_delim.empty()) + int(!o.key_field.empty()) > 1)
+    throw UsageError("-k, -K and --key-field are alternatives: give one");
+  std::unique_ptr<KeyExtractor> extractor;
+  if (!o.key_field.empty()) extractor = std::make_unique<KeyExtractor>(o.key_field);
+  const std::string& topic = o.topics[0];
+
+  Delivery d;
+  d.ok_metric = &metrics().counter("kafka_produced_messages_total", "Messages delivered (acknowledged by the broker)",
+                                   label("topic", topic));
+  d.failed_metric = &metrics().counter("kafka_produce_failures_total", "Messages whose delivery failed", label("topic", topic));
+  std::vector<std::pair<std::string, std::string>> defaults = {
+      {"bootstrap.servers", o.brokers},
+      {"client.id", "kafka-cat-sensor"},
+      {"enable.idempotence", "true"},
+      // the same partition for the same key as Java clients choose
+      {"partitioner", "murmur2_random"},
+      // keyless lines spread over all partitions instead of filling one at a time
+      {"sticky.partitioning.linger.ms", "0"},
+      {"linger.ms", "20"},
+      {"batch.num.messages", "10000"},
+      {"batch.size", "1000000"},
+      // bounded memory: at most this much waits for delivery
+      {"queue.buffering.max.messages", "200000"},
+      {"queue.buffering.max.kbytes", "65536"},
+  };
+  auto conf = kafka::make_conf(defaults, o.x_props);
+  rd_kafka_conf_set_opaque(conf.get(), &d);
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), dr_cb);
+  rd_kafka_conf_set_error_cb(conf.get(), error_cb);
+  auto rk = kafka::make_handle(RD_KAFKA_PRODUCER, std::move(conf));
+
+  auto infos = kafka::fetch_topics(rk.get(), o.topics, o.connect_timeout_ms, o.brokers, true);
+  for (const auto& t : infos)
+    if (t.err && t.err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE)
+      throw NoInputError("topic '" + t.name + "': " + kafka::err_text(t.err) + " (brokers " + o.brokers + ")");
+  kafka::Topic rkt(rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr));
+
+  LineReader reader(in_fd);
+  Line line;
+  Progress progress("messages");
+  auto t0 = std::chrono::steady_clock::now();
+  uint64_t produced = 0, bytes = 0, skipped = 0, no_key = 0, refused = 0;
+  std::string key;
+  bool interrupted = false;
+  while (reader.next(line)) {
+    if (stop_requested()) {
+      interrupted = true;
+      break;
+    }
+    if (line.overlong) {
+      ++skipped;
+      log::warn("stdin line ", line.number, ": ", line.full_size, " bytes, longer than the 1 MiB limit: not produced");
+      continue;
+    }
+    std::string_view value = line.text;
+    if (value.empty()) continue;  // carries nothing; kcat skips them too
+    const char* kp = nullptr;
+    size_t kl = 0;
+    if (!o.key.empty()) {
+      kp = o.key.data();
+      kl = o.key.size();
+    } else if (!o.key_delim.empty()) {
+      auto pos = value.find(o.key_delim);
+      if (pos == std::string_view::npos) {
+        ++no_key;
+        if (no_key <= 5) log::warn("stdin line ", line.number, ": no key delimiter '", o.key_delim, "': produced without a key");
+      } else {
+        kp = value.data();
+        kl = pos;
+        value.remove_prefix(pos + o.key_delim.size());
+      }
+    } else if (extractor) {
+      if (extractor->extract(value, key)) {
+        kp = key.data();
+        kl = key.size();
+      } else if (++no_key <= 5) {
+        log::warn("stdin line ", line.number, ": no field ", o.key_field, " (or not JSON): produced without a key");
+      }
+    }
+    bool queued = false;
+    for (;;) {
+      if (rd_kafka_produce(rkt.get(), RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char*>(value.data()),
+                           value.size(), kp, kl, nullptr) == 0) {
+        queued = true;
+        break;
+      }
+      auto err = rd_kafka_last_error();
+      if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(rk.get(), 10);  // wait for deliveries to make room: bounded memory
+        continue;
+      }
+      ++refused;
+      if (refused <= 5) log::warn("stdin line ", line.number, ": not produced: ", rd_kafka_err2str(err));
+      d.last_error = rd_kafka_err2str(err);
+      break;
+    }
+    if (!queued) continue;
+    ++produced;
+    bytes += value.size();
+    if ((produced & 1023) == 0) rd_kafka_poll(rk.get(), 0);
+    progress.update(produced, bytes);
+  }
+  if (stop_requested()) interrupted = true;
+  // every message handed to librdkafka gets a delivery report: wait for all of them
+  while (rd_kafka_outq_len(rk.get()) > 0) rd_kafka_flush(rk.get(), 500);
+  progress.done();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  uint64_t failed = d.failed + refused;
+  std::string extra;
+  if (no_key) extra += ", " + std::to_string(no_key) + " without a key";
+  if (skipped) extra += ", " + std::to_string(skipped) + " overlong lines skipped";
+  log::info(summary_text(d.ok, bytes, secs, "messages delivered"), extra);
+  if (failed)
+    throw TempFailError(std::to_string(failed) + " of " + std::to_string(produced + refused) + " messages were not delivered (last error: " +
+                        d.last_error + ")");
+  if (interrupted) return code(Exit::interrupted);
+  if (skipped) return code(Exit::rejects);
+  return 0;
+}
+
+}  // namespace sp::kcs
