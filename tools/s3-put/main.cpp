@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
         app.add_option("url", o.url_template,
                        "s3://bucket/key-template (strftime fields in UTC, {host}, {seq}, {seq:N})")->required();
         app.add_flag("-t,--tee", o.tee, "Copy stdin to stdout unchanged as it is read");
-        app.add_option("--part-size", part_size, "Multipart part size, at least 5M (grows after 1000 parts)")
+        app.add_option("--part-size", part_size, "Multipart part size, at least 5M (doubles every 900 parts)")
             ->capture_default_str();
         app.add_option("-j,--concurrency", o.concurrency, "Parts uploaded in parallel")
             ->capture_default_str()->check(CLI::Range(1, 64));

@@ -67,8 +67,8 @@ std::string render_key(const std::string& tmpl, std::time_t t, const std::string
 }
 
 size_t part_size_for(size_t base, int number) {
-  int doublings = std::min((number - 1) / 1000, 9);
-  return base << doublings;
+  int doublings = std::min((number - 1) / 900, 10);
+  return std::min<size_t>(base << doublings, size_t(5) << 30);
 }
 
 uint64_t parse_size(const std::string& text, const std::string& flag) {

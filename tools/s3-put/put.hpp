@@ -41,8 +41,8 @@ std::string render_key(const std::string& tmpl, std::time_t t, const std::string
 // True when the template has a {seq} field (rotation needs one so objects never overwrite each other).
 bool has_seq(const std::string& tmpl);
 
-// Part size for part `number` (1-based): doubles every 1,000 parts, so 10,000 parts hold
-// 1023 x 1000 x base bytes (8 TiB from 8 MiB parts), more than S3's 5 TiB object limit.
+// Part size for part `number` (1-based): doubles every 900 parts, capped at S3's 5 GiB part limit, so
+// 10,000 parts hold more than S3's 5 TiB object limit even from the 5 MiB minimum.
 size_t part_size_for(size_t base, int number);
 
 struct Stats {
