@@ -1,9 +1,28 @@
-// Placeholder until the S3 client lands: --config s3://... is reported as unsupported.
+// --config s3://bucket/key: every tool reads its configuration through the S3 client. Connection
+// settings come from the environment and ~/.aws only (the config file cannot configure its own fetch).
 #include "common/config.hpp"
 #include "common/errors.hpp"
+#include "common/log.hpp"
+#include "common/s3.hpp"
 
 namespace sp {
 std::string fetch_remote_config(const std::string& url) {
-  throw ConfigError("cannot read configuration from " + url + ": S3 support is not built in yet");
+  s3::Location loc;
+  try {
+    loc = s3::Location::parse(url);
+  } catch (const UsageError& e) {
+    throw ConfigError(std::string("config location: ") + e.what());
+  }
+  if (loc.key.empty() || loc.key.back() == '/') throw ConfigError("config location " + url + " names no object");
+  s3::Settings settings;
+  try {
+    settings = s3::resolve(s3::Flags{});
+  } catch (const ConfigError& e) {
+    throw ConfigError("cannot read configuration from " + url + ": " + e.what());
+  }
+  s3::Client client(settings);
+  log::debug("reading configuration from ", url);
+  // a config file is small; a huge object here is a mistake, not a config
+  return client.get_small(loc, 1 << 20);
 }
 }  // namespace sp

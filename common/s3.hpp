@@ -1,0 +1,165 @@
+// A small S3 client over sp::HttpClient with our own SigV4 (common/sigv4.hpp): single and multipart
+// PUT, ranged GET with resume, ListObjectsV2 with pagination, HEAD, ListParts, ListMultipartUploads.
+// Works against AWS S3, MinIO and OpenStack Swift's s3api. Not thread-safe: one S3Client per thread
+// (they are cheap; each keeps its own connection alive).
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/errors.hpp"
+#include "common/http.hpp"
+#include "common/sigv4.hpp"
+
+namespace sp::s3 {
+
+// s3://bucket/key (the key may be empty: a bucket or a prefix).
+struct Location {
+  std::string bucket;
+  std::string key;
+  // Throws UsageError naming the text when it is not s3://bucket[/key].
+  static Location parse(const std::string& url);
+  std::string str() const { return "s3://" + bucket + "/" + key; }
+};
+
+// Connection settings; resolve() fills them from flags, the environment, ~/.aws and the config file.
+struct Settings {
+  std::string endpoint;  // scheme://host[:port][/base]; empty = AWS (https://s3.REGION.amazonaws.com)
+  std::string region = "us-east-1";
+  sigv4::Credentials credentials;
+  bool path_style = true;  // bucket in the path; false = bucket.host (AWS virtual-host style)
+  bool verify_tls = true;
+  std::string ca_file;
+  int max_attempts = 10;  // per request, first try included
+  std::chrono::milliseconds retry_time{std::chrono::seconds(300)};  // per request, give up after this long
+  std::chrono::milliseconds backoff_initial{200};
+  std::chrono::milliseconds backoff_max{std::chrono::seconds(30)};
+  long timeout_ms = 300000;
+  std::string credentials_source;  // for messages: "environment", "profile default (~/.aws/credentials)", ...
+};
+
+// What the user gave on the command line (empty = not given).
+struct Flags {
+  std::string endpoint, region, profile;
+  std::optional<bool> path_style;
+  bool no_verify_tls = false;
+};
+
+// Resolution (flag > environment > file, as everywhere):
+//   endpoint: --endpoint, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, config s3.endpoint, profile endpoint_url
+//   region:   --region, AWS_REGION, AWS_DEFAULT_REGION, config s3.region, profile region, us-east-1
+//   keys:     AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN); an explicit profile
+//             (--profile, AWS_PROFILE, config s3.profile); config s3.access_key_id + s3.secret_access_key
+//             (or s3.secret_access_key_file); the "default" profile. Profiles are read from
+//             AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, then AWS_CONFIG_FILE or ~/.aws/config.
+//   style:    --path-style/--virtual-host, config s3.addressing (path|virtual); default path-style for a
+//             custom endpoint, virtual-host for AWS.
+// Secrets are registered with the logger. Throws ConfigError when no credentials are found.
+Settings resolve(const Flags& flags, bool require_credentials = true);
+
+// An S3 error answer (or a transport failure after retries), with the exit code its kind maps to.
+class S3Error : public Error {
+ public:
+  S3Error(Exit e, const std::string& msg, long status, std::string code, std::string request_id)
+      : Error(e, msg), status(status), s3_code(std::move(code)), request_id(std::move(request_id)) {}
+  long status;
+  std::string s3_code;
+  std::string request_id;
+};
+
+// Parsed <Error><Code/><Message/><RequestId/></Error> body.
+struct ErrorBody {
+  std::string code, message, request_id;
+};
+ErrorBody parse_error(std::string_view xml);
+// XML text content with entities decoded (&amp; &lt; &gt; &quot; &apos; &#N; &#xN;).
+std::string xml_unescape(std::string_view s);
+std::string xml_escape(std::string_view s);
+// All <tag>text</tag> values (unescaped) found in xml, in order; `within` restricts to children of <within>.
+std::vector<std::string> xml_values(std::string_view xml, const std::string& tag);
+// True if the status / S3 code pair is worth retrying (5xx, 429, throttling, request timeouts).
+bool retriable(long status, const std::string& code);
+
+struct ObjectInfo {
+  std::string key;
+  uint64_t size = 0;
+  std::string etag;  // without quotes
+  std::string last_modified;
+};
+
+struct Part {
+  int number = 0;
+  std::string etag;  // without quotes
+  uint64_t size = 0;
+};
+
+struct Upload {
+  std::string key, upload_id, initiated;
+};
+
+// Extra headers for PUT / CreateMultipartUpload (content type, storage class, ...).
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+class Client {
+ public:
+  explicit Client(Settings s);
+
+  // One PUT; returns the ETag. Content-MD5 and x-amz-content-sha256 are sent, and the returned ETag is
+  // checked against the body's MD5 (not for SSE-KMS objects, where S3 answers something else).
+  std::string put_object(const Location& loc, std::string_view body, const Headers& extra = {});
+  std::string create_multipart(const Location& loc, const Headers& extra = {});
+  // Returns the part's ETag (checked against the part's MD5).
+  std::string upload_part(const Location& loc, const std::string& upload_id, int number, std::string_view body);
+  // Completes with the given parts (ascending numbers); returns the object's ETag.
+  std::string complete_multipart(const Location& loc, const std::string& upload_id, const std::vector<Part>& parts);
+  void abort_multipart(const Location& loc, const std::string& upload_id);
+  std::vector<Part> list_parts(const Location& loc, const std::string& upload_id);
+  std::vector<Upload> list_multipart_uploads(const std::string& bucket, const std::string& prefix);
+
+  std::optional<ObjectInfo> head_object(const Location& loc);
+  // Streams the object (from byte `offset`) to sink; after a broken download it resumes with a Range
+  // request from the first byte not yet delivered (If-Match the first answer's ETag, so a replaced object
+  // is an error rather than a splice). Returns the bytes delivered. sink returning false aborts (IoError).
+  uint64_t get_object(const Location& loc, const std::function<bool(const char*, size_t)>& sink, uint64_t offset = 0);
+  // Reads a whole (small) object into memory; throws DataError beyond max_bytes.
+  std::string get_small(const Location& loc, size_t max_bytes);
+  // ListObjectsV2 under prefix in key order, every page; fn returning false stops early.
+  void list_objects(const std::string& bucket, const std::string& prefix,
+                    const std::function<bool(const ObjectInfo&)>& fn, int page_size = 1000);
+
+  const Settings& settings() const { return s_; }
+  // The URL and canonical path a request for bucket/key goes to (exposed for tests).
+  std::pair<std::string, std::string> url_for(const std::string& bucket, const std::string& key) const;
+  uint64_t retries() const { return retries_; }
+
+ private:
+  struct Call {
+    std::string method;
+    std::string bucket, key;
+    std::vector<std::pair<std::string, std::string>> query;
+    Headers headers;
+    std::string_view body;
+    std::function<bool(const char*, size_t)> on_body;
+    std::string what;     // for messages: "PUT s3://b/k part 3"
+    std::string md5_raw = {};  // the body's MD5 when the caller already has it
+  };
+  HttpResponse send_once(const Call& c, const std::string& payload_hash, const std::string& content_md5);
+  // With retries; returns a 2xx answer or throws S3Error / TempFailError.
+  HttpResponse call(const Call& c);
+  [[noreturn]] void fail(const Call& c, const HttpResponse& r);
+
+  Settings s_;
+  HttpClient http_;
+  std::string scheme_, host_, base_path_;
+  uint64_t retries_ = 0;
+};
+
+// The hex MD5 S3 gives a multipart object: md5(concat(binary part md5s)) + "-N".
+std::string multipart_etag(const std::vector<std::string>& part_md5_hex);
+
+}  // namespace sp::s3

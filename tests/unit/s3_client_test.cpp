@@ -1,0 +1,179 @@
+// Pure parts of the S3 client: URLs, XML answers, error classification, the credential chain.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "common/config.hpp"
+#include "common/log.hpp"
+#include "common/s3.hpp"
+
+using namespace sp;
+using namespace sp::s3;
+
+TEST(S3Location, ParsesBucketAndKey) {
+  auto l = Location::parse("s3://raw/sensors/2025/07/07/a b.jsonl");
+  EXPECT_EQ(l.bucket, "raw");
+  EXPECT_EQ(l.key, "sensors/2025/07/07/a b.jsonl");
+  EXPECT_EQ(Location::parse("s3://raw").key, "");
+  EXPECT_EQ(Location::parse("s3://raw/").key, "");
+  EXPECT_THROW(Location::parse("http://x/y"), UsageError);
+  EXPECT_THROW(Location::parse("s3:///key"), UsageError);
+}
+
+TEST(S3Xml, ErrorBodyAndEntities) {
+  auto e = parse_error(
+      "<?xml version='1.0' encoding='UTF-8'?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>The request "
+      "signature we calculated does not match the signature you provided. Check your key and signing method."
+      "</Message><RequestId>tx123</RequestId></Error>");
+  EXPECT_EQ(e.code, "SignatureDoesNotMatch");
+  EXPECT_EQ(e.request_id, "tx123");
+  EXPECT_NE(e.message.find("does not match"), std::string::npos);
+  EXPECT_EQ(xml_unescape("a &amp; b &lt;c&gt; &quot;&apos; &#233; &#x263A;"), "a & b <c> \"' \xC3\xA9 \xE2\x98\xBA");
+  EXPECT_EQ(xml_unescape("broken & text"), "broken & text");
+  EXPECT_EQ(xml_escape("<a&'\">"), "&lt;a&amp;&apos;&quot;&gt;");
+  auto keys = xml_values("<Contents><Key>a&amp;b</Key></Contents><Contents><Key>c d</Key></Contents><Key/>", "Key");
+  ASSERT_EQ(keys.size(), 3u);
+  EXPECT_EQ(keys[0], "a&b");
+  EXPECT_EQ(keys[1], "c d");
+  EXPECT_EQ(keys[2], "");
+}
+
+TEST(S3Errors, RetriableClassification) {
+  EXPECT_TRUE(retriable(500, "InternalError"));
+  EXPECT_TRUE(retriable(503, "SlowDown"));
+  EXPECT_TRUE(retriable(400, "RequestTimeout"));
+  EXPECT_TRUE(retriable(429, ""));
+  EXPECT_FALSE(retriable(403, "SignatureDoesNotMatch"));
+  EXPECT_FALSE(retriable(404, "NoSuchBucket"));
+  EXPECT_FALSE(retriable(400, "EntityTooSmall"));
+  EXPECT_FALSE(retriable(400, "BadDigest"));
+}
+
+TEST(S3Multipart, EtagOfParts) {
+  // md5("") twice: md5 of the 32 raw bytes, then "-2" (the scheme AWS, MinIO and Swift use)
+  std::string e = "d41d8cd98f00b204e9800998ecf8427e";
+  EXPECT_EQ(multipart_etag({e, e}), sigv4::hex(sigv4::md5(sigv4::md5("") + sigv4::md5(""))) + "-2");
+  EXPECT_EQ(multipart_etag({e}).substr(32), "-1");
+}
+
+namespace {
+// Sets HOME and the AWS variables for one test, restoring nothing: each test sets what it needs.
+struct Env {
+  std::filesystem::path home;
+  Env() {
+    home = std::filesystem::temp_directory_path() / ("s3test-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(home / ".aws");
+    setenv("HOME", home.c_str(), 1);
+    for (const char* v : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                          "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_REGION", "AWS_DEFAULT_REGION",
+                          "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_CA_BUNDLE"})
+      unsetenv(v);
+    set_config(Config{});
+  }
+  ~Env() {
+    std::filesystem::remove_all(home);
+    set_config(Config{});
+  }
+  void write(const std::string& rel, const std::string& text) {
+    std::ofstream(home / rel) << text;
+  }
+};
+}  // namespace
+
+TEST(S3Settings, EnvironmentKeysWin) {
+  Env env;
+  env.write(".aws/credentials", "[default]\naws_access_key_id = FILEKEY\naws_secret_access_key = filesecret\n");
+  setenv("AWS_ACCESS_KEY_ID", "test:tester", 1);
+  setenv("AWS_SECRET_ACCESS_KEY", "testing", 1);
+  setenv("AWS_SESSION_TOKEN", "tok", 1);
+  setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000/", 1);
+  auto s = resolve(Flags{});
+  EXPECT_EQ(s.credentials.access_key, "test:tester");
+  EXPECT_EQ(s.credentials.secret_key, "testing");
+  EXPECT_EQ(s.credentials.session_token, "tok");
+  EXPECT_EQ(s.endpoint, "http://127.0.0.1:9000");
+  EXPECT_TRUE(s.path_style);  // custom endpoint
+  EXPECT_EQ(s.region, "us-east-1");
+  // secrets are redacted from every log line from now on
+  EXPECT_EQ(log::redact("key testing tok"), "key *** ***");
+}
+
+TEST(S3Settings, ProfileFromCredentialsAndConfig) {
+  Env env;
+  env.write(".aws/credentials",
+            "[default]\naws_access_key_id = DEFKEY\naws_secret_access_key = defsecret\n"
+            "[archive]\naws_access_key_id = ARCHKEY\naws_secret_access_key = archsecret\n");
+  env.write(".aws/config", "[default]\nregion = eu-west-1\n[profile archive]\nregion = eu-central-1\n"
+                           "endpoint_url = https://minio.example:9000\n");
+  auto d = resolve(Flags{});
+  EXPECT_EQ(d.credentials.access_key, "DEFKEY");
+  EXPECT_EQ(d.region, "eu-west-1");
+  EXPECT_TRUE(d.endpoint.empty());
+  EXPECT_FALSE(d.path_style);  // AWS: virtual-host
+  setenv("AWS_PROFILE", "archive", 1);
+  auto a = resolve(Flags{});
+  EXPECT_EQ(a.credentials.access_key, "ARCHKEY");
+  EXPECT_EQ(a.credentials.secret_key, "archsecret");
+  EXPECT_EQ(a.region, "eu-central-1");
+  EXPECT_EQ(a.endpoint, "https://minio.example:9000");
+  Flags f;
+  f.region = "ap-south-1";
+  f.path_style = false;
+  auto b = resolve(f);
+  EXPECT_EQ(b.region, "ap-south-1");
+  EXPECT_FALSE(b.path_style);
+  setenv("AWS_PROFILE", "missing", 1);
+  try {
+    resolve(Flags{});
+    FAIL() << "no error for a missing profile";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("profile 'missing' not found"), std::string::npos) << e.what();
+  }
+}
+
+TEST(S3Settings, ConfigFileSection) {
+  Env env;
+  set_config(Config::parse("[s3]\nendpoint = http://127.0.0.1:8080\naccess_key_id = cfgkey\n"
+                           "secret_access_key = cfgsecret\nregion = us-west-2\naddressing = virtual\n",
+                           "test.ini"));
+  auto s = resolve(Flags{});
+  EXPECT_EQ(s.credentials.access_key, "cfgkey");
+  EXPECT_EQ(s.credentials.secret_key, "cfgsecret");
+  EXPECT_EQ(s.region, "us-west-2");
+  EXPECT_FALSE(s.path_style);
+  EXPECT_NE(s.credentials_source.find("test.ini"), std::string::npos);
+  setenv("AWS_REGION", "eu-north-1", 1);
+  EXPECT_EQ(resolve(Flags{}).region, "eu-north-1");  // env > file
+}
+
+TEST(S3Settings, NoCredentialsIsAConfigError) {
+  Env env;
+  try {
+    resolve(Flags{});
+    FAIL() << "no error without credentials";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("AWS_ACCESS_KEY_ID"), std::string::npos);
+  }
+}
+
+TEST(S3Client, PathAndVirtualHostUrls) {
+  Settings s;
+  s.endpoint = "http://127.0.0.1:8080";
+  s.path_style = true;
+  Client c(s);
+  auto [url, path] = c.url_for("raw", "sensors/a b/ü+x.jsonl");
+  EXPECT_EQ(url, "http://127.0.0.1:8080/raw/sensors/a%20b/%C3%BC%2Bx.jsonl");
+  EXPECT_EQ(path, "/raw/sensors/a%20b/%C3%BC%2Bx.jsonl");
+  Settings v;
+  v.path_style = false;
+  v.region = "eu-west-1";
+  Client aws(v);
+  EXPECT_EQ(aws.url_for("raw", "k").first, "https://raw.s3.eu-west-1.amazonaws.com/k");
+  Settings bad;
+  bad.endpoint = "127.0.0.1:8080";
+  EXPECT_THROW(Client{bad}, ConfigError);
+}

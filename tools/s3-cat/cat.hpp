@@ -1,0 +1,31 @@
+// s3-cat: objects (one, or all under a prefix in key order) to stdout, decompressed by extension;
+// --list / --summarize for storage usage.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/line_io.hpp"
+#include "common/s3.hpp"
+
+namespace sp::s3cat {
+
+struct Options {
+  std::vector<std::string> urls;
+  bool list = false;       // print the objects instead of their content
+  bool summarize = false;  // totals (objects, bytes) per URL
+  bool raw = false;        // no decompression
+  bool prefix = false;     // treat every URL as a prefix, even when an object has that exact name
+};
+
+struct Stats {
+  uint64_t objects = 0, bytes = 0, bytes_out = 0;
+};
+
+// Writes to out per the options; throws NoInputError when a URL matches nothing.
+Stats run(const Options& o, s3::Client& client, LineWriter& out);
+
+// "2025-07-07T22:00:00.000Z\t1234\ts3://b/k" (the --list line)
+std::string list_line(const std::string& bucket, const s3::ObjectInfo& o);
+
+}  // namespace sp::s3cat

@@ -1,0 +1,35 @@
+// s3-cat: S3 objects to stdout (see man/s3-cat.1.scd).
+#include "cat.hpp"
+#include "common/cli.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "common/progress.hpp"
+#include "common/s3_flags.hpp"
+
+int main(int argc, char** argv) {
+  sp::s3cat::Options o;
+  sp::s3flags::Flags f;
+  return sp::tool_main(
+      "s3-cat", "Write S3 objects (one, or all under a prefix in key order) to stdout, decompressing .gz/.zst", argc, argv,
+      [&](CLI::App& app) {
+        app.add_option("url", o.urls, "s3://bucket/key or s3://bucket/prefix/ (several allowed)")->required();
+        app.add_flag("-l,--list", o.list, "List the objects (last modified, size, URL) instead of reading them");
+        app.add_flag("-s,--summarize", o.summarize, "Print the number of objects and total bytes (also as metrics)");
+        app.add_flag("--raw", o.raw, "Do not decompress .gz / .zst objects");
+        app.add_flag("--prefix", o.prefix, "Read the URL as a prefix even if an object has exactly that name");
+        sp::s3flags::add(app, f);
+      },
+      [&](const sp::CommonOptions&) {
+        auto settings = sp::s3flags::settings(f);
+        sp::s3::Client client(settings);
+        sp::LineWriter out(1, 1 << 20);
+        sp::Progress progress("bytes");
+        auto st = sp::s3cat::run(o, client, out);
+        out.flush();
+        progress.done();
+        if (!o.list && !o.summarize)
+          sp::log::info(st.objects, " object(s), ", sp::human_bytes(static_cast<double>(st.bytes_out)), " written in ",
+                        progress.elapsed_seconds(), " s", client.retries() ? ", " + std::to_string(client.retries()) + " retries" : "");
+        return 0;
+      });
+}

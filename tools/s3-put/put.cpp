@@ -1,0 +1,461 @@
+#include "put.hpp"
+
+#include <poll.h>
+#include <csignal>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "common/errors.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "common/signals.hpp"
+#include "common/timeutil.hpp"
+
+namespace sp::s3put {
+
+// ---------- pure helpers ----------
+
+bool has_seq(const std::string& tmpl) { return tmpl.find("{seq") != std::string::npos; }
+
+std::string render_key(const std::string& tmpl, std::time_t t, const std::string& host, uint64_t seq, Codec codec) {
+  std::string pre;
+  for (size_t i = 0; i < tmpl.size();) {
+    if (tmpl[i] == '{') {
+      size_t close = tmpl.find('}', i);
+      if (close != std::string::npos) {
+        std::string field = tmpl.substr(i + 1, close - i - 1);
+        if (field == "host") {
+          for (char c : host) pre += c == '%' ? std::string("%%") : std::string(1, c);
+          i = close + 1;
+          continue;
+        }
+        if (field == "seq" || field.rfind("seq:", 0) == 0) {
+          int width = 6;
+          if (field.size() > 4) {
+            char* end = nullptr;
+            long w = std::strtol(field.c_str() + 4, &end, 10);
+            if (*end || w < 1 || w > 20) throw UsageError("key template: bad field {" + field + "} (want {seq:N}, N in 1..20)");
+            width = static_cast<int>(w);
+          }
+          std::string digits = std::to_string(seq);
+          if (digits.size() < static_cast<size_t>(width)) digits.insert(0, width - digits.size(), '0');
+          pre += digits;
+          i = close + 1;
+          continue;
+        }
+        throw UsageError("key template: unknown field {" + field + "} (known: {host}, {seq}, {seq:N})");
+      }
+    }
+    pre += tmpl[i++];
+  }
+  std::string key = pre.find('%') == std::string::npos ? pre : strftime_utc(pre, static_cast<int64_t>(t));
+  if (key.empty()) throw UsageError("key template '" + tmpl + "' renders to an empty key (or one over 1 KiB)");
+  std::string ext = codec_extension(codec);
+  if (!ext.empty() && (key.size() < ext.size() || key.compare(key.size() - ext.size(), ext.size(), ext) != 0)) key += ext;
+  if (key.size() > 1024) throw UsageError("key '" + key.substr(0, 80) + "...' is longer than S3's 1024 bytes");
+  return key;
+}
+
+size_t part_size_for(size_t base, int number) {
+  int doublings = std::min((number - 1) / 900, 10);
+  return std::min<size_t>(base << doublings, size_t(5) << 30);
+}
+
+uint64_t parse_size(const std::string& text, const std::string& flag) {
+  if (text.empty()) throw UsageError(flag + ": empty size");
+  char* end = nullptr;
+  errno = 0;
+  double v = std::strtod(text.c_str(), &end);
+  std::string unit(end);
+  if (errno || end == text.c_str() || v < 0) throw UsageError(flag + ": '" + text + "' is not a size (like 8M, 512k, 1G)");
+  for (const char* suf : {"iB", "B"}) {
+    if (unit.size() > std::strlen(suf) && unit.compare(unit.size() - std::strlen(suf), std::string::npos, suf) == 0) {
+      unit.resize(unit.size() - std::strlen(suf));
+      break;
+    }
+  }
+  double mult = 1;
+  if (unit.empty() || unit == "B") mult = 1;
+  else if (unit == "k" || unit == "K") mult = 1024.0;
+  else if (unit == "M" || unit == "m") mult = 1024.0 * 1024;
+  else if (unit == "G" || unit == "g") mult = 1024.0 * 1024 * 1024;
+  else if (unit == "T" || unit == "t") mult = 1024.0 * 1024 * 1024 * 1024;
+  else throw UsageError(flag + ": unknown unit in '" + text + "' (use k, M, G, T)");
+  return static_cast<uint64_t>(v * mult);
+}
+
+// ---------- parallel part uploads ----------
+
+namespace {
+
+using Job = std::function<void(s3::Client&)>;
+
+// N threads, each with its own S3 client (connection). submit() blocks while N jobs are queued or
+// running: with the part being filled by the reader, that bounds memory to (N + 1) parts.
+class PartPool {
+ public:
+  PartPool(const s3::Settings& s, int n) : limit_(n) {
+    for (int i = 0; i < n; ++i) threads_.emplace_back([this, s] { loop(s); });
+  }
+  ~PartPool() {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      stop_ = true;
+    }
+    cv_job_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void submit(Job j) {
+    std::unique_lock<std::mutex> g(mu_);
+    cv_done_.wait(g, [&] { return static_cast<int>(q_.size()) + busy_ < limit_; });
+    q_.push_back(std::move(j));
+    cv_job_.notify_one();
+  }
+  void wait_idle() {
+    std::unique_lock<std::mutex> g(mu_);
+    cv_done_.wait(g, [&] { return q_.empty() && busy_ == 0; });
+  }
+  uint64_t retries() const { return retries_.load(); }
+
+ private:
+  void loop(s3::Settings s) {
+    s3::Client client(std::move(s));
+    uint64_t seen = 0;
+    while (true) {
+      Job j;
+      {
+        std::unique_lock<std::mutex> g(mu_);
+        cv_job_.wait(g, [&] { return stop_ || !q_.empty(); });
+        if (q_.empty()) return;
+        j = std::move(q_.front());
+        q_.pop_front();
+        ++busy_;
+      }
+      j(client);  // jobs catch their own errors
+      retries_ += client.retries() - seen;
+      seen = client.retries();
+      {
+        std::lock_guard<std::mutex> g(mu_);
+        --busy_;
+      }
+      cv_done_.notify_all();
+    }
+  }
+  int limit_;
+  std::mutex mu_;
+  std::condition_variable cv_job_, cv_done_;
+  std::deque<Job> q_;
+  int busy_ = 0;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+  std::atomic<uint64_t> retries_{0};
+};
+
+struct Metrics {
+  Counter& bytes_in = metrics().counter("s3_put_input_bytes_total", "Bytes read from stdin");
+  Counter& bytes_out = metrics().counter("s3_put_uploaded_bytes_total", "Bytes stored in S3 (after compression)");
+  Counter& objects = metrics().counter("s3_put_objects_total", "Objects completed");
+  Counter& parts = metrics().counter("s3_put_parts_total", "Multipart parts uploaded");
+  Counter& aborts = metrics().counter("s3_put_aborted_uploads_total", "Multipart uploads aborted after a failure");
+};
+
+// One object being written: compressed bytes accumulate in the current part; full parts go to the pool.
+class ObjectUpload {
+ public:
+  ObjectUpload(const Options& o, s3::Client& client, PartPool& pool, s3::Location loc, s3::Headers headers, Metrics& m)
+      : o_(o), client_(client), pool_(pool), loc_(std::move(loc)), headers_(std::move(headers)), m_(m),
+        comp_(make_compressor(o.codec, o.level)) {
+    buf_.reserve(o_.part_size + (1 << 20));
+  }
+
+  void write(std::string_view data) {
+    if (data.empty()) return;
+    comp_->write(data, buf_);
+    bytes_in_ += data.size();
+    ends_with_newline_ = data.back() == '\n';
+    if (buf_.size() >= part_size_for(o_.part_size, next_part_)) send_part();
+  }
+
+  // Completes the object; returns the bytes stored. On failure aborts the multipart upload and rethrows.
+  uint64_t finish() {
+    comp_->finish(buf_);
+    try {
+      if (upload_id_.empty()) {
+        log::debug("PUT ", loc_.str(), " (", buf_.size(), " bytes)");
+        client_.put_object(loc_, buf_, headers_);
+        bytes_out_ += buf_.size();
+      } else {
+        if (!buf_.empty()) send_part();
+        pool_.wait_idle();
+        rethrow_part_error();
+        complete();
+      }
+    } catch (...) {
+      abort();
+      throw;
+    }
+    m_.objects.inc();
+    m_.bytes_out.inc(static_cast<double>(bytes_out_));
+    return bytes_out_;
+  }
+
+  // Gives up on the object: lets in-flight parts end, then aborts the multipart upload so no parts are
+  // left behind (billed and invisible). Never throws.
+  void abort() noexcept {
+    if (upload_id_.empty() || aborted_) return;
+    aborted_ = true;
+    try {
+      pool_.wait_idle();
+    } catch (...) {
+    }
+    try {
+      client_.abort_multipart(loc_, upload_id_);
+      m_.aborts.inc();
+      log::warn("aborted multipart upload of ", loc_.str(), " (upload id ", upload_id_, "): no parts left behind");
+    } catch (const std::exception& e) {
+      log::error("could not abort the multipart upload of ", loc_.str(), ": ", e.what(),
+                 "; its parts stay stored until aborted: aws s3api abort-multipart-upload --bucket ", loc_.bucket,
+                 " --key '", loc_.key, "' --upload-id ", upload_id_);
+    }
+  }
+
+  bool at_line_boundary() const { return bytes_in_ == 0 || ends_with_newline_; }
+  uint64_t bytes_in() const { return bytes_in_; }
+  int parts() const { return next_part_ - 1; }
+  const s3::Location& location() const { return loc_; }
+  bool failed() {
+    std::lock_guard<std::mutex> g(mu_);
+    return static_cast<bool>(error_);
+  }
+  void rethrow_part_error() {
+    std::lock_guard<std::mutex> g(mu_);
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  void send_part() {
+    if (next_part_ > kMaxParts)
+      throw DataError(loc_.str() + ": more than " + std::to_string(kMaxParts) + " parts; use a larger --part-size or rotation");
+    rethrow_part_error();
+    if (upload_id_.empty()) {
+      upload_id_ = client_.create_multipart(loc_, headers_);
+      log::debug("multipart upload of ", loc_.str(), " started (upload id ", upload_id_, ")");
+    }
+    int number = next_part_++;
+    auto data = std::make_shared<std::string>(std::move(buf_));
+    buf_ = std::string();
+    buf_.reserve(part_size_for(o_.part_size, next_part_) + (1 << 20));
+    bytes_out_ += data->size();
+    pool_.submit([this, number, data](s3::Client& c) {
+      try {
+        {
+          std::lock_guard<std::mutex> g(mu_);
+          if (error_) return;  // the object failed already: no point sending more
+        }
+        std::string etag = c.upload_part(loc_, upload_id_, number, *data);
+        m_.parts.inc();
+        std::lock_guard<std::mutex> g(mu_);
+        parts_.push_back({number, etag, data->size()});
+      } catch (...) {
+        std::lock_guard<std::mutex> g(mu_);
+        if (!error_) error_ = std::current_exception();
+      }
+    });
+  }
+
+  void complete() {
+    std::vector<s3::Part> parts;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      parts = parts_;
+    }
+    std::sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) { return a.number < b.number; });
+    if (static_cast<int>(parts.size()) != next_part_ - 1)
+      throw Error(Exit::software, loc_.str() + ": " + std::to_string(parts.size()) + " of " +
+                                      std::to_string(next_part_ - 1) + " parts recorded");
+    // what the server holds must be exactly what we sent before we make it an object
+    auto listed = client_.list_parts(loc_, upload_id_);
+    std::sort(listed.begin(), listed.end(), [](const auto& a, const auto& b) { return a.number < b.number; });
+    if (listed.size() != parts.size())
+      throw TempFailError(loc_.str() + ": the server lists " + std::to_string(listed.size()) + " parts, we sent " +
+                          std::to_string(parts.size()));
+    std::vector<std::string> md5s;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (listed[i].number != parts[i].number || listed[i].etag != parts[i].etag)
+        throw TempFailError(loc_.str() + ": part " + std::to_string(parts[i].number) + " on the server has ETag " +
+                            listed[i].etag + ", we sent " + parts[i].etag);
+      md5s.push_back(parts[i].etag);
+    }
+    std::string etag = client_.complete_multipart(loc_, upload_id_, parts);
+    std::string want = s3::multipart_etag(md5s);
+    // servers that follow AWS give md5(part md5s)-N; only such an answer is comparable
+    if (etag.find('-') != std::string::npos && etag != want)
+      throw Error(Exit::software, loc_.str() + ": completed object has ETag " + etag + ", expected " + want);
+    log::debug("completed ", loc_.str(), ": ", parts.size(), " parts, ETag ", etag);
+  }
+
+  const Options& o_;
+  s3::Client& client_;
+  PartPool& pool_;
+  s3::Location loc_;
+  s3::Headers headers_;
+  Metrics& m_;
+  std::unique_ptr<Compressor> comp_;
+  std::string buf_;
+  std::string upload_id_;
+  int next_part_ = 1;
+  uint64_t bytes_in_ = 0, bytes_out_ = 0;
+  bool ends_with_newline_ = false;
+  bool aborted_ = false;
+  std::mutex mu_;
+  std::vector<s3::Part> parts_;
+  std::exception_ptr error_;
+};
+
+// Writes all of data to fd; false when the reader closed the pipe.
+bool write_all(int fd, const char* p, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EPIPE) return false;
+      throw IoError("write to stdout: " + errno_text(errno));
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+std::string local_host() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+}  // namespace
+
+Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
+  s3::Location base = s3::Location::parse(o.url_template);
+  if (base.key.empty() || base.key.back() == '/')
+    throw UsageError("'" + o.url_template + "' names no object: give a key (template), like s3://bucket/dir/file.jsonl");
+  bool rotating = o.rotate_bytes || o.rotate_lines || o.rotate_seconds > 0;
+  if (rotating && !has_seq(base.key))
+    throw UsageError("rotation writes several objects: put {seq} in the key template so they do not overwrite each other");
+  std::string host = o.host.empty() ? local_host() : o.host;
+  s3::Headers headers;
+  std::string ctype = o.content_type;
+  if (ctype.empty())
+    ctype = o.codec == Codec::gzip ? "application/gzip" : o.codec == Codec::zstd ? "application/zstd" : "application/octet-stream";
+  headers.emplace_back("content-type", ctype);
+  if (!o.storage_class.empty()) headers.emplace_back("x-amz-storage-class", o.storage_class);
+
+  Metrics m;
+  s3::Client client(settings);
+  PartPool pool(settings, std::max(1, o.concurrency));
+  Stats st;
+  uint64_t seq = o.seq_start;
+  std::unique_ptr<ObjectUpload> cur;
+  uint64_t cur_lines = 0;
+  auto opened = std::chrono::steady_clock::now();
+  auto rotate_after = std::chrono::milliseconds(static_cast<int64_t>(o.rotate_seconds * 1000));
+
+  auto open = [&] {
+    std::string key = render_key(base.key, std::time(nullptr), host, seq++, o.codec);
+    cur = std::make_unique<ObjectUpload>(o, client, pool, s3::Location{base.bucket, key}, headers, m);
+    cur_lines = 0;
+    opened = std::chrono::steady_clock::now();
+  };
+  auto close = [&] {
+    if (!cur) return;
+    uint64_t stored = cur->finish();
+    st.objects++;
+    st.bytes_out += stored;
+    st.parts += static_cast<uint64_t>(cur->parts());
+    log::info("stored ", cur->location().str(), " (", cur->bytes_in(), " bytes in, ", stored, " stored)");
+    cur.reset();
+  };
+
+  std::vector<char> buf(1 << 20);
+  bool tee = o.tee;
+  try {
+    while (true) {
+      int timeout = 500;  // wake up to notice stop signals
+      if (cur && o.rotate_seconds > 0) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(opened + rotate_after - std::chrono::steady_clock::now());
+        if (left.count() <= 0 && cur->at_line_boundary()) {
+          close();
+          continue;
+        }
+        timeout = static_cast<int>(std::clamp<int64_t>(left.count(), 1, 500));
+      }
+      if (stop_requested()) break;
+      if (cur && cur->failed()) cur->rethrow_part_error();
+      pollfd pfd{in, POLLIN, 0};
+      int pr = ::poll(&pfd, 1, timeout);
+      if (pr < 0) {
+        if (errno == EINTR) continue;
+        throw IoError("poll stdin: " + errno_text(errno));
+      }
+      if (pr == 0) continue;
+      ssize_t n = ::read(in, buf.data(), buf.size());
+      if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN) continue;
+        throw IoError("read stdin: " + errno_text(errno));
+      }
+      if (n == 0) break;
+      st.bytes_in += static_cast<uint64_t>(n);
+      m.bytes_in.inc(static_cast<double>(n));
+      // pass-through first: the downstream pipe never waits for S3
+      if (tee && !write_all(out, buf.data(), static_cast<size_t>(n))) {
+        log::debug("stdout closed: no more --tee output; storing what was read");
+        tee = false;
+        request_stop(SIGPIPE);
+      }
+      std::string_view chunk(buf.data(), static_cast<size_t>(n));
+      if (!rotating) {
+        if (!cur) open();
+        cur->write(chunk);
+        continue;
+      }
+      // rotation: cut only right after a newline
+      size_t pos = 0;
+      while (pos < chunk.size()) {
+        if (!cur) open();
+        const char* nl = static_cast<const char*>(std::memchr(chunk.data() + pos, '\n', chunk.size() - pos));
+        if (!nl) {
+          cur->write(chunk.substr(pos));
+          break;
+        }
+        size_t end = static_cast<size_t>(nl - chunk.data()) + 1;
+        // feed whole runs of lines at once unless a limit may be reached inside them
+        cur->write(chunk.substr(pos, end - pos));
+        ++cur_lines;
+        ++st.lines;
+        pos = end;
+        bool due = (o.rotate_lines && cur_lines >= o.rotate_lines) || (o.rotate_bytes && cur->bytes_in() >= o.rotate_bytes) ||
+                   (o.rotate_seconds > 0 && std::chrono::steady_clock::now() - opened >= rotate_after);
+        if (due) close();
+      }
+    }
+    // without rotation, an empty input still makes its (empty) object, like `aws s3 cp -`
+    if (!cur && !rotating && st.objects == 0) open();
+    close();
+  } catch (...) {
+    if (cur) cur->abort();
+    throw;
+  }
+  st.retries = client.retries() + pool.retries();
+  return st;
+}
+
+}  // namespace sp::s3put

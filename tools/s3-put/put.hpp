@@ -1,0 +1,60 @@
+// s3-put: stdin to S3 objects (single PUT or parallel multipart), key templates, rotation at line
+// boundaries, gzip/zstd, --tee.
+#pragma once
+#include <cstdint>
+#include <ctime>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/s3.hpp"
+#include "common/s3_codec.hpp"
+
+namespace sp::s3put {
+using s3::Codec;
+using s3::Compressor;
+using s3::codec_extension;
+using s3::make_compressor;
+
+inline constexpr size_t kMinPartSize = 5u << 20;  // S3's minimum for all but the last part
+inline constexpr int kMaxParts = 10000;
+
+struct Options {
+  std::string url_template;  // s3://bucket/key-template
+  bool tee = false;
+  size_t part_size = 8u << 20;
+  int concurrency = 4;
+  uint64_t rotate_bytes = 0;    // 0 = off (uncompressed bytes)
+  uint64_t rotate_lines = 0;    // 0 = off
+  double rotate_seconds = 0;    // 0 = off
+  Codec codec = Codec::none;
+  int level = 0;
+  std::string content_type;  // empty = by codec
+  std::string storage_class;
+  uint64_t seq_start = 0;
+  std::string host;  // for {host}; empty = gethostname()
+};
+
+// Expands a key template: strftime fields (UTC, at `t`), {host}, {seq} (6 digits, zero-padded, so keys
+// sort in upload order) and {seq:N} (N digits), and appends the codec's extension unless already there.
+std::string render_key(const std::string& tmpl, std::time_t t, const std::string& host, uint64_t seq, Codec codec);
+// True when the template has a {seq} field (rotation needs one so objects never overwrite each other).
+bool has_seq(const std::string& tmpl);
+
+// Part size for part `number` (1-based): doubles every 900 parts, capped at S3's 5 GiB part limit, so
+// 10,000 parts hold more than S3's 5 TiB object limit even from the 5 MiB minimum.
+size_t part_size_for(size_t base, int number);
+
+struct Stats {
+  uint64_t objects = 0, bytes_in = 0, bytes_out = 0, parts = 0, lines = 0, retries = 0;
+};
+
+// Parses a size: 1234, 64k, 8M, 1G (binary units, optional "iB"/"B").
+uint64_t parse_size(const std::string& text, const std::string& flag);
+
+// Reads fd `in` to the end (or until a stop signal), uploading per the options; with tee, every chunk
+// read is written to `out` before it is uploaded. Throws the client's errors after aborting any
+// multipart upload in progress.
+Stats run(const Options& o, const s3::Settings& settings, int in, int out);
+
+}  // namespace sp::s3put
