@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# End-to-end benchmark (not a test): N seed messages in a mock Kafka cluster (64 partitions) into a
+# real ClickHouse, through our pipe (the production shape: group, envelopes, acks FIFO) versus
+#   kcat -C -e | jq -c '{...flatten...}' | clickhouse-client --query 'INSERT ... FORMAT JSONEachRow'
+# Prints per-stage peak RSS and one RESULT line.
+# Usage: scripts/bench/e2e.sh [BUILD_DIR] [N]
+set -euo pipefail
+build=${1:-build} n=${2:-1000000}
+here=$(cd "$(dirname "$0")/../.." && pwd)
+bin=$(cd "$build/bin" && pwd)
+export PATH="$bin:$PATH"
+work=$(mktemp -d /tmp/sp-bench-e2e.XXXXXX)
+cleanup() {
+  [ -n "${kpid:-}" ] && kill "$kpid" 2>/dev/null
+  "$here/scripts/clickhouse.sh" stop "$work/ch" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+eval "$("$here/scripts/clickhouse.sh" start "$work/ch")"
+export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
+kafka-cat-sensor --mock-cluster 1 --partitions 64 -t sensor_metrics >"$work/k.out" 2>"$work/k.log" &
+kpid=$!
+for _ in $(seq 100); do [ -s "$work/k.out" ] && break; sleep 0.1; done
+B=$(head -1 "$work/k.out")
+sensor-gen -n "$n" --seed 3 --sensors 1000 | kafka-cat-sensor -q -P -b "$B" -t sensor_metrics --key-field value.sensor_id
+
+q() { curl -sS -H "X-ClickHouse-User: $CH_USER" -H "X-ClickHouse-Key: $CH_PASSWORD" "$CH_URL/" --data-binary "$1"; }
+ch-insert -q --create-table --table sensor_metrics </dev/null >/dev/null
+ch-insert -q --create-table --table ref_metrics </dev/null >/dev/null
+T() { /usr/bin/time -f "%M" -o "$work/rss.$1" "${@:2}"; }
+
+mkfifo "$work/acks"
+t0=$(date +%s.%N)
+T kc kafka-cat-sensor -q -b "$B" -t sensor_metrics -G bench -e --envelope --commit-acks "$work/acks" \
+  | T sp sensor-parse -q \
+  | T ch ch-insert -q --table sensor_metrics >"$work/acks"
+t1=$(date +%s.%N)
+ours=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')
+rows=$(q "SELECT count() FROM sensor_metrics")
+
+jqflat='{id:.id, ts:.timestamp, sensor_id:.value.sensor_id, temperature:.value.temperature, humidity:.value.humidity, pressure:.value.pressure}'
+t0=$(date +%s.%N)
+kcat -q -C -b "$B" -t sensor_metrics -e -o beginning \
+  | jq -c "$jqflat" \
+  | clickhouse-client --host 127.0.0.1 --port "$CH_TCP_PORT" --user "$CH_USER" --password "$CH_PASSWORD" \
+      --date_time_input_format best_effort --query 'INSERT INTO ref_metrics FORMAT JSONEachRow'
+t1=$(date +%s.%N)
+ref=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')
+refrows=$(q "SELECT count() FROM ref_metrics")
+[ "$rows" = "$n" ] && [ "$refrows" = "$n" ] || { echo "e2e bench: rows ours=$rows ref=$refrows, want $n" >&2; exit 1; }
+
+mb() { awk -v k="$(cat "$work/rss.$1")" 'BEGIN{printf "%.1f", k/1024}'; }
+rate=$(awk -v n="$n" -v s="$ours" 'BEGIN{printf "%.0f", n/s}')
+printf 'end to end, %d messages, 64 partitions, %d CPUs\n' "$n" "$(nproc)"
+printf '  ours (kafka-cat-sensor | sensor-parse | ch-insert, acks FIFO): %6ss  %s msg/s\n' "$ours" "$rate"
+printf '  reference (kcat | jq | clickhouse-client):                   %6ss\n' "$ref"
+printf '  speedup %.1fx; peak RSS kafka-cat-sensor %s MiB, sensor-parse %s MiB, ch-insert %s MiB\n' \
+  "$(awk -v a="$ours" -v b="$ref" 'BEGIN{print b/a}')" "$(mb kc)" "$(mb sp)" "$(mb ch)"
+maxrss=$(for s in kc sp ch; do cat "$work/rss.$s"; done | sort -n | tail -1)
+echo "RESULT e2e-pipeline-vs-kcat-jq-client ours=${ours}s ref=${ref}s ratio=$(awk -v a="$ours" -v b="$ref" 'BEGIN{printf "%.3f", a/b}') rss_mb=$(awk -v k="$maxrss" 'BEGIN{printf "%.1f", k/1024}')"
