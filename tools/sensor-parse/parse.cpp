@@ -604,7 +604,10 @@ struct RecordParser::Impl {
     simdjson::dom::object obj = e.get_object().value_unsafe();
     for (auto field : obj) {
       for (size_t ci : cols) {
-        if (!col_found[ci] && field.key == schema.columns[ci].path.back()) {
+        const std::string& want = schema.columns[ci].path.back();
+        // length and first byte settle most mismatches without a memcmp call
+        if (!col_found[ci] && field.key.size() == want.size() && (want.empty() || field.key[0] == want[0]) &&
+            field.key == want) {
           col_elem[ci] = field.value;
           col_found[ci] = 1;
           --remaining;
@@ -988,6 +991,8 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
       break;
     }
   }
+  // LineReader ends the input early on SIGINT/SIGTERM: what was read is written, the exit says so.
+  if (stop_requested()) st.stopped_early = true;
   progress.done();
   out.write(row);
   out.flush();
