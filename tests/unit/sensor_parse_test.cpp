@@ -371,3 +371,31 @@ TEST(SensorParse, RejectJsonHasCoordinates) {
   EXPECT_EQ(sp::parse::reject_json(7, r, "in\tput", false, 6),
             R"({"line":7,"reason":"x","topic":"t\"1","partition":2,"offset":99,"input":"in\tput"})");
 }
+
+TEST(SensorParse, UnparsableEnvelopeKeepsItsCoordinates) {
+  Reject r;
+  EXPECT_TRUE(sp::parse::salvage_envelope_coords(R"({"topic":"sensor_metrics","partition":7,"offset":123,"value":"\xff"})", r));
+  EXPECT_EQ(r.topic, "sensor_metrics");
+  EXPECT_EQ(r.partition, 7);
+  EXPECT_EQ(r.offset, 123);
+  for (const char* bad : {R"({"topic":"t","offset":1,"partition":2})", R"({"topic":"t\"x","partition":1,"offset":1})",
+                          R"({"topic":"t","partition":-1,"offset":1})", R"({"topic":"t","partition":1,"offset":12x)",
+                          R"({"id":"t","partition":1,"offset":1})", R"({"topic":"t","partition":1,"offset":)"}) {
+    Reject n;
+    EXPECT_FALSE(sp::parse::salvage_envelope_coords(bad, n)) << bad;
+    EXPECT_FALSE(n.has_coords);
+  }
+  // through the parser: the envelope is not valid UTF-8 as a whole
+  RecordParser p(Schema::default_schema(), RowFormat::json);
+  std::string out;
+  Reject q;
+  ASSERT_FALSE(p.json_line("{\"topic\":\"s\",\"partition\":1,\"offset\":9,\"value\":\"\xff\"}", out, q));
+  EXPECT_EQ(q.reason, "invalid UTF-8");
+  EXPECT_TRUE(q.has_coords);
+  EXPECT_EQ(q.offset, 9);
+  // and a line cut at --max-line-bytes
+  sp::parse::Options o;
+  o.max_line = 64;
+  auto res = run("{\"topic\":\"s\",\"partition\":1,\"offset\":10,\"value\":{\"id\":\"" + std::string(200, 'x') + "\"}}\n", o);
+  EXPECT_NE(res.rejects.find("\"topic\":\"s\",\"partition\":1,\"offset\":10,"), std::string::npos) << res.rejects;
+}

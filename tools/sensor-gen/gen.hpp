@@ -16,6 +16,8 @@ struct Options {
   int64_t interval_ms = 1000;        // between consecutive messages of the whole stream
   bool csv = false;                  // CSV with a header instead of JSON lines
   uint64_t first_id = 1;             // ids are msg-<first_id + i>
+  bool envelope = false;             // kafka-cat-sensor --envelope lines instead of raw messages
+  uint32_t partitions = 4;           // envelope partitions: sensor number modulo this
 };
 
 struct Stats {

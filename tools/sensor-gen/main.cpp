@@ -22,8 +22,12 @@ int main(int argc, char** argv) {
         app.add_option("--interval-ms", o.interval_ms, "Milliseconds between messages")->capture_default_str();
         app.add_option("--first-id", o.first_id, "Number of the first id (msg-N)")->capture_default_str();
         app.add_flag("--csv", o.csv, "CSV with a header instead of JSON lines");
+        app.add_flag("--envelope", o.envelope, "kafka-cat-sensor --envelope lines (topic, partition, offset, value)");
+        app.add_option("--partitions", o.partitions, "Partitions in --envelope mode (sensor number modulo this)")
+            ->capture_default_str()->check(CLI::PositiveNumber);
       },
       [&](const sp::CommonOptions&) {
+        if (o.envelope && o.csv) throw sp::UsageError("--envelope and --csv exclude each other");
         if (!start.empty()) {
           std::string why;
           auto ms = sp::parse_iso8601_ms(start, &why);

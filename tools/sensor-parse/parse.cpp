@@ -179,6 +179,43 @@ std::string json_error_reason(simdjson::error_code err, std::string_view s) {
 
 const std::string& last_part(const Column& c) { return c.path.empty() ? c.path_text : c.path.back(); }
 
+// An envelope line that is not valid JSON as a whole (bad UTF-8, a number out of range) still
+// starts the way kafka-cat-sensor writes it: {"topic":"...","partition":N,"offset":N,... Reading
+// the coordinates from there lets the rejects file account for that offset too.
+}  // namespace
+
+bool salvage_envelope_coords(std::string_view s, Reject& r) {
+  auto eat = [&](std::string_view lit) {
+    if (s.substr(0, lit.size()) != lit) return false;
+    s.remove_prefix(lit.size());
+    return true;
+  };
+  auto integer = [&](int64_t& v) {
+    auto res = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (res.ec != std::errc() || res.ptr == s.data()) return false;
+    s.remove_prefix(static_cast<size_t>(res.ptr - s.data()));
+    return true;
+  };
+  if (!eat("{\"topic\":\"")) return false;
+  size_t q = s.find_first_of("\"\\");
+  if (q == std::string_view::npos || s[q] != '"') return false;
+  std::string_view topic = s.substr(0, q);
+  for (char c : topic)
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x80) return false;
+  s.remove_prefix(q + 1);
+  int64_t partition, offset;
+  if (!eat(",\"partition\":") || !integer(partition) || !eat(",\"offset\":") || !integer(offset)) return false;
+  if (s.empty() || (s[0] != ',' && s[0] != '}')) return false;
+  if (partition < 0 || partition > INT32_MAX) return false;
+  r.has_coords = true;
+  r.topic = std::string(topic);
+  r.partition = static_cast<int32_t>(partition);
+  r.offset = offset;
+  return true;
+}
+
+namespace {
+
 bool is_blank(std::string_view s) {
   for (char c : s)
     if (c != ' ' && c != '\t' && c != '\r') return false;
@@ -711,6 +748,7 @@ struct RecordParser::Impl {
     parse_into(outer, pad_outer, line, root, err);
     if (err) {
       r.reason = json_error_reason(err, line);
+      salvage_envelope_coords(line, r);
       return false;
     }
     if (root.type() == element_type::OBJECT) {
@@ -945,6 +983,7 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
     if (line.overlong) {
       r.reason = "line of " + std::to_string(line.full_size) + " bytes is longer than the limit of " +
                  std::to_string(opt.max_line) + " (--max-line-bytes)";
+      salvage_envelope_coords(text, r);
       ok = false;
     } else if (fmt == InputFormat::csv) {
       ok = parser.csv_line(text, row, r);

@@ -84,6 +84,11 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
 // input is replaced by U+FFFD in "input" and the exact bytes are kept in "input_base64".
 std::string reject_json(uint64_t line, const Reject& r, std::string_view input, bool overlong, size_t full_size);
 
+// For a line that cannot be parsed (bad UTF-8, cut at --max-line-bytes, ...) but starts as
+// kafka-cat-sensor writes envelopes, {"topic":"T","partition":P,"offset":O,...: sets r's
+// coordinates from that prefix so the reject still accounts for its Kafka offset.
+bool salvage_envelope_coords(std::string_view line, Reject& r);
+
 // Appends s as a JSON string, replacing invalid UTF-8 sequences by U+FFFD; returns false if any were.
 bool append_json_string_lossy(std::string& out, std::string_view s);
 
