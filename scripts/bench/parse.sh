@@ -12,9 +12,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 "$bin/sensor-gen" -n "$n" --seed 1 > "$work/msgs.jsonl"
-# the same messages as kafka-cat-sensor --envelope lines (value embedded as JSON)
-jq -c '{topic:"sensor_metrics",partition:0,offset:input_line_number,timestamp:.timestamp,key:.value.sensor_id,headers:{},value:.}' \
-  "$work/msgs.jsonl" > "$work/env.jsonl"
+# the same kind of messages as kafka-cat-sensor --envelope lines (value embedded as JSON)
+"$bin/sensor-gen" -n "$n" --seed 1 --envelope > "$work/env.jsonl"
 size_mb=$(( $(stat -c %s "$work/msgs.jsonl") / 1048576 ))
 
 # best wall time of $runs runs; also leaves the CPU seconds (user+sys) and peak RSS (KiB) of that run

@@ -191,6 +191,20 @@ TEST(SensorParse, EnvelopesCarryCoordinates) {
   EXPECT_TRUE(r.has_coords);
 
   r.clear();
+  e["value"] = nlohmann::json::parse(kSeed);
+  e["topic"] = "bad\ntopic";
+  ASSERT_FALSE(p.json_line(e.dump(), out, r));
+  EXPECT_EQ(r.reason, "envelope: topic \"bad\\ntopic\" is not a Kafka topic name");
+  EXPECT_FALSE(r.has_coords);
+  e["topic"] = "sensor_metrics";
+
+  r.clear();
+  e["offset"] = -1;
+  ASSERT_FALSE(p.json_line(e.dump(), out, r));
+  EXPECT_EQ(r.reason, "envelope: offset is negative");
+  e["offset"] = 42;
+
+  r.clear();
   e.erase("partition");
   ASSERT_FALSE(p.json_line(e.dump(), out, r));
   EXPECT_EQ(r.reason, "envelope: partition is missing or not an integer");

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cfloat>
 #include <charconv>
 #include <cmath>
@@ -182,6 +183,15 @@ const std::string& last_part(const Column& c) { return c.path.empty() ? c.path_t
 // An envelope line that is not valid JSON as a whole (bad UTF-8, a number out of range) still
 // starts the way kafka-cat-sensor writes it: {"topic":"...","partition":N,"offset":N,... Reading
 // the coordinates from there lets the rejects file account for that offset too.
+// Kafka's rule: 1 to 249 of [a-zA-Z0-9._-]. It also keeps the _topic column free of anything a
+// row format would need to escape.
+bool valid_topic(std::string_view t) {
+  if (t.empty() || t.size() > 249) return false;
+  for (char c : t)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) return false;
+  return true;
+}
+
 }  // namespace
 
 bool salvage_envelope_coords(std::string_view s, Reject& r) {
@@ -200,13 +210,12 @@ bool salvage_envelope_coords(std::string_view s, Reject& r) {
   size_t q = s.find_first_of("\"\\");
   if (q == std::string_view::npos || s[q] != '"') return false;
   std::string_view topic = s.substr(0, q);
-  for (char c : topic)
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x80) return false;
+  if (!valid_topic(topic)) return false;
   s.remove_prefix(q + 1);
   int64_t partition, offset;
   if (!eat(",\"partition\":") || !integer(partition) || !eat(",\"offset\":") || !integer(offset)) return false;
   if (s.empty() || (s[0] != ',' && s[0] != '}')) return false;
-  if (partition < 0 || partition > INT32_MAX) return false;
+  if (partition < 0 || partition > INT32_MAX || offset < 0) return false;
   r.has_coords = true;
   r.topic = std::string(topic);
   r.partition = static_cast<int32_t>(partition);
@@ -707,8 +716,17 @@ struct RecordParser::Impl {
       r.reason = "envelope: partition is missing or not an integer";
       return false;
     }
+    std::string_view topic_name = topic.get_string().value_unsafe();
+    if (!valid_topic(topic_name)) {
+      r.reason = "envelope: topic " + quoted(topic_name) + " is not a Kafka topic name";
+      return false;
+    }
+    if (offset.get_int64().value_unsafe() < 0) {
+      r.reason = "envelope: offset is negative";
+      return false;
+    }
     r.has_coords = true;
-    r.topic = std::string(topic.get_string().value_unsafe());
+    r.topic = std::string(topic_name);
     r.partition = static_cast<int32_t>(partition.get_int64().value_unsafe());
     r.offset = offset.get_int64().value_unsafe();
     if (env["value"].get(value)) return false;  // checked by the caller
