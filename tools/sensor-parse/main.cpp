@@ -76,7 +76,10 @@ int main(int argc, char** argv) {
           sp::log::error(st.threshold, st.stopped_early ? "; stopped reading" : "");
           return sp::code(sp::Exit::rejects);
         }
-        if (st.stopped_early) return sp::code(sp::Exit::interrupted);
+        if (st.stopped_early) {
+          sp::log::warn("stopped by a signal before the end of the input");
+          return sp::code(sp::Exit::interrupted);
+        }
         return 0;
       });
 }
