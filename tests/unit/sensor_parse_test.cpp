@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <cmath>
+#include <cstring>
 #include <sstream>
 
 #include "common/errors.hpp"
@@ -412,4 +414,66 @@ TEST(SensorParse, UnparsableEnvelopeKeepsItsCoordinates) {
   o.max_line = 64;
   auto res = run("{\"topic\":\"s\",\"partition\":1,\"offset\":10,\"value\":{\"id\":\"" + std::string(200, 'x') + "\"}}\n", o);
   EXPECT_NE(res.rejects.find("\"topic\":\"s\",\"partition\":1,\"offset\":10,"), std::string::npos) << res.rejects;
+}
+
+TEST(SensorParse, FloatTextReadsBackExactly) {
+  // Float64 without a range, so every value reaches the number writer.
+  Schema s = Schema::from_json(R"({"columns":[{"name":"v","type":"Float64"}]})", "test");
+  RecordParser p(s, RowFormat::tsv);
+  uint64_t x = 12345;
+  auto next = [&] {  // splitmix64
+    uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  std::vector<std::string> inputs = {"0", "-0.0", "0.5", "-0.05", "23.5", "1013", "0.1", "0.3", "1e-5", "1.5e-7",
+                                     "123456789012.5", "999999999999.99999", "1e15", "-1e300", "2.2250738585072014e-308",
+                                     "0.000123", "100.00001", "45.123456"};
+  for (int i = 0; i < 3000; ++i) {
+    char buf[64];
+    int decimals = static_cast<int>(next() % 8);
+    double v = static_cast<double>(static_cast<int64_t>(next() % 2000000) - 1000000) / std::pow(10.0, decimals);
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    inputs.push_back(buf);
+    double raw;
+    uint64_t bits = next() & 0x7fefffffffffffffULL;  // finite
+    std::memcpy(&raw, &bits, sizeof raw);
+    std::snprintf(buf, sizeof buf, "%.17g", raw);
+    inputs.push_back(buf);
+  }
+  std::string out;
+  Reject r;
+  for (const auto& in : inputs) {
+    out.clear();
+    ASSERT_TRUE(p.json_line("{\"v\":" + in + "}", out, r)) << in << ": " << r.reason;
+    ASSERT_EQ(out.back(), '\n');
+    std::string text = out.substr(0, out.size() - 1);
+    double want = std::strtod(in.c_str(), nullptr), got = std::strtod(text.c_str(), nullptr);
+    EXPECT_EQ(std::memcmp(&want, &got, sizeof want), 0) << in << " was written as " << text;
+    EXPECT_LE(text.size(), std::max<size_t>(in.size(), 24)) << in << " -> " << text;
+  }
+  out.clear();
+  ASSERT_TRUE(p.json_line(R"({"v":23.50})", out, r));
+  EXPECT_EQ(out, "23.5\n");
+}
+
+TEST(SensorParse, TimestampCachesGiveTheFullParsersAnswer) {
+  // One long-lived parser (its hour and day caches warm) against a fresh one per line.
+  RecordParser warm(Schema::default_schema(), RowFormat::tsv);
+  const char* stamps[] = {"2025-07-07T22:00:00Z",      "2025-07-07T22:59:59.999Z", "2025-07-07T22:05:07.5Z",
+                          "2025-07-07T23:00:00Z",      "2025-07-07T22:30:00+01:00", "2025-07-07T22:30:00Z",
+                          "2025-07-07T22:61:00Z",      "2025-07-07T22:00:60Z",      "2025-07-07T22:00:00.Z",
+                          "2025-07-07T22:00:00.12xZ",  "2025-07-07t22:00:00Z",      "2025-12-31T23:59:59Z",
+                          "2026-01-01T00:00:00Z",      "2025-07-07T22:00:00z",      "2025-07-07T22:10:00.000000001Z",
+                          "1970-01-01T00:00:00Z",      "2106-02-07T06:28:15Z",      "2106-02-07T06:28:16Z"};
+  for (int round = 0; round < 2; ++round) {
+    for (const char* ts : stamps) {
+      std::string line = with_ts(std::string("\"") + ts + "\"");
+      std::string got;
+      Reject r;
+      if (!warm.json_line(line, got, r)) got = "REJECT: " + r.reason;
+      EXPECT_EQ(got, convert(line, RowFormat::tsv)) << ts;
+    }
+  }
 }

@@ -447,8 +447,43 @@ struct RecordParser::Impl {
     cell.n = static_cast<uint8_t>(r.ptr - cell.buf);
   }
   void put_num(Cell& cell, double v) {
-    auto r = std::to_chars(cell.buf, cell.buf + sizeof cell.buf, v);  // shortest text that reads back exactly
     cell.kind = Cell::k_num;
+    // Sensor readings have a few decimals: when v * 10^k is an integer n for a small k and n / 10^k
+    // rounds back to v (IEEE division is correctly rounded, as is reading the decimal text), the
+    // text "n with k decimals" reads back exactly. It is much cheaper than the general algorithm.
+    static const double kPow10[] = {1, 10, 100, 1000, 10000, 100000};
+    double a = std::fabs(v);
+    if (a >= 1e-5 && a < 1e12) {
+      for (int k = 0; k < 6; ++k) {
+        double scaled = a * kPow10[k];
+        double n = std::nearbyint(scaled);
+        if (n / kPow10[k] != a) continue;
+        char digits[24];
+        auto r = std::to_chars(digits, digits + sizeof digits, static_cast<int64_t>(n));
+        size_t nd = static_cast<size_t>(r.ptr - digits);
+        char* o = cell.buf;
+        if (v < 0) *o++ = '-';
+        if (nd <= static_cast<size_t>(k)) {  // 0.00ddd
+          *o++ = '0';
+          *o++ = '.';
+          for (size_t z = nd; z < static_cast<size_t>(k); ++z) *o++ = '0';
+          std::memcpy(o, digits, nd);
+          o += nd;
+        } else {
+          size_t ip = nd - static_cast<size_t>(k);
+          std::memcpy(o, digits, ip);
+          o += ip;
+          if (k > 0) {
+            *o++ = '.';
+            std::memcpy(o, digits + ip, static_cast<size_t>(k));
+            o += k;
+          }
+        }
+        cell.n = static_cast<uint8_t>(o - cell.buf);
+        return;
+      }
+    }
+    auto r = std::to_chars(cell.buf, cell.buf + sizeof cell.buf, v);  // shortest text that reads back exactly
     cell.n = static_cast<uint8_t>(r.ptr - cell.buf);
   }
 
@@ -532,12 +567,71 @@ struct RecordParser::Impl {
     return true;
   }
 
+  // Messages of a stream mostly share the hour: "YYYY-MM-DDTHH:MM:SS[.fff]Z" with the same first
+  // 13 characters as the previous one needs only its minutes and seconds read. Anything else
+  // takes the full parser, which also refills this cache.
+  struct HourCache {
+    char prefix[13];
+    bool valid = false;
+    int64_t hour_secs = 0;
+  } hour_cache;
+
+  // Minutes*60+seconds when v has the cacheable shape (any hour prefix), else -1.
+  static int64_t utc_min_sec(std::string_view v) {
+    auto dig = [&](size_t i) { return v[i] >= '0' && v[i] <= '9'; };
+    if (v.size() < 20 || v[10] != 'T' || v[13] != ':' || v[16] != ':' || !dig(14) || !dig(15) || !dig(17) ||
+        !dig(18) || v.back() != 'Z')
+      return -1;
+    if (v.size() > 20) {
+      if (v[19] != '.' || v.size() == 21) return -1;
+      for (size_t i = 20; i + 1 < v.size(); ++i)
+        if (!dig(i)) return -1;
+    }
+    int mm = (v[14] - '0') * 10 + (v[15] - '0');
+    int ss = (v[17] - '0') * 10 + (v[18] - '0');
+    if (mm > 59 || ss > 59) return -1;  // leap seconds and errors: the full parser decides
+    return mm * 60 + ss;
+  }
+
   bool iso_time(const Column& c, std::string_view v, Cell& cell) {
+    int64_t ms_part = utc_min_sec(v);
+    if (ms_part >= 0 && hour_cache.valid && std::memcmp(v.data(), hour_cache.prefix, 13) == 0)
+      return datetime(c, hour_cache.hour_secs + ms_part, cell, [&] { return quoted(v); });
     std::string reason;
     auto ms = parse_iso8601_ms(v, &reason);
     if (!ms) return fail(c, quoted(v) + " is not an ISO-8601 time (" + reason + ")");
     int64_t secs = *ms >= 0 ? *ms / 1000 : -((-*ms + 999) / 1000);
+    if (ms_part >= 0) {
+      std::memcpy(hour_cache.prefix, v.data(), 13);
+      hour_cache.hour_secs = secs - ms_part;
+      hour_cache.valid = true;
+    }
     return datetime(c, secs, cell, [&] { return quoted(v); });
+  }
+
+  // DateTime text with the date part cached per day (civil_from_days is the costly part).
+  int64_t fmt_day = -1;
+  char fmt_date[10];
+  std::string_view format_dt(int64_t secs, char* buf) {
+    int64_t day = secs / 86400, rem = secs % 86400;  // secs >= 0: checked by datetime()
+    if (day != fmt_day) {
+      char full[19];
+      format_datetime(secs, full);
+      std::memcpy(fmt_date, full, 10);
+      fmt_day = day;
+    }
+    std::memcpy(buf, fmt_date, 10);
+    auto two = [](char* p, int64_t v) {
+      p[0] = static_cast<char>('0' + v / 10);
+      p[1] = static_cast<char>('0' + v % 10);
+    };
+    buf[10] = ' ';
+    two(buf + 11, rem / 3600);
+    buf[13] = ':';
+    two(buf + 14, rem / 60 % 60);
+    buf[16] = ':';
+    two(buf + 17, rem % 60);
+    return {buf, 19};
   }
 
   bool from_json(const Column& c, element e, Cell& cell) {
@@ -614,7 +708,13 @@ struct RecordParser::Impl {
       switch (c.kind) {
         case Cell::k_str: builder.string(c.s); break;
         case Cell::k_num: builder.number(c.num()); break;
-        case Cell::k_dt: builder.datetime(c.dt); break;
+        case Cell::k_dt: {
+          // string() writes exactly what datetime() would (the same quotes in every format, and
+          // nothing in the text needs escaping), from the day-cached text
+          char buf[19];
+          builder.string(format_dt(c.dt, buf));
+          break;
+        }
         case Cell::k_null: builder.null(); break;
       }
     }
