@@ -709,10 +709,17 @@ struct RecordParser::Impl {
         case Cell::k_str: builder.string(c.s); break;
         case Cell::k_num: builder.number(c.num()); break;
         case Cell::k_dt: {
-          // string() writes exactly what datetime() would (the same quotes in every format, and
-          // nothing in the text needs escaping), from the day-cached text
-          char buf[19];
-          builder.string(format_dt(c.dt, buf));
+          // Exactly what RowBuilder::datetime() writes (the text never needs escaping), but from
+          // the day-cached text and without an escaping scan: number() appends it verbatim.
+          char buf[21];
+          char q = format == RowFormat::values ? '\'' : '"';
+          format_dt(c.dt, buf + 1);
+          if (format == RowFormat::tsv) {
+            builder.number(std::string_view(buf + 1, 19));
+          } else {
+            buf[0] = buf[20] = q;
+            builder.number(std::string_view(buf, 21));
+          }
           break;
         }
         case Cell::k_null: builder.null(); break;
