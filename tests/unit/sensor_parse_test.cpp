@@ -1,9 +1,9 @@
 // sensor-parse core: conversion, validation reasons, envelopes, CSV input and the run loop.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 #include <cmath>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "common/errors.hpp"
@@ -22,7 +22,8 @@ const std::string kSeed =
     R"({"id": "msg-123", "timestamp": "2025-07-07T22:00:00Z", "value": {"sensor_id": "sensor-001", "temperature": 23.5, "humidity": 45, "pressure": 1013}})";
 
 // The row for one JSON line, or "REJECT: <reason>".
-std::string convert(const std::string& line, RowFormat f = RowFormat::json, const Schema& s = Schema::default_schema()) {
+std::string convert(const std::string& line, RowFormat f = RowFormat::json,
+                    const Schema& s = Schema::default_schema()) {
   RecordParser p(s, f);
   std::string out;
   Reject r;
@@ -33,8 +34,8 @@ std::string convert(const std::string& line, RowFormat f = RowFormat::json, cons
 
 std::string msg(const std::string& id, const std::string& ts, const std::string& sensor, const std::string& t,
                 const std::string& h = "45", const std::string& p = "1013") {
-  return R"({"id":)" + id + R"(,"timestamp":)" + ts + R"(,"value":{"sensor_id":)" + sensor +
-         R"(,"temperature":)" + t + R"(,"humidity":)" + h + R"(,"pressure":)" + p + "}}";
+  return R"({"id":)" + id + R"(,"timestamp":)" + ts + R"(,"value":{"sensor_id":)" + sensor + R"(,"temperature":)" + t +
+         R"(,"humidity":)" + h + R"(,"pressure":)" + p + "}}";
 }
 
 std::string with_temp(const std::string& t) { return msg("\"m\"", "\"2025-07-07T22:00:00Z\"", "\"s\"", t); }
@@ -64,9 +65,10 @@ RunResult run(const std::string& input, sp::parse::Options opt = {}, const Schem
 
 TEST(SensorParse, SeedExampleInEveryFormat) {
   EXPECT_EQ(convert(kSeed, RowFormat::values), "('msg-123', '2025-07-07 22:00:00', 'sensor-001', 23.5, 45, 1013)\n");
-  EXPECT_EQ(convert(kSeed, RowFormat::json),
-            R"({"id":"msg-123","ts":"2025-07-07 22:00:00","sensor_id":"sensor-001","temperature":23.5,"humidity":45,"pressure":1013})"
-            "\n");
+  EXPECT_EQ(
+      convert(kSeed, RowFormat::json),
+      R"({"id":"msg-123","ts":"2025-07-07 22:00:00","sensor_id":"sensor-001","temperature":23.5,"humidity":45,"pressure":1013})"
+      "\n");
   EXPECT_EQ(convert(kSeed, RowFormat::tsv), "msg-123\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\n");
   EXPECT_EQ(convert(kSeed, RowFormat::csv), "\"msg-123\",\"2025-07-07 22:00:00\",\"sensor-001\",23.5,45,1013\n");
 }
@@ -75,9 +77,10 @@ TEST(SensorParse, EscapingInEveryFormat) {
   std::string m = msg(R"("a'b\\c")", "\"2025-07-07T22:00:00Z\"", R"("t\tn\nq\"é")", "1");
   EXPECT_EQ(convert(m, RowFormat::values), "('a\\'b\\\\c', '2025-07-07 22:00:00', 't\\tn\\nq\"é', 1, 45, 1013)\n");
   EXPECT_EQ(convert(m, RowFormat::tsv), "a'b\\\\c\t2025-07-07 22:00:00\tt\\tn\\nq\"é\t1\t45\t1013\n");
-  EXPECT_EQ(convert(m, RowFormat::json),
-            R"({"id":"a'b\\c","ts":"2025-07-07 22:00:00","sensor_id":"t\tn\nq\"é","temperature":1,"humidity":45,"pressure":1013})"
-            "\n");
+  EXPECT_EQ(
+      convert(m, RowFormat::json),
+      R"({"id":"a'b\\c","ts":"2025-07-07 22:00:00","sensor_id":"t\tn\nq\"é","temperature":1,"humidity":45,"pressure":1013})"
+      "\n");
   // CSV cannot carry a line break inside one line: rejected, with a hint.
   EXPECT_EQ(convert(m, RowFormat::csv).rfind("REJECT: value.sensor_id: contains a line break", 0), 0u);
   std::string q = msg(R"("say \"hi\", ok")", "\"2025-07-07T22:00:00Z\"", "\"s\"", "1");
@@ -117,8 +120,10 @@ TEST(SensorParse, RejectReasons) {
   starts(convert(msg("\"" + std::string(300, 'x') + "\"", "\"2025-07-07T22:00:00Z\"", "\"s\"", "1")),
          "id: string of 300 bytes is longer than the maximum 256");
   starts(convert(R"({"id":"m","timestamp":"2025-07-07T22:00:00Z"})"), "missing required field value.sensor_id");
-  starts(convert(R"({"id":"m","timestamp":"2025-07-07T22:00:00Z","value":[1]})"), "value: expected an object, got an array");
-  starts(convert(R"({"id":"m","timestamp":"2025-07-07T22:00:00Z","value":null})"), "missing required field value.sensor_id");
+  starts(convert(R"({"id":"m","timestamp":"2025-07-07T22:00:00Z","value":[1]})"),
+         "value: expected an object, got an array");
+  starts(convert(R"({"id":"m","timestamp":"2025-07-07T22:00:00Z","value":null})"),
+         "missing required field value.sensor_id");
   std::string deep(5000, '[');
   starts(convert("{\"a\":" + deep + std::string(5000, ']') + "}"), "invalid JSON: nested deeper than 1024 levels");
   starts(convert("{\"a\":1} x"), "invalid JSON");
@@ -147,9 +152,15 @@ TEST(SensorParse, Timestamps) {
   EXPECT_EQ(ts_of("1751925600"), "2025-07-07 22:00:00");
   EXPECT_EQ(ts_of("1751925600999"), "2025-07-07 22:00:00");
   EXPECT_EQ(ts_of("1751925600.7"), "2025-07-07 22:00:00");
-  EXPECT_EQ(ts_of("\"2025-13-45T99:00:00Z\"").rfind("REJECT: timestamp: \"2025-13-45T99:00:00Z\" is not an ISO-8601 time", 0), 0u);
-  EXPECT_EQ(ts_of("\"1969-12-31T23:59:59Z\"").rfind("REJECT: timestamp: \"1969-12-31T23:59:59Z\" is before 1970-01-01", 0), 0u);
-  EXPECT_EQ(ts_of("\"2200-01-01T00:00:00Z\"").rfind("REJECT: timestamp: \"2200-01-01T00:00:00Z\" is after 2106-02-07", 0), 0u);
+  EXPECT_EQ(
+      ts_of("\"2025-13-45T99:00:00Z\"").rfind("REJECT: timestamp: \"2025-13-45T99:00:00Z\" is not an ISO-8601 time", 0),
+      0u);
+  EXPECT_EQ(
+      ts_of("\"1969-12-31T23:59:59Z\"").rfind("REJECT: timestamp: \"1969-12-31T23:59:59Z\" is before 1970-01-01", 0),
+      0u);
+  EXPECT_EQ(
+      ts_of("\"2200-01-01T00:00:00Z\"").rfind("REJECT: timestamp: \"2200-01-01T00:00:00Z\" is after 2106-02-07", 0),
+      0u);
   EXPECT_EQ(ts_of("-5").rfind("REJECT: timestamp: -5 is before", 0), 0u);
   EXPECT_EQ(ts_of("{}").rfind("REJECT: timestamp: expected an ISO-8601 string or epoch number, got an object", 0), 0u);
   EXPECT_EQ(ts_of("\"\"").rfind("REJECT: timestamp: \"\" is not an ISO-8601 time", 0), 0u);
@@ -157,17 +168,21 @@ TEST(SensorParse, Timestamps) {
 
 TEST(SensorParse, EnvelopesCarryCoordinates) {
   std::string env = R"({"topic":"sensor_metrics","partition":3,"offset":42,"timestamp":"2025-07-07T22:00:00.000Z",)"
-                    R"("timestamp_ms":1751925600000,"key":"sensor-001","headers":{},"value":)" + kSeed + "}";
-  EXPECT_EQ(convert(env),
-            R"({"id":"msg-123","ts":"2025-07-07 22:00:00","sensor_id":"sensor-001","temperature":23.5,"humidity":45,"pressure":1013,"_topic":"sensor_metrics","_partition":3,"_offset":42})"
-            "\n");
-  EXPECT_EQ(convert(env, RowFormat::tsv), "msg-123\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\tsensor_metrics\t3\t42\n");
+                    R"("timestamp_ms":1751925600000,"key":"sensor-001","headers":{},"value":)" +
+                    kSeed + "}";
+  EXPECT_EQ(
+      convert(env),
+      R"({"id":"msg-123","ts":"2025-07-07 22:00:00","sensor_id":"sensor-001","temperature":23.5,"humidity":45,"pressure":1013,"_topic":"sensor_metrics","_partition":3,"_offset":42})"
+      "\n");
+  EXPECT_EQ(convert(env, RowFormat::tsv),
+            "msg-123\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\tsensor_metrics\t3\t42\n");
   EXPECT_EQ(convert(env, RowFormat::values), "('msg-123', '2025-07-07 22:00:00', 'sensor-001', 23.5, 45, 1013)\n");
 
   // value as a JSON string: parsed as the message on its own
   nlohmann::json e = nlohmann::json::parse(env);
   e["value"] = kSeed;
-  EXPECT_EQ(convert(e.dump(), RowFormat::tsv), "msg-123\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\tsensor_metrics\t3\t42\n");
+  EXPECT_EQ(convert(e.dump(), RowFormat::tsv),
+            "msg-123\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\tsensor_metrics\t3\t42\n");
 
   RecordParser p(Schema::default_schema(), RowFormat::json);
   std::string out;
@@ -234,7 +249,8 @@ TEST(SensorParse, SchemaFileShapes) {
   EXPECT_EQ(convert(line(R"("level":7,"fw":null)", R"(,"meta":{"fw":null})"), RowFormat::json, s),
             R"({"id":"a","ts":"2025-07-07 22:00:00","level":7,"count":-1,"battery":100,"ok":1,"fw":null})"
             "\n");
-  EXPECT_EQ(convert(line(R"("level":7.5)"), RowFormat::json, s), "REJECT: data.level: 7.5 is not an integer (column type UInt8)");
+  EXPECT_EQ(convert(line(R"("level":7.5)"), RowFormat::json, s),
+            "REJECT: data.level: 7.5 is not an integer (column type UInt8)");
   EXPECT_EQ(convert(line(R"("level":256)"), RowFormat::json, s), "REJECT: data.level: 256 is out of range for UInt8");
   EXPECT_EQ(convert(line(R"("level":201)"), RowFormat::json, s), "REJECT: data.level: 201 is above the maximum 200");
   EXPECT_EQ(convert(line(R"("level":-1)"), RowFormat::json, s), "REJECT: data.level: -1 is out of range for UInt8");
@@ -360,9 +376,10 @@ TEST(SensorParse, RunOverlongLineAndInvalidUtf8InRejects) {
 }
 
 TEST(SensorParse, RunAutoDetectsCsvAndRejectsAreComplete) {
-  std::string csv = "id,timestamp,sensor_id,temperature,humidity,pressure\n"
-                    "msg-1,2025-07-07T22:00:00Z,sensor-001,23.5,45,1013\n"
-                    "msg-2,2025-07-07T22:00:01Z,sensor-001\n";
+  std::string csv =
+      "id,timestamp,sensor_id,temperature,humidity,pressure\n"
+      "msg-1,2025-07-07T22:00:00Z,sensor-001,23.5,45,1013\n"
+      "msg-2,2025-07-07T22:00:01Z,sensor-001\n";
   sp::parse::Options o;
   o.format = RowFormat::tsv;
   auto res = run(csv, o);
@@ -390,7 +407,8 @@ TEST(SensorParse, RejectJsonHasCoordinates) {
 
 TEST(SensorParse, UnparsableEnvelopeKeepsItsCoordinates) {
   Reject r;
-  EXPECT_TRUE(sp::parse::salvage_envelope_coords(R"({"topic":"sensor_metrics","partition":7,"offset":123,"value":"\xff"})", r));
+  EXPECT_TRUE(
+      sp::parse::salvage_envelope_coords(R"({"topic":"sensor_metrics","partition":7,"offset":123,"value":"\xff"})", r));
   EXPECT_EQ(r.topic, "sensor_metrics");
   EXPECT_EQ(r.partition, 7);
   EXPECT_EQ(r.offset, 123);
@@ -412,7 +430,8 @@ TEST(SensorParse, UnparsableEnvelopeKeepsItsCoordinates) {
   // and a line cut at --max-line-bytes
   sp::parse::Options o;
   o.max_line = 64;
-  auto res = run("{\"topic\":\"s\",\"partition\":1,\"offset\":10,\"value\":{\"id\":\"" + std::string(200, 'x') + "\"}}\n", o);
+  auto res =
+      run("{\"topic\":\"s\",\"partition\":1,\"offset\":10,\"value\":{\"id\":\"" + std::string(200, 'x') + "\"}}\n", o);
   EXPECT_NE(res.rejects.find("\"topic\":\"s\",\"partition\":1,\"offset\":10,"), std::string::npos) << res.rejects;
 }
 
@@ -427,9 +446,24 @@ TEST(SensorParse, FloatTextReadsBackExactly) {
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
   };
-  std::vector<std::string> inputs = {"0", "-0.0", "0.5", "-0.05", "23.5", "1013", "0.1", "0.3", "1e-5", "1.5e-7",
-                                     "123456789012.5", "999999999999.99999", "1e15", "-1e300", "2.2250738585072014e-308",
-                                     "0.000123", "100.00001", "45.123456"};
+  std::vector<std::string> inputs = {"0",
+                                     "-0.0",
+                                     "0.5",
+                                     "-0.05",
+                                     "23.5",
+                                     "1013",
+                                     "0.1",
+                                     "0.3",
+                                     "1e-5",
+                                     "1.5e-7",
+                                     "123456789012.5",
+                                     "999999999999.99999",
+                                     "1e15",
+                                     "-1e300",
+                                     "2.2250738585072014e-308",
+                                     "0.000123",
+                                     "100.00001",
+                                     "45.123456"};
   for (int i = 0; i < 3000; ++i) {
     char buf[64];
     int decimals = static_cast<int>(next() % 8);
@@ -461,12 +495,12 @@ TEST(SensorParse, FloatTextReadsBackExactly) {
 TEST(SensorParse, TimestampCachesGiveTheFullParsersAnswer) {
   // One long-lived parser (its hour and day caches warm) against a fresh one per line.
   RecordParser warm(Schema::default_schema(), RowFormat::tsv);
-  const char* stamps[] = {"2025-07-07T22:00:00Z",      "2025-07-07T22:59:59.999Z", "2025-07-07T22:05:07.5Z",
-                          "2025-07-07T23:00:00Z",      "2025-07-07T22:30:00+01:00", "2025-07-07T22:30:00Z",
-                          "2025-07-07T22:61:00Z",      "2025-07-07T22:00:60Z",      "2025-07-07T22:00:00.Z",
-                          "2025-07-07T22:00:00.12xZ",  "2025-07-07t22:00:00Z",      "2025-12-31T23:59:59Z",
-                          "2026-01-01T00:00:00Z",      "2025-07-07T22:00:00z",      "2025-07-07T22:10:00.000000001Z",
-                          "1970-01-01T00:00:00Z",      "2106-02-07T06:28:15Z",      "2106-02-07T06:28:16Z"};
+  const char* stamps[] = {"2025-07-07T22:00:00Z",     "2025-07-07T22:59:59.999Z",  "2025-07-07T22:05:07.5Z",
+                          "2025-07-07T23:00:00Z",     "2025-07-07T22:30:00+01:00", "2025-07-07T22:30:00Z",
+                          "2025-07-07T22:61:00Z",     "2025-07-07T22:00:60Z",      "2025-07-07T22:00:00.Z",
+                          "2025-07-07T22:00:00.12xZ", "2025-07-07t22:00:00Z",      "2025-12-31T23:59:59Z",
+                          "2026-01-01T00:00:00Z",     "2025-07-07T22:00:00z",      "2025-07-07T22:10:00.000000001Z",
+                          "1970-01-01T00:00:00Z",     "2106-02-07T06:28:15Z",      "2106-02-07T06:28:16Z"};
   for (int round = 0; round < 2; ++round) {
     for (const char* ts : stamps) {
       std::string line = with_ts(std::string("\"") + ts + "\"");

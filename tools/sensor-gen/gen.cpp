@@ -9,10 +9,13 @@
 
 namespace sp::gen {
 
-const char* const kBadKinds[] = {"truncated JSON", "missing field", "wrong type",      "out of range",
-                                 "bad timestamp",  "not JSON",      "empty sensor_id", "NaN value",
-                                 "invalid UTF-8",  "empty line",    "Infinity value",  "number too large (1e400)",
-                                 "deep nesting",   "array instead of object"};
+const char* const kBadKinds[] = {"truncated JSON",  "missing field",
+                                 "wrong type",      "out of range",
+                                 "bad timestamp",   "not JSON",
+                                 "empty sensor_id", "NaN value",
+                                 "invalid UTF-8",   "empty line",
+                                 "Infinity value",  "number too large (1e400)",
+                                 "deep nesting",    "array instead of object"};
 const int kBadKindCount = 14;
 
 namespace {
@@ -71,7 +74,9 @@ Stats generate(const Options& opt, std::ostream& out) {
       if (bad) line = line.substr(0, line.size() / 2);  // a cut CSV row: too few fields
     } else {
       int kind = bad ? static_cast<int>(st.bad % kBadKindCount) : -1;
-      std::string sensor_id = kind == 6 ? "" : "sensor-" + std::string(tmp, static_cast<size_t>(std::snprintf(tmp, sizeof tmp, "%03u", sensor)));
+      std::string sensor_id =
+          kind == 6 ? ""
+                    : "sensor-" + std::string(tmp, static_cast<size_t>(std::snprintf(tmp, sizeof tmp, "%03u", sensor)));
       if (kind == 4) ts = "2025-13-45T99:00:00Z";
       char tbuf[32];
       std::snprintf(tbuf, sizeof tbuf, "%.1f", temp);

@@ -33,9 +33,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // from one line into the next); one in four goes through run(), the whole loop with its
   // line reader, auto-detection and rejects file.
   if ((data[0] & 0xC0) != 0xC0) {
-    static sp::parse::RecordParser parsers[] = {
-        {schema, sp::RowFormat::json}, {schema, sp::RowFormat::tsv}, {schema, sp::RowFormat::csv},
-        {schema, sp::RowFormat::values}};
+    static sp::parse::RecordParser parsers[] = {{schema, sp::RowFormat::json},
+                                                {schema, sp::RowFormat::tsv},
+                                                {schema, sp::RowFormat::csv},
+                                                {schema, sp::RowFormat::values}};
     sp::parse::RecordParser& p = parsers[data[0] & 3];
     std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
     std::string out;

@@ -111,14 +111,20 @@ std::string num_text(double v) {
 
 const char* type_word(element_type t) {
   switch (t) {
-    case element_type::ARRAY: return "an array";
-    case element_type::OBJECT: return "an object";
+    case element_type::ARRAY:
+      return "an array";
+    case element_type::OBJECT:
+      return "an object";
     case element_type::INT64:
     case element_type::UINT64:
-    case element_type::DOUBLE: return "a number";
-    case element_type::STRING: return "a string";
-    case element_type::BOOL: return "a boolean";
-    case element_type::NULL_VALUE: return "null";
+    case element_type::DOUBLE:
+      return "a number";
+    case element_type::STRING:
+      return "a string";
+    case element_type::BOOL:
+      return "a boolean";
+    case element_type::NULL_VALUE:
+      return "null";
   }
   return "something else";
 }
@@ -153,16 +159,24 @@ std::string json_error_reason(simdjson::error_code err, std::string_view s) {
   }
   using namespace simdjson;
   switch (err) {
-    case UTF8_ERROR: return "invalid UTF-8";
-    case DEPTH_ERROR: return "invalid JSON: nested deeper than " + std::to_string(DEFAULT_MAX_DEPTH) + " levels";
-    case EMPTY: return "empty line";
-    case UNESCAPED_CHARS: return "invalid JSON: unescaped control character in a string";
-    case STRING_ERROR: return "invalid JSON: bad escape sequence in a string";
+    case UTF8_ERROR:
+      return "invalid UTF-8";
+    case DEPTH_ERROR:
+      return "invalid JSON: nested deeper than " + std::to_string(DEFAULT_MAX_DEPTH) + " levels";
+    case EMPTY:
+      return "empty line";
+    case UNESCAPED_CHARS:
+      return "invalid JSON: unescaped control character in a string";
+    case STRING_ERROR:
+      return "invalid JSON: bad escape sequence in a string";
     case NUMBER_ERROR:
-    case NUMBER_OUT_OF_RANGE: return "invalid JSON: malformed or out-of-range number";
+    case NUMBER_OUT_OF_RANGE:
+      return "invalid JSON: malformed or out-of-range number";
     case CAPACITY:
-    case MEMALLOC: return "line too large to parse";
-    default: break;
+    case MEMALLOC:
+      return "line too large to parse";
+    default:
+      break;
   }
   if (in_str || err == UNCLOSED_STRING) return "invalid JSON: truncated (unclosed string)";
   if (depth > 0 || err == INCOMPLETE_ARRAY_OR_OBJECT) return "invalid JSON: truncated (unclosed object or array)";
@@ -170,7 +184,8 @@ std::string json_error_reason(simdjson::error_code err, std::string_view s) {
   if (first != std::string_view::npos) {
     std::string_view rest = s.substr(first);
     bool literal = rest.substr(0, 4) == "true" || rest.substr(0, 5) == "false" || rest.substr(0, 4) == "null";
-    if ((rest[0] == 0 || !std::strchr("{[\"-0123456789", rest[0])) && !literal) return "not JSON: starts with " + quoted(rest.substr(0, 1));
+    if ((rest[0] == 0 || !std::strchr("{[\"-0123456789", rest[0])) && !literal)
+      return "not JSON: starts with " + quoted(rest.substr(0, 1));
   }
   if (err == T_ATOM_ERROR || err == F_ATOM_ERROR || err == N_ATOM_ERROR)
     return "invalid JSON: bad literal (expected true, false or null)";
@@ -277,15 +292,24 @@ struct IntRange {
 };
 IntRange int_range(ColType t) {
   switch (t) {
-    case ColType::Int8: return {INT8_MIN, INT8_MAX};
-    case ColType::Int16: return {INT16_MIN, INT16_MAX};
-    case ColType::Int32: return {INT32_MIN, INT32_MAX};
-    case ColType::Int64: return {INT64_MIN, INT64_MAX};
-    case ColType::UInt8: return {0, UINT8_MAX};
-    case ColType::UInt16: return {0, UINT16_MAX};
-    case ColType::UInt32: return {0, UINT32_MAX};
-    case ColType::UInt64: return {0, UINT64_MAX};
-    default: return {0, 1};
+    case ColType::Int8:
+      return {INT8_MIN, INT8_MAX};
+    case ColType::Int16:
+      return {INT16_MIN, INT16_MAX};
+    case ColType::Int32:
+      return {INT32_MIN, INT32_MAX};
+    case ColType::Int64:
+      return {INT64_MIN, INT64_MAX};
+    case ColType::UInt8:
+      return {0, UINT8_MAX};
+    case ColType::UInt16:
+      return {0, UINT16_MAX};
+    case ColType::UInt32:
+      return {0, UINT32_MAX};
+    case ColType::UInt64:
+      return {0, UINT64_MAX};
+    default:
+      return {0, 1};
   }
 }
 
@@ -358,7 +382,7 @@ struct RecordParser::Impl {
   simdjson::dom::parser outer, inner;  // inner: an envelope's value given as a JSON string
   std::string pad_outer, pad_inner;    // input copies with simdjson's required padding
   std::vector<Cell> cells;
-  std::vector<Cell> defaults;        // per column; kind null when the column has no default
+  std::vector<Cell> defaults;             // per column; kind null when the column has no default
   std::vector<std::string> default_text;  // owns the defaults' strings
   std::string why;
 
@@ -368,7 +392,7 @@ struct RecordParser::Impl {
   std::vector<element> parent_elem;
   std::vector<int8_t> parent_state;
   std::vector<std::vector<size_t>> parent_cols;  // parent group -> its columns
-  std::vector<element> col_elem;                  // per column, valid when col_found
+  std::vector<element> col_elem;                 // per column, valid when col_found
   std::vector<uint8_t> col_found;
 
   // CSV input
@@ -378,7 +402,11 @@ struct RecordParser::Impl {
   std::vector<bool> field_quoted;
 
   Impl(const Schema& s, RowFormat f)
-      : schema(s), format(f), builder(f, s.column_names()), cells(s.columns.size()), defaults(s.columns.size()),
+      : schema(s),
+        format(f),
+        builder(f, s.column_names()),
+        cells(s.columns.size()),
+        defaults(s.columns.size()),
         default_text(s.columns.size()) {
     std::vector<std::string> parent_names;
     for (size_t i = 0; i < s.columns.size(); ++i) {
@@ -504,7 +532,9 @@ struct RecordParser::Impl {
       int64_t secs;
       if (std::fabs(v) >= kEpochMsThreshold) {
         if (n.kind == Num::dbl && std::fabs(v) > 9e18) return fail(c, "epoch time " + num_text(v) + " is out of range");
-        int64_t ms = n.kind == Num::i64 ? n.i : n.kind == Num::u64 ? static_cast<int64_t>(std::min<uint64_t>(n.u, INT64_MAX)) : static_cast<int64_t>(std::floor(v));
+        int64_t ms = n.kind == Num::i64   ? n.i
+                     : n.kind == Num::u64 ? static_cast<int64_t>(std::min<uint64_t>(n.u, INT64_MAX))
+                                          : static_cast<int64_t>(std::floor(v));
         secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
       } else {
         secs = static_cast<int64_t>(std::floor(v));
@@ -579,8 +609,8 @@ struct RecordParser::Impl {
   // Minutes*60+seconds when v has the cacheable shape (any hour prefix), else -1.
   static int64_t utc_min_sec(std::string_view v) {
     auto dig = [&](size_t i) { return v[i] >= '0' && v[i] <= '9'; };
-    if (v.size() < 20 || v[10] != 'T' || v[13] != ':' || v[16] != ':' || !dig(14) || !dig(15) || !dig(17) ||
-        !dig(18) || v.back() != 'Z')
+    if (v.size() < 20 || v[10] != 'T' || v[13] != ':' || v[16] != ':' || !dig(14) || !dig(15) || !dig(17) || !dig(18) ||
+        v.back() != 'Z')
       return -1;
     if (v.size() > 20) {
       if (v[19] != '.' || v.size() == 21) return -1;
@@ -640,16 +670,26 @@ struct RecordParser::Impl {
       if (t != element_type::STRING) return fail(c, std::string("expected a string, got ") + type_word(t));
       return check_string(c, e.get_string().value_unsafe(), cell);
     }
-    if (c.type == ColType::DateTime && t == element_type::STRING) return iso_time(c, e.get_string().value_unsafe(), cell);
+    if (c.type == ColType::DateTime && t == element_type::STRING)
+      return iso_time(c, e.get_string().value_unsafe(), cell);
     if (c.type == ColType::Bool && t == element_type::BOOL) {
       put_num(cell, static_cast<int64_t>(e.get_bool().value_unsafe() ? 1 : 0));
       return true;
     }
     Num n;
     switch (t) {
-      case element_type::INT64: n.kind = Num::i64; n.i = e.get_int64().value_unsafe(); break;
-      case element_type::UINT64: n.kind = Num::u64; n.u = e.get_uint64().value_unsafe(); break;
-      case element_type::DOUBLE: n.kind = Num::dbl; n.d = e.get_double().value_unsafe(); break;
+      case element_type::INT64:
+        n.kind = Num::i64;
+        n.i = e.get_int64().value_unsafe();
+        break;
+      case element_type::UINT64:
+        n.kind = Num::u64;
+        n.u = e.get_uint64().value_unsafe();
+        break;
+      case element_type::DOUBLE:
+        n.kind = Num::dbl;
+        n.d = e.get_double().value_unsafe();
+        break;
       default: {
         const char* want = c.type == ColType::DateTime ? "an ISO-8601 string or epoch number"
                            : c.type == ColType::Bool   ? "a boolean"
@@ -706,8 +746,12 @@ struct RecordParser::Impl {
     builder.begin(out);
     for (const Cell& c : cells) {
       switch (c.kind) {
-        case Cell::k_str: builder.string(c.s); break;
-        case Cell::k_num: builder.number(c.num()); break;
+        case Cell::k_str:
+          builder.string(c.s);
+          break;
+        case Cell::k_num:
+          builder.number(c.num());
+          break;
         case Cell::k_dt: {
           // Exactly what RowBuilder::datetime() writes (the text never needs escaping), but from
           // the day-cached text and without an escaping scan: number() appends it verbatim.
@@ -722,7 +766,9 @@ struct RecordParser::Impl {
           }
           break;
         }
-        case Cell::k_null: builder.null(); break;
+        case Cell::k_null:
+          builder.null();
+          break;
       }
     }
     if (coords) builder.coords(coords->topic, coords->partition, coords->offset);
@@ -838,7 +884,8 @@ struct RecordParser::Impl {
     r.offset = offset.get_int64().value_unsafe();
     if (env["value"].get(value)) return false;  // checked by the caller
     switch (value.type()) {
-      case element_type::OBJECT: return message(value, out, r);
+      case element_type::OBJECT:
+        return message(value, out, r);
       case element_type::STRING: {
         // kafka-cat-sensor embeds a value that was not JSON as a string: it may still be the
         // message (e.g. JSON with a trailing byte the producer added); parse it on its own.
@@ -857,8 +904,12 @@ struct RecordParser::Impl {
         }
         return message(inner_root, out, r);
       }
-      case element_type::NULL_VALUE: r.reason = "envelope: value is null (a tombstone), not a message"; return false;
-      default: r.reason = std::string("envelope: value is ") + type_word(value.type()) + ", not a message"; return false;
+      case element_type::NULL_VALUE:
+        r.reason = "envelope: value is null (a tombstone), not a message";
+        return false;
+      default:
+        r.reason = std::string("envelope: value is ") + type_word(value.type()) + ", not a message";
+        return false;
     }
   }
 
@@ -936,7 +987,7 @@ struct RecordParser::Impl {
       }
       ++nf;
       if (i >= line.size()) break;
-      ++i;  // the comma
+      ++i;                     // the comma
       if (i == line.size()) {  // trailing comma: one more empty field
         field();
         ++nf;
@@ -1035,7 +1086,9 @@ bool RecordParser::json_line(std::string_view line, std::string& out, Reject& r)
   return impl_->json_line(line, out, r);
 }
 std::vector<std::string> RecordParser::csv_header(std::string_view line) { return impl_->csv_header(line); }
-bool RecordParser::csv_line(std::string_view line, std::string& out, Reject& r) { return impl_->csv_line(line, out, r); }
+bool RecordParser::csv_line(std::string_view line, std::string& out, Reject& r) {
+  return impl_->csv_line(line, out, r);
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -1166,7 +1219,8 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
   if (st.threshold.empty() && opt.max_reject_ratio >= 0 && st.records > 0) {
     double ratio = static_cast<double>(st.rejects) / static_cast<double>(st.records);
     if (ratio > opt.max_reject_ratio)
-      st.threshold = "reject ratio " + num_text(ratio) + " exceeds --max-reject-ratio " + num_text(opt.max_reject_ratio);
+      st.threshold =
+          "reject ratio " + num_text(ratio) + " exceeds --max-reject-ratio " + num_text(opt.max_reject_ratio);
   }
   return st;
 }

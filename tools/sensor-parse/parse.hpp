@@ -60,9 +60,9 @@ class RecordParser {
 struct Options {
   RowFormat format = RowFormat::json;
   InputFormat input = InputFormat::auto_detect;
-  int64_t max_rejects = -1;        // exceeded -> stop reading, exit 1; -1 = no limit
-  double max_reject_ratio = -1;    // rejects / records above this at the end -> exit 1; <0 = no limit
-  size_t max_warnings = 100;       // reject warnings printed on stderr; the rest only counted
+  int64_t max_rejects = -1;      // exceeded -> stop reading, exit 1; -1 = no limit
+  double max_reject_ratio = -1;  // rejects / records above this at the end -> exit 1; <0 = no limit
+  size_t max_warnings = 100;     // reject warnings printed on stderr; the rest only counted
   size_t max_line = LineReader::kDefaultMaxLine;
 };
 
