@@ -12,21 +12,21 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 "$bin/sensor-gen" -n "$n" --seed 1 > "$work/msgs.jsonl"
-# the same messages as kafka-cat-sensor --envelope lines (value embedded as JSON)
-jq -c '{topic:"sensor_metrics",partition:0,offset:input_line_number,timestamp:.timestamp,key:.value.sensor_id,headers:{},value:.}' \
-  "$work/msgs.jsonl" > "$work/env.jsonl"
+# the same kind of messages as kafka-cat-sensor --envelope lines (value embedded as JSON)
+"$bin/sensor-gen" -n "$n" --seed 1 --envelope > "$work/env.jsonl"
 size_mb=$(( $(stat -c %s "$work/msgs.jsonl") / 1048576 ))
 
-# best wall time of $runs runs; also leaves the peak RSS (KiB) of the best run in $rss
+# best wall time of $runs runs; also leaves the CPU seconds (user+sys) and peak RSS (KiB) of that run
+# in $cpu and $rss. CPU time shows the single-core rate even when the machine is busy.
 best() {
   local out=$1; shift
-  local b="" r=""
+  local b="" r="" c=""
   for _ in $(seq "$runs"); do
-    /usr/bin/time -f "%e %M" -o "$work/t" "$@" > "$out"
-    read -r s m < "$work/t"
-    if [ -z "$b" ] || awk -v a="$s" -v b="$b" 'BEGIN{exit !(a<b)}'; then b=$s r=$m; fi
+    /usr/bin/time -f "%e %M %U %S" -o "$work/t" "$@" > "$out"
+    read -r s m u k < "$work/t"
+    if [ -z "$b" ] || awk -v a="$s" -v b="$b" 'BEGIN{exit !(a<b)}'; then b=$s r=$m c=$(awk -v u="$u" -v k="$k" 'BEGIN{printf "%.2f", u+k}'); fi
   done
-  secs=$b rss=$r
+  secs=$b rss=$r cpu=$c
 }
 
 jqflat='[.id,.timestamp,.value.sensor_id,.value.temperature,.value.humidity,.value.pressure]|@tsv'
@@ -34,9 +34,9 @@ declare -a results
 compare() {  # name, ref command (string), ours command (string)
   local name=$1 ref=$2 ours=$3
   best "$work/ours.out" bash -c "$ours"
-  local o=$secs orss=$rss
+  local o=$secs orss=$rss ocpu=$cpu
   best "$work/ref.out" bash -c "$ref"
-  local r=$secs
+  local r=$secs rcpu=$cpu
   local rows_ours rows_ref
   rows_ours=$(wc -l < "$work/ours.out") rows_ref=$(wc -l < "$work/ref.out")
   [ "$rows_ours" = "$rows_ref" ] || { echo "bench: $name: $rows_ours rows from sensor-parse, $rows_ref from the reference" >&2; exit 1; }
@@ -44,12 +44,15 @@ compare() {  # name, ref command (string), ours command (string)
   ratio=$(awk -v a="$o" -v b="$r" 'BEGIN{printf "%.3f", (b>0)?a/b:0}')
   rssmb=$(awk -v k="$orss" 'BEGIN{printf "%.1f", k/1024}')
   rate=$(awk -v n="$n" -v s="$o" 'BEGIN{printf "%.2f", (s>0)?n/s/1e6:0}')
-  printf '%-22s %10s %10s %9s %12s %10s\n' "$name" "${o}s" "${r}s" "$(awk -v a="$o" -v b="$r" 'BEGIN{printf "%.1fx", (a>0)?b/a:0}')" "${rate}M/s" "${rssmb}"
+  local cpurate
+  cpurate=$(awk -v n="$n" -v s="$ocpu" 'BEGIN{printf "%.2f", (s>0)?n/s/1e6:0}')
+  printf '%-22s %8s %8s %8s %8s %9s %12s %8s\n' "$name" "${o}s" "${r}s" "${ocpu}s" "${rcpu}s" \
+    "$(awk -v a="$o" -v b="$r" 'BEGIN{printf "%.1fx", (a>0)?b/a:0}')" "${rate}/${cpurate}M" "${rssmb}"
   results+=("RESULT $name ours=${o}s ref=${r}s ratio=$ratio rss_mb=$rssmb")
 }
 
 echo "sensor-parse benchmark: $n seed messages ($size_mb MiB), best of $runs runs, $(nproc) CPUs"
-printf '%-22s %10s %10s %9s %12s %10s\n' comparison ours ref speedup "ours rate" "RSS MiB"
+printf '%-22s %8s %8s %8s %8s %9s %12s %8s\n' comparison "ours" "ref" "ours cpu" "ref cpu" speedup "rate wall/cpu" "RSS MiB"
 compare parse-tsv-vs-jq "jq -r '$jqflat' < '$work/msgs.jsonl'" "'$bin/sensor-parse' -q -f tsv < '$work/msgs.jsonl'"
 compare parse-envelope-vs-jq "jq -r '.value|$jqflat' < '$work/env.jsonl'" "'$bin/sensor-parse' -q -f tsv < '$work/env.jsonl'"
 compare parse-values-vs-jq "jq -r '\"(\" + ([(.id|@json), (.timestamp|@json), (.value.sensor_id|@json), .value.temperature, .value.humidity, .value.pressure]|map(tostring)|join(\", \")) + \")\"' < '$work/msgs.jsonl'" \

@@ -1,6 +1,8 @@
 // sensor-parse core: conversion, validation reasons, envelopes, CSV input and the run loop.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -20,7 +22,8 @@ const std::string kSeed =
     R"({"id": "msg-123", "timestamp": "2025-07-07T22:00:00Z", "value": {"sensor_id": "sensor-001", "temperature": 23.5, "humidity": 45, "pressure": 1013}})";
 
 // The row for one JSON line, or "REJECT: <reason>".
-std::string convert(const std::string& line, RowFormat f = RowFormat::json, const Schema& s = Schema::default_schema()) {
+std::string convert(const std::string& line, RowFormat f = RowFormat::json,
+                    const Schema& s = Schema::default_schema()) {
   RecordParser p(s, f);
   std::string out;
   Reject r;
@@ -31,8 +34,8 @@ std::string convert(const std::string& line, RowFormat f = RowFormat::json, cons
 
 std::string msg(const std::string& id, const std::string& ts, const std::string& sensor, const std::string& t,
                 const std::string& h = "45", const std::string& p = "1013") {
-  return R"({"id":)" + id + R"(,"timestamp":)" + ts + R"(,"value":{"sensor_id":)" + sensor +
-         R"(,"temperature":)" + t + R"(,"humidity":)" + h + R"(,"pressure":)" + p + "}}";
+  return R"({"id":)" + id + R"(,"timestamp":)" + ts + R"(,"value":{"sensor_id":)" + sensor + R"(,"temperature":)" + t +
+         R"(,"humidity":)" + h + R"(,"pressure":)" + p + "}}";
 }
 
 std::string with_temp(const std::string& t) { return msg("\"m\"", "\"2025-07-07T22:00:00Z\"", "\"s\"", t); }
@@ -62,9 +65,10 @@ RunResult run(const std::string& input, sp::parse::Options opt = {}, const Schem
 
 TEST(SensorParse, SeedExampleInEveryFormat) {
   EXPECT_EQ(convert(kSeed, RowFormat::values), "('msg-123', '2025-07-07 22:00:00', 'sensor-001', 23.5, 45, 1013)\n");
-  EXPECT_EQ(convert(kSeed, RowFormat::json),
-            R"({"id":"msg-123","ts":"2025-07-07 22:00:00","sensor_id":"sensor-001","temperature":23.5,"humidity":45,"pressure":1013})"
-            "\n");
+  EXPECT_EQ(
+      convert(kSeed, RowFormat::json),
+      R"({"id":"msg-123","ts":"2025-07-07 22:00:00","sensor_id":"sensor-001","temperature":23.5,"humidity":45,"pressure":1013})"
+      "\n");
   EXPECT_EQ(convert(kSeed, RowFormat::tsv), "msg-123\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\n");
   EXPECT_EQ(convert(kSeed, RowFormat::csv), "\"msg-123\",\"2025-07-07 22:00:00\",\"sensor-001\",23.5,45,1013\n");
 }
@@ -73,9 +77,10 @@ TEST(SensorParse, EscapingInEveryFormat) {
   std::string m = msg(R"("a'b\\c")", "\"2025-07-07T22:00:00Z\"", R"("t\tn\nq\"é")", "1");
   EXPECT_EQ(convert(m, RowFormat::values), "('a\\'b\\\\c', '2025-07-07 22:00:00', 't\\tn\\nq\"é', 1, 45, 1013)\n");
   EXPECT_EQ(convert(m, RowFormat::tsv), "a'b\\\\c\t2025-07-07 22:00:00\tt\\tn\\nq\"é\t1\t45\t1013\n");
-  EXPECT_EQ(convert(m, RowFormat::json),
-            R"({"id":"a'b\\c","ts":"2025-07-07 22:00:00","sensor_id":"t\tn\nq\"é","temperature":1,"humidity":45,"pressure":1013})"
-            "\n");
+  EXPECT_EQ(
+      convert(m, RowFormat::json),
+      R"({"id":"a'b\\c","ts":"2025-07-07 22:00:00","sensor_id":"t\tn\nq\"é","temperature":1,"humidity":45,"pressure":1013})"
+      "\n");
   // CSV cannot carry a line break inside one line: rejected, with a hint.
   EXPECT_EQ(convert(m, RowFormat::csv).rfind("REJECT: value.sensor_id: contains a line break", 0), 0u);
   std::string q = msg(R"("say \"hi\", ok")", "\"2025-07-07T22:00:00Z\"", "\"s\"", "1");
@@ -115,8 +120,10 @@ TEST(SensorParse, RejectReasons) {
   starts(convert(msg("\"" + std::string(300, 'x') + "\"", "\"2025-07-07T22:00:00Z\"", "\"s\"", "1")),
          "id: string of 300 bytes is longer than the maximum 256");
   starts(convert(R"({"id":"m","timestamp":"2025-07-07T22:00:00Z"})"), "missing required field value.sensor_id");
-  starts(convert(R"({"id":"m","timestamp":"2025-07-07T22:00:00Z","value":[1]})"), "value: expected an object, got an array");
-  starts(convert(R"({"id":"m","timestamp":"2025-07-07T22:00:00Z","value":null})"), "missing required field value.sensor_id");
+  starts(convert(R"({"id":"m","timestamp":"2025-07-07T22:00:00Z","value":[1]})"),
+         "value: expected an object, got an array");
+  starts(convert(R"({"id":"m","timestamp":"2025-07-07T22:00:00Z","value":null})"),
+         "missing required field value.sensor_id");
   std::string deep(5000, '[');
   starts(convert("{\"a\":" + deep + std::string(5000, ']') + "}"), "invalid JSON: nested deeper than 1024 levels");
   starts(convert("{\"a\":1} x"), "invalid JSON");
@@ -145,9 +152,15 @@ TEST(SensorParse, Timestamps) {
   EXPECT_EQ(ts_of("1751925600"), "2025-07-07 22:00:00");
   EXPECT_EQ(ts_of("1751925600999"), "2025-07-07 22:00:00");
   EXPECT_EQ(ts_of("1751925600.7"), "2025-07-07 22:00:00");
-  EXPECT_EQ(ts_of("\"2025-13-45T99:00:00Z\"").rfind("REJECT: timestamp: \"2025-13-45T99:00:00Z\" is not an ISO-8601 time", 0), 0u);
-  EXPECT_EQ(ts_of("\"1969-12-31T23:59:59Z\"").rfind("REJECT: timestamp: \"1969-12-31T23:59:59Z\" is before 1970-01-01", 0), 0u);
-  EXPECT_EQ(ts_of("\"2200-01-01T00:00:00Z\"").rfind("REJECT: timestamp: \"2200-01-01T00:00:00Z\" is after 2106-02-07", 0), 0u);
+  EXPECT_EQ(
+      ts_of("\"2025-13-45T99:00:00Z\"").rfind("REJECT: timestamp: \"2025-13-45T99:00:00Z\" is not an ISO-8601 time", 0),
+      0u);
+  EXPECT_EQ(
+      ts_of("\"1969-12-31T23:59:59Z\"").rfind("REJECT: timestamp: \"1969-12-31T23:59:59Z\" is before 1970-01-01", 0),
+      0u);
+  EXPECT_EQ(
+      ts_of("\"2200-01-01T00:00:00Z\"").rfind("REJECT: timestamp: \"2200-01-01T00:00:00Z\" is after 2106-02-07", 0),
+      0u);
   EXPECT_EQ(ts_of("-5").rfind("REJECT: timestamp: -5 is before", 0), 0u);
   EXPECT_EQ(ts_of("{}").rfind("REJECT: timestamp: expected an ISO-8601 string or epoch number, got an object", 0), 0u);
   EXPECT_EQ(ts_of("\"\"").rfind("REJECT: timestamp: \"\" is not an ISO-8601 time", 0), 0u);
@@ -155,17 +168,21 @@ TEST(SensorParse, Timestamps) {
 
 TEST(SensorParse, EnvelopesCarryCoordinates) {
   std::string env = R"({"topic":"sensor_metrics","partition":3,"offset":42,"timestamp":"2025-07-07T22:00:00.000Z",)"
-                    R"("timestamp_ms":1751925600000,"key":"sensor-001","headers":{},"value":)" + kSeed + "}";
-  EXPECT_EQ(convert(env),
-            R"({"id":"msg-123","ts":"2025-07-07 22:00:00","sensor_id":"sensor-001","temperature":23.5,"humidity":45,"pressure":1013,"_topic":"sensor_metrics","_partition":3,"_offset":42})"
-            "\n");
-  EXPECT_EQ(convert(env, RowFormat::tsv), "msg-123\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\tsensor_metrics\t3\t42\n");
+                    R"("timestamp_ms":1751925600000,"key":"sensor-001","headers":{},"value":)" +
+                    kSeed + "}";
+  EXPECT_EQ(
+      convert(env),
+      R"({"id":"msg-123","ts":"2025-07-07 22:00:00","sensor_id":"sensor-001","temperature":23.5,"humidity":45,"pressure":1013,"_topic":"sensor_metrics","_partition":3,"_offset":42})"
+      "\n");
+  EXPECT_EQ(convert(env, RowFormat::tsv),
+            "msg-123\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\tsensor_metrics\t3\t42\n");
   EXPECT_EQ(convert(env, RowFormat::values), "('msg-123', '2025-07-07 22:00:00', 'sensor-001', 23.5, 45, 1013)\n");
 
   // value as a JSON string: parsed as the message on its own
   nlohmann::json e = nlohmann::json::parse(env);
   e["value"] = kSeed;
-  EXPECT_EQ(convert(e.dump(), RowFormat::tsv), "msg-123\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\tsensor_metrics\t3\t42\n");
+  EXPECT_EQ(convert(e.dump(), RowFormat::tsv),
+            "msg-123\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\tsensor_metrics\t3\t42\n");
 
   RecordParser p(Schema::default_schema(), RowFormat::json);
   std::string out;
@@ -189,6 +206,20 @@ TEST(SensorParse, EnvelopesCarryCoordinates) {
   ASSERT_FALSE(p.json_line(e.dump(), out, r));
   EXPECT_EQ(r.reason, "value.temperature: 999 is above the maximum 150");
   EXPECT_TRUE(r.has_coords);
+
+  r.clear();
+  e["value"] = nlohmann::json::parse(kSeed);
+  e["topic"] = "bad\ntopic";
+  ASSERT_FALSE(p.json_line(e.dump(), out, r));
+  EXPECT_EQ(r.reason, "envelope: topic \"bad\\ntopic\" is not a Kafka topic name");
+  EXPECT_FALSE(r.has_coords);
+  e["topic"] = "sensor_metrics";
+
+  r.clear();
+  e["offset"] = -1;
+  ASSERT_FALSE(p.json_line(e.dump(), out, r));
+  EXPECT_EQ(r.reason, "envelope: offset is negative");
+  e["offset"] = 42;
 
   r.clear();
   e.erase("partition");
@@ -218,7 +249,8 @@ TEST(SensorParse, SchemaFileShapes) {
   EXPECT_EQ(convert(line(R"("level":7,"fw":null)", R"(,"meta":{"fw":null})"), RowFormat::json, s),
             R"({"id":"a","ts":"2025-07-07 22:00:00","level":7,"count":-1,"battery":100,"ok":1,"fw":null})"
             "\n");
-  EXPECT_EQ(convert(line(R"("level":7.5)"), RowFormat::json, s), "REJECT: data.level: 7.5 is not an integer (column type UInt8)");
+  EXPECT_EQ(convert(line(R"("level":7.5)"), RowFormat::json, s),
+            "REJECT: data.level: 7.5 is not an integer (column type UInt8)");
   EXPECT_EQ(convert(line(R"("level":256)"), RowFormat::json, s), "REJECT: data.level: 256 is out of range for UInt8");
   EXPECT_EQ(convert(line(R"("level":201)"), RowFormat::json, s), "REJECT: data.level: 201 is above the maximum 200");
   EXPECT_EQ(convert(line(R"("level":-1)"), RowFormat::json, s), "REJECT: data.level: -1 is out of range for UInt8");
@@ -344,9 +376,10 @@ TEST(SensorParse, RunOverlongLineAndInvalidUtf8InRejects) {
 }
 
 TEST(SensorParse, RunAutoDetectsCsvAndRejectsAreComplete) {
-  std::string csv = "id,timestamp,sensor_id,temperature,humidity,pressure\n"
-                    "msg-1,2025-07-07T22:00:00Z,sensor-001,23.5,45,1013\n"
-                    "msg-2,2025-07-07T22:00:01Z,sensor-001\n";
+  std::string csv =
+      "id,timestamp,sensor_id,temperature,humidity,pressure\n"
+      "msg-1,2025-07-07T22:00:00Z,sensor-001,23.5,45,1013\n"
+      "msg-2,2025-07-07T22:00:01Z,sensor-001\n";
   sp::parse::Options o;
   o.format = RowFormat::tsv;
   auto res = run(csv, o);
@@ -370,4 +403,111 @@ TEST(SensorParse, RejectJsonHasCoordinates) {
   r.offset = 99;
   EXPECT_EQ(sp::parse::reject_json(7, r, "in\tput", false, 6),
             R"({"line":7,"reason":"x","topic":"t\"1","partition":2,"offset":99,"input":"in\tput"})");
+}
+
+TEST(SensorParse, UnparsableEnvelopeKeepsItsCoordinates) {
+  Reject r;
+  EXPECT_TRUE(
+      sp::parse::salvage_envelope_coords(R"({"topic":"sensor_metrics","partition":7,"offset":123,"value":"\xff"})", r));
+  EXPECT_EQ(r.topic, "sensor_metrics");
+  EXPECT_EQ(r.partition, 7);
+  EXPECT_EQ(r.offset, 123);
+  for (const char* bad : {R"({"topic":"t","offset":1,"partition":2})", R"({"topic":"t\"x","partition":1,"offset":1})",
+                          R"({"topic":"t","partition":-1,"offset":1})", R"({"topic":"t","partition":1,"offset":12x)",
+                          R"({"id":"t","partition":1,"offset":1})", R"({"topic":"t","partition":1,"offset":)"}) {
+    Reject n;
+    EXPECT_FALSE(sp::parse::salvage_envelope_coords(bad, n)) << bad;
+    EXPECT_FALSE(n.has_coords);
+  }
+  // through the parser: the envelope is not valid UTF-8 as a whole
+  RecordParser p(Schema::default_schema(), RowFormat::json);
+  std::string out;
+  Reject q;
+  ASSERT_FALSE(p.json_line("{\"topic\":\"s\",\"partition\":1,\"offset\":9,\"value\":\"\xff\"}", out, q));
+  EXPECT_EQ(q.reason, "invalid UTF-8");
+  EXPECT_TRUE(q.has_coords);
+  EXPECT_EQ(q.offset, 9);
+  // and a line cut at --max-line-bytes
+  sp::parse::Options o;
+  o.max_line = 64;
+  auto res =
+      run("{\"topic\":\"s\",\"partition\":1,\"offset\":10,\"value\":{\"id\":\"" + std::string(200, 'x') + "\"}}\n", o);
+  EXPECT_NE(res.rejects.find("\"topic\":\"s\",\"partition\":1,\"offset\":10,"), std::string::npos) << res.rejects;
+}
+
+TEST(SensorParse, FloatTextReadsBackExactly) {
+  // Float64 without a range, so every value reaches the number writer.
+  Schema s = Schema::from_json(R"({"columns":[{"name":"v","type":"Float64"}]})", "test");
+  RecordParser p(s, RowFormat::tsv);
+  uint64_t x = 12345;
+  auto next = [&] {  // splitmix64
+    uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  std::vector<std::string> inputs = {"0",
+                                     "-0.0",
+                                     "0.5",
+                                     "-0.05",
+                                     "23.5",
+                                     "1013",
+                                     "0.1",
+                                     "0.3",
+                                     "1e-5",
+                                     "1.5e-7",
+                                     "123456789012.5",
+                                     "999999999999.99999",
+                                     "1e15",
+                                     "-1e300",
+                                     "2.2250738585072014e-308",
+                                     "0.000123",
+                                     "100.00001",
+                                     "45.123456"};
+  for (int i = 0; i < 3000; ++i) {
+    char buf[64];
+    int decimals = static_cast<int>(next() % 8);
+    double v = static_cast<double>(static_cast<int64_t>(next() % 2000000) - 1000000) / std::pow(10.0, decimals);
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    inputs.push_back(buf);
+    double raw;
+    uint64_t bits = next() & 0x7fefffffffffffffULL;  // finite
+    std::memcpy(&raw, &bits, sizeof raw);
+    std::snprintf(buf, sizeof buf, "%.17g", raw);
+    inputs.push_back(buf);
+  }
+  std::string out;
+  Reject r;
+  for (const auto& in : inputs) {
+    out.clear();
+    ASSERT_TRUE(p.json_line("{\"v\":" + in + "}", out, r)) << in << ": " << r.reason;
+    ASSERT_EQ(out.back(), '\n');
+    std::string text = out.substr(0, out.size() - 1);
+    double want = std::strtod(in.c_str(), nullptr), got = std::strtod(text.c_str(), nullptr);
+    EXPECT_EQ(std::memcmp(&want, &got, sizeof want), 0) << in << " was written as " << text;
+    EXPECT_LE(text.size(), std::max<size_t>(in.size(), 24)) << in << " -> " << text;
+  }
+  out.clear();
+  ASSERT_TRUE(p.json_line(R"({"v":23.50})", out, r));
+  EXPECT_EQ(out, "23.5\n");
+}
+
+TEST(SensorParse, TimestampCachesGiveTheFullParsersAnswer) {
+  // One long-lived parser (its hour and day caches warm) against a fresh one per line.
+  RecordParser warm(Schema::default_schema(), RowFormat::tsv);
+  const char* stamps[] = {"2025-07-07T22:00:00Z",     "2025-07-07T22:59:59.999Z",  "2025-07-07T22:05:07.5Z",
+                          "2025-07-07T23:00:00Z",     "2025-07-07T22:30:00+01:00", "2025-07-07T22:30:00Z",
+                          "2025-07-07T22:61:00Z",     "2025-07-07T22:00:60Z",      "2025-07-07T22:00:00.Z",
+                          "2025-07-07T22:00:00.12xZ", "2025-07-07t22:00:00Z",      "2025-12-31T23:59:59Z",
+                          "2026-01-01T00:00:00Z",     "2025-07-07T22:00:00z",      "2025-07-07T22:10:00.000000001Z",
+                          "1970-01-01T00:00:00Z",     "2106-02-07T06:28:15Z",      "2106-02-07T06:28:16Z"};
+  for (int round = 0; round < 2; ++round) {
+    for (const char* ts : stamps) {
+      std::string line = with_ts(std::string("\"") + ts + "\"");
+      std::string got;
+      Reject r;
+      if (!warm.json_line(line, got, r)) got = "REJECT: " + r.reason;
+      EXPECT_EQ(got, convert(line, RowFormat::tsv)) << ts;
+    }
+  }
 }

@@ -3,14 +3,20 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "common/timeutil.hpp"
 
 namespace sp::gen {
 
-const char* const kBadKinds[] = {"truncated JSON", "missing field", "wrong type",     "out of range",
-                                 "bad timestamp",  "not JSON",      "empty sensor_id", "NaN value"};
-const int kBadKindCount = 8;
+const char* const kBadKinds[] = {"truncated JSON",  "missing field",
+                                 "wrong type",      "out of range",
+                                 "bad timestamp",   "not JSON",
+                                 "empty sensor_id", "NaN value",
+                                 "invalid UTF-8",   "empty line",
+                                 "Infinity value",  "number too large (1e400)",
+                                 "deep nesting",    "array instead of object"};
+const int kBadKindCount = 14;
 
 namespace {
 // splitmix64: tiny, fast, and the same sequence everywhere (std distributions are not portable).
@@ -47,6 +53,7 @@ Stats generate(const Options& opt, std::ostream& out) {
   buf.reserve(1 << 16);
   if (opt.csv) buf += "id,timestamp,sensor_id,temperature,humidity,pressure\n";
   char tmp[256];
+  std::vector<uint64_t> offsets;  // next offset per partition (--envelope)
   for (uint64_t i = 0; i < opt.count; ++i) {
     uint64_t id = opt.first_id + i;
     uint32_t sensor = static_cast<uint32_t>(rng.next() % sensors);
@@ -67,7 +74,9 @@ Stats generate(const Options& opt, std::ostream& out) {
       if (bad) line = line.substr(0, line.size() / 2);  // a cut CSV row: too few fields
     } else {
       int kind = bad ? static_cast<int>(st.bad % kBadKindCount) : -1;
-      std::string sensor_id = kind == 6 ? "" : "sensor-" + std::string(tmp, static_cast<size_t>(std::snprintf(tmp, sizeof tmp, "%03u", sensor)));
+      std::string sensor_id =
+          kind == 6 ? ""
+                    : "sensor-" + std::string(tmp, static_cast<size_t>(std::snprintf(tmp, sizeof tmp, "%03u", sensor)));
       if (kind == 4) ts = "2025-13-45T99:00:00Z";
       char tbuf[32];
       std::snprintf(tbuf, sizeof tbuf, "%.1f", temp);
@@ -87,6 +96,37 @@ Stats generate(const Options& opt, std::ostream& out) {
         line.erase(p, e - p);
       }
       if (kind == 5) line = "sensor " + std::to_string(sensor) + " says hello";
+      if (kind == 8) line.replace(line.find("msg-") + 3, 1, "\xff");
+      if (kind == 9) line.clear();
+      if (kind == 10) line.replace(line.find(tval), tval.size(), "Infinity");
+      if (kind == 11) line.replace(line.find(tval), tval.size(), "1e400");
+      if (kind == 12) line.insert(1, "\"deep\":" + std::string(2000, '[') + std::string(2000, ']') + ",");
+      if (kind == 13) line = "[" + line + "]";
+      if (opt.envelope) {
+        // as kafka-cat-sensor --envelope writes it: the value embedded as JSON, or as a JSON
+        // string when the Kafka value is not JSON
+        bool json_value = !(kind == 0 || kind == 5 || kind == 7 || kind == 8 || kind == 9 || kind == 10);
+        uint32_t parts = opt.partitions ? opt.partitions : 1;
+        uint32_t part = sensor % parts;
+        if (offsets.size() < parts) offsets.resize(parts, 0);
+        std::string env = "{\"topic\":\"sensor_metrics\",\"partition\":" + std::to_string(part) +
+                          ",\"offset\":" + std::to_string(offsets[part]++) + ",\"timestamp\":\"" + iso(ms) +
+                          "\",\"timestamp_ms\":" + std::to_string(ms) + ",\"key\":\"sensor-" +
+                          std::string(tmp, static_cast<size_t>(std::snprintf(tmp, sizeof tmp, "%03u", sensor))) +
+                          "\",\"headers\":{},\"value\":";
+        if (json_value) {
+          env += line;
+        } else {
+          env += '"';
+          // kind 8's stray 0xff byte stays raw: the whole line is then not UTF-8
+          for (char c : line) {
+            if (c == '"' || c == '\\') env += '\\';
+            env += c;
+          }
+          env += '"';
+        }
+        line = env + "}";
+      }
     }
     if (bad)
       ++st.bad;

@@ -11,11 +11,13 @@ struct Options {
   uint64_t count = 1000;
   uint64_t seed = 42;
   uint32_t sensors = 100;
-  double bad_fraction = 0.0;  // 0..1, share of malformed lines
+  double bad_fraction = 0.0;         // 0..1, share of malformed lines
   int64_t start_ms = 1751925600000;  // 2025-07-07T22:00:00Z, the seed's example time
   int64_t interval_ms = 1000;        // between consecutive messages of the whole stream
   bool csv = false;                  // CSV with a header instead of JSON lines
   uint64_t first_id = 1;             // ids are msg-<first_id + i>
+  bool envelope = false;             // kafka-cat-sensor --envelope lines instead of raw messages
+  uint32_t partitions = 4;           // envelope partitions: sensor number modulo this
 };
 
 struct Stats {

@@ -15,15 +15,23 @@ int main(int argc, char** argv) {
       [&](CLI::App& app) {
         app.add_option("-n,--count", o.count, "Number of messages")->capture_default_str();
         app.add_option("--seed", o.seed, "Random seed (same seed, same output)")->capture_default_str();
-        app.add_option("--sensors", o.sensors, "Number of distinct sensors")->capture_default_str()->check(CLI::PositiveNumber);
+        app.add_option("--sensors", o.sensors, "Number of distinct sensors")
+            ->capture_default_str()
+            ->check(CLI::PositiveNumber);
         app.add_option("--bad-fraction", o.bad_fraction, "Share of malformed lines, 0..1")
-            ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+            ->capture_default_str()
+            ->check(CLI::Range(0.0, 1.0));
         app.add_option("--start", start, "Timestamp of the first message (ISO-8601; default 2025-07-07T22:00:00Z)");
         app.add_option("--interval-ms", o.interval_ms, "Milliseconds between messages")->capture_default_str();
         app.add_option("--first-id", o.first_id, "Number of the first id (msg-N)")->capture_default_str();
         app.add_flag("--csv", o.csv, "CSV with a header instead of JSON lines");
+        app.add_flag("--envelope", o.envelope, "kafka-cat-sensor --envelope lines (topic, partition, offset, value)");
+        app.add_option("--partitions", o.partitions, "Partitions in --envelope mode (sensor number modulo this)")
+            ->capture_default_str()
+            ->check(CLI::PositiveNumber);
       },
       [&](const sp::CommonOptions&) {
+        if (o.envelope && o.csv) throw sp::UsageError("--envelope and --csv exclude each other");
         if (!start.empty()) {
           std::string why;
           auto ms = sp::parse_iso8601_ms(start, &why);

@@ -18,8 +18,8 @@ int main(int argc, char** argv) {
   std::string format = "json", input = "auto", schema_path, rejects_path;
   return sp::tool_main(
       "sensor-parse",
-      "Validate sensor messages (JSON lines, kafka-cat-sensor envelopes or CSV) from stdin into rows on stdout",
-      argc, argv,
+      "Validate sensor messages (JSON lines, kafka-cat-sensor envelopes or CSV) from stdin into rows on stdout", argc,
+      argv,
       [&](CLI::App& app) {
         app.add_option("-f,--format", format, "Output row format: json (JSONEachRow), tsv, csv or values")
             ->capture_default_str();
@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
         app.add_option("--max-reject-ratio", o.max_reject_ratio,
                        "Exit 1 when rejects / records exceeds R at the end of input, 0..1 (default: no limit)")
             ->check(CLI::Range(0.0, 1.0));
-        app.add_option("--max-warnings", o.max_warnings, "Print at most N reject warnings on stderr (the rest are counted)")
+        app.add_option("--max-warnings", o.max_warnings,
+                       "Print at most N reject warnings on stderr (the rest are counted)")
             ->capture_default_str();
         app.add_option("--max-line-bytes", o.max_line, "Longer input lines are rejected unread (memory bound)")
             ->capture_default_str()
@@ -70,13 +71,16 @@ int main(int argc, char** argv) {
         std::snprintf(secs_text, sizeof secs_text, "%.2f", secs);
         std::string rate = secs > 0 ? sp::human_count(static_cast<double>(st.records) / secs) + " records/s" : "";
         sp::log::info(st.records, " records in, ", st.rows, " rows out, ", st.rejects, " rejects",
-                      st.warnings_suppressed ? " (" + std::to_string(st.warnings_suppressed) + " not shown)" : "",
-                      "; ", sp::human_bytes(static_cast<double>(st.bytes_in)), " in ", secs_text, " s (", rate, ")");
+                      st.warnings_suppressed ? " (" + std::to_string(st.warnings_suppressed) + " not shown)" : "", "; ",
+                      sp::human_bytes(static_cast<double>(st.bytes_in)), " in ", secs_text, " s (", rate, ")");
         if (!st.threshold.empty()) {
           sp::log::error(st.threshold, st.stopped_early ? "; stopped reading" : "");
           return sp::code(sp::Exit::rejects);
         }
-        if (st.stopped_early) return sp::code(sp::Exit::interrupted);
+        if (st.stopped_early) {
+          sp::log::warn("stopped by a signal before the end of the input");
+          return sp::code(sp::Exit::interrupted);
+        }
         return 0;
       });
 }

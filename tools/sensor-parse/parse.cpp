@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cfloat>
 #include <charconv>
 #include <cmath>
@@ -110,14 +111,20 @@ std::string num_text(double v) {
 
 const char* type_word(element_type t) {
   switch (t) {
-    case element_type::ARRAY: return "an array";
-    case element_type::OBJECT: return "an object";
+    case element_type::ARRAY:
+      return "an array";
+    case element_type::OBJECT:
+      return "an object";
     case element_type::INT64:
     case element_type::UINT64:
-    case element_type::DOUBLE: return "a number";
-    case element_type::STRING: return "a string";
-    case element_type::BOOL: return "a boolean";
-    case element_type::NULL_VALUE: return "null";
+    case element_type::DOUBLE:
+      return "a number";
+    case element_type::STRING:
+      return "a string";
+    case element_type::BOOL:
+      return "a boolean";
+    case element_type::NULL_VALUE:
+      return "null";
   }
   return "something else";
 }
@@ -152,16 +159,24 @@ std::string json_error_reason(simdjson::error_code err, std::string_view s) {
   }
   using namespace simdjson;
   switch (err) {
-    case UTF8_ERROR: return "invalid UTF-8";
-    case DEPTH_ERROR: return "invalid JSON: nested deeper than " + std::to_string(DEFAULT_MAX_DEPTH) + " levels";
-    case EMPTY: return "empty line";
-    case UNESCAPED_CHARS: return "invalid JSON: unescaped control character in a string";
-    case STRING_ERROR: return "invalid JSON: bad escape sequence in a string";
+    case UTF8_ERROR:
+      return "invalid UTF-8";
+    case DEPTH_ERROR:
+      return "invalid JSON: nested deeper than " + std::to_string(DEFAULT_MAX_DEPTH) + " levels";
+    case EMPTY:
+      return "empty line";
+    case UNESCAPED_CHARS:
+      return "invalid JSON: unescaped control character in a string";
+    case STRING_ERROR:
+      return "invalid JSON: bad escape sequence in a string";
     case NUMBER_ERROR:
-    case NUMBER_OUT_OF_RANGE: return "invalid JSON: malformed or out-of-range number";
+    case NUMBER_OUT_OF_RANGE:
+      return "invalid JSON: malformed or out-of-range number";
     case CAPACITY:
-    case MEMALLOC: return "line too large to parse";
-    default: break;
+    case MEMALLOC:
+      return "line too large to parse";
+    default:
+      break;
   }
   if (in_str || err == UNCLOSED_STRING) return "invalid JSON: truncated (unclosed string)";
   if (depth > 0 || err == INCOMPLETE_ARRAY_OR_OBJECT) return "invalid JSON: truncated (unclosed object or array)";
@@ -169,7 +184,8 @@ std::string json_error_reason(simdjson::error_code err, std::string_view s) {
   if (first != std::string_view::npos) {
     std::string_view rest = s.substr(first);
     bool literal = rest.substr(0, 4) == "true" || rest.substr(0, 5) == "false" || rest.substr(0, 4) == "null";
-    if ((rest[0] == 0 || !std::strchr("{[\"-0123456789", rest[0])) && !literal) return "not JSON: starts with " + quoted(rest.substr(0, 1));
+    if ((rest[0] == 0 || !std::strchr("{[\"-0123456789", rest[0])) && !literal)
+      return "not JSON: starts with " + quoted(rest.substr(0, 1));
   }
   if (err == T_ATOM_ERROR || err == F_ATOM_ERROR || err == N_ATOM_ERROR)
     return "invalid JSON: bad literal (expected true, false or null)";
@@ -178,6 +194,51 @@ std::string json_error_reason(simdjson::error_code err, std::string_view s) {
 }
 
 const std::string& last_part(const Column& c) { return c.path.empty() ? c.path_text : c.path.back(); }
+
+// An envelope line that is not valid JSON as a whole (bad UTF-8, a number out of range) still
+// starts the way kafka-cat-sensor writes it: {"topic":"...","partition":N,"offset":N,... Reading
+// the coordinates from there lets the rejects file account for that offset too.
+// Kafka's rule: 1 to 249 of [a-zA-Z0-9._-]. It also keeps the _topic column free of anything a
+// row format would need to escape.
+bool valid_topic(std::string_view t) {
+  if (t.empty() || t.size() > 249) return false;
+  for (char c : t)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) return false;
+  return true;
+}
+
+}  // namespace
+
+bool salvage_envelope_coords(std::string_view s, Reject& r) {
+  auto eat = [&](std::string_view lit) {
+    if (s.substr(0, lit.size()) != lit) return false;
+    s.remove_prefix(lit.size());
+    return true;
+  };
+  auto integer = [&](int64_t& v) {
+    auto res = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (res.ec != std::errc() || res.ptr == s.data()) return false;
+    s.remove_prefix(static_cast<size_t>(res.ptr - s.data()));
+    return true;
+  };
+  if (!eat("{\"topic\":\"")) return false;
+  size_t q = s.find_first_of("\"\\");
+  if (q == std::string_view::npos || s[q] != '"') return false;
+  std::string_view topic = s.substr(0, q);
+  if (!valid_topic(topic)) return false;
+  s.remove_prefix(q + 1);
+  int64_t partition, offset;
+  if (!eat(",\"partition\":") || !integer(partition) || !eat(",\"offset\":") || !integer(offset)) return false;
+  if (s.empty() || (s[0] != ',' && s[0] != '}')) return false;
+  if (partition < 0 || partition > INT32_MAX || offset < 0) return false;
+  r.has_coords = true;
+  r.topic = std::string(topic);
+  r.partition = static_cast<int32_t>(partition);
+  r.offset = offset;
+  return true;
+}
+
+namespace {
 
 bool is_blank(std::string_view s) {
   for (char c : s)
@@ -231,15 +292,24 @@ struct IntRange {
 };
 IntRange int_range(ColType t) {
   switch (t) {
-    case ColType::Int8: return {INT8_MIN, INT8_MAX};
-    case ColType::Int16: return {INT16_MIN, INT16_MAX};
-    case ColType::Int32: return {INT32_MIN, INT32_MAX};
-    case ColType::Int64: return {INT64_MIN, INT64_MAX};
-    case ColType::UInt8: return {0, UINT8_MAX};
-    case ColType::UInt16: return {0, UINT16_MAX};
-    case ColType::UInt32: return {0, UINT32_MAX};
-    case ColType::UInt64: return {0, UINT64_MAX};
-    default: return {0, 1};
+    case ColType::Int8:
+      return {INT8_MIN, INT8_MAX};
+    case ColType::Int16:
+      return {INT16_MIN, INT16_MAX};
+    case ColType::Int32:
+      return {INT32_MIN, INT32_MAX};
+    case ColType::Int64:
+      return {INT64_MIN, INT64_MAX};
+    case ColType::UInt8:
+      return {0, UINT8_MAX};
+    case ColType::UInt16:
+      return {0, UINT16_MAX};
+    case ColType::UInt32:
+      return {0, UINT32_MAX};
+    case ColType::UInt64:
+      return {0, UINT64_MAX};
+    default:
+      return {0, 1};
   }
 }
 
@@ -312,7 +382,7 @@ struct RecordParser::Impl {
   simdjson::dom::parser outer, inner;  // inner: an envelope's value given as a JSON string
   std::string pad_outer, pad_inner;    // input copies with simdjson's required padding
   std::vector<Cell> cells;
-  std::vector<Cell> defaults;        // per column; kind null when the column has no default
+  std::vector<Cell> defaults;             // per column; kind null when the column has no default
   std::vector<std::string> default_text;  // owns the defaults' strings
   std::string why;
 
@@ -322,7 +392,7 @@ struct RecordParser::Impl {
   std::vector<element> parent_elem;
   std::vector<int8_t> parent_state;
   std::vector<std::vector<size_t>> parent_cols;  // parent group -> its columns
-  std::vector<element> col_elem;                  // per column, valid when col_found
+  std::vector<element> col_elem;                 // per column, valid when col_found
   std::vector<uint8_t> col_found;
 
   // CSV input
@@ -332,7 +402,11 @@ struct RecordParser::Impl {
   std::vector<bool> field_quoted;
 
   Impl(const Schema& s, RowFormat f)
-      : schema(s), format(f), builder(f, s.column_names()), cells(s.columns.size()), defaults(s.columns.size()),
+      : schema(s),
+        format(f),
+        builder(f, s.column_names()),
+        cells(s.columns.size()),
+        defaults(s.columns.size()),
         default_text(s.columns.size()) {
     std::vector<std::string> parent_names;
     for (size_t i = 0; i < s.columns.size(); ++i) {
@@ -401,8 +475,43 @@ struct RecordParser::Impl {
     cell.n = static_cast<uint8_t>(r.ptr - cell.buf);
   }
   void put_num(Cell& cell, double v) {
-    auto r = std::to_chars(cell.buf, cell.buf + sizeof cell.buf, v);  // shortest text that reads back exactly
     cell.kind = Cell::k_num;
+    // Sensor readings have a few decimals: when v * 10^k is an integer n for a small k and n / 10^k
+    // rounds back to v (IEEE division is correctly rounded, as is reading the decimal text), the
+    // text "n with k decimals" reads back exactly. It is much cheaper than the general algorithm.
+    static const double kPow10[] = {1, 10, 100, 1000, 10000, 100000};
+    double a = std::fabs(v);
+    if (a >= 1e-5 && a < 1e12) {
+      for (int k = 0; k < 6; ++k) {
+        double scaled = a * kPow10[k];
+        double n = std::nearbyint(scaled);
+        if (n / kPow10[k] != a) continue;
+        char digits[24];
+        auto r = std::to_chars(digits, digits + sizeof digits, static_cast<int64_t>(n));
+        size_t nd = static_cast<size_t>(r.ptr - digits);
+        char* o = cell.buf;
+        if (v < 0) *o++ = '-';
+        if (nd <= static_cast<size_t>(k)) {  // 0.00ddd
+          *o++ = '0';
+          *o++ = '.';
+          for (size_t z = nd; z < static_cast<size_t>(k); ++z) *o++ = '0';
+          std::memcpy(o, digits, nd);
+          o += nd;
+        } else {
+          size_t ip = nd - static_cast<size_t>(k);
+          std::memcpy(o, digits, ip);
+          o += ip;
+          if (k > 0) {
+            *o++ = '.';
+            std::memcpy(o, digits + ip, static_cast<size_t>(k));
+            o += k;
+          }
+        }
+        cell.n = static_cast<uint8_t>(o - cell.buf);
+        return;
+      }
+    }
+    auto r = std::to_chars(cell.buf, cell.buf + sizeof cell.buf, v);  // shortest text that reads back exactly
     cell.n = static_cast<uint8_t>(r.ptr - cell.buf);
   }
 
@@ -423,7 +532,9 @@ struct RecordParser::Impl {
       int64_t secs;
       if (std::fabs(v) >= kEpochMsThreshold) {
         if (n.kind == Num::dbl && std::fabs(v) > 9e18) return fail(c, "epoch time " + num_text(v) + " is out of range");
-        int64_t ms = n.kind == Num::i64 ? n.i : n.kind == Num::u64 ? static_cast<int64_t>(std::min<uint64_t>(n.u, INT64_MAX)) : static_cast<int64_t>(std::floor(v));
+        int64_t ms = n.kind == Num::i64   ? n.i
+                     : n.kind == Num::u64 ? static_cast<int64_t>(std::min<uint64_t>(n.u, INT64_MAX))
+                                          : static_cast<int64_t>(std::floor(v));
         secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
       } else {
         secs = static_cast<int64_t>(std::floor(v));
@@ -486,12 +597,71 @@ struct RecordParser::Impl {
     return true;
   }
 
+  // Messages of a stream mostly share the hour: "YYYY-MM-DDTHH:MM:SS[.fff]Z" with the same first
+  // 13 characters as the previous one needs only its minutes and seconds read. Anything else
+  // takes the full parser, which also refills this cache.
+  struct HourCache {
+    char prefix[13];
+    bool valid = false;
+    int64_t hour_secs = 0;
+  } hour_cache;
+
+  // Minutes*60+seconds when v has the cacheable shape (any hour prefix), else -1.
+  static int64_t utc_min_sec(std::string_view v) {
+    auto dig = [&](size_t i) { return v[i] >= '0' && v[i] <= '9'; };
+    if (v.size() < 20 || v[10] != 'T' || v[13] != ':' || v[16] != ':' || !dig(14) || !dig(15) || !dig(17) || !dig(18) ||
+        v.back() != 'Z')
+      return -1;
+    if (v.size() > 20) {
+      if (v[19] != '.' || v.size() == 21) return -1;
+      for (size_t i = 20; i + 1 < v.size(); ++i)
+        if (!dig(i)) return -1;
+    }
+    int mm = (v[14] - '0') * 10 + (v[15] - '0');
+    int ss = (v[17] - '0') * 10 + (v[18] - '0');
+    if (mm > 59 || ss > 59) return -1;  // leap seconds and errors: the full parser decides
+    return mm * 60 + ss;
+  }
+
   bool iso_time(const Column& c, std::string_view v, Cell& cell) {
+    int64_t ms_part = utc_min_sec(v);
+    if (ms_part >= 0 && hour_cache.valid && std::memcmp(v.data(), hour_cache.prefix, 13) == 0)
+      return datetime(c, hour_cache.hour_secs + ms_part, cell, [&] { return quoted(v); });
     std::string reason;
     auto ms = parse_iso8601_ms(v, &reason);
     if (!ms) return fail(c, quoted(v) + " is not an ISO-8601 time (" + reason + ")");
     int64_t secs = *ms >= 0 ? *ms / 1000 : -((-*ms + 999) / 1000);
+    if (ms_part >= 0) {
+      std::memcpy(hour_cache.prefix, v.data(), 13);
+      hour_cache.hour_secs = secs - ms_part;
+      hour_cache.valid = true;
+    }
     return datetime(c, secs, cell, [&] { return quoted(v); });
+  }
+
+  // DateTime text with the date part cached per day (civil_from_days is the costly part).
+  int64_t fmt_day = -1;
+  char fmt_date[10];
+  std::string_view format_dt(int64_t secs, char* buf) {
+    int64_t day = secs / 86400, rem = secs % 86400;  // secs >= 0: checked by datetime()
+    if (day != fmt_day) {
+      char full[19];
+      format_datetime(secs, full);
+      std::memcpy(fmt_date, full, 10);
+      fmt_day = day;
+    }
+    std::memcpy(buf, fmt_date, 10);
+    auto two = [](char* p, int64_t v) {
+      p[0] = static_cast<char>('0' + v / 10);
+      p[1] = static_cast<char>('0' + v % 10);
+    };
+    buf[10] = ' ';
+    two(buf + 11, rem / 3600);
+    buf[13] = ':';
+    two(buf + 14, rem / 60 % 60);
+    buf[16] = ':';
+    two(buf + 17, rem % 60);
+    return {buf, 19};
   }
 
   bool from_json(const Column& c, element e, Cell& cell) {
@@ -500,16 +670,26 @@ struct RecordParser::Impl {
       if (t != element_type::STRING) return fail(c, std::string("expected a string, got ") + type_word(t));
       return check_string(c, e.get_string().value_unsafe(), cell);
     }
-    if (c.type == ColType::DateTime && t == element_type::STRING) return iso_time(c, e.get_string().value_unsafe(), cell);
+    if (c.type == ColType::DateTime && t == element_type::STRING)
+      return iso_time(c, e.get_string().value_unsafe(), cell);
     if (c.type == ColType::Bool && t == element_type::BOOL) {
       put_num(cell, static_cast<int64_t>(e.get_bool().value_unsafe() ? 1 : 0));
       return true;
     }
     Num n;
     switch (t) {
-      case element_type::INT64: n.kind = Num::i64; n.i = e.get_int64().value_unsafe(); break;
-      case element_type::UINT64: n.kind = Num::u64; n.u = e.get_uint64().value_unsafe(); break;
-      case element_type::DOUBLE: n.kind = Num::dbl; n.d = e.get_double().value_unsafe(); break;
+      case element_type::INT64:
+        n.kind = Num::i64;
+        n.i = e.get_int64().value_unsafe();
+        break;
+      case element_type::UINT64:
+        n.kind = Num::u64;
+        n.u = e.get_uint64().value_unsafe();
+        break;
+      case element_type::DOUBLE:
+        n.kind = Num::dbl;
+        n.d = e.get_double().value_unsafe();
+        break;
       default: {
         const char* want = c.type == ColType::DateTime ? "an ISO-8601 string or epoch number"
                            : c.type == ColType::Bool   ? "a boolean"
@@ -566,10 +746,29 @@ struct RecordParser::Impl {
     builder.begin(out);
     for (const Cell& c : cells) {
       switch (c.kind) {
-        case Cell::k_str: builder.string(c.s); break;
-        case Cell::k_num: builder.number(c.num()); break;
-        case Cell::k_dt: builder.datetime(c.dt); break;
-        case Cell::k_null: builder.null(); break;
+        case Cell::k_str:
+          builder.string(c.s);
+          break;
+        case Cell::k_num:
+          builder.number(c.num());
+          break;
+        case Cell::k_dt: {
+          // Exactly what RowBuilder::datetime() writes (the text never needs escaping), but from
+          // the day-cached text and without an escaping scan: number() appends it verbatim.
+          char buf[21];
+          char q = format == RowFormat::values ? '\'' : '"';
+          format_dt(c.dt, buf + 1);
+          if (format == RowFormat::tsv) {
+            builder.number(std::string_view(buf + 1, 19));
+          } else {
+            buf[0] = buf[20] = q;
+            builder.number(std::string_view(buf, 21));
+          }
+          break;
+        }
+        case Cell::k_null:
+          builder.null();
+          break;
       }
     }
     if (coords) builder.coords(coords->topic, coords->partition, coords->offset);
@@ -604,7 +803,10 @@ struct RecordParser::Impl {
     simdjson::dom::object obj = e.get_object().value_unsafe();
     for (auto field : obj) {
       for (size_t ci : cols) {
-        if (!col_found[ci] && field.key == schema.columns[ci].path.back()) {
+        const std::string& want = schema.columns[ci].path.back();
+        // length and first byte settle most mismatches without a memcmp call
+        if (!col_found[ci] && field.key.size() == want.size() && (want.empty() || field.key[0] == want[0]) &&
+            field.key == want) {
           col_elem[ci] = field.value;
           col_found[ci] = 1;
           --remaining;
@@ -667,13 +869,23 @@ struct RecordParser::Impl {
       r.reason = "envelope: partition is missing or not an integer";
       return false;
     }
+    std::string_view topic_name = topic.get_string().value_unsafe();
+    if (!valid_topic(topic_name)) {
+      r.reason = "envelope: topic " + quoted(topic_name) + " is not a Kafka topic name";
+      return false;
+    }
+    if (offset.get_int64().value_unsafe() < 0) {
+      r.reason = "envelope: offset is negative";
+      return false;
+    }
     r.has_coords = true;
-    r.topic = std::string(topic.get_string().value_unsafe());
+    r.topic = std::string(topic_name);
     r.partition = static_cast<int32_t>(partition.get_int64().value_unsafe());
     r.offset = offset.get_int64().value_unsafe();
     if (env["value"].get(value)) return false;  // checked by the caller
     switch (value.type()) {
-      case element_type::OBJECT: return message(value, out, r);
+      case element_type::OBJECT:
+        return message(value, out, r);
       case element_type::STRING: {
         // kafka-cat-sensor embeds a value that was not JSON as a string: it may still be the
         // message (e.g. JSON with a trailing byte the producer added); parse it on its own.
@@ -692,8 +904,12 @@ struct RecordParser::Impl {
         }
         return message(inner_root, out, r);
       }
-      case element_type::NULL_VALUE: r.reason = "envelope: value is null (a tombstone), not a message"; return false;
-      default: r.reason = std::string("envelope: value is ") + type_word(value.type()) + ", not a message"; return false;
+      case element_type::NULL_VALUE:
+        r.reason = "envelope: value is null (a tombstone), not a message";
+        return false;
+      default:
+        r.reason = std::string("envelope: value is ") + type_word(value.type()) + ", not a message";
+        return false;
     }
   }
 
@@ -708,6 +924,7 @@ struct RecordParser::Impl {
     parse_into(outer, pad_outer, line, root, err);
     if (err) {
       r.reason = json_error_reason(err, line);
+      salvage_envelope_coords(line, r);
       return false;
     }
     if (root.type() == element_type::OBJECT) {
@@ -770,7 +987,7 @@ struct RecordParser::Impl {
       }
       ++nf;
       if (i >= line.size()) break;
-      ++i;  // the comma
+      ++i;                     // the comma
       if (i == line.size()) {  // trailing comma: one more empty field
         field();
         ++nf;
@@ -869,7 +1086,9 @@ bool RecordParser::json_line(std::string_view line, std::string& out, Reject& r)
   return impl_->json_line(line, out, r);
 }
 std::vector<std::string> RecordParser::csv_header(std::string_view line) { return impl_->csv_header(line); }
-bool RecordParser::csv_line(std::string_view line, std::string& out, Reject& r) { return impl_->csv_line(line, out, r); }
+bool RecordParser::csv_line(std::string_view line, std::string& out, Reject& r) {
+  return impl_->csv_line(line, out, r);
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -942,6 +1161,7 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
     if (line.overlong) {
       r.reason = "line of " + std::to_string(line.full_size) + " bytes is longer than the limit of " +
                  std::to_string(opt.max_line) + " (--max-line-bytes)";
+      salvage_envelope_coords(text, r);
       ok = false;
     } else if (fmt == InputFormat::csv) {
       ok = parser.csv_line(text, row, r);
@@ -988,6 +1208,8 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
       break;
     }
   }
+  // LineReader ends the input early on SIGINT/SIGTERM: what was read is written, the exit says so.
+  if (stop_requested()) st.stopped_early = true;
   progress.done();
   out.write(row);
   out.flush();
@@ -997,7 +1219,8 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
   if (st.threshold.empty() && opt.max_reject_ratio >= 0 && st.records > 0) {
     double ratio = static_cast<double>(st.rejects) / static_cast<double>(st.records);
     if (ratio > opt.max_reject_ratio)
-      st.threshold = "reject ratio " + num_text(ratio) + " exceeds --max-reject-ratio " + num_text(opt.max_reject_ratio);
+      st.threshold =
+          "reject ratio " + num_text(ratio) + " exceeds --max-reject-ratio " + num_text(opt.max_reject_ratio);
   }
   return st;
 }

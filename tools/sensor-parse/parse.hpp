@@ -60,9 +60,9 @@ class RecordParser {
 struct Options {
   RowFormat format = RowFormat::json;
   InputFormat input = InputFormat::auto_detect;
-  int64_t max_rejects = -1;        // exceeded -> stop reading, exit 1; -1 = no limit
-  double max_reject_ratio = -1;    // rejects / records above this at the end -> exit 1; <0 = no limit
-  size_t max_warnings = 100;       // reject warnings printed on stderr; the rest only counted
+  int64_t max_rejects = -1;      // exceeded -> stop reading, exit 1; -1 = no limit
+  double max_reject_ratio = -1;  // rejects / records above this at the end -> exit 1; <0 = no limit
+  size_t max_warnings = 100;     // reject warnings printed on stderr; the rest only counted
   size_t max_line = LineReader::kDefaultMaxLine;
 };
 
@@ -83,6 +83,11 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
 // {"line":N,"reason":"...","input":"...",...} without the trailing newline. Invalid UTF-8 in the
 // input is replaced by U+FFFD in "input" and the exact bytes are kept in "input_base64".
 std::string reject_json(uint64_t line, const Reject& r, std::string_view input, bool overlong, size_t full_size);
+
+// For a line that cannot be parsed (bad UTF-8, cut at --max-line-bytes, ...) but starts as
+// kafka-cat-sensor writes envelopes, {"topic":"T","partition":P,"offset":O,...: sets r's
+// coordinates from that prefix so the reject still accounts for its Kafka offset.
+bool salvage_envelope_coords(std::string_view line, Reject& r);
 
 // Appends s as a JSON string, replacing invalid UTF-8 sequences by U+FFFD; returns false if any were.
 bool append_json_string_lossy(std::string& out, std::string_view s);
