@@ -1194,6 +1194,9 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
     // flush whenever the next read could block.
     bool idle = !in.line_buffered();
     if (row.size() >= kBatch || idle) {
+      // Rejects reach their file before any later row leaves: once ch-insert acknowledges a later
+      // offset, a reject still in our buffer would be lost for good if we were killed now.
+      if (rejects) rejects->flush();
       out.write(row);
       row.clear();
     }
@@ -1211,6 +1214,7 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
   // LineReader ends the input early on SIGINT/SIGTERM: what was read is written, the exit says so.
   if (stop_requested()) st.stopped_early = true;
   progress.done();
+  if (rejects) rejects->flush();
   out.write(row);
   out.flush();
   if (rejects) rejects->flush();
