@@ -331,6 +331,9 @@ class Sender {
     std::string_view body;
     if (a == 0 && b == bt.rows.size() && !bt.wire.empty()) {
       body = bt.wire;
+    } else if (o_.gzip_level == 0 && o_.format != RowFormat::values) {
+      uint64_t s = bt.rows[a].start, e = b < bt.rows.size() ? bt.rows[b].start : bt.data.size();
+      body = std::string_view(bt.data).substr(s, e - s);  // uncompressed: the rows as they are
     } else {
       build_body(o_, statement_, bt, a, b, built);
       body = built;
@@ -547,7 +550,8 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
     }
     // Compressed here, so the sender thread only waits on the network and the next batch's
     // reading overlaps the server's parsing of this one.
-    build_body(o, statement, *batch, 0, batch->rows.size(), batch->wire);
+    if (o.gzip_level > 0 || o.format == RowFormat::values)
+      build_body(o, statement, *batch, 0, batch->rows.size(), batch->wire);
     // The compressed body is all a batch needs in flight; the raw rows are rebuilt from it in the
     // rare case ClickHouse refuses the batch and it must be split. Halves the memory per batch.
     if (o.gzip_level > 0 && o.format != RowFormat::values) std::string().swap(batch->data);
@@ -558,6 +562,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
   Line line;
   Coords c;
   std::string why;
+  uint64_t local_rejects = 0;  // merged into st after the sender threads are joined
   const auto window = std::chrono::microseconds(static_cast<int64_t>(o.batch_seconds * 1e6));
   try {
     for (;;) {
@@ -574,7 +579,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
       m.rows_in.inc();
       progress.update(st.rows_in, st.bytes_in);
       if (line.overlong) {
-        ++st.rejected;
+        ++local_rejects;
         m.rejected.inc();
         rej.reject(line.number, line.text,
                    "line longer than " + std::to_string(o.max_line) + " bytes (" + std::to_string(line.full_size) +
@@ -590,12 +595,15 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
       }
       if (rs == RowStatus::invalid) {
         batch->data.resize(start);
-        ++st.rejected;
+        ++local_rejects;
         m.rejected.inc();
         rej.reject(line.number, line.text, why, 0, nullptr, nullptr);
         continue;
       }
-      if (batch->rows.empty()) batch->first = Clock::now();
+      if (batch->rows.empty()) {
+        batch->first = Clock::now();
+        log::debug("batch ", seq + 1, " starts at line ", line.number);
+      }
       RowMeta meta{start, line.number, 0, 0, -1};
       if (c.present) {
         meta.topic = batch->topic_index(c.topic);
@@ -611,11 +619,14 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
     if (sender) sender->finish();
   } catch (...) {
     sender.reset();  // drains the batch in flight; its counts are final after the join
+    st.rejected += local_rejects;
     progress.done();
     rej.flush();
     st.unsent = st.rows_in - st.inserted - st.rejected;
     throw;
   }
+  sender.reset();
+  st.rejected += local_rejects;
   progress.done();
   rej.flush();
   if (o.dry_run) out.dry_run->flush();
