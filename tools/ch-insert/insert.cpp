@@ -343,6 +343,7 @@ class Sender {
     if (o_.best_effort_dates) params.emplace_back("date_time_input_format", "best_effort");
     // One block per POST, so a refused POST leaves nothing behind (all or nothing).
     params.emplace_back("max_insert_block_size", std::to_string(std::max<uint64_t>(b - a, 1048576)));
+    if (o_.serial_parsing) params.emplace_back("input_format_parallel_parsing", "0");
     if (o_.dedup_token)
       params.emplace_back("insert_deduplication_token", hex64(fnv1a(body)) + "-" + std::to_string(b - a));
 
@@ -461,6 +462,9 @@ void prepare_server(Options& o, const Schema& schema, ClickHouseClient& client) 
   }
   // insert_deduplication_token appeared in 22.2; older servers refuse unknown settings.
   o.dedup_token = v.at_least(22, 2);
+  // Parallel parsing (20.x on) cuts one POST into several blocks, each committed on its own, so a
+  // bad row late in a batch would leave the rows before it inserted and then re-sent by the split.
+  o.serial_parsing = v.at_least(20, 1);
   log::debug("ClickHouse ", v.text, " at ", url_for_log(client.current_url()),
              o.dedup_token ? " (using insert_deduplication_token)" : "");
   const std::string& db = client.connection().database;
