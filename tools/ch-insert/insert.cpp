@@ -363,7 +363,8 @@ class Sender {
       } catch (const ChRequestError& e) {
         const ChError& err = e.error();
         switch (err.kind) {
-          case ChErrorKind::data: throw;
+          case ChErrorKind::data:
+          case ChErrorKind::tls: throw;
           case ChErrorKind::auth:
             throw AuthError("ClickHouse refused user '" + client->connection().user + "': " + err.message +
                             " (check --user, CLICKHOUSE_USER and the password source)");
