@@ -362,6 +362,10 @@ class Sender {
         return;
       } catch (const ChRequestError& e) {
         const ChError& err = e.error();
+        // A syntax error is about the rows only when they are SQL (VALUES); otherwise it is our
+        // statement, and splitting would wrongly reject every row one by one.
+        if (err.kind == ChErrorKind::data && err.code == 62 && o_.format != RowFormat::values)
+          throw DataError("ClickHouse refused the INSERT statement: " + err.message);
         switch (err.kind) {
           case ChErrorKind::data:
           case ChErrorKind::tls: throw;
