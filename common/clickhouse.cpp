@@ -215,6 +215,7 @@ ChErrorKind classify_ch_error(long status, int code) {
 const char* ch_error_kind_name(ChErrorKind k) {
   switch (k) {
     case ChErrorKind::transport: return "transport";
+    case ChErrorKind::tls: return "tls";
     case ChErrorKind::retriable: return "retriable";
     case ChErrorKind::data: return "data";
     case ChErrorKind::auth: return "auth";
@@ -244,6 +245,7 @@ namespace {
 Exit exit_for(const ChError& e) {
   switch (e.kind) {
     case ChErrorKind::transport: return Exit::unavailable;
+    case ChErrorKind::tls: return Exit::unavailable;
     case ChErrorKind::retriable: return Exit::tempfail;
     case ChErrorKind::data: return Exit::data;
     case ChErrorKind::auth: return Exit::noperm;
@@ -306,6 +308,12 @@ HttpResponse ClickHouseClient::send(const std::vector<std::pair<std::string, std
     err.kind = ChErrorKind::transport;
     err.message = log::redact(std::string("ClickHouse at ") + url_for_log(current_url()) + " did not answer: " +
                               curl_easy_strerror(e.curl_code));
+    if (e.curl_code == CURLE_PEER_FAILED_VERIFICATION || e.curl_code == CURLE_SSL_CACERT_BADFILE ||
+        e.curl_code == CURLE_SSL_CERTPROBLEM) {
+      err.kind = ChErrorKind::tls;
+      err.message = log::redact("TLS certificate of " + url_for_log(current_url()) + " not accepted: " +
+                                std::string(e.what()) + " (trust its CA with --ca-file, or --insecure to skip the check)");
+    }
     err.detail = log::redact(e.what());
     throw ChRequestError(std::move(err));
   }

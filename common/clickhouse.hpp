@@ -46,6 +46,7 @@ ChConnection resolve_ch_connection(const ChFlags& f);
 // How a failed request should be handled.
 enum class ChErrorKind {
   transport,   // no answer (refused, reset, timeout): retry
+  tls,         // the server's certificate is not trusted: retrying cannot help
   retriable,   // server busy/overloaded/restarting (5xx without a permanent code, too many parts...): retry
   data,        // the data of this POST was refused (parse error, type mismatch...): isolate bad rows
   auth,        // wrong user/password, access denied

@@ -9,6 +9,8 @@
 #
 # Users: `default` without a password, and `writer` whose password is in DIR/writer.password
 # (random per start unless CH_WRITER_PASSWORD is set). Timezone UTC. Logs in DIR/log/.
+# CH_TLS=1 also serves HTTPS with a fresh self-signed certificate for 127.0.0.1 (prints
+# CH_HTTPS_URL= and CH_CA_FILE=, the certificate to trust).
 set -euo pipefail
 
 usage() { echo "usage: $0 start|stop|restart|status DIR" >&2; exit 2; }
@@ -28,8 +30,23 @@ server_bin() {
 }
 
 write_config() {
-  local http=$1 tcp=$2 inter=$3 pass=$4
+  local http=$1 tcp=$2 inter=$3 pass=$4 https=$5
   mkdir -p "$dir/data" "$dir/tmp" "$dir/user_files" "$dir/format_schemas" "$dir/log"
+  local tls_xml=""
+  if [ -n "$https" ]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/server.key" -out "$dir/server.crt" -days 7 \
+      -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" >/dev/null 2>&1
+    tls_xml="<https_port>$https</https_port>
+    <openSSL><server>
+        <certificateFile>$dir/server.crt</certificateFile>
+        <privateKeyFile>$dir/server.key</privateKeyFile>
+        <verificationMode>none</verificationMode>
+        <loadDefaultCAFile>false</loadDefaultCAFile>
+        <cacheSessions>true</cacheSessions>
+        <disableProtocols>sslv2,sslv3</disableProtocols>
+        <preferServerCiphers>true</preferServerCiphers>
+    </server></openSSL>"
+  fi
   cat >"$dir/config.xml" <<XML
 <?xml version="1.0"?>
 <yandex>
@@ -43,6 +60,7 @@ write_config() {
     <listen_host>127.0.0.1</listen_host>
     <http_port>$http</http_port>
     <tcp_port>$tcp</tcp_port>
+    $tls_xml
     <interserver_http_port>$inter</interserver_http_port>
     <interserver_http_host>127.0.0.1</interserver_http_host>
     <max_connections>256</max_connections>
@@ -108,6 +126,9 @@ CH_USER=writer
 CH_PASSWORD=$pass
 CH_PASSWORD_FILE=$dir/writer.password
 ENV
+  if [ -n "$https" ]; then
+    printf 'CH_HTTPS_URL=https://127.0.0.1:%s\nCH_CA_FILE=%s\n' "$https" "$dir/server.crt" >>"$dir/env"
+  fi
 }
 
 launch() {
@@ -164,7 +185,9 @@ case $cmd in
       echo "clickhouse.sh: already running in $dir (pid $(cat "$dir/pid"))" >&2; exit 1
     fi
     pass=${CH_WRITER_PASSWORD:-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')}
-    write_config "$(free_port)" "$(free_port)" "$(free_port)" "$pass"
+    https=""
+    [ "${CH_TLS:-0}" = 1 ] && https=$(free_port)
+    write_config "$(free_port)" "$(free_port)" "$(free_port)" "$pass" "$https"
     launch
     ;;
   restart)

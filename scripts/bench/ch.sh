@@ -3,7 +3,8 @@
 # clickhouse-server, three ways in the same run:
 #   curl      one `curl --data-binary` POST of the whole file (the server's own ceiling; holds the file)
 #   client    clickhouse-client --query 'INSERT ... FORMAT JSONEachRow' over the native protocol
-#   ch-insert our tool, defaults (100k-row gzip'd batches, acks off)
+#   ch-insert our tool, defaults (100k-row gzip'd batches, 2 in flight, acks off)
+#   ours_p1   the same with -P 1 (one batch in flight: only compression overlaps the server)
 # Each is run RUNS times (best time kept), row counts are checked, peak RSS by /usr/bin/time -f %M.
 # Usage: scripts/bench/ch.sh [ROWS] [RUNS]    (BIN_DIR defaults to build/bin)
 set -euo pipefail
@@ -66,18 +67,21 @@ for round in $(seq 1 "$RUNS"); do
   measure client t_client clickhouse-client --host 127.0.0.1 --port "$CH_TCP_PORT" --$settings \
     --query "INSERT INTO t_client ($cols) FORMAT JSONEachRow"
   measure ours t_ours ch-insert --url "$CH_URL" -t t_ours --no-acks -q
+  measure ours_p1 t_ours_p1 ch-insert --url "$CH_URL" -t t_ours_p1 --no-acks -q -P 1
 done
-for n in curl client ours; do
+for n in curl client ours ours_p1; do
   T[$n]=$(best <"$tmp/t.$n")
   M[$n]=$(sort -n "$tmp/m.$n" | tail -n 1)
 done
 
-printf '%-34s %9s %9s %8s\n' tool seconds rss_mb ratio
-for n in curl client ours; do
-  printf '%-34s %9.2f %9d %8.2f\n' "$n" "${T[$n]}" $((M[$n] / 1024)) "$(div "${T[ours]}" "${T[$n]}")"
+printf '%-34s %9s %9s %8s\n' tool seconds rss_mb vs_curl
+for n in curl client ours ours_p1; do
+  printf '%-34s %9.2f %9d %8.2f\n' "$n" "${T[$n]}" $((M[$n] / 1024)) "$(div "${T[$n]}" "${T[curl]}")"
 done
 rss=$((M[ours] / 1024))
 printf 'RESULT ch-insert-vs-curl ours=%.2fs ref=%.2fs ratio=%s rss_mb=%d\n' "${T[ours]}" "${T[curl]}" \
   "$(div "${T[ours]}" "${T[curl]}")" "$rss"
+printf 'RESULT ch-insert-P1-vs-curl ours=%.2fs ref=%.2fs ratio=%s rss_mb=%d\n' "${T[ours_p1]}" "${T[curl]}" \
+  "$(div "${T[ours_p1]}" "${T[curl]}")" $((M[ours_p1] / 1024))
 printf 'RESULT ch-insert-vs-clickhouse-client ours=%.2fs ref=%.2fs ratio=%s rss_mb=%d\n' "${T[ours]}" "${T[client]}" \
   "$(div "${T[ours]}" "${T[client]}")" "$rss"

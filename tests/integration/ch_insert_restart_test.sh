@@ -83,3 +83,45 @@ assert_contains "$(cat "$TEST_TMP/err2")" "100 NOT inserted"
 # acks: only the first 100 rows (offsets 25000..25024 per partition)
 assert_eq "$(sort "$TEST_TMP/acks2" | tr '\n' ' ')" "$(for p in 0 1 2 3; do printf '{"topic":"sensor_metrics","partition":%d,"offset":%d} ' $p $(((100099 - 3 + p) / 4)); done)" "acks of the confirmed batch only"
 pass "server down: exit 75, only confirmed rows acknowledged"
+
+# --- backpressure: while ClickHouse is down, stdin is not read, so the producer blocks; nothing
+# is lost when it comes back
+eval "$("$SRC_DIR/scripts/clickhouse.sh" restart "$chdir")"
+q "CREATE TABLE bp AS sensor_metrics" >/dev/null
+cat >"$TEST_TMP/counting_producer.py" <<'PY'
+import sys
+n, start, counter = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+out = sys.stdout
+for i in range(start, start + n):
+    out.write('{"id":"bp-%d","ts":"2025-07-07 10:00:00","sensor_id":"s%d","temperature":1.5,"humidity":2,"pressure":3,'
+              '"_topic":"t","_partition":0,"_offset":%d}\n' % (i, i % 10, i))
+    out.flush()  # one write per row: the count below is what the pipe accepted
+    if i % 100 == 0:
+        with open(counter, "w") as f: f.write(str(i - start))
+with open(counter, "w") as f: f.write(str(n))
+PY
+mkfifo "$TEST_TMP/in3"
+ch-insert --url "$CH_URL" -t bp --batch-rows 1000 -P 1 --retries -1 --retry-max-delay 0.3 --acks "$TEST_TMP/acks3" \
+  <"$TEST_TMP/in3" 2>"$TEST_TMP/err3" &
+ins=$!
+on_exit "kill $ins"
+exec 9>"$TEST_TMP/in3"
+# streaming first: one row in and acknowledged, so the outage hits the insert loop itself
+python3 "$TEST_TMP/counting_producer.py" 1 100000 "$TEST_TMP/count0" >&9
+wait_until 30 grep -q '"offset":100000' "$TEST_TMP/acks3" || fail "first row not acknowledged: $(cat "$TEST_TMP/err3")"
+"$SRC_DIR/scripts/clickhouse.sh" stop "$chdir"
+python3 "$TEST_TMP/counting_producer.py" 100000 0 "$TEST_TMP/count" >&9 &
+prod=$!
+exec 9>&-
+wait_until 30 grep -q retry "$TEST_TMP/err3" || fail "no retry while the server is down"
+sleep 2  # give a producer that is not held back time to run far ahead
+written=$(cat "$TEST_TMP/count")
+# bound: 2 batches of 1000 rows + the 256 KiB read buffer + the 64 KiB pipe, ~140 B per row
+[ "$written" -lt 6000 ] || fail "producer wrote $written rows while ClickHouse was down: no backpressure"
+eval "$("$SRC_DIR/scripts/clickhouse.sh" restart "$chdir")"
+wait $prod
+rc=0; wait $ins || rc=$?
+assert_eq "$rc" "0" "exit after the server came back ($(tail -n 2 "$TEST_TMP/err3"))"
+assert_eq "$(q 'SELECT count() FROM bp FINAL')" "100001" "rows after the outage"
+assert_eq "$(tail -n 1 "$TEST_TMP/acks3")" '{"topic":"t","partition":0,"offset":99999}' "last ack"
+pass "ClickHouse down: stdin not read (producer held at $written of 100000 rows), all rows in afterwards"

@@ -138,6 +138,18 @@ for p in range(3):
     print("{\"topic\":\"sensor_metrics\",\"partition\":%d,\"offset\":%d}" % (p, max(i // 3 for i in range(1000, 1200) if i % 3 == p)))' | sort)" "acks"
 pass "one bad row isolated and rejected, 199 inserted"
 
+# --- a bad VALUES tuple (no "(at row N)" hint from ClickHouse: bisection), sent uncompressed
+python3 "$TEST_TMP/mkrows.py" values 20 5000 >"$TEST_TMP/bad.values"
+sed -i "13s/, [-0-9.]*, \([0-9]*\), \([0-9]*\)),\$/, 'warm', \1, \2),/" "$TEST_TMP/bad.values"
+grep -q "'warm'" "$TEST_TMP/bad.values" || fail "test setup: no bad tuple"
+ch-insert --url "$CH_URL" -t bad_values --create-table -f values --compression-level 0 -P 1 \
+  --rejects "$TEST_TMP/rejects.values" <"$TEST_TMP/bad.values" >/dev/null 2>"$TEST_TMP/err" \
+  || fail "values run: $(cat "$TEST_TMP/err")"
+assert_eq "$(q 'SELECT count() FROM bad_values')" "19" "good tuples inserted"
+assert_eq "$(wc -l <"$TEST_TMP/rejects.values")" "1" "one reject"
+assert_contains "$(cat "$TEST_TMP/rejects.values")" '"line":13'
+pass "bad VALUES tuple isolated by bisection (uncompressed requests)"
+
 # --- --max-rejects exceeded: exit 1 (after inserting the good rows)
 rc=0; ch-insert --url "$CH_URL" -t bad_rows2 --create-table --max-rejects 0 <"$TEST_TMP/bad.jsonl" >/dev/null 2>"$TEST_TMP/err" || rc=$?
 assert_eq "$rc" "1" "exit code with rejects over --max-rejects"
@@ -200,3 +212,20 @@ exec 7>&-
 wait $pid || fail "trickle run failed: $(cat "$TEST_TMP/err")"
 assert_eq "$(q 'SELECT count() FROM trickle')" "$n" "all rows"
 pass "time-based flush while stdin stays open"
+
+# --- SIGTERM: what was read is inserted and acknowledged, then exit 130
+mkfifo "$TEST_TMP/fifo2"
+ch-insert --url "$CH_URL" -t sigterm --create-table --batch-seconds 600 -v <"$TEST_TMP/fifo2" \
+  >"$TEST_TMP/term.acks" 2>"$TEST_TMP/err" &
+pid=$!
+exec 8>"$TEST_TMP/fifo2"
+head -n 10 "$TEST_TMP/want.jsonl" >"$TEST_TMP/ten.jsonl"
+cat "$TEST_TMP/ten.jsonl" >&8  # one write(2): all ten lines are in the pipe together
+wait_until 30 grep -q "batch 1 starts at line 1" "$TEST_TMP/err" || fail "rows not read: $(cat "$TEST_TMP/err")"
+kill -TERM $pid
+rc=0; wait $pid || rc=$?
+exec 8>&-
+assert_eq "$rc" "130" "exit code after SIGTERM"
+assert_eq "$(q 'SELECT count() FROM sigterm')" "10" "rows read before SIGTERM inserted"
+assert_eq "$(wc -l <"$TEST_TMP/term.acks")" "3" "and acknowledged"
+pass "SIGTERM drains what was read: exit 130"

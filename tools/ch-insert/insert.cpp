@@ -331,6 +331,9 @@ class Sender {
     std::string_view body;
     if (a == 0 && b == bt.rows.size() && !bt.wire.empty()) {
       body = bt.wire;
+    } else if (o_.gzip_level == 0 && o_.format != RowFormat::values) {
+      uint64_t s = bt.rows[a].start, e = b < bt.rows.size() ? bt.rows[b].start : bt.data.size();
+      body = std::string_view(bt.data).substr(s, e - s);  // uncompressed: the rows as they are
     } else {
       build_body(o_, statement_, bt, a, b, built);
       body = built;
@@ -340,6 +343,7 @@ class Sender {
     if (o_.best_effort_dates) params.emplace_back("date_time_input_format", "best_effort");
     // One block per POST, so a refused POST leaves nothing behind (all or nothing).
     params.emplace_back("max_insert_block_size", std::to_string(std::max<uint64_t>(b - a, 1048576)));
+    if (o_.serial_parsing) params.emplace_back("input_format_parallel_parsing", "0");
     if (o_.dedup_token)
       params.emplace_back("insert_deduplication_token", hex64(fnv1a(body)) + "-" + std::to_string(b - a));
 
@@ -358,8 +362,13 @@ class Sender {
         return;
       } catch (const ChRequestError& e) {
         const ChError& err = e.error();
+        // A syntax error is about the rows only when they are SQL (VALUES); otherwise it is our
+        // statement, and splitting would wrongly reject every row one by one.
+        if (err.kind == ChErrorKind::data && err.code == 62 && o_.format != RowFormat::values)
+          throw DataError("ClickHouse refused the INSERT statement: " + err.message);
         switch (err.kind) {
-          case ChErrorKind::data: throw;
+          case ChErrorKind::data:
+          case ChErrorKind::tls: throw;
           case ChErrorKind::auth:
             throw AuthError("ClickHouse refused user '" + client->connection().user + "': " + err.message +
                             " (check --user, CLICKHOUSE_USER and the password source)");
@@ -458,6 +467,9 @@ void prepare_server(Options& o, const Schema& schema, ClickHouseClient& client) 
   }
   // insert_deduplication_token appeared in 22.2; older servers refuse unknown settings.
   o.dedup_token = v.at_least(22, 2);
+  // Parallel parsing (20.x on) cuts one POST into several blocks, each committed on its own, so a
+  // bad row late in a batch would leave the rows before it inserted and then re-sent by the split.
+  o.serial_parsing = v.at_least(20, 1);
   log::debug("ClickHouse ", v.text, " at ", url_for_log(client.current_url()),
              o.dedup_token ? " (using insert_deduplication_token)" : "");
   const std::string& db = client.connection().database;
@@ -547,7 +559,8 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
     }
     // Compressed here, so the sender thread only waits on the network and the next batch's
     // reading overlaps the server's parsing of this one.
-    build_body(o, statement, *batch, 0, batch->rows.size(), batch->wire);
+    if (o.gzip_level > 0 || o.format == RowFormat::values)
+      build_body(o, statement, *batch, 0, batch->rows.size(), batch->wire);
     // The compressed body is all a batch needs in flight; the raw rows are rebuilt from it in the
     // rare case ClickHouse refuses the batch and it must be split. Halves the memory per batch.
     if (o.gzip_level > 0 && o.format != RowFormat::values) std::string().swap(batch->data);
@@ -558,6 +571,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
   Line line;
   Coords c;
   std::string why;
+  uint64_t local_rejects = 0;  // merged into st after the sender threads are joined
   const auto window = std::chrono::microseconds(static_cast<int64_t>(o.batch_seconds * 1e6));
   try {
     for (;;) {
@@ -574,7 +588,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
       m.rows_in.inc();
       progress.update(st.rows_in, st.bytes_in);
       if (line.overlong) {
-        ++st.rejected;
+        ++local_rejects;
         m.rejected.inc();
         rej.reject(line.number, line.text,
                    "line longer than " + std::to_string(o.max_line) + " bytes (" + std::to_string(line.full_size) +
@@ -590,12 +604,15 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
       }
       if (rs == RowStatus::invalid) {
         batch->data.resize(start);
-        ++st.rejected;
+        ++local_rejects;
         m.rejected.inc();
         rej.reject(line.number, line.text, why, 0, nullptr, nullptr);
         continue;
       }
-      if (batch->rows.empty()) batch->first = Clock::now();
+      if (batch->rows.empty()) {
+        batch->first = Clock::now();
+        log::debug("batch ", seq + 1, " starts at line ", line.number);
+      }
       RowMeta meta{start, line.number, 0, 0, -1};
       if (c.present) {
         meta.topic = batch->topic_index(c.topic);
@@ -611,11 +628,14 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
     if (sender) sender->finish();
   } catch (...) {
     sender.reset();  // drains the batch in flight; its counts are final after the join
+    st.rejected += local_rejects;
     progress.done();
     rej.flush();
     st.unsent = st.rows_in - st.inserted - st.rejected;
     throw;
   }
+  sender.reset();
+  st.rejected += local_rejects;
   progress.done();
   rej.flush();
   if (o.dry_run) out.dry_run->flush();

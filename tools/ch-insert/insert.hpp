@@ -36,6 +36,7 @@ struct Options {
   int64_t max_rejects = -1;  // -1: no limit
   size_t max_line = 1 << 20;
   bool dedup_token = false;  // send insert_deduplication_token (server >= 22.2; set by prepare_server)
+  bool serial_parsing = false;  // send input_format_parallel_parsing=0 (server >= 20.1; set by prepare_server)
 };
 
 struct Stats {

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Compatibility check of ch-insert with a current ClickHouse (26.x), which cannot be installed
+# here as a server: chDB's libchdb.so (npm package @chdb/lib-linux-x64-gnu, ~170 MB, fetched once
+# with `npm pack` into $CHDB_DIR) runs, in clickhouse-local mode:
+#   - the CREATE TABLE of --create-table,
+#   - the request bodies ch-insert sends (taken from --dry-run) in JSONEachRow, TSV and CSV, and the
+#     exact seed-style INSERT ... VALUES statement, with the round-trip test's tricky values,
+#     each compared value by value after a SELECT,
+#   - that the settings ch-insert sends to new servers exist, and that a bad row's error still
+#     carries "Code: 27" and "(at row N)" (what the batch splitting relies on).
+# HTTP behaviour (status codes, headers) is not covered: chDB has no HTTP server.
+# Usage: scripts/ch-compat-chdb.sh     (BIN_DIR defaults to build/bin)
+set -euo pipefail
+SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
+BIN_DIR=${BIN_DIR:-$SRC_DIR/build/bin}
+CHDB_DIR=${CHDB_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sensor-pipeline/chdb}
+export PATH="$BIN_DIR:$PATH" LC_ALL=C.UTF-8
+if [ ! -f "$CHDB_DIR/package/libchdb.so" ]; then
+  mkdir -p "$CHDB_DIR"
+  (cd "$CHDB_DIR" && npm pack --silent @chdb/lib-linux-x64-gnu >/dev/null && tar xzf chdb-lib-linux-x64-gnu-*.tgz && rm -f chdb-lib-linux-x64-gnu-*.tgz)
+fi
+w=$(mktemp -d /tmp/sp-ch-compat.XXXXXX)
+trap 'rm -rf "$w"' EXIT
+test_file=$SRC_DIR/tests/integration/ch_insert_roundtrip_test.sh
+extract() { sed -n "/^cat >\"\$TEST_TMP\/$1\" <<'PY'/,/^PY\$/p" "$test_file" | sed '1d;$d'; }
+extract mkrows.py >"$w/mkrows.py"
+extract check.py >"$w/check.py"
+[ -s "$w/mkrows.py" ] && [ -s "$w/check.py" ] || { echo "ch-compat: cannot find the row helpers in $test_file" >&2; exit 1; }
+
+cd "$w"
+python3 mkrows.py json 64 0 >want.jsonl
+ch-insert -n -q --create-table <want.jsonl >dry.json
+for f in tsv csv values; do
+  python3 mkrows.py $f 64 0 >in.$f
+  ch-insert -n -q -f $f -t rt_$f <in.$f >dry.$f
+done
+
+CHDB_LIB=$CHDB_DIR/package/libchdb.so CHDB_PATH=$w/data python3 - <<'PY'
+import json, os, subprocess, sys
+# query_stable_v2 can run once per process: one small process per query.
+RUNNER = r'''
+import ctypes, os, sys
+lib = ctypes.CDLL(os.environ["CHDB_LIB"])
+class R(ctypes.Structure):
+    _fields_ = [("buf", ctypes.c_char_p), ("len", ctypes.c_size_t), ("_vec", ctypes.c_void_p), ("elapsed", ctypes.c_double),
+                ("rows_read", ctypes.c_uint64), ("bytes_read", ctypes.c_uint64), ("error_message", ctypes.c_char_p)]
+lib.query_stable_v2.restype = ctypes.POINTER(R)
+args = [b"clickhouse", b"--multiquery", b"--path=" + os.environ["CHDB_PATH"].encode(),
+        b"--output-format=" + sys.argv[1].encode(), b"--query=" + sys.stdin.buffer.read()]
+p = lib.query_stable_v2(len(args), (ctypes.c_char_p * len(args))(*args))
+if not p: sys.exit(1)
+r = p.contents
+if r.error_message: sys.stderr.write(r.error_message.decode()); sys.exit(1)
+sys.stdout.buffer.write(ctypes.string_at(r.buf, r.len) if r.buf else b"")
+'''
+def query(sql, fmt="TSV"):
+    p = subprocess.run([sys.executable, "-c", RUNNER, fmt], input=sql.encode(), capture_output=True)
+    if p.returncode != 0 or b"DB::Exception" in p.stderr:  # errors also arrive on stderr only
+        raise RuntimeError(p.stderr.decode())
+    return p.stdout.decode()
+
+ok = True
+print("ClickHouse (chDB)", query("SELECT version()").strip())
+names = ["date_time_input_format", "input_format_parallel_parsing", "insert_deduplication_token", "max_insert_block_size"]
+have = query("SELECT name FROM system.settings WHERE name IN (%s)" % ",".join("'%s'" % n for n in names)).split()
+for n in names:
+    print("setting %-32s %s" % (n, "present" if n in have else "MISSING")); ok &= n in have
+text = open("dry.json", encoding="utf-8").read()
+ddl, rest = text.split(";\n", 1)
+cols = "id String, ts DateTime, sensor_id String, temperature Float64, humidity Float64, pressure Float64"
+def data_lines(t):  # --dry-run output minus the "-- batch" comments and INSERT lines
+    return "\n".join(l for l in t.split("\n") if not l.startswith("-- ") and not l.startswith("INSERT INTO"))
+def check(want, got_text, what):
+    global ok
+    open("got", "w", encoding="utf-8").write(got_text)
+    rc = subprocess.call([sys.executable, "check.py", want, "got"])
+    print("%-28s %s" % (what, "ok" if rc == 0 else "DIFFERS")); ok &= rc == 0
+rows = [json.loads(l) for l in open("want.jsonl", encoding="utf-8")]
+with open("want.csv.jsonl", "w", encoding="utf-8") as f:
+    for r in rows:
+        for k in ("id", "sensor_id"): r[k] = r[k].replace("\n", " ").replace("\r", " ")
+        f.write(json.dumps(r, ensure_ascii=False) + "\n")
+select = "SELECT id, toString(ts) AS ts, sensor_id, temperature, humidity, pressure FROM %s"
+for fmt, chfmt, src in (("json", "JSONEachRow", rest), ("tsv", "TabSeparated", open("dry.tsv", encoding="utf-8").read()),
+                        ("csv", "CSV", open("dry.csv", encoding="utf-8").read())):
+    path = os.path.abspath("body." + fmt)
+    open(path, "w", encoding="utf-8").write(data_lines(src))
+    t = "t_" + fmt
+    query("%s; INSERT INTO %s SELECT * FROM file('%s', '%s', '%s') SETTINGS date_time_input_format='best_effort', "
+          "input_format_parallel_parsing=0" % (ddl.replace("`default`.`sensor_metrics`", t), t, path, chfmt, cols))
+    check("want.csv.jsonl" if fmt == "csv" else "want.jsonl", query(select % t, "JSONEachRow"), fmt + " body round trip")
+stmt = "\n".join(l for l in open("dry.values", encoding="utf-8").read().split("\n") if not l.startswith("-- "))
+query(ddl.replace("`default`.`sensor_metrics`", "rt_values") + ";\n" + stmt)
+check("want.jsonl", query(select % "rt_values", "JSONEachRow"), "VALUES statement round trip")
+bad = os.path.abspath("bad.json")
+open(bad, "w").write('{"id":"a","ts":"2025-07-07 22:00:00","sensor_id":"s","temperature":1,"humidity":1,"pressure":1}\n'
+                     '{"id":"b","ts":"2025-07-07 22:00:00","sensor_id":"s","temperature":"warm","humidity":1,"pressure":1}\n')
+try:
+    query("SELECT * FROM file('%s', 'JSONEachRow', '%s') SETTINGS input_format_parallel_parsing=0" % (bad, cols))
+    print("bad row accepted: UNEXPECTED"); ok = False
+except RuntimeError as e:
+    m = str(e)
+    good = "Code: 27" in m and "(at row 2)" in m
+    print("%-28s %s" % ("bad row: Code 27, at row 2", "ok" if good else "DIFFERS: " + m[:300])); ok &= good
+sys.exit(0 if ok else 1)
+PY
