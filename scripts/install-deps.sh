@@ -13,7 +13,7 @@ PACKAGES=(
   clickhouse-server clickhouse-client
   swift swift-proxy swift-account swift-container swift-object python3-swift
   # reference and peer tools (tests, benchmarks)
-  kcat jq awscli rclone curl python3 procps psmisc
+  kcat jq awscli rclone curl python3 procps psmisc time
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
