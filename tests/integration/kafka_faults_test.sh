@@ -80,6 +80,17 @@ assert_eq "$(sort -n down.out | uniq -d | wc -l)" 0 "no duplicates"
 assert_contains "$(cat down.err)" "warning: Kafka:" "the outage was reported"
 pass "broker down and up: consumption and production resume"
 
+# --- deliveries that fail (broker down past message.timeout.ms): exit 75 with the count
+{ seq 1 5; sleep 2; seq 6 10; } | kafka-cat-sensor -b "$BS" -P -t downup -X message.timeout.ms=2000 2>dr.err &
+pd=$!
+sleep 1  # the first five are delivered by then
+mock_ctl down 1
+rc=0; wait $pd || rc=$?
+mock_ctl up 1
+assert_eq "$rc" 75 "failed deliveries exit"
+assert_contains "$(cat dr.err)" "5 of 10 messages were not delivered" "failure count"
+pass "failed deliveries: exit 75 with the count"
+
 # --- unreachable at start: a clear error within the bounded time, exit 69
 port=$(free_port)
 set +e
