@@ -128,7 +128,7 @@ int run_producer(const Options& o, int in_fd) {
       {"batch.num.messages", "10000"},
       {"batch.size", "1000000"},
       // bounded memory: at most this much waits for delivery
-      {"queue.buffering.max.messages", "200000"},
+      {"queue.buffering.max.messages", "100000"},
       {"queue.buffering.max.kbytes", "65536"},
   };
   auto conf = kafka::make_conf(defaults, o.x_props);
