@@ -17,8 +17,8 @@ void AckTracker::ack(const std::string& topic, int32_t partition, int64_t offset
     std::lock_guard<std::mutex> lk(mu_);
     auto& v = next_.try_emplace({topic, partition}, -1).first->second;
     if (offset + 1 > v) v = offset + 1;
+    ++count_;
   }
-  ++count_;
   cv_.notify_all();
 }
 

@@ -1,5 +1,6 @@
 // Consume mode: assignment (group or manual), framing to stdout, commits of written or acked offsets.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -94,6 +95,7 @@ class Consumer {
   std::map<Key, int64_t> scan_from_;  // -o @TIME the broker did not resolve: client-side skip
   std::string out_;
   bool broken_ = false;  // stdout closed by the reader
+  bool closing_ = false;  // final commit done: a revoke while closing must not wait for acks again
   JsonTool json_;
 
   uint64_t messages_ = 0, bytes_ = 0, skipped_newline_ = 0, skipped_null_ = 0, compacted_ = 0;
@@ -175,7 +177,7 @@ void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
     for (int i = 0; i < parts->cnt; ++i) revoked.insert({parts->elems[i].topic, parts->elems[i].partition});
     if (!rd_kafka_assignment_lost(rk)) {
       flush_quietly();
-      if (acks_) {
+      if (acks_ && !closing_) {
         // what was written but not yet acknowledged will be read again by the next owner;
         // a short wait for ch-insert's acks avoids most of those duplicates
         if (!acks_caught_up(&revoked))
@@ -531,6 +533,10 @@ void Consumer::setup() {
     has_until_ = true;
   }
   if (!o_.commit_acks.empty()) {
+    struct stat st {};
+    if (::stat(o_.commit_acks.c_str(), &st) != 0)
+      throw NoInputError("--commit-acks " + o_.commit_acks + ": " + errno_text(errno) + " (create it first: mkfifo " +
+                         o_.commit_acks + ")");
     if (o_.group.empty()) throw UsageError("--commit-acks needs a consumer group (-G) to commit to");
     if (!o_.envelope)
       throw UsageError("--commit-acks needs --envelope: ch-insert acknowledges the coordinates the envelope carries");
@@ -659,6 +665,7 @@ int Consumer::run() {
     }
   }
   commit(true, nullptr);
+  closing_ = true;
   if (group_mode_) rd_kafka_consumer_close(rk_.get());
   ack_reader_.reset();
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();

@@ -6,7 +6,9 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <utility>
 #include <vector>
 
@@ -54,8 +56,7 @@ class AckTracker {
   void ack(const std::string& topic, int32_t partition, int64_t offset);
   // Next offset after the last ack, -1 when none.
   int64_t acked(const std::string& topic, int32_t partition) const;
-  // Waits until pred() (evaluated under the lock, re-checked on every ack) or timeout_ms passed
-  // or a stop is requested twice; returns pred().
+  // Waits until pred() holds (re-checked on every ack) or timeout_ms passed; returns whether it held.
   template <class Pred>
   bool wait_for(int timeout_ms, Pred pred);
   uint64_t count() const { return count_.load(); }
@@ -70,8 +71,16 @@ class AckTracker {
 
 template <class Pred>
 bool AckTracker::wait_for(int timeout_ms, Pred pred) {
-  std::unique_lock<std::mutex> lk(mu_);
-  return cv_.wait_for(lk, std::chrono::milliseconds(timeout_ms), [&] { return pred(); });
+  // pred() may call acked(), so it runs without the lock; waking on every ack or every 100 ms
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    if (pred()) return true;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    std::unique_lock<std::mutex> lk(mu_);
+    uint64_t seen = count_.load();
+    cv_.wait_until(lk, std::min(deadline, now + std::chrono::milliseconds(100)), [&] { return count_.load() != seen; });
+  }
 }
 
 // Reads ack lines from a file or FIFO in its own thread. A FIFO is opened read-write, so neither
