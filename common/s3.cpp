@@ -279,7 +279,7 @@ ErrorBody parse_error(std::string_view xml) {
 bool retriable(long status, const std::string& code) {
   if (status >= 500 || status == 429 || status == 408) return true;
   return code == "RequestTimeout" || code == "SlowDown" || code == "InternalError" || code == "ServiceUnavailable" ||
-         code == "RequestTimeTooSkewed" || code == "OperationAborted";
+         code == "OperationAborted";
 }
 
 std::string multipart_etag(const std::vector<std::string>& part_md5_hex) {
@@ -365,7 +365,9 @@ void Client::fail(const Call& c, const HttpResponse& r) {
   std::string msg = c.what + ": " + std::to_string(r.status) + " " + e.code;
   if (!e.message.empty()) msg += ": " + e.message;
   Exit code = Exit::software;
-  if (r.status == 403 || e.code == "SignatureDoesNotMatch" || e.code == "InvalidAccessKeyId" || e.code == "AccessDenied") {
+  if (r.status == 403 || e.code == "SignatureDoesNotMatch" || e.code == "InvalidAccessKeyId" || e.code == "AccessDenied" ||
+      e.code == "AuthorizationHeaderMalformed" || e.code == "InvalidToken" || e.code == "ExpiredToken" ||
+      e.code == "RequestTimeTooSkewed") {
     code = Exit::noperm;
     msg += " (access key id " + s_.credentials.access_key + " from " + s_.credentials_source +
            (e.code == "SignatureDoesNotMatch" ? "; check the secret key and the region" : "") + ")";

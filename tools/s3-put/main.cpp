@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
         app.add_option("--level", o.level, "Compression level (0 = default: gzip 6, zstd 3)")->check(CLI::Range(0, 22));
         app.add_option("--content-type", o.content_type, "Content-Type of the objects");
         app.add_option("--storage-class", o.storage_class, "x-amz-storage-class (STANDARD, STANDARD_IA, ...)");
+        app.add_option("--abort-time", o.abort_seconds, "Seconds to keep trying to abort a failed multipart upload")
+            ->capture_default_str()->check(CLI::PositiveNumber);
         app.add_option("--host-name", o.host, "Value of {host} (default: this machine's name)");
         sp::s3flags::add(app, f);
       },

@@ -33,6 +33,7 @@ struct Options {
   std::string storage_class;
   uint64_t seq_start = 0;
   std::string host;  // for {host}; empty = gethostname()
+  double abort_seconds = 120;  // how long to keep trying AbortMultipartUpload after a failure
 };
 
 // Expands a key template: strftime fields (UTC, at `t`), {host}, {seq} (6 digits, zero-padded, so keys
