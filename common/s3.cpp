@@ -1,6 +1,7 @@
 #include "common/s3.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -12,6 +13,17 @@
 #include "common/signals.hpp"
 
 namespace sp::s3 {
+
+namespace {
+// Any S3 answer seen by this process: after that, failing transports mean "down for now" (75),
+// before it "unreachable" (69).
+std::atomic<bool> g_reached{false};
+
+[[noreturn]] void give_up(const std::string& msg) {
+  if (g_reached.load()) throw TempFailError(msg);
+  throw UnavailableError(msg);
+}
+}  // namespace
 
 Location Location::parse(const std::string& url) {
   if (url.rfind("s3://", 0) != 0) throw UsageError("'" + url + "' is not an S3 URL (want s3://bucket/key)");
@@ -351,7 +363,9 @@ HttpResponse Client::send_once(const Call& c, const std::string& payload_hash, c
   req.ca_file = s_.ca_file;
   req.timeout_ms = s_.timeout_ms;
   log::trace("s3: ", c.method, " ", url);
-  return http_.perform(req);
+  HttpResponse r = http_.perform(req);
+  g_reached.store(true);
+  return r;
 }
 
 void Client::fail(const Call& c, const HttpResponse& r) {
@@ -408,8 +422,7 @@ HttpResponse Client::call(const Call& c) {
     } catch (const HttpTransportError& e) {
       problem = e.what();
       if (backoff.attempts() + 1 >= s_.max_attempts || std::chrono::steady_clock::now() - start >= s_.retry_time)
-        throw TempFailError(c.what + ": giving up after " + std::to_string(backoff.attempts() + 1) +
-                            " attempts: " + problem);
+        give_up(c.what + ": giving up after " + std::to_string(backoff.attempts() + 1) + " attempts: " + problem);
     }
     auto d = backoff.next();
     ++retries_;
@@ -566,8 +579,8 @@ uint64_t Client::get_object(const Location& loc, const std::function<bool(const 
     } catch (const HttpTransportError& e) {
       problem = e.what();
       if (backoff.attempts() + 1 >= s_.max_attempts || std::chrono::steady_clock::now() - start >= s_.retry_time)
-        throw TempFailError(c.what + ": giving up after " + std::to_string(backoff.attempts() + 1) + " attempts at byte " +
-                            std::to_string(offset + delivered) + ": " + problem);
+        give_up(c.what + ": giving up after " + std::to_string(backoff.attempts() + 1) + " attempts at byte " +
+                std::to_string(offset + delivered) + ": " + problem);
     }
     // remember which version we are reading, so a resume never splices two different objects
     if (etag.empty() && delivered > 0) {

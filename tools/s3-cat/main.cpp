@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
         sp::s3flags::add(app, f);
       },
       [&](const sp::CommonOptions&) {
+        for (const auto& u : o.urls) sp::s3::Location::parse(u);  // usage errors before any connection
         auto settings = sp::s3flags::settings(f);
         sp::s3::Client client(settings);
         sp::LineWriter out(1, 1 << 20);

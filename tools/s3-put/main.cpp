@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
         if (!rotate_bytes.empty()) o.rotate_bytes = sp::s3put::parse_size(rotate_bytes, "--rotate-bytes");
         if (gzip + zstd + !compress.empty() > 1) throw sp::UsageError("choose one of --compress, --gzip, --zstd");
         o.codec = gzip ? sp::s3::Codec::gzip : zstd ? sp::s3::Codec::zstd : sp::s3::parse_codec(compress);
+        sp::s3put::validate(o);
         auto settings = sp::s3flags::settings(f);
         if (o.tee && isatty(1)) sp::log::debug("--tee to a terminal");
         sp::Progress progress("bytes");

@@ -353,13 +353,20 @@ std::string local_host() {
 }
 }  // namespace
 
-Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
+s3::Location validate(const Options& o) {
   s3::Location base = s3::Location::parse(o.url_template);
   if (base.key.empty() || base.key.back() == '/')
     throw UsageError("'" + o.url_template + "' names no object: give a key (template), like s3://bucket/dir/file.jsonl");
   bool rotating = o.rotate_bytes || o.rotate_lines || o.rotate_seconds > 0;
   if (rotating && !has_seq(base.key))
     throw UsageError("rotation writes several objects: put {seq} in the key template so they do not overwrite each other");
+  render_key(base.key, 0, "host", 0, o.codec);  // template errors before any upload
+  return base;
+}
+
+Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
+  s3::Location base = validate(o);
+  bool rotating = o.rotate_bytes || o.rotate_lines || o.rotate_seconds > 0;
   std::string host = o.host.empty() ? local_host() : o.host;
   s3::Headers headers;
   std::string ctype = o.content_type;
