@@ -1,4 +1,5 @@
 // s3-put: stdin to S3 objects (see man/s3-put.1.scd).
+#include <malloc.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -12,6 +13,10 @@
 #include "common/s3_flags.hpp"
 
 int main(int argc, char** argv) {
+  // Part buffers are large and short-lived: a fixed mmap threshold hands each one back to the kernel
+  // when freed (glibc's adaptive threshold would keep them in per-thread heaps and grow RSS past the
+  // part size x (concurrency + 1) bound).
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   sp::s3put::Options o;
   sp::s3flags::Flags f;
   std::string part_size = "8M", rotate_bytes, compress;
