@@ -84,6 +84,9 @@ rc=${PIPESTATUS[1]}
 assert_eq "$rc" 0 "s3-put --tee with a closed stdout"
 [ "$(s3-cat s3://tst/tee/head.jsonl | wc -l)" -ge 3 ] || fail "--tee with closed stdout stored nothing"
 pass "tee"
+s3-put --metrics-file put.prom --rotate-lines 10000 's3://tst/m/{seq}.jsonl' <msgs.jsonl
+grep -q '^sensor_s3_put_objects_total 2' put.prom || fail "s3-put metrics: $(cat put.prom)"
+grep -q "^sensor_s3_put_input_bytes_total $(wc -c <msgs.jsonl)" put.prom || fail "s3-put input bytes metric: $(cat put.prom)"
 
 # --- list and summarize (also as metrics)
 s3-cat --summarize --metrics-file metrics.prom s3://tst/rot/ >sum.txt
