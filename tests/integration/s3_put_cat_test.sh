@@ -53,6 +53,8 @@ pass "gzip and zstd"
 s3-put --rotate-lines 7000 --gzip 's3://tst/rot/%Y/lines-{seq}.jsonl' <msgs.jsonl
 assert_eq "$(s3-cat --list s3://tst/rot/ | wc -l)" 3 "20000 lines / 7000 = 3 objects"
 s3-cat s3://tst/rot/ | cmp - msgs.jsonl || fail "rotated objects do not read back as the input"
+s3-cat --page-size 1 s3://tst/rot/ | cmp - msgs.jsonl || fail "listing across pages (continuation tokens)"
+assert_eq "$(s3-cat --page-size 2 --list s3://tst/rot/)" "$(s3-cat --list s3://tst/rot/)" "paged listing"
 for k in $(s3-cat --list s3://tst/rot/ | cut -f3); do
   s3-cat "$k" | tail -c 1 | od -c | grep -q '\\n' || fail "$k does not end at a line boundary"
 done
