@@ -1,6 +1,7 @@
 #include "common/s3.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -12,6 +13,17 @@
 #include "common/signals.hpp"
 
 namespace sp::s3 {
+
+namespace {
+// Any S3 answer seen by this process: after that, failing transports mean "down for now" (75),
+// before it "unreachable" (69).
+std::atomic<bool> g_reached{false};
+
+[[noreturn]] void give_up(const std::string& msg) {
+  if (g_reached.load()) throw TempFailError(msg);
+  throw UnavailableError(msg);
+}
+}  // namespace
 
 Location Location::parse(const std::string& url) {
   if (url.rfind("s3://", 0) != 0) throw UsageError("'" + url + "' is not an S3 URL (want s3://bucket/key)");
@@ -279,7 +291,7 @@ ErrorBody parse_error(std::string_view xml) {
 bool retriable(long status, const std::string& code) {
   if (status >= 500 || status == 429 || status == 408) return true;
   return code == "RequestTimeout" || code == "SlowDown" || code == "InternalError" || code == "ServiceUnavailable" ||
-         code == "RequestTimeTooSkewed" || code == "OperationAborted";
+         code == "OperationAborted";
 }
 
 std::string multipart_etag(const std::vector<std::string>& part_md5_hex) {
@@ -351,7 +363,9 @@ HttpResponse Client::send_once(const Call& c, const std::string& payload_hash, c
   req.ca_file = s_.ca_file;
   req.timeout_ms = s_.timeout_ms;
   log::trace("s3: ", c.method, " ", url);
-  return http_.perform(req);
+  HttpResponse r = http_.perform(req);
+  g_reached.store(true);
+  return r;
 }
 
 void Client::fail(const Call& c, const HttpResponse& r) {
@@ -365,7 +379,9 @@ void Client::fail(const Call& c, const HttpResponse& r) {
   std::string msg = c.what + ": " + std::to_string(r.status) + " " + e.code;
   if (!e.message.empty()) msg += ": " + e.message;
   Exit code = Exit::software;
-  if (r.status == 403 || e.code == "SignatureDoesNotMatch" || e.code == "InvalidAccessKeyId" || e.code == "AccessDenied") {
+  if (r.status == 403 || e.code == "SignatureDoesNotMatch" || e.code == "InvalidAccessKeyId" || e.code == "AccessDenied" ||
+      e.code == "AuthorizationHeaderMalformed" || e.code == "InvalidToken" || e.code == "ExpiredToken" ||
+      e.code == "RequestTimeTooSkewed") {
     code = Exit::noperm;
     msg += " (access key id " + s_.credentials.access_key + " from " + s_.credentials_source +
            (e.code == "SignatureDoesNotMatch" ? "; check the secret key and the region" : "") + ")";
@@ -406,8 +422,7 @@ HttpResponse Client::call(const Call& c) {
     } catch (const HttpTransportError& e) {
       problem = e.what();
       if (backoff.attempts() + 1 >= s_.max_attempts || std::chrono::steady_clock::now() - start >= s_.retry_time)
-        throw TempFailError(c.what + ": giving up after " + std::to_string(backoff.attempts() + 1) +
-                            " attempts: " + problem);
+        give_up(c.what + ": giving up after " + std::to_string(backoff.attempts() + 1) + " attempts: " + problem);
     }
     auto d = backoff.next();
     ++retries_;
@@ -564,8 +579,8 @@ uint64_t Client::get_object(const Location& loc, const std::function<bool(const 
     } catch (const HttpTransportError& e) {
       problem = e.what();
       if (backoff.attempts() + 1 >= s_.max_attempts || std::chrono::steady_clock::now() - start >= s_.retry_time)
-        throw TempFailError(c.what + ": giving up after " + std::to_string(backoff.attempts() + 1) + " attempts at byte " +
-                            std::to_string(offset + delivered) + ": " + problem);
+        give_up(c.what + ": giving up after " + std::to_string(backoff.attempts() + 1) + " attempts at byte " +
+                std::to_string(offset + delivered) + ": " + problem);
     }
     // remember which version we are reading, so a resume never splices two different objects
     if (etag.empty() && delivered > 0) {

@@ -11,7 +11,7 @@ void add(CLI::App& app, Flags& f) {
   app.add_flag("--path-style", f.path_style, "Bucket in the URL path (default for custom endpoints)");
   app.add_flag("--virtual-host", f.virtual_host, "Bucket in the host name (default for AWS)");
   app.add_flag("--no-verify-tls", f.conn.no_verify_tls, "Do not check the server's TLS certificate");
-  app.add_option("--retries", f.retries, "Attempts per request before giving up")->capture_default_str()->check(CLI::Range(1, 1000));
+  app.add_option("--retries", f.retries, "Attempts per request before giving up")->capture_default_str()->check(CLI::Range(1, 1000000));
   app.add_option("--retry-time", f.retry_time, "Seconds to keep retrying one request")->capture_default_str()->check(CLI::PositiveNumber);
 }
 

@@ -116,7 +116,14 @@ CONF
 start_one() {
   local dir=$1 kind=$2
   alive "$dir/run/$kind.pid" && return 0
-  setsid "swift-$kind-server" "$dir/$kind-server.conf" >>"$dir/log/$kind.log" 2>&1 </dev/null &
+  (
+    # a server must not keep the caller's pipes open (a test's FIFO would never see EOF)
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    exec setsid "swift-$kind-server" "$dir/$kind-server.conf" >>"$dir/log/$kind.log" 2>&1 </dev/null
+  ) &
   echo $! >"$dir/run/$kind.pid"
 }
 

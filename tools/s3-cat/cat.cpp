@@ -60,7 +60,7 @@ Stats run(const Options& o, s3::Client& client, LineWriter& out) {
         st.bytes_out += cat_object(client, obj, o.raw, out);
       }
       return true;
-    });
+    }, o.page_size);
     if (st.objects == 0 && !o.list && !o.summarize)
       throw NoInputError("no object " + url + " and no objects under that prefix");
     if (o.summarize) {

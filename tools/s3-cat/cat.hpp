@@ -16,6 +16,7 @@ struct Options {
   bool summarize = false;  // totals (objects, bytes) per URL
   bool raw = false;        // no decompression
   bool prefix = false;     // treat every URL as a prefix, even when an object has that exact name
+  int page_size = 1000;    // keys per ListObjectsV2 request
 };
 
 struct Stats {

@@ -17,9 +17,12 @@ int main(int argc, char** argv) {
         app.add_flag("-s,--summarize", o.summarize, "Print the number of objects and total bytes (also as metrics)");
         app.add_flag("--raw", o.raw, "Do not decompress .gz / .zst objects");
         app.add_flag("--prefix", o.prefix, "Read the URL as a prefix even if an object has exactly that name");
+        app.add_option("--page-size", o.page_size, "Keys per listing request (S3's maximum is 1000)")
+            ->capture_default_str()->check(CLI::Range(1, 1000));
         sp::s3flags::add(app, f);
       },
       [&](const sp::CommonOptions&) {
+        for (const auto& u : o.urls) sp::s3::Location::parse(u);  // usage errors before any connection
         auto settings = sp::s3flags::settings(f);
         sp::s3::Client client(settings);
         sp::LineWriter out(1, 1 << 20);

@@ -1,4 +1,5 @@
 // s3-put: stdin to S3 objects (see man/s3-put.1.scd).
+#include <malloc.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -12,6 +13,10 @@
 #include "common/s3_flags.hpp"
 
 int main(int argc, char** argv) {
+  // Part buffers are large and short-lived: a fixed mmap threshold hands each one back to the kernel
+  // when freed (glibc's adaptive threshold would keep them in per-thread heaps and grow RSS past the
+  // part size x (concurrency + 1) bound).
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   sp::s3put::Options o;
   sp::s3flags::Flags f;
   std::string part_size = "8M", rotate_bytes, compress;
@@ -37,6 +42,8 @@ int main(int argc, char** argv) {
         app.add_option("--level", o.level, "Compression level (0 = default: gzip 6, zstd 3)")->check(CLI::Range(0, 22));
         app.add_option("--content-type", o.content_type, "Content-Type of the objects");
         app.add_option("--storage-class", o.storage_class, "x-amz-storage-class (STANDARD, STANDARD_IA, ...)");
+        app.add_option("--abort-time", o.abort_seconds, "Seconds to keep trying to abort a failed multipart upload")
+            ->capture_default_str()->check(CLI::PositiveNumber);
         app.add_option("--host-name", o.host, "Value of {host} (default: this machine's name)");
         sp::s3flags::add(app, f);
       },
@@ -47,6 +54,7 @@ int main(int argc, char** argv) {
         if (!rotate_bytes.empty()) o.rotate_bytes = sp::s3put::parse_size(rotate_bytes, "--rotate-bytes");
         if (gzip + zstd + !compress.empty() > 1) throw sp::UsageError("choose one of --compress, --gzip, --zstd");
         o.codec = gzip ? sp::s3::Codec::gzip : zstd ? sp::s3::Codec::zstd : sp::s3::parse_codec(compress);
+        sp::s3put::validate(o);
         auto settings = sp::s3flags::settings(f);
         if (o.tee && isatty(1)) sp::log::debug("--tee to a terminal");
         sp::Progress progress("bytes");

@@ -180,10 +180,11 @@ class ObjectUpload {
 
   void write(std::string_view data) {
     if (data.empty()) return;
+    // a full part goes out only once more data follows: an input of exactly one part stays a single PUT
+    if (buf_.size() >= part_size_for(o_.part_size, next_part_)) send_part();
     comp_->write(data, buf_);
     bytes_in_ += data.size();
     ends_with_newline_ = data.back() == '\n';
-    if (buf_.size() >= part_size_for(o_.part_size, next_part_)) send_part();
   }
 
   // Completes the object; returns the bytes stored. On failure aborts the multipart upload and rethrows.
@@ -219,7 +220,15 @@ class ObjectUpload {
     } catch (...) {
     }
     try {
-      client_.abort_multipart(loc_, upload_id_);
+      // the upload failed because S3 kept failing: give the abort its own, longer window, so an
+      // outage that outlasts the part retries still ends without orphaned parts once S3 is back
+      s3::Settings as = client_.settings();
+      as.retry_time = std::chrono::milliseconds(static_cast<int64_t>(o_.abort_seconds * 1000));
+      as.max_attempts = 1000000;
+      as.backoff_max = std::chrono::seconds(5);
+      s3::Client aborter(as);
+      log::warn("aborting the multipart upload of ", loc_.str(), " (upload id ", upload_id_, ")");
+      aborter.abort_multipart(loc_, upload_id_);
       m_.aborts.inc();
       log::warn("aborted multipart upload of ", loc_.str(), " (upload id ", upload_id_, "): no parts left behind");
     } catch (const std::exception& e) {
@@ -344,13 +353,20 @@ std::string local_host() {
 }
 }  // namespace
 
-Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
+s3::Location validate(const Options& o) {
   s3::Location base = s3::Location::parse(o.url_template);
   if (base.key.empty() || base.key.back() == '/')
     throw UsageError("'" + o.url_template + "' names no object: give a key (template), like s3://bucket/dir/file.jsonl");
   bool rotating = o.rotate_bytes || o.rotate_lines || o.rotate_seconds > 0;
   if (rotating && !has_seq(base.key))
     throw UsageError("rotation writes several objects: put {seq} in the key template so they do not overwrite each other");
+  render_key(base.key, 0, "host", 0, o.codec);  // template errors before any upload
+  return base;
+}
+
+Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
+  s3::Location base = validate(o);
+  bool rotating = o.rotate_bytes || o.rotate_lines || o.rotate_seconds > 0;
   std::string host = o.host.empty() ? local_host() : o.host;
   s3::Headers headers;
   std::string ctype = o.content_type;

@@ -33,6 +33,7 @@ struct Options {
   std::string storage_class;
   uint64_t seq_start = 0;
   std::string host;  // for {host}; empty = gethostname()
+  double abort_seconds = 120;  // how long to keep trying AbortMultipartUpload after a failure
 };
 
 // Expands a key template: strftime fields (UTC, at `t`), {host}, {seq} (6 digits, zero-padded, so keys
@@ -51,6 +52,9 @@ struct Stats {
 
 // Parses a size: 1234, 64k, 8M, 1G (binary units, optional "iB"/"B").
 uint64_t parse_size(const std::string& text, const std::string& flag);
+
+// Checks the URL and key template (UsageError); returns the bucket and the template.
+s3::Location validate(const Options& o);
 
 // Reads fd `in` to the end (or until a stop signal), uploading per the options; with tee, every chunk
 // read is written to `out` before it is uploaded. Throws the client's errors after aborting any

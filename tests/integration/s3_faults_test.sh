@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# S3 outages against the real server (Swift's S3 endpoint stopped and restarted):
+#  - stopped mid-upload and back: the failed parts are retried and the object completes intact;
+#  - gone for good: exit 75, the error names the upload id and the abort command, which cleans up;
+#  - down longer than the part retries but back within --abort-time: the upload is aborted, no
+#    multipart upload stays listed;
+#  - a download broken mid-way resumes with a ranged GET and the bytes match.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/s3_lib.sh"
+start_swift
+cd "$TEST_TMP"
+aws_ref s3 mb s3://flt >/dev/null
+swift() { "$SRC_DIR/scripts/swift.sh" "$@" "$SWIFT_DIR_ARG" >/dev/null; }
+uploads() { aws_ref s3api list-multipart-uploads --bucket flt --query 'length(Uploads || `[]`)'; }
+head -c $((12 * 1024 * 1024)) /dev/urandom >d1
+head -c $((12 * 1024 * 1024)) /dev/urandom >d2
+cat d1 d2 >all
+
+# --- 1. stopped mid-upload and restarted
+mkfifo f1
+s3-put -v -j 2 --part-size 5M --retries 100000 --retry-time 300 s3://flt/outage.bin <f1 2>put1.log &
+pid=$!
+exec 3>f1
+cat d1 >&3
+wait_until 60 grep -q "multipart upload of" put1.log || fail "multipart never started: $(cat put1.log)"
+swift stop-proxy
+(cat d2 >&3) &
+writer=$!
+wait_until 60 grep -q "retry" put1.log || fail "no retry logged while the server was down"
+swift start
+wait $writer
+exec 3>&-
+wait $pid || fail "s3-put failed across the outage (rc=$?): $(tail -5 put1.log)"
+assert_eq "$(aws_ref s3 cp s3://flt/outage.bin - | md5sum)" "$(md5sum <all)" "object after the outage"
+assert_eq "$(uploads)" 0 "uploads left after the outage"
+pass "server stopped mid-upload and restarted: parts retried, object complete"
+
+# --- 2. gone for good: non-zero exit, the message says how to clean up, and that command works
+mkfifo f2
+s3-put -v --part-size 5M --retries 100000 --retry-time 2 --abort-time 2 s3://flt/gone.bin <f2 2>put2.log &
+pid=$!
+exec 4>f2
+cat d1 >&4
+wait_until 60 grep -q "multipart upload of" put2.log || fail "multipart never started: $(cat put2.log)"
+swift stop-proxy
+(cat d2 >&4) 2>/dev/null &
+writer=$!
+set +e
+wait $pid
+rc=$?
+set -e
+exec 4>&- || true
+kill $writer 2>/dev/null || true
+assert_eq "$rc" 75 "exit code when S3 is gone for good"
+grep -q "abort-multipart-upload --bucket flt --key 'gone.bin' --upload-id" put2.log || fail "no cleanup advice: $(tail -5 put2.log)"
+cmd=$(grep -o "aws s3api abort-multipart-upload.*" put2.log | head -1)
+swift start
+[ "$(uploads)" = 1 ] || fail "the failed upload should be listed until aborted"
+eval "/usr/bin/aws --endpoint-url $S3_ENDPOINT ${cmd#aws }"
+assert_eq "$(uploads)" 0 "uploads left after running the advised abort"
+pass "server gone for good: exit 75 and cleanup advice that works"
+
+# --- 3. down longer than the part retries, back within --abort-time: aborted, nothing left listed
+mkfifo f3
+s3-put -v --part-size 5M --retries 100000 --retry-time 2 --abort-time 300 s3://flt/aborted.bin <f3 2>put3.log &
+pid=$!
+exec 5>f3
+cat d1 >&5
+wait_until 60 grep -q "multipart upload of" put3.log || fail "multipart never started: $(cat put3.log)"
+swift stop-proxy
+(cat d2 >&5) 2>/dev/null &
+writer=$!
+wait_until 120 grep -q "aborting the multipart upload" put3.log || fail "no abort attempt: $(tail -5 put3.log)"
+swift start
+set +e
+wait $pid
+rc=$?
+set -e
+exec 5>&- || true
+kill $writer 2>/dev/null || true
+assert_eq "$rc" 75 "exit code after giving up"
+grep -q "no parts left behind" put3.log || fail "abort not confirmed: $(tail -5 put3.log)"
+assert_eq "$(uploads)" 0 "multipart uploads left after the abort"
+aws_ref s3api head-object --bucket flt --key aborted.bin >/dev/null 2>&1 && fail "a partial object was created"
+pass "parts given up: upload aborted, no multipart upload left listed"
+
+# --- 4. a download broken mid-way resumes where it stopped
+head -c $((48 * 1024 * 1024)) /dev/urandom >big
+s3-put s3://flt/big.bin <big
+# the reader pauses so the transfer is in flight when the server goes
+(s3-cat -v --retry-time 300 --retries 100000 s3://flt/big.bin 2>cat.log; echo $? >cat.rc) | (sleep 4; md5sum >cat.md5) &
+reader=$!
+sleep 1.5
+swift stop-proxy
+swift start
+wait $reader
+assert_eq "$(cat cat.rc)" 0 "s3-cat across the outage"
+assert_eq "$(cat cat.md5)" "$(md5sum <big)" "bytes after a resumed download"
+grep -q "resuming" cat.log || fail "the download was not broken (no resume logged): $(cat cat.log)"
+pass "broken download resumed with a ranged GET"
