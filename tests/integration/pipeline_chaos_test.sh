@@ -20,7 +20,9 @@ wait_until 20 test -s kafka.out || fail "mock cluster did not start: $(cat kafka
 B=$(head -1 kafka.out)
 
 # The oracle: the same data parsed locally, without Kafka, tells which ids are valid and how many are not.
-sensor-gen -n "$N" --bad-fraction 0.02 --seed 11 --sensors 50 >msgs.jsonl
+# (empty lines are not messages: the producer skips them, as kcat -P does)
+sensor-gen -n "$N" --bad-fraction 0.02 --seed 11 --sensors 50 | grep -v '^$' >msgs.jsonl
+N=$(wc -l <msgs.jsonl)
 sensor-parse --format tsv <msgs.jsonl 2>/dev/null | cut -f1 | sort >expected_ids
 n_valid=$(wc -l <expected_ids)
 n_bad=$((N - n_valid))
