@@ -128,6 +128,29 @@ inline size_t plain_prefix(const char* p, size_t n, const EscTable& t, Word word
   return n;
 }
 
+// Row pieces are mostly a few bytes: overlapping word copies beat a memcpy call for them.
+inline void copy_bytes(char* d, const char* s, size_t n) {
+  if (n >= 8 && n <= 16) {
+    uint64_t a, b;
+    std::memcpy(&a, s, 8);
+    std::memcpy(&b, s + n - 8, 8);
+    std::memcpy(d, &a, 8);
+    std::memcpy(d + n - 8, &b, 8);
+  } else if (n >= 4 && n < 8) {
+    uint32_t a, b;
+    std::memcpy(&a, s, 4);
+    std::memcpy(&b, s + n - 4, 4);
+    std::memcpy(d, &a, 4);
+    std::memcpy(d + n - 4, &b, 4);
+  } else if (n > 0 && n < 4) {
+    d[0] = s[0];
+    d[n / 2] = s[n / 2];
+    d[n - 1] = s[n - 1];
+  } else if (n > 16) {
+    std::memcpy(d, s, n);
+  }
+}
+
 // Escaped bytes per input byte at most (\u00XX).
 constexpr size_t kMaxEsc = 6;
 
@@ -139,7 +162,7 @@ struct StringSink {
 struct RawSink {
   char* p;
   void write(const char* q, size_t n) {
-    std::memcpy(p, q, n);
+    copy_bytes(p, q, n);
     p += n;
   }
 };
@@ -234,7 +257,7 @@ char* RowBuilder::next_cell(size_t n) {
   }
   if (f_ == RowFormat::json && col_ < json_keys_.size()) {
     const std::string& k = json_keys_[col_];
-    std::memcpy(p, k.data(), k.size());
+    copy_bytes(p, k.data(), k.size());
     p += k.size();
   }
   ++col_;
@@ -267,7 +290,7 @@ void RowBuilder::string(std::string_view v) {
 
 void RowBuilder::number(std::string_view text) {
   char* p = next_cell(text.size());
-  std::memcpy(p, text.data(), text.size());
+  copy_bytes(p, text.data(), text.size());
   pos_ = static_cast<size_t>(p + text.size() - buf_.get());
 }
 
