@@ -66,6 +66,11 @@ class LineWriter {
   LineWriter& operator=(const LineWriter&) = delete;
 
   void write(std::string_view s) {
+    // A large piece with nothing buffered before it goes out as is: copying it first gains nothing.
+    if (buf_.empty() && s.size() >= cap_ / 2) {
+      write_out(s.data(), s.size());
+      return;
+    }
     if (buf_.size() + s.size() > cap_) {
       flush_buffer();
       if (s.size() >= cap_) {
