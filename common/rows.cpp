@@ -248,22 +248,6 @@ void RowBuilder::begin(std::string& out) {
   if (f_ == RowFormat::values) buf_[pos_++] = '(';
 }
 
-char* RowBuilder::next_cell(size_t n) {
-  char* p = room(2 + max_key_ + n);
-  if (col_ > 0) {
-    p[0] = sep_[0];
-    p[1] = sep_[1];
-    p += sep_len_;
-  }
-  if (f_ == RowFormat::json && col_ < json_keys_.size()) {
-    const std::string& k = json_keys_[col_];
-    copy_bytes(p, k.data(), k.size());
-    p += k.size();
-  }
-  ++col_;
-  return p;
-}
-
 void RowBuilder::string(std::string_view v) {
   char* p = next_cell(v.size() * kMaxEsc + 2);
   RawSink o{p};

@@ -4,6 +4,7 @@
 // JSONEachRow, three trailing fields in TSV/CSV (after the schema's columns), absent in VALUES.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -48,7 +49,22 @@ class RowBuilder {
     return buf_.get() + pos_;
   }
   void grow(size_t n);
-  char* next_cell(size_t n);  // separator and JSON key, with room for n more bytes
+  // Separator and JSON key, with room for n more bytes. Inline: it runs once per cell.
+  char* next_cell(size_t n) {
+    char* p = room(2 + max_key_ + n);
+    if (col_ > 0) {
+      p[0] = sep_[0];
+      p[1] = sep_[1];
+      p += sep_len_;
+    }
+    if (f_ == RowFormat::json && col_ < json_keys_.size()) {
+      const std::string& k = json_keys_[col_];
+      std::memcpy(p, k.data(), k.size());
+      p += k.size();
+    }
+    ++col_;
+    return p;
+  }
   RowFormat f_;
   std::vector<std::string> json_keys_;  // precomputed "\"name\":" per column
   size_t max_key_ = 0;

@@ -906,17 +906,41 @@ struct RecordParser::Impl {
     err = p.parse(pad.data(), text.size(), false).get(out);
   }
 
-  bool envelope(simdjson::dom::object env, std::string& out, Reject& r) {
+  // The first occurrence of each envelope key, as at_key() would find it, from one pass.
+  struct EnvKeys {
     element topic, partition, offset, value;
-    if (env["topic"].get(topic) || topic.type() != element_type::STRING) {
+    bool has_topic = false, has_partition = false, has_offset = false, has_value = false;
+    explicit EnvKeys(simdjson::dom::object obj) {
+      for (auto field : obj) {
+        std::string_view k = field.key;
+        if (!has_topic && same_key(k, "topic")) {
+          topic = field.value;
+          has_topic = true;
+        } else if (!has_partition && same_key(k, "partition")) {
+          partition = field.value;
+          has_partition = true;
+        } else if (!has_offset && same_key(k, "offset")) {
+          offset = field.value;
+          has_offset = true;
+        } else if (!has_value && same_key(k, "value")) {
+          value = field.value;
+          has_value = true;
+        }
+      }
+    }
+  };
+
+  bool envelope(const EnvKeys& env, std::string& out, Reject& r) {
+    element topic = env.topic, partition = env.partition, offset = env.offset, value = env.value;
+    if (!env.has_topic || topic.type() != element_type::STRING) {
       r.reason = "envelope: topic is not a string";
       return false;
     }
-    if (env["offset"].get(offset) || offset.type() != element_type::INT64) {
+    if (!env.has_offset || offset.type() != element_type::INT64) {
       r.reason = "envelope: offset is not an integer";
       return false;
     }
-    if (env["partition"].get(partition) || partition.type() != element_type::INT64 ||
+    if (!env.has_partition || partition.type() != element_type::INT64 ||
         partition.get_int64().value_unsafe() < 0 || partition.get_int64().value_unsafe() > INT32_MAX) {
       r.reason = "envelope: partition is missing or not an integer";
       return false;
@@ -934,7 +958,7 @@ struct RecordParser::Impl {
     r.topic = std::string(topic_name);
     r.partition = static_cast<int32_t>(partition.get_int64().value_unsafe());
     r.offset = offset.get_int64().value_unsafe();
-    if (env["value"].get(value)) return false;  // checked by the caller
+    if (!env.has_value) return false;  // checked by the caller
     switch (value.type()) {
       case element_type::OBJECT:
         return message(value, out, r);
@@ -982,9 +1006,8 @@ struct RecordParser::Impl {
     if (root.type() == element_type::OBJECT) {
       auto obj = root.get_object().value_unsafe();
       // An envelope has all three; the seed's own message has "value" but never "topic"/"offset".
-      element unused;
-      if (find_key(obj, "topic", unused) && find_key(obj, "offset", unused) && find_key(obj, "value", unused))
-        return envelope(obj, out, r);
+      EnvKeys env(obj);
+      if (env.has_topic && env.has_offset && env.has_value) return envelope(env, out, r);
     }
     return message(root, out, r);
   }
