@@ -41,25 +41,31 @@ LineReader::LineReader(std::istream& in, size_t max_line)
           max_line) {}
 
 LineReader::LineReader(Source src, size_t max_line) : src_(std::move(src)), max_line_(max_line) {
-  buf_.resize(std::max<size_t>(kReadChunk * 4, 1024));
+  resize(std::max<size_t>(kReadChunk * 4, 1024));
 }
 
 bool LineReader::line_buffered() const {
-  return begin_ < end_ && std::memchr(buf_.data() + begin_, '\n', end_ - begin_) != nullptr;
+  if (nl_known_ && known_nl_ >= begin_ && known_nl_ < end_) return true;
+  const void* nl = begin_ < end_ ? std::memchr(buf_.data() + begin_, '\n', end_ - begin_) : nullptr;
+  if (!nl) return false;
+  known_nl_ = static_cast<size_t>(static_cast<const char*>(nl) - buf_.data());
+  nl_known_ = true;
+  return true;
 }
 
 bool LineReader::fill() {
   if (eof_) return false;
+  nl_known_ = false;
   if (begin_ > 0) {  // compact so the partial line starts the buffer
     std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
     end_ -= begin_;
     begin_ = 0;
   }
-  if (buf_.size() - end_ < kReadChunk / 4) {
+  if (cap() - end_ < kReadChunk / 4) {
     // Grow only while the partial line is shorter than the line limit (+ one chunk to see its end).
-    buf_.resize(buf_.size() * 2);
+    resize(cap() * 2);
   }
-  size_t n = src_(buf_.data() + end_, buf_.size() - end_);
+  size_t n = src_(buf_.data() + end_, cap() - end_);
   if (n == 0) {
     eof_ = true;
     return false;
@@ -75,7 +81,13 @@ bool LineReader::next(Line& out) {
   for (;;) {
     const char* start = buf_.data() + begin_;
     size_t avail = end_ - begin_;
-    const void* nl = std::memchr(start + scanned, '\n', avail - scanned);
+    const void* nl;
+    if (scanned == 0 && nl_known_ && known_nl_ >= begin_ && known_nl_ < end_) {
+      nl = buf_.data() + known_nl_;  // the first '\n' after begin_, as memchr would find it
+    } else {
+      nl = std::memchr(start + scanned, '\n', avail - scanned);
+    }
+    nl_known_ = false;
     if (nl) {
       size_t len = static_cast<const char*>(nl) - start;
       ++lineno_;
@@ -94,12 +106,12 @@ bool LineReader::next(Line& out) {
       size_t keep = max_line_;
       size_t total = avail;
       size_t tail_begin = begin_ + keep;
-      if (buf_.size() - tail_begin < kReadChunk) buf_.resize(tail_begin + kReadChunk);
+      if (cap() - tail_begin < kReadChunk) resize(tail_begin + kReadChunk);
       bool found = false;
       for (;;) {
         // discard everything after the kept prefix that has no '\n'
         end_ = tail_begin;
-        size_t n = eof_ ? 0 : src_(buf_.data() + end_, std::min(buf_.size() - end_, kReadChunk * 4));
+        size_t n = eof_ ? 0 : src_(buf_.data() + end_, std::min(cap() - end_, kReadChunk * 4));
         if (n == 0) {
           eof_ = true;
           break;

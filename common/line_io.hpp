@@ -27,6 +27,9 @@ class LineReader {
   LineReader(Source src, size_t max_line);
 
   static constexpr size_t kDefaultMaxLine = 1 << 20;
+  // At least this many bytes after the end of every returned line's text are readable (their
+  // content is unspecified), so a parser that reads ahead (simdjson) can work in place.
+  static constexpr size_t kPadding = 64;
 
   // Next line; false at end of input. A last line without '\n' is still returned.
   bool next(Line& out);
@@ -38,6 +41,8 @@ class LineReader {
 
  private:
   bool fill();  // reads more; false at EOF
+  size_t cap() const { return buf_.size() - kPadding; }
+  void resize(size_t n) { buf_.resize(n + kPadding); }
   Source src_;
   int fd_ = -1;
   size_t max_line_;
@@ -46,6 +51,9 @@ class LineReader {
   bool eof_ = false;
   uint64_t lineno_ = 0;
   uint64_t bytes_ = 0;
+  // A '\n' at or after begin_ that line_buffered() found, so next() need not search again.
+  mutable size_t known_nl_ = 0;
+  mutable bool nl_known_ = false;
 };
 
 // Buffered writer. A write to a closed pipe (EPIPE) throws BrokenPipe; any other failure IoError.
@@ -58,6 +66,11 @@ class LineWriter {
   LineWriter& operator=(const LineWriter&) = delete;
 
   void write(std::string_view s) {
+    // A large piece with nothing buffered before it goes out as is: copying it first gains nothing.
+    if (buf_.empty() && s.size() >= cap_ / 2) {
+      write_out(s.data(), s.size());
+      return;
+    }
     if (buf_.size() + s.size() > cap_) {
       flush_buffer();
       if (s.size() >= cap_) {

@@ -4,6 +4,8 @@
 // JSONEachRow, three trailing fields in TSV/CSV (after the schema's columns), absent in VALUES.
 #pragma once
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,11 +41,39 @@ class RowBuilder {
   void end();
 
  private:
-  void next_cell();
+  // Cells are written into buf_ with plain stores after one room check each, and the finished row
+  // goes to the caller's string in one append: per-piece std::string appends cost more than the
+  // escaping itself.
+  char* room(size_t n) {
+    if (cap_ - pos_ < n) grow(n);
+    return buf_.get() + pos_;
+  }
+  void grow(size_t n);
+  // Separator and JSON key, with room for n more bytes. Inline: it runs once per cell.
+  char* next_cell(size_t n) {
+    char* p = room(2 + max_key_ + n);
+    if (col_ > 0) {
+      p[0] = sep_[0];
+      p[1] = sep_[1];
+      p += sep_len_;
+    }
+    if (f_ == RowFormat::json && col_ < json_keys_.size()) {
+      const std::string& k = json_keys_[col_];
+      std::memcpy(p, k.data(), k.size());
+      p += k.size();
+    }
+    ++col_;
+    return p;
+  }
   RowFormat f_;
   std::vector<std::string> json_keys_;  // precomputed "\"name\":" per column
+  size_t max_key_ = 0;
+  char sep_[2] = {0, 0};
+  uint8_t sep_len_ = 0;
   std::string* out_ = nullptr;
   size_t col_ = 0;
+  std::unique_ptr<char[]> buf_;
+  size_t cap_ = 0, pos_ = 0;
 };
 
 }  // namespace sp

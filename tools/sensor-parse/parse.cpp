@@ -246,6 +246,33 @@ bool is_blank(std::string_view s) {
   return true;
 }
 
+// Inline: keys are short, and a memcmp call costs more than comparing them here.
+inline bool same_key(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  const char* x = a.data();
+  const char* y = b.data();
+  size_t n = a.size(), i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t u, v;
+    std::memcpy(&u, x + i, 8);
+    std::memcpy(&v, y + i, 8);
+    if (u != v) return false;
+  }
+  for (; i < n; ++i)
+    if (x[i] != y[i]) return false;
+  return true;
+}
+
+// The first field named key, as at_key() finds it.
+inline bool find_key(simdjson::dom::object obj, std::string_view key, element& out) {
+  for (auto field : obj)
+    if (same_key(field.key, key)) {
+      out = field.value;
+      return true;
+    }
+  return false;
+}
+
 // A number as read, before it is checked against a column type.
 struct Num {
   enum Kind : uint8_t { i64, u64, dbl } kind = i64;
@@ -392,6 +419,9 @@ struct RecordParser::Impl {
   std::vector<element> parent_elem;
   std::vector<int8_t> parent_state;
   std::vector<std::vector<size_t>> parent_cols;  // parent group -> its columns
+  std::vector<std::vector<std::string_view>> parent_keys;  // parent group -> its columns' last path parts
+  // False when two columns of the group share a key: then they must be tried in column order.
+  std::vector<uint8_t> parent_rotate;
   std::vector<element> col_elem;                 // per column, valid when col_found
   std::vector<uint8_t> col_found;
 
@@ -425,7 +455,16 @@ struct RecordParser::Impl {
     parent_elem.resize(parent_names.size());
     parent_state.resize(parent_names.size());
     parent_cols.resize(parent_names.size());
-    for (size_t i = 0; i < s.columns.size(); ++i) parent_cols[col_parent[i]].push_back(i);
+    parent_keys.resize(parent_names.size());
+    parent_rotate.assign(parent_names.size(), 1);
+    for (size_t i = 0; i < s.columns.size(); ++i) {
+      size_t p = col_parent[i];
+      std::string_view key = schema.columns[i].path.back();
+      for (std::string_view k : parent_keys[p])
+        if (k == key) parent_rotate[p] = 0;
+      parent_cols[p].push_back(i);
+      parent_keys[p].push_back(key);
+    }
     col_elem.resize(s.columns.size());
     col_found.resize(s.columns.size());
     for (size_t i = 0; i < s.columns.size(); ++i) {
@@ -485,7 +524,9 @@ struct RecordParser::Impl {
       for (int k = 0; k < 6; ++k) {
         double scaled = a * kPow10[k];
         double n = std::nearbyint(scaled);
-        if (n / kPow10[k] != a) continue;
+        // If n / 10^k == a, scaled is within n * 2^-52 of n (two roundings of 2^-53 each); a
+        // wider gap settles the test without the division, whose latency dominates this loop.
+        if (std::fabs(scaled - n) > n * 0x1p-50 || n / kPow10[k] != a) continue;
         char digits[24];
         auto r = std::to_chars(digits, digits + sizeof digits, static_cast<int64_t>(n));
         size_t nd = static_cast<size_t>(r.ptr - digits);
@@ -780,12 +821,12 @@ struct RecordParser::Impl {
     const Column& c = schema.columns[parent_rep[p]];
     element e = root;
     for (size_t k = 0; k + 1 < c.path.size(); ++k) {
-      auto next = e.get_object().value_unsafe().at_key(c.path[k]);
-      if (next.error() || next.value_unsafe().type() == element_type::NULL_VALUE) {
+      element next;
+      if (!find_key(e.get_object().value_unsafe(), c.path[k], next) || next.type() == element_type::NULL_VALUE) {
         parent_state[p] = 2;
         return true;
       }
-      e = next.value_unsafe();
+      e = next;
       if (e.type() != element_type::OBJECT) {
         std::string parent;
         for (size_t j = 0; j <= k; ++j) parent += (j ? "." : "") + c.path[j];
@@ -798,18 +839,25 @@ struct RecordParser::Impl {
     // One pass over the parent's fields finds all its columns (at_key per column would rescan).
     // The first occurrence of a duplicated key wins, as with at_key.
     const auto& cols = parent_cols[p];
+    const auto& keys = parent_keys[p];
+    const size_t nc = cols.size();
+    const bool rotate = parent_rotate[p];
     for (size_t ci : cols) col_found[ci] = 0;
-    size_t remaining = cols.size();
+    size_t remaining = nc;
+    // Fields mostly come in the schema's order: trying the column after the last match first
+    // makes that one comparison per field.
+    size_t guess = 0;
     simdjson::dom::object obj = e.get_object().value_unsafe();
     for (auto field : obj) {
-      for (size_t ci : cols) {
-        const std::string& want = schema.columns[ci].path.back();
-        // length and first byte settle most mismatches without a memcmp call
-        if (!col_found[ci] && field.key.size() == want.size() && (want.empty() || field.key[0] == want[0]) &&
-            field.key == want) {
+      for (size_t t = 0; t < nc; ++t) {
+        size_t j = guess + t;
+        if (j >= nc) j -= nc;
+        size_t ci = cols[j];
+        if (!col_found[ci] && same_key(field.key, keys[j])) {
           col_elem[ci] = field.value;
           col_found[ci] = 1;
           --remaining;
+          if (rotate) guess = j + 1 == nc ? 0 : j + 1;
           break;
         }
       }
@@ -847,24 +895,52 @@ struct RecordParser::Impl {
   }
 
   static void parse_into(simdjson::dom::parser& p, std::string& pad, std::string_view text, element& out,
-                         simdjson::error_code& err) {
+                         simdjson::error_code& err, size_t readable_past = 0) {
+    if (readable_past >= simdjson::SIMDJSON_PADDING) {
+      err = p.parse(text.data(), text.size(), false).get(out);
+      return;
+    }
     // simdjson reads up to SIMDJSON_PADDING bytes past the end; their content does not matter.
     if (pad.size() < text.size() + simdjson::SIMDJSON_PADDING) pad.resize(text.size() + simdjson::SIMDJSON_PADDING);
     std::memcpy(pad.data(), text.data(), text.size());
     err = p.parse(pad.data(), text.size(), false).get(out);
   }
 
-  bool envelope(simdjson::dom::object env, std::string& out, Reject& r) {
+  // The first occurrence of each envelope key, as at_key() would find it, from one pass.
+  struct EnvKeys {
     element topic, partition, offset, value;
-    if (env["topic"].get(topic) || topic.type() != element_type::STRING) {
+    bool has_topic = false, has_partition = false, has_offset = false, has_value = false;
+    explicit EnvKeys(simdjson::dom::object obj) {
+      for (auto field : obj) {
+        std::string_view k = field.key;
+        if (!has_topic && same_key(k, "topic")) {
+          topic = field.value;
+          has_topic = true;
+        } else if (!has_partition && same_key(k, "partition")) {
+          partition = field.value;
+          has_partition = true;
+        } else if (!has_offset && same_key(k, "offset")) {
+          offset = field.value;
+          has_offset = true;
+        } else if (!has_value && same_key(k, "value")) {
+          value = field.value;
+          has_value = true;
+        }
+      }
+    }
+  };
+
+  bool envelope(const EnvKeys& env, std::string& out, Reject& r) {
+    element topic = env.topic, partition = env.partition, offset = env.offset, value = env.value;
+    if (!env.has_topic || topic.type() != element_type::STRING) {
       r.reason = "envelope: topic is not a string";
       return false;
     }
-    if (env["offset"].get(offset) || offset.type() != element_type::INT64) {
+    if (!env.has_offset || offset.type() != element_type::INT64) {
       r.reason = "envelope: offset is not an integer";
       return false;
     }
-    if (env["partition"].get(partition) || partition.type() != element_type::INT64 ||
+    if (!env.has_partition || partition.type() != element_type::INT64 ||
         partition.get_int64().value_unsafe() < 0 || partition.get_int64().value_unsafe() > INT32_MAX) {
       r.reason = "envelope: partition is missing or not an integer";
       return false;
@@ -882,7 +958,7 @@ struct RecordParser::Impl {
     r.topic = std::string(topic_name);
     r.partition = static_cast<int32_t>(partition.get_int64().value_unsafe());
     r.offset = offset.get_int64().value_unsafe();
-    if (env["value"].get(value)) return false;  // checked by the caller
+    if (!env.has_value) return false;  // checked by the caller
     switch (value.type()) {
       case element_type::OBJECT:
         return message(value, out, r);
@@ -913,7 +989,7 @@ struct RecordParser::Impl {
     }
   }
 
-  bool json_line(std::string_view line, std::string& out, Reject& r) {
+  bool json_line(std::string_view line, std::string& out, Reject& r, size_t readable_past) {
     if (line.substr(0, kBom.size()) == kBom) line.remove_prefix(kBom.size());
     if (is_blank(line)) {
       r.reason = "empty line";
@@ -921,7 +997,7 @@ struct RecordParser::Impl {
     }
     element root;
     simdjson::error_code err;
-    parse_into(outer, pad_outer, line, root, err);
+    parse_into(outer, pad_outer, line, root, err, readable_past);
     if (err) {
       r.reason = json_error_reason(err, line);
       salvage_envelope_coords(line, r);
@@ -930,7 +1006,8 @@ struct RecordParser::Impl {
     if (root.type() == element_type::OBJECT) {
       auto obj = root.get_object().value_unsafe();
       // An envelope has all three; the seed's own message has "value" but never "topic"/"offset".
-      if (!obj["topic"].error() && !obj["offset"].error() && !obj["value"].error()) return envelope(obj, out, r);
+      EnvKeys env(obj);
+      if (env.has_topic && env.has_offset && env.has_value) return envelope(env, out, r);
     }
     return message(root, out, r);
   }
@@ -1082,8 +1159,8 @@ struct RecordParser::Impl {
 
 RecordParser::RecordParser(const Schema& schema, RowFormat format) : impl_(std::make_unique<Impl>(schema, format)) {}
 RecordParser::~RecordParser() = default;
-bool RecordParser::json_line(std::string_view line, std::string& out, Reject& r) {
-  return impl_->json_line(line, out, r);
+bool RecordParser::json_line(std::string_view line, std::string& out, Reject& r, size_t readable_past) {
+  return impl_->json_line(line, out, r, readable_past);
 }
 std::vector<std::string> RecordParser::csv_header(std::string_view line) { return impl_->csv_header(line); }
 bool RecordParser::csv_line(std::string_view line, std::string& out, Reject& r) {
@@ -1166,7 +1243,7 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
     } else if (fmt == InputFormat::csv) {
       ok = parser.csv_line(text, row, r);
     } else {
-      ok = parser.json_line(text, row, r);
+      ok = parser.json_line(text, row, r, LineReader::kPadding);
     }
     if (ok) {
       ++st.rows;

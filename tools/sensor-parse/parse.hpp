@@ -44,8 +44,9 @@ class RecordParser {
   RecordParser& operator=(const RecordParser&) = delete;
 
   // A JSON line (raw message or envelope). On success appends the row (with '\n') to out and
-  // returns true; otherwise fills r and leaves out unchanged.
-  bool json_line(std::string_view line, std::string& out, Reject& r);
+  // returns true; otherwise fills r and leaves out unchanged. readable_past: bytes after the line
+  // that may be read (LineReader::kPadding); with enough of them the line is parsed in place.
+  bool json_line(std::string_view line, std::string& out, Reject& r, size_t readable_past = 0);
 
   // CSV input: the header line names the fields (by column name or JSON path). Throws DataError
   // when a required column has no field. Returns the names of header fields that match no column.
