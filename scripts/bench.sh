@@ -12,7 +12,10 @@ for b in parse ch kafka s3 e2e; do
   script="$here/scripts/bench/$b.sh"
   [ -f "$script" ] || continue
   echo "=== $b"
-  if ! bash "$script" "$build" 2>&1 | tee -a "$out"; then
+  # parse.sh and e2e.sh take the build dir; the others read BIN_DIR and take sizes as arguments
+  args=()
+  case $b in parse | e2e) args=("$build") ;; esac
+  if ! BIN_DIR="$(cd "$build/bin" && pwd)" bash "$script" "${args[@]}" 2>&1 | tee -a "$out"; then
     echo "bench: $b failed" >&2
     status=1
   fi
