@@ -66,7 +66,7 @@ bool KeyExtractor::extract(std::string_view line, std::string& key) {
 
 namespace {
 
-// With delivery.report.only.error only failures come back; delivered = queued - in flight - failed.
+// dr_cb counts failures; delivered = queued - in flight - failed.
 struct Delivery {
   uint64_t failed = 0;
   std::string last_error;
@@ -118,8 +118,9 @@ int run_producer(const Options& o, int in_fd) {
       {"bootstrap.servers", o.brokers},
       {"client.id", "kafka-cat-sensor"},
       {"enable.idempotence", "true"},
-      // successes are counted, not reported one by one: a callback per message costs throughput
-      {"delivery.report.only.error", "true"},
+      // Every delivery is reported (dr_cb counts only failures): with error-only reports a producer
+      // waiting on a full queue sleeps its whole poll timeout, as no event wakes it; kcat -P was 1.7x faster.
+      {"delivery.report.only.error", "false"},
       // the same partition for the same key as Java clients choose
       {"partitioner", "murmur2_random"},
       // keyless lines spread over all partitions instead of filling one at a time
