@@ -293,6 +293,8 @@ TEST(SensorParse, CsvInput) {
     return r.reason;
   };
   EXPECT_EQ(rej("m,2025-07-07T22:00:00Z,s,1,2"), "CSV: 5 fields, the header has 7");
+  // regression (found by the fuzzer): CSV fields were copied into rows without a UTF-8 check
+  EXPECT_EQ(rej("msg\xD2" "1,2025-07-07T22:00:00Z,s,1,2,1000,"), "invalid UTF-8");
   EXPECT_EQ(rej("m,2025-07-07T22:00:00Z,s,warm,2,1000,"), "temperature: \"warm\" is not a number");
   EXPECT_EQ(rej("m,2025-07-07T22:00:00Z,s,NaN,2,1000,"), "temperature: \"NaN\" is not a number");
   EXPECT_EQ(rej("m,2025-07-07T22:00:00Z,s,1e999,2,1000,"), "temperature: \"1e999\" is out of range");

@@ -1127,6 +1127,11 @@ struct RecordParser::Impl {
       r.reason = "empty line";
       return false;
     }
+    // JSON input gets this check from simdjson; CSV fields are copied into rows as they are
+    if (!simdjson::validate_utf8(line.data(), line.size())) {
+      r.reason = "invalid UTF-8";
+      return false;
+    }
     if (!split_csv(line)) {
       r.reason = std::move(why);
       return false;
