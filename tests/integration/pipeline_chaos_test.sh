@@ -9,15 +9,8 @@ source "$(dirname "$0")/lib.sh"
 N=${CHAOS_MESSAGES:-30000}
 ROUNDS=${CHAOS_ROUNDS:-7}
 RANDOM=${CHAOS_SEED:-$$}
-cd "$TEST_TMP"
-
-eval "$("$SRC_DIR/scripts/clickhouse.sh" start "$TEST_TMP/ch")"
-on_exit "$SRC_DIR/scripts/clickhouse.sh stop $TEST_TMP/ch"
-export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
-kafka-cat-sensor --mock-cluster 1 --partitions 8 -t sensor_metrics >kafka.out 2>kafka.log &
-on_exit "kill $!"
-wait_until 20 test -s kafka.out || fail "mock cluster did not start: $(cat kafka.log)"
-B=$(head -1 kafka.out)
+source "$(dirname "$0")/pipeline_lib.sh"
+start_servers 8
 
 # The oracle: the same data parsed locally, without Kafka, tells which ids are valid and how many are not.
 # (empty lines are not messages: the producer skips them, as kcat -P does)
@@ -30,7 +23,6 @@ n_bad=$((N - n_valid))
 kafka-cat-sensor -P -b "$B" -t sensor_metrics --key-field value.sensor_id <msgs.jsonl 2>produce.log ||
   fail "produce failed: $(tail -3 produce.log)"
 
-q() { curl -sS --fail-with-body -H "X-ClickHouse-User: $CH_USER" -H "X-ClickHouse-Key: $CH_PASSWORD" "$CH_URL/" --data-binary "$1"; }
 
 # stage NAME CMD...: runs CMD with its pid in NAME.pid (so the test can kill exactly that process)
 stage() { local name=$1; shift; bash -c 'echo $$ >"$0.pid"; exec "$@"' "$TEST_TMP/$name" "$@"; }

@@ -3,14 +3,8 @@
 # A live streaming pipeline is scraped with curl while it runs: records, bytes, rejects, retries,
 # batch latency and consumer lag must be there with the values the pipeline actually produced.
 source "$(dirname "$0")/lib.sh"
-cd "$TEST_TMP"
-eval "$("$SRC_DIR/scripts/clickhouse.sh" start "$TEST_TMP/ch")"
-on_exit "$SRC_DIR/scripts/clickhouse.sh stop $TEST_TMP/ch"
-export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
-kafka-cat-sensor --mock-cluster 1 --partitions 4 -t sensor_metrics >kafka.out 2>kafka.log &
-on_exit "kill $!"
-wait_until 20 test -s kafka.out || fail "mock cluster did not start"
-B=$(head -1 kafka.out)
+source "$(dirname "$0")/pipeline_lib.sh"
+start_servers 4
 sensor-gen -n 3000 --bad-fraction 0.05 --seed 9 | grep -v '^$' >msgs.jsonl
 n=$(wc -l <msgs.jsonl)
 valid=$(sensor-parse <msgs.jsonl 2>/dev/null | wc -l)
@@ -25,7 +19,6 @@ pk=$(free_port) pp=$(free_port) pc=$(free_port)
 ) &
 pipe=$!
 on_exit "kill $pipe; kill \$(cat $TEST_TMP/kc.pid)"
-q() { curl -sS -H "X-ClickHouse-User: $CH_USER" -H "X-ClickHouse-Key: $CH_PASSWORD" "$CH_URL/" --data-binary "$1"; }
 wait_until 60 bash -c "[ \"\$(curl -s -H 'X-ClickHouse-User: $CH_USER' -H 'X-ClickHouse-Key: $CH_PASSWORD' '$CH_URL/' --data-binary 'SELECT count() FROM sensor_metrics' 2>/dev/null)\" = $valid ]" ||
   fail "rows did not arrive: $(q 'SELECT count() FROM sensor_metrics')"
 sleep 1.5  # the lag gauge refreshes every second

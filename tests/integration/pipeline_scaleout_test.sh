@@ -4,15 +4,8 @@
 # even before FINAL collapses anything. Stopped with SIGTERM (the graceful path: commit, exit).
 source "$(dirname "$0")/lib.sh"
 N=20000
-cd "$TEST_TMP"
-eval "$("$SRC_DIR/scripts/clickhouse.sh" start "$TEST_TMP/ch")"
-on_exit "$SRC_DIR/scripts/clickhouse.sh stop $TEST_TMP/ch"
-export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
-kafka-cat-sensor --mock-cluster 1 --partitions 8 -t sensor_metrics >kafka.out 2>kafka.log &
-on_exit "kill $!"
-wait_until 20 test -s kafka.out || fail "mock cluster did not start"
-B=$(head -1 kafka.out)
-q() { curl -sS --fail-with-body -H "X-ClickHouse-User: $CH_USER" -H "X-ClickHouse-Key: $CH_PASSWORD" "$CH_URL/" --data-binary "$1"; }
+source "$(dirname "$0")/pipeline_lib.sh"
+start_servers 8
 
 start_one() {  # start_one I: pipeline I in the group, its kafka-cat-sensor pid in kc$I.pid
   local i=$1
