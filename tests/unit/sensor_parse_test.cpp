@@ -22,14 +22,23 @@ const std::string kSeed =
     R"({"id": "msg-123", "timestamp": "2025-07-07T22:00:00Z", "value": {"sensor_id": "sensor-001", "temperature": 23.5, "humidity": 45, "pressure": 1013}})";
 
 // The row for one JSON line, or "REJECT: <reason>".
+// Every line goes through both paths (fast and simdjson, see plain_json.hpp), which must agree.
 std::string convert(const std::string& line, RowFormat f = RowFormat::json,
                     const Schema& s = Schema::default_schema()) {
-  RecordParser p(s, f);
-  std::string out;
-  Reject r;
-  if (p.json_line(line, out, r)) return out;
-  EXPECT_TRUE(out.empty()) << "a reject must not leave a partial row";
-  return "REJECT: " + r.reason;
+  std::string results[2];
+  for (bool fast : {true, false}) {
+    RecordParser p(s, f, fast);
+    std::string out;
+    Reject r;
+    if (p.json_line(line, out, r)) {
+      results[fast] = out;
+      continue;
+    }
+    EXPECT_TRUE(out.empty()) << "a reject must not leave a partial row";
+    results[fast] = "REJECT: " + r.reason;
+  }
+  EXPECT_EQ(results[1], results[0]) << "fast path and simdjson path differ on: " << line;
+  return results[0];
 }
 
 std::string msg(const std::string& id, const std::string& ts, const std::string& sensor, const std::string& t,
@@ -512,4 +521,38 @@ TEST(SensorParse, TimestampCachesGiveTheFullParsersAnswer) {
       EXPECT_EQ(got, convert(line, RowFormat::tsv)) << ts;
     }
   }
+}
+
+// Regression (found by the fast-path fuzzer): two columns reading the same path each get the value;
+// the simdjson path used to give it to the first one only and reject "missing required field".
+TEST(SensorParse, TwoColumnsFromOnePath) {
+  Schema s = Schema::from_json(R"({"columns": [
+    {"name": "ts", "type": "DateTime", "path": "timestamp"},
+    {"name": "ts_text", "type": "String", "path": "timestamp"},
+    {"name": "h", "type": "Float64", "path": "value.humidity"},
+    {"name": "h_int", "type": "Int32", "path": "value.humidity"}]})",
+                               "test");
+  EXPECT_EQ(convert(kSeed, RowFormat::tsv, s), "2025-07-07 22:00:00\t2025-07-07T22:00:00Z\t45\t45\n");
+  EXPECT_EQ(convert(with_temp("21"), RowFormat::tsv, s), "2025-07-07 22:00:00\t2025-07-07T22:00:00Z\t45\t45\n");
+}
+
+// Plain lines take the fast path, others simdjson; the rows are the same either way (convert()
+// checks both paths on every test line).
+TEST(SensorParse, FastPathTakesPlainLinesOnly) {
+  auto fast_rows = [](const std::string& line) {
+    RecordParser p(Schema::default_schema(), RowFormat::json);
+    std::string out;
+    Reject r;
+    EXPECT_TRUE(p.json_line(line, out, r)) << r.reason;
+    return p.fast_rows();
+  };
+  EXPECT_EQ(fast_rows(kSeed), 1u);
+  EXPECT_EQ(fast_rows(msg("\"m\\u0031\"", "\"2025-07-07T22:00:00Z\"", "\"s\"", "1")), 0u);  // an escape
+  EXPECT_EQ(fast_rows(msg("\"m\"", "\"2025-07-07T22:00:00Z\"", "\"s\\u00e9\"", "1")), 0u);
+  EXPECT_EQ(fast_rows(msg("\"m\"", "\"2025-07-07T22:00:00Z\"", "\"sé\"", "1")), 0u);  // non-ASCII
+  EXPECT_EQ(fast_rows(with_temp("1." + std::string(70, '0'))), 0u);               // a very long number
+  EXPECT_EQ(fast_rows(R"({"topic":"t","partition":0,"offset":5,"value":)" + kSeed + "}"), 1u);
+  EXPECT_EQ(fast_rows(R"({"partition":0,"offset":5,"topic":"t","value":)" + kSeed + "}"), 0u);  // not kcs's order
+  EXPECT_EQ(convert(R"({"topic":"t","partition":0,"offset":5,"value":)" + kSeed + "}", RowFormat::tsv),
+            "msg-123\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\tt\t0\t5\n");
 }

@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
         sp::log::info(st.records, " records in, ", st.rows, " rows out, ", st.rejects, " rejects",
                       st.warnings_suppressed ? " (" + std::to_string(st.warnings_suppressed) + " not shown)" : "", "; ",
                       sp::human_bytes(static_cast<double>(st.bytes_in)), " in ", secs_text, " s (", rate, ")");
+        sp::log::debug(st.fast_rows, " of ", st.rows, " rows by the fast path (plain JSON), the rest by simdjson");
         if (!st.threshold.empty()) {
           sp::log::error(st.threshold, st.stopped_early ? "; stopped reading" : "");
           return sp::code(sp::Exit::rejects);

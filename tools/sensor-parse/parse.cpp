@@ -16,6 +16,7 @@
 #include "common/progress.hpp"
 #include "common/signals.hpp"
 #include "common/timeutil.hpp"
+#include "plain_json.hpp"
 
 namespace sp::parse {
 
@@ -202,8 +203,9 @@ const std::string& last_part(const Column& c) { return c.path.empty() ? c.path_t
 // row format would need to escape.
 bool valid_topic(std::string_view t) {
   if (t.empty() || t.size() > 249) return false;
-  for (char c : t)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) return false;
+  for (char c : t)  // ASCII only, whatever the locale
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+      return false;
   return true;
 }
 
@@ -431,7 +433,7 @@ struct RecordParser::Impl {
   std::vector<std::string> fields;  // scratch, reused
   std::vector<bool> field_quoted;
 
-  Impl(const Schema& s, RowFormat f)
+  Impl(const Schema& s, RowFormat f, bool fast)
       : schema(s),
         format(f),
         builder(f, s.column_names()),
@@ -467,6 +469,7 @@ struct RecordParser::Impl {
     }
     col_elem.resize(s.columns.size());
     col_found.resize(s.columns.size());
+    if (fast) build_fast_paths();
     for (size_t i = 0; i < s.columns.size(); ++i) {
       const Column& c = s.columns[i];
       if (!c.default_json) continue;
@@ -857,7 +860,9 @@ struct RecordParser::Impl {
           col_elem[ci] = field.value;
           col_found[ci] = 1;
           --remaining;
-          if (rotate) guess = j + 1 == nc ? 0 : j + 1;
+          // Without rotation two columns may read the same key: every one of them takes it.
+          if (!rotate) continue;
+          guess = j + 1 == nc ? 0 : j + 1;
           break;
         }
       }
@@ -989,7 +994,232 @@ struct RecordParser::Impl {
     }
   }
 
+  // ---- The fast path: plain lines (see plain_json.hpp) read in one pass, without a document.
+  // It produces a row only where the simdjson path above would produce the very same row; for
+  // anything else (a reject, an escape, non-ASCII text, an unusual number) it returns false and
+  // json_line() takes the simdjson path. tests/fuzz checks the two against each other.
+
+  // The schema's paths as a tree: node 0 is the message; a node is either a parent object (kids)
+  // or a leaf read into one or more columns (cols).
+  struct FastNode {
+    std::vector<std::pair<std::string, int>> kids;
+    std::vector<size_t> cols;
+  };
+  std::vector<FastNode> fast_nodes;  // empty: no fast path for this schema
+  std::vector<uint8_t> fast_seen;    // per node: its key was met in the current object (first one wins)
+  std::vector<uint8_t> col_set;      // per column: read from the current line
+  uint64_t fast_rows = 0;
+
+  void build_fast_paths() {
+    fast_nodes.assign(1, FastNode{});
+    for (size_t i = 0; i < schema.columns.size(); ++i) {
+      int n = 0;
+      for (const std::string& part : schema.columns[i].path) {
+        int next = -1;
+        for (const auto& [k, child] : fast_nodes[n].kids)
+          if (k == part) next = child;
+        if (next < 0) {
+          next = static_cast<int>(fast_nodes.size());
+          fast_nodes[n].kids.emplace_back(part, next);
+          fast_nodes.emplace_back();
+        }
+        n = next;
+      }
+      fast_nodes[n].cols.push_back(i);
+    }
+    // A path that is both a column and the parent of others ("value" and "value.x") has two
+    // meanings the simdjson path sorts out; keep such schemas there.
+    for (const FastNode& n : fast_nodes)
+      if (!n.kids.empty() && !n.cols.empty()) {
+        fast_nodes.clear();
+        return;
+      }
+    fast_seen.resize(fast_nodes.size());
+    col_set.resize(schema.columns.size());
+  }
+
+  int fast_kid(int node, std::string_view key) const {
+    for (const auto& [k, child] : fast_nodes[node].kids)
+      if (same_key(k, key)) return child;
+    return -1;
+  }
+
+  // A number as simdjson types it: INT64 for integers (up to 18 digits always fit; longer ones
+  // and "-0", which simdjson reads as a double, are left to it), DOUBLE for the rest.
+  static bool fast_num(std::string_view text, bool integral, Num& n) {
+    if (integral && text[0] == '-' && text[1] == '0') return false;  // -0: simdjson's typing decides
+    n.kind = integral ? Num::i64 : Num::dbl;
+    return PlainJson::number_value(text, integral, n.i, n.d);
+  }
+
+  // A leaf's value into each of its columns, as from_json() converts it.
+  bool fast_leaf(PlainJson& j, const FastNode& node) {
+    switch (j.peek()) {
+      case '"': {
+        std::string_view s;
+        if (!j.string(s)) return false;
+        for (size_t ci : node.cols) {
+          const Column& c = schema.columns[ci];
+          bool ok = c.type == ColType::String     ? check_string(c, s, cells[ci])
+                    : c.type == ColType::DateTime ? iso_time(c, s, cells[ci])
+                                                  : false;
+          if (!ok) return false;
+          col_set[ci] = 1;
+        }
+        return true;
+      }
+      case 'n':
+        return j.literal("null");  // null is absent: the columns stay unset
+      case 't':
+      case 'f': {
+        bool v = j.peek() == 't';
+        if (!j.literal(v ? "true" : "false")) return false;
+        for (size_t ci : node.cols) {
+          if (schema.columns[ci].type != ColType::Bool) return false;
+          put_num(cells[ci], static_cast<int64_t>(v));
+          col_set[ci] = 1;
+        }
+        return true;
+      }
+      case '{':
+      case '[':
+        return false;
+      default: {
+        std::string_view text;
+        bool integral;
+        Num n;
+        if (!j.number(text, integral) || !fast_num(text, integral, n)) return false;
+        for (size_t ci : node.cols) {
+          const Column& c = schema.columns[ci];
+          if (c.type == ColType::String || !check_number(c, n, cells[ci])) return false;
+          col_set[ci] = 1;
+        }
+        return true;
+      }
+    }
+  }
+
+  // The members of an object whose '{' was consumed, read against schema node `node`.
+  bool fast_members(PlainJson& j, int node, int depth) {
+    if (++depth > PlainJson::kMaxDepth) return false;
+    if (j.eat('}')) return true;
+    for (;;) {
+      std::string_view key;
+      if (!j.string(key) || !j.eat(':')) return false;
+      int kid = fast_kid(node, key);
+      if (kid >= 0 && !fast_seen[kid]) {
+        fast_seen[kid] = 1;
+        const FastNode& k = fast_nodes[kid];
+        if (k.kids.empty()) {
+          if (!fast_leaf(j, k)) return false;
+        } else if (j.eat('{')) {
+          if (!fast_members(j, kid, depth)) return false;
+        } else if (!j.literal("null")) {  // a null parent: its columns are absent
+          return false;
+        }
+      } else if (!j.skip_value(depth)) {
+        return false;
+      }
+      if (j.eat(',')) continue;
+      return j.eat('}');
+    }
+  }
+
+  // An int64 field of an envelope (partition, offset), as envelope() requires it.
+  static bool fast_int(PlainJson& j, int64_t& v) {
+    std::string_view text;
+    bool integral;
+    Num n;
+    if (!j.number(text, integral) || !integral || !fast_num(text, integral, n)) return false;
+    v = n.i;
+    return true;
+  }
+
+  // The fast path for a whole line. Raw messages and kafka-cat-sensor's envelopes (which start
+  // with "topic"); any other object with "topic" or "offset" keys is left to the simdjson path,
+  // which decides whether it is an envelope.
+  bool fast_line(std::string_view line, std::string& out, Reject& r, size_t readable_past) {
+    PlainJson j(line, readable_past);
+    if (!j.eat('{')) return false;
+    std::fill(fast_seen.begin(), fast_seen.end(), 0);
+    std::fill(col_set.begin(), col_set.end(), 0);
+    std::string_view topic;
+    int64_t partition = -1, offset = -1;
+    bool has_topic = false, has_partition = false, has_offset = false, has_value = false;
+    if (j.eat('}')) {
+      // {}: a message without fields
+    } else {
+      std::string_view key;
+      if (!j.string(key) || !j.eat(':')) return false;
+      if (key != "topic") {
+        // a raw message: its members, the first one already read
+        for (bool first = true;; first = false) {
+          if (!first && (!j.string(key) || !j.eat(':'))) return false;
+          if (same_key(key, "topic") || same_key(key, "offset")) return false;
+          int kid = fast_kid(0, key);
+          if (kid >= 0 && !fast_seen[kid]) {
+            fast_seen[kid] = 1;
+            const FastNode& k = fast_nodes[kid];
+            if (k.kids.empty()) {
+              if (!fast_leaf(j, k)) return false;
+            } else if (j.eat('{')) {
+              if (!fast_members(j, kid, 1)) return false;
+            } else if (!j.literal("null")) {
+              return false;
+            }
+          } else if (!j.skip_value(1)) {
+            return false;
+          }
+          if (j.eat(',')) continue;
+          if (!j.eat('}')) return false;
+          break;
+        }
+      } else {
+        // an envelope: the first of each key counts, as in EnvKeys
+        for (bool first = true;; first = false) {
+          if (!first && (!j.string(key) || !j.eat(':'))) return false;
+          if (!has_topic && same_key(key, "topic")) {
+            if (!j.string(topic) || !valid_topic(topic)) return false;
+            has_topic = true;
+          } else if (!has_partition && same_key(key, "partition")) {
+            if (!fast_int(j, partition) || partition < 0 || partition > INT32_MAX) return false;
+            has_partition = true;
+          } else if (!has_offset && same_key(key, "offset")) {
+            if (!fast_int(j, offset) || offset < 0) return false;
+            has_offset = true;
+          } else if (!has_value && same_key(key, "value")) {
+            if (!j.eat('{') || !fast_members(j, 0, 1)) return false;  // a string or null value: simdjson path
+            has_value = true;
+          } else if (!j.skip_value(1)) {
+            return false;
+          }
+          if (j.eat(',')) continue;
+          if (!j.eat('}')) return false;
+          break;
+        }
+        if (!has_offset || !has_value || !has_partition) return false;
+      }
+    }
+    if (!j.at_end()) return false;
+    for (size_t i = 0; i < cells.size(); ++i)
+      if (!col_set[i] && !missing(i, cells[i])) return false;
+    if (has_topic) {
+      r.has_coords = true;
+      r.topic.assign(topic);
+      r.partition = static_cast<int32_t>(partition);
+      r.offset = offset;
+      emit(out, &r);
+    } else {
+      emit(out, nullptr);
+    }
+    return true;
+  }
+
   bool json_line(std::string_view line, std::string& out, Reject& r, size_t readable_past) {
+    if (!fast_nodes.empty() && fast_line(line, out, r, readable_past)) {
+      ++fast_rows;
+      return true;
+    }
     if (line.substr(0, kBom.size()) == kBom) line.remove_prefix(kBom.size());
     if (is_blank(line)) {
       r.reason = "empty line";
@@ -1162,12 +1392,14 @@ struct RecordParser::Impl {
   }
 };
 
-RecordParser::RecordParser(const Schema& schema, RowFormat format) : impl_(std::make_unique<Impl>(schema, format)) {}
+RecordParser::RecordParser(const Schema& schema, RowFormat format, bool fast_path)
+    : impl_(std::make_unique<Impl>(schema, format, fast_path)) {}
 RecordParser::~RecordParser() = default;
 bool RecordParser::json_line(std::string_view line, std::string& out, Reject& r, size_t readable_past) {
   return impl_->json_line(line, out, r, readable_past);
 }
 std::vector<std::string> RecordParser::csv_header(std::string_view line) { return impl_->csv_header(line); }
+uint64_t RecordParser::fast_rows() const { return impl_->fast_rows; }
 bool RecordParser::csv_line(std::string_view line, std::string& out, Reject& r) {
   return impl_->csv_line(line, out, r);
 }
@@ -1302,6 +1534,7 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
   if (rejects) rejects->flush();
   publish();
   st.bytes_in = in.bytes();
+  st.fast_rows = parser.fast_rows();
   if (st.threshold.empty() && opt.max_reject_ratio >= 0 && st.records > 0) {
     double ratio = static_cast<double>(st.rejects) / static_cast<double>(st.records);
     if (ratio > opt.max_reject_ratio)

@@ -38,7 +38,8 @@ struct Reject {
 // scratch buffers, so the hot path allocates nothing.
 class RecordParser {
  public:
-  RecordParser(const Schema& schema, RowFormat format);
+  // fast_path: plain lines skip simdjson (same rows; off only to test the two paths against each other).
+  RecordParser(const Schema& schema, RowFormat format, bool fast_path = true);
   ~RecordParser();
   RecordParser(const RecordParser&) = delete;
   RecordParser& operator=(const RecordParser&) = delete;
@@ -52,6 +53,9 @@ class RecordParser {
   // when a required column has no field. Returns the names of header fields that match no column.
   std::vector<std::string> csv_header(std::string_view line);
   bool csv_line(std::string_view line, std::string& out, Reject& r);
+
+  // Rows made by the fast path so far (the rest took simdjson).
+  uint64_t fast_rows() const;
 
  private:
   struct Impl;
@@ -73,6 +77,7 @@ struct Stats {
   uint64_t rejects = 0;
   uint64_t warnings_suppressed = 0;
   uint64_t bytes_in = 0;
+  uint64_t fast_rows = 0;      // rows read by the fast path (plain_json.hpp), for -v
   bool stopped_early = false;  // --max-rejects exceeded, or a stop signal
   std::string threshold;       // non-empty: why the reject threshold was exceeded (exit 1)
 };

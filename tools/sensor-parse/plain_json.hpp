@@ -1,0 +1,214 @@
+// A validating lexer for the plain subset of JSON: ASCII only, no escapes in strings. Within that
+// subset a string's text is its value, so sensor-parse's fast path can read fields straight from
+// the line without building a document. Outside it (an escape, a non-ASCII byte, any syntax error,
+// nesting deeper than kMaxDepth) every function returns false and the caller parses the line with
+// simdjson instead, which also words the reject. So this lexer never decides that a line is bad:
+// it only decides that a line is plain and well-formed.
+#pragma once
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace sp::parse {
+
+class PlainJson {
+ public:
+  static constexpr int kMaxDepth = 64;
+
+  // readable_past: bytes after s that may be read (their content does not matter); with 16 or
+  // more, strings are scanned 16 bytes at a time.
+  explicit PlainJson(std::string_view s, size_t readable_past = 0)
+      : p_(s.data()), e_(s.data() + s.size()), wide_(readable_past >= 16) {}
+
+  // Skips JSON whitespace and tells whether the next byte is c (not consumed).
+  bool at(char c) {
+    ws();
+    return p_ < e_ && *p_ == c;
+  }
+  // Skips whitespace, then consumes c if it is next.
+  bool eat(char c) {
+    if (!at(c)) return false;
+    ++p_;
+    return true;
+  }
+  // The next non-whitespace byte, or 0 at the end (a NUL byte is never valid JSON outside strings).
+  char peek() {
+    ws();
+    return p_ < e_ ? *p_ : 0;
+  }
+  // Only whitespace is left.
+  bool at_end() {
+    ws();
+    return p_ == e_;
+  }
+
+  // At '"' (after whitespace): the string's text, which is its value in the plain subset.
+  bool string(std::string_view& out) {
+    if (!eat('"')) return false;
+    const char* s = p_;
+#if defined(__SSE2__)
+    if (wide_) {
+      // One signed compare flags both control bytes and non-ASCII ones (negative as int8).
+      const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+      for (;;) {
+        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                   _mm_cmplt_epi8(v, space));
+        auto mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
+        size_t left = static_cast<size_t>(e_ - p_);
+        if (mask) {
+          size_t k = static_cast<size_t>(__builtin_ctz(mask));
+          if (k >= left || p_[k] != '"') return false;  // unclosed, or an escape/control/non-ASCII byte
+          out = std::string_view(s, static_cast<size_t>(p_ + k - s));
+          p_ += k + 1;
+          return true;
+        }
+        if (left <= 16) return false;  // unclosed
+        p_ += 16;
+      }
+    }
+#endif
+    // Eight bytes at a time: a word with no quote, backslash, control or non-ASCII byte is skipped
+    // whole. Each test flags its lowest matching byte exactly, so the lowest flag is the real stop.
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    constexpr uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (e_ - p_ >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p_, 8);
+      uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+      uint64_t flags = ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w) | w;
+      flags &= highs;
+      if (flags) {
+        p_ += __builtin_ctzll(flags) / 8;
+        break;
+      }
+      p_ += 8;
+    }
+#endif
+    for (; p_ < e_; ++p_) {
+      auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        out = std::string_view(s, static_cast<size_t>(p_ - s));
+        ++p_;
+        return true;
+      }
+      if (c == '\\' || c < 0x20 || c >= 0x80) return false;
+    }
+    return false;  // unclosed
+  }
+
+  // At a number (after whitespace): its text by RFC 8259's grammar; integral when it has neither
+  // a fraction nor an exponent (simdjson types those as integers, the rest as doubles).
+  bool number(std::string_view& out, bool& integral) {
+    ws();
+    const char* s = p_;
+    integral = true;
+    if (p_ < e_ && *p_ == '-') ++p_;
+    if (p_ >= e_) return false;
+    if (*p_ == '0') {
+      ++p_;
+    } else if (digit(*p_)) {
+      while (p_ < e_ && digit(*p_)) ++p_;
+    } else {
+      return false;
+    }
+    if (p_ < e_ && *p_ == '.') {
+      integral = false;
+      ++p_;
+      if (p_ >= e_ || !digit(*p_)) return false;
+      while (p_ < e_ && digit(*p_)) ++p_;
+    }
+    if (p_ < e_ && (*p_ == 'e' || *p_ == 'E')) {
+      integral = false;
+      ++p_;
+      if (p_ < e_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (p_ >= e_ || !digit(*p_)) return false;
+      while (p_ < e_ && digit(*p_)) ++p_;
+    }
+    out = std::string_view(s, static_cast<size_t>(p_ - s));
+    return true;
+  }
+
+  // A number's value, when simdjson reads it without a doubt: integers of up to 18 digits (always
+  // int64; longer ones may be out of range, which simdjson rejects), other numbers of up to 64
+  // characters that are finite doubles (1e400 is an error to simdjson, and ERANGE here).
+  static bool number_value(std::string_view text, bool integral, int64_t& i, double& d) {
+    const char* b = text.data();
+    const char* e = b + text.size();
+    if (integral) {
+      if (text.size() - (text[0] == '-') > 18) return false;
+      return std::from_chars(b, e, i).ec == std::errc();
+    }
+    if (text.size() > 64) return false;
+    auto r = std::from_chars(b, e, d);  // correctly rounded, as simdjson's parser is
+    return r.ec == std::errc() && r.ptr == e && std::isfinite(d);
+  }
+
+  // Consumes the literal word (true, false, null) if it is next.
+  bool literal(std::string_view word) {
+    ws();
+    if (static_cast<size_t>(e_ - p_) < word.size() || std::memcmp(p_, word.data(), word.size()) != 0) return false;
+    p_ += word.size();
+    return true;
+  }
+
+  // Consumes any one value, checking its syntax. depth counts the containers around it.
+  bool skip_value(int depth) {
+    switch (peek()) {
+      case '"': {
+        std::string_view s;
+        return string(s);
+      }
+      case '{':
+        ++p_;
+        if (++depth > kMaxDepth) return false;
+        if (eat('}')) return true;
+        for (;;) {
+          std::string_view k;
+          if (!string(k) || !eat(':') || !skip_value(depth)) return false;
+          if (eat(',')) continue;
+          return eat('}');
+        }
+      case '[':
+        ++p_;
+        if (++depth > kMaxDepth) return false;
+        if (eat(']')) return true;
+        for (;;) {
+          if (!skip_value(depth)) return false;
+          if (eat(',')) continue;
+          return eat(']');
+        }
+      case 't':
+        return literal("true");
+      case 'f':
+        return literal("false");
+      case 'n':
+        return literal("null");
+      default: {
+        std::string_view n;
+        bool integral;
+        if (!number(n, integral)) return false;
+        if (integral) return n.size() - (n[0] == '-') <= 18;  // in range, no need to read it
+        int64_t i;
+        double d;
+        return number_value(n, integral, i, d);
+      }
+    }
+  }
+
+ private:
+  static bool digit(char c) { return c >= '0' && c <= '9'; }
+  void ws() {
+    while (p_ < e_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
+  }
+  const char* p_;
+  const char* e_;
+  bool wide_;
+};
+
+}  // namespace sp::parse
