@@ -1001,9 +1001,15 @@ struct RecordParser::Impl {
 
   // The schema's paths as a tree: node 0 is the message; a node is either a parent object (kids)
   // or a leaf read into one or more columns (cols).
+  struct FastKid {
+    std::string key;
+    int node;
+    bool plain;  // no byte that a JSON string would have to escape: it can be matched as raw bytes
+  };
   struct FastNode {
-    std::vector<std::pair<std::string, int>> kids;
+    std::vector<FastKid> kids;
     std::vector<size_t> cols;
+    size_t next = 0;  // the kid expected next (the one after the last matched)
   };
   std::vector<FastNode> fast_nodes;  // empty: no fast path for this schema
   std::vector<uint8_t> fast_seen;    // per node: its key was met in the current object (first one wins)
@@ -1016,11 +1022,14 @@ struct RecordParser::Impl {
       int n = 0;
       for (const std::string& part : schema.columns[i].path) {
         int next = -1;
-        for (const auto& [k, child] : fast_nodes[n].kids)
-          if (k == part) next = child;
+        for (const FastKid& k : fast_nodes[n].kids)
+          if (k.key == part) next = k.node;
         if (next < 0) {
           next = static_cast<int>(fast_nodes.size());
-          fast_nodes[n].kids.emplace_back(part, next);
+          bool plain = std::all_of(part.begin(), part.end(), [](char c) {
+            return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+          });
+          fast_nodes[n].kids.push_back({part, next, plain});
           fast_nodes.emplace_back();
         }
         n = next;
@@ -1036,12 +1045,6 @@ struct RecordParser::Impl {
       }
     fast_seen.resize(fast_nodes.size());
     col_set.resize(schema.columns.size());
-  }
-
-  int fast_kid(int node, std::string_view key) const {
-    for (const auto& [k, child] : fast_nodes[node].kids)
-      if (same_key(k, key)) return child;
-    return -1;
   }
 
   // A number as simdjson types it: INT64 for integers (up to 18 digits always fit; longer ones
@@ -1099,14 +1102,38 @@ struct RecordParser::Impl {
     }
   }
 
-  // The members of an object whose '{' was consumed, read against schema node `node`.
-  bool fast_members(PlainJson& j, int node, int depth) {
+  // The next member's key and its ':'; kid is the schema node it names, or -1. Members mostly
+  // come in the schema's order, so the key after the last one matched is tried first, as the
+  // bytes "key" (no scan).
+  bool fast_key(PlainJson& j, int node, std::string_view& key, int& kid) {
+    FastNode& n = fast_nodes[node];
+    size_t i = n.next;
+    if (i < n.kids.size() && n.kids[i].plain && j.quoted(n.kids[i].key)) {
+      key = n.kids[i].key;
+    } else {
+      if (!j.string(key)) return false;
+      for (i = 0; i < n.kids.size() && !same_key(n.kids[i].key, key); ++i) {
+      }
+      if (i == n.kids.size()) {
+        kid = -1;
+        return j.eat(':');
+      }
+    }
+    kid = n.kids[i].node;
+    n.next = i + 1 == n.kids.size() ? 0 : i + 1;
+    return j.eat(':');
+  }
+
+  // The members of an object whose '{' was consumed, read against schema node `node`. top: the
+  // line's own object, where a "topic" or "offset" key may make the line an envelope.
+  bool fast_members(PlainJson& j, int node, int depth, bool top = false) {
     if (++depth > PlainJson::kMaxDepth) return false;
     if (j.eat('}')) return true;
     for (;;) {
       std::string_view key;
-      if (!j.string(key) || !j.eat(':')) return false;
-      int kid = fast_kid(node, key);
+      int kid;
+      if (!fast_key(j, node, key, kid)) return false;
+      if (top && (same_key(key, "topic") || same_key(key, "offset"))) return false;  // simdjson's path decides
       if (kid >= 0 && !fast_seen[kid]) {
         fast_seen[kid] = 1;
         const FastNode& k = fast_nodes[kid];
@@ -1135,9 +1162,9 @@ struct RecordParser::Impl {
     return true;
   }
 
-  // The fast path for a whole line. Raw messages and kafka-cat-sensor's envelopes (which start
-  // with "topic"); any other object with "topic" or "offset" keys is left to the simdjson path,
-  // which decides whether it is an envelope.
+  // The fast path for a whole line: raw messages, and envelopes that start with "topic" as
+  // kafka-cat-sensor writes them. Any other object with a "topic" or "offset" key is left to the
+  // simdjson path, which decides whether it is an envelope.
   bool fast_line(std::string_view line, std::string& out, Reject& r, size_t readable_past) {
     PlainJson j(line, readable_past);
     if (!j.eat('{')) return false;
@@ -1145,65 +1172,49 @@ struct RecordParser::Impl {
     std::fill(col_set.begin(), col_set.end(), 0);
     std::string_view topic;
     int64_t partition = -1, offset = -1;
-    bool has_topic = false, has_partition = false, has_offset = false, has_value = false;
-    if (j.eat('}')) {
-      // {}: a message without fields
+    bool envelope = j.quoted("topic");
+    if (!envelope) {
+      if (!fast_members(j, 0, 0, true)) return false;
     } else {
-      std::string_view key;
-      if (!j.string(key) || !j.eat(':')) return false;
-      if (key != "topic") {
-        // a raw message: its members, the first one already read
-        for (bool first = true;; first = false) {
-          if (!first && (!j.string(key) || !j.eat(':'))) return false;
-          if (same_key(key, "topic") || same_key(key, "offset")) return false;
-          int kid = fast_kid(0, key);
-          if (kid >= 0 && !fast_seen[kid]) {
-            fast_seen[kid] = 1;
-            const FastNode& k = fast_nodes[kid];
-            if (k.kids.empty()) {
-              if (!fast_leaf(j, k)) return false;
-            } else if (j.eat('{')) {
-              if (!fast_members(j, kid, 1)) return false;
-            } else if (!j.literal("null")) {
-              return false;
-            }
-          } else if (!j.skip_value(1)) {
-            return false;
-          }
-          if (j.eat(',')) continue;
+      // The first of each key counts, as in EnvKeys; kafka-cat-sensor's order is tried first.
+      static constexpr std::string_view kOrder[] = {"topic",        "partition", "offset",  "timestamp",
+                                                    "timestamp_ms", "key",       "headers", "value"};
+      constexpr size_t kKeys = sizeof kOrder / sizeof kOrder[0];
+      bool has_topic = false, has_partition = false, has_offset = false, has_value = false;
+      std::string_view key = "topic";
+      for (size_t next = 1;;) {
+        if (!j.eat(':')) return false;
+        if (!has_topic && same_key(key, "topic")) {
+          if (!j.string(topic) || !valid_topic(topic)) return false;
+          has_topic = true;
+        } else if (!has_partition && same_key(key, "partition")) {
+          if (!fast_int(j, partition) || partition < 0 || partition > INT32_MAX) return false;
+          has_partition = true;
+        } else if (!has_offset && same_key(key, "offset")) {
+          if (!fast_int(j, offset) || offset < 0) return false;
+          has_offset = true;
+        } else if (!has_value && same_key(key, "value")) {
+          if (!j.eat('{') || !fast_members(j, 0, 1)) return false;  // a string or null value: simdjson path
+          has_value = true;
+        } else if (!j.skip_value(1)) {
+          return false;
+        }
+        if (!j.eat(',')) {
           if (!j.eat('}')) return false;
           break;
         }
-      } else {
-        // an envelope: the first of each key counts, as in EnvKeys
-        for (bool first = true;; first = false) {
-          if (!first && (!j.string(key) || !j.eat(':'))) return false;
-          if (!has_topic && same_key(key, "topic")) {
-            if (!j.string(topic) || !valid_topic(topic)) return false;
-            has_topic = true;
-          } else if (!has_partition && same_key(key, "partition")) {
-            if (!fast_int(j, partition) || partition < 0 || partition > INT32_MAX) return false;
-            has_partition = true;
-          } else if (!has_offset && same_key(key, "offset")) {
-            if (!fast_int(j, offset) || offset < 0) return false;
-            has_offset = true;
-          } else if (!has_value && same_key(key, "value")) {
-            if (!j.eat('{') || !fast_members(j, 0, 1)) return false;  // a string or null value: simdjson path
-            has_value = true;
-          } else if (!j.skip_value(1)) {
-            return false;
-          }
-          if (j.eat(',')) continue;
-          if (!j.eat('}')) return false;
-          break;
+        if (next < kKeys && j.quoted(kOrder[next])) {
+          key = kOrder[next++];
+        } else if (!j.string(key)) {
+          return false;
         }
-        if (!has_offset || !has_value || !has_partition) return false;
       }
+      if (!has_offset || !has_value || !has_partition) return false;
     }
     if (!j.at_end()) return false;
     for (size_t i = 0; i < cells.size(); ++i)
       if (!col_set[i] && !missing(i, cells[i])) return false;
-    if (has_topic) {
+    if (envelope) {
       r.has_coords = true;
       r.topic.assign(topic);
       r.partition = static_cast<int32_t>(partition);

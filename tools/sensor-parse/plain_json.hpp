@@ -134,6 +134,17 @@ class PlainJson {
     return true;
   }
 
+  // Consumes "k" if those exact bytes come next. k must be plain (printable ASCII without '"' or
+  // '\\'): then the bytes are the whole string and its value is k.
+  bool quoted(std::string_view k) {
+    ws();
+    size_t n = k.size();
+    if (static_cast<size_t>(e_ - p_) < n + 2 || p_[0] != '"' || p_[n + 1] != '"' || std::memcmp(p_ + 1, k.data(), n) != 0)
+      return false;
+    p_ += n + 2;
+    return true;
+  }
+
   // A number's value, when simdjson reads it without a doubt: integers of up to 18 digits (always
   // int64; longer ones may be out of range, which simdjson rejects), other numbers of up to 64
   // characters that are finite doubles (1e400 is an error to simdjson, and ERANGE here).
