@@ -556,3 +556,21 @@ TEST(SensorParse, FastPathTakesPlainLinesOnly) {
   EXPECT_EQ(convert(R"({"topic":"t","partition":0,"offset":5,"value":)" + kSeed + "}", RowFormat::tsv),
             "msg-123\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\tt\t0\t5\n");
 }
+
+// The fast path remembers the last valid topic name; an empty or bad one is still checked.
+TEST(SensorParse, EnvelopeTopicChecksOnTheFastPath) {
+  RecordParser p(Schema::default_schema(), RowFormat::tsv);
+  auto line = [](const std::string& topic) {
+    return R"({"topic":")" + topic + R"(","partition":0,"offset":5,"value":)" + kSeed + "}";
+  };
+  for (std::string topic : {"", "bad topic", "sensors", "", "sensors", "a/b"}) {
+    std::string out;
+    Reject r;
+    bool ok = p.json_line(line(topic), out, r);
+    EXPECT_EQ(ok, topic == "sensors") << topic << ": " << r.reason;
+    if (!ok) {
+      EXPECT_NE(r.reason.find("is not a Kafka topic name"), std::string::npos) << r.reason;
+    }
+    EXPECT_EQ(convert(line(topic)).rfind("REJECT", 0) == 0, !ok);
+  }
+}

@@ -1015,6 +1015,8 @@ struct RecordParser::Impl {
   std::vector<uint8_t> fast_seen;    // per node: its key was met in the current object (first one wins)
   std::vector<uint8_t> col_set;      // per column: read from the current line
   uint64_t fast_rows = 0;
+  std::string fast_topic_ok;  // the last envelope topic found to be a valid name
+  bool fast_topic_known = false;
 
   void build_fast_paths() {
     fast_nodes.assign(1, FastNode{});
@@ -1179,21 +1181,27 @@ struct RecordParser::Impl {
       // The first of each key counts, as in EnvKeys; kafka-cat-sensor's order is tried first.
       static constexpr std::string_view kOrder[] = {"topic",        "partition", "offset",  "timestamp",
                                                     "timestamp_ms", "key",       "headers", "value"};
-      constexpr size_t kKeys = sizeof kOrder / sizeof kOrder[0];
+      enum : size_t { kTopic, kPartition, kOffset, kValue = 7, kKeys, kOther = kKeys };
       bool has_topic = false, has_partition = false, has_offset = false, has_value = false;
-      std::string_view key = "topic";
+      size_t id = kTopic;
       for (size_t next = 1;;) {
         if (!j.eat(':')) return false;
-        if (!has_topic && same_key(key, "topic")) {
-          if (!j.string(topic) || !valid_topic(topic)) return false;
+        if (id == kTopic && !has_topic) {
+          if (!j.string(topic)) return false;
+          // a stream mostly carries one topic: check its name once
+          if (!fast_topic_known || topic != fast_topic_ok) {
+            if (!valid_topic(topic)) return false;
+            fast_topic_ok.assign(topic);
+            fast_topic_known = true;
+          }
           has_topic = true;
-        } else if (!has_partition && same_key(key, "partition")) {
+        } else if (id == kPartition && !has_partition) {
           if (!fast_int(j, partition) || partition < 0 || partition > INT32_MAX) return false;
           has_partition = true;
-        } else if (!has_offset && same_key(key, "offset")) {
+        } else if (id == kOffset && !has_offset) {
           if (!fast_int(j, offset) || offset < 0) return false;
           has_offset = true;
-        } else if (!has_value && same_key(key, "value")) {
+        } else if (id == kValue && !has_value) {
           if (!j.eat('{') || !fast_members(j, 0, 1)) return false;  // a string or null value: simdjson path
           has_value = true;
         } else if (!j.skip_value(1)) {
@@ -1204,10 +1212,14 @@ struct RecordParser::Impl {
           break;
         }
         if (next < kKeys && j.quoted(kOrder[next])) {
-          key = kOrder[next++];
-        } else if (!j.string(key)) {
-          return false;
+          id = next++;
+          continue;
         }
+        std::string_view key;
+        if (!j.string(key)) return false;
+        id = kOther;
+        for (size_t k : {size_t{kTopic}, size_t{kPartition}, size_t{kOffset}, size_t{kValue}})
+          if (same_key(key, kOrder[k])) id = k;
       }
       if (!has_offset || !has_value || !has_partition) return false;
     }

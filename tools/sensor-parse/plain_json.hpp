@@ -139,8 +139,18 @@ class PlainJson {
   bool quoted(std::string_view k) {
     ws();
     size_t n = k.size();
-    if (static_cast<size_t>(e_ - p_) < n + 2 || p_[0] != '"' || p_[n + 1] != '"' || std::memcmp(p_ + 1, k.data(), n) != 0)
-      return false;
+    if (static_cast<size_t>(e_ - p_) < n + 2 || p_[0] != '"' || p_[n + 1] != '"') return false;
+    // inline: keys are short, and a memcmp call costs more than comparing them here
+    const char* a = p_ + 1;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t x, y;
+      std::memcpy(&x, a + i, 8);
+      std::memcpy(&y, k.data() + i, 8);
+      if (x != y) return false;
+    }
+    for (; i < n; ++i)
+      if (a[i] != k[i]) return false;
     p_ += n + 2;
     return true;
   }
@@ -152,8 +162,13 @@ class PlainJson {
     const char* b = text.data();
     const char* e = b + text.size();
     if (integral) {
-      if (text.size() - (text[0] == '-') > 18) return false;
-      return std::from_chars(b, e, i).ec == std::errc();
+      // The grammar has been checked: an optional '-' and digits. 18 of them cannot overflow.
+      bool neg = text[0] == '-';
+      if (text.size() - neg > 18) return false;
+      int64_t v = 0;
+      for (const char* c = b + neg; c < e; ++c) v = v * 10 + (*c - '0');
+      i = neg ? -v : v;
+      return true;
     }
     if (text.size() > 64) return false;
     auto r = std::from_chars(b, e, d);  // correctly rounded, as simdjson's parser is
