@@ -1,6 +1,8 @@
 #include "common/line_io.hpp"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -12,6 +14,17 @@ namespace sp {
 
 namespace {
 constexpr size_t kReadChunk = 1 << 16;
+}
+
+void widen_pipe(int fd) {
+#ifdef F_SETPIPE_SZ
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) return;
+  int size = ::fcntl(fd, F_GETPIPE_SZ);
+  if (size >= 0 && size < (1 << 20)) (void)::fcntl(fd, F_SETPIPE_SZ, 1 << 20);  // EPERM past the limit: keep it
+#else
+  (void)fd;
+#endif
 }
 
 LineReader::LineReader(int fd, size_t max_line)
@@ -29,6 +42,7 @@ LineReader::LineReader(int fd, size_t max_line)
           },
           max_line) {
   fd_ = fd;
+  widen_pipe(fd);
 }
 
 LineReader::LineReader(std::istream& in, size_t max_line)
@@ -155,7 +169,10 @@ bool LineReader::next(Line& out) {
   }
 }
 
-LineWriter::LineWriter(int fd, size_t buffer) : fd_(fd), cap_(buffer) { buf_.reserve(cap_); }
+LineWriter::LineWriter(int fd, size_t buffer) : fd_(fd), cap_(buffer) {
+  buf_.reserve(cap_);
+  widen_pipe(fd);
+}
 LineWriter::LineWriter(std::ostream& out, size_t buffer) : os_(&out), cap_(buffer) { buf_.reserve(cap_); }
 
 LineWriter::~LineWriter() {

@@ -13,6 +13,7 @@
 
 #include "common/errors.hpp"
 #include "common/kafka.hpp"
+#include "common/line_io.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "common/progress.hpp"
@@ -45,7 +46,7 @@ using Key = std::pair<std::string, int32_t>;
 
 class Consumer {
  public:
-  Consumer(const Options& o, int fd) : o_(o), fd_(fd) {}
+  Consumer(const Options& o, int fd) : o_(o), fd_(fd) { widen_pipe(fd); }
   int run();
 
  private:
