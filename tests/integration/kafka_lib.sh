@@ -24,7 +24,8 @@ mock_ctl() {
   local before
   before=$(grep -c "mock cluster: " "$TEST_TMP/mock.err" || true)
   echo "$*" >"$MOCK_CTL"
-  wait_until 10 test "$(grep -c "mock cluster: " "$TEST_TMP/mock.err")" -gt "$before" || fail "mock control '$*' not applied"
+  # 30 s: under a loaded CI machine the mock can take a while to get to it (seen: over 10 s)
+  wait_until 30 test "$(grep -c "mock cluster: " "$TEST_TMP/mock.err")" -gt "$before" || fail "mock control '$*' not applied"
 }
 
 # count_lines FILE: number of lines (0 when missing).
