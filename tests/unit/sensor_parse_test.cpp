@@ -574,3 +574,31 @@ TEST(SensorParse, EnvelopeTopicChecksOnTheFastPath) {
     EXPECT_EQ(convert(line(topic)).rfind("REJECT", 0) == 0, !ok);
   }
 }
+
+// Shapes where the fast path must agree with simdjson (convert() runs both): whitespace, key order,
+// duplicates (the first wins), extra fields of every kind, nulls, trailing bytes, deep nesting.
+TEST(SensorParse, FastPathEdgeShapesMatchSimdjson) {
+  const std::string row = "msg-123\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\n";
+  auto tsv = [](const std::string& line) { return convert(line, RowFormat::tsv); };
+  EXPECT_EQ(tsv(" {\t\"id\" : \"msg-123\" ,\"timestamp\":\"2025-07-07T22:00:00Z\", \"value\" : { \"sensor_id\" :"
+                " \"sensor-001\", \"temperature\" : 23.5 , \"humidity\":45,\"pressure\":1013 } }\r"),
+            row);
+  EXPECT_EQ(tsv(R"({"value":{"pressure":1013,"humidity":45,"temperature":23.5,"sensor_id":"sensor-001"},)"
+                R"("timestamp":"2025-07-07T22:00:00Z","id":"msg-123"})"),
+            row);
+  EXPECT_EQ(tsv(R"({"id":"msg-123","id":"other","timestamp":"2025-07-07T22:00:00Z","value":{"sensor_id":"sensor-001",)"
+                R"("temperature":23.5,"temperature":99999,"humidity":45,"pressure":1013},"value":null})"),
+            row);
+  EXPECT_EQ(tsv(R"({"x":[1,-2.5e3,true,false,null,{"a":[]},"s"],"id":"msg-123","timestamp":"2025-07-07T22:00:00Z",)"
+                R"("value":{"sensor_id":"sensor-001","temperature":23.5,"humidity":45,"pressure":1013,"extra":{}}})"),
+            row);
+  EXPECT_EQ(tsv(R"({"id":"msg-123","timestamp":"2025-07-07T22:00:00Z","value":null})"),
+            "REJECT: missing required field value.sensor_id");
+  EXPECT_EQ(tsv(kSeed + " x"), "REJECT: invalid JSON: missing or extra comma, colon, brace or bracket");
+  EXPECT_EQ(tsv(with_temp("1e400")), "REJECT: invalid JSON: malformed or out-of-range number");
+  EXPECT_EQ(tsv(R"({"topic":"not an envelope",)" + kSeed.substr(1)), row);  // raw, with a "topic" key
+  std::string deep = std::string(100, '[') + std::string(100, ']');  // beyond the fast path's 64 levels
+  EXPECT_EQ(tsv(R"({"deep":)" + deep + "," + kSeed.substr(1)), row);
+  EXPECT_EQ(tsv(with_temp("-0")), "m\t2025-07-07 22:00:00\ts\t0\t45\t1013\n");  // simdjson: the integer 0
+  EXPECT_EQ(tsv(with_temp("-0.0")), "m\t2025-07-07 22:00:00\ts\t-0\t45\t1013\n");
+}

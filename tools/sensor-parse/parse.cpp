@@ -1050,9 +1050,10 @@ struct RecordParser::Impl {
   }
 
   // A number as simdjson types it: INT64 for integers (up to 18 digits always fit; longer ones
-  // and "-0", which simdjson reads as a double, are left to it), DOUBLE for the rest.
+  // are left to it), DOUBLE for the rest. An integral -0 is left to it too: whether its sign
+  // survives is simdjson's choice (it reads it as the integer 0), not one to copy here.
   static bool fast_num(std::string_view text, bool integral, Num& n) {
-    if (integral && text[0] == '-' && text[1] == '0') return false;  // -0: simdjson's typing decides
+    if (integral && text[0] == '-' && text[1] == '0') return false;
     n.kind = integral ? Num::i64 : Num::dbl;
     return PlainJson::number_value(text, integral, n.i, n.d);
   }
