@@ -24,9 +24,11 @@ mock_ctl() {
   local before
   before=$(grep -c "mock cluster: " "$TEST_TMP/mock.err" || true)
   echo "$*" >"$MOCK_CTL"
-  # 30 s: under a loaded CI machine the mock can take a while to get to it (seen: over 10 s)
-  wait_until 30 test "$(grep -c "mock cluster: " "$TEST_TMP/mock.err")" -gt "$before" || fail "mock control '$*' not applied"
+  # The count is read on every try (a "$(...)" argument of wait_until would be read once, when the
+  # mock may not have got to the command yet: that made these tests fail on a loaded machine).
+  wait_until 30 mock_applied "$before" || fail "mock control '$*' not applied"
 }
+mock_applied() { [ "$(grep -c "mock cluster: " "$TEST_TMP/mock.err")" -gt "$1" ]; }
 
 # count_lines FILE: number of lines (0 when missing).
 count_lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
