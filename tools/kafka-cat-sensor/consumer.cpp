@@ -22,7 +22,6 @@
 #include "format.hpp"
 #include "kcs.hpp"
 #include "offsets.hpp"
-#include "writer.hpp"
 
 namespace sp::kcs {
 namespace {
@@ -47,7 +46,7 @@ using Key = std::pair<std::string, int32_t>;
 
 class Consumer {
  public:
-  Consumer(const Options& o, int fd) : o_(o), fd_(fd), writer_(fd) { widen_pipe(fd); }
+  Consumer(const Options& o, int fd) : o_(o), fd_(fd) { widen_pipe(fd); }
   int run();
 
  private:
@@ -67,9 +66,8 @@ class Consumer {
   void remove_parts(const rd_kafka_topic_partition_list_t* parts);
   PartState* state_of(const rd_kafka_message_t* m);
   void handle(rd_kafka_message_t* m);
-  void flush();        // everything buffered reaches the output before it returns
-  void flush_async();  // hands the buffer to the writer thread when it is free (or the buffer full)
-  bool flush_quietly(bool async = false);  // false when the output is gone
+  void flush();
+  bool flush_quietly();  // false when the output is gone
   // Commits what is safe for the given partitions (all when null): acked offsets with --commit-acks,
   // else what reached the output.
   void commit(bool sync, const std::set<Key>* only);
@@ -97,10 +95,6 @@ class Consumer {
   std::set<Key> seen_;  // partitions whose start offset was already applied
   std::map<Key, int64_t> scan_from_;  // -o @TIME the broker did not resolve: client-side skip
   std::string out_;
-  BackgroundWriter writer_;
-  // The next offset after the last message of each partition in the buffer being written: they
-  // count as flushed (safe to commit without --commit-acks) once that write is done.
-  std::vector<std::pair<Key, int64_t>> in_flight_;
   bool broken_ = false;  // stdout closed by the reader
   bool closing_ = false;  // final commit done: a revoke while closing must not wait for acks again
   JsonTool json_;
@@ -416,34 +410,26 @@ void Consumer::handle(rd_kafka_message_t* m) {
 }
 
 void Consumer::flush() {
-  writer_.submit(out_);  // after the previous buffer is written
-  writer_.wait();
-  in_flight_.clear();
+  const char* p = out_.data();
+  size_t left = out_.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd_, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EPIPE) throw BrokenPipe();
+      throw IoError("write to stdout: " + errno_text(errno));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  out_.clear();
   for (auto& [k, s] : parts_) s.flushed = s.written;
 }
 
-void Consumer::flush_async() {
-  // At most two buffers of about this size: the one being written and the one filling.
-  constexpr size_t kMaxBuffered = 16 << 20;
-  if (!writer_.idle() && out_.size() < kMaxBuffered) return;
-  writer_.wait();
-  for (const auto& [k, off] : in_flight_) {
-    auto it = parts_.find(k);  // a partition revoked meanwhile is gone
-    if (it != parts_.end() && off > it->second.flushed) it->second.flushed = off;
-  }
-  in_flight_.clear();
-  for (const auto& [k, s] : parts_)
-    if (s.written > s.flushed) in_flight_.emplace_back(k, s.written);
-  writer_.submit(out_);
-}
-
-bool Consumer::flush_quietly(bool async) {
+bool Consumer::flush_quietly() {
   if (broken_) return false;
   try {
-    if (async)
-      flush_async();
-    else
-      flush();
+    flush();
     return true;
   } catch (const BrokenPipe&) {
     broken_ = true;
@@ -643,7 +629,7 @@ int Consumer::run() {
     if ((o_.exit_at_end || has_until_) && all_finished()) finished = true;
     auto now = Clock::now();
     if (out_.size() >= (1 << 20) || static_cast<size_t>(n) < kBatch || now - last_flush > std::chrono::milliseconds(100)) {
-      if (!flush_quietly(true)) break;
+      if (!flush_quietly()) break;
       last_flush = now;
     }
     if (now - last_commit > std::chrono::milliseconds(o_.commit_interval_ms)) {
