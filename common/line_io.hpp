@@ -18,8 +18,8 @@ struct Line {
 };
 
 // A pipe between two stages holds 64 KiB by default, so a fast writer and a fast reader take
-// turns sleeping every 64 KiB, and each wakeup costs more than the work done in between (a
-// kafka-cat-sensor | sensor-parse pipe ran 5x slower than either stage alone). Widens a pipe fd
+// turns sleeping every 64 KiB, and each wakeup costs more than the work done in between
+// (kafka-cat-sensor | cat took 1.2 s for 1M messages, 0.5 s with 1 MiB). Widens a pipe fd
 // to 1 MiB (the kernel's default limit for unprivileged users); any other fd, or a refusal, is
 // left as it is. The fd-based LineReader and LineWriter call it.
 void widen_pipe(int fd);
