@@ -248,23 +248,6 @@ bool is_blank(std::string_view s) {
   return true;
 }
 
-// Inline: keys are short, and a memcmp call costs more than comparing them here.
-inline bool same_key(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  const char* x = a.data();
-  const char* y = b.data();
-  size_t n = a.size(), i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t u, v;
-    std::memcpy(&u, x + i, 8);
-    std::memcpy(&v, y + i, 8);
-    if (u != v) return false;
-  }
-  for (; i < n; ++i)
-    if (x[i] != y[i]) return false;
-  return true;
-}
-
 // The first field named key, as at_key() finds it.
 inline bool find_key(simdjson::dom::object obj, std::string_view key, element& out) {
   for (auto field : obj)
@@ -284,35 +267,12 @@ struct Num {
   double as_double() const { return kind == i64 ? static_cast<double>(i) : kind == u64 ? static_cast<double>(u) : d; }
 };
 
-// JSON number grammar (RFC 8259), so that CSV fields pass the same rules as JSON input.
+// JSON number grammar (RFC 8259), so that CSV fields pass the same rules as JSON input: the
+// whole field is one number, nothing around it.
 bool json_number_syntax(std::string_view s, bool& integral) {
-  size_t i = 0, n = s.size();
-  integral = true;
-  if (i < n && s[i] == '-') ++i;
-  if (i >= n) return false;
-  if (s[i] == '0') {
-    ++i;
-  } else if (s[i] >= '1' && s[i] <= '9') {
-    while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
-  } else {
-    return false;
-  }
-  if (i < n && s[i] == '.') {
-    integral = false;
-    ++i;
-    size_t st = i;
-    while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
-    if (i == st) return false;
-  }
-  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-    integral = false;
-    ++i;
-    if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
-    size_t st = i;
-    while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
-    if (i == st) return false;
-  }
-  return i == n;
+  PlainJson j(s);
+  std::string_view text;
+  return j.number(text, integral) && text.size() == s.size();
 }
 
 struct IntRange {

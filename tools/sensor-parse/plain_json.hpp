@@ -16,6 +16,23 @@
 
 namespace sp::parse {
 
+// a == b, inline: keys are short, and a memcmp call costs more than comparing them here.
+inline bool same_key(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  const char* x = a.data();
+  const char* y = b.data();
+  size_t n = a.size(), i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t u, v;
+    std::memcpy(&u, x + i, 8);
+    std::memcpy(&v, y + i, 8);
+    if (u != v) return false;
+  }
+  for (; i < n; ++i)
+    if (x[i] != y[i]) return false;
+  return true;
+}
+
 class PlainJson {
  public:
   static constexpr int kMaxDepth = 64;
@@ -139,21 +156,15 @@ class PlainJson {
   bool quoted(std::string_view k) {
     ws();
     size_t n = k.size();
-    if (static_cast<size_t>(e_ - p_) < n + 2 || p_[0] != '"' || p_[n + 1] != '"') return false;
-    // inline: keys are short, and a memcmp call costs more than comparing them here
-    const char* a = p_ + 1;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      uint64_t x, y;
-      std::memcpy(&x, a + i, 8);
-      std::memcpy(&y, k.data() + i, 8);
-      if (x != y) return false;
-    }
-    for (; i < n; ++i)
-      if (a[i] != k[i]) return false;
+    if (static_cast<size_t>(e_ - p_) < n + 2 || p_[0] != '"' || p_[n + 1] != '"' ||
+        !same_key(std::string_view(p_ + 1, n), k))
+      return false;
     p_ += n + 2;
     return true;
   }
+
+  // An integer's text (grammar checked) of at most 18 digits: always in int64's range.
+  static bool int64_sure(std::string_view integer) { return integer.size() - (integer[0] == '-') <= 18; }
 
   // A number's value, when simdjson reads it without a doubt: integers of up to 18 digits (always
   // int64; longer ones may be out of range, which simdjson rejects), other numbers of up to 64
@@ -162,9 +173,9 @@ class PlainJson {
     const char* b = text.data();
     const char* e = b + text.size();
     if (integral) {
-      // The grammar has been checked: an optional '-' and digits. 18 of them cannot overflow.
+      // The grammar has been checked: an optional '-' and digits.
+      if (!int64_sure(text)) return false;
       bool neg = text[0] == '-';
-      if (text.size() - neg > 18) return false;
       int64_t v = 0;
       for (const char* c = b + neg; c < e; ++c) v = v * 10 + (*c - '0');
       i = neg ? -v : v;
@@ -219,7 +230,7 @@ class PlainJson {
         std::string_view n;
         bool integral;
         if (!number(n, integral)) return false;
-        if (integral) return n.size() - (n[0] == '-') <= 18;  // in range, no need to read it
+        if (integral) return int64_sure(n);  // in range, no need to read it
         int64_t i;
         double d;
         return number_value(n, integral, i, d);
