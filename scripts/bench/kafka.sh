@@ -17,7 +17,8 @@ mock=""
 cleanup() { [ -n "$mock" ] && kill "$mock" 2>/dev/null && wait "$mock" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-"$BIN_DIR/sensor-gen" -n "$N" >"$tmp/msgs.jsonl"
+# 1000 sensors: keyed by sensor, 100 would put ~3 sensors (over 5 MiB) on some mock partitions
+"$BIN_DIR/sensor-gen" -n "$N" --sensors 1000 >"$tmp/msgs.jsonl"
 # start_mock: a fresh mock cluster (1 broker) with topic "seed" of 64 partitions; sets $BS.
 start_mock() {
   rm -f "$tmp/ctl" "$tmp/bootstrap"
@@ -52,44 +53,72 @@ for i in $(seq "$REPS"); do
 done
 stop_mock
 
-# Produce: a fresh cluster per round (the mock keeps every message in memory and slows as it
-# fills, which would favour whoever goes first), each side into its own new topic, the order
-# turning every round.
-produce_ours() { run produce_ours sh -c "'$KCS' -q -P -b '$BS' -t ours$1 <'$tmp/msgs.jsonl'"; }
-produce_kcat() { run produce_kcat sh -c "kcat -P -b '$BS' -t kcat$1 -X sticky.partitioning.linger.ms=0 <'$tmp/msgs.jsonl'"; }
-# the same delivery guarantee as ours (idempotent: acks=all, no duplicates on retry)
-produce_kcatidem() {
-  run produce_kcatidem sh -c "kcat -P -b '$BS' -t kcatidem$1 -X sticky.partitioning.linger.ms=0 -X enable.idempotence=true <'$tmp/msgs.jsonl'"
+# Produce: pairs of (ours, kcat) with the same partitioning, each pair on a fresh cluster (the mock
+# keeps every message in memory and slows as it fills, which would favour whoever goes first), each
+# side into its own new topic, who goes first turning every round.
+#   default: ours as shipped against kcat with the same partitioning (keyless lines: librdkafka's
+#            sticky partitioner, switching every 1 ms; kcat's own 10 ms overfills the mock's 5 MiB
+#            partitions, which then drop messages)
+#   spread:  a random partition per message on both sides (every batch 64 times thinner)
+#   idem:    kcat with the same delivery guarantee as ours (idempotent: acks=all, no duplicates)
+#   keyed:   by sensor, as the pipeline produces: ours from the JSON field, kcat from KEY<TAB>VALUE
+#            lines prepared beforehand (kcat has no field extraction), both with Java's partitioner
+sed -E 's/^(.*"sensor_id":"([^"]*)".*)$/\2\t\1/' "$tmp/msgs.jsonl" >"$tmp/keyed.tsv"
+SPREAD="-X sticky.partitioning.linger.ms=0"
+STICKY="-X sticky.partitioning.linger.ms=1"
+declare -A OURS=(
+  [default]="'$KCS' -q -P -b BS -t TOPIC <'$tmp/msgs.jsonl'"
+  [spread]="'$KCS' -q -P -b BS -t TOPIC $SPREAD <'$tmp/msgs.jsonl'"
+  [idem]="'$KCS' -q -P -b BS -t TOPIC <'$tmp/msgs.jsonl'"
+  [keyed]="'$KCS' -q -P -b BS -t TOPIC --key-field value.sensor_id <'$tmp/msgs.jsonl'"
+)
+declare -A KCAT=(
+  [default]="kcat -P -b BS -t TOPIC $STICKY <'$tmp/msgs.jsonl'"
+  [spread]="kcat -P -b BS -t TOPIC $SPREAD <'$tmp/msgs.jsonl'"
+  [idem]="kcat -P -b BS -t TOPIC $STICKY -X enable.idempotence=true <'$tmp/msgs.jsonl'"
+  [keyed]="kcat -P -b BS -t TOPIC -K \$'\\t' -X partitioner=murmur2_random <'$tmp/keyed.tsv'"
+)
+PAIRS=(default spread idem keyed)
+# produce NAME CMD: one run of CMD into a new topic on the current cluster
+produce() {
+  local name=$1 cmd=${2//BS/$BS}
+  ctl topic "$name" 64
+  run "$name" bash -c "${cmd//TOPIC/$name}"
 }
 for i in $(seq "$REPS"); do
-  start_mock
-  for t in ours kcat kcatidem; do ctl topic "$t$i" 64; done
-  case $((i % 3)) in
-    1) produce_ours "$i"; produce_kcat "$i"; produce_kcatidem "$i" ;;
-    2) produce_kcat "$i"; produce_kcatidem "$i"; produce_ours "$i" ;;
-    0) produce_kcatidem "$i"; produce_ours "$i"; produce_kcat "$i" ;;
-  esac
-  n_ours=$(kcat -C -q -b "$BS" -t "ours$i" -e | wc -l)
-  [ "$n_ours" -eq "$N" ] || { echo "kafka.sh: produced $n_ours of $N" >&2; exit 1; }
-  stop_mock
+  for pair in "${PAIRS[@]}"; do
+    start_mock
+    if [ $((i % 2)) -eq 1 ]; then
+      produce "p_${pair}_ours" "${OURS[$pair]}"; produce "p_${pair}_kcat" "${KCAT[$pair]}"
+    else
+      produce "p_${pair}_kcat" "${KCAT[$pair]}"; produce "p_${pair}_ours" "${OURS[$pair]}"
+    fi
+    for side in ours kcat; do
+      n=$(kcat -C -q -b "$BS" -t "p_${pair}_$side" -e | wc -l)
+      [ "$n" -eq "$N" ] || { echo "kafka.sh: $pair/$side produced $n of $N" >&2; exit 1; }
+    done
+    stop_mock
+  done
 done
 
 best() { sort -n "$tmp/$1" | head -1; }
-printf '%-10s %10s %10s %8s %12s %12s\n' what ours_s kcat_s ratio ours_rss_mb kcat_rss_mb
+maxrss() { awk '{ if ($2 > m) m = $2 } END { printf "%d", m / 1024 }' "$tmp/$1"; }
+printf '%-16s %8s %8s %7s %12s %12s\n' what ours_s kcat_s ratio ours_rss_mb kcat_rss_mb
 results=()
-for what in consume produce; do
-  read -r o orss <<<"$(best ${what}_ours)"
-  read -r k krss <<<"$(best ${what}_kcat)"
-  orss_max=$(awk '{ if ($2 > m) m = $2 } END { print m }' "$tmp/${what}_ours")
+row() {  # row LABEL OURS_FILE KCAT_FILE RESULT_NAME
+  local o k ratio
+  read -r o _ <<<"$(best "$2")"
+  read -r k _ <<<"$(best "$3")"
   ratio=$(awk -v a="$o" -v b="$k" 'BEGIN { printf "%.2f", a / b }')
-  printf '%-10s %10s %10s %8s %12d %12d\n' "$what" "$o" "$k" "$ratio" $((orss_max / 1024)) $((krss / 1024))
-  results+=("RESULT kafka_$what ours=${o}s ref=${k}s ratio=$ratio rss_mb=$((orss_max / 1024))")
-done
-read -r o _ <<<"$(best produce_ours)"
-read -r k krss <<<"$(best produce_kcatidem)"
-ratio=$(awk -v a="$o" -v b="$k" 'BEGIN { printf "%.2f", a / b }')
-printf '%-10s %10s %10s %8s %12s %12d\n' "produce*" "$o" "$k" "$ratio" "" $((krss / 1024))
-results+=("RESULT kafka_produce_vs_idempotent_kcat ours=${o}s ref=${k}s ratio=$ratio rss_mb=")
-echo "(best of $REPS runs each, $N messages, 64 partitions, 1 mock broker; rss = our peak over all runs;"
-echo " produce* = against kcat -P -X enable.idempotence=true, the same delivery guarantee as ours)"
+  printf '%-16s %8s %8s %7s %12s %12s\n' "$1" "$o" "$k" "$ratio" "$(maxrss "$2")" "$(maxrss "$3")"
+  results+=("RESULT $4 ours=${o}s ref=${k}s ratio=$ratio rss_mb=$(maxrss "$2")")
+}
+row consume consume_ours consume_kcat kafka_consume
+row produce p_default_ours p_default_kcat kafka_produce
+row "produce spread" p_spread_ours p_spread_kcat kafka_produce_spread
+row "produce idem" p_idem_ours p_idem_kcat kafka_produce_vs_idempotent_kcat
+row "produce keyed" p_keyed_ours p_keyed_kcat kafka_produce_keyed
+echo "(best of $REPS runs each, $N messages, 64 partitions, 1 mock broker; rss = peak over all runs."
+echo " produce: ours as shipped, kcat with the same 1 ms sticky partitioning; spread: a random partition per message on both sides; idem: against"
+echo " kcat -X enable.idempotence=true, ours' delivery guarantee; keyed: by sensor_id, kcat from -K lines)"
 printf '%s\n' "${results[@]}"

@@ -123,8 +123,12 @@ int run_producer(const Options& o, int in_fd) {
       {"delivery.report.only.error", "false"},
       // the same partition for the same key as Java clients choose
       {"partitioner", "murmur2_random"},
-      // keyless lines spread over all partitions instead of filling one at a time
-      {"sticky.partitioning.linger.ms", "0"},
+      // Keyless lines: librdkafka's sticky partitioner (what kcat and Java clients do), switching
+      // partition every millisecond: batches ~60x fuller than one random partition per message, for
+      // ~40% less CPU. Not its default (2 x linger.ms = 40 ms here): a run that long on one partition
+      // can overfill the mock cluster's 5 MiB partitions, and short runs keep partitions even.
+      // -X sticky.partitioning.linger.ms=0 picks a random partition per message.
+      {"sticky.partitioning.linger.ms", "1"},
       {"linger.ms", "20"},
       {"batch.num.messages", "10000"},
       {"batch.size", "1000000"},
