@@ -1,5 +1,8 @@
 #include "common/kafka.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 #include "common/config.hpp"
@@ -124,6 +127,66 @@ std::vector<TopicInfo> fetch_topics(rd_kafka_t* rk, const std::vector<std::strin
     rd_kafka_metadata_destroy(md);
   }
   return out;
+}
+
+double RefillWatch::fill(int64_t queued, double avg_bytes) const {
+  double f = max_msgs_ > 0 ? static_cast<double>(queued) / static_cast<double>(max_msgs_) : 0;
+  if (avg_bytes > 0 && max_bytes_ > 0) f = std::max(f, static_cast<double>(queued) * avg_bytes / static_cast<double>(max_bytes_));
+  return f;
+}
+
+bool RefillWatch::observe(int64_t queued, double avg_bytes) {
+  double f = fill(queued, avg_bytes);
+  if (f >= 0.75) {
+    armed_ = true;
+    return false;
+  }
+  if (armed_ && f <= 0.5) {
+    armed_ = false;
+    return true;
+  }
+  return false;
+}
+
+namespace {
+int64_t conf_int(rd_kafka_t* rk, const char* name, int64_t fallback) {
+  char buf[64];
+  size_t size = sizeof buf;
+  if (rd_kafka_conf_get(rd_kafka_conf(rk), name, buf, &size) != RD_KAFKA_CONF_OK) return fallback;
+  return std::strtoll(buf, nullptr, 10);
+}
+}  // namespace
+
+FetchWaker::FetchWaker(rd_kafka_t* rk)
+    : rk_(rk),
+      watch_(conf_int(rk, "queued.min.messages", 100000), conf_int(rk, "queued.max.messages.kbytes", 65536) * 1024) {
+  thread_ = std::thread([this] { loop(); });
+}
+
+void FetchWaker::stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void FetchWaker::loop() {
+  std::unique_ptr<rd_kafka_queue_t, void (*)(rd_kafka_queue_t*)> queue(rd_kafka_queue_get_consumer(rk_),
+                                                                         rd_kafka_queue_destroy);
+  if (!queue) return;
+  while (!stop_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    uint64_t n = messages_.load(std::memory_order_relaxed);
+    double avg = n ? static_cast<double>(bytes_.load(std::memory_order_relaxed)) / static_cast<double>(n) : 0;
+    if (!watch_.observe(static_cast<int64_t>(rd_kafka_queue_length(queue.get())), avg)) continue;
+    rd_kafka_topic_partition_list_t* assigned = nullptr;
+    if (rd_kafka_assignment(rk_, &assigned) || !assigned) continue;
+    PartitionList list(assigned);
+    if (list->cnt == 0) continue;
+    for (int i = 0; i < list->cnt; ++i) list->elems[i].offset = RD_KAFKA_OFFSET_END;  // as a time: "latest"
+    // The answer does not matter, the requests do; a broker that does not answer costs this thread
+    // the timeout, no more.
+    rd_kafka_offsets_for_times(rk_, list.get(), 500);
+    wakes_.fetch_add(1);
+  }
 }
 
 }  // namespace sp::kafka

@@ -3,8 +3,11 @@
 #pragma once
 #include <librdkafka/rdkafka.h>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -70,5 +73,54 @@ std::vector<TopicInfo> fetch_topics(rd_kafka_t* rk, const std::vector<std::strin
                                     const std::string& brokers, bool allow_create = false);
 
 std::string err_text(rd_kafka_resp_err_t err);
+
+// librdkafka 2.0 (Debian 12) stops fetching a partition while the consumer queue holds
+// queued.min.messages or queued.max.messages.kbytes, and looks again only when the broker thread
+// next wakes up: up to 1 s later when no request is in flight (librdkafka issue #2879; 2.1.1 added
+// fetch.queue.backoff.ms). A reader that falls behind for a moment, as any pipe does, then leaves the
+// consumer idle for most of each second. RefillWatch tells when the queue has drained after being
+// near a limit; FetchWaker then wakes the brokers (see below).
+class RefillWatch {
+ public:
+  // max_msgs, max_bytes: the consumer's queued.min.messages and queued.max.messages.kbytes * 1024.
+  RefillWatch(int64_t max_msgs, int64_t max_bytes) : max_msgs_(max_msgs), max_bytes_(max_bytes) {}
+  // queued: messages in the queue now; avg_bytes: their average payload size as far as known (0:
+  // unknown, then only the count is judged). True when the brokers should be woken now: the queue was
+  // at 3/4 of a limit or more (fetching has probably stopped) and is down to half of it since.
+  bool observe(int64_t queued, double avg_bytes);
+  // The fullness judged: queued against the nearer of the two limits (1.0 = at it).
+  double fill(int64_t queued, double avg_bytes) const;
+
+ private:
+  int64_t max_msgs_, max_bytes_;
+  bool armed_ = false;
+};
+
+// A thread that watches a consumer's queue every 10 ms and, when RefillWatch says so, sends every
+// leader of the assigned partitions a ListOffsets request (rd_kafka_offsets_for_times at "latest"):
+// a request queued for a broker thread wakes it, and it then sees that its partitions may fetch
+// again. Costs one small request per broker per refill. Stop it before closing the consumer.
+class FetchWaker {
+ public:
+  explicit FetchWaker(rd_kafka_t* rk);
+  ~FetchWaker() { stop(); }
+  FetchWaker(const FetchWaker&) = delete;
+  FetchWaker& operator=(const FetchWaker&) = delete;
+  // The consumer's thread reports what it took from the queue (for the average message size).
+  void consumed(uint64_t messages, uint64_t payload_bytes) {
+    messages_.fetch_add(messages, std::memory_order_relaxed);
+    bytes_.fetch_add(payload_bytes, std::memory_order_relaxed);
+  }
+  void stop();
+  uint64_t wakes() const { return wakes_.load(); }
+
+ private:
+  void loop();
+  rd_kafka_t* rk_;
+  RefillWatch watch_;
+  std::atomic<uint64_t> messages_{0}, bytes_{0}, wakes_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 }  // namespace sp::kafka

@@ -77,3 +77,17 @@ set -e
 assert_eq "$rc" 0 "closed pipe exit"
 assert_eq "$(grep -c error pipe.err || true)" 0 "closed pipe quiet"
 pass "SIGPIPE"
+
+# --- a reader that falls behind: the queue fills to its limit (5000 messages here) and librdkafka
+# 2.0 stops fetching; once the reader drains it, kafka-cat-sensor must wake the fetchers (FetchWaker,
+# common/kafka.hpp), and every message still arrives exactly once. 1 KiB messages, so that the pipe
+# and our buffer (2 MiB) hold only a tenth of them while the reader sleeps.
+mock_ctl topic slow 8
+pad=$(head -c 1000 /dev/zero | tr '\0' x)
+seq 1 20000 | sed "s/\$/ $pad/" | kcat -P -b "$BS" -t slow -X sticky.partitioning.linger.ms=0
+kafka-cat-sensor -b "$BS" -t slow -vv -e -X queued.min.messages=5000 2>slow.err | { sleep 2; cat; } >slow.out
+assert_eq "$(cut -d' ' -f1 slow.out | grep -cE '^[0-9]+$')" 20000 "every message through a slow reader"
+assert_eq "$(cut -d' ' -f1 slow.out | sort -u | wc -l)" 20000 "none twice"
+wakes=$(sed -n 's/.*woke the brokers. fetchers \([0-9]*\) times.*/\1/p' slow.err)
+[ "${wakes:-0}" -ge 1 ] || fail "the fetchers were not woken after the queue drained: $(tail -3 slow.err)"
+pass "slow reader: the fetch resumes as the queue drains ($wakes wakes)"

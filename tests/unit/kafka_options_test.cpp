@@ -139,3 +139,26 @@ TEST(KafkaConf, PropertiesAreCheckedAndSecretsNeverShown) {
   EXPECT_TRUE(sp::kafka::is_secret_property("ssl.key.password"));
   EXPECT_FALSE(sp::kafka::is_secret_property("bootstrap.servers"));
 }
+
+TEST(KafkaRefillWatch, WakesOnceAfterTheQueueDrainedFromNearALimit) {
+  sp::kafka::RefillWatch w(100000, 16 << 20);
+  // filling up, never near a limit: nothing to do
+  EXPECT_FALSE(w.observe(0, 0));
+  EXPECT_FALSE(w.observe(50000, 150));
+  EXPECT_FALSE(w.observe(1000, 150));
+  // near queued.min.messages (the count alone judges while the size is unknown), then drained: one wake
+  EXPECT_FALSE(w.observe(80000, 0));
+  EXPECT_FALSE(w.observe(60000, 0));
+  EXPECT_TRUE(w.observe(50000, 0));
+  EXPECT_FALSE(w.observe(10000, 0));
+  EXPECT_FALSE(w.observe(0, 0));
+  // near the byte limit with large messages: 100 x 150 KiB = 14.6 MiB of 16
+  EXPECT_NEAR(w.fill(100, 150 * 1024), 0.916, 0.001);
+  EXPECT_FALSE(w.observe(100, 150 * 1024));
+  EXPECT_FALSE(w.observe(60, 150 * 1024));
+  EXPECT_TRUE(w.observe(40, 150 * 1024));
+  // rearmed only by another rise
+  EXPECT_FALSE(w.observe(0, 150 * 1024));
+  EXPECT_FALSE(w.observe(90000, 150));
+  EXPECT_TRUE(w.observe(0, 150));
+}

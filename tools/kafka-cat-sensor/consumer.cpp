@@ -608,6 +608,7 @@ int Consumer::run() {
   out_.reserve(1 << 20);
   auto last_flush = Clock::now(), last_commit = last_flush, last_lag = last_flush, last_stats = last_flush;
   auto t0 = last_flush;
+  kafka::FetchWaker waker(rk_.get());  // no 1 s fetch pauses when stdout falls behind for a moment
   bool interrupted = false;
   bool finished = o_.count == 0;
   while (!finished) {
@@ -618,13 +619,16 @@ int Consumer::run() {
     if (!fatal_.empty()) break;
     ssize_t n = rd_kafka_consume_batch_queue(queue, 100, batch, kBatch);
     if (n < 0) throw UnavailableError("consume: " + kafka::err_text(rd_kafka_last_error()));
+    uint64_t payload = 0;
     for (ssize_t i = 0; i < n; ++i) {
+      payload += batch[i]->len;
       if (!finished) {
         handle(batch[i]);
         if (o_.count >= 0 && messages_ >= static_cast<uint64_t>(o_.count)) finished = true;
       }
       rd_kafka_message_destroy(batch[i]);
     }
+    if (n > 0) waker.consumed(static_cast<uint64_t>(n), payload);
     progress.update(messages_, bytes_);
     if ((o_.exit_at_end || has_until_) && all_finished()) finished = true;
     auto now = Clock::now();
@@ -646,6 +650,8 @@ int Consumer::run() {
     }
   }
   progress.done();
+  waker.stop();
+  log::debug("woke the brokers' fetchers ", waker.wakes(), " times (the queue had drained after reaching a limit)");
   flush_quietly();
   update_lag();
   if (acks_) {
