@@ -120,6 +120,38 @@ TEST(KafkaProduce, KeyFromJsonField) {
   EXPECT_THROW(KeyExtractor("a..b"), sp::UsageError);
 }
 
+// The plain-line fast path and simdjson must give the same key (or none) for every line.
+TEST(KafkaKey, FastPathAgreesWithSimdjson) {
+  const char* lines[] = {
+      R"({"id":"msg-1","timestamp":"2025-07-07T22:00:00Z","value":{"sensor_id":"sensor-013","temperature":15.3}})",
+      R"({"value":{"sensor_id":"s\u0031"}})",          // an escape: simdjson unescapes
+      R"({"value":{"sensor_id":"cafÃ©"}})",      // non-ASCII
+      R"({"value":{"sensor_id":42}})", R"({"value":{"sensor_id":-4.5e3}})", R"({"value":{"sensor_id":true}})",
+      R"({"value":{"sensor_id":false}})", R"({"value":{"sensor_id":null}})", R"({"value":{"sensor_id":[1]}})",
+      R"({"value":{"sensor_id":{"a":1}}})", R"({"value":{"other":1}})", R"({"value":[{"sensor_id":"x"}]})",
+      R"({"value":"sensor_id"})", R"({"value":{"sensor_id":"a","sensor_id":"b"}})",
+      R"({"value":{"sensor_id":"a"},"value":{"sensor_id":"b"}})", R"({"value":{},"value":{"sensor_id":"b"}})",
+      R"({"sensor_id":"top"})", R"(  { "value" : { "sensor_id" : "spaced" } }  )",
+      R"({"value":{"sensor_id":"x"}} trailing)", R"({"value":{"sensor_id":"x"},})", R"({"value":{"sensor_id":"x")",
+      R"({"value":{"sensor_id":1e400}})", R"({"value":{"sensor_id":12345678901234567890}})",
+      R"({"value":{"sensor_id":"x"},"n":1e400})", R"({"value":{"sensor_id":01}})", R"([1,2])", R"("str")", "",
+      "not json", R"({"value":{"sensor_id":"tab	here"}})",
+  };
+  for (const char* path : {"value.sensor_id", "value", "sensor_id"}) {
+    KeyExtractor fast(path), slow(path, false);
+    for (const char* line : lines) {
+      std::string kf = "?", ks = "?";
+      bool f = fast.extract(line, kf), s = slow.extract(line, ks);
+      EXPECT_EQ(f, s) << path << " in " << line;
+      if (f && s) EXPECT_EQ(kf, ks) << path << " in " << line;
+    }
+  }
+  std::string key;
+  KeyExtractor k("value.sensor_id");
+  ASSERT_TRUE(k.extract(R"({"value":{"sensor_id":"a","sensor_id":"b"}})", key));
+  EXPECT_EQ(key, "a");
+}
+
 TEST(KafkaConf, PropertiesAreCheckedAndSecretsNeverShown) {
   EXPECT_EQ(sp::kafka::split_property("a=b=c"), (std::pair<std::string, std::string>{"a", "b=c"}));
   EXPECT_THROW(sp::kafka::split_property("novalue"), sp::UsageError);

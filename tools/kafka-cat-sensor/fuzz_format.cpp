@@ -1,5 +1,6 @@
 // libFuzzer target: any bytes as key/value/header must give exactly one valid JSON line (envelope)
-// and never a line break inside a raw value.
+// and never a line break inside a raw value; and -P --key-field's plain-line fast path must find
+// the same key as simdjson in any line.
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "format.hpp"
+#include "producer.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static sp::kcs::JsonTool json;
@@ -26,5 +28,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if ((r == sp::kcs::RawResult::written || r == sp::kcs::RawResult::compacted) &&
       out.find('\n') != out.size() - 1)
     std::abort();
+
+  static sp::kcs::KeyExtractor fast_nested("value.sensor_id"), slow_nested("value.sensor_id", false);
+  static sp::kcs::KeyExtractor fast_top("a"), slow_top("a", false);
+  for (auto* pair : {&fast_nested, &fast_top}) {
+    auto* slow = pair == &fast_nested ? &slow_nested : &slow_top;
+    std::string kf, ks;
+    bool f = pair->extract(all, kf), s = slow->extract(all, ks);
+    if (f != s || (f && kf != ks)) std::abort();
+  }
   return 0;
 }

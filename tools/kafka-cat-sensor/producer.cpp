@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/errors.hpp"
+#include "common/plain_json.hpp"
 #include "common/kafka.hpp"
 #include "common/line_io.hpp"
 #include "common/log.hpp"
@@ -17,13 +18,14 @@
 
 namespace sp::kcs {
 
-KeyExtractor::KeyExtractor(const std::string& dotted_path) {
+KeyExtractor::KeyExtractor(const std::string& dotted_path, bool fast_path) : fast_path_(fast_path) {
   if (dotted_path.empty()) throw UsageError("--key-field: empty path");
   size_t start = 0;
   while (true) {
     size_t dot = dotted_path.find('.', start);
     std::string part = dotted_path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (part.empty()) throw UsageError("--key-field '" + dotted_path + "': empty name between dots");
+    parts_.push_back(part);
     pointer_ += '/';
     for (char c : part) {
       if (c == '~')
@@ -39,6 +41,60 @@ KeyExtractor::KeyExtractor(const std::string& dotted_path) {
 }
 
 bool KeyExtractor::extract(std::string_view line, std::string& key) {
+  bool found = false;
+  if (fast_path_ && extract_plain(line, key, found)) return found;
+  return extract_simdjson(line, key);
+}
+
+bool KeyExtractor::extract_plain(std::string_view line, std::string& key, bool& found) const {
+  parse::PlainJson j(line);
+  found = false;
+  return walk(j, 0, 0, key, found) && j.at_end();
+}
+
+// At a value inside `depth` containers, whose path from the root is parts_[0, level): the field
+// itself when level is the path's length. Checks the syntax of all of it, as simdjson would.
+bool KeyExtractor::walk(parse::PlainJson& j, size_t level, int depth, std::string& key, bool& found) const {
+  char c = j.peek();
+  if (level == parts_.size()) {
+    std::string_view text;
+    if (c == '"') {
+      if (!j.string(text)) return false;
+    } else if (c == 't' || c == 'f') {
+      text = c == 't' ? "true" : "false";
+      if (!j.literal(text)) return false;
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      bool integral;
+      int64_t i;
+      double d;
+      if (!j.number(text, integral) || !parse::PlainJson::number_value(text, integral, i, d)) return false;
+    } else {
+      return j.skip_value(depth);  // null, an object or an array: no key
+    }
+    key.assign(text);
+    found = true;
+    return true;
+  }
+  if (c != '{') return j.skip_value(depth);  // not an object: the path is not there
+  j.eat('{');
+  if (++depth > parse::PlainJson::kMaxDepth) return false;
+  if (j.eat('}')) return true;
+  bool matched = false;  // a repeated name: the first one counts, as for simdjson
+  for (;;) {
+    std::string_view name;
+    if (!j.string(name) || !j.eat(':')) return false;
+    if (!matched && parse::same_key(name, parts_[level])) {
+      matched = true;
+      if (!walk(j, level + 1, depth, key, found)) return false;
+    } else if (!j.skip_value(depth)) {
+      return false;
+    }
+    if (j.eat(',')) continue;
+    return j.eat('}');
+  }
+}
+
+bool KeyExtractor::extract_simdjson(std::string_view line, std::string& key) {
   if (padded_.size() < line.size() + simdjson::SIMDJSON_PADDING) padded_.resize(line.size() + simdjson::SIMDJSON_PADDING);
   std::memcpy(padded_.data(), line.data(), line.size());
   static thread_local simdjson::ondemand::parser parser;

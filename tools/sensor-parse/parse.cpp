@@ -16,7 +16,7 @@
 #include "common/progress.hpp"
 #include "common/signals.hpp"
 #include "common/timeutil.hpp"
-#include "plain_json.hpp"
+#include "common/plain_json.hpp"
 
 namespace sp::parse {
 

@@ -1,6 +1,6 @@
 // A validating lexer for the plain subset of JSON: ASCII only, no escapes in strings. Within that
-// subset a string's text is its value, so sensor-parse's fast path can read fields straight from
-// the line without building a document. Outside it (an escape, a non-ASCII byte, any syntax error,
+// subset a string's text is its value, so sensor-parse's fast path (and kafka-cat-sensor's
+// --key-field) can read fields straight from the line without building a document. Outside it (an escape, a non-ASCII byte, any syntax error,
 // nesting deeper than kMaxDepth) every function returns false and the caller parses the line with
 // simdjson instead, which also words the reject. So this lexer never decides that a line is bad:
 // it only decides that a line is plain and well-formed.
