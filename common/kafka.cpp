@@ -70,6 +70,13 @@ Conf make_conf(const std::vector<std::pair<std::string, std::string>>& defaults,
   return conf;
 }
 
+bool user_set(const std::string& name, const std::vector<std::string>& x_props) {
+  if (config().values().count("librdkafka." + name)) return true;
+  for (const auto& p : x_props)
+    if (split_property(p).first == name) return true;
+  return false;
+}
+
 Handle make_handle(rd_kafka_type_t type, Conf conf) {
   char errstr[512];
   rd_kafka_t* rk = rd_kafka_new(type, conf.get(), errstr, sizeof errstr);

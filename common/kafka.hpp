@@ -51,6 +51,9 @@ bool is_secret_property(const std::string& name);
 Conf make_conf(const std::vector<std::pair<std::string, std::string>>& defaults,
                const std::vector<std::string>& x_props);
 
+// Whether the user gave this property (-X, or librdkafka.<name> in the config file).
+bool user_set(const std::string& name, const std::vector<std::string>& x_props);
+
 // Sets one property; throws UsageError with `origin` and librdkafka's message when refused.
 void set(rd_kafka_conf_t* conf, const std::string& name, const std::string& value, const std::string& origin);
 

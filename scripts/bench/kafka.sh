@@ -56,9 +56,10 @@ stop_mock
 # Produce: pairs of (ours, kcat) with the same partitioning, each pair on a fresh cluster (the mock
 # keeps every message in memory and slows as it fills, which would favour whoever goes first), each
 # side into its own new topic, who goes first turning every round.
-#   default: ours as shipped against kcat with the same partitioning (keyless lines: librdkafka's
-#            sticky partitioner, switching every 1 ms; kcat's own 10 ms overfills the mock's 5 MiB
-#            partitions, which then drop messages)
+#   default: ours as shipped (keyless lines: runs of up to 1000 messages / 1 ms on each partition in
+#            turn) against kcat with the nearest it has: librdkafka's sticky partitioner switching
+#            every 1 ms (kcat's own 10 ms overfills some of the mock's 5 MiB partitions, which then
+#            drop messages)
 #   spread:  a random partition per message on both sides (every batch 64 times thinner)
 #   idem:    kcat with the same delivery guarantee as ours (idempotent: acks=all, no duplicates)
 #   keyed:   by sensor, as the pipeline produces: ours from the JSON field, kcat from KEY<TAB>VALUE

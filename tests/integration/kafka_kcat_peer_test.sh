@@ -70,6 +70,15 @@ printf 'k1:v1\nnodelim\n' | "${K[@]}" -P -t keyed -K :
 assert_eq "$(kcat -C -b "$BS" -t keyed -e -q -f '%k=%s\n' | sort | tr '\n' ' ')" "=nodelim k1=v1 " "-K"
 pass "unknown topic, -K"
 
+# --- keyless lines: runs on each partition in turn, so the partitions stay even
+mock_ctl topic keyless 4
+seq 1 20000 | "${K[@]}" -P -t keyless
+per=$(kcat -C -b "$BS" -t keyless -e -q -f '%p\n' | sort | uniq -c | awk '{print $1}' | sort -n | tr '\n' ' ')
+assert_eq "$(wc -w <<<"$per")" 4 "keyless lines on every partition ($per)"
+read -r lo _ _ hi <<<"$per"
+[ "$lo" -ge 2500 ] && [ "$hi" -le 7500 ] || fail "keyless partitions uneven: $per"
+pass "keyless lines spread evenly ($per)"
+
 # --- a closed pipe ends quietly with 0
 set +e
 kafka-cat-sensor -b "$BS" -e 2>pipe.err | head -3 >/dev/null; rc=${PIPESTATUS[0]}

@@ -2,7 +2,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <vector>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -193,4 +195,35 @@ TEST(KafkaRefillWatch, WakesOnceAfterTheQueueDrainedFromNearALimit) {
   EXPECT_FALSE(w.observe(0, 150 * 1024));
   EXPECT_FALSE(w.observe(90000, 150));
   EXPECT_TRUE(w.observe(0, 150));
+}
+
+TEST(KafkaKeyless, RunsOnEachPartitionInTurnSkippingUnavailable) {
+  KeylessSpreader sp(2);
+  auto all = [](int32_t) { return true; };
+  int64_t t = 1000;
+  // a run of kRun messages on partition 2 (the seed), then the next partition
+  for (uint32_t i = 0; i < KeylessSpreader::kRun; ++i) ASSERT_EQ(sp.next(4, t, all), 2);
+  EXPECT_EQ(sp.next(4, t, all), 3);
+  // a run ends after 1 ms too
+  EXPECT_EQ(sp.next(4, t + KeylessSpreader::kRunNs - 1, all), 3);
+  EXPECT_EQ(sp.next(4, t + KeylessSpreader::kRunNs, all), 0);
+  // partitions without a leader are skipped, also mid-run
+  t += 10 * KeylessSpreader::kRunNs;
+  EXPECT_EQ(sp.next(4, t, [](int32_t p) { return p != 1; }), 2);
+  EXPECT_EQ(sp.next(4, t, [](int32_t p) { return p == 0; }), 0);
+  // none available: the next one in turn anyway (librdkafka holds the messages until it has a leader)
+  EXPECT_EQ(sp.next(4, t + 5 * KeylessSpreader::kRunNs, [](int32_t) { return false; }), 1);
+  // even over many runs: 64 partitions, a million messages, runs cut short at random by the clock
+  KeylessSpreader even(7);
+  std::vector<int> counts(64);
+  uint64_t x = 88172645463325252ull;
+  int64_t now = 0;
+  for (int i = 0; i < 1000000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    now += static_cast<int64_t>(x % 1500);  // ~1.3M messages/s, jittered
+    ++counts[static_cast<size_t>(even.next(64, now, all))];
+  }
+  auto [lo, hi] = std::minmax_element(counts.begin(), counts.end());
+  EXPECT_GT(*lo, 14000);
+  EXPECT_LT(*hi, 17500);
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <random>
 
 #include "common/errors.hpp"
 #include "common/plain_json.hpp"
@@ -149,6 +150,16 @@ void dr_cb(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   }
 }
 
+// Keyed messages: murmur2_random (Java's choice); keyless ones: KeylessSpreader.
+int32_t partitioner_cb(const rd_kafka_topic_t* rkt, const void* key, size_t keylen, int32_t partitions, void* rkt_opaque,
+                       void* msg_opaque) {
+  if (key) return rd_kafka_msg_partitioner_murmur2_random(rkt, key, keylen, partitions, rkt_opaque, msg_opaque);
+  auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch());
+  return static_cast<KeylessSpreader*>(rkt_opaque)->next(partitions, now.count(), [rkt](int32_t p) {
+    return rd_kafka_topic_partition_available(rkt, p) != 0;
+  });
+}
+
 void error_cb(rd_kafka_t*, int err, const char* reason, void*) {
   if (err == RD_KAFKA_RESP_ERR__FATAL)
     log::error("Kafka: ", reason);
@@ -179,12 +190,8 @@ int run_producer(const Options& o, int in_fd) {
       {"delivery.report.only.error", "false"},
       // the same partition for the same key as Java clients choose
       {"partitioner", "murmur2_random"},
-      // Keyless lines: librdkafka's sticky partitioner (what kcat and Java clients do), switching
-      // partition every millisecond: batches ~60x fuller than one random partition per message, for
-      // ~40% less CPU. Not its default (2 x linger.ms = 40 ms here): a run that long on one partition
-      // can overfill the mock cluster's 5 MiB partitions, and short runs keep partitions even.
-      // -X sticky.partitioning.linger.ms=0 picks a random partition per message.
-      {"sticky.partitioning.linger.ms", "1"},
+      // librdkafka calls the partitioner for every message, keyless ones too (KeylessSpreader)
+      {"sticky.partitioning.linger.ms", "0"},
       {"linger.ms", "20"},
       {"batch.num.messages", "10000"},
       {"batch.size", "1000000"},
@@ -196,6 +203,17 @@ int run_producer(const Options& o, int in_fd) {
   rd_kafka_conf_set_opaque(conf.get(), &d);
   rd_kafka_conf_set_dr_msg_cb(conf.get(), dr_cb);
   rd_kafka_conf_set_error_cb(conf.get(), error_cb);
+  // ours unless the user chose how to partition
+  KeylessSpreader spreader(static_cast<uint32_t>(std::random_device{}()));
+  if (!kafka::user_set("partitioner", o.x_props) && !kafka::user_set("sticky.partitioning.linger.ms", o.x_props)) {
+    rd_kafka_topic_conf_t* tconf = rd_kafka_conf_get_default_topic_conf(conf.get());
+    if (!tconf) {
+      tconf = rd_kafka_topic_conf_new();
+      rd_kafka_conf_set_default_topic_conf(conf.get(), tconf);  // takes it
+    }
+    rd_kafka_topic_conf_set_partitioner_cb(tconf, partitioner_cb);
+    rd_kafka_topic_conf_set_opaque(tconf, &spreader);
+  }
   auto rk = kafka::make_handle(RD_KAFKA_PRODUCER, std::move(conf));
 
   auto infos = kafka::fetch_topics(rk.get(), o.topics, o.connect_timeout_ms, o.brokers, true);

@@ -1,4 +1,6 @@
 #pragma once
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +33,41 @@ class KeyExtractor {
   std::string pointer_;  // the same as a JSON pointer
   std::string padded_;
   bool fast_path_;
+};
+
+// Where keyless messages go: the partitions in turn, a run of at most kRun messages or 1 ms on each
+// (whichever ends first), skipping partitions without a leader. Runs make full batches, as
+// librdkafka's sticky partitioner does, but taking the partitions in turn keeps them even: the
+// sticky one picks each at random, and over a million messages some partitions got 3x others (more
+// than the mock cluster keeps). Called from the producing thread, and from librdkafka's own when it
+// places messages queued before the partition count was known: state in relaxed atomics, where a
+// race costs at most an uneven run.
+class KeylessSpreader {
+ public:
+  static constexpr uint32_t kRun = 1000;
+  static constexpr int64_t kRunNs = 1000000;
+  explicit KeylessSpreader(uint32_t seed) : current_(static_cast<int32_t>(seed & 0x7fffffff)) {}
+  template <class Available>  // bool(int32_t partition)
+  int32_t next(int32_t partitions, int64_t now_ns, Available available) {
+    if (partitions <= 0) return 0;
+    int32_t cur = current_.load(std::memory_order_relaxed) % partitions;
+    uint32_t n = count_.load(std::memory_order_relaxed);
+    if (n > 0 && n < kRun && now_ns - started_.load(std::memory_order_relaxed) < kRunNs && available(cur)) {
+      count_.store(n + 1, std::memory_order_relaxed);
+      return cur;
+    }
+    int32_t p = (cur + (n > 0 ? 1 : 0)) % partitions;
+    for (int32_t i = 0; i < partitions && !available(p); ++i) p = (p + 1) % partitions;  // none: p as is
+    current_.store(p, std::memory_order_relaxed);
+    count_.store(1, std::memory_order_relaxed);
+    started_.store(now_ns, std::memory_order_relaxed);
+    return p;
+  }
+
+ private:
+  std::atomic<int32_t> current_;
+  std::atomic<uint32_t> count_{0};
+  std::atomic<int64_t> started_{0};
 };
 
 }  // namespace sp::kcs
