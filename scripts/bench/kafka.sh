@@ -120,6 +120,7 @@ row "produce spread" p_spread_ours p_spread_kcat kafka_produce_spread
 row "produce idem" p_idem_ours p_idem_kcat kafka_produce_vs_idempotent_kcat
 row "produce keyed" p_keyed_ours p_keyed_kcat kafka_produce_keyed
 echo "(best of $REPS runs each, $N messages, 64 partitions, 1 mock broker; rss = peak over all runs."
-echo " produce: ours as shipped, kcat with the same 1 ms sticky partitioning; spread: a random partition per message on both sides; idem: against"
-echo " kcat -X enable.idempotence=true, ours' delivery guarantee; keyed: by sensor_id, kcat from -K lines)"
+echo " produce: ours as shipped, kcat sticky every 1 ms (the nearest it has); spread: a random partition"
+echo " per message on both sides; idem: kcat -X enable.idempotence=true, ours' delivery guarantee;"
+echo " keyed: by sensor_id, ours from the JSON field, kcat from prepared -K lines)"
 printf '%s\n' "${results[@]}"
