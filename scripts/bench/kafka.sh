@@ -9,7 +9,7 @@ REPS=${2:-3}
 SRC_DIR=$(cd "$(dirname "$0")/../.." && pwd)
 BIN_DIR=${BIN_DIR:-$SRC_DIR/build/bin}
 KCS=$BIN_DIR/kafka-cat-sensor
-for t in "$KCS" "$BIN_DIR/sensor-gen" kcat /usr/bin/time; do
+for t in "$KCS" "$BIN_DIR/sensor-gen" "$BIN_DIR/sensor-parse" kcat /usr/bin/time; do
   command -v "$t" >/dev/null || { echo "kafka.sh: missing $t (build first; package 'time', 'kcat')" >&2; exit 1; }
 done
 tmp=$(mktemp -d /tmp/bench-kafka.XXXXXX)
@@ -48,6 +48,9 @@ kcat -P -b "$BS" -t seed -X sticky.partitioning.linger.ms=0 <"$tmp/msgs.jsonl"
 for i in $(seq "$REPS"); do
   run consume_ours sh -c "'$KCS' -q -b '$BS' -t seed -e >/dev/null"
   run consume_kcat sh -c "kcat -C -q -b '$BS' -t seed -e >/dev/null"
+  # into a pipe whose reader is about as fast: librdkafka's 1 s fetch pause shows here (FetchWaker)
+  run pipe_ours sh -c "'$KCS' -q -b '$BS' -t seed -e | '$BIN_DIR/sensor-parse' -q >/dev/null"
+  run pipe_kcat sh -c "kcat -C -q -b '$BS' -t seed -e | '$BIN_DIR/sensor-parse' -q >/dev/null"
   n_ours=$("$KCS" -q -b "$BS" -t seed -e | wc -l)
   [ "$n_ours" -eq "$N" ] || { echo "kafka.sh: consumed $n_ours of $N" >&2; exit 1; }
 done
@@ -115,11 +118,13 @@ row() {  # row LABEL OURS_FILE KCAT_FILE RESULT_NAME
   results+=("RESULT $4 ours=${o}s ref=${k}s ratio=$ratio rss_mb=$(maxrss "$2")")
 }
 row consume consume_ours consume_kcat kafka_consume
+row "consume | parse" pipe_ours pipe_kcat kafka_consume_into_sensor_parse
 row produce p_default_ours p_default_kcat kafka_produce
 row "produce spread" p_spread_ours p_spread_kcat kafka_produce_spread
 row "produce idem" p_idem_ours p_idem_kcat kafka_produce_vs_idempotent_kcat
 row "produce keyed" p_keyed_ours p_keyed_kcat kafka_produce_keyed
-echo "(best of $REPS runs each, $N messages, 64 partitions, 1 mock broker; rss = peak over all runs."
+echo "(best of $REPS runs each, $N messages, 64 partitions, 1 mock broker; rss = peak over all runs;"
+echo " consume | parse: the whole pipe into sensor-parse, rss of its larger stage)"
 echo " produce: ours as shipped, kcat sticky every 1 ms (the nearest it has); spread: a random partition"
 echo " per message on both sides; idem: kcat -X enable.idempotence=true, ours' delivery guarantee;"
 echo " keyed: by sensor_id, ours from the JSON field, kcat from prepared -K lines)"
