@@ -12,14 +12,24 @@ namespace sp {
 namespace {
 std::once_flag g_curl_init;
 
+struct WriteContext {
+  const HttpRequest* req;
+  HttpResponse* resp;
+  bool started = false;  // on_stream_start was called
+};
+
 size_t on_write(char* p, size_t size, size_t n, void* ud) {
-  auto* ctx = static_cast<std::pair<const HttpRequest*, HttpResponse*>*>(ud);
+  auto* ctx = static_cast<WriteContext*>(ud);
   size_t len = size * n;
-  if (ctx->first->on_body && ctx->second->status / 100 == 2) {
-    return ctx->first->on_body(p, len) ? len : 0;
+  if (ctx->req->on_body && ctx->resp->status / 100 == 2) {
+    if (!ctx->started) {
+      ctx->started = true;
+      if (ctx->req->on_stream_start) ctx->req->on_stream_start(ctx->resp->status);
+    }
+    return ctx->req->on_body(p, len) ? len : 0;
   }
   // error bodies are collected (bounded) for the message even when streaming
-  if (ctx->second->body.size() < (ctx->first->on_body ? 65536u : SIZE_MAX)) ctx->second->body.append(p, len);
+  if (ctx->resp->body.size() < (ctx->req->on_body ? 65536u : SIZE_MAX)) ctx->resp->body.append(p, len);
   return len;
 }
 
@@ -116,7 +126,7 @@ HttpResponse HttpClient::perform(const HttpRequest& req) {
   for (const auto& h : req.headers) hdrs = curl_slist_append(hdrs, h.c_str());
   curl_easy_setopt(h_, CURLOPT_HTTPHEADER, hdrs);
 
-  std::pair<const HttpRequest*, HttpResponse*> wctx{&req, &resp};
+  WriteContext wctx{&req, &resp};
   curl_easy_setopt(h_, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(h_, CURLOPT_WRITEDATA, &wctx);
   curl_easy_setopt(h_, CURLOPT_HEADERFUNCTION, on_header);

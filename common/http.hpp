@@ -25,6 +25,8 @@ struct HttpRequest {
   std::string ca_file;  // extra CA bundle (optional)
   // When set, the response body is streamed here instead of collected (return false to abort).
   std::function<bool(const char* data, size_t n)> on_body;
+  // With on_body: called with the status once, before the first byte of a 2xx body is streamed.
+  std::function<void(long status)> on_stream_start;
   bool head_only = false;  // HEAD: no body expected
 };
 

@@ -358,6 +358,7 @@ HttpResponse Client::send_once(const Call& c, const std::string& payload_hash, c
   }
   req.body = c.body;
   req.on_body = c.on_body;
+  req.on_stream_start = c.on_stream_start;
   req.head_only = c.method == "HEAD";
   req.verify_tls = s_.verify_tls;
   req.ca_file = s_.ca_file;
@@ -552,19 +553,23 @@ uint64_t Client::get_object(const Location& loc, const std::function<bool(const 
     uint64_t from = offset + delivered;
     if (from > 0) c.headers.emplace_back("range", "bytes=" + std::to_string(from) + "-");
     if (!etag.empty()) c.headers.emplace_back("if-match", "\"" + etag + "\"");
+    ResumeSkip resume(from);  // a server may ignore Range
+    c.on_stream_start = [&](long status) { resume.start(status); };
     c.on_body = [&](const char* p, size_t n) {
-      if (!sink(p, n)) return false;
-      delivered += n;
+      size_t drop = resume.drop(n);
+      if (drop == n) return true;
+      if (!sink(p + drop, n - drop)) return false;
+      delivered += n - drop;
       return true;
     };
     std::string problem;
     try {
       HttpResponse r = send_once(c, sigv4::kEmptySha256, "");
       if (r.status / 100 == 2) {
-        if (from > 0 && r.status != 206) {
-          throw S3Error(Exit::software, c.what + ": asked for bytes from " + std::to_string(from) +
-                                            " but the server sent the whole object", r.status, "", "");
-        }
+        if (resume.short_body())
+          throw S3Error(Exit::tempfail, c.what + ": resumed at byte " + std::to_string(from) +
+                                            " but the server sent a shorter whole object: it changed while it was being read",
+                        r.status, "", "");
         return delivered;
       }
       if (r.status == 416 && from > 0) return delivered;  // resumed exactly at the end

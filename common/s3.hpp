@@ -3,6 +3,7 @@
 // Works against AWS S3, MinIO and OpenStack Swift's s3api. Not thread-safe: one S3Client per thread
 // (they are cheap; each keeps its own connection alive).
 #pragma once
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -82,6 +83,27 @@ std::string xml_unescape(std::string_view s);
 std::string xml_escape(std::string_view s);
 // All <tag>text</tag> values (unescaped) found in xml, in order; `within` restricts to children of <within>.
 std::vector<std::string> xml_values(std::string_view xml, const std::string& tag);
+// A GET resumed at byte `from` with Range: a 206 answer starts there; a server that ignores Range
+// answers 200 with the whole object, whose first `from` bytes were delivered already (If-Match on
+// the ETag makes sure it is the same object): those are dropped, so nothing is delivered twice.
+class ResumeSkip {
+ public:
+  explicit ResumeSkip(uint64_t from) : from_(from), skip_(from) {}
+  void start(long status) { skip_ = status == 206 ? 0 : from_; }
+  // How many of the next n body bytes to drop.
+  size_t drop(size_t n) {
+    size_t d = static_cast<size_t>(std::min<uint64_t>(skip_, n));
+    skip_ -= d;
+    return d;
+  }
+  // A 2xx answer (200, or none started) that ended before `from`: the object is shorter than what
+  // was read of it.
+  bool short_body() const { return skip_ > 0; }
+
+ private:
+  uint64_t from_, skip_;  // before start(): all of from_, as an answer without a body reaches none of it
+};
+
 // True if the status / S3 code pair is worth retrying (5xx, 429, throttling, request timeouts).
 bool retriable(long status, const std::string& code);
 
@@ -147,6 +169,7 @@ class Client {
     std::function<bool(const char*, size_t)> on_body;
     std::string what;     // for messages: "PUT s3://b/k part 3"
     std::string md5_raw = {};  // the body's MD5 when the caller already has it
+    std::function<void(long)> on_stream_start = {};  // see HttpRequest
   };
   HttpResponse send_once(const Call& c, const std::string& payload_hash, const std::string& content_md5);
   // With retries; returns a 2xx answer or throws S3Error / TempFailError.

@@ -177,3 +177,27 @@ TEST(S3Client, PathAndVirtualHostUrls) {
   bad.endpoint = "127.0.0.1:8080";
   EXPECT_THROW(Client{bad}, ConfigError);
 }
+
+TEST(S3Resume, A200AnswerToARangedGetDropsWhatWasDelivered) {
+  using sp::s3::ResumeSkip;
+  ResumeSkip ranged(100);
+  ranged.start(206);  // the server honoured Range: everything is new
+  EXPECT_EQ(ranged.drop(64), 0u);
+  EXPECT_FALSE(ranged.short_body());
+  ResumeSkip whole(100);
+  whole.start(200);  // the whole object again: the first 100 bytes were delivered before
+  EXPECT_EQ(whole.drop(64), 64u);
+  EXPECT_EQ(whole.drop(64), 36u);
+  EXPECT_EQ(whole.drop(64), 0u);
+  EXPECT_FALSE(whole.short_body());
+  ResumeSkip shorter(100);
+  shorter.start(200);
+  EXPECT_EQ(shorter.drop(50), 50u);
+  EXPECT_TRUE(shorter.short_body());  // the object is shorter than what was read of it
+  ResumeSkip empty(100);  // a 2xx without a body never starts
+  EXPECT_TRUE(empty.short_body());
+  ResumeSkip fresh(0);
+  fresh.start(200);
+  EXPECT_EQ(fresh.drop(10), 0u);
+  EXPECT_FALSE(fresh.short_body());
+}
