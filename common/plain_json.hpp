@@ -1,8 +1,8 @@
 // A validating lexer for the plain subset of JSON: ASCII only, no escapes in strings. Within that
 // subset a string's text is its value, so sensor-parse's fast path (and kafka-cat-sensor's
-// --key-field) can read fields straight from the line without building a document. Outside it (an escape, a non-ASCII byte, any syntax error,
-// nesting deeper than kMaxDepth) every function returns false and the caller parses the line with
-// simdjson instead, which also words the reject. So this lexer never decides that a line is bad:
+// --key-field) can read fields straight from the line without building a document. Outside it (an
+// escape, a non-ASCII byte, any syntax error, nesting deeper than kMaxDepth) every function returns
+// false and the caller parses the line with simdjson instead, which also words the reject. So this lexer never decides that a line is bad:
 // it only decides that a line is plain and well-formed.
 #pragma once
 #include <charconv>
@@ -194,6 +194,21 @@ class PlainJson {
     return true;
   }
 
+  // At '{' (after whitespace), inside `depth` containers: the object's members, each handed to
+  // member(name, depth + 1) with the reader at its value, which member must consume (returning
+  // false when it is not plain). Checks the syntax around them.
+  template <class Member>
+  bool members(int depth, Member member) {
+    if (!eat('{') || ++depth > kMaxDepth) return false;
+    if (eat('}')) return true;
+    for (;;) {
+      std::string_view name;
+      if (!string(name) || !eat(':') || !member(name, depth)) return false;
+      if (eat(',')) continue;
+      return eat('}');
+    }
+  }
+
   // Consumes any one value, checking its syntax. depth counts the containers around it.
   bool skip_value(int depth) {
     switch (peek()) {
@@ -202,15 +217,7 @@ class PlainJson {
         return string(s);
       }
       case '{':
-        ++p_;
-        if (++depth > kMaxDepth) return false;
-        if (eat('}')) return true;
-        for (;;) {
-          std::string_view k;
-          if (!string(k) || !eat(':') || !skip_value(depth)) return false;
-          if (eat(',')) continue;
-          return eat('}');
-        }
+        return members(depth, [this](std::string_view, int d) { return skip_value(d); });
       case '[':
         ++p_;
         if (++depth > kMaxDepth) return false;

@@ -77,22 +77,12 @@ bool KeyExtractor::walk(parse::PlainJson& j, size_t level, int depth, std::strin
     return true;
   }
   if (c != '{') return j.skip_value(depth);  // not an object: the path is not there
-  j.eat('{');
-  if (++depth > parse::PlainJson::kMaxDepth) return false;
-  if (j.eat('}')) return true;
   bool matched = false;  // a repeated name: the first one counts, as for simdjson
-  for (;;) {
-    std::string_view name;
-    if (!j.string(name) || !j.eat(':')) return false;
-    if (!matched && parse::same_key(name, parts_[level])) {
-      matched = true;
-      if (!walk(j, level + 1, depth, key, found)) return false;
-    } else if (!j.skip_value(depth)) {
-      return false;
-    }
-    if (j.eat(',')) continue;
-    return j.eat('}');
-  }
+  return j.members(depth, [&](std::string_view name, int d) {
+    if (matched || !parse::same_key(name, parts_[level])) return j.skip_value(d);
+    matched = true;
+    return walk(j, level + 1, d, key, found);
+  });
 }
 
 bool KeyExtractor::extract_simdjson(std::string_view line, std::string& key) {
