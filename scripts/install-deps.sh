@@ -12,6 +12,9 @@ PACKAGES=(
   # real servers for tests and the demo
   clickhouse-server clickhouse-client
   swift swift-proxy swift-account swift-container swift-object python3-swift
+  # a ClickHouse cluster's coordinator; Java 17 and Maven run it and fetch Apache Kafka's broker
+  # from Maven Central (scripts/kafka.sh)
+  zookeeper openjdk-17-jre-headless maven
   # reference and peer tools (tests, benchmarks)
   kcat jq awscli rclone curl python3 procps psmisc time
 )
