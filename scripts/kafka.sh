@@ -35,7 +35,13 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' >&2; exit 2; }
 [ $# -ge 1 ] || usage
 cmd=$1; shift
 
-die() { echo "kafka.sh: $*" >&2; exit 69; }
+# A start that fails leaves no broker behind.
+started=()
+die() {
+  echo "kafka.sh: $*" >&2
+  [ ${#started[@]} -eq 0 ] || kill -KILL "${started[@]}" 2>/dev/null || true
+  exit 69
+}
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
@@ -113,7 +119,8 @@ inter.broker.listener.name=PLAINTEXT
 log.dirs=$nd/data
 num.partitions=1
 default.replication.factor=1
-auto.create.topics.enable=true
+# as most production clusters: a misspelt topic is an error, not a new topic
+auto.create.topics.enable=false
 offsets.topic.replication.factor=$rf
 offsets.topic.num.partitions=8
 transaction.state.log.replication.factor=$rf
@@ -157,6 +164,7 @@ start_node() { # NODE: start the broker in the background, record its pid
     -Dlog4j2.configurationFile="$nd/log4j2.properties" -cp "$cache/libs/*" kafka.Kafka "$nd/server.properties" \
     >"$nd/stdout.log" 2>&1 </dev/null &
   echo $! >"$nd/pid"
+  started+=($!)
 }
 
 alive() { [ -f "$dir/node$1/pid" ] && kill -0 "$(cat "$dir/node$1/pid")" 2>/dev/null; }
@@ -220,6 +228,7 @@ case "$cmd" in
     done
     for n in $(seq 1 "$nodes"); do start_node "$n"; done
     for n in $(seq 1 "$nodes"); do wait_ready "$n" "$nodes" 120; done
+    started=()
     echo "kafka.sh: Apache Kafka $version, $nodes broker(s) ready in $(( ($(date +%s%N) - t0) / 1000000 )) ms" >&2
     print_env ;;
   stop)
@@ -248,7 +257,7 @@ case "$cmd" in
     [ $# -eq 2 ] || usage
     dir=$(cd "$1" && pwd); n=$2
     alive "$n" && exit 0
-    start_node "$n"; wait_ready "$n" 1 120 ;;
+    start_node "$n"; wait_ready "$n" 1 120; started=() ;;
   topic)
     [ $# -ge 3 ] || usage
     dir=$(cd "$1" && pwd); name=$2 parts=$3 rf=${4:-1}; shift $(( $# < 4 ? $# : 4 ))

@@ -1,18 +1,17 @@
 #!/usr/bin/env bash
 # Consumer groups: two consumers split the partitions with nothing lost or read twice (commits
 # before giving partitions up), -e works with a group, a restart resumes at the committed offsets,
-# SIGTERM on a streaming consumer commits and exits 0, and -o @TIME / --until select by time.
+# SIGTERM on a streaming consumer commits and exits 0, and -o @TIME / --until select by time (the
+# broker's own timestamp index). Against a real Apache Kafka broker (scripts/kafka.sh).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kafka_lib.sh"
 cd "$TEST_TMP"
-start_kafka_mock 1 8 sensor_metrics
+start_kafka 1 8 sensor_metrics timed
 K=(kafka-cat-sensor -b "$BS" "${GROUP_PROPS[@]}")
 
 sensor-gen -n 4000 --seed 3 | kafka-cat-sensor -q -b "$BS" -P --key-field value.sensor_id
 
 # --- member a reads and commits everything; member b joins; new messages are split between them.
-# (librdkafka's mock refuses commits while a rebalance is in progress, where a real broker accepts
-# the revoking member's commit; so b joins only after a's commits landed.)
 "${K[@]}" -G split -v -J >a.out 2>a.err &
 pa=$!
 on_exit "kill $pa"
@@ -34,7 +33,7 @@ stable() {
     [ "$( (latest a.err; latest b.err) | grep -o 'sensor_metrics\[[0-9]*\]' | sort -u | wc -l)" -eq 8 ]
 }
 wait_until 60 stable || fail "the group did not settle: $(latest a.err) / $(latest b.err)"
-sleep 3  # the mock's coordinator may start a second rebalance right after the first
+sleep 3  # a coordinator may start a second rebalance right after the first
 wait_until 60 stable || fail "the group did not settle: $(latest a.err) / $(latest b.err)"
 sensor-gen -n 2000 --seed 4 --first-id 4001 | kafka-cat-sensor -q -b "$BS" -P --key-field value.sensor_id
 both_read() { [ $(($(count_lines a.out) + $(count_lines b.out))) -ge "$1" ]; }
@@ -50,8 +49,7 @@ assert_eq "$(cat a.out b.out | jq -r '"\(.partition) \(.offset)"' | sort | uniq 
 pass "two members split the partitions: $(count_lines a.out) + $(count_lines b.out)"
 
 # --- -e with a group: members started together each exit at the end of their share.
-# (Fresh group: the mock's group coordinator sometimes needs a second rebalance when two members
-# join at once, and then refuses commits with REBALANCE_IN_PROGRESS; duplicates are allowed here.)
+# (Fresh group: two members joining at once may need a second rebalance; duplicates are allowed here.)
 "${K[@]}" -G together -e >e1.out 2>e1.err &
 p1=$!
 "${K[@]}" -G together -e >e2.out 2>e2.err &
@@ -84,7 +82,7 @@ assert_eq "$(count_lines s2.out)" 0 "nothing read twice after SIGTERM"
 pass "SIGTERM commits and exits 0"
 
 # --- a bounded run interrupted: 130
-mock_ctl rtt 1 200  # slow fetches, so that the signal comes before the end
+# tiny fetches, so that the signal comes before the end
 "${K[@]}" -G bounded -e -X fetch.max.bytes=2000 -X message.max.bytes=2000 -X max.partition.fetch.bytes=2000 >i.out 2>i.err &
 pi=$!
 wait_until 30 read_ge i.out 1 || fail "bounded consumer got nothing"
@@ -93,7 +91,6 @@ rc=0; wait $pi || rc=$?
 if [ "$rc" != 0 ]; then  # 0 only when it had already finished all 6500
   assert_eq "$rc" 130 "interrupted bounded run"
 fi
-mock_ctl rtt 1 0
 pass "SIGINT on a bounded run: $rc"
 
 # --- time: -o @TIME and --until split the stream at a moment between two batches

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # kcat is the real peer: kcat produces, we consume (raw, envelope, headers, keys, binary values);
 # we produce, kcat consumes (keys land per sensor on one partition). Offsets, counts, unknown topics.
+# Against a real Apache Kafka broker (scripts/kafka.sh).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kafka_lib.sh"
 cd "$TEST_TMP"
-start_kafka_mock 1 4 sensor_metrics bin
+start_kafka 1 4 sensor_metrics produced
+kafka_topic bin 1
+kafka_topic keyed 1
+kafka_topic keyless 4
+kafka_topic slow 8
 K=(kafka-cat-sensor -b "$BS" -q)
 
 # --- kcat produces 1000 seed messages, keyed; we read them all back, raw and as envelopes
@@ -71,7 +76,6 @@ assert_eq "$(kcat -C -b "$BS" -t keyed -e -q -f '%k=%s\n' | sort | tr '\n' ' ')"
 pass "unknown topic, -K"
 
 # --- keyless lines: runs on each partition in turn, so the partitions stay even
-mock_ctl topic keyless 4
 seq 1 20000 | "${K[@]}" -P -t keyless
 per=$(kcat -C -b "$BS" -t keyless -e -q -f '%p\n' | sort | uniq -c | awk '{print $1}' | sort -n | tr '\n' ' ')
 assert_eq "$(wc -w <<<"$per")" 4 "keyless lines on every partition ($per)"
@@ -91,7 +95,6 @@ pass "SIGPIPE"
 # 2.0 stops fetching; once the reader drains it, kafka-cat-sensor must wake the fetchers (FetchWaker,
 # common/kafka.hpp), and every message still arrives exactly once. 1 KiB messages, so that the pipe
 # and our buffer (2 MiB) hold only a tenth of them while the reader sleeps.
-mock_ctl topic slow 8
 pad=$(head -c 1000 /dev/zero | tr '\0' x)
 seq 1 20000 | sed "s/\$/ $pad/" | kcat -P -b "$BS" -t slow -X sticky.partitioning.linger.ms=0
 kafka-cat-sensor -b "$BS" -t slow -vv -e -X queued.min.messages=5000 2>slow.err | { sleep 2; cat; } >slow.out

@@ -1,5 +1,26 @@
-# Kafka helpers for integration tests (sourced after lib.sh): a mock cluster run by kafka-cat-sensor
-# itself on a free 127.0.0.1 port, stopped on exit, with a FIFO for fault injection.
+# Kafka helpers for integration tests (sourced after lib.sh): real Apache Kafka brokers from
+# scripts/kafka.sh, and, for the tests that need its fault injection, librdkafka's mock cluster run
+# by kafka-cat-sensor itself with a FIFO for control. Both on free 127.0.0.1 ports, stopped on exit.
+
+# start_kafka NODES PARTITIONS [TOPIC...]: NODES real brokers in the test's temp dir; creates each
+# TOPIC with PARTITIONS partitions (replicated on min(NODES, 3) brokers); sets BS and the KAFKA_*
+# variables of scripts/kafka.sh (SASL_SSL listener, CA file, SCRAM user). KAFKA_VERSION picks the release.
+start_kafka() {
+  local nodes=$1 parts=$2 rf; shift 2
+  rf=$((nodes < 3 ? nodes : 3))
+  local env
+  env=$("$SRC_DIR/scripts/kafka.sh" start "$TEST_TMP/kafka" "$nodes") || fail "Kafka did not start"
+  eval "$env"
+  on_exit "$SRC_DIR/scripts/kafka.sh stop $TEST_TMP/kafka"
+  BS=$KAFKA_BOOTSTRAP
+  for t in "$@"; do kafka_topic "$t" "$parts" "$rf"; done
+}
+
+# kafka_topic NAME PARTITIONS [REPLICAS [KEY=VALUE...]]: creates a topic on the real brokers.
+kafka_topic() { "$SRC_DIR/scripts/kafka.sh" topic "$TEST_TMP/kafka" "$@" || fail "topic $1 not created"; }
+
+# kafka_sh COMMAND ARGS...: scripts/kafka.sh on this test's brokers (kill, stop-node, start-node, leader, tool).
+kafka_sh() { local c=$1; shift; "$SRC_DIR/scripts/kafka.sh" "$c" "$TEST_TMP/kafka" "$@"; }
 
 # Short group timeouts so that joins and rebalances take seconds, not minutes (SERVICES.md).
 GROUP_PROPS=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -X max.poll.interval.ms=10000)

@@ -9,6 +9,8 @@ unset SENSOR_PIPELINE_CONFIG CLICKHOUSE_USER CLICKHOUSE_PASSWORD AWS_ACCESS_KEY_
   AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL 2>/dev/null || true
 TEST_NAME=$(basename "$0" .sh)
 TEST_TMP=$(mktemp -d "/tmp/sp-${TEST_NAME}.XXXXXX")
+# downloads (Kafka's jars) stay cached across tests although HOME is a fresh directory for each
+export SENSOR_CACHE_DIR="${SENSOR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sensor-pipeline}"
 export HOME="$TEST_TMP/home"  # no user config or ~/.aws leaks in
 mkdir -p "$HOME"
 _exit_cmds=()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ctest-label: slow
 # The delivery guarantee, proven: kafka-cat-sensor --envelope --commit-acks FIFO | sensor-parse | ch-insert > FIFO
-# against a real ClickHouse and the Kafka mock cluster. Each round restarts the pipeline and kills one stage
+# against a real ClickHouse and a real Apache Kafka broker. Each round restarts the pipeline and kills one stage
 # with SIGKILL at a random moment (kafka-cat-sensor, sensor-parse, ch-insert in turn), or stops ClickHouse
 # for a while mid-stream. A last round runs to the end. Then every valid message id must be in ClickHouse
 # exactly once under FINAL, and every malformed message in the rejects file: nothing lost.

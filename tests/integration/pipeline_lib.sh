@@ -1,16 +1,16 @@
-# Shared by the pipeline tests (sourced after lib.sh): a real ClickHouse and a Kafka mock cluster in
-# the test's temp dir, stopped when the test ends.
+# Shared by the pipeline tests (sourced after lib.sh): a real ClickHouse and a real Apache Kafka
+# broker (scripts/kafka.sh) in the test's temp dir, stopped when the test ends.
+source "$(dirname "${BASH_SOURCE[0]}")/kafka_lib.sh"
 
-# start_servers PARTITIONS: sets CH_* (and exports CLICKHOUSE_URL/USER/PASSWORD) and B (bootstrap servers).
+# start_servers PARTITIONS: sets CH_* (and exports CLICKHOUSE_URL/USER/PASSWORD) and B (bootstrap
+# servers of one broker holding the topic sensor_metrics with PARTITIONS partitions).
 start_servers() {
   cd "$TEST_TMP"
   eval "$("$SRC_DIR/scripts/clickhouse.sh" start "$TEST_TMP/ch")"
   on_exit "$SRC_DIR/scripts/clickhouse.sh stop $TEST_TMP/ch"
   export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
-  kafka-cat-sensor --mock-cluster 1 --partitions "$1" -t sensor_metrics >kafka.out 2>kafka.log &
-  on_exit "kill $!"
-  wait_until 20 test -s kafka.out || fail "mock cluster did not start: $(cat kafka.log)"
-  B=$(head -1 kafka.out)
+  start_kafka 1 "$1" sensor_metrics
+  B=$BS
 }
 
 # q SQL: runs a query as the password user, prints the answer (fails the test on an HTTP error).
