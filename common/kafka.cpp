@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 #include "common/config.hpp"
 #include "common/errors.hpp"
@@ -14,6 +15,45 @@ namespace sp::kafka {
 void HandleDeleter::operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
 
 std::string err_text(rd_kafka_resp_err_t err) { return rd_kafka_err2str(err); }
+
+namespace {
+std::mutex client_error_mu;
+int client_error = 0;  // the last noted RD_KAFKA_RESP_ERR__AUTHENTICATION or __SSL
+std::string client_error_reason;
+}  // namespace
+
+void note_client_error(int err, const char* reason) {
+  if (err != RD_KAFKA_RESP_ERR__AUTHENTICATION && err != RD_KAFKA_RESP_ERR__SSL) return;
+  std::lock_guard<std::mutex> lock(client_error_mu);
+  client_error = err;
+  client_error_reason = reason ? reason : "";
+}
+
+namespace {
+// Why no broker answered: a refusal noted by note_client_error, else a timeout.
+[[noreturn]] void throw_unreachable(rd_kafka_resp_err_t err, int timeout_ms, const std::string& brokers) {
+  int noted;
+  std::string reason;
+  {
+    std::lock_guard<std::mutex> lock(client_error_mu);
+    noted = client_error;
+    reason = client_error_reason;
+  }
+  if (noted == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+    std::string hint = "; check sasl.mechanisms, sasl.username and sasl.password";
+    // librdkafka before 2.6.1 sends a SCRAM nonce that Kafka 4.x brokers refuse (librdkafka #4895)
+    if (reason.find("SCRAM") != std::string::npos && rd_kafka_version() < 0x020601ff)
+      hint += ". Note: librdkafka " + std::string(rd_kafka_version_str()) +
+              " cannot log in with SCRAM to Apache Kafka 4.x brokers (fixed in librdkafka 2.6.1)";
+    throw AuthError("Kafka refused the login at " + brokers + ": " + reason + hint);
+  }
+  std::string what = "no Kafka broker answered at " + brokers + " within " +
+                     std::to_string(timeout_ms / 1000.0).substr(0, 4) + " s (" + err_text(err) + ")";
+  if (noted == RD_KAFKA_RESP_ERR__SSL)
+    throw UnavailableError(what + ": TLS failed: " + reason + "; check ssl.ca.location and the broker's certificate");
+  throw UnavailableError(what + "; check -b and that the brokers run");
+}
+}  // namespace
 
 std::pair<std::string, std::string> split_property(const std::string& prop) {
   auto eq = prop.find('=');
@@ -33,7 +73,17 @@ namespace {
 void log_cb(const rd_kafka_t*, int level, const char* fac, const char* buf) {
   // librdkafka reports every failed connect attempt at error level; the tools report the
   // consequence themselves (unavailable, retries), so these are warnings, and chatter is debug.
-  // "FAIL" lines repeat what the error callback already reports
+  // "FAIL" lines repeat what the error callback already reports. They come at once, from
+  // librdkafka's own threads, where the error callback waits for a poll that a blocking metadata
+  // request does not make: so a refused login is noted here, for fetch_topics to report.
+  if (std::strcmp(fac, "FAIL") == 0) {
+    const char* text = std::strstr(buf, "]: ");
+    text = text ? text + 3 : buf;
+    if (std::strstr(buf, "SASL authentication error") || std::strstr(buf, "SASL authentication failure"))
+      note_client_error(RD_KAFKA_RESP_ERR__AUTHENTICATION, text);
+    else if (std::strstr(buf, "SSL handshake failed"))
+      note_client_error(RD_KAFKA_RESP_ERR__SSL, text);
+  }
   if (level <= 4 && std::strcmp(fac, "FAIL") != 0)
     log::warn("librdkafka: ", fac, ": ", buf);
   else if (level <= 6)
@@ -93,11 +143,6 @@ std::string resolve_brokers(const std::string& flag) {
 std::vector<TopicInfo> fetch_topics(rd_kafka_t* rk, const std::vector<std::string>& topics, int timeout_ms,
                                     const std::string& brokers, bool allow_create) {
   std::vector<TopicInfo> out;
-  auto unavailable = [&](rd_kafka_resp_err_t err) {
-    return UnavailableError("no Kafka broker answered at " + brokers + " within " +
-                            std::to_string(timeout_ms / 1000.0).substr(0, 4) + " s (" + err_text(err) +
-                            "); check -b and that the brokers run");
-  };
   auto collect = [&](const rd_kafka_metadata_t* md) {
     for (int i = 0; i < md->topic_cnt; ++i) {
       const auto& t = md->topics[i];
@@ -108,7 +153,7 @@ std::vector<TopicInfo> fetch_topics(rd_kafka_t* rk, const std::vector<std::strin
     // asking for all topics never makes a broker auto-create one (a per-topic request may)
     const rd_kafka_metadata_t* md = nullptr;
     auto err = rd_kafka_metadata(rk, 1, nullptr, &md, timeout_ms);
-    if (err) throw unavailable(err);
+    if (err) throw_unreachable(err, timeout_ms, brokers);
     if (topics.empty()) {
       collect(md);
     } else {
@@ -126,7 +171,7 @@ std::vector<TopicInfo> fetch_topics(rd_kafka_t* rk, const std::vector<std::strin
     Topic t(rd_kafka_topic_new(rk, name.c_str(), nullptr));
     const rd_kafka_metadata_t* md = nullptr;
     auto err = rd_kafka_metadata(rk, 0, t.get(), &md, timeout_ms);
-    if (err) throw unavailable(err);
+    if (err) throw_unreachable(err, timeout_ms, brokers);
     if (md->topic_cnt == 0)
       out.push_back({name, 0, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART});
     else

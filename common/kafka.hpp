@@ -77,6 +77,12 @@ std::vector<TopicInfo> fetch_topics(rd_kafka_t* rk, const std::vector<std::strin
 
 std::string err_text(rd_kafka_resp_err_t err);
 
+// Records a connection failure that librdkafka reported to an error callback (authentication, TLS).
+// Without it a broker that refuses us looks like one that does not answer: fetch_topics, when no
+// broker answered in time, throws AuthError (77) for a noted authentication failure and names a
+// noted TLS failure. Thread-safe (librdkafka calls error callbacks from its own threads).
+void note_client_error(int err, const char* reason);
+
 // librdkafka 2.0 (Debian 12) stops fetching a partition while the consumer queue holds
 // queued.min.messages or queued.max.messages.kbytes, and looks again only when the broker thread
 // next wakes up: up to 1 s later when no request is in flight (librdkafka issue #2879; 2.1.1 added

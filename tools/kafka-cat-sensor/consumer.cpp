@@ -115,6 +115,7 @@ void Consumer::error_cb(rd_kafka_t* rk, int err, const char* reason, void* opaqu
     return;
   }
   // Broker connection trouble is retried by librdkafka; say so once per event, not as an error.
+  kafka::note_client_error(err, reason);
   log::warn("Kafka: ", reason);
 }
 

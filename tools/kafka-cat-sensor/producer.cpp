@@ -151,6 +151,7 @@ int32_t partitioner_cb(const rd_kafka_topic_t* rkt, const void* key, size_t keyl
 }
 
 void error_cb(rd_kafka_t*, int err, const char* reason, void*) {
+  kafka::note_client_error(err, reason);
   if (err == RD_KAFKA_RESP_ERR__FATAL)
     log::error("Kafka: ", reason);
   else
