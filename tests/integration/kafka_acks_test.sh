@@ -70,3 +70,10 @@ assert_eq "$(grep -c 'committed lossy\[0\]=500' run3.err || true)" 0 "stale ack 
 assert_contains "$(cat run3.err)" "line 1: lossy [0] offset 499: refused: this process wrote offsets 1000 to 4095 of it" \
   "ack before what was written"
 pass "an ack for an offset before what this process wrote: refused"
+
+# --- the mock cluster's control channel echoes a bad command escaped too
+printf 'bogus \033[2J\n' >"$MOCK_CTL"
+wait_until 10 grep -q "mock-control: 'bogus" mock.err || fail "bad control command not reported: $(tail -2 mock.err)"
+assert_contains "$(cat mock.err)" "--mock-control: 'bogus \\x1b[2J': unknown command" "escaped control command"
+assert_eq "$(grep -c $'\033' mock.err || true)" 0 "no raw escape byte from the control channel"
+pass "bad control commands are echoed escaped"
