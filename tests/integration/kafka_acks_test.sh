@@ -71,6 +71,22 @@ assert_contains "$(cat run3.err)" "line 1: lossy [0] offset 499: refused: this p
   "ack before what was written"
 pass "an ack for an offset before what this process wrote: refused"
 
+# --- manual assignment (-G with -p, no rebalance): the same window
+mkfifo acks3.fifo
+exec 9<>acks3.fifo
+"${K[@]}" -G manual -p 0 -J -v --commit-acks acks3.fifo --commit-interval 100 --ack-timeout 1 >run4.out 2>run4.err &
+p4=$!
+on_exit "kill $p4"
+wait_until 60 read_ge run4.out 4096 || fail "fourth run read $(count_lines run4.out)"
+echo '{"topic":"lossy","partition":0,"offset":4096}' >&9
+echo '{"topic":"lossy","partition":0,"offset":4095}' >&9
+wait_until 30 committed_at run4.err 4096 || fail "a genuine ack was not committed: $(commits run4.err)"
+kill -TERM $p4
+wait $p4 || fail "fourth run exited $?: $(tail -3 run4.err)"
+assert_eq "$(grep -c 'committed lossy\[0\]=4097' run4.err || true)" 0 "ack one past the last written committed"
+assert_contains "$(cat run4.err)" "line 1: lossy [0] offset 4096: refused: this process wrote offsets 0 to 4095 of it" "-p: refused"
+pass "manual assignment: the ack of the last offset written is taken, one past it refused"
+
 # --- the mock cluster's control channel echoes a bad command escaped too
 printf 'bogus \033[2J\n' >"$MOCK_CTL"
 wait_until 10 grep -q "mock-control: 'bogus" mock.err || fail "bad control command not reported: $(tail -2 mock.err)"
