@@ -112,6 +112,12 @@ TEST(KafkaAckTracker, ARebalanceStartsTheWindowAgain) {
   EXPECT_EQ(t.ack("s", 0, 300).verdict, AckTracker::Verdict::outside);
   EXPECT_EQ(t.ack("s", 0, 60).verdict, AckTracker::Verdict::taken);
   EXPECT_EQ(t.acked("s", 0), 61);
+  // given up again: the late acks of the latest window with something written are the expected ones
+  t.revoke("s", 0);
+  t.assign("s", 0);
+  t.revoke("s", 0);  // nothing written this time
+  EXPECT_EQ(t.ack("s", 0, 100).verdict, AckTracker::Verdict::given_up);
+  EXPECT_EQ(t.ack("s", 0, 150).verdict, AckTracker::Verdict::not_assigned);
 }
 
 // A manual assignment (-G with -p) opens its windows once and never revokes them.

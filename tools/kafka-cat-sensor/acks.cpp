@@ -31,7 +31,7 @@ void AckTracker::revoke(const std::string& topic, int32_t partition) {
   std::lock_guard<std::mutex> lk(mu_);
   auto it = windows_.find({topic, partition});
   if (it == windows_.end()) return;
-  given_up_[it->first] = it->second;
+  if (it->second.next >= 0) given_up_[it->first] = it->second;  // an empty window keeps the one before
   windows_.erase(it);
 }
 
@@ -45,8 +45,8 @@ AckTracker::Result AckTracker::ack(const std::string& topic, int32_t partition, 
       if (offset + 1 > it->second.acked) it->second.acked = offset + 1;
       ++count_;
     } else {
-      // refused; an ack for what was written before the partition was given up (and maybe got
-      // back) is a late one, expected in a rebalance, and said so
+      // refused; one for what was written before the partition was given up (it may be back since)
+      // is a late ack, expected in a rebalance: the reader logs it at debug level, not as a warning
       auto gone = given_up_.find({topic, partition});
       const Window* w = it != windows_.end() ? &it->second : nullptr;
       if (gone != given_up_.end() && inside(gone->second)) {
