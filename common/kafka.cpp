@@ -55,6 +55,19 @@ namespace {
 }
 }  // namespace
 
+
+bool refuses_message(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:     // over the producer's or the broker's message.max.bytes
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:  // a one-message batch over the broker's limit
+    case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:         // the broker's validation refused the record
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::pair<std::string, std::string> split_property(const std::string& prop) {
   auto eq = prop.find('=');
   if (eq == std::string::npos)

@@ -83,6 +83,10 @@ std::string err_text(rd_kafka_resp_err_t err);
 // noted TLS failure. Thread-safe (librdkafka calls error callbacks from its own threads).
 void note_client_error(int err, const char* reason);
 
+// Whether a produce error refuses the message itself (too large, malformed): no retry or rerun can
+// send it, so it is bad data (exit 65), not a failure to rerun later (75).
+bool refuses_message(rd_kafka_resp_err_t err);
+
 // librdkafka 2.0 (Debian 12) stops fetching a partition while the consumer queue holds
 // queued.min.messages or queued.max.messages.kbytes, and looks again only when the broker thread
 // next wakes up: up to 1 s later when no request is in flight (librdkafka issue #2879; 2.1.1 added

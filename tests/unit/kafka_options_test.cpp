@@ -74,6 +74,8 @@ TEST(KafkaAcks, ParsesAckLinesAndExplainsBadOnes) {
 
 TEST(KafkaAcks, TrackerKeepsTheHighestNextOffset) {
   AckTracker t;
+  t.assign("t", 0);
+  t.wrote("t", 0, 0, 100);
   EXPECT_EQ(t.acked("t", 0), -1);
   t.ack("t", 0, 41);
   t.ack("t", 0, 10);  // late, older ack: ignored
@@ -88,6 +90,8 @@ TEST(KafkaAcks, ReaderFollowsAFifoWithoutBlockingOnOpen) {
   std::string fifo = std::string(dir) + "/acks.fifo";
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   AckTracker t;
+  t.assign("t", 1);
+  t.wrote("t", 1, 0, 100);
   {
     AckReader r(fifo, t);  // no writer yet: must not block
     {

@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 
 #include "common/errors.hpp"
 #include "common/log.hpp"
@@ -12,20 +14,100 @@
 
 namespace sp::kcs {
 
-void AckTracker::ack(const std::string& topic, int32_t partition, int64_t offset) {
+void AckTracker::assign(const std::string& topic, int32_t partition) {
+  std::lock_guard<std::mutex> lk(mu_);
+  windows_[{topic, partition}] = Window{};
+}
+
+void AckTracker::wrote(const std::string& topic, int32_t partition, int64_t first, int64_t next) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = windows_.find({topic, partition});
+  if (it == windows_.end()) return;
+  it->second.first = first;
+  it->second.next = next;
+}
+
+void AckTracker::revoke(const std::string& topic, int32_t partition) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = windows_.find({topic, partition});
+  if (it == windows_.end()) return;
+  if (it->second.next >= 0) given_up_[it->first] = it->second;  // an empty window keeps the one before
+  windows_.erase(it);
+}
+
+AckTracker::Result AckTracker::ack(const std::string& topic, int32_t partition, int64_t offset) {
+  Result r;
   {
     std::lock_guard<std::mutex> lk(mu_);
-    auto& v = next_.try_emplace({topic, partition}, -1).first->second;
-    if (offset + 1 > v) v = offset + 1;
-    ++count_;
+    auto inside = [offset](const Window& w) { return w.next >= 0 && offset >= w.first && offset < w.next; };
+    auto it = windows_.find({topic, partition});
+    if (it != windows_.end() && inside(it->second)) {
+      if (offset + 1 > it->second.acked) it->second.acked = offset + 1;
+      ++count_;
+    } else {
+      // refused; one for what was written before the partition was given up (it may be back since)
+      // is a late ack, expected in a rebalance: the reader logs it at debug level, not as a warning
+      auto gone = given_up_.find({topic, partition});
+      const Window* w = it != windows_.end() ? &it->second : nullptr;
+      if (gone != given_up_.end() && inside(gone->second)) {
+        r.verdict = Verdict::given_up;
+        w = &gone->second;
+      } else if (w) {
+        r.verdict = w->next < 0 ? Verdict::nothing_written : Verdict::outside;
+      } else {
+        bool known = std::find(topics_.begin(), topics_.end(), topic) != topics_.end();
+        auto same = windows_.lower_bound({topic, INT32_MIN});
+        if (same != windows_.end() && same->first.first == topic) known = true;
+        r.verdict = known ? Verdict::not_assigned : Verdict::other_topic;
+      }
+      if (w) {
+        r.first = w->first;
+        r.next = w->next;
+      }
+      return r;
+    }
   }
   cv_.notify_all();
+  return r;
+}
+
+std::string AckTracker::reason(const Result& r) {
+  switch (r.verdict) {
+    case Verdict::taken: return "taken";
+    case Verdict::outside:
+      return "this process wrote offsets " + std::to_string(r.first) + " to " + std::to_string(r.next - 1) + " of it";
+    case Verdict::nothing_written: return "this process has written nothing of it yet";
+    case Verdict::given_up: return "partition given up in a rebalance (its new owner reads it again)";
+    case Verdict::not_assigned: return "partition not assigned to this process";
+    case Verdict::other_topic: return "topic not read by this process";
+  }
+  return "?";
 }
 
 int64_t AckTracker::acked(const std::string& topic, int32_t partition) const {
   std::lock_guard<std::mutex> lk(mu_);
-  auto it = next_.find({topic, partition});
-  return it == next_.end() ? -1 : it->second;
+  auto it = windows_.find({topic, partition});
+  return it == windows_.end() ? -1 : it->second.acked;
+}
+
+std::string printable(std::string_view bytes, size_t max) {
+  static const char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(std::min(bytes.size(), max) + 8);
+  for (size_t i = 0; i < bytes.size() && i < max; ++i) {
+    auto c = static_cast<unsigned char>(bytes[i]);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  if (bytes.size() > max) out += "...";
+  return out;
 }
 
 AckReader::AckReader(std::string path, AckTracker& tracker) : path_(std::move(path)), tracker_(tracker) {
@@ -54,6 +136,8 @@ void AckReader::loop() {
     return;
   }
   std::string pending;
+  bool skipping = false;  // inside a line over kMaxLine: dropped up to its newline, then one warning
+  uint64_t skipped = 0;   // its bytes so far
   char buf[65536];
   uint64_t lineno = 0;
   while (!stop_) {
@@ -73,25 +157,67 @@ void AckReader::loop() {
     pending.append(buf, static_cast<size_t>(n));
     size_t start = 0;
     for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
-      std::string_view line(pending.data() + start, nl - start);
       ++lineno;
-      if (line.empty()) continue;
-      Ack a;
-      std::string why;
-      if (parse_ack(line, a, &why)) {
-        tracker_.ack(a.topic, a.partition, a.offset);
-      } else if (++bad_ <= 5) {
-        log::warn("--commit-acks ", path_, ": line ", lineno, ": ", why, ": ", line.substr(0, 200));
+      if (skipping) {
+        skipping = false;
+        ++bad_;
+        warn(bad_limit_, bad_, "bad ack lines",
+             "line " + std::to_string(lineno) + ": " + std::to_string(skipped + (nl - start)) + " bytes, longer than 1 MiB: skipped");
+        continue;
       }
+      line(lineno, std::string_view(pending.data() + start, nl - start));
     }
     pending.erase(0, start);
-    if (pending.size() > (1 << 20)) {
-      ++bad_;
-      log::warn("--commit-acks ", path_, ": line ", lineno + 1, " longer than 1 MiB, skipped");
+    if (pending.size() > kMaxLine) {
+      if (!skipping) skipped = 0;
+      skipping = true;
+      skipped += pending.size();
       pending.clear();
     }
   }
+  summary(bad_limit_, "bad ack lines");
+  summary(refused_limit_, "refused acks");
   ::close(fd);
+}
+
+void AckReader::line(uint64_t lineno, std::string_view text) {
+  if (text.empty()) return;
+  Ack a;
+  std::string why;
+  if (!parse_ack(text, a, &why)) {
+    ++bad_;
+    warn(bad_limit_, bad_, "bad ack lines", "line " + std::to_string(lineno) + ": " + why + ": " + printable(text, 200));
+    return;
+  }
+  auto r = tracker_.ack(a.topic, a.partition, a.offset);
+  if (r.verdict == AckTracker::Verdict::taken) return;
+  std::string what = "line " + std::to_string(lineno) + ": " + printable(a.topic, 200) + " [" + std::to_string(a.partition) +
+                     "] offset " + std::to_string(a.offset) + ": refused: " + AckTracker::reason(r);
+  if (r.verdict == AckTracker::Verdict::given_up) {
+    // expected in a rebalance: ch-insert acknowledges what it got before the partition moved
+    log::debug("--commit-acks ", path_, ": ", what);
+    return;
+  }
+  ++refused_;
+  warn(refused_limit_, refused_, "refused acks", what + " (not committed)");
+}
+
+void AckReader::warn(Limit& limit, uint64_t nth, const std::string& what, const std::string& message) {
+  if (nth <= kShown) {
+    if (nth == kShown) limit.last = std::chrono::steady_clock::now();
+    log::warn("--commit-acks ", path_, ": ", message,
+              nth == kShown ? "; more " + what + " are counted once a minute" : std::string());
+    return;
+  }
+  ++limit.unshown;
+  if (std::chrono::steady_clock::now() - limit.last >= std::chrono::minutes(1)) summary(limit, what);
+}
+
+void AckReader::summary(Limit& limit, const std::string& what) {
+  if (limit.unshown == 0) return;
+  log::warn("--commit-acks ", path_, ": ", limit.unshown, " more ", what);
+  limit.unshown = 0;
+  limit.last = std::chrono::steady_clock::now();
 }
 
 }  // namespace sp::kcs

@@ -31,7 +31,9 @@ using Clock = std::chrono::steady_clock;
 struct PartState {
   std::string topic;
   int32_t partition = 0;
+  int64_t first = -1;      // the first message put in the output buffer in this assignment
   int64_t written = -1;    // next offset after the last message put in the output buffer
+  int64_t told = -1;       // `written` as last told to the ack tracker
   int64_t flushed = -1;    // next offset after the last message that reached the output
   int64_t committed = -1;  // last offset committed (or sent for commit)
   bool eof = false;        // at the end of the partition, nothing newer seen since
@@ -197,6 +199,8 @@ void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
   }
   log::warn("rebalance error: ", kafka::err_text(err));
   rd_kafka_assign(rk, nullptr);
+  if (acks_)
+    for (const auto& [k, s] : parts_) acks_->revoke(k.first, k.second);
   parts_.clear();
   index_.clear();
 }
@@ -307,13 +311,17 @@ void Consumer::add_parts(const rd_kafka_topic_partition_list_t* parts) {
       s.skip_before = scan->second;
       scan_from_.erase(scan);
     }
+    if (acks_) acks_->assign(s.topic, s.partition);
     parts_[{s.topic, s.partition}] = std::move(s);
   }
   index_.clear();
 }
 
 void Consumer::remove_parts(const rd_kafka_topic_partition_list_t* parts) {
-  for (int i = 0; i < parts->cnt; ++i) parts_.erase({parts->elems[i].topic, parts->elems[i].partition});
+  for (int i = 0; i < parts->cnt; ++i) {
+    if (acks_) acks_->revoke(parts->elems[i].topic, parts->elems[i].partition);
+    parts_.erase({parts->elems[i].topic, parts->elems[i].partition});
+  }
   index_.clear();
 }
 
@@ -402,6 +410,7 @@ void Consumer::handle(rd_kafka_message_t* m) {
         break;
     }
   }
+  if (s->first < 0) s->first = m->offset;
   s->written = m->offset + 1;
   s->eof = false;
   ++messages_;
@@ -411,6 +420,15 @@ void Consumer::handle(rd_kafka_message_t* m) {
 }
 
 void Consumer::flush() {
+  // Acks are taken only for what this process wrote. Told before the write: the next stage may read
+  // and acknowledge a message before write() returns. (The window so includes, for that moment, what
+  // is still being written, which only a stray writer could acknowledge.)
+  if (acks_)
+    for (auto& [k, s] : parts_)
+      if (s.written != s.told) {
+        acks_->wrote(s.topic, s.partition, s.first, s.written);
+        s.told = s.written;
+      }
   const char* p = out_.data();
   size_t left = out_.size();
   while (left > 0) {
@@ -576,7 +594,7 @@ void Consumer::setup() {
   null_metric_ = &m.counter("kafka_skipped_messages_total", "Messages not written in raw mode", "reason=\"null\"");
 
   if (acks_ == nullptr && !o_.commit_acks.empty()) {
-    acks_ = std::make_unique<AckTracker>();
+    acks_ = std::make_unique<AckTracker>(o_.topics);
     ack_reader_ = std::make_unique<AckReader>(o_.commit_acks, *acks_);
   }
 

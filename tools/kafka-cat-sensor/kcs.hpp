@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <map>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <algorithm>
 #include <atomic>
@@ -50,11 +51,39 @@ int run_producer(const Options& o, int in_fd);
 int run_mock(const Options& o, int out_fd);
 
 // Acknowledged positions per topic/partition (the next offset to read), filled by a reader thread.
+// Only an ack for an offset this process wrote in the current assignment counts: committing any
+// other (a stale FIFO from before a restart, a downstream bug, a stray writer) would make the group
+// skip what was never stored, for good. So the consumer opens a window per partition when it gets
+// it (assign), widens it as it writes (wrote) and closes it when it gives the partition up (revoke);
+// an ack outside every window is refused.
 class AckTracker {
  public:
-  // Records offset+1 when it is past what is already known.
-  void ack(const std::string& topic, int32_t partition, int64_t offset);
-  // Next offset after the last ack, -1 when none.
+  enum class Verdict {
+    taken,            // inside the window (an older ack than one already taken changes nothing)
+    outside,          // this process did not write that offset (before or after what it wrote)
+    nothing_written,  // assigned, but nothing written yet
+    given_up,         // an offset written before the partition was given up in a rebalance: a late ack
+    not_assigned,     // a topic this process reads, a partition it does not hold
+    other_topic,
+  };
+  struct Result {
+    Verdict verdict = Verdict::taken;
+    int64_t first = -1, next = -1;  // the window: offsets first .. next-1 were written
+  };
+  // topics: those this process reads (an ack for another is named so in the warning)
+  explicit AckTracker(std::vector<std::string> topics = {}) : topics_(std::move(topics)) {}
+
+  // The consumer's side: a partition got (nothing written, nothing acknowledged), offsets
+  // first .. next-1 written to the output, the partition given up.
+  void assign(const std::string& topic, int32_t partition);
+  void wrote(const std::string& topic, int32_t partition, int64_t first, int64_t next);
+  void revoke(const std::string& topic, int32_t partition);
+
+  // Records offset+1 when it is inside the window and past what is already known.
+  Result ack(const std::string& topic, int32_t partition, int64_t offset);
+  // Why a refused ack was refused, for the warning: "this process wrote offsets 0 to 4095 of it".
+  static std::string reason(const Result& r);
+  // Next offset after the last ack taken in the current assignment, -1 when none.
   int64_t acked(const std::string& topic, int32_t partition) const;
   // Waits until pred() holds (re-checked on every ack) or timeout_ms passed; returns whether it held.
   template <class Pred>
@@ -62,12 +91,22 @@ class AckTracker {
   uint64_t count() const { return count_.load(); }
 
  private:
-  friend class AckReader;
+  struct Window {
+    int64_t first = -1, next = -1;  // written: first .. next-1 (-1: nothing yet)
+    int64_t acked = -1;
+  };
+  using Key = std::pair<std::string, int32_t>;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::map<std::pair<std::string, int32_t>, int64_t> next_;
+  std::vector<std::string> topics_;
+  std::map<Key, Window> windows_;
+  std::map<Key, Window> given_up_;  // each revoked partition's last window: late acks for it are expected
   std::atomic<uint64_t> count_{0};
 };
+
+// Bytes as a reader may see them on a terminal: printable ASCII as is, a backslash doubled, any
+// other byte (control, escape, non-ASCII) as \xHH; cut after max input bytes with "...".
+std::string printable(std::string_view bytes, size_t max);
 
 template <class Pred>
 bool AckTracker::wait_for(int timeout_ms, Pred pred) {
@@ -84,20 +123,35 @@ bool AckTracker::wait_for(int timeout_ms, Pred pred) {
 }
 
 // Reads ack lines from a file or FIFO in its own thread. A FIFO is opened read-write, so neither
-// opening it before ch-insert does nor ch-insert restarting blocks or ends the reader.
+// opening it before ch-insert does nor ch-insert restarting blocks or ends the reader. Every bad or
+// refused line is one warning, the line escaped (printable()), up to kShown of each kind; after
+// that one line a minute counts the rest, so a stray writer cannot flood stderr.
 class AckReader {
  public:
+  static constexpr size_t kMaxLine = 1 << 20;
+  static constexpr uint64_t kShown = 5;
   AckReader(std::string path, AckTracker& tracker);
   ~AckReader();  // stops and joins
   uint64_t bad_lines() const { return bad_.load(); }
+  uint64_t refused() const { return refused_.load(); }
   std::string error() const;  // set when the file could not be opened
 
  private:
+  // Warnings of one kind: the first kShown each, then a count at most once a minute and at the end.
+  struct Limit {
+    uint64_t unshown = 0;
+    std::chrono::steady_clock::time_point last{};
+  };
   void loop();
+  void line(uint64_t lineno, std::string_view text);
+  void warn(Limit& limit, uint64_t nth, const std::string& what, const std::string& message);
+  void summary(Limit& limit, const std::string& what);
   std::string path_;
   AckTracker& tracker_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> bad_{0};
+  std::atomic<uint64_t> refused_{0};
+  Limit bad_limit_, refused_limit_;
   mutable std::mutex mu_;
   std::string error_;
   std::thread thread_;

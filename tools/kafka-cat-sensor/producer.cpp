@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <random>
 
@@ -113,16 +114,20 @@ bool KeyExtractor::extract_simdjson(std::string_view line, std::string& key) {
 
 namespace {
 
-// dr_cb counts failures; delivered = queued - in flight - failed.
+// Lines that can never be a message are reported with their number, up to this many.
+constexpr uint64_t kShownLines = 20;
+
+// dr_cb counts failures; delivered = queued - in flight - failed - refused.
 struct Delivery {
-  uint64_t failed = 0;
+  uint64_t failed = 0;   // may go through on a rerun (broker down, timeout)
+  uint64_t refused = 0;  // the message itself refused by the broker (kafka::refuses_message)
   std::string last_error;
   Counter* ok_metric = nullptr;
   Counter* failed_metric = nullptr;
   uint64_t ok_reported = 0;
   void report_ok(uint64_t queued, uint64_t in_flight) {
     uint64_t done = queued - std::min(queued, in_flight);
-    uint64_t ok = done - std::min(done, failed);
+    uint64_t ok = done - std::min(done, failed + refused);
     if (ok > ok_reported) {
       ok_metric->inc(static_cast<double>(ok - ok_reported));
       ok_reported = ok;
@@ -132,7 +137,13 @@ struct Delivery {
 
 void dr_cb(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   auto* d = static_cast<Delivery*>(opaque);
-  if (m->err) {
+  if (m->err && kafka::refuses_message(m->err)) {
+    // a broker whose limit is below the producer's message.max.bytes, or that validates records
+    if (++d->refused <= kShownLines)
+      log::warn("stdin line ", reinterpret_cast<uintptr_t>(m->_private), ": refused by the broker: ", rd_kafka_err2str(m->err),
+                ": not delivered");
+    d->failed_metric->inc();
+  } else if (m->err) {
     if (++d->failed <= 5)
       log::warn("delivery to ", rd_kafka_topic_name(m->rkt), " failed: ", rd_kafka_err2str(m->err));
     d->last_error = rd_kafka_err2str(m->err);
@@ -217,7 +228,21 @@ int run_producer(const Options& o, int in_fd) {
   Line line;
   Progress progress("messages");
   auto t0 = std::chrono::steady_clock::now();
-  uint64_t produced = 0, bytes = 0, skipped = 0, no_key = 0, refused = 0;
+  uint64_t produced = 0, bytes = 0, no_key = 0, refused = 0;
+  // Lines that can never be a message (over 1 MiB, or over message.max.bytes with the key): each
+  // reported with its number and skipped, the rest sent; exit 65 at the end, as a rerun cannot help.
+  uint64_t too_large = 0;
+  std::string max_bytes = "?";
+  {
+    char buf[32];
+    size_t size = sizeof buf;
+    if (rd_kafka_conf_get(rd_kafka_conf(rk.get()), "message.max.bytes", buf, &size) == RD_KAFKA_CONF_OK) max_bytes = buf;
+  }
+  auto report_too_large = [&](const std::string& what) {
+    if (++too_large <= kShownLines)
+      log::warn("stdin line ", line.number, ": ", what, ": not produced",
+                too_large == kShownLines ? "; more such lines are only counted" : "");
+  };
   std::string key;
   bool interrupted = false;
   while (reader.next(line)) {
@@ -226,8 +251,7 @@ int run_producer(const Options& o, int in_fd) {
       break;
     }
     if (line.overlong) {
-      ++skipped;
-      log::warn("stdin line ", line.number, ": ", line.full_size, " bytes, longer than the 1 MiB limit: not produced");
+      report_too_large(std::to_string(line.full_size) + " bytes, longer than the 1 MiB limit");
       continue;
     }
     std::string_view value = line.text;
@@ -257,8 +281,9 @@ int run_producer(const Options& o, int in_fd) {
     }
     bool queued = false;
     for (;;) {
+      // the line number rides along for the delivery report
       if (rd_kafka_produce(rkt.get(), RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char*>(value.data()),
-                           value.size(), kp, kl, nullptr) == 0) {
+                           value.size(), kp, kl, reinterpret_cast<void*>(static_cast<uintptr_t>(line.number))) == 0) {
         queued = true;
         break;
       }
@@ -266,6 +291,12 @@ int run_producer(const Options& o, int in_fd) {
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(rk.get(), 10);  // wait for deliveries to make room: bounded memory
         continue;
+      }
+      if (kafka::refuses_message(err)) {
+        // librdkafka checks the size (value, key and the record's framing) before sending
+        report_too_large(std::to_string(value.size() + kl) + (kl ? " bytes with the key" : " bytes") +
+                         ", over message.max.bytes (" + max_bytes + ", framing included)");
+        break;
       }
       ++refused;
       if (refused <= 5) log::warn("stdin line ", line.number, ": not produced: ", rd_kafka_err2str(err));
@@ -288,15 +319,20 @@ int run_producer(const Options& o, int in_fd) {
   progress.done();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   uint64_t failed = d.failed + refused;
+  uint64_t never = too_large + d.refused;
+  uint64_t delivered = produced - std::min(produced, d.failed + d.refused);
   std::string extra;
   if (no_key) extra += ", " + std::to_string(no_key) + " without a key";
-  if (skipped) extra += ", " + std::to_string(skipped) + " overlong lines skipped";
-  log::info(summary_text(produced - std::min(produced, d.failed), bytes, secs, "messages delivered"), extra);
+  if (never) extra += ", " + std::to_string(never) + " too large or invalid";
+  log::info(summary_text(delivered, bytes, secs, "messages delivered"), extra);
+  // a rerun may deliver what failed; it comes first, the lines that can never be sent are named too
+  std::string never_text = std::to_string(never) + (never == 1 ? " line" : " lines") +
+                           " can never be sent (too large, or refused by the broker as invalid)";
   if (failed)
     throw TempFailError(std::to_string(failed) + " of " + std::to_string(produced + refused) + " messages were not delivered (last error: " +
-                        d.last_error + ")");
+                        d.last_error + ")" + (never ? "; and " + never_text : ""));
+  if (never) throw DataError(never_text + "; the other " + std::to_string(delivered) + " were delivered");
   if (interrupted) return code(Exit::interrupted);
-  if (skipped) return code(Exit::rejects);
   return 0;
 }
 

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# -P and lines too large to be a message (issue 16): a line over the producer's message.max.bytes
+# (librdkafka's default 1,000,000, under the 1 MiB line limit) or over 1 MiB is reported with its
+# line number and not sent, the other lines are delivered, and the exit status is 65 (bad data: a
+# rerun cannot send it), not 75 (rerun later).
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/kafka_lib.sh"
+cd "$TEST_TMP"
+start_kafka_mock 1 2 big
+line_of() { head -c "$1" /dev/zero | tr '\0' x; echo; }
+
+{ echo one; line_of 1000100; echo two; line_of 2000000; echo three; } >in.txt
+rc=0; kafka-cat-sensor -b "$BS" -P -t big <in.txt 2>p.err || rc=$?
+assert_eq "$rc" 65 "exit status with lines too large ($(tail -2 p.err))"
+assert_contains "$(cat p.err)" "stdin line 2: 1000100 bytes, over message.max.bytes (1000000, framing included): not produced" "line over message.max.bytes"
+assert_contains "$(cat p.err)" "stdin line 4: 2000000 bytes, longer than the 1 MiB limit: not produced" "line over 1 MiB"
+assert_contains "$(cat p.err)" "2 lines can never be sent" "the final error counts them"
+assert_eq "$(kafka-cat-sensor -q -b "$BS" -t big -e | sort | tr '\n' ' ')" "one three two " "the other lines were delivered"
+pass "lines too large: reported, not sent, the rest delivered, exit 65"
+
+# with a key the message is larger than the line: -K splits it, --key-field copies it
+rc=0; { echo "k:$(line_of 999000)"; } | kafka-cat-sensor -b "$BS" -P -t big -K : 2>k.err || rc=$?
+assert_eq "$rc" 0 "a key split off the line: under the limit ($(tail -2 k.err))"
+rc=0; { echo "$(line_of 999990)"; } | kafka-cat-sensor -b "$BS" -P -t big -k "$(line_of 100)" 2>k2.err || rc=$?
+assert_eq "$rc" 65 "value and key together over the limit"
+assert_contains "$(cat k2.err)" "stdin line 1: 1000090 bytes with the key, over message.max.bytes (1000000" "key counted"
+
+# a larger message.max.bytes is honoured
+rc=0; line_of 1000100 | kafka-cat-sensor -b "$BS" -P -t big -X message.max.bytes=1100000 2>m.err || rc=$?
+assert_eq "$rc" 0 "-X message.max.bytes raised ($(tail -2 m.err))"
+pass "the key counts, -X message.max.bytes is the limit"

@@ -1,0 +1,165 @@
+// --commit-acks: the ack reader's warnings (escaped, one per bad line).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "kcs.hpp"
+
+using namespace sp::kcs;
+
+namespace {
+
+// Runs an AckReader over a regular file holding `content` until it counted `bad` bad lines, and
+// returns what it wrote to stderr.
+std::string reader_stderr(const std::string& content, uint64_t bad) {
+  std::string path = ::testing::TempDir() + "/acks_" + std::to_string(::getpid()) + ".txt";
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << content;
+  }
+  AckTracker t;
+  ::testing::internal::CaptureStderr();
+  {
+    AckReader r(path, t);
+    for (int i = 0; i < 500 && r.bad_lines() < bad; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // anything more it would say
+  }
+  std::string err = ::testing::internal::GetCapturedStderr();
+  std::remove(path.c_str());
+  return err;
+}
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST(KafkaAckReader, EchoesBadLinesEscaped) {
+  std::string err = reader_stderr("junk \x1b[2J\xff\x01 here\\\n", 1);
+  EXPECT_NE(err.find("line 1: not a JSON object: junk \\x1b[2J\\xff\\x01 here\\\\"), std::string::npos) << err;
+  EXPECT_EQ(err.find('\x1b'), std::string::npos) << "a raw escape byte reached stderr";
+  EXPECT_EQ(err.find('\xff'), std::string::npos);
+  EXPECT_EQ(err.find('\x01'), std::string::npos);
+}
+
+TEST(KafkaAckReader, OneHugeLineIsOneWarning) {
+  std::string huge(5 * 1000 * 1000, 'a');
+  std::string err = reader_stderr(huge + "\nsecond\n", 2);
+  EXPECT_EQ(count(err, "warning:"), 2u) << err.substr(0, 2000);
+  EXPECT_EQ(count(err, "line 1"), 1u) << err.substr(0, 2000);
+  EXPECT_NE(err.find("line 1: 5000000 bytes, longer than 1 MiB: skipped"), std::string::npos) << err.substr(0, 2000);
+  EXPECT_NE(err.find("line 2: not a JSON object: second"), std::string::npos) << err.substr(0, 2000);
+}
+
+// Only offsets this process wrote in the current assignment can be committed (issue 16: an ack for
+// 19000 after 4,096 written committed 19001, and a restarted group skipped the rest for good).
+TEST(KafkaAckTracker, TakesOnlyWhatThisProcessWrote) {
+  AckTracker t({"lossy"});
+  t.assign("lossy", 0);
+  EXPECT_EQ(t.ack("lossy", 0, 0).verdict, AckTracker::Verdict::nothing_written);
+  t.wrote("lossy", 0, 0, 4096);
+  EXPECT_EQ(t.ack("lossy", 0, 99).verdict, AckTracker::Verdict::taken);
+  EXPECT_EQ(t.acked("lossy", 0), 100);
+  auto beyond = t.ack("lossy", 0, 19000);
+  EXPECT_EQ(beyond.verdict, AckTracker::Verdict::outside);
+  EXPECT_EQ(AckTracker::reason(beyond), "this process wrote offsets 0 to 4095 of it");
+  EXPECT_EQ(t.ack("lossy", 0, 4096).verdict, AckTracker::Verdict::outside);  // one past the last written
+  EXPECT_EQ(t.acked("lossy", 0), 100);
+  EXPECT_EQ(t.ack("lossy", 0, 4095).verdict, AckTracker::Verdict::taken);
+  EXPECT_EQ(t.acked("lossy", 0), 4096);  // at most one past the last offset written
+  EXPECT_EQ(t.ack("lossy", 3, 5).verdict, AckTracker::Verdict::not_assigned);
+  EXPECT_EQ(t.ack("other", 0, 5).verdict, AckTracker::Verdict::other_topic);
+  EXPECT_EQ(t.acked("lossy", 3), -1);
+  EXPECT_EQ(t.acked("other", 0), -1);
+  EXPECT_EQ(t.count(), 2u);  // only the acks taken wake waiters
+}
+
+TEST(KafkaAckTracker, RefusesOffsetsWrittenBeforeThisProcessStarted) {
+  AckTracker t({"lossy"});
+  t.assign("lossy", 0);
+  t.wrote("lossy", 0, 1000, 4096);  // started at the committed offset 1000
+  auto stale = t.ack("lossy", 0, 499);  // from a FIFO a previous run left behind
+  EXPECT_EQ(stale.verdict, AckTracker::Verdict::outside);
+  EXPECT_EQ(AckTracker::reason(stale), "this process wrote offsets 1000 to 4095 of it");
+  EXPECT_EQ(t.acked("lossy", 0), -1);  // committing 500 would read 500-999 again
+  EXPECT_EQ(t.ack("lossy", 0, 1000).verdict, AckTracker::Verdict::taken);
+}
+
+TEST(KafkaAckTracker, ARebalanceStartsTheWindowAgain) {
+  AckTracker t({"s"});
+  t.assign("s", 0);
+  t.wrote("s", 0, 0, 200);
+  t.ack("s", 0, 49);
+  t.revoke("s", 0);
+  EXPECT_EQ(t.acked("s", 0), -1);  // given up: nothing more is committed for it
+  // late acks for what was written before: expected, refused quietly
+  EXPECT_EQ(t.ack("s", 0, 150).verdict, AckTracker::Verdict::given_up);
+  EXPECT_EQ(t.ack("s", 0, 500).verdict, AckTracker::Verdict::not_assigned);
+  // the partition comes back, from the committed offset 50: what was written before does not count
+  t.assign("s", 0);
+  EXPECT_EQ(t.ack("s", 0, 150).verdict, AckTracker::Verdict::given_up);
+  EXPECT_EQ(t.acked("s", 0), -1);
+  t.wrote("s", 0, 50, 120);
+  EXPECT_EQ(t.ack("s", 0, 150).verdict, AckTracker::Verdict::given_up);  // written before, not now
+  EXPECT_EQ(t.ack("s", 0, 300).verdict, AckTracker::Verdict::outside);
+  EXPECT_EQ(t.ack("s", 0, 60).verdict, AckTracker::Verdict::taken);
+  EXPECT_EQ(t.acked("s", 0), 61);
+  // given up again: the late acks of the latest window with something written are the expected ones
+  t.revoke("s", 0);
+  t.assign("s", 0);
+  t.revoke("s", 0);  // nothing written this time
+  EXPECT_EQ(t.ack("s", 0, 100).verdict, AckTracker::Verdict::given_up);
+  EXPECT_EQ(t.ack("s", 0, 150).verdict, AckTracker::Verdict::not_assigned);
+}
+
+// A manual assignment (-G with -p) opens its windows once and never revokes them.
+TEST(KafkaAckTracker, ManualAssignmentWithoutAGroupRebalance) {
+  AckTracker t({"s"});
+  t.assign("s", 2);
+  t.wrote("s", 2, 10, 20);
+  EXPECT_EQ(t.ack("s", 0, 15).verdict, AckTracker::Verdict::not_assigned);
+  EXPECT_EQ(t.ack("s", 2, 15).verdict, AckTracker::Verdict::taken);
+  EXPECT_EQ(t.acked("s", 2), 16);
+}
+
+TEST(KafkaAckReader, RefusedAcksAreWarnedOnceEachThenCounted) {
+  std::string path = ::testing::TempDir() + "/acks_refused_" + std::to_string(::getpid()) + ".txt";
+  {
+    std::ofstream f(path);
+    for (int i = 0; i < 8; ++i) f << "{\"topic\":\"t\",\"partition\":0,\"offset\":" << 1000 + i << "}\n";
+    f << "{\"topic\":\"t\",\"partition\":0,\"offset\":5}\n";
+  }
+  AckTracker t({"t"});
+  t.assign("t", 0);
+  t.wrote("t", 0, 0, 10);
+  ::testing::internal::CaptureStderr();
+  uint64_t refused = 0;
+  {
+    AckReader r(path, t);
+    for (int i = 0; i < 500 && t.acked("t", 0) != 6; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    refused = r.refused();
+  }
+  std::string err = ::testing::internal::GetCapturedStderr();
+  std::remove(path.c_str());
+  EXPECT_EQ(t.acked("t", 0), 6);
+  EXPECT_EQ(refused, 8u);
+  EXPECT_EQ(count(err, ": refused: "), AckReader::kShown) << err;
+  EXPECT_NE(err.find("line 1: t [0] offset 1000: refused: this process wrote offsets 0 to 9 of it (not committed)"),
+            std::string::npos) << err;
+  EXPECT_NE(err.find("more refused acks are counted once a minute"), std::string::npos) << err;
+  EXPECT_NE(err.find(": 3 more refused acks"), std::string::npos) << err;  // at the end
+}
+
+TEST(KafkaAckReader, Printable) {
+  EXPECT_EQ(printable("plain {\"a\":1}", 100), "plain {\"a\":1}");
+  EXPECT_EQ(printable("\x1b[31m\r\n\t\x7f\xc3\xa9\\", 100), "\\x1b[31m\\x0d\\x0a\\x09\\x7f\\xc3\\xa9\\\\");
+  EXPECT_EQ(printable("abcdef", 3), "abc...");
+}
