@@ -2,11 +2,13 @@
 # -P and lines too large to be a message (issue 16): a line over the producer's message.max.bytes
 # (librdkafka's default 1,000,000, under the 1 MiB line limit) or over 1 MiB is reported with its
 # line number and not sent, the other lines are delivered, and the exit status is 65 (bad data: a
-# rerun cannot send it), not 75 (rerun later).
+# rerun cannot send it), not 75 (rerun later). A topic whose broker-side max.message.bytes is smaller
+# refuses a line on delivery: the same report, naming the line. On a real Apache Kafka broker.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kafka_lib.sh"
 cd "$TEST_TMP"
-start_kafka_mock 1 2 big
+start_kafka 1 2 big
+kafka_topic small 1 1 max.message.bytes=100000
 line_of() { head -c "$1" /dev/zero | tr '\0' x; echo; }
 
 { echo one; line_of 1000100; echo two; line_of 2000000; echo three; } >in.txt
@@ -29,3 +31,18 @@ assert_contains "$(cat k2.err)" "stdin line 1: 1000090 bytes with the key, over 
 rc=0; line_of 1000100 | kafka-cat-sensor -b "$BS" -P -t big -X message.max.bytes=1100000 2>m.err || rc=$?
 assert_eq "$rc" 0 "-X message.max.bytes raised ($(tail -2 m.err))"
 pass "the key counts, -X message.max.bytes is the limit"
+
+# the broker's own limit, smaller than the producer's, applies to a whole batch: with batch.size
+# under it, only the line over it is refused on delivery, named by its line number
+{ echo small-one; line_of 200000; echo small-two; } >small.txt
+rc=0; kafka-cat-sensor -b "$BS" -P -t small -X batch.size=50000 <small.txt 2>s.err || rc=$?
+assert_eq "$rc" 65 "a line over the topic's max.message.bytes ($(tail -2 s.err))"
+assert_contains "$(cat s.err)" "stdin line 2: refused by the broker: Broker: Message size too large" "the refused line is named"
+assert_eq "$(grep -c 'line [0-9]*: refused by the broker' s.err)" 1 "only that line refused"
+assert_eq "$(kafka-cat-sensor -q -b "$BS" -t small -e | sort | tr '\n' ' ')" "small-one small-two " "the other lines were delivered"
+# without it, lines batched with the refused one are refused and named too: none is dropped silently
+rc=0; kafka-cat-sensor -b "$BS" -P -t small <small.txt 2>s2.err || rc=$?
+assert_eq "$rc" 65 "a batch over the topic's max.message.bytes"
+assert_eq "$(( $(grep -c 'line [0-9]*: refused by the broker' s2.err) + $(kafka-cat-sensor -q -b "$BS" -t small -e | wc -l) - 2 ))" 3 \
+  "every line of the second run either named as refused or delivered"
+pass "the broker's max.message.bytes: refused lines named, the rest delivered, exit 65"
