@@ -5,6 +5,7 @@ FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 PREFIX     ?= /usr/local
 FUZZ_SECONDS ?= 60
+KAFKA      ?= real
 
 .PHONY: all deps build test test-fast test-asan fuzz bench demo install clean
 
@@ -41,8 +42,9 @@ fuzz: deps
 bench: build
 	bash scripts/bench.sh $(BUILD)
 
+# KAFKA=mock: librdkafka's mock cluster instead of a real Apache Kafka broker (no JVM, quicker start)
 demo: build
-	bash scripts/demo.sh $(BUILD)
+	KAFKA=$(KAFKA) bash scripts/demo.sh $(BUILD)
 
 install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)

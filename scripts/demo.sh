@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# The main job on embedded defaults: a local mock Kafka cluster, a local ClickHouse and a local S3
-# server (Swift) in a temp dir; sensor-gen data (with some malformed lines) produced to Kafka; the
-# full pipeline with the raw stream archived to S3 on the way; a report; everything stopped.
+# The main job on local servers: a real Apache Kafka broker (scripts/kafka.sh; KAFKA=mock uses
+# librdkafka's mock cluster instead, the quick path), a local ClickHouse and a local S3 server (Swift)
+# in a temp dir; sensor-gen data (with some malformed lines) produced to Kafka; the full pipeline with
+# the raw stream archived to S3 on the way; a report; everything stopped.
 #
 #   make demo                         # or: scripts/demo.sh [BUILD_DIR]
+#   make demo KAFKA=mock              # librdkafka's mock cluster instead of a real broker (no JVM)
 #   DEMO_MESSAGES=1000000 make demo   # more data
 #
-# Pointing it at real servers: set KAFKA_BROKERS, CLICKHOUSE_URL (+ CLICKHOUSE_USER/PASSWORD) and
-# AWS_ENDPOINT_URL (+ AWS credentials, DEMO_BUCKET); whatever is set is used instead of a local server.
+# The demo uses its own servers: CLICKHOUSE_URL, AWS_* and the like in the caller's environment are
+# ignored (a demo must not write into a production table). To point it at other servers, say so
+# explicitly: DEMO_KAFKA_BROKERS, DEMO_CLICKHOUSE_URL (+ DEMO_CLICKHOUSE_USER/PASSWORD) and
+# DEMO_S3_ENDPOINT (+ DEMO_S3_ACCESS_KEY/SECRET_KEY, DEMO_BUCKET, which must exist).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$here/build}
@@ -15,12 +19,20 @@ export PATH="$build/bin:$PATH"
 N=${DEMO_MESSAGES:-200000}
 BAD=${DEMO_BAD_FRACTION:-0.002}
 BUCKET=${DEMO_BUCKET:-raw}
+KAFKA=${KAFKA:-real}
 TOPIC=sensor_metrics
+# nothing from the caller's environment reaches the tools
+unset CLICKHOUSE_URL CLICKHOUSE_USER CLICKHOUSE_PASSWORD CLICKHOUSE_DATABASE KAFKA_BROKERS SENSOR_SCHEMA \
+  AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION \
+  AWS_DEFAULT_REGION SENSOR_PIPELINE_CONFIG 2>/dev/null || true
 work=$(mktemp -d /tmp/sensor-demo.XXXXXX)
+export HOME="$work/home"  # no ~/.config/sensor-pipeline or ~/.aws of the caller's
+mkdir -p "$HOME"
 pids=()
 cleanup() {
   set +e
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  [ -n "${KAFKA_STARTED:-}" ] && "$here/scripts/kafka.sh" stop "$work/kafka" >/dev/null 2>&1
   [ -n "${CH_STARTED:-}" ] && "$here/scripts/clickhouse.sh" stop "$work/clickhouse" >/dev/null 2>&1
   [ -n "${S3_STARTED:-}" ] && "$here/scripts/swift.sh" stop "$work/s3" >/dev/null 2>&1
   wait 2>/dev/null
@@ -30,23 +42,39 @@ trap cleanup EXIT
 say() { printf '\n== %s\n' "$*"; }
 
 say "Starting services in $work"
-if [ -z "${KAFKA_BROKERS:-}" ]; then
+if [ -n "${DEMO_KAFKA_BROKERS:-}" ]; then
+  KAFKA_BROKERS=$DEMO_KAFKA_BROKERS
+  echo "Kafka (given): $KAFKA_BROKERS"
+elif [ "$KAFKA" = mock ]; then
   kafka-cat-sensor --mock-cluster 1 --partitions 16 -t "$TOPIC" >"$work/kafka.out" 2>"$work/kafka.log" &
   pids+=($!)
   for _ in $(seq 100); do [ -s "$work/kafka.out" ] && break; sleep 0.1; done
   KAFKA_BROKERS=$(head -1 "$work/kafka.out")
   [ -n "$KAFKA_BROKERS" ] || { cat "$work/kafka.log" >&2; echo "demo: mock Kafka cluster did not start" >&2; exit 69; }
   echo "Kafka (librdkafka mock cluster, 16 partitions): $KAFKA_BROKERS"
+else
+  KAFKA_STARTED=1
+  eval "$("$here/scripts/kafka.sh" start "$work/kafka" 1)"
+  "$here/scripts/kafka.sh" topic "$work/kafka" "$TOPIC" 16
+  KAFKA_BROKERS=$KAFKA_BOOTSTRAP
+  echo "Kafka (Apache Kafka $KAFKA_VERSION broker, topic $TOPIC with 16 partitions): $KAFKA_BROKERS"
 fi
-if [ -z "${CLICKHOUSE_URL:-}" ]; then
-  eval "$("$here/scripts/clickhouse.sh" start "$work/clickhouse")"
+if [ -n "${DEMO_CLICKHOUSE_URL:-}" ]; then
+  export CLICKHOUSE_URL=$DEMO_CLICKHOUSE_URL CLICKHOUSE_USER=${DEMO_CLICKHOUSE_USER:-default}
+  export CLICKHOUSE_PASSWORD=${DEMO_CLICKHOUSE_PASSWORD:-}
+  echo "ClickHouse (given): $CLICKHOUSE_URL"
+else
   CH_STARTED=1
+  eval "$("$here/scripts/clickhouse.sh" start "$work/clickhouse")"
   export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
   echo "ClickHouse $(curl -s "$CLICKHOUSE_URL/?query=SELECT%20version()"): $CLICKHOUSE_URL"
 fi
-if [ -z "${AWS_ENDPOINT_URL:-}" ]; then
-  eval "$("$here/scripts/swift.sh" start "$work/s3")"
+if [ -n "${DEMO_S3_ENDPOINT:-}" ]; then
+  export AWS_ENDPOINT_URL=$DEMO_S3_ENDPOINT AWS_ACCESS_KEY_ID=${DEMO_S3_ACCESS_KEY:-} AWS_SECRET_ACCESS_KEY=${DEMO_S3_SECRET_KEY:-}
+  echo "S3 (given): $AWS_ENDPOINT_URL, bucket $BUCKET"
+else
   S3_STARTED=1
+  eval "$("$here/scripts/swift.sh" start "$work/s3")"
   export AWS_ENDPOINT_URL=$S3_ENDPOINT AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY
   export AWS_REGION=$S3_REGION AWS_DEFAULT_REGION=$S3_REGION
   echo "S3 (OpenStack Swift with its S3 API): $AWS_ENDPOINT_URL"
