@@ -63,6 +63,7 @@ class Consumer {
   void setup();
   kafka::PartitionList manual_assignment();
   void apply_start_offsets(rd_kafka_topic_partition_list_t* parts, bool group_assign);
+  void warn_deleted_offsets(const rd_kafka_topic_partition_list_t* parts);
   void add_parts(const rd_kafka_topic_partition_list_t* parts);
   std::map<Key, int64_t> last_timestamps(const std::vector<std::pair<Key, int64_t>>& at);
   void remove_parts(const rd_kafka_topic_partition_list_t* parts);
@@ -160,6 +161,7 @@ void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
   rd_kafka_t* rk = rk_.get();
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     apply_start_offsets(parts, true);
+    warn_deleted_offsets(parts);
     std::string names;
     for (int i = 0; i < parts->cnt; ++i)
       names += (i ? " " : "") + std::string(parts->elems[i].topic) + "[" + std::to_string(parts->elems[i].partition) + "]";
@@ -203,6 +205,30 @@ void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
     for (const auto& [k, s] : parts_) acks_->revoke(k.first, k.second);
   parts_.clear();
   index_.clear();
+}
+
+// Retention may have deleted what the group committed but never read. librdkafka then starts at
+// auto.offset.reset without a word; say how many offsets were skipped. Best effort: a failed lookup
+// only costs the warning. (Deletions while a running consumer lags behind are not seen here.)
+void Consumer::warn_deleted_offsets(const rd_kafka_topic_partition_list_t* parts) {
+  auto q = kafka::make_list(parts->cnt);
+  for (int i = 0; i < parts->cnt; ++i)
+    if (parts->elems[i].offset == RD_KAFKA_OFFSET_INVALID)  // the committed offset rules
+      rd_kafka_topic_partition_list_add(q.get(), parts->elems[i].topic, parts->elems[i].partition);
+  if (q->cnt == 0 || rd_kafka_committed(rk_.get(), q.get(), o_.connect_timeout_ms)) return;
+  for (int i = 0; i < q->cnt; ++i) {
+    const auto& e = q->elems[i];
+    int64_t lo = 0, hi = 0;
+    if (e.err || e.offset < 0 ||
+        rd_kafka_query_watermark_offsets(rk_.get(), e.topic, e.partition, &lo, &hi, o_.connect_timeout_ms) ||
+        e.offset >= lo)
+      continue;
+    bool to_end = start_.kind == StartOffset::end;  // auto.offset.reset=latest
+    int64_t from = to_end ? hi : lo;
+    log::warn(e.topic, " [", e.partition, "]: the group's committed offset ", e.offset,
+              " is gone from the broker (retention kept offsets ", lo, " on): ", from - e.offset,
+              " offsets skipped, reading from ", from, to_end ? " (the end)" : " (the earliest kept)");
+  }
 }
 
 void Consumer::apply_start_offsets(rd_kafka_topic_partition_list_t* parts, bool group_assign) {
