@@ -140,3 +140,37 @@ TEST(Schema, TableIsANonEmptyName) {
   EXPECT_EQ(schema_error(R"({"table":"","columns":[{"name":"x"}]})"), "s.json: table must be a non-empty string");
   EXPECT_EQ(schema_error(R"({"table":5,"columns":[{"name":"x"}]})"), "s.json: table must be a non-empty string");
 }
+
+// Random token soup: partition_by either fails with a ConfigError or yields a canonical form that
+// reads back as itself and holds nothing but names, parentheses, commas and spaces.
+TEST(Schema, PartitionByCanonicalFormIsStable) {
+  const char* tokens[] = {"ts", "site", "id", "fw", "n", "toYYYYMM", "toDate", "toYear", "(", ")", ",", " ",
+                          "`ts`", "`", "x", "1", ";", "--", "'", "\t", "`a b`"};
+  uint64_t x = 42;
+  auto next = [&] {  // splitmix64
+    uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  auto load = [&](const std::string& expr) {
+    return sp::Schema::from_json("{" + kCols + R"(,"partition_by":)" + nlohmann::json(expr).dump() + "}", "s.json");
+  };
+  int accepted = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string expr;
+    for (uint64_t k = next() % 8; k > 0; --k) expr += tokens[next() % (sizeof tokens / sizeof *tokens)];
+    std::string canon;
+    try {
+      canon = load(expr).partition_by;
+    } catch (const sp::ConfigError&) {
+      continue;
+    }
+    ++accepted;
+    EXPECT_EQ(canon.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_(), "),
+              std::string::npos)
+        << expr << " -> " << canon;
+    EXPECT_EQ(load(canon).partition_by, canon) << expr;
+  }
+  EXPECT_GT(accepted, 100);
+}
