@@ -151,14 +151,14 @@ std::string_view out_of_range_number(std::string_view s) {
       continue;
     }
     if (!(c == '-' || (c >= '0' && c <= '9'))) continue;
-    if (i > 0 && !std::strchr(":,[ \t\r\n", s[i - 1])) continue;  // inside some other token
+    if (i > 0 && !std::memchr(":,[ \t\r\n", s[i - 1], 7)) continue;  // inside some other token
     PlainJson j(s.substr(i));
     std::string_view text;
     bool integral;
     if (!j.number(text, integral)) continue;
     size_t end = i + text.size();
     i = end - 1;
-    if (end < s.size() && !std::strchr(",]} \t\r\n", s[end])) continue;  // malformed: 01, 1x
+    if (end < s.size() && !std::memchr(",]} \t\r\n", s[end], 7)) continue;  // malformed: 01, 1x
     const char* b = text.data();
     const char* e = b + text.size();
     if (integral) {
