@@ -627,7 +627,7 @@ struct RecordParser::Impl {
         int64_t ms = n.kind == Num::i64   ? n.i
                      : n.kind == Num::u64 ? static_cast<int64_t>(std::min<uint64_t>(n.u, INT64_MAX))
                                           : static_cast<int64_t>(std::floor(v));
-        secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+        secs = floor_seconds(ms);
       } else {
         secs = static_cast<int64_t>(std::floor(v));
       }
@@ -722,7 +722,7 @@ struct RecordParser::Impl {
     std::string reason;
     auto ms = parse_iso8601_ms(v, &reason);
     if (!ms) return fail(c, quoted(v) + " is not an ISO-8601 time (" + reason + ")");
-    int64_t secs = *ms >= 0 ? *ms / 1000 : -((-*ms + 999) / 1000);
+    int64_t secs = floor_seconds(*ms);
     if (ms_part >= 0) {
       std::memcpy(hour_cache.prefix, v.data(), 13);
       hour_cache.hour_secs = secs - ms_part;
