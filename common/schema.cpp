@@ -1,5 +1,8 @@
 #include "common/schema.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -34,6 +37,119 @@ Column make(const std::string& name, ColType t, const std::string& path, std::op
   c.max = max;
   return c;
 }
+// partition_by is pasted into the DDL, so only what can be checked here is taken (a free SQL
+// expression would fail, or do something else, only at --create-table):
+//   partition_by = "" | items | "(" items ")"      items = item {"," item}
+//   item         = column | function "(" column ")"
+//   column       = a schema column, bare (letters, digits, '_') or `backquoted`; not Nullable
+//   function     = one of kPartitionFunctions, of a DateTime column
+// man/sensor-parse.1.scd documents it. Returns the canonical text ("" for none).
+const char* const kPartitionFunctions[] = {"toYYYYMM", "toYYYYMMDD", "toYear", "toMonday", "toStartOfMonth", "toDate"};
+const char* const kPartitionGrammar =
+    " (partition_by takes column names, or toYYYYMM, toYYYYMMDD, toYear, toMonday, toStartOfMonth or toDate "
+    "of a DateTime column, separated by commas)";
+
+bool bare_identifier(const std::string& n) {
+  if (n.empty() || std::isdigit(static_cast<unsigned char>(n[0]))) return false;
+  for (char c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  return true;
+}
+
+class PartitionBy {
+ public:
+  PartitionBy(const std::string& text, const Schema& s, const std::string& origin)
+      : t_(text), s_(s), origin_(origin) {}
+
+  std::string canonical() {
+    ws();
+    if (i_ == t_.size()) return "";
+    bool paren = t_[i_] == '(';
+    if (paren) ++i_;
+    std::vector<std::string> items;
+    for (;;) {
+      items.push_back(item());
+      ws();
+      if (i_ < t_.size() && t_[i_] == ',') {
+        ++i_;
+        continue;
+      }
+      break;
+    }
+    if (paren) expect(')');
+    ws();
+    if (i_ < t_.size()) fail("unexpected " + shown(t_[i_]) + at());
+    if (items.size() == 1) return items[0];
+    std::string out = "(";
+    for (size_t k = 0; k < items.size(); ++k) out += (k ? ", " : "") + items[k];
+    return out + ")";
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& why) const {
+    throw ConfigError(origin_ + ": partition_by: " + why + kPartitionGrammar);
+  }
+  std::string at() const { return i_ < t_.size() ? " at byte " + std::to_string(i_ + 1) : " at the end"; }
+  static std::string shown(char c) {
+    if (c >= 0x20 && c < 0x7f) return std::string("'") + c + "'";
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "0x%02X", static_cast<unsigned char>(c));
+    return buf;
+  }
+  void ws() {
+    while (i_ < t_.size() && (t_[i_] == ' ' || t_[i_] == '\t' || t_[i_] == '\r' || t_[i_] == '\n')) ++i_;
+  }
+  void expect(char c) {
+    ws();
+    if (i_ >= t_.size() || t_[i_] != c) fail(std::string("expected '") + c + "'" + at());
+    ++i_;
+  }
+  // A bare or backquoted name; empty when there is none here.
+  std::string word() {
+    ws();
+    size_t b = i_;
+    if (i_ < t_.size() && t_[i_] == '`') {
+      size_t e = t_.find_first_of("`\\", i_ + 1);
+      if (e == std::string::npos || t_[e] != '`' || e == i_ + 1) return "";
+      i_ = e + 1;
+      return t_.substr(b + 1, e - b - 1);
+    }
+    while (i_ < t_.size() && (std::isalnum(static_cast<unsigned char>(t_[i_])) || t_[i_] == '_')) ++i_;
+    if (i_ > b && std::isdigit(static_cast<unsigned char>(t_[b]))) i_ = b;
+    return t_.substr(b, i_ - b);
+  }
+  const Column& column(const std::string& name) const {
+    int idx = s_.index_of(name);
+    if (idx < 0) fail("unknown column '" + name + "'");
+    const Column& c = s_.columns[static_cast<size_t>(idx)];
+    if (c.nullable()) fail("column '" + name + "' must not be optional without a default");
+    return c;
+  }
+  static std::string name_text(const std::string& n) { return bare_identifier(n) ? n : quote_identifier(n); }
+  std::string item() {
+    std::string name = word();
+    if (name.empty()) fail("expected a column or function" + at());
+    ws();
+    if (i_ >= t_.size() || t_[i_] != '(') return name_text(column(name).name);
+    bool known = false;
+    for (const char* f : kPartitionFunctions) known = known || name == f;
+    if (!known) fail("unknown function '" + name + "'");
+    ++i_;
+    std::string arg = word();
+    if (arg.empty()) fail("expected a column" + at());
+    const Column& c = column(arg);
+    if (c.type != ColType::DateTime)
+      fail(name + " needs a DateTime column, '" + arg + "' is " + col_type_name(c.type));
+    expect(')');
+    return name + "(" + name_text(arg) + ")";
+  }
+
+  const std::string& t_;
+  const Schema& s_;
+  const std::string& origin_;
+  size_t i_ = 0;
+};
+
 }  // namespace
 
 ColType parse_col_type(const std::string& name, const std::string& where) {
@@ -109,7 +225,12 @@ Schema Schema::from_json(const std::string& text, const std::string& origin) {
   if (!j.is_object()) throw ConfigError(origin + ": schema must be a JSON object");
   Schema s;
   try {
-    if (j.contains("table")) s.table = j.at("table").get<std::string>();
+    if (j.contains("table")) {
+      // ch-insert's default table (flag > schema > sensor_metrics)
+      if (!j["table"].is_string() || j["table"].get_ref<const std::string&>().empty())
+        throw ConfigError(origin + ": table must be a non-empty string");
+      s.table = j["table"].get<std::string>();
+    }
     if (!j.contains("columns") || !j["columns"].is_array() || j["columns"].empty())
       throw ConfigError(origin + ": schema needs a non-empty \"columns\" array");
     size_t i = 0;
@@ -136,23 +257,46 @@ Schema Schema::from_json(const std::string& text, const std::string& origin) {
       }
       if (cj.contains("min")) c.min = cj["min"].get<double>();
       if (cj.contains("max")) c.max = cj["max"].get<double>();
-      if (cj.contains("max_length")) c.max_length = cj["max_length"].get<size_t>();
+      if (cj.contains("max_length")) {
+        // is_number_unsigned: -1 would otherwise convert to a limit of 2^64-1 bytes
+        if (!cj["max_length"].is_number_unsigned())
+          throw ConfigError(where + ": max_length must be a whole number of bytes, 0 (no limit) or more");
+        if (t != ColType::String) throw ConfigError(where + ": max_length only applies to String columns");
+        c.max_length = cj["max_length"].get<size_t>();
+      }
       if ((c.min || c.max) && !is_integer(t) && !is_float(t))
         throw ConfigError(where + ": min/max only apply to numeric columns");
+      if (c.min && c.max && *c.min > *c.max)
+        throw ConfigError(where + ": min " + cj["min"].dump() + " is above max " + cj["max"].dump());
       if (s.index_of(name) >= 0) throw ConfigError(where + ": duplicate column name");
       s.columns.push_back(std::move(c));
     }
     if (j.contains("order_by")) {
-      for (const auto& o : j["order_by"]) s.order_by.push_back(o.get<std::string>());
+      const auto& ob = j["order_by"];
+      if (!ob.is_array()) throw ConfigError(origin + ": order_by must be an array of column names");
+      for (const auto& o : ob) {
+        if (!o.is_string()) throw ConfigError(origin + ": order_by must be an array of column names");
+        s.order_by.push_back(o.get<std::string>());
+      }
+      // ORDER BY () is a syntax error in ClickHouse: say so here (exit 78), not at --create-table.
+      if (s.order_by.empty())
+        throw ConfigError(origin +
+                          ": order_by must name at least one column (it is the key that collapses re-delivered rows)");
     } else {
       s.order_by = {s.columns[0].name};
     }
-    for (const auto& o : s.order_by) {
+    for (size_t k = 0; k < s.order_by.size(); ++k) {
+      const std::string& o = s.order_by[k];
       int idx = s.index_of(o);
       if (idx < 0) throw ConfigError(origin + ": order_by names unknown column '" + o + "'");
       if (s.columns[idx].nullable()) throw ConfigError(origin + ": order_by column '" + o + "' must not be optional without a default");
+      if (std::find(s.order_by.begin(), s.order_by.begin() + static_cast<long>(k), o) != s.order_by.begin() + static_cast<long>(k))
+        throw ConfigError(origin + ": order_by names column '" + o + "' twice");
     }
-    if (j.contains("partition_by")) s.partition_by = j["partition_by"].get<std::string>();
+    if (j.contains("partition_by")) {
+      if (!j["partition_by"].is_string()) throw ConfigError(origin + ": partition_by must be a string");
+      s.partition_by = PartitionBy(j["partition_by"].get<std::string>(), s, origin).canonical();
+    }
   } catch (const nlohmann::json::exception& e) {
     throw ConfigError(origin + ": bad schema: " + e.what());
   }

@@ -12,6 +12,10 @@
 //   "order_by": ["sensor_id", "ts", "id"],
 //   "partition_by": "toYYYYMM(ts)"
 // }
+// "table" is ch-insert's table when --table is not given. order_by must name at least one column;
+// partition_by takes column names and a few date functions only (grammar in schema.cpp and
+// man/sensor-parse.1.scd), so nothing unchecked reaches the DDL. Every rule is checked by
+// from_json (ConfigError, exit 78).
 #pragma once
 #include <optional>
 #include <string>
@@ -45,7 +49,7 @@ struct Schema {
   std::string table = "sensor_metrics";
   std::vector<Column> columns;
   std::vector<std::string> order_by;
-  std::string partition_by;
+  std::string partition_by;  // canonical text, as written into the DDL; "" = none
 
   static Schema default_schema();
   // Parses the JSON schema text; ConfigError says which column/field is wrong.

@@ -153,7 +153,7 @@ std::string format_datetime(int64_t t) {
 }
 
 std::string format_iso_ms(int64_t ms) {
-  int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  int64_t secs = floor_seconds(ms);
   int64_t frac = ms - secs * 1000;
   std::string s = format_datetime(secs);
   s[10] = 'T';

@@ -12,6 +12,10 @@ namespace sp {
 // (fractions beyond ms are truncated), or nullopt with *why set to a short reason.
 std::optional<int64_t> parse_iso8601_ms(std::string_view s, std::string* why = nullptr);
 
+// Whole seconds of an epoch in milliseconds, rounded down (-1 ms is -1 s); defined for every
+// int64 (the textbook -((-ms + 999) / 1000) overflows near INT64_MIN).
+inline int64_t floor_seconds(int64_t ms) { return ms / 1000 - (ms % 1000 < 0 ? 1 : 0); }
+
 // 2025-07-07 22:00:00 (ClickHouse DateTime text, UTC). Writes 19 chars into out.
 void format_datetime(int64_t epoch_seconds, char out[19]);
 std::string format_datetime(int64_t epoch_seconds);

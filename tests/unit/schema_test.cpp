@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "common/errors.hpp"
 
 TEST(Schema, DefaultIsTheSeedsSixColumns) {
@@ -53,4 +55,122 @@ TEST(Schema, BadFilesSayWhatIsWrong) {
             "s.json: column 1 (x): default 5 does not fit type String");
   EXPECT_EQ(msg(R"({"columns":[{"name":"x"}],"order_by":["y"]})"), "s.json: order_by names unknown column 'y'");
   EXPECT_EQ(msg("{not json").substr(0, 33), "s.json: schema is not valid JSON:");
+}
+
+namespace {
+// The ConfigError text for a schema, or "no error".
+std::string schema_error(const std::string& text) {
+  try {
+    sp::Schema::from_json(text, "s.json");
+  } catch (const sp::ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+const std::string kCols =
+    R"("columns":[{"name":"id"},{"name":"ts","type":"DateTime"},{"name":"site","type":"String"},)"
+    R"({"name":"fw","required":false},{"name":"n","type":"Int32"}])";
+}  // namespace
+
+// Issue 16 item 9: "order_by": [] passed, and --create-table then failed with ClickHouse's syntax
+// error (exit 65) instead of a configuration error at load (exit 78).
+TEST(Schema, OrderByMustNameAColumn) {
+  EXPECT_EQ(schema_error("{" + kCols + R"(,"order_by":[]})"),
+            "s.json: order_by must name at least one column (it is the key that collapses re-delivered rows)");
+  EXPECT_EQ(schema_error("{" + kCols + R"(,"order_by":"id"})"),
+            "s.json: order_by must be an array of column names");
+  EXPECT_EQ(schema_error("{" + kCols + R"(,"order_by":["id","id"]})"), "s.json: order_by names column 'id' twice");
+}
+
+// Issue 16 item 9: partition_by was pasted into the DDL unchecked. Only column names and a few
+// date functions of a DateTime column are accepted, written out in one canonical form.
+TEST(Schema, PartitionByTakesColumnsAndDateFunctionsOnly) {
+  auto ddl_partition = [](const std::string& expr) {
+    auto s = sp::Schema::from_json("{" + kCols + R"(,"partition_by":)" + nlohmann::json(expr).dump() + "}", "s.json");
+    std::string sql = s.create_table_sql("", "t");
+    size_t at = sql.find("PARTITION BY ");
+    if (at == std::string::npos) return std::string("none");
+    return sql.substr(at + 13, sql.find('\n', at) - at - 13);
+  };
+  EXPECT_EQ(ddl_partition("toYYYYMM(ts)"), "toYYYYMM(ts)");
+  EXPECT_EQ(ddl_partition("  toDate( `ts` ) "), "toDate(ts)");
+  EXPECT_EQ(ddl_partition("site"), "site");
+  EXPECT_EQ(ddl_partition("(site, toYYYYMMDD(ts))"), "(site, toYYYYMMDD(ts))");
+  EXPECT_EQ(ddl_partition("site,toYear(ts)"), "(site, toYear(ts))");
+  EXPECT_EQ(ddl_partition("toMonday(ts)"), "toMonday(ts)");
+  EXPECT_EQ(ddl_partition("toStartOfMonth(ts)"), "toStartOfMonth(ts)");
+  EXPECT_EQ(ddl_partition(""), "none");
+
+  const std::string grammar =
+      " (partition_by takes column names, or toYYYYMM, toYYYYMMDD, toYear, toMonday, toStartOfMonth or toDate "
+      "of a DateTime column, separated by commas)";
+  auto err = [&](const std::string& expr) {
+    return schema_error("{" + kCols + R"(,"partition_by":)" + nlohmann::json(expr).dump() + "}");
+  };
+  EXPECT_EQ(err("toYYYYMM(ts); DROP TABLE x"), "s.json: partition_by: unexpected ';' at byte 13" + grammar);
+  EXPECT_EQ(err("intHash32(id) % 10"), "s.json: partition_by: unknown function 'intHash32'" + grammar);
+  EXPECT_EQ(err("toYYYYMM(nope)"), "s.json: partition_by: unknown column 'nope'" + grammar);
+  EXPECT_EQ(err("toYYYYMM(site)"), "s.json: partition_by: toYYYYMM needs a DateTime column, 'site' is String" + grammar);
+  EXPECT_EQ(err("fw"), "s.json: partition_by: column 'fw' must not be optional without a default" + grammar);
+  EXPECT_EQ(err("toYYYYMM(ts"), "s.json: partition_by: expected ')' at the end" + grammar);
+  EXPECT_EQ(err("(site,)"), "s.json: partition_by: expected a column or function at byte 7" + grammar);
+  EXPECT_EQ(err("toYYYYMM(ts) ts"), "s.json: partition_by: unexpected 't' at byte 14" + grammar);
+  EXPECT_EQ(schema_error("{" + kCols + R"(,"partition_by":5})"), "s.json: partition_by must be a string");
+}
+
+// Issue 16 item 9: "max_length": -1 wrapped around to a limit of 2^64-1 bytes.
+TEST(Schema, MaxLengthIsABytesCount) {
+  EXPECT_EQ(schema_error(R"({"columns":[{"name":"x","max_length":-1}]})"),
+            "s.json: column 1 (x): max_length must be a whole number of bytes, 0 (no limit) or more");
+  EXPECT_EQ(schema_error(R"({"columns":[{"name":"x","max_length":2.5}]})"),
+            "s.json: column 1 (x): max_length must be a whole number of bytes, 0 (no limit) or more");
+  EXPECT_EQ(schema_error(R"({"columns":[{"name":"x","max_length":"10"}]})"),
+            "s.json: column 1 (x): max_length must be a whole number of bytes, 0 (no limit) or more");
+  EXPECT_EQ(schema_error(R"({"columns":[{"name":"x","type":"Int32","max_length":3}]})"),
+            "s.json: column 1 (x): max_length only applies to String columns");
+  EXPECT_EQ(sp::Schema::from_json(R"({"columns":[{"name":"x","max_length":12}]})", "s").columns[0].max_length, 12u);
+  EXPECT_EQ(schema_error(R"({"columns":[{"name":"x","type":"Int32","min":5,"max":1}]})"),
+            "s.json: column 1 (x): min 5 is above max 1");
+}
+
+// The schema's "table" is ch-insert's default table (tools/ch-insert/main.cpp); it must name one.
+TEST(Schema, TableIsANonEmptyName) {
+  EXPECT_EQ(sp::Schema::from_json(R"({"table":"weather","columns":[{"name":"x"}]})", "s").table, "weather");
+  EXPECT_EQ(sp::Schema::from_json(R"({"columns":[{"name":"x"}]})", "s").table, "sensor_metrics");
+  EXPECT_EQ(schema_error(R"({"table":"","columns":[{"name":"x"}]})"), "s.json: table must be a non-empty string");
+  EXPECT_EQ(schema_error(R"({"table":5,"columns":[{"name":"x"}]})"), "s.json: table must be a non-empty string");
+}
+
+// Random token soup: partition_by either fails with a ConfigError or yields a canonical form that
+// reads back as itself and holds nothing but names, parentheses, commas and spaces.
+TEST(Schema, PartitionByCanonicalFormIsStable) {
+  const char* tokens[] = {"ts", "site", "id", "fw", "n", "toYYYYMM", "toDate", "toYear", "(", ")", ",", " ",
+                          "`ts`", "`", "x", "1", ";", "--", "'", "\t", "`a b`"};
+  uint64_t x = 42;
+  auto next = [&] {  // splitmix64
+    uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  auto load = [&](const std::string& expr) {
+    return sp::Schema::from_json("{" + kCols + R"(,"partition_by":)" + nlohmann::json(expr).dump() + "}", "s.json");
+  };
+  int accepted = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string expr;
+    for (uint64_t k = next() % 8; k > 0; --k) expr += tokens[next() % (sizeof tokens / sizeof *tokens)];
+    std::string canon;
+    try {
+      canon = load(expr).partition_by;
+    } catch (const sp::ConfigError&) {
+      continue;
+    }
+    ++accepted;
+    EXPECT_EQ(canon.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_(), "),
+              std::string::npos)
+        << expr << " -> " << canon;
+    EXPECT_EQ(load(canon).partition_by, canon) << expr;
+  }
+  EXPECT_GT(accepted, 100);
 }

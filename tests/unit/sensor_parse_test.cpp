@@ -118,7 +118,7 @@ TEST(SensorParse, RejectReasons) {
   starts(convert("{\"id\":\"\xed\xa0\x80\"}"), "invalid UTF-8");  // a UTF-16 surrogate in UTF-8
   starts(convert(with_temp("NaN")), "invalid JSON: NaN is not a JSON number");
   starts(convert(with_temp("-Infinity")), "invalid JSON: Infinity is not a JSON number");
-  starts(convert(with_temp("1e400")), "invalid JSON: malformed or out-of-range number");
+  starts(convert(with_temp("1e400")), "number out of range: 1e400");
   starts(convert(with_temp("\"23.5\"")), "value.temperature: expected a number, got a string");
   starts(convert(with_temp("null")), "value.temperature: is null but required");
   starts(convert(with_temp("true")), "value.temperature: expected a number, got a boolean");
@@ -495,6 +495,10 @@ TEST(SensorParse, FloatTextReadsBackExactly) {
     ASSERT_EQ(out.back(), '\n');
     std::string text = out.substr(0, out.size() - 1);
     double want = std::strtod(in.c_str(), nullptr), got = std::strtod(text.c_str(), nullptr);
+    if (want == 0) {  // a zero is written 0 whatever its sign (NegativeZeroIsWrittenAsZero)
+      EXPECT_EQ(text, "0") << in;
+      continue;
+    }
     EXPECT_EQ(std::memcmp(&want, &got, sizeof want), 0) << in << " was written as " << text;
     EXPECT_LE(text.size(), std::max<size_t>(in.size(), 24)) << in << " -> " << text;
   }
@@ -576,7 +580,7 @@ TEST(SensorParse, EnvelopeTopicChecksOnTheFastPath) {
 }
 
 // Shapes where the fast path must agree with simdjson (convert() runs both): whitespace, key order,
-// duplicates (the first wins), extra fields of every kind, nulls, trailing bytes, deep nesting.
+// duplicates (rejected), extra fields of every kind, nulls, trailing bytes, deep nesting.
 TEST(SensorParse, FastPathEdgeShapesMatchSimdjson) {
   const std::string row = "msg-123\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\n";
   auto tsv = [](const std::string& line) { return convert(line, RowFormat::tsv); };
@@ -588,17 +592,113 @@ TEST(SensorParse, FastPathEdgeShapesMatchSimdjson) {
             row);
   EXPECT_EQ(tsv(R"({"id":"msg-123","id":"other","timestamp":"2025-07-07T22:00:00Z","value":{"sensor_id":"sensor-001",)"
                 R"("temperature":23.5,"temperature":99999,"humidity":45,"pressure":1013},"value":null})"),
-            row);
+            "REJECT: id: duplicate key");
   EXPECT_EQ(tsv(R"({"x":[1,-2.5e3,true,false,null,{"a":[]},"s"],"id":"msg-123","timestamp":"2025-07-07T22:00:00Z",)"
                 R"("value":{"sensor_id":"sensor-001","temperature":23.5,"humidity":45,"pressure":1013,"extra":{}}})"),
             row);
   EXPECT_EQ(tsv(R"({"id":"msg-123","timestamp":"2025-07-07T22:00:00Z","value":null})"),
             "REJECT: missing required field value.sensor_id");
   EXPECT_EQ(tsv(kSeed + " x"), "REJECT: invalid JSON: missing or extra comma, colon, brace or bracket");
-  EXPECT_EQ(tsv(with_temp("1e400")), "REJECT: invalid JSON: malformed or out-of-range number");
+  EXPECT_EQ(tsv(with_temp("1e400")), "REJECT: number out of range: 1e400");
   EXPECT_EQ(tsv(R"({"topic":"not an envelope",)" + kSeed.substr(1)), row);  // raw, with a "topic" key
   std::string deep = std::string(100, '[') + std::string(100, ']');  // beyond the fast path's 64 levels
   EXPECT_EQ(tsv(R"({"deep":)" + deep + "," + kSeed.substr(1)), row);
   EXPECT_EQ(tsv(with_temp("-0")), "m\t2025-07-07 22:00:00\ts\t0\t45\t1013\n");  // simdjson: the integer 0
-  EXPECT_EQ(tsv(with_temp("-0.0")), "m\t2025-07-07 22:00:00\ts\t-0\t45\t1013\n");
+  EXPECT_EQ(tsv(with_temp("-0.0")), "m\t2025-07-07 22:00:00\ts\t0\t45\t1013\n");
+}
+
+// Issue 16 item 13: a rejected epoch time is shown as written; it was shown through a double, so
+// 9223372036854775807 read ...808.
+TEST(SensorParse, RejectedIntegersAreShownExactly) {
+  EXPECT_EQ(convert(with_ts("9223372036854775807")),
+            "REJECT: timestamp: 9223372036854775807 is after 2106-02-07 06:28:15, the end of ClickHouse DateTime");
+  EXPECT_EQ(convert(with_ts("18446744073709551615")),
+            "REJECT: timestamp: 18446744073709551615 is after 2106-02-07 06:28:15, the end of ClickHouse DateTime");
+  EXPECT_EQ(convert(with_ts("-9223372036854775807")),
+            "REJECT: timestamp: -9223372036854775807 is before 1970-01-01, the start of ClickHouse DateTime");
+  // (under UBSan: -ms + 999 overflowed here)
+  EXPECT_EQ(convert(with_ts("-9223372036854775808")),
+            "REJECT: timestamp: -9223372036854775808 is before 1970-01-01, the start of ClickHouse DateTime");
+  Schema s = Schema::from_json(R"({"columns":[{"name":"b","type":"Bool"}]})", "test");
+  EXPECT_EQ(convert(R"({"b":9223372036854775807})", RowFormat::json, s),
+            "REJECT: b: 9223372036854775807 is not a boolean (true, false, 0 or 1)");
+}
+
+// Issue 16 item 13: 1e400 and 2^64 are valid JSON syntax that no 64-bit number holds; they were
+// called "invalid JSON".
+TEST(SensorParse, NumbersOutOfRangeAreNamed) {
+  EXPECT_EQ(convert(with_temp("1e400")), "REJECT: number out of range: 1e400");
+  EXPECT_EQ(convert(with_temp("-1e400")), "REJECT: number out of range: -1e400");
+  EXPECT_EQ(convert(with_temp("18446744073709551616")), "REJECT: number out of range: 18446744073709551616");
+  EXPECT_EQ(convert(with_temp("-9223372036854775809")), "REJECT: number out of range: -9223372036854775809");
+  // also in a field no column reads: the line cannot be parsed at all
+  EXPECT_EQ(convert(R"({"x":[1,2e999],)" + kSeed.substr(1)), "REJECT: number out of range: 2e999");
+  EXPECT_EQ(convert(with_temp("1" + std::string(80, '0'))),
+            "REJECT: number out of range: 100000000000000000000000000000000000000000000000...");
+  // malformed numbers are still invalid JSON
+  EXPECT_EQ(convert(with_temp("01")).rfind("REJECT: invalid JSON", 0), 0u);
+  EXPECT_EQ(convert(with_temp("1.e5")).rfind("REJECT: invalid JSON", 0), 0u);
+  // a string holding such text is not a number
+  EXPECT_EQ(convert(msg("\"2e999\"", "\"2025-07-07T22:00:00Z\"", "\"s\"", "1e400")),
+            "REJECT: number out of range: 1e400");
+}
+
+// Issue 16 item 13: -0 was written as 0 but -0.0 as -0. One rule: a zero is written 0, whatever
+// its sign (simdjson reads the integer -0 as 0, so the sign could not be kept for both).
+TEST(SensorParse, NegativeZeroIsWrittenAsZero) {
+  for (const char* z : {"-0", "-0.0", "-0e3", "-0.000", "0.0", "-0E-7"})
+    EXPECT_EQ(convert(with_temp(z), RowFormat::tsv), "m\t2025-07-07 22:00:00\ts\t0\t45\t1013\n") << z;
+  Schema s = Schema::from_json(R"({"columns":[{"name":"f","type":"Float32"},{"name":"i","type":"Int8"}]})", "test");
+  EXPECT_EQ(convert(R"({"f":-0.0,"i":-0.0})", RowFormat::values, s), "(0, 0)\n");
+  EXPECT_EQ(convert(R"({"f":-0,"i":-0})", RowFormat::values, s), "(0, 0)\n");
+  RecordParser p(s, RowFormat::values);
+  p.csv_header("f,i");
+  std::string out;
+  Reject r;
+  ASSERT_TRUE(p.csv_line("-0.0,-0", out, r)) << r.reason;
+  EXPECT_EQ(out, "(0, 0)\n");
+}
+
+// Issue 16 item 13: with a key twice, the first value won, where jq and Python take the last.
+// A key that a column (or an envelope) reads may appear once; keys nobody reads are not checked.
+TEST(SensorParse, DuplicateKeysThatAreReadAreRejected) {
+  auto tsv = [](const std::string& line, const Schema& s = Schema::default_schema()) {
+    return convert(line, RowFormat::tsv, s);
+  };
+  EXPECT_EQ(tsv(R"({"id":"a","id":"b",)" + kSeed.substr(1)), "REJECT: id: duplicate key");
+  EXPECT_EQ(tsv(kSeed.substr(0, kSeed.size() - 1) + R"(,"id":"b"})"), "REJECT: id: duplicate key");
+  EXPECT_EQ(tsv(with_temp("1").insert(with_temp("1").find("\"humidity\""), "\"temperature\":99999,")),
+            "REJECT: value.temperature: duplicate key");
+  EXPECT_EQ(tsv(kSeed.substr(0, kSeed.size() - 1) + R"(,"value":null})"), "REJECT: value: duplicate key");
+  EXPECT_EQ(tsv(R"({"value":null,)" + kSeed.substr(1)), "REJECT: value: duplicate key");
+  // duplicates of a key no column reads do not matter
+  EXPECT_EQ(tsv(R"({"x":1,"x":{"y":2,"y":3},)" + kSeed.substr(1)),
+            "msg-123\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\n");
+  // deeper parents, and two columns reading one key
+  Schema s = Schema::from_json(R"({"columns":[{"name":"x","type":"Int32","path":"a.b.x"},
+      {"name":"x2","type":"Int32","path":"a.b.x"},{"name":"y","type":"Int32","path":"a.y","required":false}]})",
+                               "test");
+  EXPECT_EQ(tsv(R"({"a":{"b":{"x":1}}})", s), "1\t1\t\\N\n");
+  EXPECT_EQ(tsv(R"({"a":{"b":{"x":1,"x":2}}})", s), "REJECT: a.b.x: duplicate key");
+  EXPECT_EQ(tsv(R"({"a":{"b":{"x":1},"b":null}})", s), "REJECT: a.b: duplicate key");
+  EXPECT_EQ(tsv(R"({"a":{"b":{"x":1},"y":1,"y":null}})", s), "REJECT: a.y: duplicate key");
+  EXPECT_EQ(tsv(R"({"a":{"b":{"x":1}},"a":{}})", s), "REJECT: a: duplicate key");
+
+  // envelopes: a duplicated coordinate leaves the line without coordinates; a duplicated value keeps them
+  const std::string env = R"({"topic":"t","partition":0,"offset":5,"value":)" + kSeed;
+  EXPECT_EQ(tsv(env + "}"), "msg-123\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\tt\t0\t5\n");
+  EXPECT_EQ(tsv(env + R"(,"offset":6})"), "REJECT: envelope: duplicate key offset");
+  EXPECT_EQ(tsv(env + R"(,"topic":"u"})"), "REJECT: envelope: duplicate key topic");
+  EXPECT_EQ(tsv(env + R"(,"partition":0})"), "REJECT: envelope: duplicate key partition");
+  EXPECT_EQ(tsv(env + R"(,"value":null})"), "REJECT: envelope: duplicate key value");
+  EXPECT_EQ(tsv(env + R"(,"key":"a","key":"b"})"), "msg-123\t2025-07-07 22:00:00\tsensor-001\t23.5\t45\t1013\tt\t0\t5\n");
+  RecordParser p(Schema::default_schema(), RowFormat::tsv);
+  std::string out;
+  Reject r;
+  ASSERT_FALSE(p.json_line(env + R"(,"value":null})", out, r));
+  EXPECT_TRUE(r.has_coords);
+  EXPECT_EQ(r.offset, 5);
+  r.clear();
+  ASSERT_FALSE(p.json_line(env + R"(,"offset":6})", out, r));
+  EXPECT_FALSE(r.has_coords);
 }

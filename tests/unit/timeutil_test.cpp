@@ -44,3 +44,16 @@ TEST(Time, FormatsRoundTrip) {
   EXPECT_EQ(sp::format_iso_ms(1751925600123), "2025-07-07T22:00:00.123Z");
   EXPECT_EQ(sp::strftime_utc("%Y/%m/%d/%H", 1751925600), "2025/07/07/22");
 }
+
+// Found by UBSan on sensor-parse's epoch-ms timestamps: the negative branch overflowed near INT64_MIN.
+TEST(Time, MillisecondsRoundDownToSecondsForEveryInt64) {
+  EXPECT_EQ(sp::floor_seconds(0), 0);
+  EXPECT_EQ(sp::floor_seconds(999), 0);
+  EXPECT_EQ(sp::floor_seconds(-1), -1);
+  EXPECT_EQ(sp::floor_seconds(-1000), -1);
+  EXPECT_EQ(sp::floor_seconds(-1001), -2);
+  EXPECT_EQ(sp::floor_seconds(INT64_MAX), INT64_MAX / 1000);
+  EXPECT_EQ(sp::floor_seconds(INT64_MIN), INT64_MIN / 1000 - 1);
+  EXPECT_EQ(sp::floor_seconds(INT64_MIN + 1), INT64_MIN / 1000 - 1);
+  EXPECT_EQ(sp::format_iso_ms(-1), "1969-12-31T23:59:59.999Z");
+}

@@ -25,7 +25,7 @@ int open_output(const std::string& path, const char* what) {
 int main(int argc, char** argv) {
   sp::chi::Options o;
   sp::ChFlags f;
-  std::string format = "json", acks_path, rejects_path;
+  std::string format = "json", acks_path, rejects_path, table;
   bool no_acks = false, basic_dates = false;
   double timeout_s = 300;
   return sp::tool_main(
@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
                        "Read the password from this file's first line (else env CLICKHOUSE_PASSWORD, "
                        "CLICKHOUSE_PASSWORD_FILE, config clickhouse.password_file / clickhouse.password)");
         app.add_option("-d,--database", f.database, "Database (env CLICKHOUSE_DATABASE, config clickhouse.database; default 'default')");
-        app.add_option("-t,--table", o.table, "Table")->capture_default_str();
+        app.add_option("-t,--table", table, "Table (default: the schema's \"table\", else sensor_metrics)");
         app.add_option("--schema", o.schema_path, "Schema file shared with sensor-parse (default: the seed's columns)");
         app.add_option("-f,--format", format, "Input rows: json (JSONEachRow), tsv, csv or values")->capture_default_str();
         app.add_option("--batch-rows", o.batch_rows, "Send a batch at this many rows")->capture_default_str()->check(CLI::Range(uint64_t{1}, uint64_t{1000000}));
@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
         if (o.batch_bytes < 1) throw sp::UsageError("--batch-bytes must be at least 1");
         if (o.batch_bytes > (1ull << 30)) throw sp::UsageError("--batch-bytes must be at most 1GiB");
         sp::Schema schema = sp::Schema::load(o.schema_path);
-        if (o.table.empty()) o.table = schema.table;
+        o.table = table.empty() ? schema.table : table;  // flag > schema file > sensor_metrics
         sp::ChConnection conn = sp::resolve_ch_connection(f);
         o.database = conn.database;
 

@@ -130,6 +130,78 @@ const char* type_word(element_type t) {
   return "something else";
 }
 
+// The first number in s (outside strings) that has JSON's syntax but fits neither a 64-bit integer
+// nor a double (1e400, 2^64), which simdjson reports as a NUMBER_ERROR like a malformed one; empty
+// if there is none. 1e-400 is not one: it reads as 0, in simdjson too.
+std::string_view out_of_range_number(std::string_view s) {
+  bool in_str = false, esc = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (in_str) {
+      if (esc)
+        esc = false;
+      else if (c == '\\')
+        esc = true;
+      else if (c == '"')
+        in_str = false;
+      continue;
+    }
+    if (c == '"') {
+      in_str = true;
+      continue;
+    }
+    if (!(c == '-' || (c >= '0' && c <= '9'))) continue;
+    if (i > 0 && !std::memchr(":,[ \t\r\n", s[i - 1], 7)) continue;  // inside some other token
+    PlainJson j(s.substr(i));
+    std::string_view text;
+    bool integral;
+    if (!j.number(text, integral)) continue;
+    size_t end = i + text.size();
+    i = end - 1;
+    if (end < s.size() && !std::memchr(",]} \t\r\n", s[end], 7)) continue;  // malformed: 01, 1x
+    const char* b = text.data();
+    const char* e = b + text.size();
+    if (integral) {
+      int64_t iv;
+      uint64_t uv;
+      if (std::from_chars(b, e, iv).ec == std::errc() || std::from_chars(b, e, uv).ec == std::errc()) continue;
+      return text;
+    }
+    double d;
+    auto r = std::from_chars(b, e, d);
+    if (r.ec == std::errc()) {
+      if (!std::isfinite(d)) return text;
+      continue;
+    }
+    // ERANGE: overflow or underflow. The decimal exponent of the first significant digit tells.
+    std::string_view t = text.substr(text[0] == '-');
+    size_t epos = t.find_first_of("eE");
+    std::string_view mant = t.substr(0, epos);
+    long long exp10 = 0;
+    if (epos != std::string_view::npos) {
+      std::string_view ex = t.substr(epos + 1);
+      bool neg = !ex.empty() && ex[0] == '-';
+      if (!ex.empty() && (ex[0] == '-' || ex[0] == '+')) ex.remove_prefix(1);
+      for (char x : ex) exp10 = std::min<long long>(exp10 * 10 + (x - '0'), 1000000000LL);
+      if (neg) exp10 = -exp10;
+    }
+    size_t dot = mant.find('.');
+    std::string_view ip = mant.substr(0, dot);
+    size_t nz = ip.find_first_not_of('0');
+    long long lead;  // power of ten of the first nonzero digit
+    if (nz != std::string_view::npos) {
+      lead = static_cast<long long>(ip.size() - nz) - 1;
+    } else {
+      std::string_view fp = dot == std::string_view::npos ? std::string_view() : mant.substr(dot + 1);
+      size_t fz = fp.find_first_not_of('0');
+      if (fz == std::string_view::npos) continue;  // zero
+      lead = -static_cast<long long>(fz) - 1;
+    }
+    if (lead + exp10 >= 0) return text;
+  }
+  return {};
+}
+
 // simdjson says "TAPE_ERROR" for most structural problems; a user wants to know the line was cut
 // short, or that it holds NaN, which JSON has no syntax for. One pass outside strings tells.
 std::string json_error_reason(simdjson::error_code err, std::string_view s) {
@@ -171,8 +243,14 @@ std::string json_error_reason(simdjson::error_code err, std::string_view s) {
     case STRING_ERROR:
       return "invalid JSON: bad escape sequence in a string";
     case NUMBER_ERROR:
-    case NUMBER_OUT_OF_RANGE:
-      return "invalid JSON: malformed or out-of-range number";
+    case NUMBER_OUT_OF_RANGE: {
+      // Valid JSON that no 64-bit number holds is not "invalid JSON" (RFC 8259 lets a reader limit
+      // the range): name the number.
+      std::string_view big = out_of_range_number(s);
+      if (big.empty()) return "invalid JSON: malformed number";
+      constexpr size_t kMax = 48;
+      return "number out of range: " + (big.size() > kMax ? std::string(big.substr(0, kMax)) + "..." : std::string(big));
+    }
     case CAPACITY:
     case MEMALLOC:
       return "line too large to parse";
@@ -248,14 +326,17 @@ bool is_blank(std::string_view s) {
   return true;
 }
 
-// The first field named key, as at_key() finds it.
-inline bool find_key(simdjson::dom::object obj, std::string_view key, element& out) {
+// The field named key: 0 when there is none, 1 when there is one (in out), 2 when there are more.
+// A key that is read may appear once: parsers disagree about duplicates (simdjson's at_key and
+// this code once took the first, jq and Python take the last), so such a message is rejected.
+inline int find_key(simdjson::dom::object obj, std::string_view key, element& out) {
+  int n = 0;
   for (auto field : obj)
     if (same_key(field.key, key)) {
+      if (n++) return 2;
       out = field.value;
-      return true;
     }
-  return false;
+  return n;
 }
 
 // A number as read, before it is checked against a column type.
@@ -478,6 +559,13 @@ struct RecordParser::Impl {
   }
   void put_num(Cell& cell, double v) {
     cell.kind = Cell::k_num;
+    // A zero is written 0 whatever its sign: simdjson reads the integer -0 as 0, so -0.0 keeping
+    // its sign would make -0 and -0.0 differ; and a sign on zero carries no reading.
+    if (v == 0) {
+      cell.buf[0] = '0';
+      cell.n = 1;
+      return;
+    }
     // Sensor readings have a few decimals: when v * 10^k is an integer n for a small k and n / 10^k
     // rounds back to v (IEEE division is correctly rounded, as is reading the decimal text), the
     // text "n with k decimals" reads back exactly. It is much cheaper than the general algorithm.
@@ -539,15 +627,15 @@ struct RecordParser::Impl {
         int64_t ms = n.kind == Num::i64   ? n.i
                      : n.kind == Num::u64 ? static_cast<int64_t>(std::min<uint64_t>(n.u, INT64_MAX))
                                           : static_cast<int64_t>(std::floor(v));
-        secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+        secs = floor_seconds(ms);
       } else {
         secs = static_cast<int64_t>(std::floor(v));
       }
-      return datetime(c, secs, cell, [&] { return num_text(v); });
+      return datetime(c, secs, cell, [&] { return shown(n); });  // as written: a double would round 2^63-1
     }
     if (c.type == ColType::Bool) {
       double v = n.as_double();
-      if (v != 0 && v != 1) return fail(c, num_text(v) + " is not a boolean (true, false, 0 or 1)");
+      if (v != 0 && v != 1) return fail(c, shown(n) + " is not a boolean (true, false, 0 or 1)");
       put_num(cell, static_cast<int64_t>(v));
       return true;
     }
@@ -634,7 +722,7 @@ struct RecordParser::Impl {
     std::string reason;
     auto ms = parse_iso8601_ms(v, &reason);
     if (!ms) return fail(c, quoted(v) + " is not an ISO-8601 time (" + reason + ")");
-    int64_t secs = *ms >= 0 ? *ms / 1000 : -((-*ms + 999) / 1000);
+    int64_t secs = floor_seconds(*ms);
     if (ms_part >= 0) {
       std::memcpy(hour_cache.prefix, v.data(), 13);
       hour_cache.hour_secs = secs - ms_part;
@@ -783,30 +871,37 @@ struct RecordParser::Impl {
   bool resolve_parent(size_t p, element root, Reject& r) {
     const Column& c = schema.columns[parent_rep[p]];
     element e = root;
+    auto parent = [&](size_t k) {
+      std::string text;
+      for (size_t j = 0; j <= k; ++j) text += (j ? "." : "") + c.path[j];
+      return text;
+    };
     for (size_t k = 0; k + 1 < c.path.size(); ++k) {
       element next;
-      if (!find_key(e.get_object().value_unsafe(), c.path[k], next) || next.type() == element_type::NULL_VALUE) {
+      int found = find_key(e.get_object().value_unsafe(), c.path[k], next);
+      if (found == 2) {
+        r.reason = parent(k) + ": duplicate key";
+        return false;
+      }
+      if (!found || next.type() == element_type::NULL_VALUE) {
         parent_state[p] = 2;
         return true;
       }
       e = next;
       if (e.type() != element_type::OBJECT) {
-        std::string parent;
-        for (size_t j = 0; j <= k; ++j) parent += (j ? "." : "") + c.path[j];
-        r.reason = parent + ": expected an object, got " + type_word(e.type());
+        r.reason = parent(k) + ": expected an object, got " + type_word(e.type());
         return false;
       }
     }
     parent_elem[p] = e;
     parent_state[p] = 1;
     // One pass over the parent's fields finds all its columns (at_key per column would rescan).
-    // The first occurrence of a duplicated key wins, as with at_key.
+    // It goes to the end: a key read twice rejects the message (see find_key).
     const auto& cols = parent_cols[p];
     const auto& keys = parent_keys[p];
     const size_t nc = cols.size();
     const bool rotate = parent_rotate[p];
     for (size_t ci : cols) col_found[ci] = 0;
-    size_t remaining = nc;
     // Fields mostly come in the schema's order: trying the column after the last match first
     // makes that one comparison per field.
     size_t guess = 0;
@@ -815,18 +910,19 @@ struct RecordParser::Impl {
       for (size_t t = 0; t < nc; ++t) {
         size_t j = guess + t;
         if (j >= nc) j -= nc;
+        if (!same_key(field.key, keys[j])) continue;
         size_t ci = cols[j];
-        if (!col_found[ci] && same_key(field.key, keys[j])) {
-          col_elem[ci] = field.value;
-          col_found[ci] = 1;
-          --remaining;
-          // Without rotation two columns may read the same key: every one of them takes it.
-          if (!rotate) continue;
-          guess = j + 1 == nc ? 0 : j + 1;
-          break;
+        if (col_found[ci]) {
+          r.reason = schema.columns[ci].path_text + ": duplicate key";
+          return false;
         }
+        col_elem[ci] = field.value;
+        col_found[ci] = 1;
+        // Without rotation two columns may read the same key: every one of them takes it.
+        if (!rotate) continue;
+        guess = j + 1 == nc ? 0 : j + 1;
+        break;
       }
-      if (remaining == 0) break;
     }
     return true;
   }
@@ -871,32 +967,39 @@ struct RecordParser::Impl {
     err = p.parse(pad.data(), text.size(), false).get(out);
   }
 
-  // The first occurrence of each envelope key, as at_key() would find it, from one pass.
+  // The envelope keys, from one pass; dup_* when one appears more than once (see find_key).
   struct EnvKeys {
     element topic, partition, offset, value;
     bool has_topic = false, has_partition = false, has_offset = false, has_value = false;
+    bool dup_topic = false, dup_partition = false, dup_offset = false, dup_value = false;
     explicit EnvKeys(simdjson::dom::object obj) {
+      auto take = [](element v, element& to, bool& has, bool& dup) {
+        if (has) dup = true;
+        to = v;
+        has = true;
+      };
       for (auto field : obj) {
         std::string_view k = field.key;
-        if (!has_topic && same_key(k, "topic")) {
-          topic = field.value;
-          has_topic = true;
-        } else if (!has_partition && same_key(k, "partition")) {
-          partition = field.value;
-          has_partition = true;
-        } else if (!has_offset && same_key(k, "offset")) {
-          offset = field.value;
-          has_offset = true;
-        } else if (!has_value && same_key(k, "value")) {
-          value = field.value;
-          has_value = true;
-        }
+        if (same_key(k, "topic"))
+          take(field.value, topic, has_topic, dup_topic);
+        else if (same_key(k, "partition"))
+          take(field.value, partition, has_partition, dup_partition);
+        else if (same_key(k, "offset"))
+          take(field.value, offset, has_offset, dup_offset);
+        else if (same_key(k, "value"))
+          take(field.value, value, has_value, dup_value);
       }
     }
   };
 
   bool envelope(const EnvKeys& env, std::string& out, Reject& r) {
     element topic = env.topic, partition = env.partition, offset = env.offset, value = env.value;
+    // Coordinates given twice are no coordinates: the reject goes without them.
+    for (auto [dup, key] : {std::pair{env.dup_topic, "topic"}, {env.dup_partition, "partition"}, {env.dup_offset, "offset"}})
+      if (dup) {
+        r.reason = std::string("envelope: duplicate key ") + key;
+        return false;
+      }
     if (!env.has_topic || topic.type() != element_type::STRING) {
       r.reason = "envelope: topic is not a string";
       return false;
@@ -924,6 +1027,10 @@ struct RecordParser::Impl {
     r.partition = static_cast<int32_t>(partition.get_int64().value_unsafe());
     r.offset = offset.get_int64().value_unsafe();
     if (!env.has_value) return false;  // checked by the caller
+    if (env.dup_value) {
+      r.reason = "envelope: duplicate key value";
+      return false;
+    }
     switch (value.type()) {
       case element_type::OBJECT:
         return message(value, out, r);
@@ -972,7 +1079,7 @@ struct RecordParser::Impl {
     size_t next = 0;  // the kid expected next (the one after the last matched)
   };
   std::vector<FastNode> fast_nodes;  // empty: no fast path for this schema
-  std::vector<uint8_t> fast_seen;    // per node: its key was met in the current object (first one wins)
+  std::vector<uint8_t> fast_seen;    // per node: its key was met in the current object (twice: simdjson path rejects)
   std::vector<uint8_t> col_set;      // per column: read from the current line
   uint64_t fast_rows = 0;
   std::string fast_topic_ok;  // the last envelope topic found to be a valid name
@@ -1010,10 +1117,8 @@ struct RecordParser::Impl {
   }
 
   // A number as simdjson types it: INT64 for integers (up to 18 digits always fit; longer ones
-  // are left to it), DOUBLE for the rest. An integral -0 is left to it too: whether its sign
-  // survives is simdjson's choice (it reads it as the integer 0), not one to copy here.
+  // are left to it), DOUBLE for the rest. The integer -0 is 0 here as in simdjson.
   static bool fast_num(std::string_view text, bool integral, Num& n) {
-    if (integral && text[0] == '-' && text[1] == '0') return false;
     n.kind = integral ? Num::i64 : Num::dbl;
     return PlainJson::number_value(text, integral, n.i, n.d);
   }
@@ -1097,7 +1202,8 @@ struct RecordParser::Impl {
       int kid;
       if (!fast_key(j, node, key, kid)) return false;
       if (top && (same_key(key, "topic") || same_key(key, "offset"))) return false;  // simdjson's path decides
-      if (kid >= 0 && !fast_seen[kid]) {
+      if (kid >= 0) {
+        if (fast_seen[kid]) return false;  // a duplicate key: the simdjson path rejects it
         fast_seen[kid] = 1;
         const FastNode& k = fast_nodes[kid];
         if (k.kids.empty()) {
@@ -1139,7 +1245,8 @@ struct RecordParser::Impl {
     if (!envelope) {
       if (!fast_members(j, 0, 0, true)) return false;
     } else {
-      // The first of each key counts, as in EnvKeys; kafka-cat-sensor's order is tried first.
+      // Each key once (a duplicate is left to the simdjson path, which rejects it); kafka-cat-sensor's
+      // order is tried first.
       static constexpr std::string_view kOrder[] = {"topic",        "partition", "offset",  "timestamp",
                                                     "timestamp_ms", "key",       "headers", "value"};
       enum : size_t { kTopic, kPartition, kOffset, kValue = 7, kKeys, kOther = kKeys };
@@ -1147,8 +1254,8 @@ struct RecordParser::Impl {
       size_t id = kTopic;
       for (size_t next = 1;;) {
         if (!j.eat(':')) return false;
-        if (id == kTopic && !has_topic) {
-          if (!j.string(topic)) return false;
+        if (id == kTopic) {
+          if (has_topic || !j.string(topic)) return false;
           // a stream mostly carries one topic: check its name once
           if (!fast_topic_known || topic != fast_topic_ok) {
             if (!valid_topic(topic)) return false;
@@ -1156,14 +1263,14 @@ struct RecordParser::Impl {
             fast_topic_known = true;
           }
           has_topic = true;
-        } else if (id == kPartition && !has_partition) {
-          if (!fast_int(j, partition) || partition < 0 || partition > INT32_MAX) return false;
+        } else if (id == kPartition) {
+          if (has_partition || !fast_int(j, partition) || partition < 0 || partition > INT32_MAX) return false;
           has_partition = true;
-        } else if (id == kOffset && !has_offset) {
-          if (!fast_int(j, offset) || offset < 0) return false;
+        } else if (id == kOffset) {
+          if (has_offset || !fast_int(j, offset) || offset < 0) return false;
           has_offset = true;
-        } else if (id == kValue && !has_value) {
-          if (!j.eat('{') || !fast_members(j, 0, 1)) return false;  // a string or null value: simdjson path
+        } else if (id == kValue) {
+          if (has_value || !j.eat('{') || !fast_members(j, 0, 1)) return false;  // a string or null value: simdjson path
           has_value = true;
         } else if (!j.skip_value(1)) {
           return false;
