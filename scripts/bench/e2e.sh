@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end benchmark (not a test): N seed messages in a mock Kafka cluster (64 partitions) into a
-# real ClickHouse, through our pipe (the production shape: group, envelopes, acks FIFO) versus
+# End-to-end benchmark (not a test): N seed messages in a real Apache Kafka broker (16 partitions;
+# BENCH_KAFKA=mock: librdkafka's mock cluster, 64 partitions) into a real ClickHouse,
+# through our pipe (the production shape: group, envelopes, acks FIFO) versus
 #   kcat -C -e | jq -c '{...flatten...}' | clickhouse-client --query 'INSERT ... FORMAT JSONEachRow'
 # Prints per-stage peak RSS and one RESULT line.
 # Usage: scripts/bench/e2e.sh [BUILD_DIR] [N]
@@ -12,16 +13,25 @@ export PATH="$bin:$PATH"
 work=$(mktemp -d /tmp/sp-bench-e2e.XXXXXX)
 cleanup() {
   [ -n "${kpid:-}" ] && kill "$kpid" 2>/dev/null
+  "$here/scripts/kafka.sh" stop "$work/kafka" >/dev/null 2>&1 || true
   "$here/scripts/clickhouse.sh" stop "$work/ch" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 eval "$("$here/scripts/clickhouse.sh" start "$work/ch")"
 export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
-kafka-cat-sensor --mock-cluster 1 --partitions 64 -t sensor_metrics >"$work/k.out" 2>"$work/k.log" &
-kpid=$!
-for _ in $(seq 100); do [ -s "$work/k.out" ] && break; sleep 0.1; done
-B=$(head -1 "$work/k.out")
+if [ "${BENCH_KAFKA:-real}" = mock ]; then
+  kafka-cat-sensor --mock-cluster 1 --partitions 64 -t sensor_metrics >"$work/k.out" 2>"$work/k.log" &
+  kpid=$!
+  for _ in $(seq 100); do [ -s "$work/k.out" ] && break; sleep 0.1; done
+  B=$(head -1 "$work/k.out")
+  kafka_what="librdkafka's mock cluster, 64 partitions"
+else
+  eval "$("$here/scripts/kafka.sh" start "$work/kafka" 1)"
+  "$here/scripts/kafka.sh" topic "$work/kafka" sensor_metrics 16
+  B=$KAFKA_BOOTSTRAP
+  kafka_what="Apache Kafka $KAFKA_VERSION, 1 broker, 16 partitions"
+fi
 sensor-gen -n "$n" --seed 3 --sensors 1000 | kafka-cat-sensor -q -P -b "$B" -t sensor_metrics --key-field value.sensor_id
 
 q() { curl -sS -H "X-ClickHouse-User: $CH_USER" -H "X-ClickHouse-Key: $CH_PASSWORD" "$CH_URL/" --data-binary "$1"; }
@@ -60,7 +70,7 @@ ackedrows=$(q "SELECT count() FROM acked_metrics")
 
 mb() { awk -v k="$(cat "$work/rss.$1")" 'BEGIN{printf "%.1f", k/1024}'; }
 rate=$(awk -v n="$n" -v s="$ours" 'BEGIN{printf "%.0f", n/s}')
-printf 'end to end, %d messages, 64 partitions, %d CPUs\n' "$n" "$(nproc)"
+printf 'end to end, %d messages, %s, %d CPUs\n' "$n" "$kafka_what" "$(nproc)"
 printf '  ours (kafka-cat-sensor -e | sensor-parse | ch-insert):         %6ss  %s msg/s\n' "$ours" "$rate"
 printf '  ours, group + envelopes + acks FIFO (incl. ~3 s group join):   %6ss\n' "$acked"
 printf '  reference (kcat | jq | clickhouse-client):                   %6ss\n' "$ref"
