@@ -2,11 +2,12 @@
 # --commit-acks against hostile or stale ack lines (issue 16): an ack for an offset this process
 # never wrote (beyond what it wrote, a partition it does not hold, another topic, or from before a
 # restart) is refused with a warning and never committed; a restarted group still reads everything
-# after the last genuine ack. Ack lines are echoed escaped, never as raw bytes.
+# after the last genuine ack. Ack lines are echoed escaped, never as raw bytes. On a real Apache Kafka
+# broker (the mock cluster only for its control channel's echo at the end).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kafka_lib.sh"
 cd "$TEST_TMP"
-start_kafka_mock 1 1 lossy
+start_kafka 1 1 lossy
 K=(kafka-cat-sensor -b "$BS" -t lossy "${GROUP_PROPS[@]}")
 seq 0 4095 | kafka-cat-sensor -q -b "$BS" -P -t lossy
 
@@ -88,6 +89,7 @@ assert_contains "$(cat run4.err)" "line 1: lossy [0] offset 4096: refused: this 
 pass "manual assignment: the ack of the last offset written is taken, one past it refused"
 
 # --- the mock cluster's control channel echoes a bad command escaped too
+start_kafka_mock 1 1 lossy
 printf 'bogus \033[2J\n' >"$MOCK_CTL"
 wait_until 10 grep -q "mock-control: 'bogus" mock.err || fail "bad control command not reported: $(tail -2 mock.err)"
 assert_contains "$(cat mock.err)" "--mock-control: 'bogus \\x1b[2J': unknown command" "escaped control command"
