@@ -148,9 +148,19 @@ Handle make_handle(rd_kafka_type_t type, Conf conf) {
   return Handle(rk);
 }
 
-std::string resolve_brokers(const std::string& flag) {
+std::string resolve_brokers(const std::string& flag, const std::vector<std::string>& x_props) {
+  auto blank = [](const std::string& v) { return v.find_first_not_of(" \t,") == std::string::npos; };
   auto v = config().resolve(flag, "KAFKA_BROKERS", "kafka.brokers");
-  return v ? *v : "localhost:9092";
+  if (v && !blank(*v)) return *v;
+  // librdkafka's own name, as a kcat user writes it: the last -X wins, then the file
+  for (auto it = x_props.rbegin(); it != x_props.rend(); ++it) {
+    auto [name, value] = split_property(*it);
+    if (name == "bootstrap.servers" && !blank(value)) return value;
+  }
+  if (auto f = config().get("librdkafka.bootstrap.servers"); f && !blank(*f)) return *f;
+  // no silent localhost:9092 (an empty -b "$(cat file)" used to become one): kcat has no default either
+  throw UsageError("no Kafka brokers given: use -b HOST:PORT[,HOST:PORT...], KAFKA_BROKERS, or brokers in the "
+                   "[kafka] section of the configuration file");
 }
 
 std::vector<TopicInfo> fetch_topics(rd_kafka_t* rk, const std::vector<std::string>& topics, int timeout_ms,

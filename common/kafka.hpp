@@ -61,8 +61,9 @@ void set(rd_kafka_conf_t* conf, const std::string& name, const std::string& valu
 // the configuration as a whole (e.g. conflicting properties).
 Handle make_handle(rd_kafka_type_t type, Conf conf);
 
-// Brokers: flag > $KAFKA_BROKERS > config "kafka.brokers" > "localhost:9092".
-std::string resolve_brokers(const std::string& flag);
+// Brokers: flag > $KAFKA_BROKERS > config "kafka.brokers" > -X bootstrap.servers > config
+// "librdkafka.bootstrap.servers"; blank values count as not given. None: UsageError (no default).
+std::string resolve_brokers(const std::string& flag, const std::vector<std::string>& x_props);
 
 // Fetches metadata for the given topics (all topics when empty) within timeout_ms. A topic the
 // cluster lacks gets err UNKNOWN_TOPIC_OR_PART, unless allow_create lets the broker auto-create it

@@ -13,7 +13,7 @@ name=$(basename "$(dirname "$case")")/$(basename "$case")
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 export PATH="$bindir:$PATH" OUT="$out" LC_ALL=C
-unset SENSOR_PIPELINE_CONFIG CLICKHOUSE_PASSWORD CLICKHOUSE_USER AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+unset KAFKA_BROKERS SENSOR_PIPELINE_CONFIG CLICKHOUSE_PASSWORD CLICKHOUSE_USER AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 export HOME="$out"  # no user config file leaks in
 cd "$case"
 stdin=/dev/null

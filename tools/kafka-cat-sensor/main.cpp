@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
       "kafka-cat-sensor", "Consume Kafka sensor topics to stdout (raw or envelope JSON lines), or produce stdin lines (-P)",
       argc, argv,
       [&](CLI::App& app) {
-        app.add_option("-b,--brokers", brokers, "Bootstrap brokers host:port,... (default $KAFKA_BROKERS, config kafka.brokers, localhost:9092)");
+        app.add_option("-b,--brokers", brokers, "Bootstrap brokers host:port,... (default $KAFKA_BROKERS, config kafka.brokers, -X bootstrap.servers; required)");
         app.add_option("-t,--topic", topics, "Topic; repeat to consume several (default sensor_metrics)");
         app.add_option("topics", positional, "More topics (as with kcat -G GROUP TOPIC...)");
         app.add_option("-G,--group", o.group, "Consumer group: the group assigns partitions and offsets are committed");
@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
         o.ack_timeout_ms = static_cast<int>(ack_timeout * 1000);
         o.revoke_wait_ms = static_cast<int>(revoke_wait * 1000);
         if (o.mock_brokers > 0) return sp::kcs::run_mock(o, STDOUT_FILENO);
-        o.brokers = sp::kafka::resolve_brokers(brokers);
+        o.brokers = sp::kafka::resolve_brokers(brokers, o.x_props);
         if (o.produce) return sp::kcs::run_producer(o, STDIN_FILENO);
         return sp::kcs::run_consumer(o, STDOUT_FILENO);
       });
