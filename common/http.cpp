@@ -87,6 +87,9 @@ HttpResponse HttpClient::perform(const HttpRequest& req) {
   curl_easy_reset(h_);
   curl_easy_setopt(h_, CURLOPT_URL, req.url.c_str());
   curl_easy_setopt(h_, CURLOPT_NOSIGNAL, 1L);
+  // The path goes out as given: curl would otherwise resolve "." and ".." segments, which are part
+  // of S3 keys ("a/../b.txt") and were signed as they are.
+  curl_easy_setopt(h_, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(h_, CURLOPT_TIMEOUT_MS, req.timeout_ms);
   curl_easy_setopt(h_, CURLOPT_CONNECTTIMEOUT_MS, req.connect_timeout_ms);
   curl_easy_setopt(h_, CURLOPT_SSL_VERIFYPEER, req.verify_tls ? 1L : 0L);

@@ -33,7 +33,14 @@ Location Location::parse(const std::string& url) {
   l.bucket = rest.substr(0, slash);
   if (slash != std::string::npos) l.key = rest.substr(slash + 1);
   if (l.bucket.empty()) throw UsageError("'" + url + "' has no bucket name (want s3://bucket/key)");
+  check_key_length(l.key);
   return l;
+}
+
+void check_key_length(const std::string& key) {
+  if (key.size() <= kMaxKeyBytes) return;
+  throw UsageError("key '" + key.substr(0, 60) + "...' is " + std::to_string(key.size()) +
+                   " bytes long; S3 allows at most " + std::to_string(kMaxKeyBytes));
 }
 
 // ---------- settings ----------

@@ -23,10 +23,17 @@ namespace sp::s3 {
 struct Location {
   std::string bucket;
   std::string key;
-  // Throws UsageError naming the text when it is not s3://bucket[/key].
+  // Throws UsageError naming the text when it is not s3://bucket[/key], or when the key is longer than
+  // S3 allows (check_key_length).
   static Location parse(const std::string& url);
   std::string str() const { return "s3://" + bucket + "/" + key; }
 };
+
+// S3's limit on key length, in bytes (UTF-8).
+inline constexpr size_t kMaxKeyBytes = 1024;
+// Throws UsageError when key is longer than kMaxKeyBytes: the same rule and message for every tool
+// (the message shows the key's start only: a 9000-byte key must not flood the terminal).
+void check_key_length(const std::string& key);
 
 // Connection settings; resolve() fills them from flags, the environment, ~/.aws and the config file.
 struct Settings {

@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
         auto st = sp::s3put::run(o, settings, 0, 1);
         progress.done();
         double secs = progress.elapsed_seconds();
-        sp::log::info(st.objects, " object(s), ", sp::human_bytes(static_cast<double>(st.bytes_in)), " in ", secs, " s (",
+        sp::log::info(st.objects, " object(s), ", sp::human_bytes(static_cast<double>(st.bytes_in)), " in ", sp::human_seconds(secs), " (",
                       sp::human_bytes(secs > 0 ? static_cast<double>(st.bytes_in) / secs : 0.0), "/s), ",
                       sp::human_bytes(static_cast<double>(st.bytes_out)), " stored", st.parts ? ", " + std::to_string(st.parts) + " parts" : "",
                       st.retries ? ", " + std::to_string(st.retries) + " retries" : "");

@@ -62,7 +62,7 @@ std::string render_key(const std::string& tmpl, std::time_t t, const std::string
   if (key.empty()) throw UsageError("key template '" + tmpl + "' renders to an empty key (or one over 1 KiB)");
   std::string ext = codec_extension(codec);
   if (!ext.empty() && (key.size() < ext.size() || key.compare(key.size() - ext.size(), ext.size(), ext) != 0)) key += ext;
-  if (key.size() > 1024) throw UsageError("key '" + key.substr(0, 80) + "...' is longer than S3's 1024 bytes");
+  s3::check_key_length(key);
   return key;
 }
 
