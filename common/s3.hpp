@@ -49,6 +49,10 @@ struct Settings {
   std::chrono::milliseconds backoff_max{std::chrono::seconds(30)};
   long timeout_ms = 300000;
   std::string credentials_source;  // for messages: "environment", "profile default (~/.aws/credentials)", ...
+  // For s3-put's uploads (not for the abort that cleans up after them): retries go on after a first
+  // stop signal (what was read is stored), and requests end at once (TempFailError) when a second
+  // signal asked to abandon the work (common/signals.hpp). Otherwise a stop signal ends retries.
+  bool abandonable = false;
 };
 
 // What the user gave on the command line (empty = not given).

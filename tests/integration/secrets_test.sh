@@ -89,7 +89,7 @@ for url in "$CH_URL" "http://$DEAD"; do
   STDIN=rows.jsonl check "--password-file $url" ch-insert -vv -u writer --password-file pw.txt --url "$url" --retries 1 --no-acks
   STDIN=rows.jsonl check "CLICKHOUSE_PASSWORD_FILE $url" env CLICKHOUSE_PASSWORD_FILE=pw.txt \
     ch-insert -vv -u writer --url "$url" --retries 1 --no-acks
-  for u in "http://writer:$SECRET@$hp" "writer:$SECRET@$hp" "http://writer:$SECRET@$hp/?x=1" "https://writer:$SECRET@$hp"; do
+  for u in "http://writer:$SECRET@$hp" "writer:$SECRET@$hp" "http://writer:$SECRET@$hp/?x=1" "https://writer:$SECRET@$hp" "http://$hp/?user=writer&password=$SECRET"; do
     STDIN=rows.jsonl check "--url $u" ch-insert -vv --url "$u" --retries 1 --no-acks
     STDIN=rows.jsonl check "CLICKHOUSE_URL $u" env CLICKHOUSE_URL="$u" ch-insert -vv --retries 1 --no-acks
     printf '[clickhouse]\nurl = %s\n' "$u" >url.ini

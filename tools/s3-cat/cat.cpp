@@ -19,7 +19,12 @@ uint64_t cat_object(s3::Client& client, const s3::Location& loc, bool raw, LineW
   uint64_t written = 0;
   client.get_object(loc, [&](const char* p, size_t n) {
     buf.clear();
-    dec->write(std::string_view(p, n), buf);
+    try {
+      dec->write(std::string_view(p, n), buf);
+    } catch (const DataError&) {
+      out.write(buf);  // the members before the bad one passed their checks
+      throw;
+    }
     out.write(buf);
     written += buf.size();
     return true;

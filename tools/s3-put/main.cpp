@@ -48,6 +48,8 @@ int main(int argc, char** argv) {
         sp::s3flags::add(app, f);
       },
       [&](const sp::CommonOptions&) {
+        // a second SIGINT/SIGTERM aborts the multipart upload in progress rather than leaving it behind
+        sp::second_signal_abandons();
         o.part_size = sp::s3put::parse_size(part_size, "--part-size");
         if (o.part_size < sp::s3put::kMinPartSize) throw sp::UsageError("--part-size must be at least 5M (S3's minimum part size)");
         if (o.part_size > (5ull << 30)) throw sp::UsageError("--part-size must be at most 5G (S3's maximum part size)");
