@@ -32,8 +32,8 @@ Config g_config;
 bool is_secret_key(const std::string& full) {
   if (full.size() > 5 && full.compare(full.size() - 5, 5, "_file") == 0) return false;  // a path to a secret
   // librdkafka has many secret properties (sasl.password, ssl.key.password, ssl.keystore.password,
-  // ssl.key.pem, sasl.oauthbearer.client.secret, sasl.oauthbearer.config, ...) and a misspelt one is echoed by librdkafka's
-  // error: every name that looks like one is treated as one
+  // ssl.key.pem, sasl.oauthbearer.client.secret, sasl.oauthbearer.config, ...): every name under
+  // [librdkafka] that looks like one is treated as one
   bool rdkafka = full.rfind("librdkafka.", 0) == 0;
   for (const char* word : {"password", "passwd", "secret", "token"})
     if (full.find(word) != std::string::npos) return true;
@@ -55,7 +55,8 @@ Config Config::parse(const std::string& text, const std::string& origin) {
     if (line.front() == '[') {
       if (line.back() != ']' || line.size() < 3)
         throw ConfigError(origin + ":" + std::to_string(lineno) +
-                          ": bad section header (want [name] alone on its line; the line is not shown, it may hold a secret)");
+                          ": bad section header (want [name] alone on its line; the line is not shown, it may "
+                          "hold a secret)");
       section = trim(line.substr(1, line.size() - 2));
       continue;
     }

@@ -58,7 +58,8 @@ void redact_token(std::string_view tok, std::string& out) {
   size_t colon = at == std::string_view::npos || at < auth ? std::string_view::npos : tok.find(':', auth);
   std::string t;
   // userinfo comes before any '/' ("s3://bucket/a:b@c" is a key, not a password)
-  if (colon != std::string_view::npos && colon < at && tok.substr(auth, colon - auth).find('/') == std::string_view::npos) {
+  if (colon != std::string_view::npos && colon < at &&
+      tok.substr(auth, colon - auth).find('/') == std::string_view::npos) {
     t.append(tok.substr(0, colon + 1));
     t += "***";
     t.append(tok.substr(at));

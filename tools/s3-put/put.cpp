@@ -499,10 +499,11 @@ Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
     close();
   } catch (...) {
     if (cur) cur->abort();
-    if (abandon_requested())
-      throw Error(Exit::interrupted, "stopped by a second signal: " +
-                                         (cur ? cur->location().str() + " was abandoned, not stored" : std::string("nothing pending")) +
-                                         (st.objects ? "; the " + std::to_string(st.objects) + " object(s) before it are stored" : ""));
+    if (abandon_requested()) {
+      std::string what = cur ? cur->location().str() + " was abandoned, not stored" : "nothing was pending";
+      if (st.objects) what += "; the " + std::to_string(st.objects) + " object(s) before it are stored";
+      throw Error(Exit::interrupted, "stopped by a second signal: " + what);
+    }
     throw;
   }
   st.retries = client.retries() + pool.retries();
