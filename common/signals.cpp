@@ -8,11 +8,17 @@
 namespace sp {
 namespace {
 std::atomic<int> g_signal{0};
+std::atomic<int> g_received{0};  // SIGINT/SIGTERM only: a tool's own request_stop is not the user insisting
 std::atomic<bool> g_abandon_mode{false}, g_abandon{false};
 
 extern "C" void on_stop(int sig) {
-  if (g_signal.exchange(sig) == 0) return;
-  if (g_abandon_mode.load() && !g_abandon.exchange(true)) return;
+  g_signal.store(sig);
+  int n = g_received.fetch_add(1) + 1;
+  if (n == 1) return;
+  if (n == 2 && g_abandon_mode.load()) {
+    g_abandon.store(true);
+    return;
+  }
   _exit(130);
 }
 }  // namespace
