@@ -29,6 +29,18 @@ bool read_file(const std::string& path, std::string& out) {
 Config g_config;
 }  // namespace
 
+bool is_secret_key(const std::string& full) {
+  if (full.size() > 5 && full.compare(full.size() - 5, 5, "_file") == 0) return false;  // a path to a secret
+  // librdkafka has many secret properties (sasl.password, ssl.key.password, ssl.keystore.password,
+  // ssl.key.pem, sasl.oauthbearer.client.secret, sasl.oauthbearer.config, ...): every name under
+  // [librdkafka] that looks like one is treated as one
+  bool rdkafka = full.rfind("librdkafka.", 0) == 0;
+  for (const char* word : {"password", "passwd", "secret", "token"})
+    if (full.find(word) != std::string::npos) return true;
+  return rdkafka && (full.find("pass") != std::string::npos || full.find("key") != std::string::npos ||
+                     full == "librdkafka.sasl.oauthbearer.config");
+}
+
 Config Config::parse(const std::string& text, const std::string& origin) {
   Config c;
   c.origin_ = origin;
@@ -39,15 +51,19 @@ Config Config::parse(const std::string& text, const std::string& origin) {
     ++lineno;
     std::string line = trim(raw);
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    // A malformed line is never shown: it may be a secret whose '=' was forgotten ("password: x").
     if (line.front() == '[') {
       if (line.back() != ']' || line.size() < 3)
-        throw ConfigError(origin + ":" + std::to_string(lineno) + ": bad section header '" + line + "'");
+        throw ConfigError(origin + ":" + std::to_string(lineno) +
+                          ": bad section header (want [name] alone on its line; the line is not shown, it may "
+                          "hold a secret)");
       section = trim(line.substr(1, line.size() - 2));
       continue;
     }
     size_t eq = line.find('=');
     if (eq == std::string::npos)
-      throw ConfigError(origin + ":" + std::to_string(lineno) + ": expected 'key = value', got '" + line + "'");
+      throw ConfigError(origin + ":" + std::to_string(lineno) +
+                        ": expected 'key = value' (no '=' in the line; the line is not shown, it may hold a secret)");
     std::string key = trim(line.substr(0, eq));
     std::string value = trim(line.substr(eq + 1));
     if (key.empty()) throw ConfigError(origin + ":" + std::to_string(lineno) + ": empty key");
@@ -55,8 +71,7 @@ Config Config::parse(const std::string& text, const std::string& origin) {
       value = value.substr(1, value.size() - 2);
     std::string full = section.empty() ? key : section + "." + key;
     // secrets in the file must never reach a log line, whatever tool reads them
-    for (const char* word : {"password", "secret", "token"})
-      if (full.find(word) != std::string::npos && full.find("_file") == std::string::npos) log::add_secret(value);
+    if (is_secret_key(full)) log::add_secret(value);
     c.values_[full] = value;
   }
   return c;

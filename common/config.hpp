@@ -44,6 +44,11 @@ class Config {
 const Config& config();
 void set_config(Config c);
 
+// Whether a "section.key" of the config file holds a secret (registered with the logger when parsed):
+// names with password, secret or token in them, and under [librdkafka] also pass and key (and sasl.oauthbearer.config)
+// (a misspelt librdkafka property is echoed in librdkafka's error). "..._file" keys are paths.
+bool is_secret_key(const std::string& full_key);
+
 // Reads a secret from a file (first line, trailing newline/CR stripped) and registers it with the logger.
 std::string read_secret_file(const std::string& path);
 

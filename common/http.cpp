@@ -66,6 +66,9 @@ size_t on_read(char* buf, size_t size, size_t n, void* ud) {
   ctx->off += len;
   return len;
 }
+int on_progress(void* ud, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const HttpRequest*>(ud)->cancelled() ? 1 : 0;
+}
 int on_seek(void* ud, curl_off_t offset, int origin) {
   auto* ctx = static_cast<ReadCtx*>(ud);
   if (origin != SEEK_SET || offset < 0 || static_cast<size_t>(offset) > ctx->body.size()) return CURL_SEEKFUNC_FAIL;
@@ -87,6 +90,9 @@ HttpResponse HttpClient::perform(const HttpRequest& req) {
   curl_easy_reset(h_);
   curl_easy_setopt(h_, CURLOPT_URL, req.url.c_str());
   curl_easy_setopt(h_, CURLOPT_NOSIGNAL, 1L);
+  // The path goes out as given: curl would otherwise resolve "." and ".." segments, which are part
+  // of S3 keys ("a/../b.txt") and were signed as they are.
+  curl_easy_setopt(h_, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(h_, CURLOPT_TIMEOUT_MS, req.timeout_ms);
   curl_easy_setopt(h_, CURLOPT_CONNECTTIMEOUT_MS, req.connect_timeout_ms);
   curl_easy_setopt(h_, CURLOPT_SSL_VERIFYPEER, req.verify_tls ? 1L : 0L);
@@ -131,6 +137,11 @@ HttpResponse HttpClient::perform(const HttpRequest& req) {
   curl_easy_setopt(h_, CURLOPT_WRITEDATA, &wctx);
   curl_easy_setopt(h_, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(h_, CURLOPT_HEADERDATA, &resp);
+  if (req.cancelled) {
+    curl_easy_setopt(h_, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h_, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h_, CURLOPT_XFERINFODATA, &req);
+  }
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(h_, CURLOPT_ERRORBUFFER, errbuf);
 

@@ -28,6 +28,9 @@ struct HttpRequest {
   // With on_body: called with the status once, before the first byte of a 2xx body is streamed.
   std::function<void(long status)> on_stream_start;
   bool head_only = false;  // HEAD: no body expected
+  // When set, polled during the transfer (at least once a second): true abandons it (an
+  // HttpTransportError), so a transfer stuck on a slow server cannot hold up a tool that must stop.
+  std::function<bool()> cancelled;
 };
 
 struct HttpResponse {

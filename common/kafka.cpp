@@ -77,10 +77,7 @@ std::pair<std::string, std::string> split_property(const std::string& prop) {
   return {name, prop.substr(eq + 1)};
 }
 
-bool is_secret_property(const std::string& name) {
-  return name.find("password") != std::string::npos || name.find("secret") != std::string::npos ||
-         name == "ssl.key.pem" || name == "sasl.oauthbearer.config" || name == "ssl_key";
-}
+bool is_secret_property(const std::string& name) { return is_secret_key("librdkafka." + name); }
 
 namespace {
 void log_cb(const rd_kafka_t*, int level, const char* fac, const char* buf) {
@@ -109,9 +106,11 @@ void log_cb(const rd_kafka_t*, int level, const char* fac, const char* buf) {
 void set(rd_kafka_conf_t* conf, const std::string& name, const std::string& value, const std::string& origin) {
   if (is_secret_property(name)) log::add_secret(value);
   char errstr[512];
-  if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-    std::string shown = is_secret_property(name) ? "***" : value;
-    std::string msg = origin + ": " + name + "=" + shown + ": " + errstr;
+  rd_kafka_conf_res_t rc = rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof errstr);
+  if (rc != RD_KAFKA_CONF_OK) {
+    // an unknown name may be a misspelt secret ("sasl.pasword"): its value is never shown
+    bool hide = rc == RD_KAFKA_CONF_UNKNOWN || is_secret_property(name);
+    std::string msg = origin + ": " + name + (hide ? "" : "=" + value) + ": " + errstr;
     if (origin.rfind("-X", 0) == 0) throw UsageError(msg);
     throw ConfigError(msg);
   }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <mutex>
 #include <vector>
 
@@ -36,8 +37,80 @@ void add_secret(const std::string& secret) {
   g_secrets.push_back(secret);
 }
 
+namespace {
+// Characters that end a URL in a message: URLs are quoted or stand between spaces.
+bool ends_token(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\'' || c == '"' || c == '`' || c == '<' || c == '>';
+}
+bool secret_name(std::string_view name) {
+  std::string n(name);
+  for (auto& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* w : {"pass", "secret", "token", "key"})
+    if (n.find(w) != std::string::npos) return true;
+  return false;
+}
+// One token (no delimiters inside): user:password@ and secret query values redacted.
+void redact_token(std::string_view tok, std::string& out) {
+  size_t auth = tok.find("://");
+  auth = auth == std::string_view::npos ? 0 : auth + 3;
+  // the last '@': a password may hold an unencoded '@' ("u:p@ss@host")
+  size_t at = tok.rfind('@');
+  size_t colon = at == std::string_view::npos || at < auth ? std::string_view::npos : tok.find(':', auth);
+  std::string t;
+  // userinfo comes before any '/' ("s3://bucket/a:b@c" is a key, not a password)
+  if (colon != std::string_view::npos && colon < at &&
+      tok.substr(auth, colon - auth).find('/') == std::string_view::npos) {
+    t.append(tok.substr(0, colon + 1));
+    t += "***";
+    t.append(tok.substr(at));
+  } else {
+    t.assign(tok);
+  }
+  // ?password=...&key=...: ClickHouse takes user and password as query parameters too
+  size_t q = t.find('?');
+  if (q == std::string::npos) {
+    out += t;
+    return;
+  }
+  out.append(t, 0, q + 1);
+  size_t pos = q + 1;
+  while (pos <= t.size()) {
+    size_t amp = t.find('&', pos);
+    if (amp == std::string::npos) amp = t.size();
+    std::string_view param(t.data() + pos, amp - pos);
+    size_t eq = param.find('=');
+    if (eq != std::string_view::npos && secret_name(param.substr(0, eq))) {
+      out.append(param.substr(0, eq + 1));
+      out += "***";
+    } else {
+      out.append(param);
+    }
+    if (amp < t.size()) out += '&';
+    pos = amp + 1;
+  }
+}
+}  // namespace
+
+std::string redact_userinfo(std::string_view text) {
+  if (text.find('@') == std::string_view::npos && text.find('?') == std::string_view::npos) return std::string(text);
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    if (ends_token(text[i])) {
+      out += text[i++];
+      continue;
+    }
+    size_t j = i;
+    while (j < text.size() && !ends_token(text[j])) ++j;
+    redact_token(text.substr(i, j - i), out);
+    i = j;
+  }
+  return out;
+}
+
 std::string redact(std::string_view text) {
-  std::string out(text);
+  std::string out = redact_userinfo(text);
   std::lock_guard<std::mutex> lk(g_mu);
   for (const auto& s : g_secrets) {
     for (size_t pos = out.find(s); pos != std::string::npos; pos = out.find(s, pos + 3)) out.replace(pos, s.size(), "***");
@@ -52,11 +125,13 @@ void write(Level l, std::string_view msg) {
   line += ": ";
   line += level_name(l);
   line += ": ";
-  if (msg.size() > kMaxMessage) {
-    line += redact(msg.substr(0, kMaxMessage));
+  // redacted before it is cut: a cut through a secret would leave its first part unredacted
+  std::string text = redact(msg);
+  if (text.size() > kMaxMessage) {
+    line.append(text, 0, kMaxMessage);
     line += "... (cut)";
   } else {
-    line += redact(msg);
+    line += text;
   }
   line += '\n';
   const char* p = line.data();

@@ -1,5 +1,6 @@
 // Logging to stderr as `tool: level: message`. stdout is for data only.
-// Secrets registered with add_secret() are replaced by "***" in every message.
+// Every message passes redact(): secrets registered with add_secret() and the password of every
+// user:password@ in a URL (with or without a scheme) are replaced by "***".
 #pragma once
 #include <sstream>
 #include <string>
@@ -17,7 +18,13 @@ inline bool enabled(Level l) { return static_cast<int>(l) <= static_cast<int>(le
 
 // Registers a secret (password, secret key, token) so it never reaches stderr.
 void add_secret(const std::string& secret);
+// The registered secrets and URL passwords (redact_userinfo) of text replaced by "***".
 std::string redact(std::string_view text);
+// Replaces the password of every user:password@host in text by "***" ("http://u:***@h:8123/",
+// "u:***@h:1"), and the value of URL query parameters named like a secret (password=, ...). It needs no
+// registration, so it also covers a URL that is refused before its password could be registered.
+// A password containing whitespace or quotes is cut there: such URLs are not valid anyway.
+std::string redact_userinfo(std::string_view text);
 
 // Writes one whole line (one write(2), so lines from threads do not interleave).
 void write(Level l, std::string_view msg);

@@ -60,6 +60,12 @@ std::string human_bytes(double n) {
   return buf;
 }
 
+std::string human_seconds(double seconds) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f s", seconds);
+  return buf;
+}
+
 std::string summary_text(uint64_t records, uint64_t bytes, double seconds, const std::string& unit) {
   char buf[256];
   double rate = seconds > 0 ? static_cast<double>(records) / seconds : 0;

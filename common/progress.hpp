@@ -31,6 +31,8 @@ class Progress {
 std::string human_count(double n);
 // "12.3 MiB"
 std::string human_bytes(double n);
+// "0.03 s", "12.35 s": durations in summaries, the same everywhere
+std::string human_seconds(double seconds);
 // "1000000 records, 130.2 MiB in 1.23 s (813.0k records/s)"
 std::string summary_text(uint64_t records, uint64_t bytes, double seconds, const std::string& unit = "records");
 

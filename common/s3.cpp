@@ -6,6 +6,7 @@
 #include <ctime>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "common/config.hpp"
 #include "common/log.hpp"
@@ -23,6 +24,19 @@ std::atomic<bool> g_reached{false};
   if (g_reached.load()) throw TempFailError(msg);
   throw UnavailableError(msg);
 }
+
+// The wait before a retry. An abandonable client (s3-put's uploads) goes on retrying after a first
+// stop signal, since it stores what was read; only a second one ends the wait. Others stop at the first.
+bool wait_to_retry(const Settings& s, std::chrono::milliseconds d) {
+  if (!s.abandonable) return sleep_unless_stopped(d);
+  auto until = std::chrono::steady_clock::now() + d;
+  while (!abandon_requested()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return true;
+    std::this_thread::sleep_for(std::min(left, std::chrono::milliseconds(50)));
+  }
+  return false;
+}
 }  // namespace
 
 Location Location::parse(const std::string& url) {
@@ -33,7 +47,14 @@ Location Location::parse(const std::string& url) {
   l.bucket = rest.substr(0, slash);
   if (slash != std::string::npos) l.key = rest.substr(slash + 1);
   if (l.bucket.empty()) throw UsageError("'" + url + "' has no bucket name (want s3://bucket/key)");
+  check_key_length(l.key);
   return l;
+}
+
+void check_key_length(const std::string& key) {
+  if (key.size() <= kMaxKeyBytes) return;
+  throw UsageError("key '" + key.substr(0, 60) + "...' is " + std::to_string(key.size()) +
+                   " bytes long; S3 allows at most " + std::to_string(kMaxKeyBytes));
 }
 
 // ---------- settings ----------
@@ -363,6 +384,7 @@ HttpResponse Client::send_once(const Call& c, const std::string& payload_hash, c
   req.verify_tls = s_.verify_tls;
   req.ca_file = s_.ca_file;
   req.timeout_ms = s_.timeout_ms;
+  if (s_.abandonable) req.cancelled = abandon_requested;
   log::trace("s3: ", c.method, " ", url);
   HttpResponse r = http_.perform(req);
   g_reached.store(true);
@@ -406,6 +428,7 @@ HttpResponse Client::call(const Call& c) {
   auto start = std::chrono::steady_clock::now();
   while (true) {
     std::string problem;
+    if (s_.abandonable && abandon_requested()) throw TempFailError(c.what + ": abandoned (second signal)");
     try {
       HttpResponse r = send_once(c, payload_hash, content_md5);
       ErrorBody e;
@@ -421,6 +444,7 @@ HttpResponse Client::call(const Call& c) {
         fail(c, r);
       }
     } catch (const HttpTransportError& e) {
+      if (s_.abandonable && abandon_requested()) throw TempFailError(c.what + ": abandoned (second signal)");
       problem = e.what();
       if (backoff.attempts() + 1 >= s_.max_attempts || std::chrono::steady_clock::now() - start >= s_.retry_time)
         give_up(c.what + ": giving up after " + std::to_string(backoff.attempts() + 1) + " attempts: " + problem);
@@ -428,7 +452,7 @@ HttpResponse Client::call(const Call& c) {
     auto d = backoff.next();
     ++retries_;
     log::warn(c.what, ": ", problem, "; retry ", backoff.attempts(), " in ", d.count(), " ms");
-    if (!sleep_unless_stopped(d)) throw TempFailError(c.what + ": interrupted while retrying: " + problem);
+    if (!wait_to_retry(s_, d)) throw TempFailError(c.what + ": interrupted while retrying: " + problem);
   }
 }
 
@@ -597,7 +621,7 @@ uint64_t Client::get_object(const Location& loc, const std::function<bool(const 
     auto d = backoff.next();
     ++retries_;
     log::warn(c.what, ": ", problem, " after ", offset + delivered, " bytes; resuming in ", d.count(), " ms");
-    if (!sleep_unless_stopped(d)) throw TempFailError(c.what + ": interrupted while retrying: " + problem);
+    if (!wait_to_retry(s_, d)) throw TempFailError(c.what + ": interrupted while retrying: " + problem);
   }
 }
 

@@ -23,10 +23,17 @@ namespace sp::s3 {
 struct Location {
   std::string bucket;
   std::string key;
-  // Throws UsageError naming the text when it is not s3://bucket[/key].
+  // Throws UsageError naming the text when it is not s3://bucket[/key], or when the key is longer than
+  // S3 allows (check_key_length).
   static Location parse(const std::string& url);
   std::string str() const { return "s3://" + bucket + "/" + key; }
 };
+
+// S3's limit on key length, in bytes (UTF-8).
+inline constexpr size_t kMaxKeyBytes = 1024;
+// Throws UsageError when key is longer than kMaxKeyBytes: the same rule and message for every tool
+// (the message shows the key's start only: a 9000-byte key must not flood the terminal).
+void check_key_length(const std::string& key);
 
 // Connection settings; resolve() fills them from flags, the environment, ~/.aws and the config file.
 struct Settings {
@@ -42,6 +49,10 @@ struct Settings {
   std::chrono::milliseconds backoff_max{std::chrono::seconds(30)};
   long timeout_ms = 300000;
   std::string credentials_source;  // for messages: "environment", "profile default (~/.aws/credentials)", ...
+  // For s3-put's uploads (not for the abort that cleans up after them): retries go on after a first
+  // stop signal (what was read is stored), and requests end at once (TempFailError) when a second
+  // signal asked to abandon the work (common/signals.hpp). Otherwise a stop signal ends retries.
+  bool abandonable = false;
 };
 
 // What the user gave on the command line (empty = not given).

@@ -106,9 +106,32 @@ class NoneDecompressor : public Decompressor {
   void finish() override {}
 };
 
+// The output of the member being decompressed, held until its check passed (see kVerifyHold).
+class HeldOutput {
+ public:
+  explicit HeldOutput(size_t hold) : hold_(hold) {}
+  std::string& buf() { return held_; }
+  // The member ended and its check passed: its bytes go out.
+  void release(std::string& out) {
+    if (out.empty())
+      out.swap(held_);  // no copy; held_ gets out's old capacity back
+    else
+      out += held_;
+    held_.clear();
+  }
+  // Past the bound the member is written unchecked (memory stays bounded).
+  void spill_if_full(std::string& out) {
+    if (held_.size() >= hold_) release(out);
+  }
+
+ private:
+  size_t hold_;
+  std::string held_;
+};
+
 class GzipDecompressor : public Decompressor {
  public:
-  explicit GzipDecompressor(std::string what) : what_(std::move(what)) {
+  GzipDecompressor(std::string what, size_t hold) : what_(std::move(what)), held_(hold) {
     std::memset(&z_, 0, sizeof z_);
     if (inflateInit2(&z_, 15 + 16) != Z_OK) throw Error(Exit::software, "inflateInit2 failed");
   }
@@ -116,6 +139,7 @@ class GzipDecompressor : public Decompressor {
   void write(std::string_view in, std::string& out) override {
     z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
     z_.avail_in = static_cast<uInt>(in.size());
+    std::string& buf = held_.buf();
     bool more_out = false;  // the last call filled the buffer: zlib may hold more output
     while (true) {
       if (ended_ && z_.avail_in > 0) {
@@ -124,14 +148,15 @@ class GzipDecompressor : public Decompressor {
         ended_ = false;
       }
       if (z_.avail_in == 0 && !more_out) break;
-      size_t old = out.size();
-      out.resize(old + kChunk);
-      z_.next_out = reinterpret_cast<Bytef*>(&out[old]);
+      size_t old = buf.size();
+      buf.resize(old + kChunk);
+      z_.next_out = reinterpret_cast<Bytef*>(&buf[old]);
       z_.avail_out = kChunk;
       int rc = inflate(&z_, Z_NO_FLUSH);
-      out.resize(old + kChunk - z_.avail_out);
+      buf.resize(old + kChunk - z_.avail_out);
       more_out = z_.avail_out == 0;
-      if (rc == Z_STREAM_END) {
+      if (rc == Z_STREAM_END) {  // zlib checked the member's CRC-32 and length
+        held_.release(out);
         ended_ = true;
         started_ = false;
         more_out = false;
@@ -141,46 +166,63 @@ class GzipDecompressor : public Decompressor {
         if (!more_out) break;
         continue;
       }
-      if (rc != Z_OK) throw DataError(what_ + ": not valid gzip data (" + (z_.msg ? z_.msg : "inflate error") + ")");
+      if (rc != Z_OK)
+        throw DataError(what_ + ": not valid gzip data (" + (z_.msg ? z_.msg : "inflate error") +
+                        "); nothing of the failed member was written");
       started_ = true;
+      held_.spill_if_full(out);
     }
   }
   void finish() override {
-    if (started_ && !ended_) throw DataError(what_ + ": gzip data ends early (truncated object?)");
+    if (started_ && !ended_)
+      throw DataError(what_ + ": gzip data ends early (truncated object?); nothing of the last member was written");
   }
 
  private:
   std::string what_;
+  HeldOutput held_;
   z_stream z_;
   bool ended_ = false, started_ = false;
 };
 
 class ZstdDecompressor : public Decompressor {
  public:
-  explicit ZstdDecompressor(std::string what) : what_(std::move(what)), d_(ZSTD_createDCtx()) {
+  ZstdDecompressor(std::string what, size_t hold) : what_(std::move(what)), held_(hold), d_(ZSTD_createDCtx()) {
     if (!d_) throw Error(Exit::software, "ZSTD_createDCtx failed");
   }
   ~ZstdDecompressor() override { ZSTD_freeDCtx(d_); }
   void write(std::string_view in, std::string& out) override {
     ZSTD_inBuffer ib{in.data(), in.size(), 0};
+    std::string& buf = held_.buf();
     bool more_out = false;
     while (ib.pos < ib.size || more_out) {
-      size_t old = out.size();
-      out.resize(old + kChunk);
-      ZSTD_outBuffer ob{&out[old], kChunk, 0};
+      size_t old = buf.size();
+      buf.resize(old + kChunk);
+      ZSTD_outBuffer ob{&buf[old], kChunk, 0};
       size_t rc = ZSTD_decompressStream(d_, &ob, &ib);
-      out.resize(old + ob.pos);
+      buf.resize(old + ob.pos);
       more_out = ob.pos == ob.size;
-      if (ZSTD_isError(rc)) throw DataError(what_ + ": not valid zstd data (" + ZSTD_getErrorName(rc) + ")");
+      if (ZSTD_isError(rc))
+        throw DataError(what_ + ": not valid zstd data (" + ZSTD_getErrorName(rc) +
+                        "); nothing of the failed frame was written");
       pending_ = rc != 0;
+      // 0: the frame is complete, its content checksum (when it has one) matched, all of it is out
+      if (rc == 0) {
+        held_.release(out);
+        more_out = false;  // a complete frame is flushed whole (a full buffer here says nothing)
+      } else {
+        held_.spill_if_full(out);
+      }
     }
   }
   void finish() override {
-    if (pending_) throw DataError(what_ + ": zstd data ends early (truncated object?)");
+    if (pending_)
+      throw DataError(what_ + ": zstd data ends early (truncated object?); nothing of the last frame was written");
   }
 
  private:
   std::string what_;
+  HeldOutput held_;
   ZSTD_DCtx* d_;
   bool pending_ = false;
 };
@@ -194,10 +236,10 @@ std::unique_ptr<Compressor> make_compressor(Codec c, int level) {
   }
 }
 
-std::unique_ptr<Decompressor> make_decompressor(Codec c, const std::string& what) {
+std::unique_ptr<Decompressor> make_decompressor(Codec c, const std::string& what, size_t hold) {
   switch (c) {
-    case Codec::gzip: return std::make_unique<GzipDecompressor>(what);
-    case Codec::zstd: return std::make_unique<ZstdDecompressor>(what);
+    case Codec::gzip: return std::make_unique<GzipDecompressor>(what, hold);
+    case Codec::zstd: return std::make_unique<ZstdDecompressor>(what, hold);
     default: return std::make_unique<NoneDecompressor>();
   }
 }

@@ -98,3 +98,56 @@ assert_eq "$(cat cat.rc)" 0 "s3-cat across the outage"
 assert_eq "$(cat cat.md5)" "$(md5sum <big)" "bytes after a resumed download"
 grep -q "resuming" cat.log || fail "the download was not broken (no resume logged): $(cat cat.log)"
 pass "broken download resumed with a ranged GET"
+
+# --- 5. a stop signal while S3 is down (issue 16, item 5): the first signal means "store what was read",
+# so the retries go on until S3 is back; exit 130 with the object complete and nothing left behind
+mkfifo f5
+s3-put -v --part-size 5M --retries 100000 --retry-time 300 s3://flt/drain.bin <f5 2>put5.log &
+pid=$!
+exec 6>f5
+cat d1 >&6
+wait_until 60 grep -q "multipart upload of" put5.log || fail "multipart never started: $(cat put5.log)"
+swift stop-proxy
+exec 6>&-  # the end of the input: the last part and the completion wait for S3
+wait_until 60 grep -q "retry" put5.log || fail "no retry logged while the server was down: $(cat put5.log)"
+kill -TERM $pid
+sleep 1
+kill -0 $pid 2>/dev/null || fail "s3-put gave up at the first signal: $(tail -5 put5.log)"
+swift start
+set +e
+wait $pid
+rc=$?
+set -e
+assert_eq "$rc" 130 "exit code after a signal ($(tail -3 put5.log))"
+assert_eq "$(aws_ref s3 cp s3://flt/drain.bin - | md5sum)" "$(md5sum <d1)" "what was read is stored"
+assert_eq "$(uploads)" 0 "uploads left after the signal"
+pass "a signal while S3 is down: retried until it was back, all stored, exit 130"
+
+# --- 6. a second signal while S3 is down: s3-put gives up at once (exit 130) and, as the abort cannot
+# reach S3, names the upload id it leaves behind and the command that aborts it
+mkfifo f6
+s3-put -v --part-size 5M --retries 100000 --retry-time 300 s3://flt/abandon.bin <f6 2>put6.log &
+pid=$!
+exec 7>f6
+cat d1 >&7
+wait_until 60 grep -q "multipart upload of" put6.log || fail "multipart never started: $(cat put6.log)"
+swift stop-proxy
+kill -TERM $pid
+wait_until 60 grep -q "retry" put6.log || fail "no retry logged while the server was down: $(cat put6.log)"
+kill -TERM $pid
+t0=$SECONDS
+set +e
+wait $pid
+rc=$?
+set -e
+exec 7>&-
+assert_eq "$rc" 130 "exit code after a second signal ($(tail -3 put6.log))"
+[ $((SECONDS - t0)) -le 15 ] || fail "the second signal should end s3-put promptly"
+id=$(sed -n 's/.*multipart upload of s3:\/\/flt\/abandon.bin started (upload id \([^)]*\)).*/\1/p' put6.log)
+grep -q "could not abort the multipart upload of s3://flt/abandon.bin.*--upload-id $id" put6.log ||
+  fail "the upload id left behind is not named: $(tail -3 put6.log)"
+swift start
+assert_eq "$(aws_ref s3api list-multipart-uploads --bucket flt --query 'Uploads[].UploadId' --output text)" "$id" \
+  "the named upload is the one left"
+aws_ref s3api abort-multipart-upload --bucket flt --key abandon.bin --upload-id "$id"
+pass "a second signal while S3 is down: exit 130 at once, the upload id left behind named"

@@ -24,10 +24,35 @@ TEST(Config, ErrorsNameFileAndLine) {
     sp::Config::parse("[a]\nok = 1\nthis line is wrong\n", "/etc/x.ini");
     FAIL();
   } catch (const sp::ConfigError& e) {
-    EXPECT_EQ(std::string(e.what()), "/etc/x.ini:3: expected 'key = value', got 'this line is wrong'");
+    EXPECT_EQ(std::string(e.what()),
+              "/etc/x.ini:3: expected 'key = value' (no '=' in the line; the line is not shown, it may hold a secret)");
     EXPECT_EQ(e.code(), sp::Exit::config);
   }
   EXPECT_THROW(sp::Config::parse("[broken\n", "f"), sp::ConfigError);
+}
+
+// Issue 16: "password: S3cr3t" (a forgotten '=') was echoed whole in the error.
+TEST(Config, MalformedLinesAreNeverEchoed) {
+  for (const char* text : {"[clickhouse]\npassword: S3cr3tLine\n", "[s3]\nsecret_access_key S3cr3tLine\n",
+                           "[librdkafka]\nsasl.password: S3cr3tLine\n", "[clickhouse] password = S3cr3tLine\n"}) {
+    try {
+      sp::Config::parse(text, "c.ini");
+      FAIL() << text;
+    } catch (const sp::ConfigError& e) {
+      EXPECT_EQ(std::string(e.what()).find("S3cr3tLine"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("c.ini:"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Config, SecretKeysIncludeEveryLibrdkafkaKeyLikeOne) {
+  for (const char* k : {"clickhouse.password", "s3.secret_access_key", "s3.session_token", "librdkafka.sasl.password",
+                        "librdkafka.ssl.key.password", "librdkafka.sasl.passwrd", "librdkafka.ssl_key_passwd",
+                        "librdkafka.ssl.key.pem", "librdkafka.sasl.oauthbearer.client.secret"})
+    EXPECT_TRUE(sp::is_secret_key(k)) << k;
+  for (const char* k : {"clickhouse.url", "s3.access_key_id", "s3.secret_access_key_file", "librdkafka.bootstrap.servers",
+                        "librdkafka.security.protocol", "schema.key"})
+    EXPECT_FALSE(sp::is_secret_key(k)) << k;
 }
 
 TEST(Config, FlagOverridesEnvOverridesFile) {

@@ -80,3 +80,56 @@ TEST(S3Codec, TruncatedOrCorruptIsADataErrorNamingTheObject) {
     EXPECT_THROW(decompress(c, "this is not compressed at all"), DataError);
   }
 }
+
+namespace {
+// Feeds z in pieces; returns what was written before the error (the error is expected).
+std::string written_before_error(Codec c, const std::string& z, size_t hold = kVerifyHold) {
+  auto d = make_decompressor(c, "s3://b/k", hold);
+  std::string out;
+  try {
+    for (size_t i = 0; i < z.size(); i += 4096) d->write(std::string_view(z).substr(i, 4096), out);
+    d->finish();
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("s3://b/k"), std::string::npos);
+    return out;
+  }
+  ADD_FAILURE() << "corrupt stream accepted";
+  return out;
+}
+}  // namespace
+
+// Issue 16: a corrupt object streamed thousands of garbage lines before the CRC error.
+TEST(S3Codec, NothingOfAMemberThatFailsItsCheckIsWritten) {
+  std::string first = text(300000), second = text(200000);
+  for (Codec c : {Codec::gzip, Codec::zstd}) {
+    std::string good = compress(c, first), bad = compress(c, second);
+    // gzip: CRC-32 in the 8-byte trailer; zstd: the frame's 4-byte content checksum at the end
+    std::string crc = bad;
+    crc[crc.size() - (c == Codec::gzip ? 7 : 2)] ^= 0x55;
+    EXPECT_EQ(written_before_error(c, good + crc), first);
+    EXPECT_EQ(written_before_error(c, crc), "");
+    std::string mid = bad;
+    mid[mid.size() / 2] ^= 0x55;
+    EXPECT_EQ(written_before_error(c, good + mid), first);
+    EXPECT_EQ(written_before_error(c, good + bad.substr(0, bad.size() - 10)), first);  // truncated
+    // all in one write: out holds the good member when the bad one throws
+    auto d = make_decompressor(c, "s3://b/k");
+    std::string out;
+    EXPECT_THROW(d->write(good + crc, out), DataError);
+    EXPECT_EQ(out, first);
+  }
+}
+
+TEST(S3Codec, AMemberLargerThanTheHoldIsWrittenAsItIsDecompressed) {
+  std::string in = text(300000);
+  for (Codec c : {Codec::gzip, Codec::zstd}) {
+    std::string z = compress(c, in);
+    auto d = make_decompressor(c, "s3://b/k", 64 * 1024);
+    std::string out;
+    d->write(std::string_view(z).substr(0, z.size() - 8), out);
+    EXPECT_GE(out.size(), 64u * 1024) << "held beyond the bound";
+    d->write(std::string_view(z).substr(z.size() - 8), out);
+    d->finish();
+    EXPECT_EQ(out, in);
+  }
+}

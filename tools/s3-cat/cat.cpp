@@ -1,5 +1,7 @@
 #include "cat.hpp"
 
+#include <exception>
+
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
@@ -17,13 +19,32 @@ uint64_t cat_object(s3::Client& client, const s3::Location& loc, bool raw, LineW
   auto dec = s3::make_decompressor(codec, loc.str());
   std::string buf;
   uint64_t written = 0;
-  client.get_object(loc, [&](const char* p, size_t n) {
-    buf.clear();
-    dec->write(std::string_view(p, n), buf);
-    out.write(buf);
-    written += buf.size();
-    return true;
-  });
+  // An exception must not unwind through libcurl's C frames (it would leak the transfer's state):
+  // the sink keeps it, stops the download, and it is rethrown here.
+  std::exception_ptr failed;
+  auto sink = [&](const char* p, size_t n) {
+    try {
+      buf.clear();
+      try {
+        dec->write(std::string_view(p, n), buf);
+      } catch (const DataError&) {
+        out.write(buf);  // the members before the bad one passed their checks
+        throw;
+      }
+      out.write(buf);
+      written += buf.size();
+      return true;
+    } catch (...) {
+      failed = std::current_exception();
+      return false;
+    }
+  };
+  try {
+    client.get_object(loc, sink);
+  } catch (const IoError&) {
+    if (failed) std::rethrow_exception(failed);
+    throw;
+  }
   dec->finish();
   return written;
 }

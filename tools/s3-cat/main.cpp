@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
         progress.done();
         if (!o.list && !o.summarize)
           sp::log::info(st.objects, " object(s), ", sp::human_bytes(static_cast<double>(st.bytes_out)), " written in ",
-                        progress.elapsed_seconds(), " s", client.retries() ? ", " + std::to_string(client.retries()) + " retries" : "");
+                        sp::human_seconds(progress.elapsed_seconds()), client.retries() ? ", " + std::to_string(client.retries()) + " retries" : "");
         return 0;
       });
 }

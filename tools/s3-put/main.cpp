@@ -48,6 +48,8 @@ int main(int argc, char** argv) {
         sp::s3flags::add(app, f);
       },
       [&](const sp::CommonOptions&) {
+        // a second SIGINT/SIGTERM aborts the multipart upload in progress rather than leaving it behind
+        sp::second_signal_abandons();
         o.part_size = sp::s3put::parse_size(part_size, "--part-size");
         if (o.part_size < sp::s3put::kMinPartSize) throw sp::UsageError("--part-size must be at least 5M (S3's minimum part size)");
         if (o.part_size > (5ull << 30)) throw sp::UsageError("--part-size must be at most 5G (S3's maximum part size)");
@@ -61,7 +63,7 @@ int main(int argc, char** argv) {
         auto st = sp::s3put::run(o, settings, 0, 1);
         progress.done();
         double secs = progress.elapsed_seconds();
-        sp::log::info(st.objects, " object(s), ", sp::human_bytes(static_cast<double>(st.bytes_in)), " in ", secs, " s (",
+        sp::log::info(st.objects, " object(s), ", sp::human_bytes(static_cast<double>(st.bytes_in)), " in ", sp::human_seconds(secs), " (",
                       sp::human_bytes(secs > 0 ? static_cast<double>(st.bytes_in) / secs : 0.0), "/s), ",
                       sp::human_bytes(static_cast<double>(st.bytes_out)), " stored", st.parts ? ", " + std::to_string(st.parts) + " parts" : "",
                       st.retries ? ", " + std::to_string(st.retries) + " retries" : "");

@@ -62,7 +62,7 @@ std::string render_key(const std::string& tmpl, std::time_t t, const std::string
   if (key.empty()) throw UsageError("key template '" + tmpl + "' renders to an empty key (or one over 1 KiB)");
   std::string ext = codec_extension(codec);
   if (!ext.empty() && (key.size() < ext.size() || key.compare(key.size() - ext.size(), ext.size(), ext) != 0)) key += ext;
-  if (key.size() > 1024) throw UsageError("key '" + key.substr(0, 80) + "...' is longer than S3's 1024 bytes");
+  s3::check_key_length(key);
   return key;
 }
 
@@ -182,9 +182,33 @@ class ObjectUpload {
     if (data.empty()) return;
     // a full part goes out only once more data follows: an input of exactly one part stays a single PUT
     if (buf_.size() >= part_size_for(o_.part_size, next_part_)) send_part();
-    comp_->write(data, buf_);
     bytes_in_ += data.size();
     ends_with_newline_ = data.back() == '\n';
+    // A new gzip member / zstd frame at the first line end after kMemberBytes (for input without line
+    // ends: at twice that): each carries its own checksum, so s3-cat checks every piece before it
+    // writes it, and a corrupt object costs a reader one member's lines, not everything after it.
+    while (!data.empty()) {
+      size_t take = data.size();
+      bool end_member = false;
+      if (o_.codec != Codec::none && member_in_ + data.size() >= kMemberBytes) {
+        size_t from = member_in_ >= kMemberBytes ? 0 : kMemberBytes - member_in_;
+        const void* nl = std::memchr(data.data() + from, '\n', data.size() - from);
+        if (nl) {
+          take = static_cast<size_t>(static_cast<const char*>(nl) - data.data()) + 1;
+          end_member = true;
+        } else if (member_in_ + data.size() >= 2 * kMemberBytes) {
+          take = 2 * kMemberBytes - member_in_;
+          end_member = true;
+        }
+      }
+      comp_->write(data.substr(0, take), buf_);
+      member_in_ += take;
+      data.remove_prefix(take);
+      if (end_member) {
+        comp_->finish(buf_);
+        member_in_ = 0;
+      }
+    }
   }
 
   // Completes the object; returns the bytes stored. On failure aborts the multipart upload and rethrows.
@@ -226,6 +250,10 @@ class ObjectUpload {
       as.retry_time = std::chrono::milliseconds(static_cast<int64_t>(o_.abort_seconds * 1000));
       as.max_attempts = 1000000;
       as.backoff_max = std::chrono::seconds(5);
+      as.abandonable = false;  // the abort is what a second signal asks for
+      // after a stop signal there are no retries (sleep_unless_stopped); a hung server must not
+      // hold up a user who signalled twice for the whole request timeout
+      if (abandon_requested()) as.timeout_ms = std::min(as.timeout_ms, 10000L);
       s3::Client aborter(as);
       log::warn("aborting the multipart upload of ", loc_.str(), " (upload id ", upload_id_, ")");
       aborter.abort_multipart(loc_, upload_id_);
@@ -324,6 +352,7 @@ class ObjectUpload {
   std::string upload_id_;
   int next_part_ = 1;
   uint64_t bytes_in_ = 0, bytes_out_ = 0;
+  size_t member_in_ = 0;  // input bytes in the current gzip member / zstd frame
   bool ends_with_newline_ = false;
   bool aborted_ = false;
   std::mutex mu_;
@@ -376,8 +405,10 @@ Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
   if (!o.storage_class.empty()) headers.emplace_back("x-amz-storage-class", o.storage_class);
 
   Metrics m;
-  s3::Client client(settings);
-  PartPool pool(settings, std::max(1, o.concurrency));
+  s3::Settings us = settings;
+  us.abandonable = true;  // a second signal cancels uploads in flight; ObjectUpload::abort cleans up
+  s3::Client client(us);
+  PartPool pool(us, std::max(1, o.concurrency));
   Stats st;
   uint64_t seq = o.seq_start;
   std::unique_ptr<ObjectUpload> cur;
@@ -468,6 +499,11 @@ Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
     close();
   } catch (...) {
     if (cur) cur->abort();
+    if (abandon_requested()) {
+      std::string what = cur ? cur->location().str() + " was abandoned, not stored" : "nothing was pending";
+      if (st.objects) what += "; the " + std::to_string(st.objects) + " object(s) before it are stored";
+      throw Error(Exit::interrupted, "stopped by a second signal: " + what);
+    }
     throw;
   }
   st.retries = client.retries() + pool.retries();

@@ -14,6 +14,7 @@ namespace sp::s3put {
 using s3::Codec;
 using s3::Compressor;
 using s3::codec_extension;
+using s3::kMemberBytes;
 using s3::make_compressor;
 
 inline constexpr size_t kMinPartSize = 5u << 20;  // S3's minimum for all but the last part

@@ -1,0 +1,34 @@
+#include "common/log.hpp"
+
+#include <gtest/gtest.h>
+
+using sp::log::redact_userinfo;
+
+// Issue 16: a URL's password reached stderr when the URL was refused before it was parsed
+// ("ch-insert --url 'writer:S3cr3t@host:8123'") or was printed whole.
+TEST(Log, RedactsThePasswordOfEveryUrl) {
+  EXPECT_EQ(redact_userinfo("ClickHouse URL 'writer:S3cr3t@host:8123' must start with http://"),
+            "ClickHouse URL 'writer:***@host:8123' must start with http://");
+  EXPECT_EQ(redact_userinfo("GET http://u:S3cr3t@h:1/x?a=1: refused"), "GET http://u:***@h:1/x?a=1: refused");
+  EXPECT_EQ(redact_userinfo("S3 endpoint \"u:S3cr3t@host:1\" has no scheme"), "S3 endpoint \"u:***@host:1\" has no scheme");
+  EXPECT_EQ(redact_userinfo("two: https://a:p1@x https://b:p2@y/z"), "two: https://a:***@x https://b:***@y/z");
+  // an '@' inside the password, a '/' inside it, an empty user
+  EXPECT_EQ(redact_userinfo("http://u:p@ss@host/"), "http://u:***@host/");
+  EXPECT_EQ(redact_userinfo("http://u:pa/ss@host"), "http://u:***@host");
+  EXPECT_EQ(redact_userinfo("http://:pw@host"), "http://:***@host");
+  // ClickHouse also takes the password as a query parameter
+  EXPECT_EQ(redact_userinfo("POST http://h:8123/?user=w&password=S3cr3t&query=x"),
+            "POST http://h:8123/?user=w&password=***&query=x");
+}
+
+TEST(Log, LeavesTextWithoutPasswordsAlone) {
+  for (const char* s : {"no url here", "mail me@example.com", "http://host:8123/path", "s3://bucket/a:b@c.txt",
+                        "user@host", "what? a=1", "s3://tst/dir with space/ünï cödé+&=?.txt", "12:30 @ noon"}) {
+    EXPECT_EQ(redact_userinfo(s), s);
+  }
+}
+
+TEST(Log, RedactCoversRegisteredSecretsAndUrls) {
+  sp::log::add_secret("Hunter2xyz");
+  EXPECT_EQ(sp::log::redact("pw Hunter2xyz in http://u:other@h"), "pw *** in http://u:***@h");
+}
