@@ -261,15 +261,26 @@ class Sender {
     }
   }
 
-  // Writes the acks of every finished batch that has no unfinished batch before it.
+  // Writes the acks of every finished batch that has no unfinished batch before it. Runs on a
+  // sender thread, so a failed write (the reader closed stdout, the disk is full) must not escape:
+  // it becomes the run's error, later acks are dropped, and no batch is sent again.
   void emit_acks_locked() {
-    while (!done_.empty() && done_.begin()->first == next_ack_) {
-      if (out_.acks && !done_.begin()->second.acks.empty()) {
-        for (const auto& l : done_.begin()->second.acks) out_.acks->line(l);
-        out_.acks->flush();  // a FIFO reader (kafka-cat-sensor) commits as soon as it sees the line
-      }
+    while (!acks_failed_ && !done_.empty() && done_.begin()->first == next_ack_) {
+      Done d = std::move(done_.begin()->second);
       done_.erase(done_.begin());
       ++next_ack_;
+      if (!out_.acks || d.acks.empty()) continue;
+      try {
+        for (const auto& l : d.acks) out_.acks->line(l);
+        out_.acks->flush();  // a FIFO reader (kafka-cat-sensor) commits as soon as it sees the line
+      } catch (const BrokenPipe&) {
+        acks_failed_ = true;
+        log::info("the acks' reader closed its end: stopping (rows not acknowledged are read again upstream)");
+        if (!error_) error_ = std::current_exception();
+      } catch (const Error& e) {
+        acks_failed_ = true;
+        if (!error_) error_ = std::make_exception_ptr(IoError(std::string("cannot write acks: ") + e.what()));
+      }
     }
   }
 
@@ -424,6 +435,7 @@ class Sender {
   bool closing_ = false;
   std::exception_ptr error_;
   std::map<uint64_t, Done> done_;  // finished batches whose acks wait for earlier ones
+  bool acks_failed_ = false;       // the ack output broke: nothing more is written to it
   uint64_t next_ack_ = 1;
 };
 
