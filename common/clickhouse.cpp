@@ -124,6 +124,11 @@ ChConnection resolve_ch_connection(const ChFlags& f) {
 
   auto db = cfg.resolve(f.database, "CLICKHOUSE_DATABASE", "clickhouse.database");
   if (db) c.database = *db;
+  // These go into request headers: refused now, before any input is read, rather than at the
+  // first request (HttpClient checks every header again).
+  check_header_value("the ClickHouse user", c.user);
+  check_header_value("the ClickHouse password", c.password);
+  check_header_value("the ClickHouse database", c.database);
   auto ca = cfg.resolve(f.ca_file, "CLICKHOUSE_CA_FILE", "clickhouse.ca_file");
   if (ca) c.ca_file = *ca;
   auto insecure = cfg.get("clickhouse.insecure");

@@ -120,6 +120,15 @@ HttpResponse HttpClient::perform(const HttpRequest& req) {
     }
   }
 
+  // Every header is checked here, once for all protocols (ClickHouse user/key/database, S3 access
+  // key id and session token), before anything is sent. The name is shown, the value is not.
+  for (const auto& h : req.headers) {
+    auto colon = h.find(':');
+    std::string name = h.substr(0, colon);
+    check_header_value("the HTTP header " + name, std::string_view(h).substr(colon == std::string::npos ? h.size() : colon + 1));
+    check_header_value("an HTTP header name", name);
+  }
+
   curl_slist* hdrs = nullptr;
   // No "Expect: 100-continue" round trip: bodies are already in memory.
   hdrs = curl_slist_append(hdrs, "Expect:");
@@ -145,6 +154,16 @@ HttpResponse HttpClient::perform(const HttpRequest& req) {
   curl_easy_getinfo(h_, CURLINFO_RESPONSE_CODE, &status);
   resp.status = status;
   return resp;
+}
+
+void check_header_value(const std::string& what, std::string_view value) {
+  for (unsigned char c : value) {
+    // HTAB is allowed in a field value (RFC 9110 5.5); every other control byte is not, and CR/LF
+    // would end this header and start one the caller never wrote.
+    if ((c < 0x20 && c != '\t') || c == 0x7f)
+      throw ConfigError(what + " contains a control character (CR, LF, ...) and cannot be sent in an HTTP header; "
+                        "fix the value (it is not shown here)");
+  }
 }
 
 std::string url_encode(std::string_view s, bool keep_slash) {

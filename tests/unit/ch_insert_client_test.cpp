@@ -139,3 +139,39 @@ TEST(ChClient, ConnectionPrecedenceAndUrlSecrets) {
   ::unsetenv("CLICKHOUSE_PASSWORD");
   sp::set_config(sp::Config());
 }
+
+// Issue 16, item 4: CR/LF in the user, password or database reached the server as another header.
+// Refused while the settings are resolved (before any input is read), the value never shown.
+TEST(ChClient, ControlCharactersInHeaderSettingsRefused) {
+  for (const char* v : {"CLICKHOUSE_URL", "CLICKHOUSE_USER", "CLICKHOUSE_PASSWORD", "CLICKHOUSE_PASSWORD_FILE",
+                        "CLICKHOUSE_DATABASE", "CLICKHOUSE_CA_FILE"})
+    ::unsetenv(v);
+  sp::set_config(sp::Config());
+  const char* injected = "pw\r\nX-Injected: yes";
+  auto refused = [&](const sp::ChFlags& f, const char* what) {
+    try {
+      sp::resolve_ch_connection(f);
+      ADD_FAILURE() << what << ": accepted";
+    } catch (const sp::ConfigError& e) {
+      std::string m = e.what();
+      EXPECT_NE(m.find(what), std::string::npos) << m;
+      EXPECT_EQ(m.find("X-Injected"), std::string::npos) << "value shown: " << m;
+    }
+  };
+  sp::ChFlags f;
+  ::setenv("CLICKHOUSE_PASSWORD", injected, 1);
+  refused(f, "password");
+  ::unsetenv("CLICKHOUSE_PASSWORD");
+  ::setenv("CLICKHOUSE_USER", injected, 1);
+  refused(f, "user");
+  ::unsetenv("CLICKHOUSE_USER");
+  f.database = injected;
+  refused(f, "database");
+  f.database.clear();
+  f.urls = {"http://u%0d%0aX-Injected:yes@host:8123"};  // a user decoded from the URL
+  refused(f, "user");
+  f.urls.clear();
+  sp::set_config(sp::Config::parse("[clickhouse]\npassword = a\x1b" "b\n", "t.ini"));
+  refused(f, "password");
+  sp::set_config(sp::Config());
+}
