@@ -111,7 +111,8 @@ class RejectSink {
   void reject(uint64_t line, std::string_view row, const std::string& error, int code, const Batch* b,
               const RowMeta* m) {
     std::lock_guard<std::mutex> lk(mu_);
-    log::warn("line ", line, ": rejected: ", error.substr(0, 500));
+    // ClickHouse's message quotes the row's bytes: escaped, so input never drives the terminal
+    log::warn("line ", line, ": rejected: ", printable(error, 500));
     if (!w_) return;
     std::string s = "{\"line\":" + std::to_string(line) + ",\"error\":";
     append_json_string(s, error);
@@ -318,7 +319,7 @@ class Sender {
           rej_.reject(bt.rows[a].line, bt.row(a), e.error().detail, e.error().code, &bt, &bt.rows[a]);
           return;
         }
-        log::debug("rows ", a, "..", b, " of batch ", bt.seq, " refused (", e.error().message.substr(0, 200),
+        log::debug("rows ", a, "..", b, " of batch ", bt.seq, " refused (", printable(e.error().message, 200),
                    "): splitting");
         // ClickHouse parses rows in order, so the rows before the one it names were fine: insert
         // them, try the named row alone, go on with the rest. Without a usable hint, bisect.
@@ -530,7 +531,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
   RejectSink rej(out.rejects);
   const std::string statement =
       insert_statement(o.format, o.database, o.table, schema.column_names(), o.keep_coordinates);
-  const size_t ncols = schema.columns.size();
+  const RowShape shape = RowShape::of(schema);
   std::unique_ptr<Sender> sender;
   if (!o.dry_run) sender = std::make_unique<Sender>(o, statement, client, out, rej, st, m);
 
@@ -609,7 +610,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
         continue;
       }
       uint64_t start = batch->data.size();
-      RowStatus rs = split_row(o.format, line.text, ncols, o.keep_coordinates, batch->data, c, why);
+      RowStatus rs = split_row(o.format, line.text, shape, o.keep_coordinates, batch->data, c, why);
       if (rs == RowStatus::skip) {
         --st.rows_in;  // not a row
         continue;
