@@ -147,6 +147,9 @@ HttpResponse HttpClient::perform(const HttpRequest& req) {
   curl_slist_free_all(hdrs);
   if (rc != CURLE_OK) {
     if (rc == CURLE_WRITE_ERROR && req.on_body) throw IoError("download aborted by the receiver");
+    // a malformed URL is the caller's or the user's mistake: retrying cannot fix it
+    if (rc == CURLE_URL_MALFORMAT)
+      throw UsageError("'" + url_for_log(req.url) + "' is not a valid URL: " + (errbuf[0] ? errbuf : curl_easy_strerror(rc)));
     std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
     throw HttpTransportError(rc, req.method + " " + url_for_log(req.url) + ": " + detail);
   }
@@ -164,6 +167,18 @@ void check_header_value(const std::string& what, std::string_view value) {
       throw ConfigError(what + " contains a control character (CR, LF, ...) and cannot be sent in an HTTP header; "
                         "fix the value (it is not shown here)");
   }
+}
+
+void check_http_url(const std::string& what, const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos || (url.compare(0, scheme, "http") != 0 && url.compare(0, scheme, "https") != 0))
+    throw UsageError(what + " '" + url_for_log(url) + "' is not a valid URL: it must start with http:// or https://");
+  CURLU* u = curl_url();
+  if (!u) throw Error(Exit::software, "curl_url failed");
+  CURLUcode rc = curl_url_set(u, CURLUPART_URL, url.c_str(), 0);
+  curl_url_cleanup(u);
+  if (rc != CURLUE_OK)
+    throw UsageError(what + " '" + url_for_log(url) + "' is not a valid URL: " + curl_url_strerror(rc));
 }
 
 std::string url_encode(std::string_view s, bool keep_slash) {

@@ -50,3 +50,24 @@ TEST(Http, HeaderValueControlCharacters) {
     EXPECT_EQ(m.find("secret"), std::string::npos) << m;
   }
 }
+
+TEST(Http, MalformedUrlRefusedAsUsage) {
+  EXPECT_THROW(sp::check_http_url("the S3 endpoint", "http://127.0.0.1:99999"), sp::UsageError);
+  EXPECT_THROW(sp::check_http_url("x", "http://[::1"), sp::UsageError);
+  EXPECT_THROW(sp::check_http_url("x", "ftp://host/"), sp::UsageError);
+  EXPECT_NO_THROW(sp::check_http_url("x", "https://host:8443/path?q=1"));
+  try {
+    sp::check_http_url("the ClickHouse URL", "http://user:pw-secret@127.0.0.1:99999");
+    FAIL();
+  } catch (const sp::UsageError& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("the ClickHouse URL"), std::string::npos) << m;
+    EXPECT_NE(m.find("65535"), std::string::npos) << m;  // libcurl's reason
+    EXPECT_EQ(m.find("pw-secret"), std::string::npos) << m;
+  }
+  // a request to such a URL is not retried as a transport error either
+  sp::HttpClient http;
+  sp::HttpRequest req;
+  req.url = "http://[::1";
+  EXPECT_THROW(http.perform(req), sp::UsageError);
+}

@@ -380,7 +380,8 @@ class Sender {
           throw DataError("ClickHouse refused the INSERT statement: " + err.message);
         switch (err.kind) {
           case ChErrorKind::data:
-          case ChErrorKind::tls: throw;
+          case ChErrorKind::tls:
+          case ChErrorKind::foreign: throw;
           case ChErrorKind::auth:
             throw AuthError("ClickHouse refused user '" + client->connection().user + "': " + err.message +
                             " (check --user, CLICKHOUSE_USER and the password source)");
