@@ -46,16 +46,24 @@ std::string percent_decode(const std::string& s) {
   return out;
 }
 
-std::string one_line(std::string_view s) {
+// One line for a log or an error message: newlines folded, other control bytes as \xNN (the text
+// can quote input rows, or be any server's page), cut at `max` bytes.
+std::string one_line(std::string_view s, size_t max = 1000) {
+  static const char* hex = "0123456789abcdef";
   std::string out;
-  out.reserve(std::min<size_t>(s.size(), 2048));
+  out.reserve(std::min<size_t>(s.size(), max) + 8);
   for (char c : s) {
-    if (out.size() >= 2048) {
+    if (out.size() >= max) {
       out += "...";
       break;
     }
-    if (c == '\n' || c == '\r') {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '\n' || c == '\r' || c == '\t') {
       if (!out.empty() && out.back() != ' ') out += ' ';
+    } else if (u < 0x20 || u == 0x7f) {
+      out += "\\x";
+      out += hex[u >> 4];
+      out += hex[u & 15];
     } else {
       out += c;
     }
@@ -85,9 +93,10 @@ ChConnection resolve_ch_connection(const ChFlags& f) {
   if (urls.empty()) throw UsageError("no ClickHouse URL given (--url, CLICKHOUSE_URL or clickhouse.url)");
   std::string url_user, url_pass;
   for (auto& u : urls) {
+    // Malformed URLs (a bad port, an open IPv6 bracket) are refused here: as transport errors they
+    // were retried for a minute.
+    check_http_url("ClickHouse URL", u);
     auto scheme = u.find("://");
-    if (scheme == std::string::npos || (u.compare(0, scheme, "http") != 0 && u.compare(0, scheme, "https") != 0))
-      throw UsageError("ClickHouse URL '" + url_for_log(u) + "' must start with http:// or https://");
     auto at = u.find('@', scheme + 3);
     auto slash = u.find('/', scheme + 3);
     if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
@@ -124,6 +133,11 @@ ChConnection resolve_ch_connection(const ChFlags& f) {
 
   auto db = cfg.resolve(f.database, "CLICKHOUSE_DATABASE", "clickhouse.database");
   if (db) c.database = *db;
+  // These go into request headers: refused now, before any input is read, rather than at the
+  // first request (HttpClient checks every header again).
+  check_header_value("the ClickHouse user", c.user);
+  check_header_value("the ClickHouse password", c.password);
+  check_header_value("the ClickHouse database", c.database);
   auto ca = cfg.resolve(f.ca_file, "CLICKHOUSE_CA_FILE", "clickhouse.ca_file");
   if (ca) c.ca_file = *ca;
   auto insecure = cfg.get("clickhouse.insecure");
@@ -221,6 +235,7 @@ const char* ch_error_kind_name(ChErrorKind k) {
     case ChErrorKind::auth: return "auth";
     case ChErrorKind::missing: return "missing";
     case ChErrorKind::permanent: return "permanent";
+    case ChErrorKind::foreign: return "foreign";
   }
   return "?";
 }
@@ -251,6 +266,7 @@ Exit exit_for(const ChError& e) {
     case ChErrorKind::auth: return Exit::noperm;
     case ChErrorKind::missing: return Exit::noinput;
     case ChErrorKind::permanent: return Exit::data;
+    case ChErrorKind::foreign: return Exit::unavailable;
   }
   return Exit::software;
 }
@@ -319,23 +335,53 @@ HttpResponse ClickHouseClient::send(const std::vector<std::pair<std::string, std
   }
 }
 
+std::optional<ChError> ch_response_error(const HttpResponse& r, const std::string& url) {
+  // ClickHouse marks every answer of its HTTP interface, success or error, with X-ClickHouse-*
+  // headers (18.16: X-ClickHouse-Server-Display-Name; newer ones also -Query-Id, -Summary,
+  // -Exception-Code). Without one, the answer is some other server's: its status and body say
+  // nothing about our rows (a 200 from a web server would otherwise acknowledge rows never stored).
+  bool from_clickhouse = false;
+  for (const auto& h : r.headers)
+    if (h.first.rfind("x-clickhouse-", 0) == 0) from_clickhouse = true;
+  if (!from_clickhouse) {
+    ChError err;
+    err.status = r.status;
+    std::string body = one_line(r.body, 200);
+    if (r.status == 502 || r.status == 503 || r.status == 504) {
+      // a proxy or load balancer in front of a ClickHouse that is restarting: worth retrying
+      err.kind = ChErrorKind::retriable;
+      err.message = "HTTP " + std::to_string(r.status) + " from " + url_for_log(url) +
+                    " (not from ClickHouse itself: a proxy in front of it?)" + (body.empty() ? "" : ": " + body);
+    } else {
+      err.kind = ChErrorKind::foreign;
+      err.message = url_for_log(url) + " answered HTTP " + std::to_string(r.status) +
+                    " without any X-ClickHouse-* header: not ClickHouse's HTTP interface (check --url: the HTTP port, "
+                    "8123 by default)" + (body.empty() ? "" : ": " + body);
+    }
+    err.message = log::redact(err.message);
+    err.detail = err.message;
+    return err;
+  }
+  bool failed = r.status != 200 || ch_body_has_exception(r.body) || !r.header("x-clickhouse-exception-code").empty();
+  if (!failed) return std::nullopt;
+  ChError err;
+  err.status = r.status;
+  err.code = ch_error_code(r.body);
+  if (err.code == 0 && !r.header("x-clickhouse-exception-code").empty())
+    err.code = std::atoi(r.header("x-clickhouse-exception-code").c_str());
+  err.kind = classify_ch_error(r.status, err.code);
+  std::string text = tidy_message(r.body);
+  if (text.empty()) text = "HTTP " + std::to_string(r.status) + " with an empty body";
+  // the detail (ClickHouse's multi-line row diagnostics) goes to the rejects file, bounded
+  err.detail = log::redact(text.size() > 16384 ? text.substr(0, 16384) + "..." : text);
+  err.message = log::redact(one_line(text));
+  return err;
+}
+
 HttpResponse ClickHouseClient::post(const std::vector<std::pair<std::string, std::string>>& params,
                                     std::string_view body, bool gzip) {
   HttpResponse r = send(params, body, gzip);
-  bool failed = r.status != 200 || ch_body_has_exception(r.body) || !r.header("x-clickhouse-exception-code").empty();
-  if (failed) {
-    ChError err;
-    err.status = r.status;
-    err.code = ch_error_code(r.body);
-    if (err.code == 0 && !r.header("x-clickhouse-exception-code").empty())
-      err.code = std::atoi(r.header("x-clickhouse-exception-code").c_str());
-    err.kind = classify_ch_error(r.status, err.code);
-    std::string text = tidy_message(r.body);
-    if (text.empty()) text = "HTTP " + std::to_string(r.status) + " with an empty body";
-    err.detail = log::redact(text);
-    err.message = log::redact(one_line(text));
-    throw ChRequestError(std::move(err));
-  }
+  if (auto err = ch_response_error(r, current_url())) throw ChRequestError(std::move(*err));
   return r;
 }
 

@@ -52,6 +52,7 @@ enum class ChErrorKind {
   auth,        // wrong user/password, access denied
   missing,     // unknown table or database
   permanent,   // anything else that retrying cannot fix (unknown column, syntax in our query...)
+  foreign,     // the answer is not ClickHouse's (no X-ClickHouse-* header): a wrong --url, stop at once
 };
 
 struct ChError {
@@ -70,6 +71,10 @@ ChErrorKind classify_ch_error(long status, int code);
 const char* ch_error_kind_name(ChErrorKind k);
 // ClickHouse's "(at row N)" hint in a data error, 1-based; nullopt when absent.
 std::optional<uint64_t> ch_error_row(std::string_view body);
+
+// What an HTTP answer from `url` means for a ClickHouse request: nothing (success), or the error to
+// throw. Messages are one line, cut, with control bytes escaped (bodies can be whole web pages).
+std::optional<ChError> ch_response_error(const HttpResponse& r, const std::string& url);
 
 // A failed request, carrying its classification.
 class ChRequestError : public Error {

@@ -126,6 +126,15 @@ HttpResponse HttpClient::perform(const HttpRequest& req) {
     }
   }
 
+  // Every header is checked here, once for all protocols (ClickHouse user/key/database, S3 access
+  // key id and session token), before anything is sent. The name is shown, the value is not.
+  for (const auto& h : req.headers) {
+    auto colon = h.find(':');
+    std::string name = h.substr(0, colon);
+    check_header_value("the HTTP header " + name, std::string_view(h).substr(colon == std::string::npos ? h.size() : colon + 1));
+    check_header_value("an HTTP header name", name);
+  }
+
   curl_slist* hdrs = nullptr;
   // No "Expect: 100-continue" round trip: bodies are already in memory.
   hdrs = curl_slist_append(hdrs, "Expect:");
@@ -149,6 +158,9 @@ HttpResponse HttpClient::perform(const HttpRequest& req) {
   curl_slist_free_all(hdrs);
   if (rc != CURLE_OK) {
     if (rc == CURLE_WRITE_ERROR && req.on_body) throw IoError("download aborted by the receiver");
+    // a malformed URL is the caller's or the user's mistake: retrying cannot fix it
+    if (rc == CURLE_URL_MALFORMAT)
+      throw UsageError("'" + url_for_log(req.url) + "' is not a valid URL: " + (errbuf[0] ? errbuf : curl_easy_strerror(rc)));
     std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
     throw HttpTransportError(rc, req.method + " " + url_for_log(req.url) + ": " + detail);
   }
@@ -156,6 +168,28 @@ HttpResponse HttpClient::perform(const HttpRequest& req) {
   curl_easy_getinfo(h_, CURLINFO_RESPONSE_CODE, &status);
   resp.status = status;
   return resp;
+}
+
+void check_header_value(const std::string& what, std::string_view value) {
+  for (unsigned char c : value) {
+    // HTAB is allowed in a field value (RFC 9110 5.5); every other control byte is not, and CR/LF
+    // would end this header and start one the caller never wrote.
+    if ((c < 0x20 && c != '\t') || c == 0x7f)
+      throw ConfigError(what + " contains a control character (CR, LF, ...) and cannot be sent in an HTTP header; "
+                        "fix the value (it is not shown here)");
+  }
+}
+
+void check_http_url(const std::string& what, const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos || (url.compare(0, scheme, "http") != 0 && url.compare(0, scheme, "https") != 0))
+    throw UsageError(what + " '" + url_for_log(url) + "' is not a valid URL: it must start with http:// or https://");
+  CURLU* u = curl_url();
+  if (!u) throw Error(Exit::software, "curl_url failed");
+  CURLUcode rc = curl_url_set(u, CURLUPART_URL, url.c_str(), 0);
+  curl_url_cleanup(u);
+  if (rc != CURLUE_OK)
+    throw UsageError(what + " '" + url_for_log(url) + "' is not a valid URL: " + curl_url_strerror(rc));
 }
 
 std::string url_encode(std::string_view s, bool keep_slash) {

@@ -63,6 +63,16 @@ class HttpClient {
   CURL* h_;
 };
 
+// Throws ConfigError when value cannot go into an HTTP header as it is: a control character (CR
+// and LF above all, which would end the header and start another). `what` names the setting
+// ("the ClickHouse password"); the value itself is never part of the message.
+void check_header_value(const std::string& what, std::string_view value);
+
+// Throws UsageError when url is not a well-formed http:// or https:// URL by libcurl's own parser
+// (the one requests go through): a bad port, an unclosed IPv6 bracket, no host. `what` names the
+// setting; user:password@ is not shown.
+void check_http_url(const std::string& what, const std::string& url);
+
 // Percent-encodes per RFC 3986 (unreserved kept); keep_slash keeps '/' (S3 object keys in paths).
 std::string url_encode(std::string_view s, bool keep_slash = false);
 // Removes user:password@ from a URL for messages.

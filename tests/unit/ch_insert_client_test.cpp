@@ -139,3 +139,113 @@ TEST(ChClient, ConnectionPrecedenceAndUrlSecrets) {
   ::unsetenv("CLICKHOUSE_PASSWORD");
   sp::set_config(sp::Config());
 }
+
+// Issue 16, item 4: CR/LF in the user, password or database reached the server as another header.
+// Refused while the settings are resolved (before any input is read), the value never shown.
+TEST(ChClient, ControlCharactersInHeaderSettingsRefused) {
+  for (const char* v : {"CLICKHOUSE_URL", "CLICKHOUSE_USER", "CLICKHOUSE_PASSWORD", "CLICKHOUSE_PASSWORD_FILE",
+                        "CLICKHOUSE_DATABASE", "CLICKHOUSE_CA_FILE"})
+    ::unsetenv(v);
+  sp::set_config(sp::Config());
+  const char* injected = "pw\r\nX-Injected: yes";
+  auto refused = [&](const sp::ChFlags& f, const char* what) {
+    try {
+      sp::resolve_ch_connection(f);
+      ADD_FAILURE() << what << ": accepted";
+    } catch (const sp::ConfigError& e) {
+      std::string m = e.what();
+      EXPECT_NE(m.find(what), std::string::npos) << m;
+      EXPECT_EQ(m.find("X-Injected"), std::string::npos) << "value shown: " << m;
+    }
+  };
+  sp::ChFlags f;
+  ::setenv("CLICKHOUSE_PASSWORD", injected, 1);
+  refused(f, "password");
+  ::unsetenv("CLICKHOUSE_PASSWORD");
+  ::setenv("CLICKHOUSE_USER", injected, 1);
+  refused(f, "user");
+  ::unsetenv("CLICKHOUSE_USER");
+  f.database = injected;
+  refused(f, "database");
+  f.database.clear();
+  f.urls = {"http://u%0d%0aX-Injected:yes@host:8123"};  // a user decoded from the URL
+  refused(f, "user");
+  f.urls.clear();
+  sp::set_config(sp::Config::parse("[clickhouse]\npassword = a\x1b" "b\n", "t.ini"));
+  refused(f, "password");
+  sp::set_config(sp::Config());
+}
+
+// Issue 16, item 6: an answer from a server that is not ClickHouse (no X-ClickHouse-* header; here
+// python's http.server refusing a POST) was retried 10 times with the whole page logged each time.
+TEST(ChClient, AnswerWithoutClickHouseHeadersStopsAtOnce) {
+  sp::HttpResponse r;
+  r.status = 501;
+  r.headers = {{"server", "SimpleHTTP/0.6 Python/3.11.2"}, {"content-type", "text/html;charset=utf-8"}};
+  r.body = "<!DOCTYPE HTML>\n<html lang=\"en\">\n<head><title>Error response</title></head>\n<body>\x1b[2J" +
+           std::string(5000, 'x') + "</body></html>\n";
+  auto err = sp::ch_response_error(r, "http://127.0.0.1:8000");
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->kind, ChErrorKind::retriable);
+  EXPECT_NE(err->kind, ChErrorKind::transport);
+  EXPECT_EQ(sp::ChRequestError(*err).code(), sp::Exit::unavailable);
+  EXPECT_NE(err->message.find("not ClickHouse's HTTP interface"), std::string::npos) << err->message;
+  EXPECT_NE(err->message.find("http://127.0.0.1:8000"), std::string::npos) << err->message;
+  EXPECT_NE(err->message.find("501"), std::string::npos) << err->message;
+  EXPECT_LT(err->message.size(), 600u) << "body not cut";
+  EXPECT_EQ(err->message.find('\x1b'), std::string::npos) << "control bytes not escaped";
+  // a 200 without the headers is no success either: nothing says ClickHouse stored the rows
+  r.status = 200;
+  r.body = "<html>ok</html>";
+  err = sp::ch_response_error(r, "http://127.0.0.1:8000");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(sp::ChRequestError(*err).code(), sp::Exit::unavailable);
+  // a gateway error from a proxy in front of ClickHouse (restarting) stays retriable, cut too
+  r.status = 503;
+  r.body = std::string(5000, 'y');
+  err = sp::ch_response_error(r, "http://lb:8123");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->kind, ChErrorKind::retriable);
+  EXPECT_LT(err->message.size(), 600u);
+}
+
+TEST(ChClient, ClickHouseAnswersClassifiedAsBefore) {
+  sp::HttpResponse r;
+  r.status = 200;
+  r.headers = {{"x-clickhouse-server-display-name", "vm"}};
+  r.body = "18.16.1\n";
+  EXPECT_FALSE(sp::ch_response_error(r, "http://h:8123"));
+  r.status = 500;
+  r.body = "Code: 27, e.displayText() = DB::Exception: Cannot parse input: (at row 1)\n, e.what() = DB::Exception\n";
+  auto err = sp::ch_response_error(r, "http://h:8123");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->kind, ChErrorKind::data);
+  EXPECT_EQ(err->code, 27);
+  EXPECT_EQ(err->message, "Code: 27, e.displayText() = DB::Exception: Cannot parse input: (at row 1)");
+  // newer servers: the code in a header, the exception after a 200's headers
+  r.status = 200;
+  r.headers = {{"x-clickhouse-exception-code", "241"}};
+  r.body = "Code: 241. DB::Exception: Memory limit (total) exceeded";
+  err = sp::ch_response_error(r, "http://h:8123");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->kind, ChErrorKind::retriable);
+}
+
+TEST(ChClient, MalformedUrlsAreUsageErrors) {
+  sp::set_config(sp::Config());
+  ::unsetenv("CLICKHOUSE_URL");
+  sp::ChFlags f;
+  for (const char* u : {"http://[::1", "http://127.0.0.1:99999", "http://127.0.0.1:8123:8123", "http://",
+                        "http://exa mple:8123"}) {
+    f.urls = {u};
+    try {
+      sp::resolve_ch_connection(f);
+      ADD_FAILURE() << u << ": accepted";
+    } catch (const sp::UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("not a valid URL"), std::string::npos) << e.what();
+    }
+  }
+  f.urls = {"https://u:secret-pw@h:1/", "http://[::1]:8123"};
+  auto c = sp::resolve_ch_connection(f);
+  EXPECT_EQ(c.urls[1], "http://[::1]:8123");
+}

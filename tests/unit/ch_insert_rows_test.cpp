@@ -10,10 +10,13 @@
 
 using sp::RowFormat;
 using sp::chi::Coords;
+using sp::chi::RowShape;
 using sp::chi::RowStatus;
 using sp::chi::split_row;
 
 namespace {
+const RowShape kShape({"id", "ts", "t"});  // the columns of built()'s rows
+
 std::string built(RowFormat f, bool coords, std::string_view id = "m-1") {
   sp::RowBuilder b(f, {"id", "ts", "t"});
   std::string out;
@@ -32,7 +35,7 @@ TEST(ChInsertRows, JsonCoordinatesStrippedFastPath) {
   std::string out, why;
   Coords c;
   std::string line = built(RowFormat::json, true, "a\",\"_topic\":\"x");  // a value that looks like a key
-  ASSERT_EQ(split_row(RowFormat::json, line, 3, false, out, c, why), RowStatus::row);
+  ASSERT_EQ(split_row(RowFormat::json, line, kShape, false, out, c, why), RowStatus::row);
   EXPECT_TRUE(c.present);
   EXPECT_EQ(c.topic, "sensor_metrics");
   EXPECT_EQ(c.partition, 3);
@@ -44,7 +47,7 @@ TEST(ChInsertRows, JsonKeepCoordinates) {
   std::string out, why;
   Coords c;
   std::string line = built(RowFormat::json, true);
-  ASSERT_EQ(split_row(RowFormat::json, line, 3, true, out, c, why), RowStatus::row);
+  ASSERT_EQ(split_row(RowFormat::json, line, kShape, true, out, c, why), RowStatus::row);
   EXPECT_EQ(out, line + "\n");
   EXPECT_EQ(c.offset, 42);
 }
@@ -52,7 +55,8 @@ TEST(ChInsertRows, JsonKeepCoordinates) {
 TEST(ChInsertRows, JsonCoordinatesInOtherOrder) {
   std::string out, why;
   Coords c;
-  ASSERT_EQ(split_row(RowFormat::json, R"({"_offset": 7, "id":"x", "_topic":"t\u00e9", "_partition":1, "v":1.5})", 2,
+  ASSERT_EQ(split_row(RowFormat::json, R"({"_offset": 7, "id":"x", "_topic":"t\u00e9", "_partition":1, "v":1.5})",
+                      RowShape({"id", "v"}),
                       false, out, c, why),
             RowStatus::row);
   EXPECT_EQ(c.topic, "t\xc3\xa9");
@@ -64,22 +68,25 @@ TEST(ChInsertRows, JsonCoordinatesInOtherOrder) {
 TEST(ChInsertRows, JsonWithoutCoordinatesPassesThrough) {
   std::string out, why;
   Coords c;
-  ASSERT_EQ(split_row(RowFormat::json, R"({"id":"x" broken)", 2, false, out, c, why), RowStatus::row);
+  ASSERT_EQ(split_row(RowFormat::json, R"({ "t" : 1.5 , "id":"x\n", "ts":"2025-07-07 10:00:00" })", kShape, false, out, c,
+                      why),
+            RowStatus::row)
+      << why;
   EXPECT_FALSE(c.present);
-  EXPECT_EQ(out, "{\"id\":\"x\" broken\n");
+  EXPECT_EQ(out, R"({ "t" : 1.5 , "id":"x\n", "ts":"2025-07-07 10:00:00" })" "\n");
 }
 
 TEST(ChInsertRows, JsonBadCoordinatesRejected) {
   std::string out, why;
   Coords c;
-  EXPECT_EQ(split_row(RowFormat::json, R"({"id":"x","_topic":"t","_partition":"one","_offset":1})", 1, false, out, c,
+  EXPECT_EQ(split_row(RowFormat::json, R"({"id":"x","_topic":"t","_partition":"one","_offset":1})", RowShape({"id"}), false, out, c,
                       why),
             RowStatus::invalid);
   EXPECT_NE(why.find("_partition"), std::string::npos);
-  EXPECT_EQ(split_row(RowFormat::json, R"({"id":"x","_topic":"t"})", 1, false, out, c, why), RowStatus::invalid);
+  EXPECT_EQ(split_row(RowFormat::json, R"({"id":"x","_topic":"t"})", RowShape({"id"}), false, out, c, why), RowStatus::invalid);
   EXPECT_NE(why.find("together"), std::string::npos);
-  EXPECT_EQ(split_row(RowFormat::json, R"({"id":"x","_topic":"t",)", 1, false, out, c, why), RowStatus::invalid);
-  EXPECT_EQ(split_row(RowFormat::json, R"({"id":"x","_topic":"t","_partition":-1,"_offset":1})", 1, false, out, c,
+  EXPECT_EQ(split_row(RowFormat::json, R"({"id":"x","_topic":"t",)", RowShape({"id"}), false, out, c, why), RowStatus::invalid);
+  EXPECT_EQ(split_row(RowFormat::json, R"({"id":"x","_topic":"t","_partition":-1,"_offset":1})", RowShape({"id"}), false, out, c,
                       why),
             RowStatus::invalid);
   EXPECT_TRUE(out.empty());
@@ -89,13 +96,13 @@ TEST(ChInsertRows, TsvTrailingCoordinates) {
   std::string out, why;
   Coords c;
   std::string line = built(RowFormat::tsv, true, "tab\there");
-  ASSERT_EQ(split_row(RowFormat::tsv, line, 3, false, out, c, why), RowStatus::row);
+  ASSERT_EQ(split_row(RowFormat::tsv, line, kShape, false, out, c, why), RowStatus::row);
   EXPECT_EQ(c.topic, "sensor_metrics");
   EXPECT_EQ(c.offset, 42);
   EXPECT_EQ(out, built(RowFormat::tsv, false, "tab\there") + "\n");
   // no coordinates: the row as it is
   out.clear();
-  ASSERT_EQ(split_row(RowFormat::tsv, built(RowFormat::tsv, false), 3, false, out, c, why), RowStatus::row);
+  ASSERT_EQ(split_row(RowFormat::tsv, built(RowFormat::tsv, false), kShape, false, out, c, why), RowStatus::row);
   EXPECT_FALSE(c.present);
   EXPECT_EQ(out, built(RowFormat::tsv, false) + "\n");
 }
@@ -104,22 +111,22 @@ TEST(ChInsertRows, CsvQuotedCommasAndCoordinates) {
   std::string out, why;
   Coords c;
   std::string line = built(RowFormat::csv, true, "a,\"b\",c");
-  ASSERT_EQ(split_row(RowFormat::csv, line, 3, false, out, c, why), RowStatus::row);
+  ASSERT_EQ(split_row(RowFormat::csv, line, kShape, false, out, c, why), RowStatus::row);
   EXPECT_EQ(c.topic, "sensor_metrics");
   EXPECT_EQ(c.partition, 3);
   EXPECT_EQ(out, built(RowFormat::csv, false, "a,\"b\",c") + "\n");
-  EXPECT_EQ(split_row(RowFormat::csv, "\"x\",1,2,\"t\",p,9", 3, false, out, c, why), RowStatus::invalid);
+  EXPECT_EQ(split_row(RowFormat::csv, "\"x\",1,2,\"t\",p,9", kShape, false, out, c, why), RowStatus::invalid);
   EXPECT_NE(why.find("not integers"), std::string::npos);
 }
 
 TEST(ChInsertRows, ValuesTuplesAndSeedHeader) {
   std::string out, why;
   Coords c;
-  EXPECT_EQ(split_row(RowFormat::values, "INSERT INTO sensor_metrics VALUES", 3, false, out, c, why), RowStatus::skip);
-  ASSERT_EQ(split_row(RowFormat::values, "('a', 1),", 3, false, out, c, why), RowStatus::row);
-  EXPECT_EQ(out, "('a', 1)");
-  EXPECT_EQ(split_row(RowFormat::values, "'a', 1", 3, false, out, c, why), RowStatus::invalid);
-  EXPECT_EQ(split_row(RowFormat::json, "   ", 3, false, out, c, why), RowStatus::skip);
+  EXPECT_EQ(split_row(RowFormat::values, "INSERT INTO sensor_metrics VALUES", kShape, false, out, c, why), RowStatus::skip);
+  ASSERT_EQ(split_row(RowFormat::values, "('a', 1, 2),", kShape, false, out, c, why), RowStatus::row);
+  EXPECT_EQ(out, "('a', 1, 2)");
+  EXPECT_EQ(split_row(RowFormat::values, "'a', 1", kShape, false, out, c, why), RowStatus::invalid);
+  EXPECT_EQ(split_row(RowFormat::json, "   ", kShape, false, out, c, why), RowStatus::skip);
 }
 
 TEST(ChInsertRows, InsertStatements) {
@@ -134,9 +141,24 @@ TEST(ChInsertRows, InsertStatements) {
 }
 
 TEST(ChInsertRows, DryRunBatchesAndRejectsOverlong) {
-  std::istringstream in(built(RowFormat::json, true) + "\n\n" + std::string(200, 'x') + "\n" +
-                        built(RowFormat::json, true, "m-2") + "\n" + built(RowFormat::json, false, "m-3") + "\n");
-  sp::LineReader reader(in, 128);
+  auto seed = [](bool coords, std::string_view id) {  // a row of the default schema
+    sp::RowBuilder b(RowFormat::json, sp::Schema::default_schema().column_names());
+    std::string out;
+    b.begin(out);
+    b.string(id);
+    b.datetime(1751925600);
+    b.string("s-1");
+    b.number("23.5");
+    b.number("40");
+    b.number("1000");
+    if (coords) b.coords("sensor_metrics", 3, 42);
+    b.end();
+    out.pop_back();
+    return out;
+  };
+  std::istringstream in(seed(true, "m-1") + "\n\n" + std::string(200, 'x') + "\n" + seed(true, "m-2") + "\n" +
+                        seed(false, "m-3") + "\n");
+  sp::LineReader reader(in, 180);
   std::ostringstream dry, rejects;
   sp::LineWriter dw(dry), rw(rejects);
   sp::chi::Outputs out;
@@ -145,7 +167,7 @@ TEST(ChInsertRows, DryRunBatchesAndRejectsOverlong) {
   sp::chi::Options o;
   o.dry_run = true;
   o.batch_rows = 2;
-  o.max_line = 128;
+  o.max_line = 180;
   sp::Schema schema = sp::Schema::default_schema();
   sp::chi::Stats st;
   sp::chi::run_insert(o, schema, nullptr, reader, out, st);
@@ -155,8 +177,109 @@ TEST(ChInsertRows, DryRunBatchesAndRejectsOverlong) {
   EXPECT_EQ(st.inserted, 3u);
   EXPECT_EQ(st.batches, 2u);
   std::string stmt = "INSERT INTO sensor_metrics (id, ts, sensor_id, temperature, humidity, pressure) FORMAT JSONEachRow\n";
-  EXPECT_EQ(dry.str(), "-- batch 1: 2 rows\n" + stmt + built(RowFormat::json, false) + "\n" +
-                           built(RowFormat::json, false, "m-2") + "\n-- batch 2: 1 rows\n" + stmt +
-                           built(RowFormat::json, false, "m-3") + "\n");
-  EXPECT_NE(rejects.str().find("\"line\":3,\"error\":\"line longer than 128 bytes (200): not sent\""), std::string::npos);
+  EXPECT_EQ(dry.str(), "-- batch 1: 2 rows\n" + stmt + seed(false, "m-1") + "\n" + seed(false, "m-2") +
+                           "\n-- batch 2: 1 rows\n" + stmt + seed(false, "m-3") + "\n");
+  EXPECT_NE(rejects.str().find("\"line\":3,\"error\":\"line longer than 180 bytes (200): not sent\""), std::string::npos);
+}
+
+// Issue 16, item 10: rows that do not match the schema were sent as they were, so ClickHouse
+// filled a missing column with 0 and read two tuples from one line (counted as one row).
+namespace {
+RowStatus check(RowFormat f, std::string_view line, std::string& why, bool keep = false,
+                const RowShape& shape = kShape) {
+  std::string out;
+  Coords c;
+  why.clear();
+  RowStatus st = split_row(f, line, shape, keep, out, c, why);
+  if (st != RowStatus::row) {
+    EXPECT_TRUE(out.empty()) << line;  // all or nothing
+  }
+  return st;
+}
+bool mentions(const std::string& why, std::string_view what) { return why.find(what) != std::string::npos; }
+}  // namespace
+
+TEST(ChInsertRows, JsonMissingUnknownRepeatedColumnsRejected) {
+  std::string why;
+  EXPECT_EQ(check(RowFormat::json, R"({"id":"a","ts":"x"})", why), RowStatus::invalid);
+  EXPECT_TRUE(mentions(why, "missing") && mentions(why, "'t'")) << why;
+  EXPECT_EQ(check(RowFormat::json, R"({"id":"a","ts":"x","_topic":"s","_partition":1,"_offset":2})", why),
+            RowStatus::invalid);
+  EXPECT_TRUE(mentions(why, "'t'")) << why;
+  EXPECT_EQ(check(RowFormat::json, R"({"id":"a","ts":"x","t":1,"extra":2})", why), RowStatus::invalid);
+  EXPECT_TRUE(mentions(why, "unknown") && mentions(why, "'extra'")) << why;
+  EXPECT_EQ(check(RowFormat::json, R"({"id":"a","id":"b","ts":"x","t":1})", why), RowStatus::invalid);
+  EXPECT_TRUE(mentions(why, "'id'") && mentions(why, "twice")) << why;
+  EXPECT_EQ(check(RowFormat::json, R"({})", why), RowStatus::invalid);
+  // a key inside a nested value is not a column of the row
+  EXPECT_EQ(check(RowFormat::json, R"({"id":{"t":1,"ts":2},"ts":"x"})", why), RowStatus::invalid);
+  EXPECT_TRUE(mentions(why, "'t'")) << why;
+  // an escaped key is the key it spells
+  EXPECT_EQ(check(RowFormat::json, R"({"\u0069d":"a","ts":"x","t":1})", why), RowStatus::row) << why;
+  // --keep-coordinates sends them as columns: then they are required
+  EXPECT_EQ(check(RowFormat::json, R"({"id":"a","ts":"x","t":1})", why, true), RowStatus::invalid);
+  EXPECT_TRUE(mentions(why, "_topic")) << why;
+  // control bytes of a key are not echoed
+  EXPECT_EQ(check(RowFormat::json, "{\"id\":\"a\",\"ts\":\"x\",\"t\":1,\"\x1b[2J\":2}", why), RowStatus::invalid);
+  EXPECT_FALSE(mentions(why, "\x1b")) << why;
+}
+
+TEST(ChInsertRows, JsonOneObjectPerLineAndNulls) {
+  std::string why;
+  EXPECT_EQ(check(RowFormat::json, R"({"id":"a","ts":"x","t":1}{"id":"b","ts":"x","t":1})", why), RowStatus::invalid);
+  EXPECT_TRUE(mentions(why, "more than one")) << why;
+  EXPECT_EQ(check(RowFormat::json,
+                  R"({"id":"a","ts":"x","t":1,"_topic":"s","_partition":1,"_offset":2} {"id":"b","ts":"x","t":1})",
+                  why),
+            RowStatus::invalid);
+  EXPECT_EQ(check(RowFormat::json, R"({"id":"a","ts":"x","t":1} junk)", why), RowStatus::invalid);
+  EXPECT_EQ(check(RowFormat::json, R"({"id":"a","ts":"x" broken)", why), RowStatus::invalid);
+  EXPECT_EQ(check(RowFormat::json, R"({"id":"a","ts":"x","t":1)", why), RowStatus::invalid);
+  EXPECT_EQ(check(RowFormat::json, R"(["a","x",1])", why), RowStatus::invalid);
+  // null where the column is not Nullable: ClickHouse would store nan / 0
+  EXPECT_EQ(check(RowFormat::json, R"({"id":"a","ts":"x","t":null})", why), RowStatus::invalid);
+  EXPECT_TRUE(mentions(why, "null") && mentions(why, "'t'")) << why;
+  RowShape nullable_t({"id", "ts", "t"});
+  nullable_t.nullable[2] = 1;
+  EXPECT_EQ(check(RowFormat::json, R"({"id":"a","ts":"x","t":null})", why, false, nullable_t), RowStatus::row);
+  // values with brackets, braces and quotes inside strings do not confuse the walk
+  EXPECT_EQ(check(RowFormat::json, R"({"id":"a\"}{,\\","ts":"[x","t":[1,{"a":"}"}]})", why), RowStatus::row) << why;
+}
+
+TEST(ChInsertRows, DelimitedFieldCountChecked) {
+  std::string why;
+  EXPECT_EQ(check(RowFormat::tsv, "a\tb", why), RowStatus::invalid);
+  EXPECT_TRUE(mentions(why, "2 fields") && mentions(why, "3")) << why;
+  EXPECT_EQ(check(RowFormat::tsv, "a\tb\tc\td", why), RowStatus::invalid);
+  EXPECT_EQ(check(RowFormat::tsv, "a\tb\tc\ts\t1", why), RowStatus::invalid);
+  EXPECT_EQ(check(RowFormat::tsv, "a\tb\tc", why), RowStatus::row);
+  EXPECT_EQ(check(RowFormat::tsv, "a\tb\tc\ts\t1\t2", why), RowStatus::row);
+  EXPECT_EQ(check(RowFormat::tsv, "a\tb\tc", why, true), RowStatus::invalid);  // coordinates required with keep
+  EXPECT_EQ(check(RowFormat::csv, "\"a,b\",c", why), RowStatus::invalid);
+  EXPECT_TRUE(mentions(why, "2 fields")) << why;
+  EXPECT_EQ(check(RowFormat::csv, "\"a,b\",c,d", why), RowStatus::row);
+  EXPECT_EQ(check(RowFormat::csv, "\"a,b,c,d", why), RowStatus::invalid);  // an open quote
+  EXPECT_TRUE(mentions(why, "quote")) << why;
+}
+
+TEST(ChInsertRows, ValuesOneTupleOfTheRightSize) {
+  std::string why;
+  EXPECT_EQ(check(RowFormat::values, "('a', 1, 2), ('b', 3, 4),", why), RowStatus::invalid);
+  EXPECT_TRUE(mentions(why, "more than one tuple")) << why;
+  EXPECT_EQ(check(RowFormat::values, "('a', 1),", why), RowStatus::invalid);
+  EXPECT_TRUE(mentions(why, "2 values") && mentions(why, "3")) << why;
+  EXPECT_EQ(check(RowFormat::values, "('a', 1, 2, 3);", why), RowStatus::invalid);
+  EXPECT_EQ(check(RowFormat::values, "('a', 1, 2) junk", why), RowStatus::invalid);
+  EXPECT_EQ(check(RowFormat::values, "('a', 1, 2", why), RowStatus::invalid);
+  EXPECT_EQ(check(RowFormat::values, "('a), (b', 1, 2", why), RowStatus::invalid);
+  // commas and parentheses inside strings or calls are not separators; both quote escapes
+  EXPECT_EQ(check(RowFormat::values, R"x(('a,b)', 'it''s, \'(', f(1, (2))), )x", why), RowStatus::row) << why;
+  EXPECT_EQ(check(RowFormat::values, R"(('x\\', [1, 2], 3);)", why), RowStatus::row) << why;
+}
+
+TEST(ChInsertRows, PrintableEscapesControlBytes) {
+  EXPECT_EQ(sp::chi::printable("ok \xc3\xa9 text"), "ok \xc3\xa9 text");
+  EXPECT_EQ(sp::chi::printable("a\x1b[2Jb\r\n\x7f"), "a\\x1b[2Jb\\x0d\\x0a\\x7f");
+  EXPECT_EQ(sp::chi::printable("bad \xff\xc3 utf8"), "bad \\xff\\xc3 utf8");
+  EXPECT_EQ(sp::chi::printable(std::string(300, 'x'), 10), std::string(10, 'x') + "...");
 }

@@ -12,14 +12,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view line(reinterpret_cast<const char*>(data), size);
   std::string out, why;
   sp::chi::Coords c;
+  static const auto shape = sp::chi::RowShape::of(sp::Schema::default_schema());
   for (auto f : {sp::RowFormat::json, sp::RowFormat::tsv, sp::RowFormat::csv, sp::RowFormat::values}) {
     for (bool keep : {false, true}) {
       out.clear();
-      auto st = sp::chi::split_row(f, line, 6, keep, out, c, why);
+      auto st = sp::chi::split_row(f, line, shape, keep, out, c, why);
       // a row is appended whole or not at all
       if (st != sp::chi::RowStatus::row && !out.empty()) __builtin_trap();
     }
   }
+  std::string shown = sp::chi::printable(line);
+  for (unsigned char ch : shown)
+    if (ch < 0x20 || ch == 0x7f) __builtin_trap();  // nothing that drives a terminal gets through
   (void)sp::ch_error_code(line);
   (void)sp::ch_error_row(line);
   (void)sp::ch_body_has_exception(line);

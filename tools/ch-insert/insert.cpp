@@ -111,7 +111,8 @@ class RejectSink {
   void reject(uint64_t line, std::string_view row, const std::string& error, int code, const Batch* b,
               const RowMeta* m) {
     std::lock_guard<std::mutex> lk(mu_);
-    log::warn("line ", line, ": rejected: ", error.substr(0, 500));
+    // ClickHouse's message quotes the row's bytes: escaped, so input never drives the terminal
+    log::warn("line ", line, ": rejected: ", printable(error, 500));
     if (!w_) return;
     std::string s = "{\"line\":" + std::to_string(line) + ",\"error\":";
     append_json_string(s, error);
@@ -261,15 +262,26 @@ class Sender {
     }
   }
 
-  // Writes the acks of every finished batch that has no unfinished batch before it.
+  // Writes the acks of every finished batch that has no unfinished batch before it. Runs on a
+  // sender thread, so a failed write (the reader closed stdout, the disk is full) must not escape:
+  // it becomes the run's error, later acks are dropped, and no batch is sent again.
   void emit_acks_locked() {
-    while (!done_.empty() && done_.begin()->first == next_ack_) {
-      if (out_.acks && !done_.begin()->second.acks.empty()) {
-        for (const auto& l : done_.begin()->second.acks) out_.acks->line(l);
-        out_.acks->flush();  // a FIFO reader (kafka-cat-sensor) commits as soon as it sees the line
-      }
+    while (!acks_failed_ && !done_.empty() && done_.begin()->first == next_ack_) {
+      Done d = std::move(done_.begin()->second);
       done_.erase(done_.begin());
       ++next_ack_;
+      if (!out_.acks || d.acks.empty()) continue;
+      try {
+        for (const auto& l : d.acks) out_.acks->line(l);
+        out_.acks->flush();  // a FIFO reader (kafka-cat-sensor) commits as soon as it sees the line
+      } catch (const BrokenPipe&) {
+        acks_failed_ = true;
+        log::info("the acks' reader closed its end: stopping (rows not acknowledged are read again upstream)");
+        if (!error_) error_ = std::current_exception();
+      } catch (const Error& e) {
+        acks_failed_ = true;
+        if (!error_) error_ = std::make_exception_ptr(IoError(std::string("cannot write acks: ") + e.what()));
+      }
     }
   }
 
@@ -307,7 +319,7 @@ class Sender {
           rej_.reject(bt.rows[a].line, bt.row(a), e.error().detail, e.error().code, &bt, &bt.rows[a]);
           return;
         }
-        log::debug("rows ", a, "..", b, " of batch ", bt.seq, " refused (", e.error().message.substr(0, 200),
+        log::debug("rows ", a, "..", b, " of batch ", bt.seq, " refused (", printable(e.error().message, 200),
                    "): splitting");
         // ClickHouse parses rows in order, so the rows before the one it names were fine: insert
         // them, try the named row alone, go on with the rest. Without a usable hint, bisect.
@@ -368,7 +380,8 @@ class Sender {
           throw DataError("ClickHouse refused the INSERT statement: " + err.message);
         switch (err.kind) {
           case ChErrorKind::data:
-          case ChErrorKind::tls: throw;
+          case ChErrorKind::tls:
+          case ChErrorKind::foreign: throw;
           case ChErrorKind::auth:
             throw AuthError("ClickHouse refused user '" + client->connection().user + "': " + err.message +
                             " (check --user, CLICKHOUSE_USER and the password source)");
@@ -424,6 +437,7 @@ class Sender {
   bool closing_ = false;
   std::exception_ptr error_;
   std::map<uint64_t, Done> done_;  // finished batches whose acks wait for earlier ones
+  bool acks_failed_ = false;       // the ack output broke: nothing more is written to it
   uint64_t next_ack_ = 1;
 };
 
@@ -518,7 +532,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
   RejectSink rej(out.rejects);
   const std::string statement =
       insert_statement(o.format, o.database, o.table, schema.column_names(), o.keep_coordinates);
-  const size_t ncols = schema.columns.size();
+  const RowShape shape = RowShape::of(schema);
   std::unique_ptr<Sender> sender;
   if (!o.dry_run) sender = std::make_unique<Sender>(o, statement, client, out, rej, st, m);
 
@@ -597,7 +611,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
         continue;
       }
       uint64_t start = batch->data.size();
-      RowStatus rs = split_row(o.format, line.text, ncols, o.keep_coordinates, batch->data, c, why);
+      RowStatus rs = split_row(o.format, line.text, shape, o.keep_coordinates, batch->data, c, why);
       if (rs == RowStatus::skip) {
         --st.rows_in;  // not a row
         continue;

@@ -4,8 +4,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/rows.hpp"
+#include "common/schema.hpp"
 
 namespace sp::chi {
 
@@ -22,10 +24,27 @@ enum class RowStatus {
   invalid,  // unusable locally (bad coordinates, broken JSON around them): `why` says what
 };
 
-// Splits one input line. `ncols` is the number of schema columns (TSV/CSV carry coordinates as 3
-// extra trailing fields). With keep_coords the row is sent as it came (coordinates still read).
+// What a row line must hold: every schema column once (JSONEachRow: as keys, in any order; TSV and
+// CSV: as fields, in order; VALUES: one tuple of that many values), plus the coordinates.
+struct RowShape {
+  std::vector<std::string> columns;
+  std::vector<char> nullable;         // per column: a JSON null is accepted
+  std::vector<std::string> json_keys;  // per column: "name": as sensor-parse writes it (the fast path)
+  RowShape() = default;
+  explicit RowShape(std::vector<std::string> names, std::vector<char> nullable_columns = {});
+  static RowShape of(const Schema& s);
+};
+
+// Splits one input line. TSV/CSV carry coordinates as 3 extra trailing fields. With keep_coords
+// the row is sent as it came (coordinates still read, and required). A row that does not match
+// `shape` (a missing, unknown or repeated column, a wrong field count, more than one object or
+// tuple on the line, a null in a column that is not Nullable) is `invalid`, with the reason.
 // JSON/TSV/CSV rows are appended with their '\n'; a VALUES tuple without trailing ',' ';' or '\n'.
-RowStatus split_row(RowFormat f, std::string_view line, size_t ncols, bool keep_coords, std::string& out,
+RowStatus split_row(RowFormat f, std::string_view line, const RowShape& shape, bool keep_coords, std::string& out,
                     Coords& c, std::string& why);
+
+// Text from the input made safe for a terminal: control bytes and invalid UTF-8 as \xNN, cut to
+// about max bytes ("..." appended).
+std::string printable(std::string_view s, size_t max = 200);
 
 }  // namespace sp::chi
