@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/config.hpp"
 #include "common/errors.hpp"
 
 namespace sp {
@@ -310,6 +311,10 @@ Schema Schema::load(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return from_json(ss.str(), path);
+}
+
+Schema Schema::resolve(const std::string& flag) {
+  return load(config().resolve(flag, "SENSOR_SCHEMA", "schema.file").value_or(""));
 }
 
 std::vector<std::string> Schema::column_names() const {

@@ -56,6 +56,9 @@ struct Schema {
   static Schema from_json(const std::string& text, const std::string& origin);
   // Empty path -> default_schema(); otherwise reads and parses the file.
   static Schema load(const std::string& path);
+  // The schema every tool uses: --schema flag > $SENSOR_SCHEMA > config "schema.file" > the seed's
+  // columns. One function, so that sensor-parse and ch-insert cannot disagree on the columns.
+  static Schema resolve(const std::string& flag);
 
   std::vector<std::string> column_names() const;
   int index_of(const std::string& name) const;  // -1 if absent

@@ -40,6 +40,14 @@ struct Batch {
   std::vector<std::string> topics;
   Clock::time_point first;
   std::string wire;  // the whole batch's request body, compressed by the reading thread
+  // Rows ClickHouse refused, held until the batch is done: when it refused every row, the fault is
+  // the table's, not the rows' (see Sender::finish_rejects).
+  struct Refused {
+    size_t row;
+    std::string error;
+    int code;
+  };
+  std::vector<Refused> refused;
 
   std::string_view row(size_t i) const {
     uint64_t e = i + 1 < rows.size() ? rows[i + 1].start : data.size();
@@ -235,6 +243,7 @@ class Sender {
       std::exception_ptr err;
       try {
         insert_range(client, local, *b, 0, b->rows.size(), 0);
+        finish_rejects(local, *b);
         rej_.flush();  // rejects are on disk before their offsets are acknowledged
         done.acks = ack_lines(*b);
         done.ok = true;
@@ -300,6 +309,24 @@ class Sender {
   }
 
   // Inserts rows [a, b); a refused range is split until each bad row stands alone.
+  // Rows of a batch that passed the schema check all refused by ClickHouse: the table does not fit
+  // the schema (a column's type, say), and every later row would be refused too. Stop instead of
+  // draining the stream into the rejects file; nothing of the batch is acknowledged.
+  void finish_rejects(Stats& st, Batch& bt) {
+    if (bt.refused.size() >= 2 && bt.refused.size() == bt.rows.size())
+      throw DataError("ClickHouse refused every one of the " + std::to_string(bt.rows.size()) +
+                      " rows of batch " + std::to_string(bt.seq) + " (first: " +
+                      printable(bt.refused.front().error, 300) +
+                      "): the table's columns do not fit the schema? Nothing of it was acknowledged; "
+                      "compare the table with the DDL of --dry-run --create-table");
+    for (const auto& r : bt.refused) {
+      ++st.rejected;
+      m_.rejected.inc();
+      rej_.reject(bt.rows[r.row].line, bt.row(r.row), r.error, r.code, &bt, &bt.rows[r.row]);
+    }
+    bt.refused.clear();
+  }
+
   void insert_range(ClickHouseClient* client, Stats& st, Batch& bt, size_t a, size_t b, int depth) {
     while (a < b) {
       try {
@@ -314,9 +341,7 @@ class Sender {
           bt.wire.clear();
         }
         if (b - a == 1) {
-          ++st.rejected;
-          m_.rejected.inc();
-          rej_.reject(bt.rows[a].line, bt.row(a), e.error().detail, e.error().code, &bt, &bt.rows[a]);
+          bt.refused.push_back({a, e.error().detail, e.error().code});
           return;
         }
         log::debug("rows ", a, "..", b, " of batch ", bt.seq, " refused (", printable(e.error().message, 200),
@@ -586,6 +611,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
   Coords c;
   std::string why;
   uint64_t local_rejects = 0;  // merged into st after the sender threads are joined
+  bool seen_row = false;       // a row (accepted or refused) was read before this one
   const auto window = std::chrono::microseconds(static_cast<int64_t>(o.batch_seconds * 1e6));
   try {
     for (;;) {
@@ -618,11 +644,21 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
       }
       if (rs == RowStatus::invalid) {
         batch->data.resize(start);
+        // The first row of the input, refused for its columns: whoever wrote the rows used another
+        // schema (sensor-parse --schema vs ch-insert's), and every row would follow it into the
+        // rejects. Later rows with wrong columns are rejects like any other bad row.
+        if (!seen_row && is_column_mismatch(why))
+          throw ConfigError("line " + std::to_string(line.number) + ": " + why + ": the rows do not have the "
+                            "schema's columns (it has " + std::to_string(shape.columns.size()) +
+                            "); do sensor-parse and ch-insert use the same schema (--schema, SENSOR_SCHEMA, "
+                            "[schema] file)?");
+        seen_row = true;
         ++local_rejects;
         m.rejected.inc();
         rej.reject(line.number, line.text, why, 0, nullptr, nullptr);
         continue;
       }
+      seen_row = true;
       if (batch->rows.empty()) {
         batch->first = Clock::now();
         log::debug("batch ", seq + 1, " starts at line ", line.number);

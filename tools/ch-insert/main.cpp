@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
                        "CLICKHOUSE_PASSWORD_FILE, config clickhouse.password_file / clickhouse.password)");
         app.add_option("-d,--database", f.database, "Database (env CLICKHOUSE_DATABASE, config clickhouse.database; default 'default')");
         app.add_option("-t,--table", table, "Table (default: the schema's \"table\", else sensor_metrics)");
-        app.add_option("--schema", o.schema_path, "Schema file shared with sensor-parse (default: the seed's columns)");
+        app.add_option("--schema", o.schema_path, "Schema file shared with sensor-parse (default: env SENSOR_SCHEMA, config schema.file, the seed's columns)");
         app.add_option("-f,--format", format, "Input rows: json (JSONEachRow), tsv, csv or values")->capture_default_str();
         app.add_option("--batch-rows", o.batch_rows, "Send a batch at this many rows")->capture_default_str()->check(CLI::Range(uint64_t{1}, uint64_t{1000000}));
         app.add_option("--batch-bytes", o.batch_bytes, "... or at this many bytes (suffixes k, M, G; KiB, MiB)")
@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
         app.add_option("--retry-max-delay", o.retry_max_delay_seconds, "Longest wait between retries, seconds (exponential backoff, full jitter)")
             ->capture_default_str()->check(CLI::Range(0.001, 3600.0));
         app.add_option("--timeout", timeout_s, "Timeout of one request, seconds")->capture_default_str()->check(CLI::Range(0.1, 86400.0));
-        app.add_option("--acks", acks_path, "Write acks (JSON lines: topic, partition, highest offset) here instead of stdout");
+        app.add_option("--acks", acks_path, "Write acks (JSON lines: topic, partition, highest offset) here instead of stdout; - for stdout even on a terminal");
         app.add_flag("--no-acks", no_acks, "Write no acks");
         app.add_option("--rejects", rejects_path, "Append rejected rows as JSON lines with ClickHouse's message to FILE");
         app.add_option("--max-rejects", o.max_rejects, "Exit 1 when more rows than this were rejected (-1 = no limit)")->capture_default_str();
@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
         f.timeout_ms = static_cast<long>(timeout_s * 1000);
         if (o.batch_bytes < 1) throw sp::UsageError("--batch-bytes must be at least 1");
         if (o.batch_bytes > (1ull << 30)) throw sp::UsageError("--batch-bytes must be at most 1GiB");
-        sp::Schema schema = sp::Schema::load(o.schema_path);
+        sp::Schema schema = sp::Schema::resolve(o.schema_path);
         o.table = table.empty() ? schema.table : table;  // flag > schema file > sensor_metrics
         sp::ChConnection conn = sp::resolve_ch_connection(f);
         o.database = conn.database;
@@ -94,11 +94,13 @@ int main(int argc, char** argv) {
           out.dry_run = &std_out;
           if (o.create_table) std_out.line(schema.create_table_sql(o.database, o.table) + ";");
         } else {
-          if (!acks_path.empty() && !no_acks) {
+          if (!acks_path.empty() && acks_path != "-" && !no_acks) {
             acks_fd = open_output(acks_path, "acks");
             acks_file = std::make_unique<sp::LineWriter>(acks_fd);
             out.acks = acks_file.get();
-          } else if (!no_acks) {
+          } else if (!no_acks && (acks_path == "-" || !::isatty(STDOUT_FILENO))) {
+            // acks are for a program (kafka-cat-sensor's FIFO); a person at a terminal gets them only
+            // when asking (--acks -)
             out.acks = &std_out;
           }
           client = std::make_unique<sp::ClickHouseClient>(conn);

@@ -625,4 +625,12 @@ RowStatus split_row(RowFormat f, std::string_view line, const RowShape& shape, b
   return RowStatus::invalid;
 }
 
+bool is_column_mismatch(const std::string& why) {
+  // the phrases split_row writes for these cases
+  for (const char* p : {"unknown column '", "missing column", " fields, want ", " field, want ", " values, want ",
+                        " value, want "})
+    if (why.find(p) != std::string::npos) return true;
+  return false;
+}
+
 }  // namespace sp::chi

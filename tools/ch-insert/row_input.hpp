@@ -43,6 +43,10 @@ struct RowShape {
 RowStatus split_row(RowFormat f, std::string_view line, const RowShape& shape, bool keep_coords, std::string& out,
                     Coords& c, std::string& why);
 
+// Whether a reason split_row gave says the row has other columns than the shape (unknown or
+// missing columns, another number of fields or values), rather than a bad row.
+bool is_column_mismatch(const std::string& why);
+
 // Text from the input made safe for a terminal: control bytes and invalid UTF-8 as \xNN, cut to
 // about max bytes ("..." appended).
 std::string printable(std::string_view s, size_t max = 200);

@@ -44,8 +44,7 @@ int main(int argc, char** argv) {
       [&](const sp::CommonOptions&) {
         o.format = sp::parse_row_format(format);
         o.input = sp::parse::parse_input_format(input);
-        auto sp_path = sp::config().resolve(schema_path, "SENSOR_SCHEMA", "schema.file");
-        sp::Schema schema = sp::Schema::load(sp_path.value_or(""));
+        sp::Schema schema = sp::Schema::resolve(schema_path);
 
         int rfd = -1;
         if (!rejects_path.empty()) {
