@@ -726,6 +726,11 @@ int Consumer::run() {
   if (skipped_null_) extra += ", " + std::to_string(skipped_null_) + " null values skipped";
   if (compacted_) extra += ", " + std::to_string(compacted_) + " multi-line JSON compacted";
   log::info(summary_text(messages_, bytes_, secs, "messages"), extra);
+  // A backfill window on data replayed with -P finds nothing: Kafka's time is the record
+  // timestamp, the produce time unless the producer set it. Say so instead of a silent 0.
+  if (messages_ == 0 && fatal_.empty() && !interrupted && (start_.kind == StartOffset::time || has_until_))
+    log::warn("the time range selected no message: -o @TIME and --until use Kafka's record timestamps, which are "
+              "the time of producing unless the producer set them (kafka-cat-sensor -P --timestamp-field)");
   if (!fatal_.empty()) {
     if (fatal_.find("Unknown topic") != std::string::npos || fatal_.find("nknown partition") != std::string::npos)
       throw NoInputError(fatal_);

@@ -39,6 +39,7 @@ struct Options {
   std::string key;                  // -k constant key
   std::string key_delim;            // -K delimiter: KEY<delim>VALUE
   std::string key_field;            // --key-field dotted.path
+  std::string timestamp_field;      // --timestamp-field dotted.path: the record's timestamp
   // mock
   int mock_brokers = 0;             // --mock-cluster N
   int mock_partitions = 64;         // --partitions

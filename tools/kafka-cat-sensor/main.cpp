@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
         app.add_option("-k,--key", o.key, "Produce: the same key for every message");
         app.add_option("-K,--key-delimiter", o.key_delim, "Produce: lines are KEY<DELIM>VALUE");
         app.add_option("--key-field", o.key_field, "Produce: key from this JSON field (dotted path, e.g. value.sensor_id)");
+        app.add_option("--timestamp-field", o.timestamp_field,
+                       "Produce: the record's timestamp from this JSON field (ISO-8601 or epoch ms, e.g. timestamp)");
         app.add_option("--mock-cluster", o.mock_brokers, "Start a mock Kafka cluster with N brokers, print its bootstrap servers, run until SIGTERM");
         app.add_option("--partitions", o.mock_partitions, "Mock cluster: partitions per topic")->capture_default_str();
         app.add_option("--mock-control", o.mock_control, "Mock cluster: read fault-injection commands from FILE (down ID, up ID, rtt ID MS, topic NAME N)");

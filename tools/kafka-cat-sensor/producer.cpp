@@ -2,9 +2,11 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <random>
 
 #include "common/errors.hpp"
@@ -15,6 +17,7 @@
 #include "common/metrics.hpp"
 #include "common/progress.hpp"
 #include "common/signals.hpp"
+#include "common/timeutil.hpp"
 #include "kcs.hpp"
 #include "producer.hpp"
 
@@ -169,6 +172,17 @@ void error_cb(rd_kafka_t*, int err, const char* reason, void*) {
     log::warn("Kafka: ", reason);
 }
 
+// A --timestamp-field value: ISO-8601 (the seed's "timestamp"), or epoch milliseconds.
+std::optional<int64_t> record_timestamp(const std::string& text) {
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
+    int64_t v = 0;
+    auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (r.ec == std::errc()) return v;
+    return std::nullopt;
+  }
+  return parse_iso8601_ms(text);
+}
+
 }  // namespace
 
 int run_producer(const Options& o, int in_fd) {
@@ -177,6 +191,12 @@ int run_producer(const Options& o, int in_fd) {
     throw UsageError("-k, -K and --key-field are alternatives: give one");
   std::unique_ptr<KeyExtractor> extractor;
   if (!o.key_field.empty()) extractor = std::make_unique<KeyExtractor>(o.key_field);
+  // Kafka's time index (-o @TIME, --until) holds record timestamps: the produce time unless set here,
+  // so a replay of old messages keeps their own time only with --timestamp-field.
+  std::unique_ptr<KeyExtractor> ts_extractor;
+  if (!o.timestamp_field.empty()) ts_extractor = std::make_unique<KeyExtractor>(o.timestamp_field);
+  std::string ts_text;
+  uint64_t no_ts = 0;
   const std::string& topic = o.topics[0];
 
   Delivery d;
@@ -279,15 +299,37 @@ int run_producer(const Options& o, int in_fd) {
         log::warn("stdin line ", line.number, ": no field ", o.key_field, " (or not JSON): produced without a key");
       }
     }
+    int64_t ts_ms = 0;  // 0: librdkafka stamps the produce time
+    if (ts_extractor) {
+      std::optional<int64_t> t;
+      if (ts_extractor->extract(value, ts_text)) t = record_timestamp(ts_text);
+      if (t && *t > 0)
+        ts_ms = *t;
+      else if (++no_ts <= 5)
+        log::warn("stdin line ", line.number, ": no usable time in field ", o.timestamp_field,
+                  " (ISO-8601 or epoch milliseconds after 1970): produced with the current time");
+    }
     bool queued = false;
     for (;;) {
       // the line number rides along for the delivery report
-      if (rd_kafka_produce(rkt.get(), RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char*>(value.data()),
-                           value.size(), kp, kl, reinterpret_cast<void*>(static_cast<uintptr_t>(line.number))) == 0) {
+      void* opaque = reinterpret_cast<void*>(static_cast<uintptr_t>(line.number));
+      rd_kafka_resp_err_t err;
+      if (ts_ms == 0) {
+        err = rd_kafka_produce(rkt.get(), RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char*>(value.data()),
+                               value.size(), kp, kl, opaque) == 0
+                  ? RD_KAFKA_RESP_ERR_NO_ERROR
+                  : rd_kafka_last_error();
+      } else {
+        err = rd_kafka_producev(rk.get(), RD_KAFKA_V_RKT(rkt.get()), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                                RD_KAFKA_V_KEY(kp, kl), RD_KAFKA_V_TIMESTAMP(ts_ms), RD_KAFKA_V_OPAQUE(opaque),
+                                RD_KAFKA_V_END);
+      }
+      if (!err) {
         queued = true;
         break;
       }
-      auto err = rd_kafka_last_error();
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(rk.get(), 10);  // wait for deliveries to make room: bounded memory
         continue;
@@ -323,6 +365,7 @@ int run_producer(const Options& o, int in_fd) {
   uint64_t delivered = produced - std::min(produced, d.failed + d.refused);
   std::string extra;
   if (no_key) extra += ", " + std::to_string(no_key) + " without a key";
+  if (no_ts) extra += ", " + std::to_string(no_ts) + " with the current time (no usable " + o.timestamp_field + ")";
   if (never) extra += ", " + std::to_string(never) + " too large or invalid";
   log::info(summary_text(delivered, bytes, secs, "messages delivered"), extra);
   // a rerun may deliver what failed; it comes first, the lines that can never be sent are named too
