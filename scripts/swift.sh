@@ -4,7 +4,7 @@
 #   eval "$(scripts/swift.sh start [DIR])"   # prints SWIFT_DIR=, S3_ENDPOINT= S3_ACCESS_KEY= S3_SECRET_KEY=
 #                                            # S3_REGION= (for scripts), and exports what the tools
 #                                            # (and aws) read: AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
-#                                            # AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_DEFAULT_REGION
+#                                            # AWS_SECRET_ACCESS_KEY, AWS_REGION
 #   scripts/swift.sh stop DIR                # stops every process it started in DIR
 #   scripts/swift.sh stop-proxy DIR          # stops only the S3 endpoint (fault tests); data stays
 #   scripts/swift.sh start DIR               # on an existing DIR: restarts what is down, same ports
@@ -157,7 +157,7 @@ S3_ACCESS_KEY=test:tester
 S3_SECRET_KEY=testing
 S3_REGION=us-east-1
 export AWS_ENDPOINT_URL=http://127.0.0.1:$PROXY_PORT AWS_ACCESS_KEY_ID=test:tester AWS_SECRET_ACCESS_KEY=testing
-export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+export AWS_REGION=us-east-1
 OUT
     ;;
   stop)
