@@ -17,6 +17,8 @@ PACKAGES=(
   zookeeper openjdk-17-jre-headless maven
   # reference and peer tools (tests, benchmarks)
   kcat jq awscli rclone curl python3 procps psmisc time
+  # Prometheus server and promtool: metric lint, rule unit tests, the scrape test (tests/integration)
+  prometheus
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
