@@ -7,6 +7,8 @@ PACKAGES=(
   cmake g++ make pkg-config scdoc
   # shells whose completions the build generates and the tests drive
   bash-completion zsh fish
+  # the Debian package: dpkg-shlibdeps computes its Depends, lintian checks it
+  dpkg-dev lintian
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev librdkafka-dev
   libsimdjson-dev zlib1g-dev libzstd-dev
   # fuzzing (libFuzzer comes with clang's runtime)
