@@ -35,6 +35,7 @@ need /usr/lib/systemd/system/sensor-pipeline@.service
 need /usr/share/doc/sensor-pipeline/copyright
 need /usr/share/doc/sensor-pipeline/examples/config.ini
 need /usr/share/doc/sensor-pipeline/examples/prometheus/sensor-pipeline-rules.yml
+need /usr/share/doc/sensor-pipeline/examples/grafana/sensor-pipeline.json
 ! grep -q '^/etc/systemd' "$tmp/files" || fail "the package enables a unit: $(grep '^/etc/systemd' "$tmp/files")"
 dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -E 'postinst|prerm|postrm|preinst' &&
   fail "maintainer scripts in the package (nothing may enable or start the unit)"

@@ -3,7 +3,8 @@
 # raw archive, ClickHouse): through Prometheus' HTTP API every stage's target is up, the consumer lag
 # is stored per partition, the example rules (examples/prometheus) load and record from real series,
 # SensorPipelineStageDown goes pending for a target that does not answer, and every metric the
-# rules name is one the live stages export.
+# rules and the Grafana dashboard (examples/grafana) name is one the live stages export; every
+# dashboard query runs on the server and, but for the s3-cat textfile ones, returns series.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pipeline_lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
@@ -87,10 +88,32 @@ api alerts | jq -e '[.alerts[] | select(.labels.job != "sensor-dead")] | length 
   fail "alerts on a healthy pipeline: $(api alerts)"
 pass "rules loaded and healthy, recording from live series; stage-down pending only for the dead target"
 
-# every metric the rules name is exported by a live stage
+# every metric the rules and the dashboard name is exported by a live stage (or, for the archive
+# size, by s3-cat --summarize's textfile, the cron job's way in)
 for p in $pk $ps $pp $pc; do curl -sS "http://127.0.0.1:$p/metrics"; done >live.prom
-python3 "$SRC_DIR/tests/integration/promql_names.py" check live.prom sensor-pipeline-rules.yml sensor-pipeline-rules.yml >names.out ||
-  fail "rules name metrics no stage exports (see above)"
-pass "every metric in the rules is on a live /metrics ($(wc -l <names.out) expressions)"
+s3-cat --summarize --metrics-file s3cat.prom s3://raw/ >/dev/null
+cat s3cat.prom >>live.prom
+DASH=$SRC_DIR/examples/grafana/sensor-pipeline.json
+python3 "$SRC_DIR/tests/integration/promql_names.py" check live.prom sensor-pipeline-rules.yml \
+  sensor-pipeline-rules.yml "$DASH" >names.out || fail "rules or dashboard name metrics no stage exports (see above)"
+pass "every metric in the rules and the dashboard is on a live /metrics ($(wc -l <names.out) expressions)"
+
+# the dashboard: well-formed for Grafana (unique panel ids, a datasource and an expr per target),
+# and each query valid PromQL on this server, returning series from the live pipeline
+jq -e '[.panels[].id] | length == (unique | length)' "$DASH" >/dev/null || fail "duplicate panel ids"
+jq -e '[.panels[] | .gridPos and (.targets | length > 0) and all(.targets[]; .expr != "" and .datasource.uid == "${datasource}")] | all' \
+  "$DASH" >/dev/null || fail "a panel lacks gridPos, targets, an expr or the datasource variable"
+n=0
+while IFS= read -r expr; do
+  e=${expr//\$__rate_interval/30s}
+  res=$(curl -sS "$P/api/v1/query" --data-urlencode "query=$e") || fail "query failed: $e"
+  jq -e '.status == "success"' <<<"$res" >/dev/null || fail "Prometheus refused dashboard query $e: $res"
+  if [[ $e != *sensor_s3_prefix_* ]]; then
+    jq -e '.data.result | length > 0' <<<"$res" >/dev/null || fail "dashboard query has no series on a live pipeline: $e"
+  fi
+  n=$((n + 1))
+done < <(python3 "$SRC_DIR/tests/integration/promql_names.py" exprs "$DASH")
+[ "$n" -ge 10 ] || fail "only $n dashboard queries found"
+pass "dashboard: $n queries valid on Prometheus, with series from the live pipeline"
 kill -TERM "$(cat kc.pid)"
 wait_until 30 bash -c "! kill -0 $pipe 2>/dev/null" || fail "pipeline did not stop on SIGTERM"

@@ -8,6 +8,7 @@ usage: promql_names.py check EXPOSITION_FILE RULES_YML EXPR_FILE...
   itself (up, scrape_*), or a recording rule of RULES_YML. Prints one line per expression checked
   and exits 1 naming every unknown metric.
 usage: promql_names.py names EXPR...   prints the metric names of each expression (for tests)
+usage: promql_names.py exprs FILE      prints the expressions of a rules file or dashboard, one a line
 """
 import json
 import re
@@ -108,6 +109,10 @@ def recorded_names(rules_path):
 
 
 def main(argv):
+    if len(argv) == 3 and argv[1] == "exprs":
+        for _, e in exprs_of(argv[2]):
+            print(e)
+        return 0
     if len(argv) >= 2 and argv[1] == "names":
         for e in argv[2:]:
             print(" ".join(names(e)))
