@@ -728,6 +728,10 @@ TEST(SensorParseStats, ReasonClassTakesOutTheLinesValues) {
   EXPECT_EQ(reason_class(long_reason).size(), 160u);
   std::string utf8 = std::string(159, 'a') + "\xC3\xA9zz";
   EXPECT_EQ(reason_class(utf8), std::string(159, 'a'));
+  std::string fits = std::string(158, 'a') + "\xC3\xA9zz";
+  EXPECT_EQ(reason_class(fits), std::string(158, 'a') + "\xC3\xA9");
+  EXPECT_EQ(reason_class("x: \xE2\x82\xAC is not a number"), "x: \xE2\x82\xAC is not a number");  // a whole character stays
+  EXPECT_EQ(reason_class("ends in \xC3\xBC"), "ends in \xC3\xBC");
 }
 
 TEST(SensorParseStats, RunCountsRejectsByReasonAndRowsBySensor) {

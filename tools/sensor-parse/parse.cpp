@@ -463,8 +463,14 @@ std::string reason_class(std::string_view reason) {
     ++i;
   }
   if (out.size() > kMax) out.resize(kMax);
-  while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();  // a cut character
-  if (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0xC0) out.pop_back();
+  // a character cut by the limit goes whole (label values must be valid UTF-8)
+  size_t lead = out.size();
+  while (lead > 0 && (static_cast<unsigned char>(out[lead - 1]) & 0xC0) == 0x80) --lead;
+  if (lead > 0) {
+    auto b = static_cast<unsigned char>(out[lead - 1]);
+    size_t need = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+    if (out.size() - (lead - 1) < need) out.resize(lead - 1);
+  }
   return out;
 }
 
