@@ -7,7 +7,7 @@ PREFIX     ?= /usr/local
 FUZZ_SECONDS ?= 60
 KAFKA      ?= real
 
-.PHONY: all deps build test test-fast test-asan fuzz bench demo install clean
+.PHONY: all deps build test test-fast test-asan fuzz bench demo install deb clean
 
 all: build
 
@@ -48,6 +48,12 @@ demo: build
 
 install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
+
+# The Debian package (CPack over the install rules, prefix /usr) in $(BUILD)/deb/, checked by lintian.
+deb: build
+	cd $(BUILD) && cpack -G DEB
+	lintian --fail-on error,warning $(BUILD)/deb/sensor-pipeline_*.deb
+	@ls $(BUILD)/deb/sensor-pipeline_*.deb
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -5,6 +5,10 @@ set -euo pipefail
 PACKAGES=(
   # build
   cmake g++ make pkg-config scdoc
+  # shells whose completions the build generates and the tests drive
+  bash-completion zsh fish
+  # the Debian package: dpkg-shlibdeps computes its Depends, lintian checks it
+  dpkg-dev lintian
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev librdkafka-dev
   libsimdjson-dev zlib1g-dev libzstd-dev
   # fuzzing (libFuzzer comes with clang's runtime)
@@ -17,6 +21,8 @@ PACKAGES=(
   zookeeper openjdk-17-jre-headless maven
   # reference and peer tools (tests, benchmarks)
   kcat jq awscli rclone curl python3 procps psmisc time
+  # Prometheus server and promtool: metric lint, rule unit tests, the scrape test (tests/integration)
+  prometheus
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -27,7 +27,8 @@ scrape() { curl -sS --max-time 5 "http://127.0.0.1:$1/metrics"; }
 k=$(scrape "$pk") || fail "kafka-cat-sensor /metrics did not answer"
 p=$(scrape "$pp") || fail "sensor-parse /metrics did not answer"
 c=$(scrape "$pc") || fail "ch-insert /metrics did not answer"
-sum() { awk -v m="$2" '$1 ~ "^"m"({|$)" {s += $2} END {printf "%d", s}' <<<"$1"; }
+# the value is the last field: label values may hold spaces (sensor_parse_rejects_total{reason="empty line"})
+sum() { awk -v m="$2" '$1 ~ "^"m"({|$)" {s += $NF} END {printf "%d", s}' <<<"$1"; }
 assert_eq "$(sum "$k" sensor_kafka_consumed_messages_total)" "$n" "kafka consumed messages"
 [ "$(sum "$k" sensor_kafka_consumed_bytes_total)" -gt 0 ] || fail "kafka consumed bytes missing"
 assert_contains "$k" 'sensor_kafka_consumer_lag{topic="sensor_metrics",partition="0"} 0' "lag per partition"

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -701,4 +702,99 @@ TEST(SensorParse, DuplicateKeysThatAreReadAreRejected) {
   r.clear();
   ASSERT_FALSE(p.json_line(env + R"(,"offset":6})", out, r));
   EXPECT_FALSE(r.has_coords);
+}
+
+TEST(SensorParseStats, ReasonClassTakesOutTheLinesValues) {
+  using sp::parse::reason_class;
+  EXPECT_EQ(reason_class("value.temperature: 9999 is above the maximum 150"),
+            "value.temperature: N is above the maximum N");
+  EXPECT_EQ(reason_class("value.temperature: -40.5 is below the minimum -40"),
+            "value.temperature: N is below the minimum N");
+  EXPECT_EQ(reason_class("number out of range: 1e400"), "number out of range: N");
+  EXPECT_EQ(reason_class("data.battery: 1e+39 is out of range for Float32"), "data.battery: N is out of range for Float32");
+  EXPECT_EQ(reason_class(R"(timestamp: "2025-13-45T99:00:00Z" is not an ISO-8601 time (month out of range))"),
+            R"(timestamp: "..." is not an ISO-8601 time (month out of range))");
+  EXPECT_EQ(reason_class(R"(not JSON: starts with "s")"), R"(not JSON: starts with "...")");
+  EXPECT_EQ(reason_class(R"(x: "a \"quoted\" b" is not a number)"), R"(x: "..." is not a number)");
+  EXPECT_EQ(reason_class("CSV: 5 fields, the header has 6"), "CSV: N fields, the header has N");
+  // numbers inside words and times are part of the reason, not values
+  EXPECT_EQ(reason_class("ts: 1 is after 2106-02-07 06:28:15, the end of ClickHouse DateTime"),
+            "ts: N is after 2106-02-07 06:28:15, the end of ClickHouse DateTime");
+  EXPECT_EQ(reason_class("invalid UTF-8"), "invalid UTF-8");
+  EXPECT_EQ(reason_class("data.level: 7.5 is not an integer (column type UInt8)"),
+            "data.level: N is not an integer (column type UInt8)");
+  // bounded, and never cut inside a UTF-8 character
+  std::string long_reason = "x: " + std::string(200, 'a');
+  EXPECT_EQ(reason_class(long_reason).size(), 160u);
+  std::string utf8 = std::string(159, 'a') + "\xC3\xA9zz";
+  EXPECT_EQ(reason_class(utf8), std::string(159, 'a'));
+  std::string fits = std::string(158, 'a') + "\xC3\xA9zz";
+  EXPECT_EQ(reason_class(fits), std::string(158, 'a') + "\xC3\xA9");
+  EXPECT_EQ(reason_class("x: \xE2\x82\xAC is not a number"), "x: \xE2\x82\xAC is not a number");  // a whole character stays
+  EXPECT_EQ(reason_class("ends in \xC3\xBC"), "ends in \xC3\xBC");
+}
+
+TEST(SensorParseStats, RunCountsRejectsByReasonAndRowsBySensor) {
+  auto m = [](const std::string& sensor, const std::string& t) {
+    return msg("\"m\"", "\"2025-07-07T22:00:00Z\"", "\"" + sensor + "\"", t) + "\n";
+  };
+  // the second line is not plain (an escape): it takes the simdjson path, the others the fast path
+  std::string in = m("s-1", "1") + m("s\\u002d2", "2") + m("s-1", "3") + m("s-3", "9999") + m("s-4", "500") +
+                   "oops\n" + m("s-1", "\"x\"");
+  sp::parse::Options opt;
+  opt.stats = true;
+  auto res = run(in, opt);
+  EXPECT_EQ(res.st.rows, 3u);
+  EXPECT_EQ(res.st.sensor_column, "sensor_id");
+  std::map<std::string, uint64_t> rows{{"s-1", 2}, {"s-2", 1}};
+  EXPECT_EQ(res.st.rows_by_sensor, rows);
+  std::map<std::string, uint64_t> rejects{{"value.temperature: N is above the maximum N", 2},
+                                          {R"(not JSON: starts with "...")", 1},
+                                          {"value.temperature: expected a number, got a string", 1}};
+  EXPECT_EQ(res.st.rejects_by_reason, rejects);
+  // without --stats no per-row work: reasons are still counted (they feed the metric)
+  auto plain = run(in);
+  EXPECT_TRUE(plain.st.rows_by_sensor.empty());
+  EXPECT_EQ(plain.st.rejects_by_reason, rejects);
+}
+
+TEST(SensorParseStats, RowsBySensorFromCsvAndFromTheFirstKeyColumn) {
+  sp::parse::Options opt;
+  opt.stats = true;
+  auto csv = run("id,timestamp,sensor_id,temperature,humidity,pressure\n"
+                 "a,2025-07-07T22:00:00Z,s-9,1,45,1013\nb,2025-07-07T22:00:00Z,s-9,2,45,1013\n",
+                 opt);
+  EXPECT_EQ(csv.st.rows_by_sensor, (std::map<std::string, uint64_t>{{"s-9", 2}}));
+  // no sensor_id column: the first ORDER BY column (a number here)
+  Schema s = Schema::from_json(R"({"columns":[{"name":"dev","type":"UInt32","path":"d"},
+      {"name":"ts","type":"DateTime","path":"t"}],"order_by":["dev","ts"]})",
+                               "test");
+  auto res = run(R"({"d":7,"t":"2025-07-07T22:00:00Z"})" "\n" R"({"d":7,"t":"2025-07-07T22:00:01Z"})" "\n", opt, s);
+  EXPECT_EQ(res.st.sensor_column, "dev");
+  EXPECT_EQ(res.st.rows_by_sensor, (std::map<std::string, uint64_t>{{"7", 2}}));
+}
+
+TEST(SensorParseStats, ReportIsAnAlignedTableWithTheTopEntries) {
+  sp::parse::Stats st;
+  st.records = 10;
+  st.rows = 7;
+  st.rejects = 3;
+  st.rejects_by_reason = {{"empty line", 1}, {"value.temperature: N is above the maximum N", 2}};
+  st.sensor_column = "sensor_id";
+  st.rows_by_sensor = {{"a", 1}, {"b", 4}, {"c", 1}, {"", 1}};
+  EXPECT_EQ(sp::parse::stats_report(st, 3),
+            "records 10, rows 7, rejects 3 (30.00%)\n"
+            "\n"
+            "rejects by reason (% of records)                  count       %\n"
+            "value.temperature: N is above the maximum N           2   20.00\n"
+            "empty line                                            1   10.00\n"
+            "\n"
+            "rows by sensor_id (% of rows)       count       %\n"
+            "b                                       4   57.14\n"
+            "(NULL)                                  1   14.29\n"
+            "a                                       1   14.29\n"
+            "(1 more, 1 in all)\n");
+  sp::parse::Stats empty;
+  EXPECT_EQ(sp::parse::stats_report(empty), "records 0, rows 0, rejects 0 (0.00%)\n\nno rejects\n\n"
+                                            "rows by sensor: the schema has no sensor_id and no ORDER BY column\n");
 }

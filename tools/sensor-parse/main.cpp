@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
         app.add_option("--max-line-bytes", o.max_line, "Longer input lines are rejected unread (memory bound)")
             ->capture_default_str()
             ->check(CLI::Range(size_t{64}, size_t{64} << 20));
+        app.add_flag("--stats", o.stats,
+                     "At the end, print on stderr a table of rejects by reason and of rows by sensor (also with -q)");
       },
       [&](const sp::CommonOptions&) {
         o.format = sp::parse_row_format(format);
@@ -72,6 +74,8 @@ int main(int argc, char** argv) {
         sp::log::info(st.records, " records in, ", st.rows, " rows out, ", st.rejects, " rejects",
                       st.warnings_suppressed ? " (" + std::to_string(st.warnings_suppressed) + " not shown)" : "", "; ",
                       sp::human_bytes(static_cast<double>(st.bytes_in)), " in ", secs_text, " s (", rate, ")");
+        // a report the user asked for: not a log line, so -q does not hide it
+        if (o.stats) std::fputs(("\n" + sp::parse::stats_report(st)).c_str(), stderr);
         sp::log::debug(st.fast_rows, " of ", st.rows, " rows by the fast path (plain JSON), the rest by simdjson");
         if (!st.threshold.empty()) {
           sp::log::error(st.threshold, st.stopped_early ? "; stopped reading" : "");

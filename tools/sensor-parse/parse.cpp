@@ -7,6 +7,7 @@
 #include <cfloat>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -432,6 +433,100 @@ std::string reject_json(uint64_t line, const Reject& r, std::string_view input, 
   return out;
 }
 
+std::string reason_class(std::string_view reason) {
+  constexpr size_t kMax = 160;
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  std::string out;
+  size_t i = 0;
+  while (i < reason.size() && out.size() < kMax) {
+    char c = reason[i];
+    bool at_start = i == 0 || reason[i - 1] == ' ' || reason[i - 1] == '(';
+    if (c == '"') {  // quoted(): a value from the line, with \" escapes
+      size_t j = i + 1;
+      while (j < reason.size() && reason[j] != '"') j += reason[j] == '\\' ? 2 : 1;
+      out += "\"...\"";
+      i = std::min(j + 1, reason.size());
+      continue;
+    }
+    size_t j = i + (c == '-' ? 1 : 0);
+    if (at_start && j < reason.size() && digit(reason[j])) {
+      while (j < reason.size() && (digit(reason[j]) || reason[j] == '.' || reason[j] == 'e' || reason[j] == 'E' ||
+                                   ((reason[j] == '+' || reason[j] == '-') && (reason[j - 1] == 'e' || reason[j - 1] == 'E'))))
+        ++j;
+      if (j == reason.size() || reason[j] == ' ' || reason[j] == ',' || reason[j] == ')') {
+        out += 'N';
+        i = j;
+        continue;
+      }
+    }
+    out += c;
+    ++i;
+  }
+  if (out.size() > kMax) out.resize(kMax);
+  // a character cut by the limit goes whole (label values must be valid UTF-8)
+  size_t lead = out.size();
+  while (lead > 0 && (static_cast<unsigned char>(out[lead - 1]) & 0xC0) == 0x80) --lead;
+  if (lead > 0) {
+    auto b = static_cast<unsigned char>(out[lead - 1]);
+    size_t need = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+    if (out.size() - (lead - 1) < need) out.resize(lead - 1);
+  }
+  return out;
+}
+
+int sensor_column(const Schema& schema) {
+  int i = schema.index_of("sensor_id");
+  if (i < 0 && !schema.order_by.empty()) i = schema.index_of(schema.order_by.front());
+  return i;
+}
+
+namespace {
+// "name  count  share" rows, counts descending (ties by name), the first `limit` of them.
+void stats_table(std::string& out, const std::string& title, const std::map<std::string, uint64_t>& counts,
+                 uint64_t total, size_t limit) {
+  std::vector<std::pair<std::string, uint64_t>> v(counts.begin(), counts.end());
+  std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  size_t shown = std::min(limit, v.size());
+  size_t w = title.size();
+  for (size_t i = 0; i < shown; ++i) w = std::max(w, v[i].first.empty() ? 6 : v[i].first.size());
+  auto pad = [](std::string s, size_t n) { return s.size() < n ? s + std::string(n - s.size(), ' ') : s; };
+  auto rpad = [](std::string s, size_t n) { return s.size() < n ? std::string(n - s.size(), ' ') + s : s; };
+  out += pad(title, w) + "  " + rpad("count", 10) + "  " + rpad("%", 6) + "\n";
+  for (size_t i = 0; i < shown; ++i) {
+    char pct[16];
+    std::snprintf(pct, sizeof pct, "%.2f", total ? 100.0 * static_cast<double>(v[i].second) / static_cast<double>(total) : 0.0);
+    out += pad(v[i].first.empty() ? "(NULL)" : v[i].first, w) + "  " + rpad(std::to_string(v[i].second), 10) + "  " +
+           rpad(pct, 6) + "\n";
+  }
+  if (v.size() > shown) {
+    uint64_t rest = 0;
+    for (size_t i = shown; i < v.size(); ++i) rest += v[i].second;
+    out += "(" + std::to_string(v.size() - shown) + " more, " + std::to_string(rest) + " in all)\n";
+  }
+}
+}  // namespace
+
+std::string stats_report(const Stats& st, size_t limit) {
+  char pct[32];
+  std::snprintf(pct, sizeof pct, "%.2f%%",
+                st.records ? 100.0 * static_cast<double>(st.rejects) / static_cast<double>(st.records) : 0.0);
+  std::string out = "records " + std::to_string(st.records) + ", rows " + std::to_string(st.rows) + ", rejects " +
+                    std::to_string(st.rejects) + " (" + pct + ")\n";
+  out += "\n";
+  if (st.rejects_by_reason.empty())
+    out += "no rejects\n";
+  else
+    stats_table(out, "rejects by reason (% of records)", st.rejects_by_reason, st.records, limit);
+  out += "\n";
+  if (st.sensor_column.empty())
+    out += "rows by sensor: the schema has no sensor_id and no ORDER BY column\n";
+  else if (st.rows_by_sensor.empty())
+    out += "no rows\n";
+  else
+    stats_table(out, "rows by " + st.sensor_column + " (% of rows)", st.rows_by_sensor, st.rows, limit);
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 struct RecordParser::Impl {
@@ -832,6 +927,23 @@ struct RecordParser::Impl {
     }
     cell = defaults[i];  // kind null when there is no default: a Nullable column
     return true;
+  }
+
+  std::string cell_text(size_t col) {
+    const Cell& c = cells.at(col);
+    switch (c.kind) {
+      case Cell::k_str:
+        return std::string(c.s);
+      case Cell::k_num:
+        return std::string(c.num());
+      case Cell::k_dt: {
+        char buf[20];
+        return std::string(format_dt(c.dt, buf));
+      }
+      case Cell::k_null:
+        break;
+    }
+    return "";
   }
 
   void emit(std::string& out, const Reject* coords) {
@@ -1491,6 +1603,7 @@ bool RecordParser::json_line(std::string_view line, std::string& out, Reject& r,
 }
 std::vector<std::string> RecordParser::csv_header(std::string_view line) { return impl_->csv_header(line); }
 uint64_t RecordParser::fast_rows() const { return impl_->fast_rows; }
+std::string RecordParser::cell_text(size_t col) const { return impl_->cell_text(col); }
 bool RecordParser::csv_line(std::string_view line, std::string& out, Reject& r) {
   return impl_->csv_line(line, out, r);
 }
@@ -1537,16 +1650,25 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
   auto& m = metrics();
   Counter& m_records = m.counter("parse_records_total", "Input records read by sensor-parse");
   Counter& m_rows = m.counter("parse_rows_total", "Rows written by sensor-parse");
-  Counter& m_rejects = m.counter("parse_rejects_total", "Input records rejected by sensor-parse");
-  uint64_t published_records = 0, published_rows = 0, published_rejects = 0;
+  // rejects by reason_class(): a counter per class, created when the class first occurs
+  std::map<std::string, std::pair<Counter*, uint64_t>> m_rejects;  // class -> (counter, published)
+  uint64_t published_records = 0, published_rows = 0;
   auto publish = [&] {
     m_records.inc(static_cast<double>(st.records - published_records));
     m_rows.inc(static_cast<double>(st.rows - published_rows));
-    m_rejects.inc(static_cast<double>(st.rejects - published_rejects));
     published_records = st.records;
     published_rows = st.rows;
-    published_rejects = st.rejects;
+    for (const auto& [cls, n] : st.rejects_by_reason) {
+      auto& [counter, published] = m_rejects[cls];
+      if (!counter)
+        counter = &m.counter("parse_rejects_total", "Input records rejected by sensor-parse, by reason (reasons with the line's values taken out)",
+                             label("reason", cls));
+      counter->inc(static_cast<double>(n - published));
+      published = n;
+    }
   };
+  int sensor_col = opt.stats ? sensor_column(schema) : -1;
+  if (sensor_col >= 0) st.sensor_column = schema.columns[static_cast<size_t>(sensor_col)].name;
 
   while (in.next(line)) {
     std::string_view text = line.text;
@@ -1575,8 +1697,10 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
     }
     if (ok) {
       ++st.rows;
+      if (sensor_col >= 0) ++st.rows_by_sensor[parser.cell_text(static_cast<size_t>(sensor_col))];
     } else {
       ++st.rejects;
+      ++st.rejects_by_reason[reason_class(r.reason)];
       if (st.rejects <= opt.max_warnings) {
         if (r.has_coords)
           log::warn("line ", line.number, ": ", r.reason, " (topic ", quoted(r.topic), " partition ", r.partition,

@@ -3,6 +3,7 @@
 // fuzzer drive it without a process.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -57,6 +58,10 @@ class RecordParser {
   // Rows made by the fast path so far (the rest took simdjson).
   uint64_t fast_rows() const;
 
+  // The value of column col in the row the last successful json_line/csv_line wrote, as text
+  // ("" for NULL); for --stats.
+  std::string cell_text(size_t col) const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
@@ -69,6 +74,7 @@ struct Options {
   double max_reject_ratio = -1;  // rejects / records above this at the end -> exit 1; <0 = no limit
   size_t max_warnings = 100;     // reject warnings printed on stderr; the rest only counted
   size_t max_line = LineReader::kDefaultMaxLine;
+  bool stats = false;  // count rows per sensor for stats_report (a map lookup per row)
 };
 
 struct Stats {
@@ -80,7 +86,23 @@ struct Stats {
   uint64_t fast_rows = 0;      // rows read by the fast path (plain_json.hpp), for -v
   bool stopped_early = false;  // --max-rejects exceeded, or a stop signal
   std::string threshold;       // non-empty: why the reject threshold was exceeded (exit 1)
+  std::map<std::string, uint64_t> rejects_by_reason;  // reason_class() -> rejects
+  std::map<std::string, uint64_t> rows_by_sensor;     // with Options::stats: sensor column value -> rows
+  std::string sensor_column;                          // its name
 };
+
+// A reject reason with the line's own values taken out, so that rejects of one kind count together:
+// quoted text becomes "...", standalone numbers N ("value.temperature: 9999 is above the maximum 150"
+// -> "value.temperature: N is above the maximum N"). At most 160 bytes. The reason label of
+// sensor_parse_rejects_total and the rows of the --stats table; the full reason stays in --rejects.
+std::string reason_class(std::string_view reason);
+
+// The column --stats counts rows by: "sensor_id" if the schema has it, else the first ORDER BY column.
+int sensor_column(const Schema& schema);
+
+// The --stats report: totals, then rejects by reason and rows by sensor as aligned tables (counts
+// descending, ties by name; the top `limit` rows of each, then how many more).
+std::string stats_report(const Stats& st, size_t limit = 20);
 
 // Reads every line from in, writes rows to out and one JSON line per reject to rejects (may be null).
 // records == rows + rejects always holds.

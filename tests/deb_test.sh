@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The Debian package (`make deb`: CPack over the install rules): lintian reports no error or warning;
+# it holds every tool, its man page and its completions, the examples and the systemd unit, and
+# nothing enables the unit; dpkg installs it into a throwaway root (--root: the machine's own
+# /usr and dpkg database are not touched), every tool's --version runs from there, and dpkg
+# removes it again leaving no file behind. Usage: deb_test.sh BUILD_DIR
+set -euo pipefail
+build=$1
+fail() { echo "FAIL deb: $*" >&2; exit 1; }
+tmp=$(mktemp -d /tmp/sp-deb_test.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+tools=$(cd "$build/bin" && ls)
+version=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$build/CMakeCache.txt")
+[ -n "$version" ] || fail "no project version in $build/CMakeCache.txt"
+
+(cd "$build" && cpack -G DEB -B "$tmp/pkg" >"$tmp/cpack.log" 2>&1) || fail "cpack: $(tail -20 "$tmp/cpack.log")"
+deb=$(ls "$tmp"/pkg/sensor-pipeline_"$version"_*.deb) || fail "no .deb for version $version in $(ls "$tmp/pkg")"
+
+# lintian: no error and no warning (informational tags are listed, not fatal)
+lintian --fail-on error,warning --tag-display-limit 0 "$deb" >"$tmp/lintian.out" 2>&1 ||
+  fail "lintian: $(cat "$tmp/lintian.out")"
+! grep -E '^(E|W): ' "$tmp/lintian.out" || fail "lintian tags above"
+
+# contents
+dpkg-deb -c "$deb" | awk '{print $6}' | sed 's#^\./#/#' >"$tmp/files"
+need() { grep -qxF "$1" "$tmp/files" || fail "package lacks $1"; }
+for t in $tools; do
+  need "/usr/bin/$t"
+  need "/usr/share/man/man1/$t.1.gz"
+  need "/usr/share/bash-completion/completions/$t"
+  need "/usr/share/zsh/vendor-completions/_$t"
+  need "/usr/share/fish/vendor_completions.d/$t.fish"
+done
+need /usr/lib/systemd/system/sensor-pipeline@.service
+need /usr/share/doc/sensor-pipeline/copyright
+need /usr/share/doc/sensor-pipeline/examples/config.ini
+need /usr/share/doc/sensor-pipeline/examples/prometheus/sensor-pipeline-rules.yml
+need /usr/share/doc/sensor-pipeline/examples/grafana/sensor-pipeline.json
+! grep -q '^/etc/systemd' "$tmp/files" || fail "the package enables a unit: $(grep '^/etc/systemd' "$tmp/files")"
+dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -E 'postinst|prerm|postrm|preinst' &&
+  fail "maintainer scripts in the package (nothing may enable or start the unit)"
+dpkg-deb -f "$deb" Depends | grep -q librdkafka1 || fail "Depends lacks librdkafka1: $(dpkg-deb -f "$deb" Depends)"
+# the Depends are satisfiable on this machine (dry run against the real dpkg database: nothing changes)
+dpkg --dry-run -i "$deb" >"$tmp/dry.log" 2>&1 || fail "dpkg --dry-run -i: $(cat "$tmp/dry.log")"
+
+# install into a throwaway root with its own dpkg database; the libraries come from this machine
+root=$tmp/root
+mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates"
+: >"$root/var/lib/dpkg/status"
+dpkg --root="$root" --force-depends -i "$deb" >"$tmp/install.log" 2>&1 || fail "dpkg -i: $(cat "$tmp/install.log")"
+dpkg --root="$root" -s sensor-pipeline | grep -qx 'Status: install ok installed' || fail "not installed in $root"
+for t in $tools; do
+  out=$("$root/usr/bin/$t" --version) || fail "$t --version exited $?"
+  [ "$out" = "$t $version" ] || fail "$t --version printed '$out', want '$t $version'"
+  zcat "$root/usr/share/man/man1/$t.1.gz" | grep -q '^\.TH' || fail "$t.1.gz is not a man page"
+done
+# the installed bash completion completes an option of the installed tool
+compl=$(bash -c "source '$root/usr/share/bash-completion/completions/sensor-parse'
+  COMP_WORDS=(sensor-parse --sta); COMP_CWORD=1; _sensor_parse; printf '%s\n' \"\${COMPREPLY[@]}\"")
+[ "$compl" = "--stats" ] || fail "installed bash completion of 'sensor-parse --sta': '$compl'"
+[ -z "$(find "$root/etc" -path '*systemd*' 2>/dev/null)" ] || fail "install enabled a unit: $(find "$root/etc" -path '*systemd*')"
+echo "installed $(wc -l <"$tmp/files") paths into $root; every tool's --version ok"
+
+# remove and purge: nothing of the package is left
+dpkg --root="$root" --purge sensor-pipeline >"$tmp/remove.log" 2>&1 || fail "dpkg --purge: $(cat "$tmp/remove.log")"
+left=$(find "$root" -path "$root/var/lib/dpkg" -prune -o \( -type f -o -type l \) -print)
+[ -z "$left" ] || fail "files left after purge: $left"
+dpkg --root="$root" -s sensor-pipeline >/dev/null 2>&1 && fail "still known to dpkg after purge"
+echo "ok deb: $(basename "$deb"), lintian clean, installed, --version of $(echo $tools | wc -w) tools, purged"
