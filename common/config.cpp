@@ -110,6 +110,13 @@ std::string key_problem(const std::string& section, const std::string& key, cons
         return e.what();
       }
     }
+    if (k->choices && ("|" + std::string(k->choices) + "|").find("|" + value + "|") == std::string::npos) {
+      std::string list = k->choices;  // "a|b|c" -> "a, b or c"
+      size_t last = list.rfind('|');
+      list.replace(last, 1, " or ");
+      for (size_t p = list.find('|'); p != std::string::npos; p = list.find('|')) list.replace(p, 1, ", ");
+      return section + "." + key + " must be " + list;
+    }
     return "";
   }
   std::string head = "unknown key ";
@@ -138,7 +145,7 @@ const std::vector<ConfigKey>& known_config_keys() {
       {"clickhouse", "insecure", true},
       {"s3", "endpoint", false},
       {"s3", "region", false},
-      {"s3", "addressing", false},
+      {"s3", "addressing", false, "path|virtual"},
       {"s3", "access_key_id", false},
       {"s3", "secret_access_key", false},
       {"s3", "secret_access_key_file", false},

@@ -57,6 +57,7 @@ struct ConfigKey {
   const char* section;
   const char* key;  // "*": any key
   bool boolean;     // checked at load with parse_bool
+  const char* choices = nullptr;  // "a|b": the value must be one of these (checked at load)
 };
 const std::vector<ConfigKey>& known_config_keys();
 // Sections whose keys are not checked here (a "*" key in the table).

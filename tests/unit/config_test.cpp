@@ -195,6 +195,11 @@ TEST(ConfigCheck, ExampleConfigDocumentsEveryKnownKey) {
   EXPECT_EQ(documented, known);
 }
 
+TEST(ConfigCheck, KeysWithAFewValuesAreCheckedAtLoad) {
+  EXPECT_EQ(load_error("[s3]\naddressing = virtual\n"), "(loaded)");
+  EXPECT_EQ(load_error("[s3]\naddressing = paths\n"), ":2: s3.addressing must be path or virtual");
+}
+
 TEST(ConfigBool, AcceptsOnlyTrueFalseOneZeroYesNo) {
   for (const char* t : {"true", "1", "yes", "True", "YES"}) EXPECT_TRUE(sp::parse_bool(t, "x")) << t;
   for (const char* f : {"false", "0", "no", "FALSE", "No"}) EXPECT_FALSE(sp::parse_bool(f, "x")) << f;
