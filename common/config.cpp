@@ -1,6 +1,8 @@
 #include "common/config.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
