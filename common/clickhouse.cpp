@@ -140,8 +140,7 @@ ChConnection resolve_ch_connection(const ChFlags& f) {
   check_header_value("the ClickHouse database", c.database);
   auto ca = cfg.resolve(f.ca_file, "CLICKHOUSE_CA_FILE", "clickhouse.ca_file");
   if (ca) c.ca_file = *ca;
-  auto insecure = cfg.get("clickhouse.insecure");
-  c.verify_tls = !(f.insecure || (insecure && (*insecure == "true" || *insecure == "1")));
+  c.verify_tls = !(f.insecure || cfg.get_bool("clickhouse.insecure").value_or(false));
   if (!c.verify_tls) log::warn("TLS certificate verification is off (--insecure)");
   if (f.timeout_ms > 0) c.timeout_ms = f.timeout_ms;
   return c;

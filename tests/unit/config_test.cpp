@@ -4,9 +4,13 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <regex>
+#include <set>
 
+#include "common/clickhouse.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
+#include "common/s3.hpp"
 
 TEST(Config, ParsesSectionsCommentsAndQuotes) {
   auto c = sp::Config::parse(
@@ -102,4 +106,133 @@ TEST(Config, SecretFileFirstLineOnly) {
   std::ofstream(path) << "s3cr3t-value\r\nignored\n";
   EXPECT_EQ(sp::read_secret_file(path), "s3cr3t-value");
   EXPECT_EQ(sp::log::redact("x s3cr3t-value y"), "x *** y");
+}
+
+// Issue 18: a misspelt key ("pasword_file") was silently ignored: the tool then ran without it.
+namespace {
+std::string load_error(const std::string& text) {
+  std::string path = ::testing::TempDir() + "/check.ini";
+  std::ofstream(path) << text;
+  try {
+    sp::Config::load(path);
+  } catch (const sp::ConfigError& e) {
+    EXPECT_EQ(e.code(), sp::Exit::config);
+    std::string msg = e.what();
+    EXPECT_EQ(msg.rfind(path + ":", 0), 0u) << msg;  // FILE:LINE: first
+    return msg.substr(path.size());
+  }
+  return "(loaded)";
+}
+}  // namespace
+
+TEST(ConfigCheck, UnknownKeyNamesLineAndNearestKnownKey) {
+  EXPECT_EQ(load_error("[clickhouse]\nurl = http://h:8123\n# c\npasword_file = /etc/pw\n"),
+            ":4: unknown key 'pasword_file' in [clickhouse]; did you mean 'password_file'?");
+  EXPECT_EQ(load_error("[s3]\nverify-tls = false\n"), ":2: unknown key 'verify-tls' in [s3]; did you mean 'verify_tls'?");
+  EXPECT_EQ(load_error("[kafka]\nbroker = k:9092\n"), ":2: unknown key 'broker' in [kafka]; did you mean 'brokers'?");
+}
+
+TEST(ConfigCheck, FarOffKeyListsTheKnownOnesOrTheirSection) {
+  EXPECT_EQ(load_error("[schema]\ncolumns = 3\n"), ":2: unknown key 'columns' in [schema] (known: file)");
+  EXPECT_EQ(load_error("[s3]\nurl = http://x\n"),
+            ":2: unknown key 'url' in [s3]; 'url' belongs in [clickhouse]");
+  EXPECT_EQ(load_error("[kafka]\nsecurity.protocol = SSL\n"),
+            ":2: unknown key 'security.protocol' in [kafka]; librdkafka properties go in [librdkafka]");
+  EXPECT_EQ(load_error("brokers = k:9092\n"), ":1: key 'brokers' outside any section; it belongs in [kafka]");
+}
+
+TEST(ConfigCheck, UnknownSectionNamesTheNearestOne) {
+  EXPECT_EQ(load_error("[kafka]\nbrokers = k\n[clikhouse]\nurl = http://h\n"),
+            ":3: unknown section [clikhouse]; did you mean [clickhouse]?");
+  EXPECT_EQ(load_error("[metrics]\nx = 1\n"),
+            ":1: unknown section [metrics] (known: kafka, librdkafka, clickhouse, s3, schema)");
+}
+
+TEST(ConfigCheck, LibrdkafkaSectionIsOpen) {
+  EXPECT_EQ(load_error("[librdkafka]\nsecurity.protocol = SSL\nanything.at.all = 1\n"), "(loaded)");
+}
+
+TEST(ConfigCheck, NeverEchoesAValueNorANameThatMayHoldOne) {
+  // a ':' instead of '=' before a '=' in the secret: the "key" holds the secret
+  for (const char* text : {"[clickhouse]\npasword = S3cr3tValue\n", "[clickhouse]\npassword: S3cr3tValue=x\n",
+                           "[clickhouse]\ninsecure = S3cr3tValue\n", "[s3]\nsecret key S3cr3tValue = 1\n"}) {
+    std::string msg = load_error(text);
+    EXPECT_EQ(msg.find("S3cr3tValue"), std::string::npos) << msg;
+    EXPECT_NE(msg, "(loaded)") << text;
+  }
+}
+
+TEST(ConfigCheck, FirstProblemIsReportedWithTheCountOfOthers) {
+  EXPECT_EQ(load_error("[clickhouse]\nusr = a\ndatabse = b\n"),
+            ":2: unknown key 'usr' in [clickhouse]; did you mean 'user'? (and 1 more problem in the file)");
+}
+
+TEST(ConfigCheck, ExampleConfigLoadsWithoutError) {
+  auto c = sp::Config::load(std::string(SOURCE_DIR) + "/examples/config.ini");
+  EXPECT_EQ(c.get("clickhouse.password_file"), "/etc/sensor-pipeline/clickhouse.password");
+}
+
+// Every key the tools read is documented in examples/config.ini (commented out or not), and every
+// key shown there is one the tools read.
+TEST(ConfigCheck, ExampleConfigDocumentsEveryKnownKey) {
+  std::ifstream in(std::string(SOURCE_DIR) + "/examples/config.ini");
+  std::string line, section;
+  std::set<std::string> documented;
+  while (std::getline(in, line)) {
+    // a commented-out key: "# key = value"
+    if (std::regex_search(line, std::regex("^# [a-z_.]+ = "))) line = line.substr(2);
+    if (line.empty() || line[0] == '#') continue;
+    if (line[0] == '[') {
+      section = line.substr(1, line.find(']') - 1);
+      continue;
+    }
+    std::string key = line.substr(0, line.find(' '));
+    if (section != "librdkafka") documented.insert(section + "." + key);
+  }
+  std::set<std::string> known;
+  for (const auto& k : sp::known_config_keys())
+    if (std::string(k.key) != "*") known.insert(std::string(k.section) + "." + k.key);
+  EXPECT_EQ(documented, known);
+}
+
+TEST(ConfigCheck, KeysWithAFewValuesAreCheckedAtLoad) {
+  EXPECT_EQ(load_error("[s3]\naddressing = virtual\n"), "(loaded)");
+  EXPECT_EQ(load_error("[s3]\naddressing = paths\n"), ":2: s3.addressing must be path or virtual");
+}
+
+TEST(ConfigBool, AcceptsOnlyTrueFalseOneZeroYesNo) {
+  for (const char* t : {"true", "1", "yes", "True", "YES"}) EXPECT_TRUE(sp::parse_bool(t, "x")) << t;
+  for (const char* f : {"false", "0", "no", "FALSE", "No"}) EXPECT_FALSE(sp::parse_bool(f, "x")) << f;
+  for (const char* bad : {"", "on", "off", "y", "n", "2", "ture", "true ", "enable"}) {
+    try {
+      sp::parse_bool(bad, "s3.verify_tls");
+      FAIL() << bad;
+    } catch (const sp::ConfigError& e) {
+      EXPECT_EQ(std::string(e.what()), "s3.verify_tls must be true or false (or 1/0, yes/no)");
+    }
+  }
+}
+
+// Before: verify_tls = no (or 0) still verified, insecure = yes still verified; "ture" was silently true or false.
+TEST(ConfigBool, FileBooleansAreCheckedAtLoadAndReadAlike) {
+  EXPECT_EQ(load_error("[s3]\nverify_tls = off\n"), ":2: s3.verify_tls must be true or false (or 1/0, yes/no)");
+  EXPECT_EQ(load_error("[clickhouse]\n\ninsecure = ture\n"),
+            ":3: clickhouse.insecure must be true or false (or 1/0, yes/no)");
+  auto c = sp::Config::parse("[s3]\nverify_tls = no\n[clickhouse]\ninsecure = yes\n", "t.ini");
+  EXPECT_EQ(c.get_bool("s3.verify_tls"), false);
+  EXPECT_EQ(c.get_bool("clickhouse.insecure"), true);
+  EXPECT_EQ(c.get_bool("clickhouse.nothing"), std::nullopt);
+}
+
+// Before: s3.verify_tls = no (or 0) kept verifying; clickhouse.insecure = yes kept verifying.
+TEST(ConfigBool, ReadSitesUseTheOneParser) {
+  for (const char* v : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_CA_BUNDLE", "CLICKHOUSE_URL"})
+    ::unsetenv(v);
+  sp::set_config(sp::Config::parse("[s3]\nendpoint = http://127.0.0.1:1\nverify_tls = no\n[clickhouse]\ninsecure = yes\n", "t.ini"));
+  EXPECT_FALSE(sp::s3::resolve(sp::s3::Flags{}, false).verify_tls);
+  EXPECT_FALSE(sp::resolve_ch_connection(sp::ChFlags{}).verify_tls);
+  sp::set_config(sp::Config::parse("[s3]\nendpoint = http://127.0.0.1:1\nverify_tls = 1\n[clickhouse]\ninsecure = 0\n", "t.ini"));
+  EXPECT_TRUE(sp::s3::resolve(sp::s3::Flags{}, false).verify_tls);
+  EXPECT_TRUE(sp::resolve_ch_connection(sp::ChFlags{}).verify_tls);
+  sp::set_config(sp::Config{});
 }

@@ -51,6 +51,11 @@ uint64_t cat_object(s3::Client& client, const s3::Location& loc, bool raw, LineW
 }  // namespace
 
 Stats run(const Options& o, s3::Client& client, LineWriter& out) {
+  // registered before any work so that --metrics-file holds them (as zeros) after a quiet run too
+  Counter& objects_read = metrics().counter("s3_cat_objects_total", "Objects read and written to stdout");
+  Counter& bytes_written = metrics().counter("s3_cat_bytes_total", "Bytes written to stdout (after decompression)");
+  Counter& empty = metrics().counter("s3_cat_empty_prefixes_total", "Prefixes read that held no objects");
+  Counter& retries = metrics().counter("s3_cat_retries_total", "S3 requests retried after a temporary failure");
   Stats total;
   for (const auto& url : o.urls) {
     s3::Location loc = s3::Location::parse(url);
@@ -61,8 +66,11 @@ Stats run(const Options& o, s3::Client& client, LineWriter& out) {
       // (a HEAD 403 cannot say SignatureDoesNotMatch)
       try {
         log::debug("reading ", loc.str());
-        total.bytes_out += cat_object(client, loc, o.raw, out);
+        uint64_t n = cat_object(client, loc, o.raw, out);
+        total.bytes_out += n;
         total.objects++;
+        objects_read.inc();
+        bytes_written.inc(static_cast<double>(n));
         continue;
       } catch (const s3::S3Error& e) {
         if (e.s3_code != "NoSuchKey") throw;
@@ -78,12 +86,21 @@ Stats run(const Options& o, s3::Client& client, LineWriter& out) {
         if (info.key.back() == '/' && info.size == 0) return true;  // a "directory" marker
         s3::Location obj{loc.bucket, info.key};
         log::debug("reading ", obj.str(), " (", info.size, " bytes)");
-        st.bytes_out += cat_object(client, obj, o.raw, out);
+        uint64_t n = cat_object(client, obj, o.raw, out);
+        st.bytes_out += n;
+        objects_read.inc();
+        bytes_written.inc(static_cast<double>(n));
       }
       return true;
     }, o.page_size);
-    if (st.objects == 0 && !o.list && !o.summarize)
-      throw NoInputError("no object " + url + " and no objects under that prefix");
+    if (st.objects == 0 && !o.list && !o.summarize) {
+      // A name that is neither an object nor a prefix is a mistake; an empty prefix is an hour, a day
+      // with no data yet (a backfill of a quiet hour must not fail), unless the caller says otherwise.
+      if (!as_prefix) throw NoInputError("no object " + url + " and no objects under that prefix");
+      if (o.fail_if_empty) throw NoInputError("no objects under " + url + " (--fail-if-empty)");
+      empty.inc();
+      log::info("no objects under ", url, ": nothing to read (--fail-if-empty makes this exit 66)");
+    }
     if (o.summarize) {
       if (o.list) out.line("");
       out.line("Total Objects: " + std::to_string(st.objects) + "\t" + url);
@@ -96,6 +113,7 @@ Stats run(const Options& o, s3::Client& client, LineWriter& out) {
     total.bytes += st.bytes;
     total.bytes_out += st.bytes_out;
   }
+  retries.inc(static_cast<double>(client.retries()));
   return total;
 }
 

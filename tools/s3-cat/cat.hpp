@@ -16,6 +16,7 @@ struct Options {
   bool summarize = false;  // totals (objects, bytes) per URL
   bool raw = false;        // no decompression
   bool prefix = false;     // treat every URL as a prefix, even when an object has that exact name
+  bool fail_if_empty = false;  // a prefix without objects is NoInputError (default: a note, exit 0)
   int page_size = 1000;    // keys per ListObjectsV2 request
 };
 
@@ -23,7 +24,8 @@ struct Stats {
   uint64_t objects = 0, bytes = 0, bytes_out = 0;
 };
 
-// Writes to out per the options; throws NoInputError when a URL matches nothing.
+// Writes to out per the options; throws NoInputError when a URL that names an object (no --prefix,
+// no trailing '/') matches nothing, or a prefix holds nothing under --fail-if-empty. Counts into metrics().
 Stats run(const Options& o, s3::Client& client, LineWriter& out);
 
 // "2025-07-07T22:00:00.000Z\t1234\ts3://b/k" (the --list line)

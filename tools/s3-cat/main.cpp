@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
         app.add_flag("-s,--summarize", o.summarize, "Print the number of objects and total bytes (also as metrics)");
         app.add_flag("--raw", o.raw, "Do not decompress .gz / .zst objects");
         app.add_flag("--prefix", o.prefix, "Read the URL as a prefix even if an object has exactly that name");
+        app.add_flag("--fail-if-empty", o.fail_if_empty, "Exit 66 when a prefix holds no objects (default: a note, exit 0)");
         app.add_option("--page-size", o.page_size, "Keys per listing request (S3's maximum is 1000)")
             ->capture_default_str()->check(CLI::Range(1, 1000));
         sp::s3flags::add(app, f);
