@@ -149,7 +149,9 @@ TEST(KafkaKey, FastPathAgreesWithSimdjson) {
       std::string kf = "?", ks = "?";
       bool f = fast.extract(line, kf), s = slow.extract(line, ks);
       EXPECT_EQ(f, s) << path << " in " << line;
-      if (f && s) EXPECT_EQ(kf, ks) << path << " in " << line;
+      if (f && s) {
+        EXPECT_EQ(kf, ks) << path << " in " << line;
+      }
     }
   }
   std::string key;
