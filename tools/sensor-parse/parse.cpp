@@ -1576,6 +1576,10 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
     if (ok) {
       ++st.rows;
     } else {
+      // a line torn by a stage killed upstream is no producer's fault: say what happened first
+      if (line.unterminated)
+        r.reason = "input ended mid-line (no newline after it: the upstream stage stopped while writing it; "
+                   "after a restart the message is read again whole): " + r.reason;
       ++st.rejects;
       if (st.rejects <= opt.max_warnings) {
         if (r.has_coords)
