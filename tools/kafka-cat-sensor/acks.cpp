@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <climits>
 
+#include "common/acks.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "kcs.hpp"
