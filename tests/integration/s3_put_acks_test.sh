@@ -3,8 +3,11 @@
 # keys never collide between runs ({run}, and a taken key is never overwritten), --acks writes an
 # ack line per topic/partition only once the object holding those lines is completed (not while S3
 # is down, not for a line torn at the end of the input), and SIGTERM stores what was read and exits 0.
+# Then with a real Kafka broker: kafka-cat-sensor --commit-acks CH --commit-acks S3 commits nothing the
+# archive does not hold, although the other sink acknowledged everything.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
+source "$(dirname "$0")/kafka_lib.sh"
 start_swift
 cd "$TEST_TMP"
 aws_ref s3 mb s3://arch >/dev/null
@@ -81,3 +84,29 @@ assert_eq "$rc" 130 "exit code after SIGINT"
 assert_eq "$(s3-cat s3://arch/c/one.jsonl | wc -l)" 3 "lines stored after SIGINT"
 assert_eq "$(wc -l <acks4.jsonl)" "$(head -3 env.jsonl | jq -r .partition | sort -u | wc -l)" "acks after SIGINT"
 pass "SIGINT: stored, acknowledged, exit 130"
+
+# --- 5. two ack sources: nothing is committed while the archive cannot store, all once it can
+start_kafka 1 4 arch
+sensor-gen -n 2000 --seed 5 | kafka-cat-sensor -q -b "$BS" -P -t arch
+K=(kafka-cat-sensor -b "$BS" -t arch -G g1 -e -J -v "${GROUP_PROPS[@]}" --ack-timeout 3)
+mkfifo ch.fifo s3.fifo
+# the other sink (ClickHouse in the pipeline) acknowledges every line at once
+ack_all() { jq -c --unbuffered '{topic, partition, offset}'; }
+"$SRC_DIR/scripts/swift.sh" stop-proxy "$SWIFT_DIR"
+( "${K[@]}" --commit-acks ch.fifo --commit-acks s3.fifo 2>k1.err \
+    | s3-put --tee --acks s3.fifo --rotate-seconds 1 's3://arch/p/{run}-{seq}.jsonl' 2>p1.err \
+    | ack_all >ch.fifo ) &
+pipe=$!
+wait_until 60 grep -q 'waiting up to 3 s for the last acknowledgements' k1.err || fail "run 1 did not reach its end: $(tail -3 k1.err)"
+wait_until 30 bash -c "grep -q 'partitions are not fully acknowledged' k1.err" || fail "run 1: $(tail -3 k1.err)"
+eval "$("$SRC_DIR/scripts/swift.sh" start "$SWIFT_DIR")"
+wait $pipe || true
+grep -q 'committed arch\[' k1.err && fail "committed while the archive held nothing: $(grep committed k1.err | head -3)"
+# run 2 reads everything again; S3 is up, so both sinks acknowledge and all is committed
+( "${K[@]}" --commit-acks ch.fifo --commit-acks s3.fifo 2>k2.err \
+    | s3-put --tee --acks s3.fifo --rotate-seconds 1 's3://arch/p/{run}-{seq}.jsonl' 2>p2.err \
+    | ack_all >ch.fifo ) >/dev/null
+assert_contains "$(cat k2.err)" "info: 2000 messages" "run 2 read everything again"
+"${K[@]}" >run3.out 2>k3.err
+assert_eq "$(wc -l <run3.out)" 0 "run 3 after both sinks acknowledged: left to read ($(tail -2 k3.err))"
+pass "two ack sources: committed only what the archive and the other sink both hold"
