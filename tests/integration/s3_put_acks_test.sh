@@ -68,6 +68,8 @@ assert_eq "$rc" 0 "exit code after SIGTERM ($(tail -3 put3.log))"
 grep -q 777777 acks3.jsonl && fail "a torn last line was acknowledged"
 s3-cat --prefix s3://arch/b/ | grep -c '"offset"' >n3.txt
 assert_eq "$(cat n3.txt)" 21 "lines archived (20 whole, 1 torn)"
+# ...and ends with a newline, so that s3-cat --prefix never glues it to the next object's first line
+assert_eq "$(s3-cat --prefix s3://arch/b/ | tail -c 1 | od -An -c | tr -d ' ')" '\n' "the torn line ends its object with a newline"
 pass "acks only for completed objects: not while open, not while S3 is down, not for a torn line; SIGTERM exits 0"
 
 # --- 4. SIGINT stores what was read and exits 130

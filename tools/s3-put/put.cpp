@@ -603,6 +603,15 @@ Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
         if (due) close();
       }
     }
+    // Line data (rotation, --acks) whose input ended mid-line: the stage before stopped while writing
+    // it (a SIGKILLed kafka-cat-sensor). The piece is stored, ended by a newline so that s3-cat
+    // --prefix does not glue it to the next object's first line; it acknowledges nothing and Kafka
+    // delivers the message again whole.
+    if (cur && (rotating || acks_out) && !cur->at_line_boundary()) {
+      log::warn("the input ended mid-line (the stage before stopped while writing it): the piece is stored with a "
+                "newline added", acks_out ? ", not acknowledged" : "");
+      cur->write("\n");
+    }
     // without rotation, an empty input still makes its (empty) object, like `aws s3 cp -`
     if (!cur && !rotating && st.objects == 0) open();
     close();
