@@ -617,8 +617,8 @@ Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
     // --prefix does not glue it to the next object's first line; it acknowledges nothing and Kafka
     // delivers the message again whole.
     if (cur && (rotating || acks_out) && !cur->at_line_boundary()) {
-      log::warn("the input ended mid-line (the stage before stopped while writing it): the piece is stored with a "
-                "newline added", acks_out ? ", not acknowledged" : "");
+      log::warn(stop_requested() ? "stopped by a signal mid-line" : "the input ended mid-line (the stage before stopped while writing it)",
+                ": the piece is stored with a newline added", acks_out ? ", not acknowledged" : "");
       cur->write("\n");
     }
     // without rotation, an empty input still makes its (empty) object, like `aws s3 cp -`
