@@ -91,6 +91,7 @@ bool LineReader::fill() {
 
 bool LineReader::next(Line& out) {
   out.overlong = false;
+  out.unterminated = false;
   size_t scanned = 0;  // bytes of the current partial line already searched for '\n'
   for (;;) {
     const char* start = buf_.data() + begin_;
@@ -148,6 +149,7 @@ bool LineReader::next(Line& out) {
       ++lineno_;
       out.number = lineno_;
       out.overlong = true;
+      out.unterminated = !found;
       out.full_size = total;
       out.text = std::string_view(buf_.data() + begin_, keep);
       begin_ = tail_begin;
@@ -160,6 +162,7 @@ bool LineReader::next(Line& out) {
         out.number = lineno_;
         out.full_size = len;
         out.overlong = len > max_line_;
+        out.unterminated = true;
         out.text = std::string_view(buf_.data() + begin_, out.overlong ? max_line_ : len);
         begin_ = end_;
         return true;

@@ -15,6 +15,9 @@ struct Line {
   uint64_t number = 0;    // 1-based line number
   bool overlong = false;  // longer than max_line: text holds the first max_line bytes, the rest was skipped
   size_t full_size = 0;   // the line's real length in bytes (>= text.size() when overlong)
+  // The input ended inside this line (no '\n' after it): a stage upstream stopped while writing it,
+  // like a SIGKILLed kafka-cat-sensor; a reader can say so rather than blame the line's content.
+  bool unterminated = false;
 };
 
 // A pipe between two stages holds 64 KiB by default, so a fast writer and a fast reader take

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end benchmark (not a test): N seed messages in a real Apache Kafka broker (16 partitions;
 # BENCH_KAFKA=mock: librdkafka's mock cluster, 64 partitions) into a real ClickHouse,
-# through our pipe (the production shape: group, envelopes, acks FIFO) versus
+# through our pipe (the production shape: group, envelopes, acks FIFO; and the same with the raw
+# archive in a real S3 (Swift): s3-put --tee --acks as a second ack source) versus
 #   kcat -C -e | jq -c '{...flatten...}' | clickhouse-client --query 'INSERT ... FORMAT JSONEachRow'
 # Prints per-stage peak RSS and one RESULT line.
 # Usage: scripts/bench/e2e.sh [BUILD_DIR] [N]
@@ -15,11 +16,15 @@ cleanup() {
   [ -n "${kpid:-}" ] && kill "$kpid" 2>/dev/null
   "$here/scripts/kafka.sh" stop "$work/kafka" >/dev/null 2>&1 || true
   "$here/scripts/clickhouse.sh" stop "$work/ch" >/dev/null 2>&1 || true
+  "$here/scripts/swift.sh" stop "$work/swift" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 eval "$("$here/scripts/clickhouse.sh" start "$work/ch")"
 export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
+eval "$("$here/scripts/swift.sh" start "$work/swift")"
+export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY AWS_REGION=$S3_REGION AWS_ENDPOINT_URL=$S3_ENDPOINT
+/usr/bin/aws --endpoint-url "$S3_ENDPOINT" s3 mb s3://raw >/dev/null
 if [ "${BENCH_KAFKA:-real}" = mock ]; then
   kafka-cat-sensor --mock-cluster 1 --partitions 64 -t sensor_metrics >"$work/k.out" 2>"$work/k.log" &
   kpid=$!
@@ -46,14 +51,40 @@ T kc kafka-cat-sensor -q -b "$B" -t sensor_metrics -e \
   | T ch ch-insert -q --table sensor_metrics --no-acks
 t1=$(date +%s.%N)
 ours=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')
-# ours in the production shape: consumer group, envelopes, commits only what ClickHouse acknowledged
+# ours in the production shape: consumer group, envelopes, commits only what ClickHouse acknowledged;
+# and the same with the raw archive (s3-put --tee --zstd --acks, committed once S3 holds it too).
+# Side by side, alternating, median of 3 each: the archive's cost is the difference.
 ch-insert -q --create-table --table acked_metrics </dev/null >/dev/null
-mkfifo "$work/acks"
-t0=$(date +%s.%N)
-kafka-cat-sensor -q -b "$B" -t sensor_metrics -G bench -e --envelope --commit-acks "$work/acks" \
-  | sensor-parse -q | ch-insert -q --table acked_metrics >"$work/acks"
-t1=$(date +%s.%N)
-acked=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')
+mkfifo "$work/acks" "$work/s3acks"
+acked_run() {  # GROUP: the acked pipeline without the archive; prints seconds
+  local t0 t1
+  t0=$(date +%s.%N)
+  kafka-cat-sensor -q -b "$B" -t sensor_metrics -G "$1" -e --envelope --commit-acks "$work/acks" \
+    | sensor-parse -q | ch-insert -q --table acked_metrics >"$work/acks"
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}'
+}
+archived_run() {  # GROUP: the same with the archive; prints seconds
+  local t0 t1
+  t0=$(date +%s.%N)
+  kafka-cat-sensor -q -b "$B" -t sensor_metrics -G "$1" -e --envelope --commit-acks "$work/acks" --commit-acks "$work/s3acks" \
+    | T s3 s3-put -q --tee --zstd --level 1 --part-size 16M --rotate-seconds 60 --acks "$work/s3acks" "s3://raw/$1/%Y%m%d%H%M%S-{run}-{seq}.jsonl" \
+    | sensor-parse -q | ch-insert -q --table acked_metrics >"$work/acks"
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}'
+}
+median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+a=() r=()
+for i in 1 2 3; do
+  q "TRUNCATE TABLE acked_metrics" >/dev/null
+  a+=("$(acked_run "bench$i")")
+  q "TRUNCATE TABLE acked_metrics" >/dev/null
+  r+=("$(archived_run "archive$i")")
+done
+acked=$(median "${a[@]}")
+archived=$(median "${r[@]}")
+archrows=$(s3-cat -q --prefix s3://raw/archive3/ | wc -l)
+[ "$archrows" = "$n" ] || { echo "e2e bench: the archive holds $archrows lines, want $n" >&2; exit 1; }
 rows=$(q "SELECT count() FROM sensor_metrics")
 
 jqflat='{id:.id, ts:.timestamp, sensor_id:.value.sensor_id, temperature:.value.temperature, humidity:.value.humidity, pressure:.value.pressure}'
@@ -72,10 +103,13 @@ mb() { awk -v k="$(cat "$work/rss.$1")" 'BEGIN{printf "%.1f", k/1024}'; }
 rate=$(awk -v n="$n" -v s="$ours" 'BEGIN{printf "%.0f", n/s}')
 printf 'end to end, %d messages, %s, %d CPUs\n' "$n" "$kafka_what" "$(nproc)"
 printf '  ours (kafka-cat-sensor -e | sensor-parse | ch-insert):         %6ss  %s msg/s\n' "$ours" "$rate"
-printf '  ours, group + envelopes + acks FIFO (incl. ~3 s group join):   %6ss\n' "$acked"
+printf '  ours, group + envelopes + acks FIFO (incl. group join), median of 3: %6ss (%s)\n' "$acked" "${a[*]}"
+printf '  the same + raw archive (s3-put --tee --zstd --level 1 --acks), median of 3: %6ss (%s); +%s%%, s3-put peak RSS %s MiB\n' \
+  "$archived" "${r[*]}" "$(awk -v a="$acked" -v b="$archived" 'BEGIN{printf "%.0f", (b/a-1)*100}')" "$(mb s3)"
 printf '  reference (kcat | jq | clickhouse-client):                   %6ss\n' "$ref"
 printf '  speedup %.1fx; peak RSS kafka-cat-sensor %s MiB, sensor-parse %s MiB, ch-insert %s MiB\n' \
   "$(awk -v a="$ours" -v b="$ref" 'BEGIN{print b/a}')" "$(mb kc)" "$(mb sp)" "$(mb ch)"
 maxrss=$(for s in kc sp ch; do cat "$work/rss.$s"; done | sort -n | tail -1)
+echo "RESULT e2e-archived-vs-acked-pipeline ours=${archived}s ref=${acked}s ratio=$(awk -v a="$archived" -v b="$acked" 'BEGIN{printf "%.3f", a/b}') rss_mb=$(mb s3)"
 echo "RESULT e2e-acked-pipeline-vs-kcat-jq-client ours=${acked}s ref=${ref}s ratio=$(awk -v a="$acked" -v b="$ref" 'BEGIN{printf "%.3f", a/b}') rss_mb=-"
 echo "RESULT e2e-pipeline-vs-kcat-jq-client ours=${ours}s ref=${ref}s ratio=$(awk -v a="$ours" -v b="$ref" 'BEGIN{printf "%.3f", a/b}') rss_mb=$(awk -v k="$maxrss" 'BEGIN{printf "%.1f", k/1024}')"

@@ -3,6 +3,7 @@
 
 #include <sstream>
 
+#include "common/acks.hpp"
 #include "common/line_io.hpp"
 #include "common/rows.hpp"
 #include "insert.hpp"
@@ -137,7 +138,7 @@ TEST(ChInsertRows, InsertStatements) {
             "INSERT INTO db.t (id, ts, `weird col`) FORMAT JSONEachRow");
   EXPECT_EQ(sp::chi::insert_statement(RowFormat::tsv, "default", "t", cols, true),
             "INSERT INTO t (id, ts, `weird col`, _topic, _partition, _offset) FORMAT TabSeparated");
-  EXPECT_EQ(sp::chi::ack_line("sensor_metrics", 3, 42), R"({"topic":"sensor_metrics","partition":3,"offset":42})");
+  EXPECT_EQ(sp::ack_line("sensor_metrics", 3, 42), R"({"topic":"sensor_metrics","partition":3,"offset":42})");
 }
 
 TEST(ChInsertRows, DryRunBatchesAndRejectsOverlong) {

@@ -130,6 +130,40 @@ TEST(KafkaAckTracker, ManualAssignmentWithoutAGroupRebalance) {
   EXPECT_EQ(t.acked("s", 2), 16);
 }
 
+// Several sinks (ch-insert and s3-put --acks, issue 11): an offset counts as acknowledged once
+// every source acknowledged it; each source's ack implies its lower offsets of that partition.
+TEST(KafkaAckTracker, SeveralSourcesCommitWhatAllAcknowledged) {
+  AckTracker t({"s"}, 2);
+  t.assign("s", 0);
+  t.assign("s", 1);
+  t.wrote("s", 0, 0, 1000);
+  t.wrote("s", 1, 0, 1000);
+  EXPECT_EQ(t.ack("s", 0, 499, 0).verdict, AckTracker::Verdict::taken);  // ClickHouse holds 0..499
+  EXPECT_EQ(t.acked("s", 0), -1);  // the archive holds nothing yet
+  EXPECT_EQ(t.ack("s", 0, 199, 1).verdict, AckTracker::Verdict::taken);  // the archive: 0..199
+  EXPECT_EQ(t.acked("s", 0), 200);
+  t.ack("s", 0, 899, 1);
+  EXPECT_EQ(t.acked("s", 0), 500);  // now ClickHouse is behind
+  t.ack("s", 0, 300, 0);            // an older ack changes nothing
+  EXPECT_EQ(t.acked("s", 0), 500);
+  t.ack("s", 0, 999, 0);
+  EXPECT_EQ(t.acked("s", 0), 900);
+  EXPECT_EQ(t.acked("s", 1), -1);  // partitions apart
+  t.ack("s", 1, 9, 1);
+  EXPECT_EQ(t.acked("s", 1), -1);
+  // the window is the same for every source: an offset this process did not write is refused
+  EXPECT_EQ(t.ack("s", 1, 5000, 1).verdict, AckTracker::Verdict::outside);
+  // a rebalance starts every source's acks again
+  t.revoke("s", 0);
+  t.assign("s", 0);
+  t.wrote("s", 0, 900, 1000);
+  t.ack("s", 0, 950, 0);
+  EXPECT_EQ(t.acked("s", 0), -1);
+  t.ack("s", 0, 920, 1);
+  EXPECT_EQ(t.acked("s", 0), 921);
+  EXPECT_EQ(t.sources(), 2);
+}
+
 TEST(KafkaAckReader, RefusedAcksAreWarnedOnceEachThenCounted) {
   std::string path = ::testing::TempDir() + "/acks_refused_" + std::to_string(::getpid()) + ".txt";
   {

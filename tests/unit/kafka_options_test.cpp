@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "common/acks.hpp"
 #include "common/errors.hpp"
 #include "common/kafka.hpp"
 #include "kcs.hpp"
@@ -16,6 +17,8 @@
 #include "producer.hpp"
 
 using namespace sp::kcs;
+using sp::Ack;
+using sp::parse_ack;
 
 TEST(KafkaOffsets, ParsesKcatForms) {
   EXPECT_EQ(parse_offset("beginning").kind, StartOffset::beginning);

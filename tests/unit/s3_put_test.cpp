@@ -19,6 +19,19 @@ TEST(S3PutKey, TemplateFields) {
   EXPECT_FALSE(has_seq("x-%H"));
 }
 
+TEST(S3PutKey, RunIdKeepsRunsApart) {
+  std::time_t t = 1751925600;
+  EXPECT_EQ(render_key("raw/%H%M%S-{host}-{run}-{seq}.jsonl", t, "edge1", 1, Codec::none, "0a1b2c3d4e5f"),
+            "raw/220000-edge1-0a1b2c3d4e5f-000001.jsonl");
+  EXPECT_TRUE(has_run("x-{run}-{seq}"));
+  EXPECT_FALSE(has_run("x-{seq}"));
+  std::string a = new_run_id(), b = new_run_id();
+  EXPECT_EQ(a.size(), 12u);
+  EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_NE(a, b);  // two runs in the same second: different keys
+  EXPECT_NE(render_key("k-{run}-{seq}", t, "h", 1, Codec::none, a), render_key("k-{run}-{seq}", t, "h", 1, Codec::none, b));
+}
+
 TEST(S3PutKey, SeqKeysSortInWriteOrder) {
   std::string a = render_key("k-{seq}", 0, "h", 9, Codec::none), b = render_key("k-{seq}", 0, "h", 10, Codec::none);
   EXPECT_LT(a, b);

@@ -1,5 +1,7 @@
 #include "insert.hpp"
 
+#include "common/acks.hpp"
+
 #include <poll.h>
 
 #include <zlib.h>
@@ -529,13 +531,6 @@ void prepare_server(Options& o, const Schema& schema, ClickHouseClient& client) 
       throw NoInputError(e.error().message + " (check --database, or use --create-table)");
     throw Error(e.code(), "preparing table " + db + "." + o.table + ": " + e.error().message);
   }
-}
-
-std::string ack_line(const std::string& topic, int32_t partition, int64_t offset) {
-  std::string s = "{\"topic\":";
-  append_json_string(s, topic);
-  s += ",\"partition\":" + std::to_string(partition) + ",\"offset\":" + std::to_string(offset) + "}";
-  return s;
 }
 
 std::string insert_statement(RowFormat f, const std::string& database, const std::string& table,

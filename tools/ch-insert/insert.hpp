@@ -67,7 +67,4 @@ void prepare_server(Options& o, const Schema& schema, ClickHouseClient& client);
 void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client, LineReader& in, Outputs& out,
                 Stats& st);
 
-// The JSON ack line for one topic/partition.
-std::string ack_line(const std::string& topic, int32_t partition, int64_t offset);
-
 }  // namespace sp::chi

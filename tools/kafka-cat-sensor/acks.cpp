@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <climits>
 
+#include "common/acks.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "kcs.hpp"
@@ -16,7 +17,9 @@ namespace sp::kcs {
 
 void AckTracker::assign(const std::string& topic, int32_t partition) {
   std::lock_guard<std::mutex> lk(mu_);
-  windows_[{topic, partition}] = Window{};
+  Window w;
+  w.acked.assign(static_cast<size_t>(sources_), -1);
+  windows_[{topic, partition}] = std::move(w);
 }
 
 void AckTracker::wrote(const std::string& topic, int32_t partition, int64_t first, int64_t next) {
@@ -35,14 +38,15 @@ void AckTracker::revoke(const std::string& topic, int32_t partition) {
   windows_.erase(it);
 }
 
-AckTracker::Result AckTracker::ack(const std::string& topic, int32_t partition, int64_t offset) {
+AckTracker::Result AckTracker::ack(const std::string& topic, int32_t partition, int64_t offset, int source) {
   Result r;
   {
     std::lock_guard<std::mutex> lk(mu_);
     auto inside = [offset](const Window& w) { return w.next >= 0 && offset >= w.first && offset < w.next; };
     auto it = windows_.find({topic, partition});
     if (it != windows_.end() && inside(it->second)) {
-      if (offset + 1 > it->second.acked) it->second.acked = offset + 1;
+      auto& a = it->second.acked[static_cast<size_t>(std::clamp(source, 0, sources_ - 1))];
+      if (offset + 1 > a) a = offset + 1;
       ++count_;
     } else {
       // refused; one for what was written before the partition was given up (it may be back since)
@@ -87,7 +91,8 @@ std::string AckTracker::reason(const Result& r) {
 int64_t AckTracker::acked(const std::string& topic, int32_t partition) const {
   std::lock_guard<std::mutex> lk(mu_);
   auto it = windows_.find({topic, partition});
-  return it == windows_.end() ? -1 : it->second.acked;
+  if (it == windows_.end()) return -1;
+  return *std::min_element(it->second.acked.begin(), it->second.acked.end());
 }
 
 std::string printable(std::string_view bytes, size_t max) {
@@ -110,7 +115,8 @@ std::string printable(std::string_view bytes, size_t max) {
   return out;
 }
 
-AckReader::AckReader(std::string path, AckTracker& tracker) : path_(std::move(path)), tracker_(tracker) {
+AckReader::AckReader(std::string path, AckTracker& tracker, int source)
+    : path_(std::move(path)), tracker_(tracker), source_(source) {
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -189,7 +195,7 @@ void AckReader::line(uint64_t lineno, std::string_view text) {
     warn(bad_limit_, bad_, "bad ack lines", "line " + std::to_string(lineno) + ": " + why + ": " + printable(text, 200));
     return;
   }
-  auto r = tracker_.ack(a.topic, a.partition, a.offset);
+  auto r = tracker_.ack(a.topic, a.partition, a.offset, source_);
   if (r.verdict == AckTracker::Verdict::taken) return;
   std::string what = "line " + std::to_string(lineno) + ": " + printable(a.topic, 200) + " [" + std::to_string(a.partition) +
                      "] offset " + std::to_string(a.offset) + ": refused: " + AckTracker::reason(r);

@@ -91,7 +91,7 @@ class Consumer {
   bool committing_ = false;   // -G given: commits happen
   bool cooperative_ = false;
   std::unique_ptr<AckTracker> acks_;
-  std::unique_ptr<AckReader> ack_reader_;
+  std::vector<std::unique_ptr<AckReader>> ack_readers_;
 
   std::map<Key, PartState> parts_;
   std::unordered_map<const void*, std::vector<PartState*>> index_;  // rkt -> by partition
@@ -578,11 +578,14 @@ void Consumer::setup() {
     until_ms_ = parse_until(o_.until);
     has_until_ = true;
   }
-  if (!o_.commit_acks.empty()) {
+  for (const auto& path : o_.commit_acks) {
     struct stat st {};
-    if (::stat(o_.commit_acks.c_str(), &st) != 0)
-      throw NoInputError("--commit-acks " + o_.commit_acks + ": " + errno_text(errno) + " (create it first: mkfifo " +
-                         o_.commit_acks + ")");
+    if (::stat(path.c_str(), &st) != 0)
+      throw NoInputError("--commit-acks " + path + ": " + errno_text(errno) + " (create it first: mkfifo " + path + ")");
+    if (std::count(o_.commit_acks.begin(), o_.commit_acks.end(), path) > 1)
+      throw UsageError("--commit-acks " + path + " given twice: give each sink its own file");
+  }
+  if (!o_.commit_acks.empty()) {
     if (o_.group.empty()) throw UsageError("--commit-acks needs a consumer group (-G) to commit to");
     if (!o_.envelope)
       throw UsageError("--commit-acks needs --envelope: ch-insert acknowledges the coordinates the envelope carries");
@@ -620,8 +623,10 @@ void Consumer::setup() {
   null_metric_ = &m.counter("kafka_skipped_messages_total", "Messages not written in raw mode", "reason=\"null\"");
 
   if (acks_ == nullptr && !o_.commit_acks.empty()) {
-    acks_ = std::make_unique<AckTracker>(o_.topics);
-    ack_reader_ = std::make_unique<AckReader>(o_.commit_acks, *acks_);
+    // one source per file: an offset is committed once every sink acknowledged it
+    acks_ = std::make_unique<AckTracker>(o_.topics, static_cast<int>(o_.commit_acks.size()));
+    for (size_t i = 0; i < o_.commit_acks.size(); ++i)
+      ack_readers_.push_back(std::make_unique<AckReader>(o_.commit_acks[i], *acks_, static_cast<int>(i)));
   }
 
   if (group_mode_) {
@@ -719,7 +724,7 @@ int Consumer::run() {
   commit(true, nullptr);
   closing_ = true;
   if (group_mode_) rd_kafka_consumer_close(rk_.get());
-  ack_reader_.reset();
+  ack_readers_.clear();
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   std::string extra;
   if (skipped_newline_) extra += ", " + std::to_string(skipped_newline_) + " skipped (not JSON, with a newline)";

@@ -29,7 +29,7 @@ struct Options {
   bool exit_at_end = false;         // -e
   int64_t count = -1;               // -c
   bool envelope = false;            // --envelope
-  std::string commit_acks;          // --commit-acks FILE
+  std::vector<std::string> commit_acks;  // --commit-acks FILE (repeatable: one per sink)
   int commit_interval_ms = 1000;
   int ack_timeout_ms = 30000;       // wait for the last acks at exit
   int revoke_wait_ms = 2000;        // wait for acks before giving up partitions
@@ -57,6 +57,10 @@ int run_mock(const Options& o, int out_fd);
 // skip what was never stored, for good. So the consumer opens a window per partition when it gets
 // it (assign), widens it as it writes (wrote) and closes it when it gives the partition up (revoke);
 // an ack outside every window is refused.
+// With several sources (one per --commit-acks: ch-insert, s3-put --acks), an offset counts as
+// acknowledged once every source acknowledged it: the minimum over the sources. Each source's ack
+// of an offset stands for every lower offset of that partition it received (ch-insert acks a
+// batch's highest offset, s3-put an object's).
 class AckTracker {
  public:
   enum class Verdict {
@@ -72,7 +76,10 @@ class AckTracker {
     int64_t first = -1, next = -1;  // the window: offsets first .. next-1 were written
   };
   // topics: those this process reads (an ack for another is named so in the warning)
-  explicit AckTracker(std::vector<std::string> topics = {}) : topics_(std::move(topics)) {}
+  // sources: how many ack streams must each acknowledge an offset (at least 1)
+  explicit AckTracker(std::vector<std::string> topics = {}, int sources = 1)
+      : sources_(std::max(1, sources)), topics_(std::move(topics)) {}
+  int sources() const { return sources_; }
 
   // The consumer's side: a partition got (nothing written, nothing acknowledged), offsets
   // first .. next-1 written to the output, the partition given up.
@@ -80,11 +87,12 @@ class AckTracker {
   void wrote(const std::string& topic, int32_t partition, int64_t first, int64_t next);
   void revoke(const std::string& topic, int32_t partition);
 
-  // Records offset+1 when it is inside the window and past what is already known.
-  Result ack(const std::string& topic, int32_t partition, int64_t offset);
+  // Records offset+1 for `source` when it is inside the window and past what that source acked.
+  Result ack(const std::string& topic, int32_t partition, int64_t offset, int source = 0);
   // Why a refused ack was refused, for the warning: "this process wrote offsets 0 to 4095 of it".
   static std::string reason(const Result& r);
-  // Next offset after the last ack taken in the current assignment, -1 when none.
+  // Next offset after what every source acknowledged in the current assignment, -1 when some
+  // source acknowledged nothing yet.
   int64_t acked(const std::string& topic, int32_t partition) const;
   // Waits until pred() holds (re-checked on every ack) or timeout_ms passed; returns whether it held.
   template <class Pred>
@@ -94,8 +102,9 @@ class AckTracker {
  private:
   struct Window {
     int64_t first = -1, next = -1;  // written: first .. next-1 (-1: nothing yet)
-    int64_t acked = -1;
+    std::vector<int64_t> acked;     // per source, -1 = nothing
   };
+  int sources_;
   using Key = std::pair<std::string, int32_t>;
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -131,7 +140,8 @@ class AckReader {
  public:
   static constexpr size_t kMaxLine = 1 << 20;
   static constexpr uint64_t kShown = 5;
-  AckReader(std::string path, AckTracker& tracker);
+  // source: which of the tracker's sources this file is
+  AckReader(std::string path, AckTracker& tracker, int source = 0);
   ~AckReader();  // stops and joins
   uint64_t bad_lines() const { return bad_.load(); }
   uint64_t refused() const { return refused_.load(); }
@@ -149,6 +159,7 @@ class AckReader {
   void summary(Limit& limit, const std::string& what);
   std::string path_;
   AckTracker& tracker_;
+  int source_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> bad_{0};
   std::atomic<uint64_t> refused_{0};

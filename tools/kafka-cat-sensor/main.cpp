@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
         app.add_option("-c,--count", o.count, "Exit after N messages")->check(CLI::NonNegativeNumber);
         app.add_option("-X,--property", o.x_props, "librdkafka property NAME=VALUE (TLS, SASL, tuning); repeatable");
         app.add_flag("-J,--envelope", o.envelope, "JSON lines with topic, partition, offset, timestamp, key, headers and value");
-        app.add_option("--commit-acks", o.commit_acks, "Commit only offsets acknowledged in FILE (a FIFO fed by ch-insert)");
+        app.add_option("--commit-acks", o.commit_acks, "Commit only offsets acknowledged in FILE (a FIFO fed by ch-insert or s3-put --acks); repeatable: commit what every FILE acknowledged");
         app.add_option("--commit-interval", o.commit_interval_ms, "Milliseconds between commits")->capture_default_str()->check(CLI::Range(10, 3600000));
         app.add_option("--ack-timeout", ack_timeout, "Seconds to wait for the last acknowledgements at exit")->capture_default_str()->check(CLI::Range(0.0, 86400.0));
         app.add_option("--revoke-wait", revoke_wait, "Seconds to wait for acknowledgements before giving up partitions in a rebalance")->capture_default_str()->check(CLI::Range(0.0, 600.0));

@@ -59,33 +59,6 @@ int64_t parse_until(const std::string& text) {
   return parse_time("--until", text, t);
 }
 
-bool parse_ack(std::string_view line, Ack& out, std::string* why) {
-  auto j = nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    if (why) *why = "not a JSON object";
-    return false;
-  }
-  auto t = j.find("topic");
-  auto p = j.find("partition");
-  auto o = j.find("offset");
-  if (t == j.end() || !t->is_string()) {
-    if (why) *why = "no string \"topic\"";
-    return false;
-  }
-  if (p == j.end() || !p->is_number_integer() || p->get<int64_t>() < 0 || p->get<int64_t>() > INT32_MAX) {
-    if (why) *why = "no valid \"partition\"";
-    return false;
-  }
-  if (o == j.end() || !o->is_number_integer() || o->get<int64_t>() < 0) {
-    if (why) *why = "no valid \"offset\"";
-    return false;
-  }
-  out.topic = t->get<std::string>();
-  out.partition = static_cast<int32_t>(p->get<int64_t>());
-  out.offset = o->get<int64_t>();
-  return true;
-}
-
 void parse_partitions(const std::string& text, std::vector<int32_t>& out) {
   size_t start = 0;
   while (start <= text.size()) {

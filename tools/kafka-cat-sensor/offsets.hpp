@@ -22,14 +22,7 @@ StartOffset parse_offset(const std::string& text);
 // ISO-8601 or @epoch-ms; throws UsageError.
 int64_t parse_until(const std::string& text);
 
-// One ack line from ch-insert: {"topic":"t","partition":3,"offset":42} (other fields ignored).
-struct Ack {
-  std::string topic;
-  int32_t partition = 0;
-  int64_t offset = 0;
-};
-// False with *why set when the line is not such an object.
-bool parse_ack(std::string_view line, Ack& out, std::string* why);
+// Ack lines (sp::Ack, sp::parse_ack) live in common/acks.hpp.
 
 // Partition list specs: "3", "0,1,5", "0-7" (repeatable flag). Throws UsageError.
 void parse_partitions(const std::string& text, std::vector<int32_t>& out);

@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
       "s3-put", "Stream stdin to S3 objects: multipart, key templates, rotation, gzip/zstd, --tee", argc, argv,
       [&](CLI::App& app) {
         app.add_option("url", o.url_template,
-                       "s3://bucket/key-template (strftime fields in UTC, {host}, {seq}, {seq:N})")->required();
+                       "s3://bucket/key-template (strftime fields in UTC, {host}, {run}, {seq}, {seq:N})")->required();
         app.add_flag("-t,--tee", o.tee, "Copy stdin to stdout unchanged as it is read");
         app.add_option("--part-size", part_size, "Multipart part size, at least 5M (doubles every 900 parts)")
             ->capture_default_str();
@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
         app.add_option("--abort-time", o.abort_seconds, "Seconds to keep trying to abort a failed multipart upload")
             ->capture_default_str()->check(CLI::PositiveNumber);
         app.add_option("--host-name", o.host, "Value of {host} (default: this machine's name)");
+        app.add_option("--run-id", o.run_id, "Value of {run} (default: 12 random hex digits, new for every run)");
+        app.add_option("--acks", o.acks,
+                       "Write ack lines (topic, partition, highest offset) for the envelope lines of each completed object to FILE (a FIFO read by kafka-cat-sensor --commit-acks)");
         sp::s3flags::add(app, f);
       },
       [&](const sp::CommonOptions&) {
@@ -68,7 +71,8 @@ int main(int argc, char** argv) {
                       sp::human_bytes(static_cast<double>(st.bytes_out)), " stored", st.parts ? ", " + std::to_string(st.parts) + " parts" : "",
                       st.retries ? ", " + std::to_string(st.retries) + " retries" : "");
         int sig = sp::stop_signal();
-        if (sig == SIGINT || sig == SIGTERM) return sp::code(sp::Exit::interrupted);
+        // SIGTERM is how a service manager stops s3-put: everything read is stored, a clean exit
+        if (sig == SIGINT) return sp::code(sp::Exit::interrupted);
         return 0;
       });
 }

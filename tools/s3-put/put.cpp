@@ -1,6 +1,9 @@
 #include "put.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <csignal>
 #include <unistd.h>
 
@@ -15,6 +18,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/acks.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
@@ -26,8 +30,24 @@ namespace sp::s3put {
 // ---------- pure helpers ----------
 
 bool has_seq(const std::string& tmpl) { return tmpl.find("{seq") != std::string::npos; }
+bool has_run(const std::string& tmpl) { return tmpl.find("{run}") != std::string::npos; }
 
-std::string render_key(const std::string& tmpl, std::time_t t, const std::string& host, uint64_t seq, Codec codec) {
+std::string new_run_id() {
+  unsigned char b[6];
+  if (getrandom(b, sizeof b, 0) != static_cast<ssize_t>(sizeof b)) {
+    // no entropy source: time and pid still differ between two runs on one host
+    uint64_t v = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) ^
+                 (static_cast<uint64_t>(getpid()) << 32);
+    for (auto& c : b) c = static_cast<unsigned char>(v), v >>= 8;
+  }
+  static const char hex[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char c : b) id += {hex[c >> 4], hex[c & 15]};
+  return id;
+}
+
+std::string render_key(const std::string& tmpl, std::time_t t, const std::string& host, uint64_t seq, Codec codec,
+                       const std::string& run) {
   std::string pre;
   for (size_t i = 0; i < tmpl.size();) {
     if (tmpl[i] == '{') {
@@ -36,6 +56,11 @@ std::string render_key(const std::string& tmpl, std::time_t t, const std::string
         std::string field = tmpl.substr(i + 1, close - i - 1);
         if (field == "host") {
           for (char c : host) pre += c == '%' ? std::string("%%") : std::string(1, c);
+          i = close + 1;
+          continue;
+        }
+        if (field == "run") {
+          pre += run;
           i = close + 1;
           continue;
         }
@@ -53,7 +78,7 @@ std::string render_key(const std::string& tmpl, std::time_t t, const std::string
           i = close + 1;
           continue;
         }
-        throw UsageError("key template: unknown field {" + field + "} (known: {host}, {seq}, {seq:N})");
+        throw UsageError("key template: unknown field {" + field + "} (known: {host}, {run}, {seq}, {seq:N})");
       }
     }
     pre += tmpl[i++];
@@ -375,6 +400,44 @@ bool write_all(int fd, const char* p, size_t n) {
   return true;
 }
 
+// --acks FILE: the ack lines of each completed object. A FIFO is opened read-write and written
+// without blocking: open() never waits for kafka-cat-sensor, and if nobody reads (it is gone),
+// acks are dropped with a warning rather than holding up the archive; an ack not seen is only a
+// message read again.
+class AckOut {
+ public:
+  explicit AckOut(const std::string& path) : path_(path) {
+    struct stat st {};
+    fifo_ = ::stat(path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode);
+    fd_ = ::open(path.c_str(), fifo_ ? O_RDWR | O_NONBLOCK | O_CLOEXEC : O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw IoError("--acks " + path + ": " + errno_text(errno));
+  }
+  ~AckOut() { ::close(fd_); }
+  void write(const std::string& lines) {
+    const char* p = lines.data();
+    size_t n = lines.size();
+    while (n > 0) {
+      ssize_t w = ::write(fd_, p, n);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && errno == EAGAIN) {
+        pollfd pfd{fd_, POLLOUT, 0};
+        if (::poll(&pfd, 1, 5000) > 0) continue;
+        log::warn("--acks ", path_, ": nobody reads the acks (is kafka-cat-sensor running?); ", n,
+                  " bytes of acks dropped (those messages are read again, not lost)");
+        return;
+      }
+      if (w < 0) throw IoError("--acks " + path_ + ": write: " + errno_text(errno));
+      p += w;
+      n -= static_cast<size_t>(w);
+    }
+  }
+
+ private:
+  std::string path_;
+  bool fifo_ = false;
+  int fd_ = -1;
+};
+
 std::string local_host() {
   char buf[256] = {0};
   if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
@@ -404,6 +467,27 @@ Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
   headers.emplace_back("content-type", ctype);
   if (!o.storage_class.empty()) headers.emplace_back("x-amz-storage-class", o.storage_class);
 
+  std::string run_id = o.run_id.empty() ? new_run_id() : o.run_id;
+  if (has_run(base.key)) log::debug("run id (for {run}): ", run_id);
+  // {seq} starts again on every run: without {run}, a key an earlier run wrote may come round again
+  bool check_taken = has_seq(base.key) && !has_run(base.key);
+  uint64_t skipped_keys = 0;
+  std::unique_ptr<AckOut> acks_out;
+  if (!o.acks.empty()) acks_out = std::make_unique<AckOut>(o.acks);
+  AckHighWater high;  // coordinates of the envelope lines in the current object
+  std::string head;   // the start of a line split between reads (its coordinates are at the front)
+  constexpr size_t kHead = 1024;
+  uint64_t uncoordinated = 0;
+  Ack coords;
+  auto note = [&](std::string_view line) {
+    if (envelope_coordinates(line, coords)) {
+      high.add(coords.topic, coords.partition, coords.offset);
+    } else if (!line.empty() && ++uncoordinated == 1) {
+      log::warn("--acks: a line without envelope coordinates (kafka-cat-sensor --envelope); such lines are "
+                "archived but acknowledge nothing");
+    }
+  };
+
   Metrics m;
   s3::Settings us = settings;
   us.abandonable = true;  // a second signal cancels uploads in flight; ObjectUpload::abort cleans up
@@ -417,7 +501,16 @@ Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
   auto rotate_after = std::chrono::milliseconds(static_cast<int64_t>(o.rotate_seconds * 1000));
 
   auto open = [&] {
-    std::string key = render_key(base.key, std::time(nullptr), host, seq++, o.codec);
+    std::string key;
+    for (;;) {
+      key = render_key(base.key, std::time(nullptr), host, seq++, o.codec, run_id);
+      if (!check_taken || !client.head_object(s3::Location{base.bucket, key})) break;
+      if (++skipped_keys == 1)
+        log::warn("s3://", base.bucket, "/", key, " exists (from an earlier run?): not overwriting it, {seq} moves on "
+                  "(put {run} in the key template to avoid the check)");
+      else
+        log::debug("s3://", base.bucket, "/", key, " exists: {seq} moves on");
+    }
     cur = std::make_unique<ObjectUpload>(o, client, pool, s3::Location{base.bucket, key}, headers, m);
     cur_lines = 0;
     opened = std::chrono::steady_clock::now();
@@ -430,6 +523,11 @@ Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
     st.parts += static_cast<uint64_t>(cur->parts());
     log::info("stored ", cur->location().str(), " (", cur->bytes_in(), " bytes in, ", stored, " stored)");
     cur.reset();
+    // the object is complete (S3 answered 200): only now are its lines acknowledged
+    if (acks_out && !high.empty()) {
+      acks_out->write(high.lines());
+      high.clear();
+    }
   };
 
   std::vector<char> buf(1 << 20);
@@ -469,34 +567,64 @@ Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
         request_stop(SIGPIPE);
       }
       std::string_view chunk(buf.data(), static_cast<size_t>(n));
-      if (!rotating) {
+      if (!rotating && !acks_out) {
         if (!cur) open();
         cur->write(chunk);
         continue;
       }
-      // rotation: cut only right after a newline
-      size_t pos = 0;
+      // line by line: rotation cuts only right after a newline; --acks notes each line's coordinates.
+      // Lines go to the object in runs (one write per run, not per line): the compressor's per-call
+      // cost made rotation with --acks 5x slower than a plain upload.
+      size_t pos = 0, run = 0;  // chunk[run, pos): whole lines not yet written to the object
+      auto write_run = [&](size_t upto) {
+        if (upto > run) cur->write(chunk.substr(run, upto - run));
+        run = upto;
+      };
       while (pos < chunk.size()) {
         if (!cur) open();
         const char* nl = static_cast<const char*>(std::memchr(chunk.data() + pos, '\n', chunk.size() - pos));
         if (!nl) {
-          cur->write(chunk.substr(pos));
+          if (acks_out && head.size() < kHead) head.append(chunk.substr(pos, kHead - head.size()));
           break;
         }
         size_t end = static_cast<size_t>(nl - chunk.data()) + 1;
-        // feed whole runs of lines at once unless a limit may be reached inside them
-        cur->write(chunk.substr(pos, end - pos));
+        if (acks_out) {
+          // only a whole line counts: one torn at the end of the input (its writer was killed) is
+          // archived but acknowledges nothing
+          if (head.empty()) {
+            note(chunk.substr(pos, end - 1 - pos));
+          } else {
+            if (head.size() < kHead) head.append(chunk.substr(pos, std::min(end - 1 - pos, kHead - head.size())));
+            note(head);
+            head.clear();
+          }
+        }
         ++cur_lines;
         ++st.lines;
         pos = end;
-        bool due = (o.rotate_lines && cur_lines >= o.rotate_lines) || (o.rotate_bytes && cur->bytes_in() >= o.rotate_bytes) ||
-                   (o.rotate_seconds > 0 && std::chrono::steady_clock::now() - opened >= rotate_after);
-        if (due) close();
+        bool due = rotating && ((o.rotate_lines && cur_lines >= o.rotate_lines) ||
+                                (o.rotate_bytes && cur->bytes_in() + (end - run) >= o.rotate_bytes) ||
+                                (o.rotate_seconds > 0 && std::chrono::steady_clock::now() - opened >= rotate_after));
+        if (due) {
+          write_run(end);
+          close();
+        }
       }
+      if (run < chunk.size()) write_run(chunk.size());
+    }
+    // Line data (rotation, --acks) whose input ended mid-line: the stage before stopped while writing
+    // it (a SIGKILLed kafka-cat-sensor). The piece is stored, ended by a newline so that s3-cat
+    // --prefix does not glue it to the next object's first line; it acknowledges nothing and Kafka
+    // delivers the message again whole.
+    if (cur && (rotating || acks_out) && !cur->at_line_boundary()) {
+      log::warn(stop_requested() ? "stopped by a signal mid-line" : "the input ended mid-line (the stage before stopped while writing it)",
+                ": the piece is stored with a newline added", acks_out ? ", not acknowledged" : "");
+      cur->write("\n");
     }
     // without rotation, an empty input still makes its (empty) object, like `aws s3 cp -`
     if (!cur && !rotating && st.objects == 0) open();
     close();
+    if (uncoordinated) log::warn("--acks: ", uncoordinated, " lines without envelope coordinates were acknowledged by nothing");
   } catch (...) {
     if (cur) cur->abort();
     if (abandon_requested()) {

@@ -34,14 +34,23 @@ struct Options {
   std::string storage_class;
   uint64_t seq_start = 0;
   std::string host;  // for {host}; empty = gethostname()
+  std::string run_id;  // for {run}; empty = new_run_id()
+  std::string acks;  // --acks FILE: ack lines for the envelope lines of each completed object
   double abort_seconds = 120;  // how long to keep trying AbortMultipartUpload after a failure
 };
 
-// Expands a key template: strftime fields (UTC, at `t`), {host}, {seq} (6 digits, zero-padded, so keys
-// sort in upload order) and {seq:N} (N digits), and appends the codec's extension unless already there.
-std::string render_key(const std::string& tmpl, std::time_t t, const std::string& host, uint64_t seq, Codec codec);
+// Expands a key template: strftime fields (UTC, at `t`), {host}, {run} (this run's id), {seq} (6
+// digits, zero-padded, so keys sort in upload order) and {seq:N} (N digits), and appends the codec's
+// extension unless already there.
+std::string render_key(const std::string& tmpl, std::time_t t, const std::string& host, uint64_t seq, Codec codec,
+                       const std::string& run = "run");
 // True when the template has a {seq} field (rotation needs one so objects never overwrite each other).
 bool has_seq(const std::string& tmpl);
+// True when the template has {run}.
+bool has_run(const std::string& tmpl);
+// A new run id: 12 random lowercase hex digits. {seq} starts again on every run; with {run} in the
+// key two runs never write the same key, even within one second on one host.
+std::string new_run_id();
 
 // Part size for part `number` (1-based): doubles every 900 parts, capped at S3's 5 GiB part limit, so
 // 10,000 parts hold more than S3's 5 TiB object limit even from the 5 MiB minimum.
