@@ -16,6 +16,11 @@ namespace {
 constexpr size_t kReadChunk = 1 << 16;
 }
 
+std::string torn_line_reason(const std::string& why) {
+  return "input ended mid-line (no newline after it: the upstream stage stopped while writing it; after a "
+         "restart the message is read again whole): " + why;
+}
+
 void widen_pipe(int fd) {
 #ifdef F_SETPIPE_SZ
   struct stat st;

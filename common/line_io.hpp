@@ -20,6 +20,10 @@ struct Line {
   bool unterminated = false;
 };
 
+// The reason for a rejected line that was `unterminated`: what happened first, then why the piece
+// did not parse (sensor-parse and ch-insert say it alike).
+std::string torn_line_reason(const std::string& why);
+
 // A pipe between two stages holds 64 KiB by default, so a fast writer and a fast reader take
 // turns sleeping every 64 KiB, and each wakeup costs more than the work done in between
 // (kafka-cat-sensor | cat took 1.2 s for 1M messages, 0.5 s with 1 MiB). Widens a pipe fd

@@ -142,7 +142,10 @@ for line in open(sys.argv[2], encoding="utf-8"):
 print(f"distinct rejected messages: {len(seen)} (want {want}); torn lines rejected as such: {torn}")
 sys.exit(0 if len(seen) == want else 1)
 PY
-[ ! -s ch-rejects.jsonl ] || fail "ClickHouse rejected rows that sensor-parse had validated: $(head -2 ch-rejects.jsonl)"
+# a row torn by a killed sensor-parse is rejected as such by ch-insert (its message is read again whole)
+if [ -s ch-rejects.jsonl ] && jq -e 'select(.error | startswith("input ended mid-line") | not)' ch-rejects.jsonl >/dev/null; then
+  fail "ClickHouse rejected rows that sensor-parse had validated: $(jq -c 'select(.error | startswith("input ended mid-line") | not)' ch-rejects.jsonl | head -2)"
+fi
 
 # every message is in the archive, whole, at least once: per partition the offsets 0..end, N in all
 s3-cat --prefix s3://raw/sensors/ >archive.jsonl 2>s3cat.log || fail "s3-cat: $(tail -3 s3cat.log)"

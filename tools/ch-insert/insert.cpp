@@ -642,7 +642,9 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
         // The first row of the input, refused for its columns: whoever wrote the rows used another
         // schema (sensor-parse --schema vs ch-insert's), and every row would follow it into the
         // rejects. Later rows with wrong columns are rejects like any other bad row.
-        if (!seen_row && is_column_mismatch(why))
+        // a piece of a row whose writer was killed (a pipeline being restarted) is no schema fault
+        if (line.unterminated) why = torn_line_reason(why);
+        if (!seen_row && !line.unterminated && is_column_mismatch(why))
           throw ConfigError("line " + std::to_string(line.number) + ": " + why + ": the rows do not have the "
                             "schema's columns (it has " + std::to_string(shape.columns.size()) +
                             "); do sensor-parse and ch-insert use the same schema (--schema, SENSOR_SCHEMA, "

@@ -1700,9 +1700,7 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
       if (sensor_col >= 0) ++st.rows_by_sensor[parser.cell_text(static_cast<size_t>(sensor_col))];
     } else {
       // a line torn by a stage killed upstream is no producer's fault: say what happened first
-      if (line.unterminated)
-        r.reason = "input ended mid-line (no newline after it: the upstream stage stopped while writing it; "
-                   "after a restart the message is read again whole): " + r.reason;
+      if (line.unterminated) r.reason = torn_line_reason(r.reason);
       ++st.rejects;
       ++st.rejects_by_reason[reason_class(r.reason)];
       if (st.rejects <= opt.max_warnings) {
