@@ -144,4 +144,35 @@ void write(Level l, std::string_view msg) {
   }
 }
 
+std::string printable(std::string_view s, size_t max) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  size_t i = 0;
+  while (i < s.size()) {
+    if (out.size() >= max) {
+      out += "...";
+      break;
+    }
+    unsigned char ch = static_cast<unsigned char>(s[i]);
+    size_t len = ch < 0x80 ? 1 : (ch >> 5) == 6 ? 2 : (ch >> 4) == 14 ? 3 : (ch >> 3) == 30 ? 4 : 0;
+    bool ok = len > 0 && i + len <= s.size() && !(len == 1 && (ch < 0x20 || ch == 0x7f));
+    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    // C1 controls (U+0080..U+009F, "\xc2\x80".."\xc2\x9f") steer some terminals too
+    if (ok && len == 2 && ch == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0) ok = false;
+    if (ok && ch == '\\') {
+      out += "\\\\";  // doubled, so that a literal "\x1b" in the input cannot pass for an escaped byte
+      ++i;
+    } else if (ok) {
+      out.append(s.data() + i, len);
+      i += len;
+    } else {
+      out += "\\x";
+      out += hex[ch >> 4];
+      out += hex[ch & 15];
+      ++i;
+    }
+  }
+  return out;
+}
+
 }  // namespace sp::log

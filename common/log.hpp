@@ -52,4 +52,9 @@ template <class... A> void trace(A&&... a) {
   if (enabled(Level::trace)) write(Level::trace, cat(std::forward<A>(a)...));
 }
 
+// Text from input or from a server made safe for a terminal: control bytes (C0, DEL, C1) and invalid
+// UTF-8 as \xNN, a backslash doubled, valid UTF-8 as is; cut after about max bytes ("..." appended). Every tool echoes
+// foreign bytes through this, so no input can drive the reader's terminal.
+std::string printable(std::string_view s, size_t max = 200);
+
 }  // namespace sp::log

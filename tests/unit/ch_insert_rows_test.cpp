@@ -5,6 +5,7 @@
 
 #include "common/acks.hpp"
 #include "common/line_io.hpp"
+#include "common/log.hpp"
 #include "common/rows.hpp"
 #include "insert.hpp"
 #include "row_input.hpp"
@@ -279,8 +280,8 @@ TEST(ChInsertRows, ValuesOneTupleOfTheRightSize) {
 }
 
 TEST(ChInsertRows, PrintableEscapesControlBytes) {
-  EXPECT_EQ(sp::chi::printable("ok \xc3\xa9 text"), "ok \xc3\xa9 text");
-  EXPECT_EQ(sp::chi::printable("a\x1b[2Jb\r\n\x7f"), "a\\x1b[2Jb\\x0d\\x0a\\x7f");
-  EXPECT_EQ(sp::chi::printable("bad \xff\xc3 utf8"), "bad \\xff\\xc3 utf8");
-  EXPECT_EQ(sp::chi::printable(std::string(300, 'x'), 10), std::string(10, 'x') + "...");
+  EXPECT_EQ(sp::log::printable("ok \xc3\xa9 text"), "ok \xc3\xa9 text");
+  EXPECT_EQ(sp::log::printable("a\x1b[2Jb\r\n\x7f"), "a\\x1b[2Jb\\x0d\\x0a\\x7f");
+  EXPECT_EQ(sp::log::printable("bad \xff\xc3 utf8"), "bad \\xff\\xc3 utf8");
+  EXPECT_EQ(sp::log::printable(std::string(300, 'x'), 10), std::string(10, 'x') + "...");
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "common/log.hpp"
 #include "kcs.hpp"
 
 using namespace sp::kcs;
@@ -193,7 +194,7 @@ TEST(KafkaAckReader, RefusedAcksAreWarnedOnceEachThenCounted) {
 }
 
 TEST(KafkaAckReader, Printable) {
-  EXPECT_EQ(printable("plain {\"a\":1}", 100), "plain {\"a\":1}");
-  EXPECT_EQ(printable("\x1b[31m\r\n\t\x7f\xc3\xa9\\", 100), "\\x1b[31m\\x0d\\x0a\\x09\\x7f\\xc3\\xa9\\\\");
-  EXPECT_EQ(printable("abcdef", 3), "abc...");
+  EXPECT_EQ(sp::log::printable("plain {\"a\":1}", 100), "plain {\"a\":1}");
+  EXPECT_EQ(sp::log::printable("\x1b[31m\r\n\t\x7f\xc3\xa9\xff", 100), "\\x1b[31m\\x0d\\x0a\\x09\\x7f\xc3\xa9\\xff");
+  EXPECT_EQ(sp::log::printable("abcdef", 3), "abc...");
 }

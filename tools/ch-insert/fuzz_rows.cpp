@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "common/clickhouse.hpp"
+#include "common/log.hpp"
 #include "row_input.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -21,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (st != sp::chi::RowStatus::row && !out.empty()) __builtin_trap();
     }
   }
-  std::string shown = sp::chi::printable(line);
+  std::string shown = sp::log::printable(line);
   for (unsigned char ch : shown)
     if (ch < 0x20 || ch == 0x7f) __builtin_trap();  // nothing that drives a terminal gets through
   (void)sp::ch_error_code(line);

@@ -1,7 +1,5 @@
 #include "insert.hpp"
 
-#include "common/acks.hpp"
-
 #include <poll.h>
 
 #include <zlib.h>
@@ -14,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/acks.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "common/progress.hpp"
@@ -122,7 +121,7 @@ class RejectSink {
               const RowMeta* m) {
     std::lock_guard<std::mutex> lk(mu_);
     // ClickHouse's message quotes the row's bytes: escaped, so input never drives the terminal
-    log::warn("line ", line, ": rejected: ", printable(error, 500));
+    log::warn("line ", line, ": rejected: ", log::printable(error, 500));
     if (!w_) return;
     std::string s = "{\"line\":" + std::to_string(line) + ",\"error\":";
     append_json_string(s, error);
@@ -318,7 +317,7 @@ class Sender {
     if (bt.refused.size() >= 2 && bt.refused.size() == bt.rows.size())
       throw DataError("ClickHouse refused every one of the " + std::to_string(bt.rows.size()) +
                       " rows of batch " + std::to_string(bt.seq) + " (first: " +
-                      printable(bt.refused.front().error, 300) +
+                      log::printable(bt.refused.front().error, 300) +
                       "): the table's columns do not fit the schema? Nothing of it was acknowledged; "
                       "compare the table with the DDL of --dry-run --create-table");
     for (const auto& r : bt.refused) {
@@ -346,7 +345,7 @@ class Sender {
           bt.refused.push_back({a, e.error().detail, e.error().code});
           return;
         }
-        log::debug("rows ", a, "..", b, " of batch ", bt.seq, " refused (", printable(e.error().message, 200),
+        log::debug("rows ", a, "..", b, " of batch ", bt.seq, " refused (", log::printable(e.error().message, 200),
                    "): splitting");
         // ClickHouse parses rows in order, so the rows before the one it names were fine: insert
         // them, try the named row alone, go on with the rest. Without a usable hint, bisect.

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <vector>
 
+#include "common/log.hpp"
+
 namespace sp::chi {
 
 namespace {
@@ -282,14 +284,14 @@ RowStatus json_row(std::string_view line, const RowShape& shape, bool keep, std:
       }
       if (idx < ncols) {
         if (seen[idx]) {
-          why = "column '" + printable(key) + "' twice";
+          why = "column '" + log::printable(key) + "' twice";
           return RowStatus::invalid;
         }
         seen[idx] = 1;
         ++nseen;
         next = idx + 1;
         if (line[vb] == 'n' && line.substr(vb, ve - vb) == "null" && !shape.nullable[idx]) {
-          why = "null in column '" + printable(key) + "', which is not Nullable";
+          why = "null in column '" + log::printable(key) + "', which is not Nullable";
           return RowStatus::invalid;
         }
         if (ncoords) coords_last = false;
@@ -299,7 +301,7 @@ RowStatus json_row(std::string_view line, const RowShape& shape, bool keep, std:
         for (int i = 0; i < 3; ++i)
           if (key == kCoordNames[i]) k = i;
         if (k < 0) {
-          why = "unknown column '" + printable(key) + "' (not in the schema)";
+          why = "unknown column '" + log::printable(key) + "' (not in the schema)";
           return RowStatus::invalid;
         }
         if (coord_seen[k]) {
@@ -470,8 +472,8 @@ RowStatus delimited_row(RowFormat f, std::string_view line, size_t ncols, bool k
     int64_t part = 0, off = 0;
     std::string_view tf = field(ncols), pf = trim(field(ncols + 1)), of = trim(field(ncols + 2));
     if (!parse_int(pf, part) || part < 0 || part > INT32_MAX || !parse_int(of, off)) {
-      why = "bad Kafka coordinates in the last 3 fields (_topic, _partition, _offset): '" + printable(pf, 40) +
-            "', '" + printable(of, 40) + "' are not integers";
+      why = "bad Kafka coordinates in the last 3 fields (_topic, _partition, _offset): '" + log::printable(pf, 40) +
+            "', '" + log::printable(of, 40) + "' are not integers";
       return RowStatus::invalid;
     }
     c.topic = f == RowFormat::tsv ? tsv_unescape(tf) : csv_unquote(trim(tf));
@@ -578,33 +580,6 @@ RowShape RowShape::of(const Schema& s) {
   return RowShape(s.column_names(), nullable);
 }
 
-std::string printable(std::string_view s, size_t max) {
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  size_t i = 0;
-  while (i < s.size()) {
-    if (out.size() >= max) {
-      out += "...";
-      break;
-    }
-    unsigned char ch = static_cast<unsigned char>(s[i]);
-    size_t len = ch < 0x80 ? 1 : (ch >> 5) == 6 ? 2 : (ch >> 4) == 14 ? 3 : (ch >> 3) == 30 ? 4 : 0;
-    bool ok = len > 0 && i + len <= s.size() && !(len == 1 && (ch < 0x20 || ch == 0x7f));
-    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    // C1 controls (U+0080..U+009F, "\xc2\x80".."\xc2\x9f") steer some terminals too
-    if (ok && len == 2 && ch == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0) ok = false;
-    if (ok) {
-      out.append(s.data() + i, len);
-      i += len;
-    } else {
-      out += "\\x";
-      out += hex[ch >> 4];
-      out += hex[ch & 15];
-      ++i;
-    }
-  }
-  return out;
-}
 
 RowStatus split_row(RowFormat f, std::string_view line, const RowShape& shape, bool keep_coords, std::string& out,
                     Coords& c, std::string& why) {

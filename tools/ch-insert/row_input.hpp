@@ -47,8 +47,5 @@ RowStatus split_row(RowFormat f, std::string_view line, const RowShape& shape, b
 // missing columns, another number of fields or values), rather than a bad row.
 bool is_column_mismatch(const std::string& why);
 
-// Text from the input made safe for a terminal: control bytes and invalid UTF-8 as \xNN, cut to
-// about max bytes ("..." appended).
-std::string printable(std::string_view s, size_t max = 200);
 
 }  // namespace sp::chi

@@ -95,26 +95,6 @@ int64_t AckTracker::acked(const std::string& topic, int32_t partition) const {
   return *std::min_element(it->second.acked.begin(), it->second.acked.end());
 }
 
-std::string printable(std::string_view bytes, size_t max) {
-  static const char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(std::min(bytes.size(), max) + 8);
-  for (size_t i = 0; i < bytes.size() && i < max; ++i) {
-    auto c = static_cast<unsigned char>(bytes[i]);
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  if (bytes.size() > max) out += "...";
-  return out;
-}
-
 AckReader::AckReader(std::string path, AckTracker& tracker, int source)
     : path_(std::move(path)), tracker_(tracker), source_(source) {
   thread_ = std::thread([this] { loop(); });
@@ -192,12 +172,12 @@ void AckReader::line(uint64_t lineno, std::string_view text) {
   std::string why;
   if (!parse_ack(text, a, &why)) {
     ++bad_;
-    warn(bad_limit_, bad_, "bad ack lines", "line " + std::to_string(lineno) + ": " + why + ": " + printable(text, 200));
+    warn(bad_limit_, bad_, "bad ack lines", "line " + std::to_string(lineno) + ": " + why + ": " + log::printable(text, 200));
     return;
   }
   auto r = tracker_.ack(a.topic, a.partition, a.offset, source_);
   if (r.verdict == AckTracker::Verdict::taken) return;
-  std::string what = "line " + std::to_string(lineno) + ": " + printable(a.topic, 200) + " [" + std::to_string(a.partition) +
+  std::string what = "line " + std::to_string(lineno) + ": " + log::printable(a.topic, 200) + " [" + std::to_string(a.partition) +
                      "] offset " + std::to_string(a.offset) + ": refused: " + AckTracker::reason(r);
   if (r.verdict == AckTracker::Verdict::given_up) {
     // expected in a rebalance: ch-insert acknowledges what it got before the partition moved

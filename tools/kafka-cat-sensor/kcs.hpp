@@ -114,10 +114,6 @@ class AckTracker {
   std::atomic<uint64_t> count_{0};
 };
 
-// Bytes as a reader may see them on a terminal: printable ASCII as is, a backslash doubled, any
-// other byte (control, escape, non-ASCII) as \xHH; cut after max input bytes with "...".
-std::string printable(std::string_view bytes, size_t max);
-
 template <class Pred>
 bool AckTracker::wait_for(int timeout_ms, Pred pred) {
   // pred() may call acked(), so it runs without the lock; waking on every ack or every 100 ms

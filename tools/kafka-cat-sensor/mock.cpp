@@ -82,9 +82,9 @@ void control_loop(rd_kafka_mock_cluster_t* mc, int brokers, const std::string& p
       if (line.empty()) continue;
       std::string why = control(mc, brokers, line);
       if (why.empty())
-        log::info("mock cluster: ", printable(line, 200));
+        log::info("mock cluster: ", log::printable(line, 200));
       else
-        log::warn("--mock-control: '", printable(line, 200), "': ", printable(why, 300));
+        log::warn("--mock-control: '", log::printable(line, 200), "': ", log::printable(why, 300));
     }
   }
   ::close(fd);
