@@ -131,26 +131,40 @@ const char* type_word(element_type t) {
   return "something else";
 }
 
+// Feeds a scan of JSON text byte by byte: outside() is true for a byte outside strings (structure,
+// numbers, literals), false for a string's bytes and its quotes.
+class StringTracker {
+ public:
+  bool outside(char c) {
+    if (in_str_) {
+      if (esc_)
+        esc_ = false;
+      else if (c == '\\')
+        esc_ = true;
+      else if (c == '"')
+        in_str_ = false;
+      return false;
+    }
+    if (c == '"') {
+      in_str_ = true;
+      return false;
+    }
+    return true;
+  }
+  bool in_string() const { return in_str_; }
+
+ private:
+  bool in_str_ = false, esc_ = false;
+};
+
 // The first number in s (outside strings) that has JSON's syntax but fits neither a 64-bit integer
 // nor a double (1e400, 2^64), which simdjson reports as a NUMBER_ERROR like a malformed one; empty
 // if there is none. 1e-400 is not one: it reads as 0, in simdjson too.
 std::string_view out_of_range_number(std::string_view s) {
-  bool in_str = false, esc = false;
+  StringTracker strings;
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
-    if (in_str) {
-      if (esc)
-        esc = false;
-      else if (c == '\\')
-        esc = true;
-      else if (c == '"')
-        in_str = false;
-      continue;
-    }
-    if (c == '"') {
-      in_str = true;
-      continue;
-    }
+    if (!strings.outside(c)) continue;
     if (!(c == '-' || (c >= '0' && c <= '9'))) continue;
     if (i > 0 && !std::memchr(":,[ \t\r\n", s[i - 1], 7)) continue;  // inside some other token
     PlainJson j(s.substr(i));
@@ -207,21 +221,11 @@ std::string_view out_of_range_number(std::string_view s) {
 // short, or that it holds NaN, which JSON has no syntax for. One pass outside strings tells.
 std::string json_error_reason(simdjson::error_code err, std::string_view s) {
   int depth = 0;
-  bool in_str = false, esc = false;
+  StringTracker strings;
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
-    if (in_str) {
-      if (esc)
-        esc = false;
-      else if (c == '\\')
-        esc = true;
-      else if (c == '"')
-        in_str = false;
-      continue;
-    }
-    if (c == '"') {
-      in_str = true;
-    } else if (c == '{' || c == '[') {
+    if (!strings.outside(c)) continue;
+    if (c == '{' || c == '[') {
       ++depth;
     } else if (c == '}' || c == ']') {
       --depth;
@@ -258,7 +262,7 @@ std::string json_error_reason(simdjson::error_code err, std::string_view s) {
     default:
       break;
   }
-  if (in_str || err == UNCLOSED_STRING) return "invalid JSON: truncated (unclosed string)";
+  if (strings.in_string() || err == UNCLOSED_STRING) return "invalid JSON: truncated (unclosed string)";
   if (depth > 0 || err == INCOMPLETE_ARRAY_OR_OBJECT) return "invalid JSON: truncated (unclosed object or array)";
   size_t first = s.find_first_not_of(" \t\r\n");
   if (first != std::string_view::npos) {
