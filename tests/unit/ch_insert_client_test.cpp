@@ -3,6 +3,7 @@
 #include "common/clickhouse.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cstdlib>
@@ -122,7 +123,7 @@ TEST(ChClient, ConnectionPrecedenceAndUrlSecrets) {
   EXPECT_EQ(c.password, "envpw-s3cret");
   EXPECT_EQ(sp::log::redact("x envpw-s3cret y"), "x *** y");
 
-  std::string pwfile = ::testing::TempDir() + "/ch_pw";
+  std::string pwfile = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_ch_pw";
   std::ofstream(pwfile) << "filepw-2\n";
   f.password_file = pwfile;
   f.user = "flaguser";

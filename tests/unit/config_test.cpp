@@ -1,6 +1,7 @@
 #include "common/config.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -92,7 +93,7 @@ TEST(Config, SearchOrderUsesEnvThenHomeThenEtc) {
 }
 
 TEST(Config, LoadsFromEnvLocation) {
-  std::string path = ::testing::TempDir() + "/cfg.ini";
+  std::string path = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_cfg.ini";
   std::ofstream(path) << "[kafka]\nbrokers = b:9092\n";
   ::setenv("SENSOR_PIPELINE_CONFIG", path.c_str(), 1);
   auto c = sp::Config::load("");
@@ -102,7 +103,7 @@ TEST(Config, LoadsFromEnvLocation) {
 }
 
 TEST(Config, SecretFileFirstLineOnly) {
-  std::string path = ::testing::TempDir() + "/pw";
+  std::string path = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_pw";
   std::ofstream(path) << "s3cr3t-value\r\nignored\n";
   EXPECT_EQ(sp::read_secret_file(path), "s3cr3t-value");
   EXPECT_EQ(sp::log::redact("x s3cr3t-value y"), "x *** y");
@@ -111,7 +112,7 @@ TEST(Config, SecretFileFirstLineOnly) {
 // Issue 18: a misspelt key ("pasword_file") was silently ignored: the tool then ran without it.
 namespace {
 std::string load_error(const std::string& text) {
-  std::string path = ::testing::TempDir() + "/check.ini";
+  std::string path = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_check.ini";
   std::ofstream(path) << text;
   try {
     sp::Config::load(path);

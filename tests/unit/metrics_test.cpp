@@ -1,6 +1,7 @@
 #include "common/metrics.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -26,7 +27,7 @@ TEST(Metrics, RendersPrometheusTextFormat) {
 TEST(Metrics, LabelValuesAreEscaped) { EXPECT_EQ(sp::label("k", "a\"b\\c\nd"), "k=\"a\\\"b\\\\c\\nd\""); }
 
 TEST(Metrics, TextfileIsWrittenAtomically) {
-  std::string path = ::testing::TempDir() + "/m.prom";
+  std::string path = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_m.prom";
   sp::write_file_atomic(path, "sensor_x 1\n");
   std::ifstream in(path);
   std::stringstream ss;
