@@ -5,12 +5,12 @@ set -euo pipefail
 PACKAGES=(
   # build
   cmake g++ make pkg-config scdoc
+  libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev librdkafka-dev
+  libsimdjson-dev zlib1g-dev libzstd-dev
   # shells whose completions the build generates and the tests drive
   bash-completion zsh fish
   # the Debian package: dpkg-shlibdeps computes its Depends, lintian checks it
   dpkg-dev lintian
-  libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev librdkafka-dev
-  libsimdjson-dev zlib1g-dev libzstd-dev
   # fuzzing (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev
   # real servers for tests and the demo
@@ -21,6 +21,8 @@ PACKAGES=(
   zookeeper openjdk-17-jre-headless maven
   # reference and peer tools (tests, benchmarks)
   kcat jq awscli rclone curl python3 procps psmisc time
+  # throwaway CAs (scripts/kafka.sh, clickhouse.sh) and the zstd CLI the S3 tests compare with
+  openssl zstd
   # Prometheus server and promtool: metric lint, rule unit tests, the scrape test (tests/integration)
   prometheus
 )
