@@ -26,6 +26,8 @@ unset CLICKHOUSE_URL CLICKHOUSE_USER CLICKHOUSE_PASSWORD CLICKHOUSE_DATABASE KAF
   AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION \
   AWS_DEFAULT_REGION SENSOR_PIPELINE_CONFIG 2>/dev/null || true
 work=$(mktemp -d /tmp/sensor-demo.XXXXXX)
+# Kafka's jars stay in the caller's cache (fetched once), although HOME is the demo's own
+export SENSOR_CACHE_DIR="${SENSOR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sensor-pipeline}"
 export HOME="$work/home"  # no ~/.config/sensor-pipeline or ~/.aws of the caller's
 mkdir -p "$HOME"
 pids=()
