@@ -385,6 +385,14 @@ class ObjectUpload {
   std::exception_ptr error_;
 };
 
+// Ends the --tee output without closing the descriptor (fd stays valid for whatever still uses it).
+void end_tee(int fd) {
+  int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (devnull < 0) return;
+  ::dup2(devnull, fd);
+  ::close(devnull);
+}
+
 // Writes all of data to fd; false when the reader closed the pipe.
 bool write_all(int fd, const char* p, size_t n) {
   while (n > 0) {
@@ -612,6 +620,10 @@ Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
       }
       if (run < chunk.size()) write_run(chunk.size());
     }
+    // The stages after --tee see the end of their input now, not after the last part is stored:
+    // they insert and acknowledge their last batch while the upload finishes (it was the serial
+    // tail of every pipe that ends, e.g. kafka-cat-sensor -e or a backfill).
+    if (tee) end_tee(out);
     // Line data (rotation, --acks) whose input ended mid-line: the stage before stopped while writing
     // it (a SIGKILLed kafka-cat-sensor). The piece is stored, ended by a newline so that s3-cat
     // --prefix does not glue it to the next object's first line; it acknowledges nothing and Kafka
