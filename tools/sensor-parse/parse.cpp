@@ -1718,7 +1718,14 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
       } else {
         ++st.warnings_suppressed;
       }
-      if (rejects) rejects->line(reject_json(line.number, r, text, line.overlong, line.full_size));
+      if (rejects) {
+        rejects->line(reject_json(line.number, r, text, line.overlong, line.full_size));
+        // The reject is kept, so its message is delivered: an ack marker lets ch-insert acknowledge
+        // it (rejects are flushed before `row` leaves, so the file has it first). Not for a line torn
+        // by a stage killed upstream: that message comes again whole and must not be acknowledged.
+        if (r.has_coords && !line.unterminated)
+          append_ack_marker(row, opt.format, schema.columns.size(), r.topic, r.partition, r.offset);
+      }
       if (opt.max_rejects >= 0 && st.rejects > static_cast<uint64_t>(opt.max_rejects)) {
         st.threshold = std::to_string(st.rejects) + " rejects exceed --max-rejects " + std::to_string(opt.max_rejects);
         st.stopped_early = true;
