@@ -27,7 +27,7 @@ CH_HOSTPORT=${CH_URL#http://}
 SECRETS=("$SECRET" "$KSECRET" "$TOKEN" "$FSECRET" "$S3_SECRET")
 
 printf '%s\n' "$FSECRET" >pw.txt
-sensor-gen -n 50 >msgs.jsonl
+sensor-gen -c 50 >msgs.jsonl
 sensor-parse <msgs.jsonl >rows.jsonl 2>/dev/null
 
 # A config file with every secret a tool may read, all valid.
@@ -69,7 +69,7 @@ check() {
 tools=(sensor-gen sensor-parse ch-insert s3-put s3-cat kafka-cat-sensor)
 # every tool with the config file's secrets, once where the servers answer and once where none does
 for ini in good.ini dead.ini; do
-  STDIN=msgs.jsonl check "sensor-gen $ini" sensor-gen -vv --config $ini -n 3
+  STDIN=msgs.jsonl check "sensor-gen $ini" sensor-gen -vv --config $ini -c 3
   STDIN=msgs.jsonl check "sensor-parse $ini" sensor-parse -vv --config $ini
   STDIN=rows.jsonl check "ch-insert $ini" ch-insert -vv --config $ini --retries 1 --create-table --no-acks
   STDIN=msgs.jsonl check "s3-put $ini" s3-put -vv --config $ini --retries 0 s3://sec/a.jsonl
