@@ -89,7 +89,7 @@ CLI::Validator Duration(double bare_unit, std::string bare_warning) {
         s = buf;
         return "";
       },
-      "DURATION");
+      "");
 }
 
 }  // namespace cli

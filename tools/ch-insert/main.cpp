@@ -53,9 +53,9 @@ int main(int argc, char** argv) {
         app.add_option("--retries", o.retries, "Retries per request on network errors, timeouts and retriable server errors (-1 = forever)")
             ->capture_default_str()->check(CLI::Range(-1, 1000000));
         app.add_option("--retry-max-delay", o.retry_max_delay_seconds, "Longest wait between retries (seconds, or 500ms, 2m; exponential backoff, full jitter)")
-            ->capture_default_str()->transform(sp::cli::Duration())->check(CLI::Range(0.001, 3600.0));
+            ->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::Range(0.001, 3600.0));
         app.add_option("--timeout", timeout_s, "Timeout of one request (seconds, or 500ms, 2m)")
-            ->capture_default_str()->transform(sp::cli::Duration())->check(CLI::Range(0.1, 86400.0));
+            ->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::Range(0.1, 86400.0));
         app.add_option("--acks", acks_path, "Write acks (JSON lines: topic, partition, highest offset) here instead of stdout; - for stdout even on a terminal");
         app.add_flag("--no-acks", no_acks, "Write no acks");
         app.add_option("-r,--rejects", rejects_path, "Append rejected rows as JSON lines with ClickHouse's message to FILE");

@@ -35,12 +35,12 @@ int main(int argc, char** argv) {
         // (what it always was), with a warning
         app.add_option("--commit-interval", commit_interval, "Time between commits (500ms, 2s; a bare number is milliseconds, deprecated)")
             ->default_str("1s")
-            ->transform(sp::cli::Duration(0.001, "--commit-interval: a bare number is read as milliseconds (deprecated); write it with a unit, like 500ms or 2s"))
+            ->transform(sp::cli::Duration(0.001, "--commit-interval: a bare number is read as milliseconds (deprecated); write it with a unit, like 500ms or 2s"))->type_name("DURATION")
             ->check(CLI::Range(0.01, 3600.0));
-        app.add_option("--ack-timeout", ack_timeout, "How long to wait for the last acknowledgements at exit (seconds, or 500ms, 2m)")->capture_default_str()->transform(sp::cli::Duration())->check(CLI::Range(0.0, 86400.0));
-        app.add_option("--revoke-wait", revoke_wait, "How long to wait for acknowledgements before giving up partitions in a rebalance (seconds, or 500ms, 2m)")->capture_default_str()->transform(sp::cli::Duration())->check(CLI::Range(0.0, 600.0));
-        app.add_option("--connect-timeout", connect_timeout, "How long to wait for the brokers at start (seconds, or 500ms, 2m)")->capture_default_str()->transform(sp::cli::Duration())->check(CLI::Range(0.1, 3600.0));
-        app.add_option("--stats-interval", stats_interval, "Time between stats lines with -v (seconds, or 2m)")->capture_default_str()->transform(sp::cli::Duration())->check(CLI::Range(1.0, 86400.0));
+        app.add_option("--ack-timeout", ack_timeout, "How long to wait for the last acknowledgements at exit (seconds, or 500ms, 2m)")->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::Range(0.0, 86400.0));
+        app.add_option("--revoke-wait", revoke_wait, "How long to wait for acknowledgements before giving up partitions in a rebalance (seconds, or 500ms, 2m)")->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::Range(0.0, 600.0));
+        app.add_option("--connect-timeout", connect_timeout, "How long to wait for the brokers at start (seconds, or 500ms, 2m)")->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::Range(0.1, 3600.0));
+        app.add_option("--stats-interval", stats_interval, "Time between stats lines with -v (seconds, or 2m)")->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::Range(1.0, 86400.0));
         app.add_flag("-C,--consume", consume, "Consume mode (the default)");
         app.add_flag("-P,--produce", o.produce, "Produce stdin lines to the topic (-t)");
         app.add_option("-k,--key", o.key, "Produce: the same key for every message");

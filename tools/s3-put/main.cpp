@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
         app.add_option("--content-type", o.content_type, "Content-Type of the objects");
         app.add_option("--storage-class", o.storage_class, "x-amz-storage-class (STANDARD, STANDARD_IA, ...)");
         app.add_option("--abort-time", o.abort_seconds, "How long to keep trying to abort a failed multipart upload (seconds, or 2m)")
-            ->capture_default_str()->transform(sp::cli::Duration())->check(CLI::PositiveNumber);
+            ->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::PositiveNumber);
         app.add_option("--host-name", o.host, "Value of {host} (default: this machine's name)");
         app.add_option("--run-id", o.run_id, "Value of {run} (default: 12 random hex digits, new for every run)");
         app.add_option("--acks", o.acks,
