@@ -125,7 +125,8 @@ s3-cat --config s3://tst/conf/bad.ini s3://tst/one.bin 2>err.txt; rc=$?
 set -e
 assert_eq "$rc" 78 "bad remote config exit code"
 grep -q "s3://tst/conf/bad.ini:2" err.txt || fail "bad remote config: $(cat err.txt)"
-s3-cat --config s3://tst/conf/missing.ini s3://tst/one.bin 2>err.txt && fail "missing remote config accepted"
+rc=0; s3-cat --config s3://tst/conf/missing.ini s3://tst/one.bin 2>err.txt || rc=$?
+assert_eq "$rc" 78 "missing remote config: a configuration error, not s3-cat's own 66"
 grep -q "NoSuchKey" err.txt || fail "missing remote config: $(cat err.txt)"
 pass "credential chain and --config s3://"
 
