@@ -382,6 +382,10 @@ class Sender {
     // One block per POST, so a refused POST leaves nothing behind (all or nothing).
     params.emplace_back("max_insert_block_size", std::to_string(std::max<uint64_t>(b - a, 1048576)));
     if (o_.serial_parsing) params.emplace_back("input_format_parallel_parsing", "0");
+    // Into a Distributed table, a 200 would otherwise mean "spooled on the server that took it", to
+    // be forwarded later: a crash of that server loses acknowledged rows. Synchronously, the 200 comes
+    // once every shard's replicated table has the rows (and a retry of the same block is deduplicated).
+    if (!o_.cluster.empty()) params.emplace_back("insert_distributed_sync", "1");
     if (o_.dedup_token)
       params.emplace_back("insert_deduplication_token", hex64(fnv1a(body)) + "-" + std::to_string(b - a));
 
@@ -516,9 +520,9 @@ void prepare_server(Options& o, const Schema& schema, ClickHouseClient& client) 
   std::string target = quote_identifier(db) + "." + quote_identifier(o.table);
   try {
     if (o.create_table) {
-      if (db != "default") client.query("CREATE DATABASE IF NOT EXISTS " + quote_identifier(db));
-      client.query(schema.create_table_sql(db, o.table));
-      log::info("table ", db, ".", o.table, " is ready (created if it was missing)");
+      for (const auto& sql : create_table_statements(o, schema, db)) client.query(sql);
+      log::info("table ", db, ".", o.table, " is ready (created if it was missing",
+                o.cluster.empty() ? "" : ", with " + o.table + "_local on every server of cluster " + o.cluster, ")");
     } else if (client.query("EXISTS TABLE " + target).substr(0, 1) != "1") {
       throw NoInputError("table " + db + "." + o.table + " does not exist on " + url_for_log(client.current_url()) +
                          " (run with --create-table to create it from the schema)");
@@ -530,6 +534,20 @@ void prepare_server(Options& o, const Schema& schema, ClickHouseClient& client) 
       throw NoInputError(e.error().message + " (check --database, or use --create-table)");
     throw Error(e.code(), "preparing table " + db + "." + o.table + ": " + e.error().message);
   }
+}
+
+std::vector<std::string> create_table_statements(const Options& o, const Schema& schema, const std::string& db) {
+  std::vector<std::string> out;
+  if (o.cluster.empty()) {
+    if (db != "default") out.push_back("CREATE DATABASE IF NOT EXISTS " + quote_identifier(db));
+    out.push_back(schema.create_table_sql(db, o.table));
+    return out;
+  }
+  auto tables = schema.create_cluster_sql(db, o.table, o.cluster);  // checks the cluster name
+  if (db != "default")
+    out.push_back("CREATE DATABASE IF NOT EXISTS " + quote_identifier(db) + " ON CLUSTER " + quote_identifier(o.cluster));
+  out.insert(out.end(), tables.begin(), tables.end());
+  return out;
 }
 
 std::string insert_statement(RowFormat f, const std::string& database, const std::string& table,

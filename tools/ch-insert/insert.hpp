@@ -31,6 +31,9 @@ struct Options {
   double retry_max_delay_seconds = 30;
   bool keep_coordinates = false;
   bool create_table = false;
+  // remote_servers name: --create-table makes replicated local tables + a Distributed one ON CLUSTER,
+  // and inserts wait until the Distributed table has written to the shards (insert_distributed_sync)
+  std::string cluster;
   bool dry_run = false;
   bool best_effort_dates = true;
   int64_t max_rejects = -1;  // -1: no limit
@@ -51,6 +54,10 @@ struct Outputs {
   LineWriter* rejects = nullptr;  // may be null: rejects only logged
   LineWriter* dry_run = nullptr;  // dry run: statements go here (stdout)
 };
+
+// --create-table's statements: one CREATE TABLE, or with --cluster the database (unless default),
+// the replicated local tables and the Distributed table, all ON CLUSTER.
+std::vector<std::string> create_table_statements(const Options& o, const Schema& schema, const std::string& database);
 
 // The INSERT statement text (no data) for the format: "INSERT INTO db.t (cols) FORMAT JSONEachRow"
 // or, for VALUES, the seed's "INSERT INTO sensor_metrics VALUES".

@@ -63,6 +63,9 @@ int main(int argc, char** argv) {
         app.add_option("--max-rejects", o.max_rejects, "Exit 1 when more rows than this were rejected (-1 = no limit)")->capture_default_str();
         app.add_flag("--keep-coordinates", o.keep_coordinates, "Send _topic, _partition, _offset as columns too");
         app.add_flag("--create-table", o.create_table, "Create the table from the schema if missing (ReplacingMergeTree)");
+        app.add_option("--cluster", o.cluster,
+                       "ClickHouse cluster (remote_servers name): --create-table makes replicated TABLE_local tables "
+                       "and the Distributed TABLE over them ON CLUSTER; inserts wait for the shards");
         app.add_flag("-n,--dry-run", o.dry_run, "Print the DDL and the statements that would be sent; contact no server");
         app.add_flag("--basic-dates", basic_dates, "Do not send date_time_input_format=best_effort (rows hold 'YYYY-MM-DD hh:mm:ss' only)");
         app.add_option("--ca-file", f.ca_file, "Extra CA bundle for https URLs (env CLICKHOUSE_CA_FILE, config clickhouse.ca_file)");
@@ -92,7 +95,8 @@ int main(int argc, char** argv) {
         std::unique_ptr<sp::ClickHouseClient> client;
         if (o.dry_run) {
           out.dry_run = &std_out;
-          if (o.create_table) std_out.line(schema.create_table_sql(o.database, o.table) + ";");
+          if (o.create_table)
+            for (const auto& sql : sp::chi::create_table_statements(o, schema, o.database)) std_out.line(sql + ";");
         } else {
           if (!acks_path.empty() && acks_path != "-" && !no_acks) {
             acks_fd = open_output(acks_path, "acks");
