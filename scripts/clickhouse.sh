@@ -7,7 +7,6 @@
 #   scripts/clickhouse.sh stop DIR               # SIGTERM, wait up to 20 s, then SIGKILL
 #   scripts/clickhouse.sh restart DIR            # same ports and data (tests that kill the server)
 #   scripts/clickhouse.sh kill DIR               # SIGKILL (a crash), no wait; `restart DIR` brings it back
-#                                                # (a cluster member: once its ZooKeeper session expired, ~12 s)
 #
 # A cluster: ZooKeeper plus SHARDS x REPLICAS servers (default 2 x 2), all on 127.0.0.1 free ports:
 #   eval "$(scripts/clickhouse.sh cluster DIR [SHARDS REPLICAS])"
@@ -206,22 +205,6 @@ kill_now() {
   kill -KILL "$pid" 2>/dev/null || true
   for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   rm -f "$dir/pid"
-  date +%s >"$dir/killed_at"
-}
-
-# A cluster member killed by SIGKILL left its ZooKeeper session (and is_active node) behind. 18.16
-# restarted before that session expires fails to activate its replicated tables and, seen here, may
-# not retry for minutes (read-only, never catching up). So a restart after `kill` first waits out
-# the session timeout, as a supervisor restarting a crashed server would in effect.
-wait_session_expiry() {
-  [ -f "$dir/killed_at" ] || return 0
-  local t
-  t=$(sed -n 's:.*<session_timeout_ms>\([0-9]*\)</session_timeout_ms>.*:\1:p' "$dir/config.xml")
-  if [ -n "$t" ]; then
-    local until_s=$(( $(cat "$dir/killed_at") + t / 1000 + 2 ))
-    while [ "$(date +%s)" -lt "$until_s" ]; do sleep 0.2; done
-  fi
-  rm -f "$dir/killed_at"
 }
 
 # --- ZooKeeper (Debian's zookeeper 3.8: its jar's manifest names its dependencies) ---------------
@@ -386,7 +369,7 @@ case $cmd in
     is_cluster && { echo "clickhouse.sh: restart takes one member's directory ($dir/s1r1, $dir/zk...)" >&2; exit 2; }
     [ -f "$dir/env" ] || { echo "clickhouse.sh: $dir was never started" >&2; exit 1; }
     stop
-    if is_zk; then launch_zk; else wait_session_expiry; launch; fi
+    if is_zk; then launch_zk; else launch; fi
     ;;
   stop) if is_cluster; then cluster_stop; else stop; fi ;;
   kill)

@@ -33,15 +33,16 @@ done
 for i in $(seq 1 100); do printf 'r%d\ts%d\t2025-01-01 00:00:00\n' "$i" $((i % 10)); done >"$TEST_TMP/rows.tsv"
 # A Distributed SELECT reads one replica per shard, at random: right after an insert the other
 # replica may still be fetching the part, so counts are awaited, not read once.
-count_is() { test "$(q "$CH_URL" "SELECT count() FROM t_all ${3:-}")" = "$1"; }
+count_is() { test "$(q "$CH_URL" "SELECT count() FROM t_all ${2:-}")" = "$1"; }
+local_is() { test "$(q "$1" "SELECT count() FROM t")" = "$2"; }  # wait_until's command runs anew each try
 ins "$CH_URL_S2R2" t_all <"$TEST_TMP/rows.tsv"
 wait_until 30 count_is 100 || fail "rows through the Distributed table: $(q "$CH_URL" "SELECT count() FROM t_all")"
 s1=$(q "$CH_URL_S1R1" "SELECT count() FROM t")
 s2=$(q "$CH_URL_S2R1" "SELECT count() FROM t")
 [ "$s1" -gt 0 ] && [ "$s2" -gt 0 ] || fail "not spread over both shards: $s1 / $s2"
 assert_eq "$((s1 + s2))" "100" "shards' rows"
-wait_until 30 test "$(q "$CH_URL_S1R2" "SELECT count() FROM t")" = "$s1" || fail "s1r2 did not replicate s1r1"
-wait_until 30 test "$(q "$CH_URL_S2R2" "SELECT count() FROM t")" = "$s2" || fail "s2r2 did not replicate s2r1"
+wait_until 30 local_is "$CH_URL_S1R2" "$s1" || fail "s1r2 did not replicate s1r1"
+wait_until 30 local_is "$CH_URL_S2R2" "$s2" || fail "s2r2 did not replicate s2r1"
 pass "ON CLUSTER DDL, Distributed insert spread $s1/$s2 over the shards, replicas in step"
 
 ins "$CH_URL_S1R2" t_all <"$TEST_TMP/rows.tsv"  # the same block again, through another member
@@ -55,7 +56,7 @@ for i in $(seq 101 150); do printf 'r%d\ts%d\t2025-01-01 00:00:00\n' "$i" $((i %
 wait_until 30 count_is 150 || fail "inserts while a replica is down: $(q "$CH_URL" "SELECT count() FROM t_all")"
 "$CH" restart "$TEST_TMP/cl/s1r2" >/dev/null
 s1=$(q "$CH_URL_S1R1" "SELECT count() FROM t")
-wait_until 60 test "$(q "$CH_URL_S1R2" "SELECT count() FROM t")" = "$s1" || fail "restarted s1r2 did not catch up"
+wait_until 60 local_is "$CH_URL_S1R2" "$s1" || fail "restarted s1r2 did not catch up"
 pass "a member killed (SIGKILL) and restarted catches up ($s1 rows in shard 1)"
 
 "$CH" stop "$TEST_TMP/cl/zk"

@@ -30,30 +30,68 @@ for m in $CH_MEMBERS; do
 done
 # a Distributed SELECT reads a random replica per shard, which may still be fetching the last part
 count_final() { q "$CH_URL" "SELECT count() FROM metrics.sensor_metrics FINAL"; }
-wait_until 30 test "$(count_final)" = 2000 || fail "rows through the Distributed table: $(count_final)"
+final_is() { test "$(count_final)" = "$1"; }  # for wait_until, which runs its command anew each try
+local_is() { test "$(q "$1" "SELECT count() FROM metrics.sensor_metrics_local")" = "$2"; }
+wait_until 30 final_is 2000 || fail "rows through the Distributed table: $(count_final)"
 s1=$(q "$CH_URL_S1R1" "SELECT count() FROM metrics.sensor_metrics_local")
 s2=$(q "$CH_URL_S2R1" "SELECT count() FROM metrics.sensor_metrics_local")
 [ "$s1" -gt 0 ] && [ "$s2" -gt 0 ] && [ $((s1 + s2)) -eq 2000 ] || fail "shards hold $s1 + $s2 rows"
 # cityHash64(sensor_id): a sensor's rows all on one shard
 sensors() { q "$1" "SELECT DISTINCT sensor_id FROM metrics.sensor_metrics_local ORDER BY sensor_id"; }
 assert_eq "$(comm -12 <(sensors "$CH_URL_S1R1") <(sensors "$CH_URL_S2R1"))" "" "sensors on both shards"
-wait_until 30 test "$(q "$CH_URL_S1R2" "SELECT count() FROM metrics.sensor_metrics_local")" = "$s1" || fail "s1r2 behind"
-wait_until 30 test "$(q "$CH_URL_S2R2" "SELECT count() FROM metrics.sensor_metrics_local")" = "$s2" || fail "s2r2 behind"
+wait_until 30 local_is "$CH_URL_S1R2" "$s1" || fail "s1r2 behind"
+wait_until 30 local_is "$CH_URL_S2R2" "$s2" || fail "s2r2 behind"
 pass "--create-table --cluster: 2000 rows through the Distributed table, shards $s1/$s2, replicas in step"
 
-# the same rows again (a re-delivery after a crash): the replicated tables drop identical blocks
+# Replicated block deduplication: each shard's table keeps the hashes of its last blocks in
+# ZooKeeper (.../blocks) and drops a block whose hash is there. Counted there, not with count():
+# ReplacingMergeTree's background merges also collapse duplicates within seconds.
+blocks() {
+  local n=0 sh
+  for sh in 01 02; do
+    n=$((n + $(q "$CH_URL" "SELECT count() FROM system.zookeeper WHERE path = '/clickhouse/tables/$sh/metrics/sensor_metrics_local/blocks'")))
+  done
+  echo "$n"
+}
+assert_eq "$(blocks)" "8" "blocks after 4 batches over 2 shards"
+# the same rows again, cut the same way (a re-delivery after a crash): every block is dropped
 ch-insert "${urls[@]}" --cluster "$CH_CLUSTER" -d metrics --batch-rows 500 --no-acks -q <"$TEST_TMP/rows.jsonl" \
   || fail "second insert"
-local_sum() { echo $(($(q "$1" "SELECT count() FROM metrics.sensor_metrics_local") + $(q "$2" "SELECT count() FROM metrics.sensor_metrics_local"))); }
-sleep 2  # let replication settle: every replica must show it, not only the one a SELECT picks
-assert_eq "$(local_sum "$CH_URL_S1R1" "$CH_URL_S2R1")" "2000" "identical batches re-sent (replicas r1): stored once, even without FINAL"
-assert_eq "$(local_sum "$CH_URL_S1R2" "$CH_URL_S2R2")" "2000" "identical batches re-sent (replicas r2): stored once, even without FINAL"
-pass "a re-sent stream cut into the same batches is deduplicated by the replicated tables"
+assert_eq "$(blocks)" "8" "identical batches re-sent: no new block"
+grep -q "already exists; ignoring it" "$TEST_TMP"/cl/s*/log/clickhouse-server.log || fail "no block was dropped as a duplicate"
+wait_until 30 final_is 2000 || fail "after the re-delivery: $(count_final)"
+pass "a re-sent stream cut into the same batches is dropped whole by the replicated tables' block deduplication"
 
-# cut differently, the blocks differ: nothing is dropped, FINAL is what collapses them
+# cut at other boundaries, the blocks differ: stored again, and only FINAL (or merges) collapse them
 ch-insert "${urls[@]}" --cluster "$CH_CLUSTER" -d metrics --batch-rows 700 --no-acks -q <"$TEST_TMP/rows.jsonl" \
   || fail "third insert"
-sleep 2
-[ "$(local_sum "$CH_URL_S1R1" "$CH_URL_S2R1")" -gt 2000 ] || fail "batches cut differently were deduplicated?"
-wait_until 30 test "$(count_final)" = 2000 || fail "FINAL after a differently cut re-delivery: $(count_final)"
-pass "cut at other boundaries, a re-delivery is stored again ($(local_sum "$CH_URL_S1R1" "$CH_URL_S2R1") rows) and only FINAL collapses it"
+assert_eq "$(blocks)" "14" "3 batches cut differently: new blocks on both shards"
+wait_until 30 final_is 2000 || fail "FINAL after a differently cut re-delivery: $(count_final)"
+pass "cut at other boundaries, a re-delivery is stored again and only FINAL collapses it"
+
+# --- one member answers 5xx (its writer made read-only: ClickHouse's 500 / Code 164, retriable): it
+# rests and the batches go to the others instead of retrying it until --retries runs out
+python3 - "$TEST_TMP/cl/s1r1/users.xml" <<'PY'
+import sys
+p = sys.argv[1]; s = open(p).read()
+s = s.replace("</profiles>", "<readonly_writer><readonly>1</readonly></readonly_writer></profiles>")
+w = s.index("<writer>")
+s = s[:w] + s[w:].replace("<profile>default</profile>", "<profile>readonly_writer</profile>", 1)
+open(p, "w").write(s)
+PY
+# ClickHouse reloads users.xml on its own within seconds
+wait_until 30 sh -c "curl -s -u 'writer:$CH_PASSWORD' '$CH_URL_S1R1/' --data-binary 'CREATE TABLE ro_probe (x UInt8) ENGINE = Memory' | grep -q 'Code: 164'" \
+  || fail "s1r1 did not become read-only for writer"
+gen 2001 3000 >"$TEST_TMP/rows2.jsonl"
+rc=0
+ch-insert "${urls[@]}" -u writer --password-file "$CH_PASSWORD_FILE" --cluster "$CH_CLUSTER" -d metrics \
+  --batch-rows 100 --retries 3 --no-acks --metrics-file "$TEST_TMP/m1.prom" <"$TEST_TMP/rows2.jsonl" 2>"$TEST_TMP/err" || rc=$?
+assert_eq "$rc" "0" "insert while s1r1 answers 5xx ($(tail -c 1500 "$TEST_TMP/err"))"
+wait_until 30 final_is 3000 || fail "rows after a 5xx member: $(count_final)"
+assert_contains "$(cat "$TEST_TMP/err")" "${CH_URL_S1R1#http://}: 0 rows"
+assert_contains "$(cat "$TEST_TMP/err")" "${CH_URL_S1R2#http://}: 1000 rows in 10 inserts"
+grep -q "^sensor_ch_insert_endpoint_failures_total{url=\"${CH_URL_S1R1}\"} [1-9]" "$TEST_TMP/m1.prom" \
+  || fail "no failure of s1r1 in the metrics: $(grep endpoint "$TEST_TMP/m1.prom")"
+grep -q "^sensor_ch_insert_endpoint_rows_total{url=\"${CH_URL_S1R2}\"} 1000" "$TEST_TMP/m1.prom" \
+  || fail "rows of s1r2 not in the metrics: $(grep endpoint "$TEST_TMP/m1.prom")"
+pass "a member answering 5xx is skipped: the next one took every batch; summary and metrics say so"

@@ -179,7 +179,16 @@ class Sender {
  public:
   Sender(const Options& o, const std::string& statement, ClickHouseClient* client, Outputs& out, RejectSink& rej,
          Stats& st, Metrics& m)
-      : o_(o), statement_(statement), out_(out), rej_(rej), st_(st), m_(m) {
+      : o_(o), statement_(statement), out_(out), rej_(rej), st_(st), m_(m),
+        eps_(client->connection().urls, o.balance, std::chrono::seconds(1),
+             std::chrono::milliseconds(static_cast<int64_t>(std::max(1.0, o.retry_max_delay_seconds) * 1000))) {
+    for (size_t i = 0; i < eps_.size(); ++i) {
+      std::string l = label("url", url_for_log(eps_.url(i)));
+      ep_m_.push_back({metrics().counter("ch_insert_endpoint_rows_total", "Rows confirmed, per --url endpoint", l),
+                       metrics().counter("ch_insert_endpoint_inserts_total", "INSERT requests confirmed, per --url endpoint", l),
+                       metrics().counter("ch_insert_endpoint_failures_total",
+                                         "Requests that failed (no answer, 5xx, retriable code), per --url endpoint", l)});
+    }
     int n = std::max(1, o.parallel);
     for (int i = 0; i < n; ++i) {
       // the first worker uses the caller's client (its failover position is already right)
@@ -191,7 +200,10 @@ class Sender {
       threads_.emplace_back([this, c] { loop(c); });
     }
   }
-  ~Sender() { stop(); }
+  ~Sender() {
+    stop();
+    st_.endpoints = eps_.stats();
+  }
 
   // Blocks while --parallel batches are in flight: this is the backpressure on stdin.
   void submit(std::unique_ptr<Batch> b) {
@@ -393,6 +405,8 @@ class Sender {
                     std::chrono::milliseconds(static_cast<int64_t>(o_.retry_max_delay_seconds * 1000)));
     for (;;) {
       auto t0 = Clock::now();
+      const size_t ep = eps_.pick(t0);
+      client->use(ep);
       try {
         ++st.posts;
         m_.posts.inc();
@@ -401,6 +415,9 @@ class Sender {
         st.bytes_sent += body.size();
         m_.bytes_sent.inc(static_cast<double>(body.size()));
         check_summary(r, b - a);
+        eps_.succeeded(ep, b - a);
+        ep_m_[ep].rows.inc(static_cast<double>(b - a));
+        ep_m_[ep].inserts.inc();
         return;
       } catch (const ChRequestError& e) {
         const ChError& err = e.error();
@@ -429,12 +446,22 @@ class Sender {
           std::lock_guard<std::mutex> lk(mu_);
           if (error_) throw Error(Exit::tempfail, "abandoned: another batch failed");
         }
-        auto d = backoff.next();
+        // This endpoint rests; when another one does not, the retry goes there at once (the same
+        // body: a replicated table drops the block if the failed request did store it after all).
+        eps_.failed(ep, Clock::now());
+        ep_m_[ep].failures.inc();
         ++st.retries;
         m_.retries.inc();
+        if (eps_.any_healthy(Clock::now(), ep)) {
+          backoff.next();  // counts the attempt against --retries
+          log::warn(err.message, "; retry ", backoff.attempts(),
+                    o_.retries >= 0 ? "/" + std::to_string(o_.retries) : std::string(), " on another endpoint (",
+                    url_for_log(eps_.url(ep)), " rests)");
+          continue;
+        }
+        auto d = backoff.next();
         log::warn(err.message, "; retry ", backoff.attempts(),
                   o_.retries >= 0 ? "/" + std::to_string(o_.retries) : std::string(), " in ", d.count(), " ms");
-        if (err.kind == ChErrorKind::transport) client->failover();
         if (!sleep_unless_stopped(d))
           throw Error(Exit::interrupted, "interrupted while waiting to retry: " + err.message);
       }
@@ -458,6 +485,11 @@ class Sender {
   RejectSink& rej_;
   Stats& st_;
   Metrics& m_;
+  Endpoints eps_;
+  struct EndpointMetrics {
+    Counter &rows, &inserts, &failures;
+  };
+  std::vector<EndpointMetrics> ep_m_;
   std::vector<std::unique_ptr<ClickHouseClient>> owned_;
   std::vector<std::thread> threads_;
   std::mutex mu_;

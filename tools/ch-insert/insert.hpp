@@ -13,6 +13,7 @@
 #include "common/line_io.hpp"
 #include "common/rows.hpp"
 #include "common/schema.hpp"
+#include "endpoints.hpp"
 
 namespace sp::chi {
 
@@ -34,6 +35,7 @@ struct Options {
   // remote_servers name: --create-table makes replicated local tables + a Distributed one ON CLUSTER,
   // and inserts wait until the Distributed table has written to the shards (insert_distributed_sync)
   std::string cluster;
+  bool balance = false;  // spread requests round-robin over the --url endpoints not resting
   bool dry_run = false;
   bool best_effort_dates = true;
   int64_t max_rejects = -1;  // -1: no limit
@@ -46,6 +48,7 @@ struct Stats {
   uint64_t rows_in = 0, inserted = 0, rejected = 0, batches = 0, posts = 0, retries = 0;
   uint64_t bytes_in = 0, bytes_sent = 0;
   uint64_t unsent = 0;  // rows read but neither inserted nor rejected (failure / interrupt)
+  std::vector<EndpointStats> endpoints;  // per --url: rows and INSERTs it took, its failures
 };
 
 // Where acks and rejects go; the caller owns the writers (stdout, a FIFO, files).

@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
         app.add_option("--cluster", o.cluster,
                        "ClickHouse cluster (remote_servers name): --create-table makes replicated TABLE_local tables "
                        "and the Distributed TABLE over them ON CLUSTER; inserts wait for the shards");
+        app.add_flag("--balance", o.balance,
+                     "Spread batches round-robin over the --url endpoints (default: the first one not resting after a failure)");
         app.add_flag("-n,--dry-run", o.dry_run, "Print the DDL and the statements that would be sent; contact no server");
         app.add_flag("--basic-dates", basic_dates, "Do not send date_time_input_format=best_effort (rows hold 'YYYY-MM-DD hh:mm:ss' only)");
         app.add_option("--ca-file", f.ca_file, "Extra CA bundle for https URLs (env CLICKHOUSE_CA_FILE, config clickhouse.ca_file)");
@@ -120,6 +122,14 @@ int main(int argc, char** argv) {
                         st.unsent ? ", " + std::to_string(st.unsent) + " NOT inserted (not acknowledged)" : "",
                         "; ", st.batches, " batches, ", st.posts, " requests, ", st.retries, " retries, ",
                         sp::human_bytes(static_cast<double>(st.bytes_sent)), " sent");
+          if (st.endpoints.size() > 1) {
+            std::string by;
+            for (const auto& e : st.endpoints)
+              by += (by.empty() ? "" : ", ") + sp::url_for_log(e.url) + ": " + std::to_string(e.rows) + " rows in " +
+                    std::to_string(e.inserts) + " inserts" +
+                    (e.failures ? ", " + std::to_string(e.failures) + " failed" : "");
+            sp::log::info("by endpoint: ", by);
+          }
         };
         try {
           sp::chi::run_insert(o, schema, client.get(), in, out, st);
