@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: slow
 # scripts/clickhouse.sh cluster (issue 15): ZooKeeper + 2 shards x 2 replicas on loopback. ON CLUSTER
 # DDL reaches every member, a Distributed table spreads rows over both shards, each shard's replicas
 # hold the same rows, a retried identical block is stored once, and a member killed (SIGKILL) and

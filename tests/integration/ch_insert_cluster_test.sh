@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: slow
 # ch-insert into a real 2 shards x 2 replicas cluster (issue 15): --create-table --cluster makes the
 # replicated local tables and the Distributed table ON CLUSTER; rows inserted through the
 # Distributed table land on both shards, on both replicas of each, once each.
@@ -95,3 +96,39 @@ grep -q "^sensor_ch_insert_endpoint_failures_total{url=\"${CH_URL_S1R1}\"} [1-9]
 grep -q "^sensor_ch_insert_endpoint_rows_total{url=\"${CH_URL_S1R2}\"} 1000" "$TEST_TMP/m1.prom" \
   || fail "rows of s1r2 not in the metrics: $(grep endpoint "$TEST_TMP/m1.prom")"
 pass "a member answering 5xx is skipped: the next one took every batch; summary and metrics say so"
+
+# --- --balance over the four members while one is SIGKILLed mid-stream (and restarted after the
+# stream): every row there once, under FINAL through the Distributed table; every member took a share
+# before the kill, the dead one counted as failing, the others took its share.
+python3 - "$TEST_TMP/cl/s1r1/users.xml" <<'PY'
+import sys
+p = sys.argv[1]; s = open(p).read()
+open(p, "w").write(s.replace("<profile>readonly_writer</profile>", "<profile>default</profile>"))
+PY
+wait_until 30 sh -c "! curl -s -u 'writer:$CH_PASSWORD' '$CH_URL_S1R1/?date_time_input_format=best_effort' --data-binary 'SELECT 1' | grep -q 'Code: 164'" \
+  || fail "s1r1 still read-only for writer"
+slow_rows() {  # 6000 rows over about 6 s, in chunks of 100
+  local c
+  for ((c = 0; c < 60; c++)); do gen $((3001 + c * 100)) $((3000 + (c + 1) * 100)); sleep 0.1; done
+}
+slow_rows | ch-insert "${urls[@]}" --balance --cluster "$CH_CLUSTER" -d metrics --batch-rows 100 --batch-seconds 0.2 \
+  --retry-max-delay 2 --no-acks --metrics-file "$TEST_TMP/m2.prom" 2>"$TEST_TMP/err" &
+ins_pid=$!
+sleep 2
+"$CH" kill "$TEST_TMP/cl/s2r1"
+wait "$ins_pid" || fail "ch-insert with a member killed mid-stream: $(tail -c 2000 "$TEST_TMP/err")"
+"$CH" restart "$TEST_TMP/cl/s2r1" >/dev/null
+wait_until 60 final_is 9000 || fail "rows after a member was killed mid-stream: $(count_final), want 9000"
+by=$(grep "by endpoint" "$TEST_TMP/err")
+for m in $CH_MEMBERS; do
+  u=CH_URL_${m^^}
+  rows=$(sed -n "s|.*${!u}: \([0-9]*\) rows.*|\1|p" <<<"$by")
+  [ "${rows:-0}" -gt 0 ] || fail "--balance: $m took no rows: $by"
+done
+assert_contains "$by" "$CH_URL_S2R1: " "the killed member in the summary"
+grep -q "^sensor_ch_insert_endpoint_failures_total{url=\"${CH_URL_S2R1}\"} [1-9]" "$TEST_TMP/m2.prom" \
+  || fail "the killed member's failures not in the metrics: $(grep endpoint_failures "$TEST_TMP/m2.prom")"
+sum=0
+for r in $(sed -n 's/^sensor_ch_insert_endpoint_rows_total{[^}]*} //p' "$TEST_TMP/m2.prom"); do sum=$((sum + r)); done
+assert_eq "$sum" "6000" "rows over the endpoints in the metrics"
+pass "--balance with a member SIGKILLed mid-stream: 6000 rows once each; $by"
