@@ -272,7 +272,7 @@ members() { sed -n "s/^CH_MEMBERS='\(.*\)'$/\1/p" "$dir/cluster.env"; }
 cluster_start() {
   local shards=$1 replicas=$2 name=${CH_CLUSTER_NAME:-sensors}
   [[ $shards =~ ^[1-9]$ && $replicas =~ ^[1-9]$ ]] || { echo "clickhouse.sh: SHARDS and REPLICAS: 1..9" >&2; exit 2; }
-  if is_cluster; then echo "clickhouse.sh: $dir already holds a cluster (stop it, or use another DIR)" >&2; exit 1; fi
+  if is_cluster; then echo "clickhouse.sh: $dir already holds a cluster (its members: stop/restart DIR/s1r1...; a new one: another DIR)" >&2; exit 1; fi
   local n=$((shards * replicas)) root=$dir
   rm -f "$root/members.env.tmp"
   local -a ports
