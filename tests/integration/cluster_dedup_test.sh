@@ -8,8 +8,8 @@
 # the hash of every block it stored in ZooKeeper (.../blocks): no new hash = nothing stored twice.
 #   - one partition, batches cut by row count only: the re-delivery is cut at the same offsets, so
 #     the same blocks; every one of them is dropped.
-#   - four partitions: the consumer interleaves the partitions differently on each run, so the
-#     blocks differ and are stored again; only FINAL (or merges) collapse the rows.
+#   - four partitions: the consumer may interleave the partitions differently on another run (it
+#     depends on fetch timing), then blocks differ and are stored again; only FINAL collapses them.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kafka_lib.sh"
 cd "$TEST_TMP"
@@ -52,5 +52,6 @@ for t in one four; do
   eval "new_$t=$((b2 - b1))"
 done
 assert_eq "$new_one" "0" "one partition: blocks stored by the re-delivery"
-[ "$new_four" -gt 0 ] || fail "four partitions: the re-delivery stored no block (the interleaving happened to repeat?)"
-pass "one partition, batches cut by rows: a full re-delivery stores nothing; four partitions: $new_four blocks stored again"
+# four partitions: not asserted. The consumer's interleaving of partitions depends on fetch timing;
+# seen here both ways (18 of 40 blocks stored again in one run, none in another).
+pass "one partition, batches cut by rows: a full re-delivery stores nothing; four partitions: $new_four blocks stored again this time"
