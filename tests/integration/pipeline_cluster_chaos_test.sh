@@ -43,6 +43,9 @@ PY
   producer=$!
 }
 stage() { local name=$1; shift; bash -c 'echo $$ >"$0.pid"; exec "$@"' "$TEST_TMP/$name" "$@"; }
+# a failed check mid-round must not leave the round's stages running
+kill_stages() { local f; for f in kc sp ch; do [ -f "$TEST_TMP/$f.pid" ] && kill -9 "$(cat "$TEST_TMP/$f.pid")"; done; }
+on_exit kill_stages
 start_pipeline() {  # ARGS: more kafka-cat-sensor options
   rm -f acks kc.pid sp.pid ch.pid
   mkfifo acks
@@ -62,7 +65,10 @@ wait_pipeline() {
   }
   wait "$pipeline" 2>/dev/null || true
 }
-rows() { q "SELECT count() FROM sensor_metrics" 2>/dev/null || echo '?'; }
+rows() {  # '?' while the table is missing or unreachable (q prints the error body: not a number)
+  local r
+  r=$(q "SELECT count() FROM sensor_metrics" 2>/dev/null) && [[ $r =~ ^[0-9]+$ ]] && echo "$r" || echo '?'
+}
 stop_pipeline() {
   sleep 1
   local pid
@@ -73,27 +79,32 @@ stop_pipeline() {
 victims=(replica zookeeper ch-insert)
 for ((round = 0; round < ROUNDS - 1; round++)); do
   victim=${victims[$round]}
+  before=$(rows)
+  [ "$before" = "?" ] && before=0  # no table yet
   produce_slice "$round"
   start_pipeline
-  delay=$(printf '%d.%d' $((2 + RANDOM % 2)) $((RANDOM % 10)))
+  # the fault lands while rows flow: once this round's first rows are in, a moment later
+  grew() { local r; r=$(rows); [ "$r" != "?" ] && [ "$r" -gt "$before" ]; }
+  wait_until 60 grew || fail "round $round: no rows within 60 s"
+  delay=$(printf '0.%d' $((2 + RANDOM % 8)))
   sleep "$delay"
   case $victim in
     replica)
       m=s$((1 + RANDOM % 2))r$((1 + RANDOM % 2))
-      echo "round $round: SIGKILL of replica $m after ${delay}s (back 3 s later); rows so far $(rows)"
+      echo "round $round: SIGKILL of replica $m ${delay}s after the first rows (back 3 s later); rows so far $(rows)"
       "$CH" kill "$TEST_TMP/cl/$m"
       sleep 3
       "$CH" restart "$TEST_TMP/cl/$m" >/dev/null
       ;;
     zookeeper)
-      echo "round $round: ZooKeeper stopped after ${delay}s for 4 s; rows so far $(rows)"
+      echo "round $round: ZooKeeper stopped ${delay}s after the first rows, for 4 s; rows so far $(rows)"
       "$CH" stop "$TEST_TMP/cl/zk"
       sleep 4
       "$CH" restart "$TEST_TMP/cl/zk" >/dev/null
       ;;
     ch-insert)
       pid=$(cat ch.pid 2>/dev/null || true)
-      if [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; then echo "round $round: killed ch-insert after ${delay}s; rows so far $(rows)"
+      if [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; then echo "round $round: killed ch-insert ${delay}s after the first rows; rows so far $(rows)"
       else echo "round $round: ch-insert had already finished"; fi
       ;;
   esac
