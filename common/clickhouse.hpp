@@ -101,6 +101,7 @@ class ClickHouseClient {
   const ChConnection& connection() const { return c_; }
   const std::string& current_url() const { return c_.urls[cur_]; }
   void failover() { cur_ = (cur_ + 1) % c_.urls.size(); }
+  void use(size_t i) { cur_ = i % c_.urls.size(); }  // the next requests go to urls[i]
 
   // Runs a query (POST body = sql) and returns the body. Throws ChRequestError on any failure,
   // including a 200 carrying an exception.

@@ -338,20 +338,64 @@ std::string quote_identifier(const std::string& name) {
   return out + "`";
 }
 
-std::string Schema::create_table_sql(const std::string& database, const std::string& tbl) const {
-  std::string sql = "CREATE TABLE IF NOT EXISTS ";
-  if (!database.empty()) sql += quote_identifier(database) + ".";
-  sql += quote_identifier(tbl.empty() ? table : tbl) + "\n(\n";
+namespace {
+// "(\n    `a` T,\n ...)\n" of a CREATE TABLE
+std::string column_list(const std::vector<Column>& columns) {
+  std::string sql = "\n(\n";
   for (size_t i = 0; i < columns.size(); ++i) {
     sql += "    " + quote_identifier(columns[i].name) + " " + columns[i].clickhouse_type();
     sql += i + 1 < columns.size() ? ",\n" : "\n";
   }
-  sql += ")\nENGINE = ReplacingMergeTree()\n";
+  return sql + ")\n";
+}
+}  // namespace
+
+std::string Schema::create_table_sql(const std::string& database, const std::string& tbl) const {
+  std::string sql = "CREATE TABLE IF NOT EXISTS ";
+  if (!database.empty()) sql += quote_identifier(database) + ".";
+  sql += quote_identifier(tbl.empty() ? table : tbl) + column_list(columns);
+  sql += "ENGINE = ReplacingMergeTree()\n";
   if (!partition_by.empty()) sql += "PARTITION BY " + partition_by + "\n";
   sql += "ORDER BY (";
   for (size_t i = 0; i < order_by.size(); ++i) sql += (i ? ", " : "") + quote_identifier(order_by[i]);
   sql += ")";
   return sql;
+}
+
+const std::string& Schema::sharding_column() const {
+  for (const auto& c : columns)
+    if (c.name == "sensor_id") return c.name;
+  return order_by.front();  // from_json requires at least one
+}
+
+std::vector<std::string> Schema::create_cluster_sql(const std::string& database, const std::string& tbl,
+                                                    const std::string& cluster) const {
+  bool plain = !cluster.empty();
+  for (char c : cluster)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') plain = false;
+  if (!plain) throw UsageError("--cluster '" + cluster + "': not a cluster name of remote_servers (letters, digits, _-.)");
+  const std::string db = database.empty() ? "default" : database;
+  const std::string dist = tbl.empty() ? table : tbl;
+  const std::string local = dist + "_local";
+  const std::string on = " ON CLUSTER " + quote_identifier(cluster);
+  // the path is a string literal: escape as ClickHouse reads it ('\'', '\\')
+  std::string path = "'/clickhouse/tables/{shard}/";
+  for (char c : db + "/" + local) {
+    if (c == '\'' || c == '\\') path += '\\';
+    path += c;
+  }
+  path += "'";
+  std::string first = "CREATE TABLE IF NOT EXISTS " + quote_identifier(db) + "." + quote_identifier(local) + on +
+                      column_list(columns) + "ENGINE = ReplicatedReplacingMergeTree(" + path + ", '{replica}')\n";
+  if (!partition_by.empty()) first += "PARTITION BY " + partition_by + "\n";
+  first += "ORDER BY (";
+  for (size_t i = 0; i < order_by.size(); ++i) first += (i ? ", " : "") + quote_identifier(order_by[i]);
+  first += ")";
+  std::string second = "CREATE TABLE IF NOT EXISTS " + quote_identifier(db) + "." + quote_identifier(dist) + on +
+                       " AS " + quote_identifier(db) + "." + quote_identifier(local) + "\nENGINE = Distributed(" +
+                       quote_identifier(cluster) + ", " + quote_identifier(db) + ", " + quote_identifier(local) +
+                       ", cityHash64(" + quote_identifier(sharding_column()) + "))";
+  return {first, second};
 }
 
 }  // namespace sp

@@ -65,6 +65,16 @@ struct Schema {
   // CREATE TABLE IF NOT EXISTS `db`.`table` (...) ENGINE = ReplacingMergeTree ORDER BY (...):
   // rows re-delivered (at-least-once) have the same key and collapse on merge / FINAL.
   std::string create_table_sql(const std::string& database, const std::string& table) const;
+  // For a cluster (remote_servers name `cluster`, macros {shard} and {replica} on every server), both
+  // ON CLUSTER: [0] `table`_local, ReplicatedReplacingMergeTree in ZooKeeper at
+  // /clickhouse/tables/{shard}/db/table_local (replicas of a shard share it, so a retried identical
+  // block is stored once); [1] `table`, Distributed over them by cityHash64 of the sharding column.
+  // UsageError when the cluster name is not a plain name.
+  std::vector<std::string> create_cluster_sql(const std::string& database, const std::string& table,
+                                              const std::string& cluster) const;
+  // The Distributed table's sharding column: sensor_id when the schema has it (one sensor's rows stay
+  // on one shard, where ReplacingMergeTree can collapse its re-deliveries), else the first of order_by.
+  const std::string& sharding_column() const;
 };
 
 // Backquoted ClickHouse identifier (`a``b` style escaping of backquotes and backslashes).

@@ -22,6 +22,38 @@ TEST(Schema, CreateTableIsReplacingMergeTreeKeyedForDedup) {
             "ENGINE = ReplacingMergeTree()\nPARTITION BY toYYYYMM(ts)\nORDER BY (`sensor_id`, `ts`, `id`)");
 }
 
+// --create-table --cluster (issue 15): one replicated local table per server, ON CLUSTER, with the
+// shard in its ZooKeeper path, and the Distributed table under the name rows are inserted into.
+TEST(Schema, ClusterTablesAreReplicatedLocalPlusDistributedBySensorId) {
+  auto sql = sp::Schema::default_schema().create_cluster_sql("db", "sensor_metrics", "sensors");
+  ASSERT_EQ(sql.size(), 2u);
+  EXPECT_EQ(sql[0],
+            "CREATE TABLE IF NOT EXISTS `db`.`sensor_metrics_local` ON CLUSTER `sensors`\n(\n    `id` String,\n"
+            "    `ts` DateTime,\n    `sensor_id` String,\n    `temperature` Float64,\n    `humidity` Float64,\n"
+            "    `pressure` Float64\n)\n"
+            "ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/db/sensor_metrics_local', '{replica}')\n"
+            "PARTITION BY toYYYYMM(ts)\nORDER BY (`sensor_id`, `ts`, `id`)");
+  EXPECT_EQ(sql[1],
+            "CREATE TABLE IF NOT EXISTS `db`.`sensor_metrics` ON CLUSTER `sensors` AS `db`.`sensor_metrics_local`\n"
+            "ENGINE = Distributed(`sensors`, `db`, `sensor_metrics_local`, cityHash64(`sensor_id`))");
+}
+
+TEST(Schema, ClusterShardingKeyWithoutSensorIdIsTheFirstOrderByColumn) {
+  auto s = sp::Schema::from_json(R"({"table":"w","columns":[{"name":"id"},{"name":"site"},
+      {"name":"ts","type":"DateTime"}],"order_by":["site","ts"]})", "s.json");
+  auto sql = s.create_cluster_sql("default", "w's", "c1");
+  ASSERT_EQ(sql.size(), 2u);
+  EXPECT_NE(sql[0].find("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/default/w\\'s_local', '{replica}')"),
+            std::string::npos) << sql[0];
+  EXPECT_NE(sql[1].find("cityHash64(`site`))"), std::string::npos) << sql[1];
+}
+
+TEST(Schema, ClusterNameMustBeAPlainName) {
+  auto s = sp::Schema::default_schema();
+  EXPECT_THROW(s.create_cluster_sql("default", "t", "a b"), sp::UsageError);
+  EXPECT_THROW(s.create_cluster_sql("default", "t", ""), sp::UsageError);
+}
+
 TEST(Schema, FileWithOptionalDefaultsAndRanges) {
   auto s = sp::Schema::from_json(R"({"table":"t","columns":[
       {"name":"id","type":"String","path":"id"},

@@ -187,7 +187,16 @@ class Sender {
  public:
   Sender(const Options& o, const std::string& statement, ClickHouseClient* client, Outputs& out, RejectSink& rej,
          Stats& st, Metrics& m)
-      : o_(o), statement_(statement), out_(out), rej_(rej), st_(st), m_(m) {
+      : o_(o), statement_(statement), out_(out), rej_(rej), st_(st), m_(m),
+        eps_(client->connection().urls, o.balance, std::chrono::seconds(1),
+             std::chrono::milliseconds(static_cast<int64_t>(std::max(1.0, o.retry_max_delay_seconds) * 1000))) {
+    for (size_t i = 0; i < eps_.size(); ++i) {
+      std::string l = label("url", url_for_log(eps_.url(i)));
+      ep_m_.push_back({metrics().counter("ch_insert_endpoint_rows_total", "Rows confirmed, per --url endpoint", l),
+                       metrics().counter("ch_insert_endpoint_inserts_total", "INSERT requests confirmed, per --url endpoint", l),
+                       metrics().counter("ch_insert_endpoint_failures_total",
+                                         "Requests that failed (no answer, 5xx, retriable code), per --url endpoint", l)});
+    }
     int n = std::max(1, o.parallel);
     for (int i = 0; i < n; ++i) {
       // the first worker uses the caller's client (its failover position is already right)
@@ -199,7 +208,10 @@ class Sender {
       threads_.emplace_back([this, c] { loop(c); });
     }
   }
-  ~Sender() { stop(); }
+  ~Sender() {
+    stop();
+    st_.endpoints = eps_.stats();
+  }
 
   // Blocks while --parallel batches are in flight: this is the backpressure on stdin.
   void submit(std::unique_ptr<Batch> b) {
@@ -392,6 +404,10 @@ class Sender {
     // One block per POST, so a refused POST leaves nothing behind (all or nothing).
     params.emplace_back("max_insert_block_size", std::to_string(std::max<uint64_t>(b - a, 1048576)));
     if (o_.serial_parsing) params.emplace_back("input_format_parallel_parsing", "0");
+    // Into a Distributed table, a 200 would otherwise mean "spooled on the server that took it", to
+    // be forwarded later: a crash of that server loses acknowledged rows. Synchronously, the 200 comes
+    // once every shard's replicated table has the rows (and a retry of the same block is deduplicated).
+    if (!o_.cluster.empty()) params.emplace_back("insert_distributed_sync", "1");
     if (o_.dedup_token)
       params.emplace_back("insert_deduplication_token", hex64(fnv1a(body)) + "-" + std::to_string(b - a));
 
@@ -399,6 +415,8 @@ class Sender {
                     std::chrono::milliseconds(static_cast<int64_t>(o_.retry_max_delay_seconds * 1000)));
     for (;;) {
       auto t0 = Clock::now();
+      const size_t ep = eps_.pick(t0);
+      client->use(ep);
       try {
         ++st.posts;
         m_.posts.inc();
@@ -407,6 +425,9 @@ class Sender {
         st.bytes_sent += body.size();
         m_.bytes_sent.inc(static_cast<double>(body.size()));
         check_summary(r, b - a);
+        eps_.succeeded(ep, b - a);
+        ep_m_[ep].rows.inc(static_cast<double>(b - a));
+        ep_m_[ep].inserts.inc();
         return;
       } catch (const ChRequestError& e) {
         const ChError& err = e.error();
@@ -435,12 +456,22 @@ class Sender {
           std::lock_guard<std::mutex> lk(mu_);
           if (error_) throw Error(Exit::tempfail, "abandoned: another batch failed");
         }
-        auto d = backoff.next();
+        // This endpoint rests; when another one does not, the retry goes there at once (the same
+        // body: a replicated table drops the block if the failed request did store it after all).
+        eps_.failed(ep, Clock::now());
+        ep_m_[ep].failures.inc();
         ++st.retries;
         m_.retries.inc();
+        if (eps_.any_healthy(Clock::now(), ep)) {
+          backoff.next();  // counts the attempt against --retries
+          log::warn(err.message, "; retry ", backoff.attempts(),
+                    o_.retries >= 0 ? "/" + std::to_string(o_.retries) : std::string(), " on another endpoint (",
+                    url_for_log(eps_.url(ep)), " rests)");
+          continue;
+        }
+        auto d = backoff.next();
         log::warn(err.message, "; retry ", backoff.attempts(),
                   o_.retries >= 0 ? "/" + std::to_string(o_.retries) : std::string(), " in ", d.count(), " ms");
-        if (err.kind == ChErrorKind::transport) client->failover();
         if (!sleep_unless_stopped(d))
           throw Error(Exit::interrupted, "interrupted while waiting to retry: " + err.message);
       }
@@ -464,6 +495,11 @@ class Sender {
   RejectSink& rej_;
   Stats& st_;
   Metrics& m_;
+  Endpoints eps_;
+  struct EndpointMetrics {
+    Counter &rows, &inserts, &failures;
+  };
+  std::vector<EndpointMetrics> ep_m_;
   std::vector<std::unique_ptr<ClickHouseClient>> owned_;
   std::vector<std::thread> threads_;
   std::mutex mu_;
@@ -526,9 +562,9 @@ void prepare_server(Options& o, const Schema& schema, ClickHouseClient& client) 
   std::string target = quote_identifier(db) + "." + quote_identifier(o.table);
   try {
     if (o.create_table) {
-      if (db != "default") client.query("CREATE DATABASE IF NOT EXISTS " + quote_identifier(db));
-      client.query(schema.create_table_sql(db, o.table));
-      log::info("table ", db, ".", o.table, " is ready (created if it was missing)");
+      for (const auto& sql : create_table_statements(o, schema, db)) client.query(sql);
+      log::info("table ", db, ".", o.table, " is ready (created if it was missing",
+                o.cluster.empty() ? "" : ", with " + o.table + "_local on every server of cluster " + o.cluster, ")");
     } else if (client.query("EXISTS TABLE " + target).substr(0, 1) != "1") {
       throw NoInputError("table " + db + "." + o.table + " does not exist on " + url_for_log(client.current_url()) +
                          " (run with --create-table to create it from the schema)");
@@ -540,6 +576,20 @@ void prepare_server(Options& o, const Schema& schema, ClickHouseClient& client) 
       throw NoInputError(e.error().message + " (check --database, or use --create-table)");
     throw Error(e.code(), "preparing table " + db + "." + o.table + ": " + e.error().message);
   }
+}
+
+std::vector<std::string> create_table_statements(const Options& o, const Schema& schema, const std::string& db) {
+  std::vector<std::string> out;
+  if (o.cluster.empty()) {
+    if (db != "default") out.push_back("CREATE DATABASE IF NOT EXISTS " + quote_identifier(db));
+    out.push_back(schema.create_table_sql(db, o.table));
+    return out;
+  }
+  auto tables = schema.create_cluster_sql(db, o.table, o.cluster);  // checks the cluster name
+  if (db != "default")
+    out.push_back("CREATE DATABASE IF NOT EXISTS " + quote_identifier(db) + " ON CLUSTER " + quote_identifier(o.cluster));
+  out.insert(out.end(), tables.begin(), tables.end());
+  return out;
 }
 
 std::string insert_statement(RowFormat f, const std::string& database, const std::string& table,

@@ -13,6 +13,7 @@
 #include "common/line_io.hpp"
 #include "common/rows.hpp"
 #include "common/schema.hpp"
+#include "endpoints.hpp"
 
 namespace sp::chi {
 
@@ -31,6 +32,10 @@ struct Options {
   double retry_max_delay_seconds = 30;
   bool keep_coordinates = false;
   bool create_table = false;
+  // remote_servers name: --create-table makes replicated local tables + a Distributed one ON CLUSTER,
+  // and inserts wait until the Distributed table has written to the shards (insert_distributed_sync)
+  std::string cluster;
+  bool balance = false;  // spread requests round-robin over the --url endpoints not resting
   bool dry_run = false;
   bool best_effort_dates = true;
   int64_t max_rejects = -1;  // -1: no limit
@@ -43,6 +48,7 @@ struct Stats {
   uint64_t rows_in = 0, inserted = 0, rejected = 0, batches = 0, posts = 0, retries = 0;
   uint64_t bytes_in = 0, bytes_sent = 0;
   uint64_t unsent = 0;  // rows read but neither inserted nor rejected (failure / interrupt)
+  std::vector<EndpointStats> endpoints;  // per --url: rows and INSERTs it took, its failures
 };
 
 // Where acks and rejects go; the caller owns the writers (stdout, a FIFO, files).
@@ -51,6 +57,10 @@ struct Outputs {
   LineWriter* rejects = nullptr;  // may be null: rejects only logged
   LineWriter* dry_run = nullptr;  // dry run: statements go here (stdout)
 };
+
+// --create-table's statements: one CREATE TABLE, or with --cluster the database (unless default),
+// the replicated local tables and the Distributed table, all ON CLUSTER.
+std::vector<std::string> create_table_statements(const Options& o, const Schema& schema, const std::string& database);
 
 // The INSERT statement text (no data) for the format: "INSERT INTO db.t (cols) FORMAT JSONEachRow"
 // or, for VALUES, the seed's "INSERT INTO sensor_metrics VALUES".

@@ -62,6 +62,11 @@ int main(int argc, char** argv) {
         app.add_option("--max-rejects", o.max_rejects, "Exit 1 when more rows than this were rejected (-1 = no limit)")->capture_default_str();
         app.add_flag("--keep-coordinates", o.keep_coordinates, "Send _topic, _partition, _offset as columns too");
         app.add_flag("--create-table", o.create_table, "Create the table from the schema if missing (ReplacingMergeTree)");
+        app.add_option("--cluster", o.cluster,
+                       "ClickHouse cluster (remote_servers name): --create-table makes replicated TABLE_local tables "
+                       "and the Distributed TABLE over them ON CLUSTER; inserts wait for the shards");
+        app.add_flag("--balance", o.balance,
+                     "Spread batches round-robin over the --url endpoints (default: the first one not resting after a failure)");
         // -n is no count's here: a long option only, as sensor-gen's count is -c (kcat's)
         sp::cli::alias(app, "-n", app.add_flag("--dry-run", o.dry_run, "Print the statements that would be sent (and the DDL with --create-table); contact no server"));
         app.add_flag("--basic-dates", basic_dates, "Do not send date_time_input_format=best_effort (rows hold 'YYYY-MM-DD hh:mm:ss' only)");
@@ -91,7 +96,8 @@ int main(int argc, char** argv) {
         std::unique_ptr<sp::ClickHouseClient> client;
         if (o.dry_run) {
           out.dry_run = &std_out;
-          if (o.create_table) std_out.line(schema.create_table_sql(o.database, o.table) + ";");
+          if (o.create_table)
+            for (const auto& sql : sp::chi::create_table_statements(o, schema, o.database)) std_out.line(sql + ";");
         } else {
           if (!acks_path.empty() && acks_path != "-" && !no_acks) {
             acks_fd = open_output(acks_path, "acks");
@@ -115,6 +121,14 @@ int main(int argc, char** argv) {
                         st.unsent ? ", " + std::to_string(st.unsent) + " NOT inserted (not acknowledged)" : "",
                         "; ", st.batches, " batches, ", st.posts, " requests, ", st.retries, " retries, ",
                         sp::human_bytes(static_cast<double>(st.bytes_sent)), " sent");
+          if (st.endpoints.size() > 1) {
+            std::string by;
+            for (const auto& e : st.endpoints)
+              by += (by.empty() ? "" : ", ") + sp::url_for_log(e.url) + ": " + std::to_string(e.rows) + " rows in " +
+                    std::to_string(e.inserts) + " inserts" +
+                    (e.failures ? ", " + std::to_string(e.failures) + " failed" : "");
+            sp::log::info("by endpoint: ", by);
+          }
         };
         try {
           sp::chi::run_insert(o, schema, client.get(), in, out, st);

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): N seed rows (JSONEachRow, as sensor-parse writes them) into one
+# clickhouse-server and into a 2 shards x 2 replicas cluster (scripts/clickhouse.sh cluster), side by
+# side in the same run:
+#   one        ch-insert into one server (ReplacingMergeTree)
+#   cluster    one ch-insert --balance over the four members, through the Distributed table
+#   cluster_x2 two ch-inserts at once (half the rows each), as two pipelines of one consumer group
+# Rounds interleave the three; best time kept; rows counted under FINAL. On one machine the cluster
+# shares the same cores (and writes every row twice, once per replica): this measures its overhead,
+# not the write capacity that more machines add.
+# Usage: scripts/bench/ch_cluster.sh [ROWS] [RUNS]    (BIN_DIR defaults to build/bin)
+set -euo pipefail
+SRC_DIR=$(cd "$(dirname "$0")/../.." && pwd)
+BIN_DIR=${BIN_DIR:-$SRC_DIR/build/bin}
+ROWS=${1:-1000000}
+RUNS=${2:-2}
+export PATH="$BIN_DIR:$PATH" LC_ALL=C
+CH="$SRC_DIR/scripts/clickhouse.sh"
+tmp=$(mktemp -d /tmp/sp-bench-ch-cluster.XXXXXX)
+cleanup() { "$CH" stop "$tmp/one" >/dev/null 2>&1 || true; "$CH" stop "$tmp/cl" >/dev/null 2>&1 || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+ONE=$(eval "$("$CH" start "$tmp/one")"; echo "$CH_URL")
+s=$(date +%s.%N)
+eval "$("$CH" cluster "$tmp/cl")"
+started=$(awk -v s="$s" -v e="$(date +%s.%N)" 'BEGIN{printf "%.1f", e - s}')
+urls=()
+for u in $CH_URLS; do urls+=(--url "$u"); done
+q() { curl -sS --fail-with-body "$1/" --data-binary "$2"; }
+
+sensor-gen -c "$ROWS" | sensor-parse -q >"$tmp/rows.jsonl"
+half=$((ROWS / 2))
+head -n "$half" "$tmp/rows.jsonl" >"$tmp/a.jsonl"
+tail -n +$((half + 1)) "$tmp/rows.jsonl" >"$tmp/b.jsonl"
+echo "rows: $ROWS; cluster of 4 + ZooKeeper started in ${started}s; $(nproc) cores; best of $RUNS"
+
+fresh_cluster_table() {
+  q "$CH_URL" "DROP TABLE IF EXISTS sensor_metrics ON CLUSTER $CH_CLUSTER" >/dev/null
+  q "$CH_URL" "DROP TABLE IF EXISTS sensor_metrics_local ON CLUSTER $CH_CLUSTER" >/dev/null
+  ch-insert -q "${urls[@]}" --cluster "$CH_CLUSTER" --create-table --no-acks </dev/null
+}
+timed() {  # name url command...: one run, time appended to $tmp/t.name, rows checked under FINAL
+  local name=$1 url=$2; shift 2
+  local s e n
+  s=$(date +%s.%N)
+  "$@" || { echo "bench: $name failed" >&2; exit 1; }
+  e=$(date +%s.%N)
+  # a Distributed SELECT may read a replica still fetching the last part: wait for it
+  for _ in $(seq 1 100); do
+    n=$(q "$url" "SELECT count() FROM sensor_metrics FINAL")
+    [ "$n" = "$ROWS" ] && break
+    sleep 0.2
+  done
+  [ "$n" = "$ROWS" ] || { echo "bench: $name: $n rows under FINAL, want $ROWS" >&2; exit 1; }
+  awk -v s="$s" -v e="$e" 'BEGIN{print e - s}' >>"$tmp/t.$name"
+}
+two() {
+  ch-insert -q "${urls[@]}" --balance --cluster "$CH_CLUSTER" --no-acks <"$tmp/a.jsonl" &
+  local p=$!
+  ch-insert -q "${urls[@]}" --balance --cluster "$CH_CLUSTER" --no-acks <"$tmp/b.jsonl" || return 1
+  wait "$p"
+}
+for round in $(seq 1 "$RUNS"); do
+  q "$ONE" "DROP TABLE IF EXISTS sensor_metrics" >/dev/null
+  timed one "$ONE" sh -c "ch-insert -q --url '$ONE' --create-table --no-acks <'$tmp/rows.jsonl'"
+  fresh_cluster_table
+  timed cluster "$CH_URL" sh -c "ch-insert -q ${urls[*]} --balance --cluster $CH_CLUSTER --no-acks <'$tmp/rows.jsonl'"
+  fresh_cluster_table
+  timed cluster_x2 "$CH_URL" two
+done
+printf '%-34s %9s %10s\n' target seconds rows_per_s
+declare -A T
+for n in one cluster cluster_x2; do
+  T[$n]=$(sort -g "$tmp/t.$n" | head -n 1)
+  printf '%-34s %9.2f %10.0f\n' "$n" "${T[$n]}" "$(awk -v t="${T[$n]}" -v r="$ROWS" 'BEGIN{print r / t}')"
+done
+div() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a / b}'; }
+printf 'RESULT ch-insert-2x2-cluster-vs-one ours=%.2fs ref=%.2fs ratio=%s rss_mb=0\n' "${T[cluster]}" "${T[one]}" \
+  "$(div "${T[cluster]}" "${T[one]}")"
+printf 'RESULT ch-insert-x2-2x2-cluster-vs-one ours=%.2fs ref=%.2fs ratio=%s rss_mb=0\n' "${T[cluster_x2]}" "${T[one]}" \
+  "$(div "${T[cluster_x2]}" "${T[one]}")"
