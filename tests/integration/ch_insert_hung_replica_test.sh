@@ -50,3 +50,17 @@ wait_until 60 final_is 4000 || fail "rows after the hung member resumed: $(count
 sleep 3
 assert_eq "$(count_final)" "4000" "rows under FINAL a while after the hung member resumed"
 pass "--balance with a member SIGSTOPped mid-stream: 4000 rows once each, ch-insert done in ${took}s; $by"
+
+# Through the Distributed table, healthy members time out too when they pick the hung replica for its
+# shard (ClickHouse's choice, not ch-insert's). Straight into one shard's local table, ch-insert's own
+# failover is the only one: just the hung replica fails, its partner takes every batch.
+kill -STOP "$(cat "$hung/pid")"
+gen 4001 5000 | ch-insert --url "$CH_URL_S2R1" --url "$CH_URL_S2R2" --balance -d metrics --table sensor_metrics_local \
+  --batch-rows 100 --timeout 1 --retries 20 --retry-max-delay 1 --no-acks --metrics-file "$TEST_TMP/m2.prom" 2>"$TEST_TMP/err2" \
+  || fail "direct into shard 2 with its replica hung: $(tail -c 2000 "$TEST_TMP/err2")"
+grep -q "^sensor_ch_insert_endpoint_rows_total{url=\"${CH_URL_S2R2}\"} 1000" "$TEST_TMP/m2.prom" \
+  || fail "s2r2 did not take every row: $(grep endpoint "$TEST_TMP/m2.prom")"
+kill -CONT "$(cat "$hung/pid")"
+local2() { test "$(q "$CH_URL_S2R2" "SELECT count() FROM metrics.sensor_metrics_local FINAL WHERE toUInt32(substring(id, 2)) > 4000")" = "$1"; }
+wait_until 30 local2 1000 || fail "rows on shard 2 after the direct insert"
+pass "straight into a shard's local table with one replica hung: its partner took all 1000 rows; $(grep "by endpoint" "$TEST_TMP/err2")"
