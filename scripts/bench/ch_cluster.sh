@@ -5,6 +5,9 @@
 #   one        ch-insert into one server (ReplacingMergeTree)
 #   cluster    one ch-insert --balance over the four members, through the Distributed table
 #   cluster_x2 two ch-inserts at once (half the rows each), as two pipelines of one consumer group
+#   direct     two ch-inserts at once, one per shard, straight into its sensor_metrics_local (--balance
+#              over its two replicas); rows split beforehand by the Distributed table's own function,
+#              cityHash64(sensor_id) % 2, computed by the server (ch-insert has no shard-direct mode)
 # Rounds interleave the three; best time kept; rows counted under FINAL. On one machine the cluster
 # shares the same cores (and writes every row twice, once per replica): this measures its overhead,
 # not the write capacity that more machines add.
@@ -31,6 +34,13 @@ sensor-gen -c "$ROWS" | sensor-parse -q >"$tmp/rows.jsonl"
 half=$((ROWS / 2))
 head -n "$half" "$tmp/rows.jsonl" >"$tmp/a.jsonl"
 tail -n +$((half + 1)) "$tmp/rows.jsonl" >"$tmp/b.jsonl"
+# each sensor's shard, as the Distributed table computes it (shard N takes remainder N-1)
+grep -o '"sensor_id":"[^"]*"' "$tmp/rows.jsonl" | cut -d'"' -f4 | sort -u >"$tmp/ids.tsv"
+curl -sS --fail-with-body -F "ids=@$tmp/ids.tsv" \
+  "$CH_URL/?ids_structure=id+String&query=SELECT+id,+cityHash64(id)+%25+2+FROM+ids" >"$tmp/shard_of.tsv"
+awk -F'\t' -v d="$tmp" 'NR == FNR { s[$1] = $2; next }
+  { match($0, /"sensor_id":"[^"]*"/); id = substr($0, RSTART + 13, RLENGTH - 14)
+    print > (d "/shard" (s[id] + 1) ".jsonl") }' "$tmp/shard_of.tsv" "$tmp/rows.jsonl"
 echo "rows: $ROWS; cluster of 4 + ZooKeeper started in ${started}s; $(nproc) cores; best of $RUNS"
 
 fresh_cluster_table() {
@@ -59,6 +69,12 @@ two() {
   ch-insert -q "${urls[@]}" --balance --cluster "$CH_CLUSTER" --no-acks <"$tmp/b.jsonl" || return 1
   wait "$p"
 }
+direct() {
+  ch-insert -q --url "$CH_URL_S1R1" --url "$CH_URL_S1R2" --balance --table sensor_metrics_local --no-acks <"$tmp/shard1.jsonl" &
+  local p=$!
+  ch-insert -q --url "$CH_URL_S2R1" --url "$CH_URL_S2R2" --balance --table sensor_metrics_local --no-acks <"$tmp/shard2.jsonl" || return 1
+  wait "$p"
+}
 for round in $(seq 1 "$RUNS"); do
   q "$ONE" "DROP TABLE IF EXISTS sensor_metrics" >/dev/null
   timed one "$ONE" sh -c "ch-insert -q --url '$ONE' --create-table --no-acks <'$tmp/rows.jsonl'"
@@ -66,10 +82,17 @@ for round in $(seq 1 "$RUNS"); do
   timed cluster "$CH_URL" sh -c "ch-insert -q ${urls[*]} --balance --cluster $CH_CLUSTER --no-acks <'$tmp/rows.jsonl'"
   fresh_cluster_table
   timed cluster_x2 "$CH_URL" two
+  fresh_cluster_table
+  timed direct "$CH_URL" direct
+  for sh in 1 2; do  # the split was the Distributed table's: each shard holds only its own sensors
+    u=CH_URL_S${sh}R1
+    n=$(q "${!u}" "SELECT count() FROM sensor_metrics_local WHERE cityHash64(sensor_id) % 2 != $((sh - 1))")
+    [ "$n" = 0 ] || { echo "bench: direct: $n rows on shard $sh that the Distributed table puts elsewhere" >&2; exit 1; }
+  done
 done
 printf '%-34s %9s %10s\n' target seconds rows_per_s
 declare -A T
-for n in one cluster cluster_x2; do
+for n in one cluster cluster_x2 direct; do
   T[$n]=$(sort -g "$tmp/t.$n" | head -n 1)
   printf '%-34s %9.2f %10.0f\n' "$n" "${T[$n]}" "$(awk -v t="${T[$n]}" -v r="$ROWS" 'BEGIN{print r / t}')"
 done
@@ -78,3 +101,5 @@ printf 'RESULT ch-insert-2x2-cluster-vs-one ours=%.2fs ref=%.2fs ratio=%s rss_mb
   "$(div "${T[cluster]}" "${T[one]}")"
 printf 'RESULT ch-insert-x2-2x2-cluster-vs-one ours=%.2fs ref=%.2fs ratio=%s rss_mb=0\n' "${T[cluster_x2]}" "${T[one]}" \
   "$(div "${T[cluster_x2]}" "${T[one]}")"
+printf 'RESULT ch-insert-2x2-direct-vs-distributed ours=%.2fs ref=%.2fs ratio=%s rss_mb=0\n' "${T[direct]}" "${T[cluster_x2]}" \
+  "$(div "${T[direct]}" "${T[cluster_x2]}")"
