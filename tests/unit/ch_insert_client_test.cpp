@@ -1,6 +1,6 @@
 // The shared ClickHouse client's pure parts: error codes and their classification, version
 // parsing, gzip, identifiers, connection resolution (flags > env > config; secrets out of URLs).
-#include "common/clickhouse.hpp"
+#include "common/http/clickhouse.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "common/config.hpp"
-#include "common/log.hpp"
+#include "common/core/config.hpp"
+#include "common/core/log.hpp"
 
 using sp::ChErrorKind;
 

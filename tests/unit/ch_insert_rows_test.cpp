@@ -3,10 +3,10 @@
 
 #include <sstream>
 
-#include "common/acks.hpp"
-#include "common/line_io.hpp"
-#include "common/log.hpp"
-#include "common/rows.hpp"
+#include "common/rows/acks.hpp"
+#include "common/core/line_io.hpp"
+#include "common/core/log.hpp"
+#include "common/rows/rows.hpp"
 #include "insert.hpp"
 #include "row_input.hpp"
 

@@ -1,4 +1,4 @@
-#include "common/config.hpp"
+#include "common/core/config.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -8,10 +8,10 @@
 #include <regex>
 #include <set>
 
-#include "common/clickhouse.hpp"
-#include "common/errors.hpp"
-#include "common/log.hpp"
-#include "common/s3.hpp"
+#include "common/http/clickhouse.hpp"
+#include "common/core/errors.hpp"
+#include "common/core/log.hpp"
+#include "common/s3/s3.hpp"
 
 TEST(Config, ParsesSectionsCommentsAndQuotes) {
   auto c = sp::Config::parse(

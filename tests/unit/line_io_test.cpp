@@ -1,4 +1,4 @@
-#include "common/line_io.hpp"
+#include "common/core/line_io.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -6,7 +6,7 @@
 
 #include <sstream>
 
-#include "common/errors.hpp"
+#include "common/core/errors.hpp"
 
 namespace {
 std::vector<std::string> all_lines(const std::string& text, size_t max_line = 1 << 20) {

@@ -1,4 +1,4 @@
-#include "common/retry.hpp"
+#include "common/core/retry.hpp"
 
 #include <gtest/gtest.h>
 

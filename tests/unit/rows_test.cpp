@@ -1,8 +1,8 @@
-#include "common/rows.hpp"
+#include "common/rows/rows.hpp"
 
 #include <gtest/gtest.h>
 
-#include "common/errors.hpp"
+#include "common/core/errors.hpp"
 
 TEST(Rows, SeedExampleInValues) {
   sp::RowBuilder b(sp::RowFormat::values, {"id", "ts", "sensor_id", "temperature", "humidity", "pressure"});

@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "common/config.hpp"
-#include "common/log.hpp"
-#include "common/s3.hpp"
+#include "common/core/config.hpp"
+#include "common/core/log.hpp"
+#include "common/s3/s3.hpp"
 
 using namespace sp;
 using namespace sp::s3;

@@ -1,8 +1,8 @@
-#include "common/s3_codec.hpp"
+#include "common/codec/compress.hpp"
 
 #include <gtest/gtest.h>
 
-#include "common/errors.hpp"
+#include "common/core/errors.hpp"
 
 using namespace sp;
 using namespace sp::s3;

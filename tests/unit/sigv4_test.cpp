@@ -1,6 +1,6 @@
 // SigV4 against AWS's published examples: the S3 API reference "Examples: Signature Calculations"
 // (AKIAIOSFODNN7EXAMPLE, 20130524) and the aws-sig-v4-test-suite's get-vanilla / get-vanilla-query-order.
-#include "common/sigv4.hpp"
+#include "common/s3/sigv4.hpp"
 
 #include <gtest/gtest.h>
 

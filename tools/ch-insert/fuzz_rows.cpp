@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "common/clickhouse.hpp"
-#include "common/log.hpp"
+#include "common/http/clickhouse.hpp"
+#include "common/core/log.hpp"
 #include "row_input.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

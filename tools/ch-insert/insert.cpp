@@ -12,12 +12,12 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "common/acks.hpp"
-#include "common/log.hpp"
-#include "common/metrics.hpp"
-#include "common/progress.hpp"
-#include "common/retry.hpp"
-#include "common/signals.hpp"
+#include "common/rows/acks.hpp"
+#include "common/core/log.hpp"
+#include "common/core/metrics.hpp"
+#include "common/core/progress.hpp"
+#include "common/core/retry.hpp"
+#include "common/core/signals.hpp"
 #include "row_input.hpp"
 
 namespace sp::chi {

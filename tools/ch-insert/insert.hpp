@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "common/clickhouse.hpp"
-#include "common/line_io.hpp"
-#include "common/rows.hpp"
-#include "common/schema.hpp"
+#include "common/http/clickhouse.hpp"
+#include "common/core/line_io.hpp"
+#include "common/rows/rows.hpp"
+#include "common/rows/schema.hpp"
 
 namespace sp::chi {
 

@@ -5,13 +5,14 @@
 #include <iostream>
 #include <memory>
 
-#include "common/cli.hpp"
-#include "common/clickhouse.hpp"
-#include "common/config.hpp"
-#include "common/errors.hpp"
-#include "common/log.hpp"
-#include "common/progress.hpp"
-#include "common/signals.hpp"
+#include "common/core/cli.hpp"
+#include "common/http/clickhouse.hpp"
+#include "common/core/config.hpp"
+#include "common/core/errors.hpp"
+#include "common/core/log.hpp"
+#include "common/core/progress.hpp"
+#include "common/core/signals.hpp"
+#include "common/s3/s3.hpp"
 #include "insert.hpp"
 
 namespace {
@@ -140,5 +141,6 @@ int main(int argc, char** argv) {
           return sp::code(sp::Exit::rejects);
         }
         return 0;
-      });
+      },
+      sp::fetch_remote_config);
 }

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <vector>
 
-#include "common/log.hpp"
+#include "common/core/log.hpp"
 
 namespace sp::chi {
 

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "common/rows.hpp"
-#include "common/schema.hpp"
+#include "common/rows/rows.hpp"
+#include "common/rows/schema.hpp"
 
 namespace sp::chi {
 

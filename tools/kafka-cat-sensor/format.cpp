@@ -4,8 +4,8 @@
 
 #include <cstring>
 
-#include "common/rows.hpp"
-#include "common/timeutil.hpp"
+#include "common/rows/rows.hpp"
+#include "common/core/timeutil.hpp"
 
 namespace sp::kcs {
 

@@ -5,8 +5,8 @@
 #include <cctype>
 #include <vector>
 
-#include "common/errors.hpp"
-#include "common/timeutil.hpp"
+#include "common/core/errors.hpp"
+#include "common/core/timeutil.hpp"
 
 namespace sp::kcs {
 

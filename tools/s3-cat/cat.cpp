@@ -2,10 +2,10 @@
 
 #include <exception>
 
-#include "common/errors.hpp"
-#include "common/log.hpp"
-#include "common/metrics.hpp"
-#include "common/s3_codec.hpp"
+#include "common/core/errors.hpp"
+#include "common/core/log.hpp"
+#include "common/core/metrics.hpp"
+#include "common/codec/compress.hpp"
 
 namespace sp::s3cat {
 

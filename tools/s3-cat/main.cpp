@@ -1,10 +1,10 @@
 // s3-cat: S3 objects to stdout (see man/s3-cat.1.scd).
 #include "cat.hpp"
-#include "common/cli.hpp"
-#include "common/log.hpp"
-#include "common/metrics.hpp"
-#include "common/progress.hpp"
-#include "common/s3_flags.hpp"
+#include "common/core/cli.hpp"
+#include "common/core/log.hpp"
+#include "common/core/metrics.hpp"
+#include "common/core/progress.hpp"
+#include "common/s3/s3_flags.hpp"
 
 int main(int argc, char** argv) {
   sp::s3cat::Options o;
@@ -35,5 +35,6 @@ int main(int argc, char** argv) {
           sp::log::info(st.objects, " object(s), ", sp::human_bytes(static_cast<double>(st.bytes_out)), " written in ",
                         sp::human_seconds(progress.elapsed_seconds()), client.retries() ? ", " + std::to_string(client.retries()) + " retries" : "");
         return 0;
-      });
+      },
+      sp::fetch_remote_config);
 }

@@ -4,13 +4,13 @@
 
 #include <csignal>
 
-#include "common/cli.hpp"
-#include "common/log.hpp"
-#include "common/metrics.hpp"
-#include "common/progress.hpp"
-#include "common/signals.hpp"
+#include "common/core/cli.hpp"
+#include "common/core/log.hpp"
+#include "common/core/metrics.hpp"
+#include "common/core/progress.hpp"
+#include "common/core/signals.hpp"
 #include "put.hpp"
-#include "common/s3_flags.hpp"
+#include "common/s3/s3_flags.hpp"
 
 int main(int argc, char** argv) {
   // Part buffers are large and short-lived: a fixed mmap threshold hands each one back to the kernel
@@ -74,5 +74,6 @@ int main(int argc, char** argv) {
         // SIGTERM is how a service manager stops s3-put: everything read is stored, a clean exit
         if (sig == SIGINT) return sp::code(sp::Exit::interrupted);
         return 0;
-      });
+      },
+      sp::fetch_remote_config);
 }

@@ -18,12 +18,12 @@
 #include <mutex>
 #include <thread>
 
-#include "common/acks.hpp"
-#include "common/errors.hpp"
-#include "common/log.hpp"
-#include "common/metrics.hpp"
-#include "common/signals.hpp"
-#include "common/timeutil.hpp"
+#include "common/rows/acks.hpp"
+#include "common/core/errors.hpp"
+#include "common/core/log.hpp"
+#include "common/core/metrics.hpp"
+#include "common/core/signals.hpp"
+#include "common/core/timeutil.hpp"
 
 namespace sp::s3put {
 

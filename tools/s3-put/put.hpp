@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "common/s3.hpp"
-#include "common/s3_codec.hpp"
+#include "common/s3/s3.hpp"
+#include "common/codec/compress.hpp"
 
 namespace sp::s3put {
 using s3::Codec;

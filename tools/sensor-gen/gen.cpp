@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "common/timeutil.hpp"
+#include "common/core/timeutil.hpp"
 
 namespace sp::gen {
 

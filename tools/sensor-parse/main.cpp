@@ -6,11 +6,12 @@
 #include <cstdio>
 #include <memory>
 
-#include "common/cli.hpp"
-#include "common/config.hpp"
-#include "common/errors.hpp"
-#include "common/log.hpp"
-#include "common/progress.hpp"
+#include "common/core/cli.hpp"
+#include "common/core/config.hpp"
+#include "common/core/errors.hpp"
+#include "common/core/log.hpp"
+#include "common/core/progress.hpp"
+#include "common/s3/s3.hpp"
 #include "parse.hpp"
 
 int main(int argc, char** argv) {
@@ -86,5 +87,6 @@ int main(int argc, char** argv) {
           return sp::code(sp::Exit::interrupted);
         }
         return 0;
-      });
+      },
+      sp::fetch_remote_config);
 }

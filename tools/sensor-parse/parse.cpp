@@ -11,13 +11,13 @@
 #include <cstring>
 #include <limits>
 
-#include "common/errors.hpp"
-#include "common/log.hpp"
-#include "common/metrics.hpp"
-#include "common/progress.hpp"
-#include "common/signals.hpp"
-#include "common/timeutil.hpp"
-#include "common/plain_json.hpp"
+#include "common/core/errors.hpp"
+#include "common/core/log.hpp"
+#include "common/core/metrics.hpp"
+#include "common/core/progress.hpp"
+#include "common/core/signals.hpp"
+#include "common/core/timeutil.hpp"
+#include "common/rows/plain_json.hpp"
 
 namespace sp::parse {
 

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "common/line_io.hpp"
-#include "common/rows.hpp"
-#include "common/schema.hpp"
+#include "common/core/line_io.hpp"
+#include "common/rows/rows.hpp"
+#include "common/rows/schema.hpp"
 
 namespace sp::parse {
 

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "common/errors.hpp"
-#include "common/http.hpp"
+#include "common/core/errors.hpp"
+#include "common/http/http.hpp"
 
 namespace sp {
 

@@ -1,10 +1,10 @@
-#include "common/progress.hpp"
+#include "common/core/progress.hpp"
 
 #include <unistd.h>
 
 #include <cstdio>
 
-#include "common/log.hpp"
+#include "common/core/log.hpp"
 
 namespace sp {
 

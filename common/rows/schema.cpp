@@ -1,4 +1,4 @@
-#include "common/schema.hpp"
+#include "common/rows/schema.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "common/config.hpp"
-#include "common/errors.hpp"
+#include "common/core/config.hpp"
+#include "common/core/errors.hpp"
 
 namespace sp {
 

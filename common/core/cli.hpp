@@ -11,7 +11,8 @@
 #include <functional>
 #include <string>
 
-#include "common/errors.hpp"
+#include "common/core/config.hpp"
+#include "common/core/errors.hpp"
 
 namespace sp {
 
@@ -30,8 +31,10 @@ using RunFn = std::function<int(const CommonOptions&)>;
 // configuration file, ignores SIGPIPE (writes then fail with EPIPE -> quiet exit), installs the
 // SIGINT/SIGTERM stop flag, runs `run`, flushes stdout, and maps exceptions to exit codes:
 // sp::Error -> its code, BrokenPipe -> 0 quietly, anything else -> 70.
+// fetch_remote reads a --config s3://... location (every tool passes sp::fetch_remote_config of
+// common/s3/s3.hpp; core itself does not depend on S3).
 int tool_main(const char* tool, const std::string& description, int argc, char** argv, const SetupFn& setup,
-              const RunFn& run);
+              const RunFn& run, const RemoteConfigFetch& fetch_remote = {});
 
 // Exit-status table text for --help footers: "Exit status: 0 ok, 1 ...".
 std::string exit_status_help();

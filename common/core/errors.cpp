@@ -1,4 +1,4 @@
-#include "common/errors.hpp"
+#include "common/core/errors.hpp"
 
 #include <cstring>
 

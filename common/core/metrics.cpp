@@ -1,4 +1,4 @@
-#include "common/metrics.hpp"
+#include "common/core/metrics.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -13,8 +13,8 @@
 #include <cstring>
 #include <sstream>
 
-#include "common/errors.hpp"
-#include "common/log.hpp"
+#include "common/core/errors.hpp"
+#include "common/core/log.hpp"
 
 namespace sp {
 

@@ -1,11 +1,11 @@
-#include "common/s3_codec.hpp"
+#include "common/codec/compress.hpp"
 
 #include <zlib.h>
 #include <zstd.h>
 
 #include <cstring>
 
-#include "common/errors.hpp"
+#include "common/core/errors.hpp"
 
 namespace sp::s3 {
 

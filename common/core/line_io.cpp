@@ -1,4 +1,4 @@
-#include "common/line_io.hpp"
+#include "common/core/line_io.hpp"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,8 +7,8 @@
 
 #include <cstring>
 
-#include "common/errors.hpp"
-#include "common/signals.hpp"
+#include "common/core/errors.hpp"
+#include "common/core/signals.hpp"
 
 namespace sp {
 

@@ -1,10 +1,10 @@
-#include "common/retry.hpp"
+#include "common/core/retry.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <thread>
 
-#include "common/signals.hpp"
+#include "common/core/signals.hpp"
 
 namespace sp {
 

@@ -1,12 +1,12 @@
-#include "common/rows.hpp"
+#include "common/rows/rows.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstring>
 
-#include "common/errors.hpp"
-#include "common/timeutil.hpp"
+#include "common/core/errors.hpp"
+#include "common/core/timeutil.hpp"
 
 namespace sp {
 

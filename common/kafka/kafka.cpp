@@ -1,4 +1,4 @@
-#include "common/kafka.hpp"
+#include "common/kafka/kafka.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -6,9 +6,9 @@
 #include <cstring>
 #include <mutex>
 
-#include "common/config.hpp"
-#include "common/errors.hpp"
-#include "common/log.hpp"
+#include "common/core/config.hpp"
+#include "common/core/errors.hpp"
+#include "common/core/log.hpp"
 
 namespace sp::kafka {
 

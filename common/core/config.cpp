@@ -1,4 +1,4 @@
-#include "common/config.hpp"
+#include "common/core/config.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "common/errors.hpp"
-#include "common/log.hpp"
+#include "common/core/errors.hpp"
+#include "common/core/log.hpp"
 
 namespace sp {
 
@@ -275,17 +275,21 @@ Config checked(Config c) {
 }
 }  // namespace
 
-Config Config::load(const std::string& explicit_path) {
+Config Config::load(const std::string& explicit_path, const RemoteConfigFetch& fetch_remote) {
+  auto fetch = [&](const std::string& url) {
+    if (!fetch_remote) throw ConfigError("config location " + url + ": this program cannot read s3:// locations");
+    return fetch_remote(url);
+  };
   std::string text;
   if (!explicit_path.empty()) {
-    if (explicit_path.rfind("s3://", 0) == 0) return checked(parse(fetch_remote_config(explicit_path), explicit_path));
+    if (explicit_path.rfind("s3://", 0) == 0) return checked(parse(fetch(explicit_path), explicit_path));
     if (!read_file(explicit_path, text)) throw ConfigError("cannot read config file " + explicit_path + ": " + errno_text(errno));
     return checked(parse(text, explicit_path));
   }
   const char* env = std::getenv("SENSOR_PIPELINE_CONFIG");
   for (const auto& path : default_locations()) {
     bool from_env = env && path == env;
-    if (from_env && path.rfind("s3://", 0) == 0) return checked(parse(fetch_remote_config(path), path));
+    if (from_env && path.rfind("s3://", 0) == 0) return checked(parse(fetch(path), path));
     if (read_file(path, text)) return checked(parse(text, path));
     if (from_env) throw ConfigError("cannot read config file " + path + " (from SENSOR_PIPELINE_CONFIG): " + errno_text(errno));
   }

@@ -1,4 +1,4 @@
-#include "common/s3.hpp"
+#include "common/s3/s3.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -8,10 +8,10 @@
 #include <sstream>
 #include <thread>
 
-#include "common/config.hpp"
-#include "common/log.hpp"
-#include "common/retry.hpp"
-#include "common/signals.hpp"
+#include "common/core/config.hpp"
+#include "common/core/log.hpp"
+#include "common/core/retry.hpp"
+#include "common/core/signals.hpp"
 
 namespace sp::s3 {
 

@@ -1,4 +1,4 @@
-#include "common/s3_flags.hpp"
+#include "common/s3/s3_flags.hpp"
 
 #include <chrono>
 

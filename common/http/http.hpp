@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/errors.hpp"
+#include "common/core/errors.hpp"
 
 namespace sp {
 

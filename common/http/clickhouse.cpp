@@ -1,4 +1,4 @@
-#include "common/clickhouse.hpp"
+#include "common/http/clickhouse.hpp"
 
 #include <zlib.h>
 
@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <set>
 
-#include "common/config.hpp"
-#include "common/log.hpp"
+#include "common/core/config.hpp"
+#include "common/core/log.hpp"
 
 namespace sp {
 

@@ -1,4 +1,4 @@
-#include "common/sigv4.hpp"
+#include "common/s3/sigv4.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "common/http.hpp"
+#include "common/http/http.hpp"
 
 namespace sp::sigv4 {
 

@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "common/s3.hpp"
+#include "common/s3/s3.hpp"
 
 namespace sp::s3flags {
 

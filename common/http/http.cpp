@@ -1,11 +1,11 @@
-#include "common/http.hpp"
+#include "common/http/http.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <mutex>
 
-#include "common/log.hpp"
+#include "common/core/log.hpp"
 
 namespace sp {
 

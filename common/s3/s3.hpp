@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
-#include "common/errors.hpp"
-#include "common/http.hpp"
-#include "common/sigv4.hpp"
+#include "common/core/errors.hpp"
+#include "common/http/http.hpp"
+#include "common/s3/sigv4.hpp"
 
 namespace sp::s3 {
 
@@ -197,3 +197,9 @@ class Client {
 std::string multipart_etag(const std::vector<std::string>& part_md5_hex);
 
 }  // namespace sp::s3
+
+namespace sp {
+// Reads a configuration text from s3://bucket/key (--config s3://...; defined in s3_config.cpp), for
+// tool_main to pass to Config::load. Connection settings come from the environment and ~/.aws only.
+std::string fetch_remote_config(const std::string& url);
+}  // namespace sp

@@ -1,9 +1,8 @@
 // --config s3://bucket/key: every tool reads its configuration through the S3 client. Connection
 // settings come from the environment and ~/.aws only (the config file cannot configure its own fetch).
-#include "common/config.hpp"
-#include "common/errors.hpp"
-#include "common/log.hpp"
-#include "common/s3.hpp"
+#include "common/core/errors.hpp"
+#include "common/core/log.hpp"
+#include "common/s3/s3.hpp"
 
 namespace sp {
 std::string fetch_remote_config(const std::string& url) {

@@ -1,4 +1,4 @@
-#include "common/cli.hpp"
+#include "common/core/cli.hpp"
 
 #include <unistd.h>
 
@@ -6,10 +6,10 @@
 #include <cstdio>
 #include <iostream>
 
-#include "common/config.hpp"
-#include "common/log.hpp"
-#include "common/metrics.hpp"
-#include "common/signals.hpp"
+#include "common/core/config.hpp"
+#include "common/core/log.hpp"
+#include "common/core/metrics.hpp"
+#include "common/core/signals.hpp"
 
 namespace sp {
 
@@ -19,7 +19,7 @@ std::string exit_status_help() {
 }
 
 int tool_main(const char* tool, const std::string& description, int argc, char** argv, const SetupFn& setup,
-              const RunFn& run) {
+              const RunFn& run, const RemoteConfigFetch& fetch_remote) {
   log::init(tool);
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{description, tool};
@@ -66,7 +66,7 @@ int tool_main(const char* tool, const std::string& description, int argc, char**
   install_stop_signals();
   int rc = 0;
   try {
-    set_config(Config::load(common.config_path));
+    set_config(Config::load(common.config_path, fetch_remote));
     if (!config().origin().empty()) log::debug("configuration from ", config().origin());
     MetricsExporter exporter(common.metrics_file, common.metrics_listen);
     rc = run(common);

@@ -1,11 +1,11 @@
-#include "acks.hpp"
+#include "common/rows/acks.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <climits>
 
-#include "rows.hpp"
+#include "common/rows/rows.hpp"
 
 namespace sp {
 

@@ -6,10 +6,12 @@
 // Keys are addressed as "section.key". Precedence everywhere: flag > environment > file.
 // The file is found by --config, then $SENSOR_PIPELINE_CONFIG, then
 // ${XDG_CONFIG_HOME:-~/.config}/sensor-pipeline/config.ini, then /etc/sensor-pipeline/config.ini.
-// A location starting with s3:// is fetched through the S3 client (common/s3.hpp).
+// A location starting with s3:// is fetched by the fetcher the caller passes in (the S3 client,
+// sp::fetch_remote_config in common/s3/s3.hpp: core does not depend on S3).
 // A loaded file is checked against known_config_keys(): an unknown section or key, or a boolean key
 // that is not a boolean, is a ConfigError naming FILE:LINE (and the nearest known name), never the value.
 #pragma once
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -17,13 +19,17 @@
 
 namespace sp {
 
+// Reads the text of a remote configuration (s3://bucket/key).
+using RemoteConfigFetch = std::function<std::string(const std::string& url)>;
+
 class Config {
  public:
   // Parses INI text; `origin` names the file in error messages (ConfigError with line number).
   static Config parse(const std::string& text, const std::string& origin);
   // Finds, loads and check()s the file as described above. Explicit paths must exist (ConfigError if not);
-  // the implicit ones are optional. Returns an empty Config when none is found.
-  static Config load(const std::string& explicit_path);
+  // the implicit ones are optional. Returns an empty Config when none is found. An s3:// location is
+  // read with fetch_remote (ConfigError when none is given).
+  static Config load(const std::string& explicit_path, const RemoteConfigFetch& fetch_remote = {});
   // Throws ConfigError for the first line (by number) whose section or key is unknown, or whose boolean
   // key does not hold a boolean. Not part of parse(): ~/.aws files are parsed with it too.
   void check() const;
@@ -78,8 +84,5 @@ bool is_secret_key(const std::string& full_key);
 
 // Reads a secret from a file (first line, trailing newline/CR stripped) and registers it with the logger.
 std::string read_secret_file(const std::string& path);
-
-// Fetches a remote configuration text (s3://bucket/key). Implemented by the S3 client.
-std::string fetch_remote_config(const std::string& url);
 
 }  // namespace sp
