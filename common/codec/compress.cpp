@@ -7,7 +7,7 @@
 
 #include "common/core/errors.hpp"
 
-namespace sp::s3 {
+namespace sp::codec {
 
 Codec parse_codec(const std::string& name) {
   if (name.empty() || name == "none") return Codec::none;
@@ -56,6 +56,11 @@ class GzipCompressor : public Compressor {
 
  private:
   void run(std::string_view in, std::string& out, int flush) {
+    // zlib counts input in uInt: a larger buffer goes in as pieces of at most 1 GiB
+    while (in.size() > (1u << 30)) {
+      run(in.substr(0, 1u << 30), out, Z_NO_FLUSH);
+      in.remove_prefix(1u << 30);
+    }
     z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
     z_.avail_in = static_cast<uInt>(in.size());
     while (true) {
@@ -244,4 +249,21 @@ std::unique_ptr<Decompressor> make_decompressor(Codec c, const std::string& what
   }
 }
 
-}  // namespace sp::s3
+void gzip_compress(std::string_view data, std::string& out, int level) {
+  // reserved for a 4x smaller result: out grows by 128 KiB steps past that rather than being sized to
+  // deflateBound(), whose zero-filled bytes would double a batch's resident memory
+  out.reserve(out.size() + data.size() / 4 + kChunk);
+  GzipCompressor gz(level);
+  gz.write(data, out);
+  gz.finish(out);
+}
+
+std::string gunzip(std::string_view gz, const std::string& what) {
+  std::string out;
+  GzipDecompressor d(what, kVerifyHold);
+  d.write(gz, out);
+  d.finish();
+  return out;
+}
+
+}  // namespace sp::codec

@@ -1,5 +1,6 @@
-// Streaming gzip (zlib) and zstd (libzstd) for S3 objects: s3-put compresses what it uploads,
-// s3-cat decompresses by key extension. Memory: a few hundred KiB of codec state per stream, plus the
+// The one gzip (zlib) and zstd (libzstd) of the toolkit. Streaming, for S3 objects: s3-put compresses
+// what it uploads, s3-cat decompresses by key extension. One-shot (gzip_compress, gunzip), for
+// ClickHouse request bodies. Memory: a few hundred KiB of codec state per stream, plus the
 // decompressed output of one member held for its check (at most kVerifyHold).
 #pragma once
 #include <cstddef>
@@ -7,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace sp::s3 {
+namespace sp::codec {
 
 enum class Codec { none, gzip, zstd };
 
@@ -50,4 +51,10 @@ class Decompressor {
 };
 std::unique_ptr<Decompressor> make_decompressor(Codec c, const std::string& what, size_t hold = kVerifyHold);
 
-}  // namespace sp::s3
+// Appends one gzip member holding all of data to out (level 1-9; ch-insert's request bodies).
+void gzip_compress(std::string_view data, std::string& out, int level = 1);
+// The bytes of a whole gzip buffer (all its members); DataError naming `what` when it is not gzip or
+// ends early.
+std::string gunzip(std::string_view gz, const std::string& what);
+
+}  // namespace sp::codec

@@ -1,6 +1,5 @@
 #include "common/http/clickhouse.hpp"
 
-#include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
@@ -390,37 +389,6 @@ std::string ClickHouseClient::query(const std::string& sql,
 }
 
 ChVersion ClickHouseClient::server_version() { return parse_ch_version(query("SELECT version()")); }
-
-void gzip_compress(std::string_view data, std::string& out, int level) {
-  z_stream zs{};
-  if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    throw Error(Exit::software, "deflateInit2 failed");
-  // Grown in steps rather than sized to deflateBound(): resize() zero-fills, and touching a whole
-  // input-sized buffer for a 5x smaller result would double the batch's resident memory.
-  constexpr size_t kStep = 256 << 10;
-  out.reserve(out.size() + data.size() / 4 + kStep);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  int rc = Z_OK;
-  size_t left = data.size();
-  while (rc != Z_STREAM_END) {
-    if (zs.avail_in == 0 && left > 0) {
-      uInt chunk = static_cast<uInt>(std::min<size_t>(left, 1u << 30));
-      zs.avail_in = chunk;
-      left -= chunk;
-    }
-    size_t used = out.size();
-    out.resize(used + kStep);
-    zs.next_out = reinterpret_cast<Bytef*>(&out[used]);
-    zs.avail_out = static_cast<uInt>(kStep);
-    rc = deflate(&zs, left == 0 ? Z_FINISH : Z_NO_FLUSH);
-    out.resize(used + kStep - zs.avail_out);
-    if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
-      deflateEnd(&zs);
-      throw Error(Exit::software, "gzip compression failed");
-    }
-  }
-  deflateEnd(&zs);
-}
 
 std::string ch_identifier(const std::string& name) {
   bool plain = !name.empty() && (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_');

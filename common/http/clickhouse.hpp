@@ -119,9 +119,6 @@ class ClickHouseClient {
   HttpClient http_;
 };
 
-// gzip (RFC 1952) of data at the given zlib level, appended to out.
-void gzip_compress(std::string_view data, std::string& out, int level = 1);
-
 // Identifier as the seed writes it (bare when it is a plain name, else backquoted).
 std::string ch_identifier(const std::string& name);
 

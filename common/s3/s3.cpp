@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/codec/base64.hpp"
 #include "common/core/config.hpp"
 #include "common/core/log.hpp"
 #include "common/core/retry.hpp"
@@ -423,7 +424,7 @@ HttpResponse Client::call(const Call& c) {
   std::string payload_hash = sigv4::sha256_hex(c.body);
   std::string content_md5;
   if (c.method == "PUT" || c.method == "POST")
-    content_md5 = sigv4::base64(c.md5_raw.empty() ? sigv4::md5(c.body) : c.md5_raw);
+    content_md5 = codec::base64(c.md5_raw.empty() ? sigv4::md5(c.body) : c.md5_raw);
   Backoff backoff(s_.backoff_initial, s_.backoff_max);
   auto start = std::chrono::steady_clock::now();
   while (true) {

@@ -11,13 +11,12 @@
 
 namespace sp::sigv4 {
 
-// Raw digests (binary) and their hex / base64 forms.
+// Raw digests (binary) and their hex form (base64: common/codec/base64.hpp).
 std::string sha256(std::string_view data);
 std::string sha256_hex(std::string_view data);
 std::string hmac_sha256(std::string_view key, std::string_view data);
 std::string md5(std::string_view data);
 std::string hex(std::string_view raw);
-std::string base64(std::string_view raw);
 
 // SHA-256 of the empty string, the payload hash of body-less requests.
 inline constexpr const char* kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";

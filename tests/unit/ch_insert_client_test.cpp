@@ -6,6 +6,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "common/codec/compress.hpp"
+
 #include <cstdlib>
 #include <fstream>
 
@@ -74,7 +76,7 @@ TEST(ChClient, GzipRoundTrip) {
   std::string data;
   for (int i = 0; i < 10000; ++i) data += "{\"id\":\"msg-" + std::to_string(i) + "\"}\n";
   std::string gz = "prefix";
-  sp::gzip_compress(data, gz, 1);
+  sp::codec::gzip_compress(data, gz, 1);
   ASSERT_EQ(gz.substr(0, 6), "prefix");
   ASSERT_EQ(static_cast<unsigned char>(gz[6]), 0x1f);
   z_stream zs{};
@@ -89,7 +91,7 @@ TEST(ChClient, GzipRoundTrip) {
   inflateEnd(&zs);
   EXPECT_EQ(out, data);
   std::string empty;
-  sp::gzip_compress("", empty, 6);
+  sp::codec::gzip_compress("", empty, 6);
   EXPECT_GT(empty.size(), 10u);
 }
 

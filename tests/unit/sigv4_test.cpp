@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include "common/codec/base64.hpp"
+
 using namespace sp::sigv4;
+using sp::codec::base64;
 
 namespace {
 const Credentials kS3Docs{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""};

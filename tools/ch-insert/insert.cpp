@@ -2,8 +2,6 @@
 
 #include <poll.h>
 
-#include <zlib.h>
-
 #include <chrono>
 #include <deque>
 #include <condition_variable>
@@ -12,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/codec/compress.hpp"
 #include "common/rows/acks.hpp"
 #include "common/core/log.hpp"
 #include "common/core/metrics.hpp"
@@ -109,7 +108,7 @@ void build_body(const Options& o, const std::string& statement, const Batch& bt,
   }
   out.clear();
   if (o.gzip_level > 0)
-    gzip_compress(body, out, o.gzip_level);
+    codec::gzip_compress(body, out, o.gzip_level);
   else
     out.assign(body.data(), body.size());
 }
@@ -146,31 +145,6 @@ class RejectSink {
   std::mutex mu_;
   LineWriter* w_;
 };
-
-// Inflates a gzip body (to recover the rows of a batch whose raw copy was dropped).
-std::string gunzip(std::string_view gz) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 16) != Z_OK) throw Error(Exit::software, "inflateInit2 failed");
-  std::string out;
-  constexpr size_t kStep = 1 << 20;
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
-  zs.avail_in = static_cast<uInt>(gz.size());
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
-    size_t used = out.size();
-    out.resize(used + kStep);
-    zs.next_out = reinterpret_cast<Bytef*>(&out[used]);
-    zs.avail_out = static_cast<uInt>(kStep);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.resize(used + kStep - zs.avail_out);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      inflateEnd(&zs);
-      throw Error(Exit::software, "gunzip of a batch failed");
-    }
-  }
-  inflateEnd(&zs);
-  return out;
-}
 
 // Sends batches on --parallel threads, each with its own connection, while the reading thread
 // fills the next batch. Acks are written in batch order: a batch's offsets are acknowledged only
@@ -338,7 +312,7 @@ class Sender {
       } catch (const ChRequestError& e) {
         if (e.error().kind != ChErrorKind::data) throw;
         if (bt.data.empty() && !bt.rows.empty()) {
-          bt.data = gunzip(bt.wire);  // the raw rows were dropped after compression; rare path
+          bt.data = codec::gunzip(bt.wire, "a batch");  // the raw rows were dropped after compression; rare path
           bt.wire.clear();
         }
         if (b - a == 1) {

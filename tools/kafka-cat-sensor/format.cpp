@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "common/codec/base64.hpp"
 #include "common/rows/rows.hpp"
 #include "common/core/timeutil.hpp"
 
@@ -39,31 +40,6 @@ void JsonTool::append_compact(std::string& out, std::string_view text) {
 }
 
 bool valid_utf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
-
-void append_base64(std::string& out, std::string_view in) {
-  static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
-  size_t n = in.size(), i = 0;
-  for (; i + 3 <= n; i += 3) {
-    uint32_t v = (s[i] << 16) | (s[i + 1] << 8) | s[i + 2];
-    out += tbl[v >> 18];
-    out += tbl[(v >> 12) & 63];
-    out += tbl[(v >> 6) & 63];
-    out += tbl[v & 63];
-  }
-  if (n - i == 1) {
-    uint32_t v = s[i] << 16;
-    out += tbl[v >> 18];
-    out += tbl[(v >> 12) & 63];
-    out += "==";
-  } else if (n - i == 2) {
-    uint32_t v = (s[i] << 16) | (s[i + 1] << 8);
-    out += tbl[v >> 18];
-    out += tbl[(v >> 12) & 63];
-    out += tbl[(v >> 6) & 63];
-    out += '=';
-  }
-}
 
 RawResult append_raw(std::string& out, Bytes value, JsonTool& json) {
   if (value.null()) return RawResult::null_value;
@@ -106,7 +82,7 @@ void append_text_field(std::string& out, const char* name, Bytes b) {
   out += "_encoding\":\"base64\",\"";
   out += name;
   out += "\":\"";
-  append_base64(out, b.view());
+  codec::append_base64(out, b.view());
   out += '"';
 }
 
@@ -117,7 +93,7 @@ void append_header_value(std::string& out, Bytes b) {
     append_json_string(out, b.view());
   } else {
     out += "{\"base64\":\"";
-    append_base64(out, b.view());
+    codec::append_base64(out, b.view());
     out += "\"}";
   }
 }
@@ -153,7 +129,7 @@ void append_envelope(std::string& out, const MessageView& m, JsonTool& json) {
       append_json_string(out, name);
     else {
       std::string b64;
-      append_base64(b64, name);
+      codec::append_base64(b64, name);
       append_json_string(out, "base64:" + b64);
     }
     out += ':';

@@ -62,7 +62,6 @@ RawResult append_raw(std::string& out, Bytes value, JsonTool& json);
 // gets an array of its values in order.
 void append_envelope(std::string& out, const MessageView& m, JsonTool& json);
 
-void append_base64(std::string& out, std::string_view bytes);
 bool valid_utf8(std::string_view s);
 
 }  // namespace sp::kcs

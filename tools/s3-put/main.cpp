@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
         if (o.part_size > (5ull << 30)) throw sp::UsageError("--part-size must be at most 5G (S3's maximum part size)");
         if (!rotate_bytes.empty()) o.rotate_bytes = sp::s3put::parse_size(rotate_bytes, "--rotate-bytes");
         if (gzip + zstd + !compress.empty() > 1) throw sp::UsageError("choose one of --compress, --gzip, --zstd");
-        o.codec = gzip ? sp::s3::Codec::gzip : zstd ? sp::s3::Codec::zstd : sp::s3::parse_codec(compress);
+        o.codec = gzip ? sp::codec::Codec::gzip : zstd ? sp::codec::Codec::zstd : sp::codec::parse_codec(compress);
         sp::s3put::validate(o);
         auto settings = sp::s3flags::settings(f);
         if (o.tee && isatty(1)) sp::log::debug("--tee to a terminal");

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <limits>
 
+#include "common/codec/base64.hpp"
 #include "common/core/errors.hpp"
 #include "common/core/log.hpp"
 #include "common/core/metrics.hpp"
@@ -62,31 +63,6 @@ size_t utf8_seq(std::string_view s, size_t i) {
     return 4;
   }
   return 0;
-}
-
-void append_base64(std::string& out, std::string_view s) {
-  static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  size_t i = 0;
-  auto u = [&](size_t k) { return static_cast<unsigned>(static_cast<unsigned char>(s[k])); };
-  for (; i + 3 <= s.size(); i += 3) {
-    unsigned v = u(i) << 16 | u(i + 1) << 8 | u(i + 2);
-    out += t[v >> 18];
-    out += t[(v >> 12) & 63];
-    out += t[(v >> 6) & 63];
-    out += t[v & 63];
-  }
-  if (i + 1 == s.size()) {
-    unsigned v = u(i) << 16;
-    out += t[v >> 18];
-    out += t[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == s.size()) {
-    unsigned v = u(i) << 16 | u(i + 1) << 8;
-    out += t[v >> 18];
-    out += t[(v >> 12) & 63];
-    out += t[(v >> 6) & 63];
-    out += '=';
-  }
 }
 
 // A value from the input quoted for a message: JSON-escaped (so no control byte reaches the
@@ -429,7 +405,7 @@ std::string reject_json(uint64_t line, const Reject& r, std::string_view input, 
   if (!append_json_string_lossy(out, input)) {
     // "input" had bytes replaced: keep the exact original too, so nothing is lost.
     out += ",\"input_base64\":\"";
-    append_base64(out, input);
+    codec::append_base64(out, input);
     out += '"';
   }
   if (overlong) out += ",\"input_truncated\":true,\"input_bytes\":" + std::to_string(full_size);

@@ -1,11 +1,12 @@
 #include "common/codec/compress.hpp"
+#include "common/codec/base64.hpp"
 
 #include <gtest/gtest.h>
 
 #include "common/core/errors.hpp"
 
 using namespace sp;
-using namespace sp::s3;
+using namespace sp::codec;
 
 namespace {
 std::string text(size_t n) {
@@ -131,5 +132,41 @@ TEST(S3Codec, AMemberLargerThanTheHoldIsWrittenAsItIsDecompressed) {
     d->write(std::string_view(z).substr(z.size() - 8), out);
     d->finish();
     EXPECT_EQ(out, in);
+  }
+}
+
+TEST(Base64, Rfc4648Vectors) {
+  const char* in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+  const char* want[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+  for (int i = 0; i < 7; ++i) {
+    std::string out = "x";
+    append_base64(out, in[i]);
+    EXPECT_EQ(out, std::string("x") + want[i]);
+    EXPECT_EQ(base64(in[i]), want[i]);
+  }
+}
+
+TEST(Gzip, OneShotRoundTrip) {
+  std::string in = text(300000), gz = "prefix";
+  gzip_compress(in, gz, 1);
+  ASSERT_EQ(gz.compare(0, 6, "prefix"), 0);  // appended
+  EXPECT_EQ(gunzip(std::string_view(gz).substr(6), "batch"), in);
+  // what the streaming reader reads, and the other way round
+  EXPECT_EQ(decompress(Codec::gzip, gz.substr(6)), in);
+  EXPECT_EQ(gunzip(compress(Codec::gzip, in), "batch"), in);
+  std::string empty;
+  gzip_compress("", empty, 6);
+  EXPECT_EQ(gunzip(empty, "batch"), "");
+}
+
+TEST(Gzip, GunzipOfTruncatedDataThrowsNamingIt) {
+  std::string gz;
+  gzip_compress(text(10000), gz, 1);
+  gz.resize(gz.size() / 2);
+  try {
+    gunzip(gz, "batch 7");
+    FAIL() << "no throw";
+  } catch (const sp::DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("batch 7"), std::string::npos) << e.what();
   }
 }
