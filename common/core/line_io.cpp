@@ -214,12 +214,16 @@ void LineWriter::write_out(const char* p, size_t n) {
     if (!*os_) throw IoError("write error on output stream");
     return;
   }
+  write_all(fd_, p, n, "write error");
+}
+
+void write_all(int fd, const char* p, size_t n, const char* what) {
   while (n > 0) {
-    ssize_t w = ::write(fd_, p, n);
+    ssize_t w = ::write(fd, p, n);
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno == EPIPE) throw BrokenPipe();
-      throw IoError("write error: " + errno_text(errno));
+      throw IoError(std::string(what) + ": " + errno_text(errno));
     }
     p += w;
     n -= static_cast<size_t>(w);

@@ -70,6 +70,12 @@ class LineReader {
   mutable bool nl_known_ = false;
 };
 
+// Writes all of p[0,n) to fd, short writes and EINTR retried: the one write-everything loop. A closed
+// pipe (EPIPE) throws BrokenPipe, which tool_main ends quietly with exit 0 (README, Operations); a tool
+// that has more to do then (s3-put --tee stores what it read) catches it. Any other failure throws
+// IoError("<what>: <reason>").
+void write_all(int fd, const char* p, size_t n, const char* what);
+
 // Buffered writer. A write to a closed pipe (EPIPE) throws BrokenPipe; any other failure IoError.
 class LineWriter {
  public:

@@ -455,18 +455,7 @@ void Consumer::flush() {
         acks_->wrote(s.topic, s.partition, s.first, s.written);
         s.told = s.written;
       }
-  const char* p = out_.data();
-  size_t left = out_.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd_, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EPIPE) throw BrokenPipe();
-      throw IoError("write to stdout: " + errno_text(errno));
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
+  write_all(fd_, out_.data(), out_.size(), "write to stdout");
   out_.clear();
   for (auto& [k, s] : parts_) s.flushed = s.written;
 }
