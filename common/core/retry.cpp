@@ -4,6 +4,7 @@
 #include <cmath>
 #include <thread>
 
+#include "common/core/errors.hpp"
 #include "common/core/signals.hpp"
 
 namespace sp {
@@ -31,6 +32,18 @@ bool sleep_unless_stopped(std::chrono::milliseconds d) {
     std::this_thread::sleep_for(std::min(left, std::chrono::milliseconds(50)));
   }
   return !stop_requested();
+}
+
+Retry::Retry(const Budget& b, WaitFn wait)
+    : budget_(b), wait_(std::move(wait)), backoff_(b.initial, b.max), start_(std::chrono::steady_clock::now()) {}
+
+bool Retry::spent() const {
+  if (budget_.max_retries >= 0 && backoff_.attempts() >= budget_.max_retries) return true;
+  return budget_.max_time.count() > 0 && std::chrono::steady_clock::now() - start_ >= budget_.max_time;
+}
+
+void Retry::wait(std::chrono::milliseconds d, const std::string& message) const {
+  if (!wait_(d)) throw Error(Exit::interrupted, message);
 }
 
 }  // namespace sp

@@ -28,8 +28,8 @@ std::atomic<bool> g_reached{false};
 
 // The wait before a retry. An abandonable client (s3-put's uploads) goes on retrying after a first
 // stop signal, since it stores what was read; only a second one ends the wait. Others stop at the first.
-bool wait_to_retry(const Settings& s, std::chrono::milliseconds d) {
-  if (!s.abandonable) return sleep_unless_stopped(d);
+bool wait_to_retry(bool abandonable, std::chrono::milliseconds d) {
+  if (!abandonable) return sleep_unless_stopped(d);
   auto until = std::chrono::steady_clock::now() + d;
   while (!abandon_requested()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
@@ -37,6 +37,12 @@ bool wait_to_retry(const Settings& s, std::chrono::milliseconds d) {
     std::this_thread::sleep_for(std::min(left, std::chrono::milliseconds(50)));
   }
   return false;
+}
+
+// A request's retry budget: --retries counts attempts, the first included.
+Retry request_retry(const Settings& s) {
+  Retry::Budget b{s.backoff_initial, s.backoff_max, std::max(s.max_attempts - 1, 0), s.retry_time};
+  return Retry(b, [abandonable = s.abandonable](std::chrono::milliseconds d) { return wait_to_retry(abandonable, d); });
 }
 }  // namespace
 
@@ -425,8 +431,7 @@ HttpResponse Client::call(const Call& c) {
   std::string content_md5;
   if (c.method == "PUT" || c.method == "POST")
     content_md5 = codec::base64(c.md5_raw.empty() ? sigv4::md5(c.body) : c.md5_raw);
-  Backoff backoff(s_.backoff_initial, s_.backoff_max);
-  auto start = std::chrono::steady_clock::now();
+  Retry retry = request_retry(s_);
   while (true) {
     std::string problem;
     if (s_.abandonable && abandon_requested()) throw TempFailError(c.what + ": abandoned (second signal)");
@@ -439,21 +444,20 @@ HttpResponse Client::call(const Call& c) {
       e = parse_error(r.body);
       if (!retriable(error_in_200 ? 500 : r.status, e.code)) fail(c, r);
       problem = std::to_string(r.status) + " " + e.code + (e.message.empty() ? "" : ": " + e.message);
-      if (error_in_200 || backoff.attempts() + 1 >= s_.max_attempts ||
-          std::chrono::steady_clock::now() - start >= s_.retry_time) {
+      if (error_in_200 || retry.spent()) {
         if (error_in_200) r.status = 500;
         fail(c, r);
       }
     } catch (const HttpTransportError& e) {
       if (s_.abandonable && abandon_requested()) throw TempFailError(c.what + ": abandoned (second signal)");
       problem = e.what();
-      if (backoff.attempts() + 1 >= s_.max_attempts || std::chrono::steady_clock::now() - start >= s_.retry_time)
-        give_up(c.what + ": giving up after " + std::to_string(backoff.attempts() + 1) + " attempts: " + problem);
+      if (retry.spent())
+        give_up(c.what + ": giving up after " + std::to_string(retry.retries() + 1) + " attempts: " + problem);
     }
-    auto d = backoff.next();
+    auto d = retry.next();
     ++retries_;
-    log::warn(c.what, ": ", problem, "; retry ", backoff.attempts(), " in ", d.count(), " ms");
-    if (!wait_to_retry(s_, d)) throw TempFailError(c.what + ": interrupted while retrying: " + problem);
+    log::warn(c.what, ": ", problem, "; retry ", retry.retries(), " in ", d.count(), " ms");
+    retry.wait(d, c.what + ": interrupted while retrying: " + problem);
   }
 }
 
@@ -571,8 +575,7 @@ std::optional<ObjectInfo> Client::head_object(const Location& loc) {
 uint64_t Client::get_object(const Location& loc, const std::function<bool(const char*, size_t)>& sink, uint64_t offset) {
   uint64_t delivered = 0;
   std::string etag;
-  Backoff backoff(s_.backoff_initial, s_.backoff_max);
-  auto start = std::chrono::steady_clock::now();
+  Retry retry = request_retry(s_);
   while (true) {
     Call c{"GET", loc.bucket, loc.key, {}, {}, {}, nullptr, "GET " + loc.str()};
     uint64_t from = offset + delivered;
@@ -602,14 +605,12 @@ uint64_t Client::get_object(const Location& loc, const std::function<bool(const 
       if (r.status == 412)
         throw S3Error(Exit::tempfail, c.what + ": the object changed while it was being read (ETag no longer " + etag + ")",
                       412, "PreconditionFailed", e.request_id);
-      if (!retriable(r.status, e.code) || backoff.attempts() + 1 >= s_.max_attempts ||
-          std::chrono::steady_clock::now() - start >= s_.retry_time)
-        fail(c, r);
+      if (!retriable(r.status, e.code) || retry.spent()) fail(c, r);
       problem = std::to_string(r.status) + " " + e.code;
     } catch (const HttpTransportError& e) {
       problem = e.what();
-      if (backoff.attempts() + 1 >= s_.max_attempts || std::chrono::steady_clock::now() - start >= s_.retry_time)
-        give_up(c.what + ": giving up after " + std::to_string(backoff.attempts() + 1) + " attempts at byte " +
+      if (retry.spent())
+        give_up(c.what + ": giving up after " + std::to_string(retry.retries() + 1) + " attempts at byte " +
                 std::to_string(offset + delivered) + ": " + problem);
     }
     // remember which version we are reading, so a resume never splices two different objects
@@ -619,10 +620,10 @@ uint64_t Client::get_object(const Location& loc, const std::function<bool(const 
       } catch (const Error&) {
       }
     }
-    auto d = backoff.next();
+    auto d = retry.next();
     ++retries_;
     log::warn(c.what, ": ", problem, " after ", offset + delivered, " bytes; resuming in ", d.count(), " ms");
-    if (!wait_to_retry(s_, d)) throw TempFailError(c.what + ": interrupted while retrying: " + problem);
+    retry.wait(d, c.what + ": interrupted while retrying: " + problem);
   }
 }
 

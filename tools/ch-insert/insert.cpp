@@ -25,6 +25,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// --retries (-1: forever), --retry-initial, --retry-max-delay; no time limit.
+Retry::Budget retry_budget(const Options& o) {
+  Retry::Budget b;
+  b.initial = std::chrono::milliseconds(static_cast<int64_t>(o.retry_initial_seconds * 1000));
+  b.max = std::chrono::milliseconds(static_cast<int64_t>(o.retry_max_delay_seconds * 1000));
+  b.max_retries = o.retries;
+  return b;
+}
+
 struct RowMeta {
   uint64_t start;  // offset of the row in Batch::data
   uint64_t line;   // input line number
@@ -359,8 +368,7 @@ class Sender {
     if (o_.dedup_token)
       params.emplace_back("insert_deduplication_token", hex64(fnv1a(body)) + "-" + std::to_string(b - a));
 
-    Backoff backoff(std::chrono::milliseconds(static_cast<int64_t>(o_.retry_initial_seconds * 1000)),
-                    std::chrono::milliseconds(static_cast<int64_t>(o_.retry_max_delay_seconds * 1000)));
+    Retry retry(retry_budget(o_));
     for (;;) {
       auto t0 = Clock::now();
       try {
@@ -392,21 +400,20 @@ class Sender {
           case ChErrorKind::transport:
           case ChErrorKind::retriable: break;
         }
-        if (o_.retries >= 0 && backoff.attempts() >= o_.retries)
-          throw TempFailError("ClickHouse still failing after " + std::to_string(backoff.attempts()) +
+        if (retry.spent())
+          throw TempFailError("ClickHouse still failing after " + std::to_string(retry.retries()) +
                               " retries: " + err.message);
         {
           std::lock_guard<std::mutex> lk(mu_);
           if (error_) throw Error(Exit::tempfail, "abandoned: another batch failed");
         }
-        auto d = backoff.next();
+        auto d = retry.next();
         ++st.retries;
         m_.retries.inc();
-        log::warn(err.message, "; retry ", backoff.attempts(),
+        log::warn(err.message, "; retry ", retry.retries(),
                   o_.retries >= 0 ? "/" + std::to_string(o_.retries) : std::string(), " in ", d.count(), " ms");
         if (err.kind == ChErrorKind::transport) client->failover();
-        if (!sleep_unless_stopped(d))
-          throw Error(Exit::interrupted, "interrupted while waiting to retry: " + err.message);
+        retry.wait(d, "interrupted while waiting to retry: " + err.message);
       }
     }
   }
@@ -457,8 +464,7 @@ bool wait_readable(int fd, Clock::time_point deadline) {
 }  // namespace
 
 void prepare_server(Options& o, const Schema& schema, ClickHouseClient& client) {
-  Backoff backoff(std::chrono::milliseconds(static_cast<int64_t>(o.retry_initial_seconds * 1000)),
-                  std::chrono::milliseconds(static_cast<int64_t>(o.retry_max_delay_seconds * 1000)));
+  Retry retry(retry_budget(o));
   ChVersion v;
   for (;;) {
     try {
@@ -470,13 +476,13 @@ void prepare_server(Options& o, const Schema& schema, ClickHouseClient& client) 
         throw AuthError("ClickHouse refused user '" + client.connection().user + "': " + err.message +
                         " (check --user, CLICKHOUSE_USER and the password source)");
       if (err.kind != ChErrorKind::transport && err.kind != ChErrorKind::retriable) throw;
-      if (o.retries >= 0 && backoff.attempts() >= o.retries)
-        throw UnavailableError(err.message + " (gave up after " + std::to_string(backoff.attempts()) +
+      if (retry.spent())
+        throw UnavailableError(err.message + " (gave up after " + std::to_string(retry.retries()) +
                                " retries; is the server running? check --url)");
-      auto d = backoff.next();
-      log::warn(err.message, "; retry ", backoff.attempts(), " in ", d.count(), " ms");
+      auto d = retry.next();
+      log::warn(err.message, "; retry ", retry.retries(), " in ", d.count(), " ms");
       if (err.kind == ChErrorKind::transport) client.failover();
-      if (!sleep_unless_stopped(d)) throw Error(Exit::interrupted, "interrupted while waiting for ClickHouse");
+      retry.wait(d, "interrupted while waiting for ClickHouse");
     }
   }
   // insert_deduplication_token appeared in 22.2; older servers refuse unknown settings.
