@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "common/codec/base64.hpp"
+#include "common/rows/envelope.hpp"
 #include "common/core/errors.hpp"
 #include "common/core/log.hpp"
 #include "common/core/metrics.hpp"
@@ -255,47 +256,17 @@ std::string json_error_reason(simdjson::error_code err, std::string_view s) {
 
 const std::string& last_part(const Column& c) { return c.path.empty() ? c.path_text : c.path.back(); }
 
-// An envelope line that is not valid JSON as a whole (bad UTF-8, a number out of range) still
-// starts the way kafka-cat-sensor writes it: {"topic":"...","partition":N,"offset":N,... Reading
-// the coordinates from there lets the rejects file account for that offset too.
-// Kafka's rule: 1 to 249 of [a-zA-Z0-9._-]. It also keeps the _topic column free of anything a
-// row format would need to escape.
-bool valid_topic(std::string_view t) {
-  if (t.empty() || t.size() > 249) return false;
-  for (char c : t)  // ASCII only, whatever the locale
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-      return false;
-  return true;
-}
-
 }  // namespace
 
+// The coordinates of a line that is not valid JSON as a whole, read as the envelope module reads them,
+// so that the rejects file accounts for that offset too.
 bool salvage_envelope_coords(std::string_view s, Reject& r) {
-  auto eat = [&](std::string_view lit) {
-    if (s.substr(0, lit.size()) != lit) return false;
-    s.remove_prefix(lit.size());
-    return true;
-  };
-  auto integer = [&](int64_t& v) {
-    auto res = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (res.ec != std::errc() || res.ptr == s.data()) return false;
-    s.remove_prefix(static_cast<size_t>(res.ptr - s.data()));
-    return true;
-  };
-  if (!eat("{\"topic\":\"")) return false;
-  size_t q = s.find_first_of("\"\\");
-  if (q == std::string_view::npos || s[q] != '"') return false;
-  std::string_view topic = s.substr(0, q);
-  if (!valid_topic(topic)) return false;
-  s.remove_prefix(q + 1);
-  int64_t partition, offset;
-  if (!eat(",\"partition\":") || !integer(partition) || !eat(",\"offset\":") || !integer(offset)) return false;
-  if (s.empty() || (s[0] != ',' && s[0] != '}')) return false;
-  if (partition < 0 || partition > INT32_MAX || offset < 0) return false;
+  auto c = envelope::read_coords_prefix(s);
+  if (!c) return false;
   r.has_coords = true;
-  r.topic = std::string(topic);
-  r.partition = static_cast<int32_t>(partition);
-  r.offset = offset;
+  r.topic = std::string(c->topic);
+  r.partition = c->partition;
+  r.offset = c->offset;
   return true;
 }
 
@@ -1059,65 +1030,15 @@ struct RecordParser::Impl {
     err = p.parse(pad.data(), text.size(), false).get(out);
   }
 
-  // The envelope keys, from one pass; dup_* when one appears more than once (see find_key).
-  struct EnvKeys {
-    element topic, partition, offset, value;
-    bool has_topic = false, has_partition = false, has_offset = false, has_value = false;
-    bool dup_topic = false, dup_partition = false, dup_offset = false, dup_value = false;
-    explicit EnvKeys(simdjson::dom::object obj) {
-      auto take = [](element v, element& to, bool& has, bool& dup) {
-        if (has) dup = true;
-        to = v;
-        has = true;
-      };
-      for (auto field : obj) {
-        std::string_view k = field.key;
-        if (same_key(k, "topic"))
-          take(field.value, topic, has_topic, dup_topic);
-        else if (same_key(k, "partition"))
-          take(field.value, partition, has_partition, dup_partition);
-        else if (same_key(k, "offset"))
-          take(field.value, offset, has_offset, dup_offset);
-        else if (same_key(k, "value"))
-          take(field.value, value, has_value, dup_value);
-      }
-    }
-  };
-
-  bool envelope(const EnvKeys& env, std::string& out, Reject& r) {
-    element topic = env.topic, partition = env.partition, offset = env.offset, value = env.value;
-    // Coordinates given twice are no coordinates: the reject goes without them.
-    for (auto [dup, key] : {std::pair{env.dup_topic, "topic"}, {env.dup_partition, "partition"}, {env.dup_offset, "offset"}})
-      if (dup) {
-        r.reason = std::string("envelope: duplicate key ") + key;
-        return false;
-      }
-    if (!env.has_topic || topic.type() != element_type::STRING) {
-      r.reason = "envelope: topic is not a string";
-      return false;
-    }
-    if (!env.has_offset || offset.type() != element_type::INT64) {
-      r.reason = "envelope: offset is not an integer";
-      return false;
-    }
-    if (!env.has_partition || partition.type() != element_type::INT64 ||
-        partition.get_int64().value_unsafe() < 0 || partition.get_int64().value_unsafe() > INT32_MAX) {
-      r.reason = "envelope: partition is missing or not an integer";
-      return false;
-    }
-    std::string_view topic_name = topic.get_string().value_unsafe();
-    if (!valid_topic(topic_name)) {
-      r.reason = "envelope: topic " + quoted(topic_name) + " is not a Kafka topic name";
-      return false;
-    }
-    if (offset.get_int64().value_unsafe() < 0) {
-      r.reason = "envelope: offset is negative";
-      return false;
-    }
+  bool read_envelope(const envelope::Keys& env, std::string& out, Reject& r) {
+    element value = env.value;
+    envelope::Coords c;
+    r.reason = envelope::read_coords(env, c, quoted);
+    if (!r.reason.empty()) return false;
     r.has_coords = true;
-    r.topic = std::string(topic_name);
-    r.partition = static_cast<int32_t>(partition.get_int64().value_unsafe());
-    r.offset = offset.get_int64().value_unsafe();
+    r.topic = std::string(c.topic);
+    r.partition = c.partition;
+    r.offset = c.offset;
     if (!env.has_value) return false;  // checked by the caller
     if (env.dup_value) {
       r.reason = "envelope: duplicate key value";
@@ -1333,8 +1254,8 @@ struct RecordParser::Impl {
     std::fill(col_set.begin(), col_set.end(), 0);
     std::string_view topic;
     int64_t partition = -1, offset = -1;
-    bool envelope = j.quoted("topic");
-    if (!envelope) {
+    bool is_envelope = j.quoted("topic");
+    if (!is_envelope) {
       if (!fast_members(j, 0, 0, true)) return false;
     } else {
       // Each key once (a duplicate is left to the simdjson path, which rejects it); kafka-cat-sensor's
@@ -1350,7 +1271,7 @@ struct RecordParser::Impl {
           if (has_topic || !j.string(topic)) return false;
           // a stream mostly carries one topic: check its name once
           if (!fast_topic_known || topic != fast_topic_ok) {
-            if (!valid_topic(topic)) return false;
+            if (!envelope::valid_topic(topic)) return false;
             fast_topic_ok.assign(topic);
             fast_topic_known = true;
           }
@@ -1386,7 +1307,7 @@ struct RecordParser::Impl {
     if (!j.at_end()) return false;
     for (size_t i = 0; i < cells.size(); ++i)
       if (!col_set[i] && !missing(i, cells[i])) return false;
-    if (envelope) {
+    if (is_envelope) {
       r.has_coords = true;
       r.topic.assign(topic);
       r.partition = static_cast<int32_t>(partition);
@@ -1419,8 +1340,8 @@ struct RecordParser::Impl {
     if (root.type() == element_type::OBJECT) {
       auto obj = root.get_object().value_unsafe();
       // An envelope has all three; the seed's own message has "value" but never "topic"/"offset".
-      EnvKeys env(obj);
-      if (env.has_topic && env.has_offset && env.has_value) return envelope(env, out, r);
+      envelope::Keys env(obj);
+      if (env.is_envelope()) return read_envelope(env, out, r);
     }
     return message(root, out, r);
   }
