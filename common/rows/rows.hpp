@@ -35,7 +35,7 @@ class RowBuilder {
   void begin(std::string& out);
   void string(std::string_view v);
   void number(std::string_view text);  // already a valid number literal (JSON/ClickHouse syntax)
-  void datetime(int64_t epoch_seconds);
+  void datetime(int64_t epoch_seconds);  // "YYYY-MM-DD hh:mm:ss" (quoted but in TSV)
   void null();
   void coords(std::string_view topic, int32_t partition, int64_t offset);
   void end();
@@ -65,6 +65,10 @@ class RowBuilder {
     ++col_;
     return p;
   }
+  // The date part of the last day written: civil_from_days is the costly part of a DateTime, and a
+  // stream's rows mostly fall on one day.
+  int64_t day_ = -1;
+  char date_[10];
   RowFormat f_;
   std::vector<std::string> json_keys_;  // precomputed "\"name\":" per column
   size_t max_key_ = 0;

@@ -17,7 +17,7 @@
 #include "common/core/progress.hpp"
 #include "common/core/retry.hpp"
 #include "common/core/signals.hpp"
-#include "row_input.hpp"
+#include "common/rows/row_input.hpp"
 
 namespace sp::chi {
 
@@ -582,7 +582,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
   };
 
   Line line;
-  Coords c;
+  RowCoords c;
   std::string why;
   uint64_t local_rejects = 0;  // merged into st after the sender threads are joined
   bool seen_row = false;       // a row (accepted or refused) was read before this one

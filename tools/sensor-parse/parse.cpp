@@ -777,31 +777,6 @@ struct RecordParser::Impl {
     return datetime(c, secs, cell, [&] { return quoted(v); });
   }
 
-  // DateTime text with the date part cached per day (civil_from_days is the costly part).
-  int64_t fmt_day = -1;
-  char fmt_date[10];
-  std::string_view format_dt(int64_t secs, char* buf) {
-    int64_t day = secs / 86400, rem = secs % 86400;  // secs >= 0: checked by datetime()
-    if (day != fmt_day) {
-      char full[19];
-      format_datetime(secs, full);
-      std::memcpy(fmt_date, full, 10);
-      fmt_day = day;
-    }
-    std::memcpy(buf, fmt_date, 10);
-    auto two = [](char* p, int64_t v) {
-      p[0] = static_cast<char>('0' + v / 10);
-      p[1] = static_cast<char>('0' + v % 10);
-    };
-    buf[10] = ' ';
-    two(buf + 11, rem / 3600);
-    buf[13] = ':';
-    two(buf + 14, rem / 60 % 60);
-    buf[16] = ':';
-    two(buf + 17, rem % 60);
-    return {buf, 19};
-  }
-
   bool from_json(const Column& c, element e, Cell& cell) {
     element_type t = e.type();
     if (c.type == ColType::String) {
@@ -887,10 +862,8 @@ struct RecordParser::Impl {
         return std::string(c.s);
       case Cell::k_num:
         return std::string(c.num());
-      case Cell::k_dt: {
-        char buf[20];
-        return std::string(format_dt(c.dt, buf));
-      }
+      case Cell::k_dt:
+        return format_datetime(c.dt);
       case Cell::k_null:
         break;
     }
@@ -907,20 +880,9 @@ struct RecordParser::Impl {
         case Cell::k_num:
           builder.number(c.num());
           break;
-        case Cell::k_dt: {
-          // Exactly what RowBuilder::datetime() writes (the text never needs escaping), but from
-          // the day-cached text and without an escaping scan: number() appends it verbatim.
-          char buf[21];
-          char q = format == RowFormat::values ? '\'' : '"';
-          format_dt(c.dt, buf + 1);
-          if (format == RowFormat::tsv) {
-            builder.number(std::string_view(buf + 1, 19));
-          } else {
-            buf[0] = buf[20] = q;
-            builder.number(std::string_view(buf, 21));
-          }
+        case Cell::k_dt:
+          builder.datetime(c.dt);  // RowBuilder keeps the day's date text cached
           break;
-        }
         case Cell::k_null:
           builder.null();
           break;

@@ -1,4 +1,4 @@
-#include "row_input.hpp"
+#include "common/rows/row_input.hpp"
 
 #include <array>
 #include <cctype>
@@ -8,7 +8,7 @@
 
 #include "common/core/log.hpp"
 
-namespace sp::chi {
+namespace sp {
 
 namespace {
 
@@ -157,7 +157,7 @@ struct Span {
 // on 1M seed rows with coordinates (dry run, the reading thread alone): 0.21 s with this path,
 // 0.55 s with the general walk for every row, 0.18 s without any check. false: not that shape
 // (the general walk decides, and words any reject).
-bool json_fast(std::string_view line, const RowShape& shape, size_t& cut, Coords& c) {
+bool json_fast(std::string_view line, const RowShape& shape, size_t& cut, RowCoords& c) {
   static const auto scalar = [] {
     std::array<bool, 256> t{};
     for (int ch = 0; ch < 256; ++ch)
@@ -214,7 +214,7 @@ bool json_fast(std::string_view line, const RowShape& shape, size_t& cut, Coords
 // document is built): each schema column exactly once, no other key but the coordinates, one
 // object and nothing after it. Members come in schema order from sensor-parse, so each key is
 // first compared with the column expected next; any order is accepted.
-RowStatus json_row(std::string_view line, const RowShape& shape, bool keep, std::string& out, Coords& c,
+RowStatus json_row(std::string_view line, const RowShape& shape, bool keep, std::string& out, RowCoords& c,
                    std::string& why) {
   size_t cut = 0;
   if (json_fast(line, shape, cut, c)) {
@@ -439,7 +439,7 @@ std::string csv_unquote(std::string_view f) {
 }
 
 // TSV/CSV: the schema's columns, then optionally the 3 coordinates (required with keep).
-RowStatus delimited_row(RowFormat f, std::string_view line, size_t ncols, bool keep, std::string& out, Coords& c,
+RowStatus delimited_row(RowFormat f, std::string_view line, size_t ncols, bool keep, std::string& out, RowCoords& c,
                         std::string& why) {
   thread_local std::vector<size_t> starts;
   starts.clear();
@@ -582,7 +582,7 @@ RowShape RowShape::of(const Schema& s) {
 
 
 RowStatus split_row(RowFormat f, std::string_view line, const RowShape& shape, bool keep_coords, std::string& out,
-                    Coords& c, std::string& why) {
+                    RowCoords& c, std::string& why) {
   size_t ncols = shape.columns.size();
   c.present = false;
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -608,4 +608,4 @@ bool is_column_mismatch(const std::string& why) {
   return false;
 }
 
-}  // namespace sp::chi
+}  // namespace sp

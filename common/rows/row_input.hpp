@@ -1,5 +1,7 @@
-// Row lines in (the output of sensor-parse): find the Kafka coordinates a row carries
-// (_topic/_partition/_offset), strip them, and append the row as ClickHouse should receive it.
+// Row lines in (the output of sensor-parse, read by ch-insert): find the Kafka coordinates a row carries
+// (_topic/_partition/_offset), strip them, and append the row as ClickHouse should receive it. The
+// reading half of the row-line contract whose writing half is RowBuilder (rows.hpp); the two are
+// round-trip tested together (tests/unit/rows_test.cpp).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -9,9 +11,9 @@
 #include "common/rows/rows.hpp"
 #include "common/rows/schema.hpp"
 
-namespace sp::chi {
+namespace sp {
 
-struct Coords {
+struct RowCoords {
   bool present = false;
   std::string topic;
   int32_t partition = 0;
@@ -41,11 +43,11 @@ struct RowShape {
 // tuple on the line, a null in a column that is not Nullable) is `invalid`, with the reason.
 // JSON/TSV/CSV rows are appended with their '\n'; a VALUES tuple without trailing ',' ';' or '\n'.
 RowStatus split_row(RowFormat f, std::string_view line, const RowShape& shape, bool keep_coords, std::string& out,
-                    Coords& c, std::string& why);
+                    RowCoords& c, std::string& why);
 
 // Whether a reason split_row gave says the row has other columns than the shape (unknown or
 // missing columns, another number of fields or values), rather than a bad row.
 bool is_column_mismatch(const std::string& why);
 
 
-}  // namespace sp::chi
+}  // namespace sp
