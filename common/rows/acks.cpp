@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "common/rows/envelope.hpp"
 #include "common/rows/rows.hpp"
 
 namespace sp {
@@ -39,22 +40,6 @@ bool fields(const nlohmann::json& j, Ack& out, std::string* why) {
   return true;
 }
 
-// Reads the digits of a non-negative integer at s[i..] up to `max`; false if none or too large.
-bool digits(std::string_view s, size_t& i, int64_t max, int64_t& v) {
-  size_t start = i;
-  v = 0;
-  while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-    if (v > (max - (s[i] - '0')) / 10) return false;
-    v = v * 10 + (s[i++] - '0');
-  }
-  return i > start && i - start < 20;
-}
-
-bool take(std::string_view s, size_t& i, std::string_view lit) {
-  if (s.substr(i, lit.size()) != lit) return false;
-  i += lit.size();
-  return true;
-}
 }  // namespace
 
 bool parse_ack(std::string_view line, Ack& out, std::string* why) {
@@ -67,21 +52,11 @@ bool parse_ack(std::string_view line, Ack& out, std::string* why) {
 }
 
 bool envelope_coordinates(std::string_view line, Ack& out) {
-  size_t i = 0;
-  if (take(line, i, "{\"topic\":\"")) {
-    size_t end = line.find('"', i);
-    if (end != std::string_view::npos && line.substr(i, end - i).find('\\') == std::string_view::npos) {
-      std::string_view topic = line.substr(i, end - i);
-      i = end + 1;
-      int64_t p = 0, o = 0;
-      if (take(line, i, ",\"partition\":") && digits(line, i, INT32_MAX, p) && take(line, i, ",\"offset\":") &&
-          digits(line, i, INT64_MAX, o) && i < line.size() && (line[i] == ',' || line[i] == '}')) {
-        out.topic.assign(topic);
-        out.partition = static_cast<int32_t>(p);
-        out.offset = o;
-        return true;
-      }
-    }
+  if (auto c = envelope::read_coords_prefix(line)) {
+    out.topic.assign(c->topic);
+    out.partition = c->partition;
+    out.offset = c->offset;
+    return true;
   }
   // another shape (or an escaped topic): the whole line decides
   auto j = nlohmann::json::parse(line.begin(), line.end(), nullptr, false);

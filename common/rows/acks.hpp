@@ -22,7 +22,8 @@ std::string ack_line(std::string_view topic, int32_t partition, int64_t offset);
 bool parse_ack(std::string_view line, Ack& out, std::string* why);
 
 // The Kafka coordinates of one envelope line (kafka-cat-sensor --envelope), which starts with them:
-// {"topic":"..","partition":N,"offset":N,... . Reads just that prefix; a line in another shape
+// {"topic":"..","partition":N,"offset":N,... . Reads just that prefix (envelope::read_coords_prefix,
+// common/rows/envelope.hpp); a line in another shape
 // (fields reordered, an escaped topic) is parsed whole. False when the line carries none.
 bool envelope_coordinates(std::string_view line, Ack& out);
 
