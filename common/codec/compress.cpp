@@ -34,7 +34,7 @@ Codec codec_for_key(std::string_view key) {
 }
 
 namespace {
-constexpr size_t kChunk = 128 * 1024;
+constexpr size_t kChunk = size_t{128} * 1024;
 
 class NoneCompressor : public Compressor {
  public:

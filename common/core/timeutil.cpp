@@ -104,7 +104,7 @@ std::optional<int64_t> parse_iso8601_ms(std::string_view s, std::string* why) {
           q += 2;
         }
         if (oh > 23 || om > 59) return fail(why, "UTC offset out of range");
-        offset_min = (oh * 60 + om) * (c == '-' ? -1 : 1);
+        offset_min = (int64_t{oh} * 60 + om) * (c == '-' ? -1 : 1);
         p = q;
       } else {
         return fail(why, "unexpected text after the time");
@@ -113,7 +113,7 @@ std::optional<int64_t> parse_iso8601_ms(std::string_view s, std::string* why) {
     if (p != s.size()) return fail(why, "unexpected text after the time zone");
   }
   int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset_min * 60;
+  int64_t secs = days * 86400 + int64_t{h} * 3600 + int64_t{mi} * 60 + sec - offset_min * 60;
   return secs * 1000 + ms;
 }
 

@@ -143,7 +143,7 @@ Handle make_handle(rd_kafka_type_t type, Conf conf) {
   char errstr[512];
   rd_kafka_t* rk = rd_kafka_new(type, conf.get(), errstr, sizeof errstr);
   if (!rk) throw UsageError(std::string("Kafka client configuration refused: ") + errstr);
-  conf.release();  // rd_kafka_new took it
+  static_cast<void>(conf.release());  // rd_kafka_new took it
   return Handle(rk);
 }
 

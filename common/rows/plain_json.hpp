@@ -56,7 +56,7 @@ class PlainJson {
   // The next non-whitespace byte, or 0 at the end (a NUL byte is never valid JSON outside strings).
   char peek() {
     ws();
-    return p_ < e_ ? *p_ : 0;
+    return p_ < e_ ? *p_ : '\0';
   }
   // Only whitespace is left.
   bool at_end() {

@@ -39,8 +39,8 @@ void stats_table(std::string& out, const std::string& title, const std::map<std:
   size_t shown = std::min(limit, v.size());
   size_t w = title.size();
   for (size_t i = 0; i < shown; ++i) w = std::max(w, v[i].first.empty() ? 6 : v[i].first.size());
-  auto pad = [](std::string s, size_t n) { return s.size() < n ? s + std::string(n - s.size(), ' ') : s; };
-  auto rpad = [](std::string s, size_t n) { return s.size() < n ? std::string(n - s.size(), ' ') + s : s; };
+  auto pad = [](const std::string& s, size_t n) { return s.size() < n ? s + std::string(n - s.size(), ' ') : s; };
+  auto rpad = [](const std::string& s, size_t n) { return s.size() < n ? std::string(n - s.size(), ' ') + s : s; };
   out += pad(title, w) + "  " + rpad("count", 10) + "  " + rpad("%", 6) + "\n";
   for (size_t i = 0; i < shown; ++i) {
     char pct[16];
