@@ -1,4 +1,4 @@
-// A small S3 client over sp::HttpClient with our own SigV4 (common/sigv4.hpp): single and multipart
+// A small S3 client over sp::HttpClient with our own SigV4 (common/s3/sigv4.hpp): single and multipart
 // PUT, ranged GET with resume, ListObjectsV2 with pagination, HEAD, ListParts, ListMultipartUploads.
 // Works against AWS S3, MinIO and OpenStack Swift's s3api. Not thread-safe: one S3Client per thread
 // (they are cheap; each keeps its own connection alive).
@@ -51,7 +51,7 @@ struct Settings {
   std::string credentials_source;  // for messages: "environment", "profile default (~/.aws/credentials)", ...
   // For s3-put's uploads (not for the abort that cleans up after them): retries go on after a first
   // stop signal (what was read is stored), and requests end at once (TempFailError) when a second
-  // signal asked to abandon the work (common/signals.hpp). Otherwise a stop signal ends retries.
+  // signal asked to abandon the work (common/core/signals.hpp). Otherwise a stop signal ends retries.
   bool abandonable = false;
 };
 

@@ -1,4 +1,4 @@
-// Ack lines (common/acks.hpp): written by ch-insert and s3-put --acks, read by kafka-cat-sensor.
+// Ack lines (common/rows/acks.hpp): written by ch-insert and s3-put --acks, read by kafka-cat-sensor.
 #include <gtest/gtest.h>
 
 #include "common/rows/acks.hpp"

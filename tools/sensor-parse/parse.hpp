@@ -1,5 +1,5 @@
 // sensor-parse core: input lines (seed JSON, kafka-cat-sensor envelopes, or CSV with a header) ->
-// validated row lines (common/rows.hpp) or rejects. Pure over streams so that unit tests and the
+// validated row lines (common/rows/rows.hpp) or rejects. Pure over streams so that unit tests and the
 // fuzzer drive it without a process.
 #pragma once
 #include <cstdint>
