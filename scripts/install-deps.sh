@@ -30,6 +30,9 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm fetches chDB (ClickHouse 26 as a library, scripts/ch-compat-chdb.sh); the machine's own Node.js
+# is kept when there is one (Debian's npm package would conflict with it)
+command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

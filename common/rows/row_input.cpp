@@ -587,17 +587,28 @@ RowStatus split_row(RowFormat f, std::string_view line, const RowShape& shape, b
   c.present = false;
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (trim(line).empty()) return RowStatus::skip;
+  RowStatus rs = RowStatus::invalid;
   switch (f) {
-    case RowFormat::json: return json_row(line, shape, keep_coords, out, c, why);
+    case RowFormat::json: rs = json_row(line, shape, keep_coords, out, c, why); break;
     case RowFormat::tsv:
-    case RowFormat::csv: return delimited_row(f, line, ncols, keep_coords, out, c, why);
+    case RowFormat::csv: rs = delimited_row(f, line, ncols, keep_coords, out, c, why); break;
     case RowFormat::values: {
       std::string_view t = trim(line);
       if (starts_with_insert(t)) return RowStatus::skip;  // the seed's statement header line
       return values_row(t, ncols, out, why);
     }
   }
-  return RowStatus::invalid;
+  // No row has a marker's shape, so markers (rare) are looked for only in lines that are no row.
+  Ack a;
+  if (rs == RowStatus::invalid && parse_ack_marker(f, line, ncols, a)) {
+    c.present = true;
+    c.topic = std::move(a.topic);
+    c.partition = a.partition;
+    c.offset = a.offset;
+    why.clear();
+    return RowStatus::marker;
+  }
+  return rs;
 }
 
 bool is_column_mismatch(const std::string& why) {

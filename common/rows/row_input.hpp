@@ -24,6 +24,7 @@ enum class RowStatus {
   row,      // appended to out
   skip,     // not a row (blank line, the seed's "INSERT INTO ... VALUES" header): nothing appended
   invalid,  // unusable locally (bad coordinates, broken JSON around them): `why` says what
+  marker,   // an ack marker (common/rows/rows.hpp): coordinates in c, nothing appended, nothing to send
 };
 
 // What a row line must hold: every schema column once (JSONEachRow: as keys, in any order; TSV and
@@ -42,6 +43,7 @@ struct RowShape {
 // `shape` (a missing, unknown or repeated column, a wrong field count, more than one object or
 // tuple on the line, a null in a column that is not Nullable) is `invalid`, with the reason.
 // JSON/TSV/CSV rows are appended with their '\n'; a VALUES tuple without trailing ',' ';' or '\n'.
+// A line that is no row but an ack marker is `marker`.
 RowStatus split_row(RowFormat f, std::string_view line, const RowShape& shape, bool keep_coords, std::string& out,
                     RowCoords& c, std::string& why);
 

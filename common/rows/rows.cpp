@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstring>
 
+#include <nlohmann/json.hpp>
+
 #include "common/core/errors.hpp"
 #include "common/core/timeutil.hpp"
 
@@ -363,6 +365,118 @@ void RowBuilder::end() {
   out_->append(buf_.get(), static_cast<size_t>(p - buf_.get()));
   pos_ = 0;
   out_ = nullptr;
+}
+
+// ---------- ack markers ----------
+
+bool append_ack_marker(std::string& out, RowFormat f, size_t ncols, std::string_view topic, int32_t partition,
+                       int64_t offset) {
+  std::string p = std::to_string(partition), o = std::to_string(offset);
+  switch (f) {
+    case RowFormat::json:
+      out += "{\"_topic\":";
+      append_json_string(out, topic);
+      out += ",\"_partition\":" + p + ",\"_offset\":" + o + "}\n";
+      return true;
+    case RowFormat::tsv:
+    case RowFormat::csv: {
+      char sep = f == RowFormat::tsv ? '\t' : ',';
+      out.append(ncols + 1, sep);
+      if (f == RowFormat::tsv)
+        append_tsv_field(out, topic);
+      else
+        append_csv_field(out, topic);
+      out += sep;
+      out += p;
+      out += sep;
+      out += o;
+      out += '\n';
+      return true;
+    }
+    case RowFormat::values: return false;
+  }
+  return false;
+}
+
+namespace {
+template <class T>
+bool whole_int(std::string_view s, T& v) {
+  if (s.empty()) return false;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+std::string tsv_unescape(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 == s.size()) {
+      out += s[i];
+      continue;
+    }
+    switch (char e = s[++i]) {
+      case 't': out += '\t'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case '0': out += '\0'; break;
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      default: out += e;
+    }
+  }
+  return out;
+}
+}  // namespace
+
+bool parse_ack_marker(RowFormat f, std::string_view line, size_t ncols, Ack& out) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (f == RowFormat::json) {
+    if (line.empty() || line.front() != '{') return false;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || j.size() != 3) return false;
+    auto t = j.find("_topic"), p = j.find("_partition"), o = j.find("_offset");
+    if (t == j.end() || p == j.end() || o == j.end() || !t->is_string() || !p->is_number_integer() ||
+        !o->is_number_integer())
+      return false;
+    int64_t part = p->get<int64_t>();
+    if (part < 0 || part > INT32_MAX) return false;
+    out.topic = t->get<std::string>();
+    out.partition = static_cast<int32_t>(part);
+    out.offset = o->get<int64_t>();
+    return true;
+  }
+  if (f != RowFormat::tsv && f != RowFormat::csv) return false;
+  char sep = f == RowFormat::tsv ? '\t' : ',';
+  if (line.size() <= ncols + 1 || line.substr(0, ncols + 1).find_first_not_of(sep) != std::string_view::npos) return false;
+  std::string_view rest = line.substr(ncols + 1);
+  // the last two fields are the partition and the offset; the topic is what comes before them
+  size_t b = rest.rfind(sep);
+  if (b == std::string_view::npos || b == 0) return false;
+  size_t a = rest.rfind(sep, b - 1);
+  if (a == std::string_view::npos) return false;
+  int64_t part = 0, off = 0;
+  if (!whole_int(rest.substr(a + 1, b - a - 1), part) || part < 0 || part > INT32_MAX ||
+      !whole_int(rest.substr(b + 1), off))
+    return false;
+  std::string_view topic = rest.substr(0, a);
+  if (f == RowFormat::tsv) {
+    if (topic.find('\t') != std::string_view::npos) return false;
+    out.topic = tsv_unescape(topic);
+  } else {
+    // one CSV field: "..." with "" for a quote, as append_csv_field writes it
+    if (topic.size() < 2 || topic.front() != '"' || topic.back() != '"') return false;
+    std::string t;
+    for (size_t i = 1; i + 1 < topic.size(); ++i) {
+      if (topic[i] == '"') {
+        if (i + 2 >= topic.size() || topic[i + 1] != '"') return false;
+        ++i;
+      }
+      t += topic[i];
+    }
+    out.topic = std::move(t);
+  }
+  out.partition = static_cast<int32_t>(part);
+  out.offset = off;
+  return true;
 }
 
 }  // namespace sp

@@ -2,6 +2,7 @@
 // One row per line, in JSONEachRow (default), TSV, CSV or the seed's SQL VALUES tuples.
 // Kafka coordinates ride along as the extra columns _topic, _partition, _offset: JSON keys in
 // JSONEachRow, three trailing fields in TSV/CSV (after the schema's columns), absent in VALUES.
+// Ack markers (below) stand for a message that made no row but must still be acknowledged.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -9,6 +10,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/rows/acks.hpp"
 
 namespace sp {
 
@@ -25,6 +28,22 @@ void append_json_string(std::string& out, std::string_view s);  // "..." with JS
 void append_tsv_field(std::string& out, std::string_view s);    // ClickHouse TabSeparated escapes
 void append_csv_field(std::string& out, std::string_view s);    // always "quoted", "" doubled; caller rejects values with newlines
 void append_sql_string(std::string& out, std::string_view s);   // '...' with \\ and \' (ClickHouse string literal)
+
+// Ack marker: a line with a message's Kafka coordinates and no row, which ch-insert acknowledges
+// with the rows around it and sends nothing for. sensor-parse writes one for a rejected envelope
+// once the reject is in its --rejects file, so a partition whose last messages were rejected is
+// still acknowledged (and its rejects not written again after a restart). Shaped so that no row
+// can look like it, whatever the schema (ncols = the schema's column count, at least 1):
+//   JSONEachRow  {"_topic":"t","_partition":3,"_offset":42}  only the coordinates, while a row has
+//                every schema column (whose names never start with '_')
+//   TSV, CSV     ncols + 1 empty fields, then the 3 coordinate fields: ncols + 4 fields, while a
+//                row has ncols, or ncols + 3 with coordinates
+//   VALUES       none: VALUES rows carry no coordinates, so nothing is acknowledged there
+// Appends the marker with its '\n'; false (nothing appended) for VALUES.
+bool append_ack_marker(std::string& out, RowFormat f, size_t ncols, std::string_view topic, int32_t partition,
+                       int64_t offset);
+// True when line (without its '\n') is a marker in format f; fills out.
+bool parse_ack_marker(RowFormat f, std::string_view line, size_t ncols, Ack& out);
 
 // Builds one row line for a fixed column list. Usage per row:
 //   b.begin(); b.string(v); b.number("23.5"); b.datetime(epoch); ...; b.end();  (out gets the line + '\n')

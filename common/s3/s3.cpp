@@ -646,6 +646,18 @@ std::string Client::get_small(const Location& loc, size_t max_bytes) {
   return out;
 }
 
+bool Client::check_bucket(const std::string& bucket, const std::string& prefix) {
+  Call c{"GET", bucket, "", {{"list-type", "2"}, {"prefix", prefix}, {"max-keys", "1"}}, {}, {}, nullptr,
+         "checking s3://" + bucket + "/ (ListObjectsV2)"};
+  try {
+    call(c);
+    return true;
+  } catch (const S3Error& e) {
+    if (e.s3_code == "AccessDenied") return false;
+    throw;
+  }
+}
+
 void Client::list_objects(const std::string& bucket, const std::string& prefix,
                           const std::function<bool(const ObjectInfo&)>& fn, int page_size) {
   std::string token;

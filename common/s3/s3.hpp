@@ -165,6 +165,12 @@ class Client {
   void list_objects(const std::string& bucket, const std::string& prefix,
                     const std::function<bool(const ObjectInfo&)>& fn, int page_size = 1000);
 
+  // A cheap signed request (ListObjectsV2 of at most one key under prefix) that proves the bucket
+  // exists and the credentials are accepted, with the retries of any request: S3Error NoSuchBucket
+  // (66), SignatureDoesNotMatch / InvalidAccessKeyId (77), ... Returns false, without throwing, when
+  // the answer is a plain AccessDenied: a key may be allowed to write but not to list.
+  bool check_bucket(const std::string& bucket, const std::string& prefix);
+
   const Settings& settings() const { return s_; }
   // The URL and canonical path a request for bucket/key goes to (exposed for tests).
   std::pair<std::string, std::string> url_for(const std::string& bucket, const std::string& key) const;

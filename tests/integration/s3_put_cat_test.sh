@@ -152,6 +152,30 @@ set +e
 s3-cat s3://tst/no/such/key 2>err.txt; rc=$?
 set -e
 assert_eq "$rc" 66 "missing key exit code"
+# Issue 18: s3-put checks the bucket and the credentials before it reads a line, so a pipeline with
+# --tee (and rotation) fails at once instead of running on while nothing is archived. The input has a
+# line ready and stays open for 30 s: the old s3-put passed the line on and waited for the input's end.
+early_fail() {  # early_fail WANT_RC TEXT -- env/args...: runs s3-put --tee on an open input
+  local want=$1 text=$2 rc
+  shift 3
+  rm -f in.fifo && mkfifo in.fifo
+  (echo '{"id":"early"}'; exec sleep 30) >in.fifo &
+  local writer=$!
+  set +e
+  env "$@" timeout 15 s3-put --tee --rotate-seconds 5 's3://'"${BUCKET:-tst}"'/early/{run}-{seq}.jsonl' <in.fifo >early.out 2>err.txt
+  rc=$?
+  set -e
+  kill "$writer" 2>/dev/null || true
+  assert_eq "$rc" "$want" "s3-put $text: exit code while the input is open"
+  assert_eq "$(wc -c <early.out)" 0 "s3-put $text: nothing may pass --tee"
+}
+BUCKET=no-such-bucket early_fail 66 "missing bucket" --
+grep -q "NoSuchBucket" err.txt || fail "missing bucket at start: $(cat err.txt)"
+grep -q "no-such-bucket" err.txt || fail "missing bucket at start should name it: $(cat err.txt)"
+early_fail 77 "wrong secret" -- AWS_SECRET_ACCESS_KEY=not-the-secret-xyz
+grep -q "SignatureDoesNotMatch" err.txt || fail "wrong secret at start: $(cat err.txt)"
+grep -q "not-the-secret-xyz" err.txt && fail "the secret leaked into stderr"
+pass "s3-put checks the bucket and the credentials before the first line"
 # no multipart upload left behind by anything above
 assert_eq "$(aws_ref s3api list-multipart-uploads --bucket tst --query 'length(Uploads || `[]`)')" 0 "orphaned uploads"
 pass "errors"

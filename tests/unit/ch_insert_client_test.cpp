@@ -36,6 +36,7 @@ TEST(ChClient, Classification) {
   EXPECT_EQ(sp::classify_ch_error(400, 26), ChErrorKind::data);
   EXPECT_EQ(sp::classify_ch_error(500, 117), ChErrorKind::data);
   EXPECT_EQ(sp::classify_ch_error(500, 53), ChErrorKind::data);
+  EXPECT_EQ(sp::classify_ch_error(500, 72), ChErrorKind::data);  // 26.x: a bad number in JSONEachRow
   EXPECT_EQ(sp::classify_ch_error(401, 193), ChErrorKind::auth);
   EXPECT_EQ(sp::classify_ch_error(403, 0), ChErrorKind::auth);
   EXPECT_EQ(sp::classify_ch_error(404, 60), ChErrorKind::missing);

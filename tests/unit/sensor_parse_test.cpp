@@ -798,3 +798,45 @@ TEST(SensorParseStats, ReportIsAnAlignedTableWithTheTopEntries) {
   EXPECT_EQ(sp::parse::stats_report(empty), "records 0, rows 0, rejects 0 (0.00%)\n\nno rejects\n\n"
                                             "rows by sensor: the schema has no sensor_id and no ORDER BY column\n");
 }
+
+// Issue 18: a rejected envelope kept in --rejects leaves an ack marker in its place, after the rows
+// before it; none without coordinates, without --rejects, in VALUES, or for a line torn upstream.
+TEST(SensorParse, RunAckMarkersForRejectedEnvelopes) {
+  auto env = [](int offset, const std::string& value) {
+    return R"({"topic":"sensor_metrics","partition":3,"offset":)" + std::to_string(offset) + R"(,"value":)" + value + "}";
+  };
+  std::string input = env(41, kSeed) + "\n" + env(42, "\"not json\"") + "\nnot json either\n" + env(43, "null") + "\n";
+  sp::parse::Options o;
+  auto r = run(input, o);
+  EXPECT_EQ(r.st.rows, 1u);
+  EXPECT_EQ(r.st.rejects, 3u);
+  std::istringstream lines(r.rows);
+  std::vector<std::string> out;
+  for (std::string l; std::getline(lines, l);) out.push_back(l);
+  ASSERT_EQ(out.size(), 3u) << r.rows;
+  EXPECT_NE(out[0].find("\"_offset\":41"), std::string::npos);
+  EXPECT_EQ(out[1], R"({"_topic":"sensor_metrics","_partition":3,"_offset":42})");
+  EXPECT_EQ(out[2], R"({"_topic":"sensor_metrics","_partition":3,"_offset":43})");
+
+  o.format = RowFormat::tsv;
+  EXPECT_EQ(run(env(42, "1") + "\n", o).rows, "\t\t\t\t\t\t\tsensor_metrics\t3\t42\n");
+  o.format = RowFormat::values;
+  EXPECT_EQ(run(env(42, "1") + "\n", o).rows, "");
+  o.format = RowFormat::json;
+  // a line torn by a stage killed upstream: its message comes again whole, so no marker
+  auto torn = run(env(44, kSeed).substr(0, 80), o);
+  EXPECT_EQ(torn.st.rejects, 1u);
+  EXPECT_NE(torn.rejects.find("\"offset\":44"), std::string::npos) << torn.rejects;
+  EXPECT_EQ(torn.rows, "");
+  // without --rejects the reject is only on stderr: not kept, so not acknowledged
+  std::istringstream in(env(42, "1") + "\n");
+  std::ostringstream rows;
+  {
+    sp::log::set_level(sp::log::Level::error);
+    sp::LineReader lr(in);
+    sp::LineWriter w(rows);
+    sp::parse::run(o, Schema::default_schema(), lr, w, nullptr);
+    sp::log::set_level(sp::log::Level::info);
+  }
+  EXPECT_EQ(rows.str(), "");
+}

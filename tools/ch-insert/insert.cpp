@@ -46,6 +46,13 @@ struct Batch {
   uint64_t seq = 0;
   std::string data;
   std::vector<RowMeta> rows;
+  // Ack markers read with the rows (messages rejected upstream): acknowledged with the batch, never sent.
+  struct Mark {
+    int32_t topic;  // index in topics
+    int32_t partition;
+    int64_t offset;
+  };
+  std::vector<Mark> marks;
   std::vector<std::string> topics;
   Clock::time_point first;
   std::string wire;  // the whole batch's request body, compressed by the reading thread
@@ -58,6 +65,7 @@ struct Batch {
   };
   std::vector<Refused> refused;
 
+  bool empty() const { return rows.empty() && marks.empty(); }
   std::string_view row(size_t i) const {
     uint64_t e = i + 1 < rows.size() ? rows[i + 1].start : data.size();
     return std::string_view(data).substr(rows[i].start, e - rows[i].start);
@@ -281,11 +289,13 @@ class Sender {
   std::vector<std::string> ack_lines(const Batch& b) {
     std::vector<std::string> lines;
     std::map<std::pair<int32_t, int32_t>, int64_t> hi;
-    for (const auto& r : b.rows) {
-      if (r.topic < 0) continue;
-      auto [it, fresh] = hi.try_emplace({r.topic, r.partition}, r.offset);
-      if (!fresh && r.offset > it->second) it->second = r.offset;
-    }
+    auto note = [&](int32_t topic, int32_t partition, int64_t offset) {
+      auto [it, fresh] = hi.try_emplace({topic, partition}, offset);
+      if (!fresh && offset > it->second) it->second = offset;
+    };
+    for (const auto& r : b.rows)
+      if (r.topic >= 0) note(r.topic, r.partition, r.offset);
+    for (const auto& k : b.marks) note(k.topic, k.partition, k.offset);
     std::map<std::pair<std::string, int32_t>, int64_t> sorted;
     for (const auto& [k, v] : hi) sorted[{b.topics[static_cast<size_t>(k.first)], k.second}] = v;
     for (const auto& [k, v] : sorted) lines.push_back(ack_line(k.first, k.second, v));
@@ -563,16 +573,19 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
     ++st.batches;
   };
   auto flush = [&] {
-    if (batch->rows.empty()) return;
-    batch->seq = ++seq;
-    if (o.dry_run) {
-      dry_send(*batch);
+    if (batch->empty()) return;
+    if (o.dry_run) {  // nothing is acknowledged: markers only go
+      if (!batch->rows.empty()) {
+        batch->seq = ++seq;
+        dry_send(*batch);
+      }
       batch = std::make_unique<Batch>();
       return;
     }
+    batch->seq = ++seq;
     // Compressed here, so the sender thread only waits on the network and the next batch's
     // reading overlaps the server's parsing of this one.
-    if (o.gzip_level > 0 || o.format == RowFormat::values)
+    if (!batch->rows.empty() && (o.gzip_level > 0 || o.format == RowFormat::values))
       build_body(o, statement, *batch, 0, batch->rows.size(), batch->wire);
     // The compressed body is all a batch needs in flight; the raw rows are rebuilt from it in the
     // rare case ClickHouse refuses the batch and it must be split. Halves the memory per batch.
@@ -589,7 +602,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
   const auto window = std::chrono::microseconds(static_cast<int64_t>(o.batch_seconds * 1e6));
   try {
     for (;;) {
-      if (!batch->rows.empty() && in.fd() >= 0 && !in.line_buffered()) {
+      if (!batch->empty() && in.fd() >= 0 && !in.line_buffered()) {
         if (!wait_readable(in.fd(), batch->first + window)) {
           flush();
           continue;
@@ -599,9 +612,9 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
       if (!in.next(line)) break;
       ++st.rows_in;
       st.bytes_in += line.full_size + 1;
-      m.rows_in.inc();
       progress.update(st.rows_in, st.bytes_in);
       if (line.overlong) {
+        m.rows_in.inc();
         ++local_rejects;
         m.rejected.inc();
         rej.reject(line.number, line.text,
@@ -616,6 +629,22 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
         --st.rows_in;  // not a row
         continue;
       }
+      // A marker cut short by a killed sensor-parse may have lost digits of its offset: a torn line
+      // like any other. Its message is read again upstream.
+      if (rs == RowStatus::marker && line.unterminated) {
+        rs = RowStatus::invalid;
+        why = "an ack marker";
+      }
+      if (rs == RowStatus::marker) {
+        // a message rejected upstream and kept in its rejects file: acknowledged with this batch
+        // (so never before the rows read before it), nothing sent
+        --st.rows_in;
+        batch->data.resize(start);
+        if (batch->empty()) batch->first = Clock::now();
+        batch->marks.push_back({batch->topic_index(c.topic), c.partition, c.offset});
+        continue;
+      }
+      m.rows_in.inc();
       if (rs == RowStatus::invalid) {
         batch->data.resize(start);
         // The first row of the input, refused for its columns: whoever wrote the rows used another
@@ -636,7 +665,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
       }
       seen_row = true;
       if (batch->rows.empty()) {
-        batch->first = Clock::now();
+        if (batch->marks.empty()) batch->first = Clock::now();
         log::debug("batch ", seq + 1, " starts at line ", line.number);
       }
       RowMeta meta{start, line.number, 0, 0, -1};

@@ -386,6 +386,14 @@ class ObjectUpload {
   std::exception_ptr error_;
 };
 
+// Ends the --tee output without closing the descriptor (fd stays valid for whatever still uses it).
+void end_tee(int fd) {
+  int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (devnull < 0) return;
+  ::dup2(devnull, fd);
+  ::close(devnull);
+}
+
 // --tee: passes a chunk on; false when the reader closed the pipe (s3-put then stores what it read).
 bool tee_out(int fd, const char* p, size_t n) {
   try {
@@ -441,6 +449,23 @@ std::string local_host() {
 }
 }  // namespace
 
+void check_destination(const s3::Settings& settings, const s3::Location& base) {
+  // Before a byte is read (or passed on by --tee): a pipeline must not run for minutes while
+  // nothing can be archived. The listing is limited to the key template's fixed start.
+  std::string prefix = base.key.substr(0, base.key.find_first_of("%{"));
+  s3::Client probe(settings);  // a first stop signal ends its retries: nothing was read yet
+  try {
+    if (!probe.check_bucket(base.bucket, prefix))
+      log::warn("s3://", base.bucket, "/: listing it is not allowed (AccessDenied), so the bucket and the "
+                "credentials are checked only when the first object is stored");
+  } catch (const s3::S3Error& e) {
+    if (e.s3_code != "NoSuchBucket") throw;
+    throw s3::S3Error(e.code(), std::string(e.what()) + " (s3-put does not create buckets: create it first, "
+                      "e.g. aws s3 mb s3://" + base.bucket + ")", e.status, e.s3_code, e.request_id);
+  }
+  log::debug("s3://", base.bucket, "/ exists and the credentials are accepted");
+}
+
 s3::Location validate(const Options& o) {
   s3::Location base = s3::Location::parse(o.url_template);
   if (base.key.empty() || base.key.back() == '/')
@@ -468,6 +493,7 @@ Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
   // {seq} starts again on every run: without {run}, a key an earlier run wrote may come round again
   bool check_taken = has_seq(base.key) && !has_run(base.key);
   uint64_t skipped_keys = 0;
+  check_destination(settings, base);
   std::unique_ptr<AckOut> acks_out;
   if (!o.acks.empty()) acks_out = std::make_unique<AckOut>(o.acks);
   AckHighWater high;  // coordinates of the envelope lines in the current object
@@ -608,6 +634,10 @@ Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
       }
       if (run < chunk.size()) write_run(chunk.size());
     }
+    // The stages after --tee see the end of their input now, not after the last part is stored:
+    // they insert and acknowledge their last batch while the upload finishes (it was the serial
+    // tail of every pipe that ends, e.g. kafka-cat-sensor -e or a backfill).
+    if (tee) end_tee(out);
     // Line data (rotation, --acks) whose input ended mid-line: the stage before stopped while writing
     // it (a SIGKILLed kafka-cat-sensor). The piece is stored, ended by a newline so that s3-cat
     // --prefix does not glue it to the next object's first line; it acknowledges nothing and Kafka

@@ -66,9 +66,13 @@ uint64_t parse_size(const std::string& text, const std::string& flag);
 // Checks the URL and key template (UsageError); returns the bucket and the template.
 s3::Location validate(const Options& o);
 
+// One cheap signed request before anything is read: throws when the bucket is missing (66) or the
+// credentials are refused (77); an endpoint that does not answer is retried like any request.
+void check_destination(const s3::Settings& settings, const s3::Location& base);
+
 // Reads fd `in` to the end (or until a stop signal), uploading per the options; with tee, every chunk
-// read is written to `out` before it is uploaded. Throws the client's errors after aborting any
-// multipart upload in progress.
+// read is written to `out` before it is uploaded. Starts with check_destination. Throws the
+// client's errors after aborting any multipart upload in progress.
 Stats run(const Options& o, const s3::Settings& settings, int in, int out);
 
 }  // namespace sp::s3put

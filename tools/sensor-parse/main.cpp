@@ -29,11 +29,11 @@ int main(int argc, char** argv) {
         app.add_option("-s,--schema", schema_path,
                        "Schema file (JSON; default: the seed's six columns; env SENSOR_SCHEMA, config schema.file)");
         app.add_option("-r,--rejects", rejects_path,
-                       "Append every reject to FILE as a JSON line (line, reason, input, Kafka coordinates)");
+                       "Append every reject to FILE as a JSON line (line, reason, input, Kafka coordinates); a rejected envelope then leaves an ack marker on stdout");
         app.add_option("--max-rejects", o.max_rejects,
                        "Stop and exit 1 as soon as more than N records were rejected (default: no limit)");
         app.add_option("--max-reject-ratio", o.max_reject_ratio,
-                       "Exit 1 when rejects / records exceeds R at the end of input, 0..1 (default: no limit)")
+                       "At the end of input (a check on a finished run: every row is out by then), exit 1 when rejects / records exceeds R, 0..1 (default: no limit; --max-rejects stops early)")
             ->check(CLI::Range(0.0, 1.0));
         app.add_option("--max-warnings", o.max_warnings,
                        "Print at most N reject warnings on stderr (the rest are counted)")

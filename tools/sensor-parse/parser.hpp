@@ -101,9 +101,11 @@ const char* type_word(element_type t);
 // Why simdjson refused a line, in words (with the offending number or byte where it can be found).
 std::string json_error_reason(simdjson::error_code err, std::string_view s);
 
-// rejects.cpp: counts and reports one rejected line (warning, rejects file, --stats); false when it
+// rejects.cpp: counts and reports one rejected line (warning, rejects file and, for a line with
+// coordinates, an ack marker appended to `row`, the rows of ncols columns being written); false when it
 // crossed --max-rejects (st.threshold says so) and the run stops.
-bool report_reject(const Options& opt, const Line& line, Reject& r, LineWriter* rejects, Stats& st);
+bool report_reject(const Options& opt, const Line& line, Reject& r, LineWriter* rejects, Stats& st, std::string& row,
+                   size_t ncols);
 
 // csv_input.cpp: whether the first non-blank line is a CSV header naming schema columns.
 bool looks_like_csv_header(std::string_view line, const Schema& schema);

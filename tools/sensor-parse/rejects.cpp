@@ -334,7 +334,8 @@ std::string reason_class(std::string_view reason) {
 
 
 
-bool report_reject(const Options& opt, const Line& line, Reject& r, LineWriter* rejects, Stats& st) {
+bool report_reject(const Options& opt, const Line& line, Reject& r, LineWriter* rejects, Stats& st, std::string& row,
+                   size_t ncols) {
   // a line torn by a stage killed upstream is no producer's fault: say what happened first
   if (line.unterminated) r.reason = torn_line_reason(r.reason);
   ++st.rejects;
@@ -350,7 +351,14 @@ bool report_reject(const Options& opt, const Line& line, Reject& r, LineWriter* 
   } else {
     ++st.warnings_suppressed;
   }
-  if (rejects) rejects->line(reject_json(line.number, r, line.text, line.overlong, line.full_size));
+  if (rejects) {
+    rejects->line(reject_json(line.number, r, line.text, line.overlong, line.full_size));
+    // The reject is kept, so its message is delivered: an ack marker lets ch-insert acknowledge
+    // it (rejects are flushed before `row` leaves, so the file has it first). Not for a line torn
+    // by a stage killed upstream: that message comes again whole and must not be acknowledged.
+    if (r.has_coords && !line.unterminated)
+      append_ack_marker(row, opt.format, ncols, r.topic, r.partition, r.offset);
+  }
   if (opt.max_rejects >= 0 && st.rejects > static_cast<uint64_t>(opt.max_rejects)) {
     st.threshold = std::to_string(st.rejects) + " rejects exceed --max-rejects " + std::to_string(opt.max_rejects);
     st.stopped_early = true;

@@ -241,7 +241,7 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
     if (ok) {
       ++st.rows;
       if (sensor_col >= 0) ++st.rows_by_sensor[parser.cell_text(static_cast<size_t>(sensor_col))];
-    } else if (!report_reject(opt, line, r, rejects, st)) {
+    } else if (!report_reject(opt, line, r, rejects, st, row, schema.columns.size())) {
       break;
     }
     // Rows must not wait in our buffer while the upstream is quiet (a live Kafka stream):
