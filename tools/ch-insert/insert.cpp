@@ -168,9 +168,9 @@ class RejectSink {
 // once it and every batch before it are done, so a failure never acks past unconfirmed rows.
 class Sender {
  public:
-  Sender(const Options& o, const std::string& statement, ClickHouseClient* client, Outputs& out, RejectSink& rej,
-         Stats& st, Metrics& m)
-      : o_(o), statement_(statement), out_(out), rej_(rej), st_(st), m_(m) {
+  Sender(const Options& o, const ServerCaps& caps, const std::string& statement, ClickHouseClient* client, Outputs& out,
+         RejectSink& rej, Stats& st, Metrics& m)
+      : o_(o), caps_(caps), statement_(statement), out_(out), rej_(rej), st_(st), m_(m) {
     int n = std::max(1, o.parallel);
     for (int i = 0; i < n; ++i) {
       // the first worker uses the caller's client (its failover position is already right)
@@ -374,8 +374,8 @@ class Sender {
     if (o_.best_effort_dates) params.emplace_back("date_time_input_format", "best_effort");
     // One block per POST, so a refused POST leaves nothing behind (all or nothing).
     params.emplace_back("max_insert_block_size", std::to_string(std::max<uint64_t>(b - a, 1048576)));
-    if (o_.serial_parsing) params.emplace_back("input_format_parallel_parsing", "0");
-    if (o_.dedup_token)
+    if (caps_.serial_parsing) params.emplace_back("input_format_parallel_parsing", "0");
+    if (caps_.dedup_token)
       params.emplace_back("insert_deduplication_token", hex64(fnv1a(body)) + "-" + std::to_string(b - a));
 
     Retry retry(retry_budget(o_));
@@ -440,6 +440,7 @@ class Sender {
   }
 
   const Options& o_;
+  const ServerCaps caps_;
   std::string statement_;
   Outputs& out_;
   RejectSink& rej_;
@@ -473,7 +474,7 @@ bool wait_readable(int fd, Clock::time_point deadline) {
 
 }  // namespace
 
-void prepare_server(Options& o, const Schema& schema, ClickHouseClient& client) {
+ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClient& client) {
   Retry retry(retry_budget(o));
   ChVersion v;
   for (;;) {
@@ -496,12 +497,13 @@ void prepare_server(Options& o, const Schema& schema, ClickHouseClient& client) 
     }
   }
   // insert_deduplication_token appeared in 22.2; older servers refuse unknown settings.
-  o.dedup_token = v.at_least(22, 2);
+  ServerCaps caps;
+  caps.dedup_token = v.at_least(22, 2);
   // Parallel parsing (20.x on) cuts one POST into several blocks, each committed on its own, so a
   // bad row late in a batch would leave the rows before it inserted and then re-sent by the split.
-  o.serial_parsing = v.at_least(20, 1);
+  caps.serial_parsing = v.at_least(20, 1);
   log::debug("ClickHouse ", v.text, " at ", url_for_log(client.current_url()),
-             o.dedup_token ? " (using insert_deduplication_token)" : "");
+             caps.dedup_token ? " (using insert_deduplication_token)" : "");
   const std::string& db = client.connection().database;
   std::string target = quote_identifier(db) + "." + quote_identifier(o.table);
   try {
@@ -520,6 +522,7 @@ void prepare_server(Options& o, const Schema& schema, ClickHouseClient& client) 
       throw NoInputError(e.error().message + " (check --database, or use --create-table)");
     throw Error(e.code(), "preparing table " + db + "." + o.table + ": " + e.error().message);
   }
+  return caps;
 }
 
 std::string insert_statement(RowFormat f, const std::string& database, const std::string& table,
@@ -536,14 +539,14 @@ std::string insert_statement(RowFormat f, const std::string& database, const std
 }
 
 void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client, LineReader& in, Outputs& out,
-                Stats& st) {
+                Stats& st, const ServerCaps& caps) {
   Metrics m;
   RejectSink rej(out.rejects);
   const std::string statement =
       insert_statement(o.format, o.database, o.table, schema.column_names(), o.keep_coordinates);
   const RowShape shape = RowShape::of(schema);
   std::unique_ptr<Sender> sender;
-  if (!o.dry_run) sender = std::make_unique<Sender>(o, statement, client, out, rej, st, m);
+  if (!o.dry_run) sender = std::make_unique<Sender>(o, caps, statement, client, out, rej, st, m);
 
   Progress progress("rows");
   uint64_t seq = 0;

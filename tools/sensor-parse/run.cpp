@@ -10,6 +10,11 @@
 #include <cstring>
 #include <limits>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <memory>
+
 #include "common/core/log.hpp"
 #include "common/core/metrics.hpp"
 #include "common/core/progress.hpp"
@@ -268,6 +273,7 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
   // LineReader ends the input early on SIGINT/SIGTERM: what was read is written, the exit says so.
   if (stop_requested()) st.stopped_early = true;
   progress.done();
+  st.seconds = progress.elapsed_seconds();
   if (rejects) rejects->flush();
   out.write(row);
   out.flush();
@@ -282,6 +288,56 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
           "reject ratio " + num_text(ratio) + " exceeds --max-reject-ratio " + num_text(opt.max_reject_ratio);
   }
   return st;
+}
+
+namespace {
+void log_summary(const Stats& st) {
+  char secs_text[32];
+  std::snprintf(secs_text, sizeof secs_text, "%.2f", st.seconds);
+  std::string rate = st.seconds > 0 ? human_count(static_cast<double>(st.records) / st.seconds) + " records/s" : "";
+  log::info(st.records, " records in, ", st.rows, " rows out, ", st.rejects, " rejects",
+            st.warnings_suppressed ? " (" + std::to_string(st.warnings_suppressed) + " not shown)" : "", "; ",
+            human_bytes(static_cast<double>(st.bytes_in)), " in ", secs_text, " s (", rate, ")");
+}
+}  // namespace
+
+int run_command(Command& c) {
+  Options& o = c.o;
+  o.format = parse_row_format(c.format);
+  o.input = parse_input_format(c.input);
+  Schema schema = Schema::resolve(c.schema_path);
+
+  int rfd = -1;
+  if (!c.rejects_path.empty()) {
+    rfd = ::open(c.rejects_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (rfd < 0) throw IoError("cannot open rejects file " + c.rejects_path + ": " + errno_text(errno));
+  }
+  Stats st;
+  {
+    LineReader in(0, o.max_line);
+    LineWriter out(1);
+    std::unique_ptr<LineWriter> rej;
+    if (rfd >= 0) rej = std::make_unique<LineWriter>(rfd);
+    st = run(o, schema, in, out, rej.get());
+    out.flush();
+    if (rej) rej->flush();
+  }
+  if (rfd >= 0 && ::close(rfd) != 0)
+    throw IoError("cannot write rejects file " + c.rejects_path + ": " + errno_text(errno));
+
+  log_summary(st);
+  // a report the user asked for: not a log line, so -q does not hide it
+  if (o.stats) std::fputs(("\n" + stats_report(st)).c_str(), stderr);
+  log::debug(st.fast_rows, " of ", st.rows, " rows by the fast path (plain JSON), the rest by simdjson");
+  if (!st.threshold.empty()) {
+    log::error(st.threshold, st.stopped_early ? "; stopped reading" : "");
+    return code(Exit::rejects);
+  }
+  if (st.stopped_early) {
+    log::warn("stopped by a signal before the end of the input");
+    return code(Exit::interrupted);
+  }
+  return 0;
 }
 
 }  // namespace sp::parse
