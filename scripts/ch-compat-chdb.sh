@@ -42,10 +42,10 @@ extract check.py >"$w/check.py"
 
 cd "$w"
 python3 mkrows.py json 64 0 >want.jsonl
-ch-insert -n -q --create-table <want.jsonl >dry.json
+ch-insert --dry-run -q --create-table <want.jsonl >dry.json
 for f in tsv csv values; do
   python3 mkrows.py $f 64 0 >in.$f
-  ch-insert -n -q -f $f -t rt_$f <in.$f >dry.$f
+  ch-insert --dry-run -q -f $f --table rt_$f <in.$f >dry.$f
 done
 
 CHDB_LIB=$CHDB_DIR/package/libchdb.so CHDB_PATH=$w/data python3 - <<'PY'

@@ -85,7 +85,7 @@ else
 fi
 
 say "Producing $N generated messages (a share of $BAD malformed) to Kafka topic $TOPIC"
-sensor-gen -n "$N" --bad-fraction "$BAD" --sensors 200 --start "$(date -u +%Y-%m-%dT00:00:00Z)" --interval-ms 100 \
+sensor-gen -c "$N" --bad-fraction "$BAD" --sensors 200 --start "$(date -u +%Y-%m-%dT00:00:00Z)" --interval 100ms \
   >"$work/messages.jsonl"
 # an empty line is not a message: the producer skips it (as kcat -P does)
 M=$(grep -c . "$work/messages.jsonl")

@@ -172,7 +172,7 @@ MetricsExporter::MetricsExporter(std::string file, const std::string& listen) : 
       int err = errno;
       if (listen_fd_ >= 0) ::close(listen_fd_);
       listen_fd_ = -1;
-      throw UnavailableError("cannot listen on " + listen + " for /metrics: " + errno_text(err));
+      throw IoError("cannot listen on " + listen + " for /metrics: " + errno_text(err));
     }
     socklen_t len = sizeof addr;
     getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);

@@ -1,6 +1,5 @@
-// The ClickHouse connection flags (--url, --user, --password-file, --database, --ca-file, --insecure),
-// declared once as s3_flags.hpp declares S3's; resolve_ch_connection (clickhouse.hpp) resolves them
-// against the environment and the config file.
+// The ClickHouse connection flags (--url, --user, --password-file, --database, TLS) and the answers to
+// clickhouse-client's habits (--password x, --host, --port, --query, --secure): one home for them.
 #pragma once
 #include <CLI/CLI.hpp>
 

@@ -193,8 +193,9 @@ Settings resolve(const Flags& flags, bool require_credentials) {
   } else {
     s.path_style = !s.endpoint.empty();
   }
-  s.ca_file = first({envo("AWS_CA_BUNDLE"), cfg.get("s3.ca_file")});
-  s.verify_tls = !flags.no_verify_tls && cfg.get_bool("s3.verify_tls").value_or(true);
+  s.ca_file = first({flago(flags.ca_file),
+                     envo("AWS_CA_BUNDLE"), cfg.get("s3.ca_file")});
+  s.verify_tls = !flags.insecure && cfg.get_bool("s3.verify_tls").value_or(true);
   return s;
 }
 

@@ -59,7 +59,8 @@ struct Settings {
 struct Flags {
   std::string endpoint, region, profile;
   std::optional<bool> path_style;
-  bool no_verify_tls = false;
+  bool insecure = false;  // --insecure: no TLS verification
+  std::string ca_file;    // --ca-file
 };
 
 // Resolution (flag > environment > file, as everywhere):
@@ -69,6 +70,7 @@ struct Flags {
 //             (--profile, AWS_PROFILE, config s3.profile); config s3.access_key_id + s3.secret_access_key
 //             (or s3.secret_access_key_file); the "default" profile. Profiles are read from
 //             AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, then AWS_CONFIG_FILE or ~/.aws/config.
+//   CA file:  --ca-file, AWS_CA_BUNDLE, config s3.ca_file
 //   style:    --path-style/--virtual-host, config s3.addressing (path|virtual); default path-style for a
 //             custom endpoint, virtual-host for AWS.
 // Secrets are registered with the logger. Throws ConfigError when no credentials are found.

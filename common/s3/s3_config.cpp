@@ -22,6 +22,14 @@ std::string fetch_remote_config(const std::string& url) {
   s3::Client client(settings);
   log::debug("reading configuration from ", url);
   // a config file is small; a huge object here is a mistake, not a config
-  return client.get_small(loc, 1 << 20);
+  try {
+    return client.get_small(loc, 1 << 20);
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const Error& e) {
+    // a tool that cannot read its configuration is not configured (78), whatever the tool's own
+    // statuses for S3 are: every tool's list of exit statuses stays its own
+    throw ConfigError("cannot read configuration from " + url + ": " + e.what());
+  }
 }
 }  // namespace sp

@@ -1,4 +1,4 @@
-// The S3 connection flags s3-put and s3-cat share (--endpoint, --region, --profile, addressing, retries).
+// The S3 connection flags s3-put and s3-cat share (--endpoint, --region, --profile, addressing, TLS, retries).
 #pragma once
 #include <CLI/CLI.hpp>
 #include <string>
@@ -10,7 +10,7 @@ namespace sp::s3flags {
 struct Flags {
   s3::Flags conn;
   bool path_style = false, virtual_host = false;
-  int retries = 10;
+  int retries = 9;  // after the first attempt, as ch-insert's --retries; -1 = no limit
   double retry_time = 300;
 };
 

@@ -22,9 +22,9 @@ q() { curl -sS --fail-with-body "$CH_URL/" --data-binary "$1"; }
 
 # Rows: sensor-gen | sensor-parse when sensor-parse is built; else the same row shape by Python.
 if command -v sensor-parse >/dev/null 2>&1; then
-  sensor-gen -n "$ROWS" | sensor-parse >"$tmp/rows.jsonl"
+  sensor-gen -c "$ROWS" | sensor-parse >"$tmp/rows.jsonl"
 else
-  sensor-gen -n "$ROWS" | python3 -c '
+  sensor-gen -c "$ROWS" | python3 -c '
 import sys, json
 w = sys.stdout.write
 for l in sys.stdin:
@@ -45,7 +45,7 @@ measure() {  # name table command...: one run
   local name=$1 table=$2; shift 2
   {
     q "DROP TABLE IF EXISTS $table" >/dev/null
-    ch-insert --url "$CH_URL" -t "$table" --create-table -q </dev/null >/dev/null
+    ch-insert --url "$CH_URL" --table "$table" --create-table -q </dev/null >/dev/null
     local s e
     s=$(date +%s.%N)
     /usr/bin/time -f %M -o "$tmp/rss" "$@" <"$tmp/rows.jsonl" >/dev/null 2>"$tmp/err" || {
@@ -66,8 +66,8 @@ for round in $(seq 1 "$RUNS"); do
     "$CH_URL/?$settings&query=$insert_query"
   measure client t_client clickhouse-client --host 127.0.0.1 --port "$CH_TCP_PORT" --$settings \
     --query "INSERT INTO t_client ($cols) FORMAT JSONEachRow"
-  measure ours t_ours ch-insert --url "$CH_URL" -t t_ours --no-acks -q
-  measure ours_p1 t_ours_p1 ch-insert --url "$CH_URL" -t t_ours_p1 --no-acks -q -P 1
+  measure ours t_ours ch-insert --url "$CH_URL" --table t_ours --no-acks -q
+  measure ours_p1 t_ours_p1 ch-insert --url "$CH_URL" --table t_ours_p1 --no-acks -q -j 1
 done
 for n in curl client ours ours_p1; do
   T[$n]=$(best <"$tmp/t.$n")

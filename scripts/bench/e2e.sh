@@ -37,7 +37,7 @@ else
   B=$KAFKA_BOOTSTRAP
   kafka_what="Apache Kafka $KAFKA_VERSION, 1 broker, 16 partitions"
 fi
-sensor-gen -n "$n" --seed 3 --sensors 1000 | kafka-cat-sensor -q -P -b "$B" -t sensor_metrics --key-field value.sensor_id
+sensor-gen -c "$n" --seed 3 --sensors 1000 | kafka-cat-sensor -q -P -b "$B" -t sensor_metrics --key-field value.sensor_id
 
 q() { curl -sS -H "X-ClickHouse-User: $CH_USER" -H "X-ClickHouse-Key: $CH_PASSWORD" "$CH_URL/" --data-binary "$1"; }
 ch-insert -q --create-table --table sensor_metrics </dev/null >/dev/null

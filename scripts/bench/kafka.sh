@@ -18,7 +18,7 @@ cleanup() { [ -n "$mock" ] && kill "$mock" 2>/dev/null && wait "$mock" 2>/dev/nu
 trap cleanup EXIT
 
 # 1000 sensors: keyed by sensor, 100 would put ~3 sensors (over 5 MiB) on some mock partitions
-"$BIN_DIR/sensor-gen" -n "$N" --sensors 1000 >"$tmp/msgs.jsonl"
+"$BIN_DIR/sensor-gen" -c "$N" --sensors 1000 >"$tmp/msgs.jsonl"
 # start_mock: a fresh mock cluster (1 broker) with topic "seed" of 64 partitions; sets $BS.
 start_mock() {
   rm -f "$tmp/ctl" "$tmp/bootstrap"

@@ -23,7 +23,7 @@ topic() { "$SRC_DIR/scripts/kafka.sh" topic "$tmp/kafka" "$1" "$PARTS"; }
 # Kafka's own tools, with the broker's jars (a JVM each: its start-up is part of its time, as for a user)
 ktool() { "$SRC_DIR/scripts/kafka.sh" tool "$tmp/kafka" "$@"; }
 
-"$BIN_DIR/sensor-gen" -n "$N" --sensors 1000 >"$tmp/msgs.jsonl"
+"$BIN_DIR/sensor-gen" -c "$N" --sensors 1000 >"$tmp/msgs.jsonl"
 # run NAME CMD... : appends "seconds rss_kb" of one run to $tmp/NAME
 run() {
   local name=$1; shift

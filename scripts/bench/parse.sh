@@ -11,9 +11,9 @@ for t in jq /usr/bin/time; do command -v "$t" >/dev/null || { echo "bench: $t mi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-"$bin/sensor-gen" -n "$n" --seed 1 > "$work/msgs.jsonl"
+"$bin/sensor-gen" -c "$n" --seed 1 > "$work/msgs.jsonl"
 # the same kind of messages as kafka-cat-sensor --envelope lines (value embedded as JSON)
-"$bin/sensor-gen" -n "$n" --seed 1 --envelope > "$work/env.jsonl"
+"$bin/sensor-gen" -c "$n" --seed 1 --envelope > "$work/env.jsonl"
 size_mb=$(( $(stat -c %s "$work/msgs.jsonl") / 1048576 ))
 
 # best wall time of $runs runs; also leaves the CPU seconds (user+sys) and peak RSS (KiB) of that run

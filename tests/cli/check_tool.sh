@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks every tool must pass: --help (exit 0, on stdout), --version, a bad flag (exit 2 with a hint),
-# and that every option --help lists appears in the tool's man page source.
+# that every option --help lists appears in the tool's man page source, and that --help's footer and
+# the man page's EXIT STATUS list the same exit statuses (the tool's own, from tool_main's list).
 set -u
 bin=$1 man=$2
 tool=$(basename "$bin")
@@ -22,4 +23,11 @@ for opt in $(printf '%s\n' "$help" | grep -oE '(^|[ ,])--?[A-Za-z][A-Za-z0-9-]*'
     echo "option $opt of --help is missing from $man" >&2; missing=1; }
 done
 [ $missing -eq 0 ] || fail "man page incomplete"
+
+# exit statuses: "Exit status: 0 ok, 2 usage error, ..." in --help; "*N*" items in EXIT STATUS
+help_codes=$(printf '%s\n' "$help" | sed -n 's/^Exit status: //p' | tr ',' '\n' | grep -oE '^ *[0-9]+' | tr -d ' ' | sort -n | tr '\n' ' ')
+man_codes=$(awk '/^# EXIT STATUS/ {on = 1; next} /^# / {on = 0} on' "$man" | grep -E '^\*[0-9]+\*' |
+            grep -oE '\*[0-9]+\*' | tr -d '*' | sort -un | tr '\n' ' ')
+[ -n "$help_codes" ] || fail "--help lists no exit statuses"
+[ "$help_codes" == "$man_codes" ] || fail "exit statuses differ: --help lists '$help_codes', $man EXIT STATUS '$man_codes'"
 echo "ok $tool"

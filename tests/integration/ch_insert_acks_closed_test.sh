@@ -17,7 +17,7 @@ PY
 
 # --- stdout closed by its reader after the first ack
 set +o pipefail
-ch-insert --url "$CH_URL" -t closed --create-table --batch-rows 200 -P 2 <"$TEST_TMP/rows.jsonl" \
+ch-insert --url "$CH_URL" --table closed --create-table --batch-rows 200 -j 2 <"$TEST_TMP/rows.jsonl" \
   2>"$TEST_TMP/err" | head -1 >"$TEST_TMP/first"
 rc=${PIPESTATUS[0]}
 set -o pipefail
@@ -28,7 +28,7 @@ assert_eq "$(q 'SELECT count() = uniqExact(id) FROM closed')" "1" "a row inserte
 pass "stdout closed by the ack reader: exit 0, no abort, nothing inserted twice"
 
 # --- stdout full (ENOSPC): an I/O error, 74
-rc=0; ch-insert --url "$CH_URL" -t full --create-table --batch-rows 200 <"$TEST_TMP/rows.jsonl" \
+rc=0; ch-insert --url "$CH_URL" --table full --create-table --batch-rows 200 <"$TEST_TMP/rows.jsonl" \
   >/dev/full 2>"$TEST_TMP/err" || rc=$?
 grep -q terminate "$TEST_TMP/err" && fail "aborted: $(cat "$TEST_TMP/err")"
 assert_eq "$rc" "74" "exit code with stdout full ($(head -c 500 "$TEST_TMP/err"))"
@@ -37,7 +37,7 @@ assert_eq "$(q 'SELECT count() = uniqExact(id) FROM full')" "1" "a row inserted 
 pass "stdout full: exit 74, no abort"
 
 # --- the same with --acks FILE on a full device
-rc=0; ch-insert --url "$CH_URL" -t full2 --create-table --batch-rows 200 --acks /dev/full <"$TEST_TMP/rows.jsonl" \
+rc=0; ch-insert --url "$CH_URL" --table full2 --create-table --batch-rows 200 --acks /dev/full <"$TEST_TMP/rows.jsonl" \
   >/dev/null 2>"$TEST_TMP/err" || rc=$?
 assert_eq "$rc" "74" "exit code with --acks on a full device ($(head -c 500 "$TEST_TMP/err"))"
 pass "--acks on a full device: exit 74"

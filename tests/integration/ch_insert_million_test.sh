@@ -9,7 +9,7 @@ on_exit "'$SRC_DIR/scripts/clickhouse.sh' stop '$TEST_TMP/ch'"
 q() { curl -sS --fail-with-body "$CH_URL/" --data-binary "$1"; }
 
 n=1000000
-sensor-gen -n $n | python3 -c '
+sensor-gen -c $n | python3 -c '
 import sys, json
 w = sys.stdout.write
 for i, l in enumerate(sys.stdin):

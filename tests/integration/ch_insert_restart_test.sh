@@ -101,7 +101,7 @@ for i in range(start, start + n):
 with open(counter, "w") as f: f.write(str(n))
 PY
 mkfifo "$TEST_TMP/in3"
-ch-insert --url "$CH_URL" -t bp --batch-rows 1000 -P 1 --retries -1 --retry-max-delay 0.3 --acks "$TEST_TMP/acks3" \
+ch-insert --url "$CH_URL" --table bp --batch-rows 1000 -j 1 --retries -1 --retry-max-delay 0.3 --acks "$TEST_TMP/acks3" \
   <"$TEST_TMP/in3" 2>"$TEST_TMP/err3" &
 ins=$!
 on_exit "kill $ins"

@@ -99,7 +99,7 @@ PY
   fi
   # the seed's statement shape in front of the VALUES tuples is accepted too
   [ "$fmt" = values ] && sed -i '1i INSERT INTO sensor_metrics VALUES' "$TEST_TMP/in.$fmt"
-  CLICKHOUSE_PASSWORD=$CH_PASSWORD CLICKHOUSE_USER=$CH_USER ch-insert --url "$CH_URL" -t "rt_$fmt" \
+  CLICKHOUSE_PASSWORD=$CH_PASSWORD CLICKHOUSE_USER=$CH_USER ch-insert --url "$CH_URL" --table "rt_$fmt" \
     --create-table -f "$fmt" --acks "$TEST_TMP/acks.$fmt" <"$TEST_TMP/in.$fmt" 2>"$TEST_TMP/err" \
     || fail "$fmt insert failed: $(cat "$TEST_TMP/err")"
   q "SELECT id, toString(ts) AS ts, sensor_id, temperature, humidity, pressure FROM rt_$fmt FORMAT JSONEachRow" \
@@ -117,7 +117,7 @@ pass "TSV, CSV and VALUES round trips"
 python3 "$TEST_TMP/mkrows.py" json 200 1000 >"$TEST_TMP/bad.jsonl"
 sed -i '77s/"temperature":[-0-9.]*/"temperature":"warm"/' "$TEST_TMP/bad.jsonl"
 bad_id=$(sed -n 77p "$TEST_TMP/bad.jsonl" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["id"])')
-ch-insert --url "$CH_URL" -t bad_rows --create-table --batch-rows 150 --rejects "$TEST_TMP/rejects.jsonl" \
+ch-insert --url "$CH_URL" --table bad_rows --create-table --batch-rows 150 --rejects "$TEST_TMP/rejects.jsonl" \
   <"$TEST_TMP/bad.jsonl" >"$TEST_TMP/acks" 2>"$TEST_TMP/err" || fail "bad-row run failed: $(cat "$TEST_TMP/err")"
 assert_eq "$(q 'SELECT count() FROM bad_rows')" "199" "rows inserted"
 assert_eq "$(q "SELECT count() FROM bad_rows WHERE id = '$(printf '%s' "$bad_id" | sed "s/\\\\/\\\\\\\\/g; s/'/\\\\'/g")'")" "0" "bad row absent"
@@ -142,7 +142,7 @@ pass "one bad row isolated and rejected, 199 inserted"
 python3 "$TEST_TMP/mkrows.py" values 20 5000 >"$TEST_TMP/bad.values"
 sed -i "13s/, [-0-9.]*, \([0-9]*\), \([0-9]*\)),\$/, 'warm', \1, \2),/" "$TEST_TMP/bad.values"
 grep -q "'warm'" "$TEST_TMP/bad.values" || fail "test setup: no bad tuple"
-ch-insert --url "$CH_URL" -t bad_values --create-table -f values --compression-level 0 -P 1 \
+ch-insert --url "$CH_URL" --table bad_values --create-table -f values --compression-level 0 -j 1 \
   --rejects "$TEST_TMP/rejects.values" <"$TEST_TMP/bad.values" >/dev/null 2>"$TEST_TMP/err" \
   || fail "values run: $(cat "$TEST_TMP/err")"
 assert_eq "$(q 'SELECT count() FROM bad_values')" "19" "good tuples inserted"
@@ -151,7 +151,7 @@ assert_contains "$(cat "$TEST_TMP/rejects.values")" '"line":13'
 pass "bad VALUES tuple isolated by bisection (uncompressed requests)"
 
 # --- --max-rejects exceeded: exit 1 (after inserting the good rows)
-rc=0; ch-insert --url "$CH_URL" -t bad_rows2 --create-table --max-rejects 0 <"$TEST_TMP/bad.jsonl" >/dev/null 2>"$TEST_TMP/err" || rc=$?
+rc=0; ch-insert --url "$CH_URL" --table bad_rows2 --create-table --max-rejects 0 <"$TEST_TMP/bad.jsonl" >/dev/null 2>"$TEST_TMP/err" || rc=$?
 assert_eq "$rc" "1" "exit code with rejects over --max-rejects"
 assert_eq "$(q 'SELECT count() FROM bad_rows2')" "199" "good rows still inserted"
 
@@ -169,7 +169,7 @@ grep -q 'not-the-Secret-42' "$TEST_TMP/err" && fail "password from the URL print
 pass "wrong password: exit 77, password never printed"
 
 # --- missing table: 66 with a hint, nothing read
-rc=0; ch-insert --url "$CH_URL" -t no_such_table <"$TEST_TMP/want.jsonl" >/dev/null 2>"$TEST_TMP/err" || rc=$?
+rc=0; ch-insert --url "$CH_URL" --table no_such_table <"$TEST_TMP/want.jsonl" >/dev/null 2>"$TEST_TMP/err" || rc=$?
 assert_eq "$rc" "66" "exit code for a missing table"
 assert_contains "$(cat "$TEST_TMP/err")" "no_such_table does not exist"
 assert_contains "$(cat "$TEST_TMP/err")" "--create-table"
@@ -179,7 +179,7 @@ pass "missing table / database: exit 66 suggesting --create-table"
 
 # --- unknown column (table without one of the schema's columns): 65
 q "CREATE TABLE narrow (id String, ts DateTime) ENGINE = ReplacingMergeTree() ORDER BY id" >/dev/null
-rc=0; ch-insert --url "$CH_URL" -t narrow <"$TEST_TMP/want.jsonl" >/dev/null 2>"$TEST_TMP/err" || rc=$?
+rc=0; ch-insert --url "$CH_URL" --table narrow <"$TEST_TMP/want.jsonl" >/dev/null 2>"$TEST_TMP/err" || rc=$?
 assert_eq "$rc" "65" "exit code for a column the table lacks"
 assert_contains "$(cat "$TEST_TMP/err")" "No such column"
 pass "schema mismatch: exit 65"
@@ -194,14 +194,14 @@ assert_eq "$(cat "$TEST_TMP/acks")" "" "no acks"
 pass "server not running: exit 69"
 
 # --- a failover list: the first URL is dead, the second works
-ch-insert --url "http://127.0.0.1:$port" --url "$CH_URL" -t failover --create-table --retry-max-delay 0.1 \
+ch-insert --url "http://127.0.0.1:$port" --url "$CH_URL" --table failover --create-table --retry-max-delay 0.1 \
   <"$TEST_TMP/want.jsonl" >/dev/null 2>"$TEST_TMP/err" || fail "failover: $(cat "$TEST_TMP/err")"
 assert_eq "$(q 'SELECT count() FROM failover')" "$n" "rows through the second URL"
 pass "failover to the second --url"
 
 # --- a slow trickle is flushed by time, long before stdin ends
 mkfifo "$TEST_TMP/fifo"
-ch-insert --url "$CH_URL" -t trickle --create-table --batch-seconds 0.3 <"$TEST_TMP/fifo" >"$TEST_TMP/trickle.acks" 2>"$TEST_TMP/err" &
+ch-insert --url "$CH_URL" --table trickle --create-table --batch-seconds 0.3 <"$TEST_TMP/fifo" >"$TEST_TMP/trickle.acks" 2>"$TEST_TMP/err" &
 pid=$!
 exec 7>"$TEST_TMP/fifo"
 head -n 1 "$TEST_TMP/want.jsonl" >&7
@@ -215,7 +215,7 @@ pass "time-based flush while stdin stays open"
 
 # --- SIGTERM: what was read is inserted and acknowledged, then exit 130
 mkfifo "$TEST_TMP/fifo2"
-ch-insert --url "$CH_URL" -t sigterm --create-table --batch-seconds 600 -v <"$TEST_TMP/fifo2" \
+ch-insert --url "$CH_URL" --table sigterm --create-table --batch-seconds 600 -v <"$TEST_TMP/fifo2" \
   >"$TEST_TMP/term.acks" 2>"$TEST_TMP/err" &
 pid=$!
 exec 8>"$TEST_TMP/fifo2"

@@ -11,7 +11,7 @@ on_exit "$SRC_DIR/scripts/clickhouse.sh stop $TEST_TMP/ch"
 export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
 q() { curl -sS --fail-with-body -H "X-ClickHouse-User: $CH_USER" -H "X-ClickHouse-Key: $CH_PASSWORD" "$CH_URL/" --data-binary "$1"; }
 
-sensor-gen -n 200 --seed 4 | grep -v '^$' | sed 's/^/{"topic":"t","partition":0,"offset":0,"value":/; s/$/}/' |
+sensor-gen -c 200 --seed 4 | grep -v '^$' | sed 's/^/{"topic":"t","partition":0,"offset":0,"value":/; s/$/}/' |
   awk '{sub(/"offset":0/, "\"offset\":" NR - 1); print}' | sensor-parse -q >rows.jsonl 2>/dev/null
 n=$(wc -l <rows.jsonl)
 [ "$n" -gt 100 ] || fail "expected rows to insert, got $n"
@@ -19,7 +19,7 @@ n=$(wc -l <rows.jsonl)
 run() { # TABLE: ch-insert into TABLE; sets rc; acks in acks.out, rejects in rej.jsonl
   rm -f rej.jsonl acks.out
   rc=0
-  ch-insert -t "$1" --batch-rows 50 --rejects rej.jsonl --retries 2 <rows.jsonl >acks.out 2>err.txt || rc=$?
+  ch-insert --table "$1" --batch-rows 50 --rejects rej.jsonl --retries 2 <rows.jsonl >acks.out 2>err.txt || rc=$?
 }
 
 # --- a column whose type does not fit: ClickHouse refuses every row the same way
@@ -41,21 +41,21 @@ assert_contains "$(cat err.txt)" "No such column pressure in table narrow" "Clic
 pass "a table without a schema column: stopped, no rejects, no acks"
 
 # --- a database that does not exist
-rc=0; ch-insert -d nosuchdb -t x <rows.jsonl >acks.out 2>err.txt || rc=$?
+rc=0; ch-insert -d nosuchdb --table x <rows.jsonl >acks.out 2>err.txt || rc=$?
 assert_eq "$rc" 66 "missing database: exit status ($(tail -2 err.txt))"
 pass "a missing database: exit 66"
 
 # --- the right table: rows in, acks out (not a terminal here)
 run ok_table_missing_first
 assert_eq "$rc" 66 "missing table without --create-table ($(tail -2 err.txt))"
-rc=0; ch-insert --create-table -t good <rows.jsonl >acks.out 2>err.txt || rc=$?
+rc=0; ch-insert --create-table --table good <rows.jsonl >acks.out 2>err.txt || rc=$?
 assert_eq "$rc" 0 "good table ($(tail -2 err.txt))"
 assert_eq "$(q 'SELECT count() FROM good')" "$n" "rows inserted"
 [ -s acks.out ] || fail "no acks on a pipe"
 
 # --- on a terminal: no acks, unless asked with --acks -
-script -qec "ch-insert -t good -q <rows.jsonl" /dev/null >tty.out 2>&1 || fail "ch-insert on a terminal: $(cat tty.out)"
+script -qec "ch-insert --table good -q <rows.jsonl" /dev/null >tty.out 2>&1 || fail "ch-insert on a terminal: $(cat tty.out)"
 assert_eq "$(grep -c '"offset"' tty.out || true)" 0 "ack lines on a terminal"
-script -qec "ch-insert -t good -q --acks - <rows.jsonl" /dev/null >tty2.out 2>&1 || fail "--acks - on a terminal: $(cat tty2.out)"
+script -qec "ch-insert --table good -q --acks - <rows.jsonl" /dev/null >tty2.out 2>&1 || fail "--acks - on a terminal: $(cat tty2.out)"
 [ "$(grep -c '"offset"' tty2.out || true)" -ge 1 ] || fail "--acks - wrote no ack on a terminal: $(cat tty2.out)"
 pass "acks: on a pipe, not on a terminal, on a terminal with --acks -"

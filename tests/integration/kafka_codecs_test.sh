@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kafka_lib.sh"
 cd "$TEST_TMP"
 start_kafka 1 2
-sensor-gen -n 3000 --seed 5 >in.jsonl
+sensor-gen -c 3000 --seed 5 >in.jsonl
 want=$(sort in.jsonl | md5sum)
 
 for codec in gzip snappy lz4 zstd; do

@@ -11,7 +11,7 @@ N=${FAILOVER_MESSAGES:-200000}
 start_kafka 3 4
 kafka_topic rep 4 3 min.insync.replicas=2
 
-sensor-gen -n "$N" --seed 21 --sensors 200 | grep -v '^$' >in.jsonl
+sensor-gen -c "$N" --seed 21 --sensors 200 | grep -v '^$' >in.jsonl
 N=$(wc -l <in.jsonl)
 # a steady flow (pauses every 10000 lines), so that the kill lands while messages are in flight
 throttle() { awk -v every="$1" '{print} NR % every == 0 {fflush(); system("sleep 0.2")}'; }

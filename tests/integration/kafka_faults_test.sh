@@ -7,7 +7,7 @@ source "$(dirname "$0")/kafka_lib.sh"
 cd "$TEST_TMP"
 start_kafka_mock 1 4 sensor_metrics
 K=(kafka-cat-sensor -b "$BS" "${GROUP_PROPS[@]}")
-sensor-gen -n 2000 --seed 11 | kafka-cat-sensor -q -b "$BS" -P --key-field value.sensor_id
+sensor-gen -c 2000 --seed 11 | kafka-cat-sensor -q -b "$BS" -P --key-field value.sensor_id
 
 # --- --commit-acks: only acknowledged offsets are committed; SIGKILL; restart re-reads the rest
 mkfifo acks.fifo
@@ -49,7 +49,7 @@ pass "--commit-acks + SIGKILL: $(count_lines run2.out) unacknowledged messages r
 
 # --- at exit with --commit-acks: stdout is closed, the last acks are awaited, then committed
 mkfifo acks2.fifo
-sensor-gen -n 100 --first-id 3001 | kafka-cat-sensor -q -b "$BS" -P --key-field value.sensor_id
+sensor-gen -c 100 --first-id 3001 | kafka-cat-sensor -q -b "$BS" -P --key-field value.sensor_id
 # a stand-in for ch-insert: acks every line it reads, after its input ended (held in a file until
 # then: jq's own output buffering flushed some runs' acks early, so there was nothing left to wait for)
 ( "${K[@]}" -G ingest -J -e -v --commit-acks acks2.fifo 2>run3.err | tee run3.out |

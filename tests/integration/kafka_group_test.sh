@@ -9,7 +9,7 @@ cd "$TEST_TMP"
 start_kafka 1 8 sensor_metrics timed
 K=(kafka-cat-sensor -b "$BS" "${GROUP_PROPS[@]}")
 
-sensor-gen -n 4000 --seed 3 | kafka-cat-sensor -q -b "$BS" -P --key-field value.sensor_id
+sensor-gen -c 4000 --seed 3 | kafka-cat-sensor -q -b "$BS" -P --key-field value.sensor_id
 
 # --- member a reads and commits everything; member b joins; new messages are split between them.
 "${K[@]}" -G split -v -J >a.out 2>a.err &
@@ -35,7 +35,7 @@ stable() {
 wait_until 60 stable || fail "the group did not settle: $(latest a.err) / $(latest b.err)"
 sleep 3  # a coordinator may start a second rebalance right after the first
 wait_until 60 stable || fail "the group did not settle: $(latest a.err) / $(latest b.err)"
-sensor-gen -n 2000 --seed 4 --first-id 4001 | kafka-cat-sensor -q -b "$BS" -P --key-field value.sensor_id
+sensor-gen -c 2000 --seed 4 --first-id 4001 | kafka-cat-sensor -q -b "$BS" -P --key-field value.sensor_id
 both_read() { [ $(($(count_lines a.out) + $(count_lines b.out))) -ge "$1" ]; }
 wait_until 60 both_read 6000 ||
   fail "the members read $(count_lines a.out) + $(count_lines b.out) of 6000"
@@ -62,7 +62,7 @@ pass "-e with a group exits: $(count_lines e1.out) + $(count_lines e2.out)"
 # --- one member reads all with -e and commits; after new messages a restart reads only them
 "${K[@]}" -G solo -e >r1.out 2>r1.err || fail "solo exited $?: $(tail -3 r1.err)"
 assert_eq "$(count_lines r1.out)" 6000 "solo member reads everything"
-sensor-gen -n 500 --first-id 9001 | kafka-cat-sensor -q -b "$BS" -P --key-field value.sensor_id
+sensor-gen -c 500 --first-id 9001 | kafka-cat-sensor -q -b "$BS" -P --key-field value.sensor_id
 "${K[@]}" -G solo -e >c.out 2>c.err || fail "restart exited $?: $(cat c.err)"
 assert_eq "$(count_lines c.out)" 500 "restart reads only the new messages"
 assert_eq "$(jq -r .id c.out | sort -t- -k2 -n | head -1)" msg-9001 "first new message"

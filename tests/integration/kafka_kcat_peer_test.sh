@@ -13,7 +13,7 @@ kafka_topic slow 8
 K=(kafka-cat-sensor -b "$BS" -q)
 
 # --- kcat produces 1000 seed messages, keyed; we read them all back, raw and as envelopes
-sensor-gen -n 1000 --seed 7 >in.jsonl
+sensor-gen -c 1000 --seed 7 >in.jsonl
 sed -E 's/^(.*"sensor_id":"([^"]*)".*)$/\2\t\1/' in.jsonl | kcat -P -b "$BS" -t sensor_metrics -K $'\t'
 "${K[@]}" -e >raw.out
 assert_eq "$(sort raw.out | md5sum)" "$(sort in.jsonl | md5sum)" "raw values equal what kcat produced"

@@ -26,7 +26,7 @@ WRONG=wrong-$KAFKA_SASL_PASSWORD
 sasl_config "$WRONG" "$KAFKA_CA_FILE" >bad.ini
 
 # --- the right credentials: produce and consume over SASL_SSL, -vv
-sensor-gen -n 500 --seed 9 >in.jsonl
+sensor-gen -c 500 --seed 9 >in.jsonl
 kafka-cat-sensor --config good.ini -b "$KAFKA_SASL_BOOTSTRAP" -P -t sec -vv <in.jsonl 2>produce.err ||
   fail "produce over SASL_SSL exited $?: $(tail -3 produce.err)"
 kafka-cat-sensor --config good.ini -b "$KAFKA_SASL_BOOTSTRAP" -t sec -e -vv >out.jsonl 2>consume.err ||

@@ -9,7 +9,7 @@ source "$(dirname "$0")/kafka_lib.sh"
 cd "$TEST_TMP"
 start_kafka 1 4 stamped plain
 # 180 messages, one a minute from 2025-07-07T00:00:00Z: the hour 01:00-02:00 holds 60 of them
-sensor-gen -n 180 --seed 2 --start 2025-07-07T00:00:00Z --interval-ms 60000 >in.jsonl
+sensor-gen -c 180 --seed 2 --start 2025-07-07T00:00:00Z --interval 60 >in.jsonl
 kafka-cat-sensor -b "$BS" -P -t stamped --key-field value.sensor_id --timestamp-field timestamp <in.jsonl 2>p1.err ||
   fail "produce with --timestamp-field exited $?: $(tail -2 p1.err)"
 kafka-cat-sensor -b "$BS" -P -t plain --key-field value.sensor_id <in.jsonl 2>/dev/null

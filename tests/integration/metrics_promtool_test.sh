@@ -23,7 +23,7 @@ check() {
   checked+=("$1")
 }
 
-sensor-gen -n 2000 --bad-fraction 0.1 --seed 5 --metrics-file gen.prom | grep -v '^$' >msgs.jsonl
+sensor-gen -c 2000 --bad-fraction 0.1 --seed 5 --metrics-file gen.prom | grep -v '^$' >msgs.jsonl
 # sensor-gen has no metrics of its own: its textfile is empty, which node_exporter and promtool accept
 promtool check metrics <gen.prom >gen.lint 2>&1 || fail "sensor-gen textfile: $(cat gen.lint)"
 checked+=("sensor-gen textfile (empty)")

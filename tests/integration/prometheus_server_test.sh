@@ -13,7 +13,7 @@ PROM_DIR=$SRC_DIR/examples/prometheus
 start_servers 3
 start_swift
 aws_ref s3 mb s3://raw >/dev/null
-sensor-gen -n 2000 --bad-fraction 0.05 --seed 4 | grep -v '^$' >msgs.jsonl
+sensor-gen -c 2000 --bad-fraction 0.05 --seed 4 | grep -v '^$' >msgs.jsonl
 kafka-cat-sensor -P -b "$B" -t sensor_metrics <msgs.jsonl 2>/dev/null
 
 pk=$(free_port) ps=$(free_port) pp=$(free_port) pc=$(free_port) dead=$(free_port)
@@ -58,7 +58,7 @@ wait_until 30 targets_ok || fail "targets: $(api targets | jq -c '[.activeTarget
 pass "Prometheus scrapes 4 live stages (up) and sees the dead one down"
 
 # a second load after the first scrapes, so that rates are not 0
-sensor-gen -n 2000 --bad-fraction 0.05 --seed 5 | grep -v '^$' >msgs2.jsonl
+sensor-gen -c 2000 --bad-fraction 0.05 --seed 5 | grep -v '^$' >msgs2.jsonl
 kafka-cat-sensor -P -b "$B" -t sensor_metrics <msgs2.jsonl 2>/dev/null
 cat msgs2.jsonl >>msgs.jsonl
 valid=$(sensor-parse <msgs.jsonl 2>/dev/null | wc -l)

@@ -39,7 +39,7 @@ done
 pass "keys over 1024 bytes"
 
 # --- item 11: a corrupt compressed object never streams the bytes of a member that fails its check
-sensor-gen -n 40000 >msgs.jsonl
+sensor-gen -c 40000 >msgs.jsonl
 head -20000 msgs.jsonl >first.jsonl
 tail -n +20001 msgs.jsonl >second.jsonl
 # flip one byte at offset $2 of file $1 (negative: from the end)

@@ -26,7 +26,7 @@ print(json.dumps({"table": sys.argv[1], "partition_by": sys.argv[2], "order_by":
     {"name": "id"}, {"name": "ts", "type": "DateTime", "path": "time"},
     {"name": "site", "path": "data.site"}, {"name": "wind", "type": "Float32", "path": "data.wind"}]}))
 PY
-  sensor-parse -q -s "$TEST_TMP/schema.json" <"$TEST_TMP/in.jsonl" \
+  sensor-parse -q --schema "$TEST_TMP/schema.json" <"$TEST_TMP/in.jsonl" \
     | ch-insert -q --url "$CH_URL" --schema "$TEST_TMP/schema.json" --create-table --no-acks \
     || fail "partition_by '$pb': sensor-parse | ch-insert failed"
   assert_eq "$(q "SELECT count() FROM $table")" 3 "rows in $table (partition_by '$pb')"
@@ -36,7 +36,7 @@ PY
 done
 
 # --table beats the schema's "table"
-sensor-parse -q -s "$TEST_TMP/schema.json" <"$TEST_TMP/in.jsonl" \
+sensor-parse -q --schema "$TEST_TMP/schema.json" <"$TEST_TMP/in.jsonl" \
   | ch-insert -q --url "$CH_URL" --schema "$TEST_TMP/schema.json" --table from_flag --create-table --no-acks
 assert_eq "$(q "SELECT count() FROM from_flag")" 3 "rows in from_flag"
 pass "--table overrides the schema's table"

@@ -27,7 +27,7 @@ CH_HOSTPORT=${CH_URL#http://}
 SECRETS=("$SECRET" "$KSECRET" "$TOKEN" "$FSECRET" "$S3_SECRET")
 
 printf '%s\n' "$FSECRET" >pw.txt
-sensor-gen -n 50 >msgs.jsonl
+sensor-gen -c 50 >msgs.jsonl
 sensor-parse <msgs.jsonl >rows.jsonl 2>/dev/null
 
 # A config file with every secret a tool may read, all valid.
@@ -69,12 +69,12 @@ check() {
 tools=(sensor-gen sensor-parse ch-insert s3-put s3-cat kafka-cat-sensor)
 # every tool with the config file's secrets, once where the servers answer and once where none does
 for ini in good.ini dead.ini; do
-  STDIN=msgs.jsonl check "sensor-gen $ini" sensor-gen -vv --config $ini -n 3
+  STDIN=msgs.jsonl check "sensor-gen $ini" sensor-gen -vv --config $ini -c 3
   STDIN=msgs.jsonl check "sensor-parse $ini" sensor-parse -vv --config $ini
   STDIN=rows.jsonl check "ch-insert $ini" ch-insert -vv --config $ini --retries 1 --create-table --no-acks
-  STDIN=msgs.jsonl check "s3-put $ini" s3-put -vv --config $ini --retries 1 s3://sec/a.jsonl
-  check "s3-cat $ini" s3-cat -vv --config $ini --retries 1 s3://sec/a.jsonl
-  check "s3-cat --list $ini" s3-cat -vv --config $ini --retries 1 --list s3://sec/
+  STDIN=msgs.jsonl check "s3-put $ini" s3-put -vv --config $ini --retries 0 s3://sec/a.jsonl
+  check "s3-cat $ini" s3-cat -vv --config $ini --retries 0 s3://sec/a.jsonl
+  check "s3-cat --list $ini" s3-cat -vv --config $ini --retries 0 --list s3://sec/
   STDIN=msgs.jsonl check "kafka-cat-sensor -P $ini" kafka-cat-sensor -vv --config $ini --connect-timeout 2 -P
   check "kafka-cat-sensor -C $ini" kafka-cat-sensor -vv --config $ini --connect-timeout 2 -e
 done
@@ -103,21 +103,21 @@ echo "ClickHouse password from env, files, URLs: ${#leaks[@]} leaks so far"
 for ep in "$S3_ENDPOINT" "http://$DEAD"; do
   hp=${ep#http://}
   s3env=(env AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET)
-  STDIN=msgs.jsonl check "s3-put env $ep" "${s3env[@]}" s3-put -vv --endpoint "$ep" --retries 1 s3://sec/b.jsonl
-  check "s3-cat env $ep" "${s3env[@]}" s3-cat -vv --endpoint "$ep" --retries 1 s3://sec/b.jsonl
-  check "s3-cat env token $ep" "${s3env[@]}" AWS_SESSION_TOKEN=$TOKEN s3-cat -vv --endpoint "$ep" --retries 1 s3://sec/b.jsonl
-  STDIN=msgs.jsonl check "s3-put env token $ep" "${s3env[@]}" AWS_SESSION_TOKEN=$TOKEN s3-put -vv --endpoint "$ep" --retries 1 s3://sec/c.jsonl
+  STDIN=msgs.jsonl check "s3-put env $ep" "${s3env[@]}" s3-put -vv --endpoint "$ep" --retries 0 s3://sec/b.jsonl
+  check "s3-cat env $ep" "${s3env[@]}" s3-cat -vv --endpoint "$ep" --retries 0 s3://sec/b.jsonl
+  check "s3-cat env token $ep" "${s3env[@]}" AWS_SESSION_TOKEN=$TOKEN s3-cat -vv --endpoint "$ep" --retries 0 s3://sec/b.jsonl
+  STDIN=msgs.jsonl check "s3-put env token $ep" "${s3env[@]}" AWS_SESSION_TOKEN=$TOKEN s3-put -vv --endpoint "$ep" --retries 0 s3://sec/c.jsonl
   printf '[s3]\naccess_key_id = %s\nsecret_access_key_file = %s/pw.txt\nsession_token = %s\n' "$S3_ACCESS_KEY" "$TEST_TMP" "$TOKEN" >s3file.ini
-  check "s3.secret_access_key_file $ep" s3-cat -vv --config s3file.ini --endpoint "$ep" --retries 1 s3://sec/b.jsonl
+  check "s3.secret_access_key_file $ep" s3-cat -vv --config s3file.ini --endpoint "$ep" --retries 0 s3://sec/b.jsonl
   mkdir -p "$HOME/.aws"
   printf '[p]\naws_access_key_id = %s\naws_secret_access_key = %s\naws_session_token = %s\n' "$S3_ACCESS_KEY" "$S3_SECRET" "$TOKEN" >"$HOME/.aws/credentials"
-  check "~/.aws profile $ep" s3-cat -vv --profile p --endpoint "$ep" --retries 1 s3://sec/b.jsonl
+  check "~/.aws profile $ep" s3-cat -vv --profile p --endpoint "$ep" --retries 0 s3://sec/b.jsonl
   for e in "http://u:$SECRET@$hp" "u:$SECRET@$hp" "u:$SECRET@$hp/base"; do
-    check "s3-cat --endpoint $e" "${s3env[@]}" s3-cat -vv --endpoint "$e" --retries 1 s3://sec/b.jsonl
-    STDIN=msgs.jsonl check "s3-put --endpoint $e" "${s3env[@]}" s3-put -vv --endpoint "$e" --retries 1 s3://sec/b.jsonl
-    check "AWS_ENDPOINT_URL $e" "${s3env[@]}" AWS_ENDPOINT_URL="$e" s3-cat -vv --retries 1 s3://sec/b.jsonl
+    check "s3-cat --endpoint $e" "${s3env[@]}" s3-cat -vv --endpoint "$e" --retries 0 s3://sec/b.jsonl
+    STDIN=msgs.jsonl check "s3-put --endpoint $e" "${s3env[@]}" s3-put -vv --endpoint "$e" --retries 0 s3://sec/b.jsonl
+    check "AWS_ENDPOINT_URL $e" "${s3env[@]}" AWS_ENDPOINT_URL="$e" s3-cat -vv --retries 0 s3://sec/b.jsonl
     printf '[s3]\nendpoint = %s\n' "$e" >ep.ini
-    check "s3.endpoint $e" "${s3env[@]}" s3-cat -vv --config ep.ini --retries 1 s3://sec/b.jsonl
+    check "s3.endpoint $e" "${s3env[@]}" s3-cat -vv --config ep.ini --retries 0 s3://sec/b.jsonl
   done
 done
 echo "S3 secret key and session token from env, files, profile; endpoint URLs with user:password@: ${#leaks[@]} leaks so far"

@@ -35,7 +35,8 @@ TEST(Errors, TypedErrorsCarryTheirCodeAndMessage) {
   EXPECT_EQ(sp::BrokenPipe().code(), Exit::ok);
 }
 
-TEST(Errors, HelpFooterListsEveryCode) {
-  std::string h = sp::exit_status_help();
-  for (int c : {0, 1, 2, 65, 66, 69, 70, 74, 75, 77, 78, 130}) EXPECT_NE(h.find(std::to_string(c) + " "), std::string::npos) << c;
+TEST(Errors, HelpFooterListsTheToolsCodesAndTheCommonOnes) {
+  std::string h = sp::exit_status_help({Exit::rejects, Exit::interrupted});
+  EXPECT_EQ(h, "Exit status: 0 ok, 1 rejects over threshold, 2 usage error, 70 internal error, 74 I/O error, "
+               "78 configuration error, 130 interrupted.");
 }

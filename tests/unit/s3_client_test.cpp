@@ -105,6 +105,22 @@ TEST(S3Settings, EnvironmentKeysWin) {
   EXPECT_EQ(log::redact("key testing tok"), "key *** ***");
 }
 
+TEST(S3Settings, TlsFlagsAsClickHouses) {
+  // --ca-file > AWS_CA_BUNDLE > s3.ca_file, and --insecure: the same TLS flags as ch-insert's
+  Env env;
+  setenv("AWS_ACCESS_KEY_ID", "k", 1);
+  setenv("AWS_SECRET_ACCESS_KEY", "s", 1);
+  setenv("AWS_CA_BUNDLE", "/env/ca.pem", 1);
+  Flags f;
+  EXPECT_EQ(resolve(f).ca_file, "/env/ca.pem");
+  EXPECT_TRUE(resolve(f).verify_tls);
+  f.ca_file = "/flag/ca.pem";
+  f.insecure = true;
+  auto s = resolve(f);
+  EXPECT_EQ(s.ca_file, "/flag/ca.pem");
+  EXPECT_FALSE(s.verify_tls);
+}
+
 TEST(S3Settings, ProfileFromCredentialsAndConfig) {
   Env env;
   env.write(".aws/credentials",

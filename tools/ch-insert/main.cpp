@@ -9,10 +9,13 @@ int main(int argc, char** argv) {
   sp::chi::Options& o = c.o;
   return sp::tool_main(
       "ch-insert", "Insert rows from stdin into ClickHouse over HTTP(S): batched, gzip'd, retried, acknowledged",
+      {sp::Exit::rejects, sp::Exit::data, sp::Exit::noinput, sp::Exit::unavailable, sp::Exit::tempfail, sp::Exit::noperm,
+       sp::Exit::interrupted},
       argc, argv,
       [&](CLI::App& app) {
         sp::chflags::add(app, c.ch);
-        app.add_option("-t,--table", c.table, "Table (default: the schema's \"table\", else sensor_metrics)");
+        // -t is kcat's (and kafka-cat-sensor's) topic: the table has no short flag
+        sp::cli::alias(app, "-t", app.add_option("--table", c.table, "Table (default: the schema's \"table\", else sensor_metrics)"));
         app.add_option("--schema", o.schema_path, "Schema file shared with sensor-parse (default: env SENSOR_SCHEMA, config schema.file, the seed's columns)");
         app.add_option("-f,--format", c.format, "Input rows: json (JSONEachRow), tsv, csv or values")->capture_default_str();
         app.add_option("--batch-rows", o.batch_rows, "Send a batch at this many rows")->capture_default_str()->check(CLI::Range(uint64_t{1}, uint64_t{1000000}));
@@ -22,22 +25,26 @@ int main(int argc, char** argv) {
             ->capture_default_str()->check(CLI::Range(0.001, 3600.0));
         app.add_option("--compression-level", o.gzip_level, "gzip level of request bodies, 0 = send uncompressed")
             ->capture_default_str()->check(CLI::Range(0, 9));
-        app.add_option("-P,--parallel", o.parallel, "Batches sent at once, each on its own connection (acks stay in order)")
+        auto* parallel = app.add_option("-j,--parallel", o.parallel, "Batches sent at once, each on its own connection (acks stay in order)")
             ->capture_default_str()->check(CLI::Range(1, 16));
+        sp::cli::alias(app, "-P", parallel);  // -P is kcat's produce
         app.add_option("--retries", o.retries, "Retries per request on network errors, timeouts and retriable server errors (-1 = forever)")
             ->capture_default_str()->check(CLI::Range(-1, 1000000));
-        app.add_option("--retry-max-delay", o.retry_max_delay_seconds, "Longest wait between retries, seconds (exponential backoff, full jitter)")
-            ->capture_default_str()->check(CLI::Range(0.001, 3600.0));
-        app.add_option("--timeout", c.timeout_s, "Timeout of one request, seconds")->capture_default_str()->check(CLI::Range(0.1, 86400.0));
+        app.add_option("--retry-max-delay", o.retry_max_delay_seconds, "Longest wait between retries (seconds, or 500ms, 2m; exponential backoff, full jitter)")
+            ->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::Range(0.001, 3600.0));
+        app.add_option("--timeout", c.timeout_s, "Timeout of one request (seconds, or 500ms, 2m)")
+            ->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::Range(0.1, 86400.0));
         app.add_option("--acks", c.acks_path, "Write acks (JSON lines: topic, partition, highest offset) here instead of stdout; - for stdout even on a terminal");
         app.add_flag("--no-acks", c.no_acks, "Write no acks");
-        app.add_option("--rejects", c.rejects_path, "Append rejected rows as JSON lines with ClickHouse's message to FILE");
+        app.add_option("-r,--rejects", c.rejects_path, "Append rejected rows as JSON lines with ClickHouse's message to FILE");
         app.add_option("--max-rejects", o.max_rejects, "Exit 1 when more rows than this were rejected (-1 = no limit)")->capture_default_str();
         app.add_flag("--keep-coordinates", o.keep_coordinates, "Send _topic, _partition, _offset as columns too");
         app.add_flag("--create-table", o.create_table, "Create the table from the schema if missing (ReplacingMergeTree)");
-        app.add_flag("-n,--dry-run", o.dry_run, "Print the DDL and the statements that would be sent; contact no server");
+        // -n is no count's here: a long option only, as sensor-gen's count is -c (kcat's)
+        sp::cli::alias(app, "-n", app.add_flag("--dry-run", o.dry_run, "Print the statements that would be sent (and the DDL with --create-table); contact no server"));
         app.add_flag("--basic-dates", c.basic_dates, "Do not send date_time_input_format=best_effort (rows hold 'YYYY-MM-DD hh:mm:ss' only)");
-        app.add_option("--max-line", o.max_line, "Longest accepted input line in bytes; longer ones are rejected")->capture_default_str();
+        sp::cli::alias(app, "--max-line",
+                       app.add_option("--max-line-bytes", o.max_line, "Longest accepted input line in bytes; longer ones are rejected")->capture_default_str());
       },
       [&](const sp::CommonOptions&) { return sp::chi::run_command(c); }, sp::fetch_remote_config);
 }

@@ -13,9 +13,10 @@ int main(int argc, char** argv) {
   std::string brokers;
   std::vector<std::string> topics, positional, partitions;
   bool consume = false;
-  double connect_timeout = 10, ack_timeout = 30, revoke_wait = 2;
+  double connect_timeout = 10, ack_timeout = 30, revoke_wait = 2, commit_interval = 1, stats_interval = 10;
   return sp::tool_main(
       "kafka-cat-sensor", "Consume Kafka sensor topics to stdout (raw or envelope JSON lines), or produce stdin lines (-P)",
+      {sp::Exit::data, sp::Exit::noinput, sp::Exit::unavailable, sp::Exit::tempfail, sp::Exit::noperm, sp::Exit::interrupted},
       argc, argv,
       [&](CLI::App& app) {
         app.add_option("-b,--brokers", brokers, "Bootstrap brokers host:port,... (default $KAFKA_BROKERS, config kafka.brokers, -X bootstrap.servers; required)");
@@ -31,11 +32,16 @@ int main(int argc, char** argv) {
         app.add_option("-X,--property", o.x_props, "librdkafka property NAME=VALUE (TLS, SASL, tuning); repeatable");
         app.add_flag("-J,--envelope", o.envelope, "JSON lines with topic, partition, offset, timestamp, key, headers and value");
         app.add_option("--commit-acks", o.commit_acks, "Commit only offsets acknowledged in FILE (a FIFO fed by ch-insert or s3-put --acks); repeatable: commit what every FILE acknowledged");
-        app.add_option("--commit-interval", o.commit_interval_ms, "Milliseconds between commits")->capture_default_str()->check(CLI::Range(10, 3600000));
-        app.add_option("--ack-timeout", ack_timeout, "Seconds to wait for the last acknowledgements at exit")->capture_default_str()->check(CLI::Range(0.0, 86400.0));
-        app.add_option("--revoke-wait", revoke_wait, "Seconds to wait for acknowledgements before giving up partitions in a rebalance")->capture_default_str()->check(CLI::Range(0.0, 600.0));
-        app.add_option("--connect-timeout", connect_timeout, "Seconds to wait for the brokers at start")->capture_default_str()->check(CLI::Range(0.1, 3600.0));
-        app.add_option("--stats-interval", o.stats_interval_s, "Seconds between stats lines (with -v)")->capture_default_str()->check(CLI::Range(1, 86400));
+        // durations: seconds, or with a unit (500ms, 2m); --commit-interval's bare number stays milliseconds
+        // (what it always was), with a warning
+        app.add_option("--commit-interval", commit_interval, "Time between commits (500ms, 2s; a bare number is milliseconds, deprecated)")
+            ->default_str("1s")
+            ->transform(sp::cli::Duration(0.001, "--commit-interval: a bare number is read as milliseconds (deprecated); write it with a unit, like 500ms or 2s"))->type_name("DURATION")
+            ->check(CLI::Range(0.01, 3600.0));
+        app.add_option("--ack-timeout", ack_timeout, "How long to wait for the last acknowledgements at exit (seconds, or 500ms, 2m)")->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::Range(0.0, 86400.0));
+        app.add_option("--revoke-wait", revoke_wait, "How long to wait for acknowledgements before giving up partitions in a rebalance (seconds, or 500ms, 2m)")->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::Range(0.0, 600.0));
+        app.add_option("--connect-timeout", connect_timeout, "How long to wait for the brokers at start (seconds, or 500ms, 2m)")->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::Range(0.1, 3600.0));
+        app.add_option("--stats-interval", stats_interval, "Time between stats lines with -v (seconds, or 2m)")->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::Range(1.0, 86400.0));
         app.add_flag("-C,--consume", consume, "Consume mode (the default)");
         app.add_flag("-P,--produce", o.produce, "Produce stdin lines to the topic (-t)");
         app.add_option("-k,--key", o.key, "Produce: the same key for every message");
@@ -57,6 +63,8 @@ int main(int argc, char** argv) {
         o.connect_timeout_ms = static_cast<int>(connect_timeout * 1000);
         o.ack_timeout_ms = static_cast<int>(ack_timeout * 1000);
         o.revoke_wait_ms = static_cast<int>(revoke_wait * 1000);
+        o.commit_interval_ms = static_cast<int>(commit_interval * 1000);
+        o.stats_interval_s = static_cast<int>(stats_interval);
         if (o.mock_brokers > 0) return sp::kcs::run_mock(o, STDOUT_FILENO);
         o.brokers = sp::kafka::resolve_brokers(brokers, o.x_props);
         if (o.produce) return sp::kcs::run_producer(o, STDIN_FILENO);

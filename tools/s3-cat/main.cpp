@@ -10,11 +10,14 @@ int main(int argc, char** argv) {
   sp::s3cat::Options o;
   sp::s3flags::Flags f;
   return sp::tool_main(
-      "s3-cat", "Write S3 objects (one, or all under a prefix in key order) to stdout, decompressing .gz/.zst", argc, argv,
+      "s3-cat", "Write S3 objects (one, or all under a prefix in key order) to stdout, decompressing .gz/.zst",
+      {sp::Exit::data, sp::Exit::noinput, sp::Exit::unavailable, sp::Exit::tempfail, sp::Exit::noperm, sp::Exit::interrupted},
+      argc, argv,
       [&](CLI::App& app) {
         app.add_option("url", o.urls, "s3://bucket/key or s3://bucket/prefix/ (several allowed)")->required();
         app.add_flag("-l,--list", o.list, "List the objects (last modified, size, URL) instead of reading them");
-        app.add_flag("-s,--summarize", o.summarize, "Print the number of objects and total bytes (also as metrics)");
+        // aws s3 ls's --summarize; no -s (sensor-parse's -s was its schema: neither has a letter now)
+        sp::cli::alias(app, "-s", app.add_flag("--summarize", o.summarize, "Print the number of objects and total bytes (also as metrics)"));
         app.add_flag("--raw", o.raw, "Do not decompress .gz / .zst objects");
         app.add_flag("--prefix", o.prefix, "Read the URL as a prefix even if an object has exactly that name");
         app.add_flag("--fail-if-empty", o.fail_if_empty, "Exit 66 when a prefix holds no objects (default: a note, exit 0)");

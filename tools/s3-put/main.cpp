@@ -22,15 +22,19 @@ int main(int argc, char** argv) {
   std::string part_size = "8M", rotate_bytes, compress;
   bool gzip = false, zstd = false;
   return sp::tool_main(
-      "s3-put", "Stream stdin to S3 objects: multipart, key templates, rotation, gzip/zstd, --tee", argc, argv,
+      "s3-put", "Stream stdin to S3 objects: multipart, key templates, rotation, gzip/zstd, --tee",
+      {sp::Exit::data, sp::Exit::noinput, sp::Exit::unavailable, sp::Exit::tempfail, sp::Exit::noperm, sp::Exit::interrupted},
+      argc, argv,
       [&](CLI::App& app) {
         app.add_option("url", o.url_template,
                        "s3://bucket/key-template (strftime fields in UTC, {host}, {run}, {seq}, {seq:N})")->required();
-        app.add_flag("-t,--tee", o.tee, "Copy stdin to stdout unchanged as it is read");
+        // -T is kcat's tee; -t is kcat's topic
+        sp::cli::alias(app, "-t", app.add_flag("-T,--tee", o.tee, "Copy stdin to stdout unchanged as it is read"));
         app.add_option("--part-size", part_size, "Multipart part size, at least 5M (doubles every 900 parts)")
             ->capture_default_str();
-        app.add_option("-j,--concurrency", o.concurrency, "Parts uploaded in parallel")
-            ->capture_default_str()->check(CLI::Range(1, 64));
+        // -j,--parallel as ch-insert's: requests in flight at once
+        sp::cli::alias(app, "--concurrency", app.add_option("-j,--parallel", o.concurrency, "Parts uploaded in parallel")
+            ->capture_default_str()->check(CLI::Range(1, 64)));
         app.add_option("--rotate-bytes", rotate_bytes, "Start a new object after this many input bytes (at a line end)");
         app.add_option("--rotate-lines", o.rotate_lines, "Start a new object after this many lines");
         app.add_option("--rotate-seconds", o.rotate_seconds, "Start a new object after this many seconds (at a line end)")
@@ -42,8 +46,8 @@ int main(int argc, char** argv) {
         app.add_option("--level", o.level, "Compression level (0 = default: gzip 6, zstd 3)")->check(CLI::Range(0, 22));
         app.add_option("--content-type", o.content_type, "Content-Type of the objects");
         app.add_option("--storage-class", o.storage_class, "x-amz-storage-class (STANDARD, STANDARD_IA, ...)");
-        app.add_option("--abort-time", o.abort_seconds, "Seconds to keep trying to abort a failed multipart upload")
-            ->capture_default_str()->check(CLI::PositiveNumber);
+        app.add_option("--abort-time", o.abort_seconds, "How long to keep trying to abort a failed multipart upload (seconds, or 2m)")
+            ->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::PositiveNumber);
         app.add_option("--host-name", o.host, "Value of {host} (default: this machine's name)");
         app.add_option("--run-id", o.run_id, "Value of {run} (default: 12 random hex digits, new for every run)");
         app.add_option("--acks", o.acks,

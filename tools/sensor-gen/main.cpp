@@ -1,4 +1,5 @@
 // sensor-gen: write N synthetic seed-format sensor messages to stdout.
+#include <cmath>
 #include <iostream>
 
 #include "common/core/cli.hpp"
@@ -11,10 +12,12 @@
 int main(int argc, char** argv) {
   sp::gen::Options o;
   std::string start;
+  double interval = 1;
   return sp::tool_main(
-      "sensor-gen", "Write synthetic seed-format sensor messages (JSON lines or CSV) to stdout", argc, argv,
+      "sensor-gen", "Write synthetic seed-format sensor messages (JSON lines or CSV) to stdout", {}, argc, argv,
       [&](CLI::App& app) {
-        app.add_option("-n,--count", o.count, "Number of messages")->capture_default_str();
+        // -c as kafka-cat-sensor's (kcat's) count
+        sp::cli::alias(app, "-n", app.add_option("-c,--count", o.count, "Number of messages")->capture_default_str());
         app.add_option("--seed", o.seed, "Random seed (same seed, same output)")->capture_default_str();
         app.add_option("--sensors", o.sensors, "Number of distinct sensors")
             ->capture_default_str()
@@ -23,7 +26,10 @@ int main(int argc, char** argv) {
             ->capture_default_str()
             ->check(CLI::Range(0.0, 1.0));
         app.add_option("--start", start, "Timestamp of the first message (ISO-8601; default 2025-07-07T22:00:00Z)");
-        app.add_option("--interval-ms", o.interval_ms, "Milliseconds between messages")->capture_default_str();
+        sp::cli::alias(app, "--interval-ms",
+                       app.add_option("--interval", interval, "Time between messages' timestamps (seconds, or 100ms, 1m)")
+                           ->default_str("1s")->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::NonNegativeNumber),
+                       true, "ms");
         app.add_option("--first-id", o.first_id, "Number of the first id (msg-N)")->capture_default_str();
         app.add_flag("--csv", o.csv, "CSV with a header instead of JSON lines");
         app.add_flag("--envelope", o.envelope, "kafka-cat-sensor --envelope lines (topic, partition, offset, value)");
@@ -32,6 +38,7 @@ int main(int argc, char** argv) {
             ->check(CLI::PositiveNumber);
       },
       [&](const sp::CommonOptions&) {
+        o.interval_ms = static_cast<int64_t>(std::llround(interval * 1000));
         if (o.envelope && o.csv) throw sp::UsageError("--envelope and --csv exclude each other");
         if (!start.empty()) {
           std::string why;

@@ -8,15 +8,16 @@ int main(int argc, char** argv) {
   sp::parse::Options& o = c.o;
   return sp::tool_main(
       "sensor-parse",
-      "Validate sensor messages (JSON lines, kafka-cat-sensor envelopes or CSV) from stdin into rows on stdout", argc,
-      argv,
+      "Validate sensor messages (JSON lines, kafka-cat-sensor envelopes or CSV) from stdin into rows on stdout",
+      {sp::Exit::rejects, sp::Exit::data, sp::Exit::interrupted}, argc, argv,
       [&](CLI::App& app) {
         app.add_option("-f,--format", c.format, "Output row format: json (JSONEachRow), tsv, csv or values")
             ->capture_default_str();
         app.add_option("-i,--input-format", c.input, "Input format: auto, json or csv (CSV needs a header line)")
             ->capture_default_str();
-        app.add_option("-s,--schema", c.schema_path,
-                       "Schema file (JSON; default: the seed's six columns; env SENSOR_SCHEMA, config schema.file)");
+        // --schema as ch-insert's, no letter (-s was also s3-cat's summarize)
+        sp::cli::alias(app, "-s", app.add_option("--schema", c.schema_path,
+                       "Schema file (JSON; default: the seed's six columns; env SENSOR_SCHEMA, config schema.file)"));
         app.add_option("-r,--rejects", c.rejects_path,
                        "Append every reject to FILE as a JSON line (line, reason, input, Kafka coordinates); a rejected envelope then leaves an ack marker on stdout");
         app.add_option("--max-rejects", o.max_rejects,
