@@ -73,7 +73,7 @@ double parse_duration(const std::string& text, double bare_unit) {
   return v * scale;
 }
 
-CLI::Validator Duration(double bare_unit, std::string bare_warning) {
+CLI::Validator Duration(double bare_unit, const std::string& bare_warning) {
   return CLI::Validator(
       [bare_unit, bare_warning](std::string& s) -> std::string {
         std::string in = s;

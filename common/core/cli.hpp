@@ -65,7 +65,7 @@ void refuse(CLI::App& app, const std::string& name, bool takes_value, const std:
 // A duration: a number with a unit (250ms, 1.5s, 2m, 1h) or a bare number in seconds; the option's
 // variable receives seconds. bare_unit/bare_warning: for an option whose bare numbers always meant
 // another unit (milliseconds = 0.001), a bare number keeps that meaning and warns.
-CLI::Validator Duration(double bare_unit = 1.0, std::string bare_warning = "");
+CLI::Validator Duration(double bare_unit = 1.0, const std::string& bare_warning = "");
 // Parses one duration as Duration does (for unit tests); throws CLI::ValidationError.
 double parse_duration(const std::string& text, double bare_unit = 1.0);
 
