@@ -7,7 +7,7 @@ PREFIX     ?= /usr/local
 FUZZ_SECONDS ?= 60
 KAFKA      ?= real
 
-.PHONY: all deps build test test-fast test-asan fuzz bench demo install deb clean
+.PHONY: all deps build test test-fast test-asan fuzz bench demo install deb clean lint
 
 all: build
 
@@ -38,6 +38,12 @@ fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFUZZ=ON >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzzers
 	bash scripts/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# clang-tidy with the project's .clang-tidy over common/ and tools/ (sensor-parse's parser through its
+# unity source, as it is built); any finding fails.
+lint: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
+	run-clang-tidy -p $(BUILD) -j $(JOBS) -quiet '$(CURDIR)/(common|tools)/|/Unity/unity_'
 
 bench: build
 	bash scripts/bench.sh $(BUILD)

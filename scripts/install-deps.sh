@@ -11,8 +11,8 @@ PACKAGES=(
   bash-completion zsh fish
   # the Debian package: dpkg-shlibdeps computes its Depends, lintian checks it
   dpkg-dev lintian
-  # fuzzing (libFuzzer comes with clang's runtime)
-  clang libclang-rt-14-dev
+  # fuzzing (libFuzzer comes with clang's runtime); make lint (.clang-tidy)
+  clang libclang-rt-14-dev clang-tidy
   # real servers for tests and the demo
   clickhouse-server clickhouse-client
   swift swift-proxy swift-account swift-container swift-object python3-swift

@@ -93,7 +93,7 @@ pass "SIGPIPE"
 
 # --- a reader that falls behind: the queue fills to its limit (5000 messages here) and librdkafka
 # 2.0 stops fetching; once the reader drains it, kafka-cat-sensor must wake the fetchers (FetchWaker,
-# common/kafka.hpp), and every message still arrives exactly once. 1 KiB messages, so that the pipe
+# common/kafka/kafka.hpp), and every message still arrives exactly once. 1 KiB messages, so that the pipe
 # and our buffer (2 MiB) hold only a tenth of them while the reader sleeps.
 pad=$(head -c 1000 /dev/zero | tr '\0' x)
 seq 1 20000 | sed "s/\$/ $pad/" | kcat -P -b "$BS" -t slow -X sticky.partitioning.linger.ms=0

@@ -1,7 +1,7 @@
-// Ack lines (common/acks.hpp): written by ch-insert and s3-put --acks, read by kafka-cat-sensor.
+// Ack lines (common/rows/acks.hpp): written by ch-insert and s3-put --acks, read by kafka-cat-sensor.
 #include <gtest/gtest.h>
 
-#include "common/acks.hpp"
+#include "common/rows/acks.hpp"
 
 using sp::Ack;
 

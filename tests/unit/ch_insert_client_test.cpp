@@ -1,16 +1,18 @@
 // The shared ClickHouse client's pure parts: error codes and their classification, version
 // parsing, gzip, identifiers, connection resolution (flags > env > config; secrets out of URLs).
-#include "common/clickhouse.hpp"
+#include "common/http/clickhouse.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "common/codec/compress.hpp"
+
 #include <cstdlib>
 #include <fstream>
 
-#include "common/config.hpp"
-#include "common/log.hpp"
+#include "common/core/config.hpp"
+#include "common/core/log.hpp"
 
 using sp::ChErrorKind;
 
@@ -75,7 +77,7 @@ TEST(ChClient, GzipRoundTrip) {
   std::string data;
   for (int i = 0; i < 10000; ++i) data += "{\"id\":\"msg-" + std::to_string(i) + "\"}\n";
   std::string gz = "prefix";
-  sp::gzip_compress(data, gz, 1);
+  sp::codec::gzip_compress(data, gz, 1);
   ASSERT_EQ(gz.substr(0, 6), "prefix");
   ASSERT_EQ(static_cast<unsigned char>(gz[6]), 0x1f);
   z_stream zs{};
@@ -90,7 +92,7 @@ TEST(ChClient, GzipRoundTrip) {
   inflateEnd(&zs);
   EXPECT_EQ(out, data);
   std::string empty;
-  sp::gzip_compress("", empty, 6);
+  sp::codec::gzip_compress("", empty, 6);
   EXPECT_GT(empty.size(), 10u);
 }
 

@@ -3,18 +3,18 @@
 
 #include <sstream>
 
-#include "common/acks.hpp"
-#include "common/line_io.hpp"
-#include "common/log.hpp"
-#include "common/rows.hpp"
+#include "common/rows/acks.hpp"
+#include "common/core/line_io.hpp"
+#include "common/core/log.hpp"
+#include "common/rows/rows.hpp"
 #include "insert.hpp"
-#include "row_input.hpp"
+#include "common/rows/row_input.hpp"
 
 using sp::RowFormat;
-using sp::chi::Coords;
-using sp::chi::RowShape;
-using sp::chi::RowStatus;
-using sp::chi::split_row;
+using sp::RowCoords;
+using sp::RowShape;
+using sp::RowStatus;
+using sp::split_row;
 
 namespace {
 const RowShape kShape({"id", "ts", "t"});  // the columns of built()'s rows
@@ -35,7 +35,7 @@ std::string built(RowFormat f, bool coords, std::string_view id = "m-1") {
 
 TEST(ChInsertRows, JsonCoordinatesStrippedFastPath) {
   std::string out, why;
-  Coords c;
+  RowCoords c;
   std::string line = built(RowFormat::json, true, "a\",\"_topic\":\"x");  // a value that looks like a key
   ASSERT_EQ(split_row(RowFormat::json, line, kShape, false, out, c, why), RowStatus::row);
   EXPECT_TRUE(c.present);
@@ -47,7 +47,7 @@ TEST(ChInsertRows, JsonCoordinatesStrippedFastPath) {
 
 TEST(ChInsertRows, JsonKeepCoordinates) {
   std::string out, why;
-  Coords c;
+  RowCoords c;
   std::string line = built(RowFormat::json, true);
   ASSERT_EQ(split_row(RowFormat::json, line, kShape, true, out, c, why), RowStatus::row);
   EXPECT_EQ(out, line + "\n");
@@ -56,7 +56,7 @@ TEST(ChInsertRows, JsonKeepCoordinates) {
 
 TEST(ChInsertRows, JsonCoordinatesInOtherOrder) {
   std::string out, why;
-  Coords c;
+  RowCoords c;
   ASSERT_EQ(split_row(RowFormat::json, R"({"_offset": 7, "id":"x", "_topic":"t\u00e9", "_partition":1, "v":1.5})",
                       RowShape({"id", "v"}),
                       false, out, c, why),
@@ -69,7 +69,7 @@ TEST(ChInsertRows, JsonCoordinatesInOtherOrder) {
 
 TEST(ChInsertRows, JsonWithoutCoordinatesPassesThrough) {
   std::string out, why;
-  Coords c;
+  RowCoords c;
   ASSERT_EQ(split_row(RowFormat::json, R"({ "t" : 1.5 , "id":"x\n", "ts":"2025-07-07 10:00:00" })", kShape, false, out, c,
                       why),
             RowStatus::row)
@@ -80,7 +80,7 @@ TEST(ChInsertRows, JsonWithoutCoordinatesPassesThrough) {
 
 TEST(ChInsertRows, JsonBadCoordinatesRejected) {
   std::string out, why;
-  Coords c;
+  RowCoords c;
   EXPECT_EQ(split_row(RowFormat::json, R"({"id":"x","_topic":"t","_partition":"one","_offset":1})", RowShape({"id"}), false, out, c,
                       why),
             RowStatus::invalid);
@@ -96,7 +96,7 @@ TEST(ChInsertRows, JsonBadCoordinatesRejected) {
 
 TEST(ChInsertRows, TsvTrailingCoordinates) {
   std::string out, why;
-  Coords c;
+  RowCoords c;
   std::string line = built(RowFormat::tsv, true, "tab\there");
   ASSERT_EQ(split_row(RowFormat::tsv, line, kShape, false, out, c, why), RowStatus::row);
   EXPECT_EQ(c.topic, "sensor_metrics");
@@ -111,7 +111,7 @@ TEST(ChInsertRows, TsvTrailingCoordinates) {
 
 TEST(ChInsertRows, CsvQuotedCommasAndCoordinates) {
   std::string out, why;
-  Coords c;
+  RowCoords c;
   std::string line = built(RowFormat::csv, true, "a,\"b\",c");
   ASSERT_EQ(split_row(RowFormat::csv, line, kShape, false, out, c, why), RowStatus::row);
   EXPECT_EQ(c.topic, "sensor_metrics");
@@ -123,7 +123,7 @@ TEST(ChInsertRows, CsvQuotedCommasAndCoordinates) {
 
 TEST(ChInsertRows, ValuesTuplesAndSeedHeader) {
   std::string out, why;
-  Coords c;
+  RowCoords c;
   EXPECT_EQ(split_row(RowFormat::values, "INSERT INTO sensor_metrics VALUES", kShape, false, out, c, why), RowStatus::skip);
   ASSERT_EQ(split_row(RowFormat::values, "('a', 1, 2),", kShape, false, out, c, why), RowStatus::row);
   EXPECT_EQ(out, "('a', 1, 2)");
@@ -190,7 +190,7 @@ namespace {
 RowStatus check(RowFormat f, std::string_view line, std::string& why, bool keep = false,
                 const RowShape& shape = kShape) {
   std::string out;
-  Coords c;
+  RowCoords c;
   why.clear();
   RowStatus st = split_row(f, line, shape, keep, out, c, why);
   if (st != RowStatus::row) {
@@ -294,7 +294,7 @@ TEST(ChInsertRows, AckMarkersInEveryFormat) {
     std::string marker, out, why;
     ASSERT_TRUE(sp::append_ack_marker(marker, f, kShape.columns.size(), "sensor_metrics", 3, 44));
     marker.pop_back();
-    Coords c;
+    RowCoords c;
     for (bool keep : {false, true}) {
       ASSERT_EQ(split_row(f, marker, kShape, keep, out, c, why), RowStatus::marker) << marker;
       EXPECT_TRUE(out.empty());

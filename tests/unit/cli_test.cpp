@@ -1,5 +1,5 @@
 // The shared flag plumbing (common/cli.hpp): deprecated aliases, refused habits, durations.
-#include "common/cli.hpp"
+#include "common/core/cli.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "common/config.hpp"
+#include "common/core/config.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -8,10 +8,10 @@
 #include <regex>
 #include <set>
 
-#include "common/clickhouse.hpp"
-#include "common/errors.hpp"
-#include "common/log.hpp"
-#include "common/s3.hpp"
+#include "common/http/clickhouse.hpp"
+#include "common/core/errors.hpp"
+#include "common/core/log.hpp"
+#include "common/s3/s3.hpp"
 
 TEST(Config, ParsesSectionsCommentsAndQuotes) {
   auto c = sp::Config::parse(
@@ -100,6 +100,26 @@ TEST(Config, LoadsFromEnvLocation) {
   EXPECT_EQ(c.get("kafka.brokers"), "b:9092");
   EXPECT_EQ(c.origin(), path);
   ::unsetenv("SENSOR_PIPELINE_CONFIG");
+}
+
+// core does not depend on S3: an s3:// location is read by the fetcher the caller passes in
+// (tool_main passes the S3 client's), from --config or from $SENSOR_PIPELINE_CONFIG, and checked.
+TEST(Config, RemoteLocationIsReadByTheFetcherPassedIn) {
+  std::vector<std::string> asked;
+  auto fetch = [&](const std::string& url) {
+    asked.push_back(url);
+    return std::string("[kafka]\nbrokers = r:9092\n");
+  };
+  auto c = sp::Config::load("s3://bucket/cfg.ini", fetch);
+  EXPECT_EQ(c.get("kafka.brokers"), "r:9092");
+  EXPECT_EQ(c.origin(), "s3://bucket/cfg.ini");
+  ::setenv("SENSOR_PIPELINE_CONFIG", "s3://bucket/env.ini", 1);
+  EXPECT_EQ(sp::Config::load("", fetch).origin(), "s3://bucket/env.ini");
+  ::unsetenv("SENSOR_PIPELINE_CONFIG");
+  EXPECT_EQ(asked, (std::vector<std::string>{"s3://bucket/cfg.ini", "s3://bucket/env.ini"}));
+  EXPECT_THROW(sp::Config::load("s3://bucket/cfg.ini", [](const std::string&) { return std::string("[nope]\n"); }),
+               sp::ConfigError);
+  EXPECT_THROW(sp::Config::load("s3://bucket/cfg.ini"), sp::ConfigError);  // no fetcher
 }
 
 TEST(Config, SecretFileFirstLineOnly) {

@@ -1,8 +1,8 @@
-#include "common/errors.hpp"
+#include "common/core/errors.hpp"
 
 #include <gtest/gtest.h>
 
-#include "common/cli.hpp"
+#include "common/core/cli.hpp"
 
 using sp::Exit;
 

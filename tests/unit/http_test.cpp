@@ -1,5 +1,5 @@
 // The HTTP layer's own checks: header values that would break the request (issue 16, item 4).
-#include "common/http.hpp"
+#include "common/http/http.hpp"
 
 #include <gtest/gtest.h>
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <thread>
 
-#include "common/log.hpp"
+#include "common/core/log.hpp"
 #include "kcs.hpp"
 
 using namespace sp::kcs;

@@ -9,9 +9,9 @@
 #include <fstream>
 #include <thread>
 
-#include "common/acks.hpp"
-#include "common/errors.hpp"
-#include "common/kafka.hpp"
+#include "common/rows/acks.hpp"
+#include "common/core/errors.hpp"
+#include "common/kafka/kafka.hpp"
 #include "kcs.hpp"
 #include "offsets.hpp"
 #include "producer.hpp"

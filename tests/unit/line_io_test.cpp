@@ -1,4 +1,4 @@
-#include "common/line_io.hpp"
+#include "common/core/line_io.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -6,7 +6,7 @@
 
 #include <sstream>
 
-#include "common/errors.hpp"
+#include "common/core/errors.hpp"
 
 namespace {
 std::vector<std::string> all_lines(const std::string& text, size_t max_line = 1 << 20) {
@@ -106,6 +106,23 @@ TEST(LineWriter, ClosedPipeThrowsBrokenPipe) {
 
 // A pipe between stages is widened to 1 MiB by the fd-based reader and writer (16x fewer
 // wakeups than the 64 KiB default); other fds are left alone.
+// The one write-everything loop: a closed pipe is BrokenPipe (a quiet exit 0), other failures IoError.
+TEST(WriteAll, ClosedPipeIsBrokenPipeOtherErrorsAreIoErrors) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  ::close(fds[0]);
+  signal(SIGPIPE, SIG_IGN);
+  EXPECT_THROW(sp::write_all(fds[1], "x\n", 2, "write to stdout"), sp::BrokenPipe);
+  ::close(fds[1]);
+  try {
+    sp::write_all(fds[1], "x\n", 2, "write to stdout");  // closed fd: EBADF
+    FAIL() << "no throw";
+  } catch (const sp::IoError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("write to stdout: ", 0), 0u) << e.what();
+  }
+  sp::write_all(1, "", 0, "write to stdout");  // nothing to write: no call, no error
+}
+
 TEST(WidenPipe, PipesGrowToOneMebibyteOtherFdsAreUntouched) {
   int p[2];
   ASSERT_EQ(::pipe(p), 0);

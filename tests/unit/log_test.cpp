@@ -1,4 +1,4 @@
-#include "common/log.hpp"
+#include "common/core/log.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "common/metrics.hpp"
+#include "common/core/metrics.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "common/errors.hpp"
+#include "common/core/errors.hpp"
 
 TEST(Metrics, RendersPrometheusTextFormat) {
   sp::Metrics m;

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "common/plain_json.hpp"
+#include "common/rows/plain_json.hpp"
 
 using sp::parse::PlainJson;
 

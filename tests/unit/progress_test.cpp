@@ -1,8 +1,8 @@
-#include "common/progress.hpp"
+#include "common/core/progress.hpp"
 
 #include <gtest/gtest.h>
 
-#include "common/http.hpp"
+#include "common/http/http.hpp"
 
 TEST(Progress, HumanUnits) {
   EXPECT_EQ(sp::human_count(532), "532");

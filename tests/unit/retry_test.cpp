@@ -1,8 +1,12 @@
-#include "common/retry.hpp"
+#include "common/core/retry.hpp"
 
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
+#include <vector>
+
+#include "common/core/errors.hpp"
 
 TEST(Backoff, GrowsExponentiallyUpToTheCapWithJitter) {
   sp::Backoff b(std::chrono::milliseconds(100), std::chrono::milliseconds(2000), 2.0, 7);
@@ -25,4 +29,48 @@ TEST(Backoff, JitterSpreadsDelays) {
   std::set<int64_t> seen;
   for (int i = 0; i < 20; ++i) seen.insert(b.next().count());
   EXPECT_GT(seen.size(), 10u);
+}
+
+TEST(Retry, RetriesUpToTheBudgetThenSaysItIsSpent) {
+  sp::Retry::Budget b;
+  b.initial = std::chrono::milliseconds(1);
+  b.max = std::chrono::milliseconds(2);
+  b.max_retries = 2;
+  std::vector<std::chrono::milliseconds> waited;
+  sp::Retry r(b, [&](std::chrono::milliseconds d) {
+    waited.push_back(d);
+    return true;
+  });
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_FALSE(r.spent());
+    auto d = r.next();
+    r.wait(d, "unused");
+  }
+  EXPECT_TRUE(r.spent());
+  EXPECT_EQ(r.retries(), 2);
+  EXPECT_EQ(waited.size(), 2u);
+}
+
+TEST(Retry, NoLimitUnlessGivenAndATimeLimit) {
+  sp::Retry::Budget forever;  // max_retries -1, no time limit
+  sp::Retry r(forever, [](std::chrono::milliseconds) { return true; });
+  for (int i = 0; i < 100; ++i) r.next();
+  EXPECT_FALSE(r.spent());
+  sp::Retry::Budget timed;
+  timed.max_time = std::chrono::milliseconds(1);
+  sp::Retry t(timed, [](std::chrono::milliseconds) { return true; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_TRUE(t.spent());
+}
+
+// A stopped wait ends every tool's retry the same way: exit 130 (README, Operations).
+TEST(Retry, AStoppedWaitIsInterrupted) {
+  sp::Retry r(sp::Retry::Budget{}, [](std::chrono::milliseconds) { return false; });
+  try {
+    r.wait(r.next(), "GET s3://b/k: interrupted while retrying: 503");
+    FAIL() << "no throw";
+  } catch (const sp::Error& e) {
+    EXPECT_EQ(e.code(), sp::Exit::interrupted);
+    EXPECT_STREQ(e.what(), "GET s3://b/k: interrupted while retrying: 503");
+  }
 }

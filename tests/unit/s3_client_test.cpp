@@ -3,12 +3,15 @@
 #include <stdlib.h>
 
 #include <cstdio>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
-#include "common/config.hpp"
-#include "common/log.hpp"
-#include "common/s3.hpp"
+#include "common/core/config.hpp"
+#include "common/core/log.hpp"
+#include "common/core/signals.hpp"
+#include "common/s3/s3.hpp"
 
 using namespace sp;
 using namespace sp::s3;
@@ -192,6 +195,33 @@ TEST(S3Client, PathAndVirtualHostUrls) {
   Settings bad;
   bad.endpoint = "127.0.0.1:8080";
   EXPECT_THROW(Client{bad}, ConfigError);
+}
+
+// An interrupted retry is "interrupted" (130), as the README's Operations section documents for every
+// tool and as ch-insert always did; the S3 client said 75 (temporary failure) for it. Nothing listens on
+// port 1: every attempt fails at connect and is retried until the stop.
+TEST(S3Client, ARetryInterruptedByAStopSignalIsInterrupted) {
+  Settings s;
+  s.endpoint = "http://127.0.0.1:1";
+  s.credentials = {"AKIDEXAMPLE", "secret", ""};
+  s.max_attempts = 1000;
+  s.retry_time = std::chrono::seconds(60);
+  s.backoff_initial = std::chrono::milliseconds(50);
+  s.backoff_max = std::chrono::milliseconds(100);
+  Client c(s);
+  std::thread stopper([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    request_stop(SIGINT);
+  });
+  try {
+    c.get_small(Location::parse("s3://b/cfg.ini"), 100);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Exit::interrupted) << e.what();
+    EXPECT_NE(std::string(e.what()).find("interrupted while retrying"), std::string::npos) << e.what();
+  }
+  stopper.join();
+  EXPECT_GT(c.retries(), 0u);
 }
 
 TEST(S3Resume, A200AnswerToARangedGetDropsWhatWasDelivered) {

@@ -1,10 +1,10 @@
-#include "common/schema.hpp"
+#include "common/rows/schema.hpp"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "common/errors.hpp"
+#include "common/core/errors.hpp"
 
 TEST(Schema, DefaultIsTheSeedsSixColumns) {
   auto s = sp::Schema::default_schema();

@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "common/errors.hpp"
-#include "common/log.hpp"
+#include "common/core/errors.hpp"
+#include "common/core/log.hpp"
 #include "parse.hpp"
 
 using sp::RowFormat;

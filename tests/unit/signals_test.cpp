@@ -1,4 +1,4 @@
-#include "common/signals.hpp"
+#include "common/core/signals.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,10 +1,13 @@
 // SigV4 against AWS's published examples: the S3 API reference "Examples: Signature Calculations"
 // (AKIAIOSFODNN7EXAMPLE, 20130524) and the aws-sig-v4-test-suite's get-vanilla / get-vanilla-query-order.
-#include "common/sigv4.hpp"
+#include "common/s3/sigv4.hpp"
 
 #include <gtest/gtest.h>
 
+#include "common/codec/base64.hpp"
+
 using namespace sp::sigv4;
+using sp::codec::base64;
 
 namespace {
 const Credentials kS3Docs{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""};

@@ -1,4 +1,4 @@
-#include "common/timeutil.hpp"
+#include "common/core/timeutil.hpp"
 
 #include <gtest/gtest.h>
 

@@ -5,21 +5,21 @@
 #include <string>
 #include <string_view>
 
-#include "common/clickhouse.hpp"
-#include "common/log.hpp"
-#include "row_input.hpp"
+#include "common/http/clickhouse.hpp"
+#include "common/core/log.hpp"
+#include "common/rows/row_input.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view line(reinterpret_cast<const char*>(data), size);
   std::string out, why;
-  sp::chi::Coords c;
-  static const auto shape = sp::chi::RowShape::of(sp::Schema::default_schema());
+  sp::RowCoords c;
+  static const auto shape = sp::RowShape::of(sp::Schema::default_schema());
   for (auto f : {sp::RowFormat::json, sp::RowFormat::tsv, sp::RowFormat::csv, sp::RowFormat::values}) {
     for (bool keep : {false, true}) {
       out.clear();
-      auto st = sp::chi::split_row(f, line, shape, keep, out, c, why);
+      auto st = sp::split_row(f, line, shape, keep, out, c, why);
       // a row is appended whole or not at all
-      if (st != sp::chi::RowStatus::row && !out.empty()) __builtin_trap();
+      if (st != sp::RowStatus::row && !out.empty()) __builtin_trap();
     }
   }
   std::string shown = sp::log::printable(line);

@@ -2,8 +2,6 @@
 
 #include <poll.h>
 
-#include <zlib.h>
-
 #include <chrono>
 #include <deque>
 #include <condition_variable>
@@ -12,19 +10,29 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "common/acks.hpp"
-#include "common/log.hpp"
-#include "common/metrics.hpp"
-#include "common/progress.hpp"
-#include "common/retry.hpp"
-#include "common/signals.hpp"
-#include "row_input.hpp"
+#include "common/codec/compress.hpp"
+#include "common/rows/acks.hpp"
+#include "common/core/log.hpp"
+#include "common/core/metrics.hpp"
+#include "common/core/progress.hpp"
+#include "common/core/retry.hpp"
+#include "common/core/signals.hpp"
+#include "common/rows/row_input.hpp"
 
 namespace sp::chi {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// --retries (-1: forever), --retry-initial, --retry-max-delay; no time limit.
+Retry::Budget retry_budget(const Options& o) {
+  Retry::Budget b;
+  b.initial = std::chrono::milliseconds(static_cast<int64_t>(o.retry_initial_seconds * 1000));
+  b.max = std::chrono::milliseconds(static_cast<int64_t>(o.retry_max_delay_seconds * 1000));
+  b.max_retries = o.retries;
+  return b;
+}
 
 struct RowMeta {
   uint64_t start;  // offset of the row in Batch::data
@@ -117,7 +125,7 @@ void build_body(const Options& o, const std::string& statement, const Batch& bt,
   }
   out.clear();
   if (o.gzip_level > 0)
-    gzip_compress(body, out, o.gzip_level);
+    codec::gzip_compress(body, out, o.gzip_level);
   else
     out.assign(body.data(), body.size());
 }
@@ -155,39 +163,14 @@ class RejectSink {
   LineWriter* w_;
 };
 
-// Inflates a gzip body (to recover the rows of a batch whose raw copy was dropped).
-std::string gunzip(std::string_view gz) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 16) != Z_OK) throw Error(Exit::software, "inflateInit2 failed");
-  std::string out;
-  constexpr size_t kStep = 1 << 20;
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
-  zs.avail_in = static_cast<uInt>(gz.size());
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
-    size_t used = out.size();
-    out.resize(used + kStep);
-    zs.next_out = reinterpret_cast<Bytef*>(&out[used]);
-    zs.avail_out = static_cast<uInt>(kStep);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.resize(used + kStep - zs.avail_out);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      inflateEnd(&zs);
-      throw Error(Exit::software, "gunzip of a batch failed");
-    }
-  }
-  inflateEnd(&zs);
-  return out;
-}
-
 // Sends batches on --parallel threads, each with its own connection, while the reading thread
 // fills the next batch. Acks are written in batch order: a batch's offsets are acknowledged only
 // once it and every batch before it are done, so a failure never acks past unconfirmed rows.
 class Sender {
  public:
-  Sender(const Options& o, const std::string& statement, ClickHouseClient* client, Outputs& out, RejectSink& rej,
-         Stats& st, Metrics& m)
-      : o_(o), statement_(statement), out_(out), rej_(rej), st_(st), m_(m),
+  Sender(const Options& o, const ServerCaps& caps, const std::string& statement, ClickHouseClient* client, Outputs& out,
+         RejectSink& rej, Stats& st, Metrics& m)
+      : o_(o), caps_(caps), statement_(statement), out_(out), rej_(rej), st_(st), m_(m),
         eps_(client->connection().urls, o.balance, std::chrono::seconds(1),
              std::chrono::milliseconds(static_cast<int64_t>(std::max(1.0, o.retry_max_delay_seconds) * 1000))) {
     for (size_t i = 0; i < eps_.size(); ++i) {
@@ -360,7 +343,7 @@ class Sender {
       } catch (const ChRequestError& e) {
         if (e.error().kind != ChErrorKind::data) throw;
         if (bt.data.empty() && !bt.rows.empty()) {
-          bt.data = gunzip(bt.wire);  // the raw rows were dropped after compression; rare path
+          bt.data = codec::gunzip(bt.wire, "a batch");  // the raw rows were dropped after compression; rare path
           bt.wire.clear();
         }
         if (b - a == 1) {
@@ -403,16 +386,15 @@ class Sender {
     if (o_.best_effort_dates) params.emplace_back("date_time_input_format", "best_effort");
     // One block per POST, so a refused POST leaves nothing behind (all or nothing).
     params.emplace_back("max_insert_block_size", std::to_string(std::max<uint64_t>(b - a, 1048576)));
-    if (o_.serial_parsing) params.emplace_back("input_format_parallel_parsing", "0");
+    if (caps_.serial_parsing) params.emplace_back("input_format_parallel_parsing", "0");
     // Into a Distributed table, a 200 would otherwise mean "spooled on the server that took it", to
     // be forwarded later: a crash of that server loses acknowledged rows. Synchronously, the 200 comes
     // once every shard's replicated table has the rows (and a retry of the same block is deduplicated).
     if (!o_.cluster.empty()) params.emplace_back("insert_distributed_sync", "1");
-    if (o_.dedup_token)
+    if (caps_.dedup_token)
       params.emplace_back("insert_deduplication_token", hex64(fnv1a(body)) + "-" + std::to_string(b - a));
 
-    Backoff backoff(std::chrono::milliseconds(static_cast<int64_t>(o_.retry_initial_seconds * 1000)),
-                    std::chrono::milliseconds(static_cast<int64_t>(o_.retry_max_delay_seconds * 1000)));
+    Retry retry(retry_budget(o_));
     for (;;) {
       auto t0 = Clock::now();
       const size_t ep = eps_.pick(t0);
@@ -449,8 +431,8 @@ class Sender {
           case ChErrorKind::transport:
           case ChErrorKind::retriable: break;
         }
-        if (o_.retries >= 0 && backoff.attempts() >= o_.retries)
-          throw TempFailError("ClickHouse still failing after " + std::to_string(backoff.attempts()) +
+        if (retry.spent())
+          throw TempFailError("ClickHouse still failing after " + std::to_string(retry.retries()) +
                               " retries: " + err.message);
         {
           std::lock_guard<std::mutex> lk(mu_);
@@ -463,17 +445,16 @@ class Sender {
         ++st.retries;
         m_.retries.inc();
         if (eps_.any_healthy(Clock::now(), ep)) {
-          backoff.next();  // counts the attempt against --retries
-          log::warn(err.message, "; retry ", backoff.attempts(),
+          retry.next();  // counts the attempt against --retries
+          log::warn(err.message, "; retry ", retry.retries(),
                     o_.retries >= 0 ? "/" + std::to_string(o_.retries) : std::string(), " on another endpoint (",
                     url_for_log(eps_.url(ep)), " rests)");
           continue;
         }
-        auto d = backoff.next();
-        log::warn(err.message, "; retry ", backoff.attempts(),
+        auto d = retry.next();
+        log::warn(err.message, "; retry ", retry.retries(),
                   o_.retries >= 0 ? "/" + std::to_string(o_.retries) : std::string(), " in ", d.count(), " ms");
-        if (!sleep_unless_stopped(d))
-          throw Error(Exit::interrupted, "interrupted while waiting to retry: " + err.message);
+        retry.wait(d, "interrupted while waiting to retry: " + err.message);
       }
     }
   }
@@ -490,6 +471,7 @@ class Sender {
   }
 
   const Options& o_;
+  const ServerCaps caps_;
   std::string statement_;
   Outputs& out_;
   RejectSink& rej_;
@@ -528,9 +510,8 @@ bool wait_readable(int fd, Clock::time_point deadline) {
 
 }  // namespace
 
-void prepare_server(Options& o, const Schema& schema, ClickHouseClient& client) {
-  Backoff backoff(std::chrono::milliseconds(static_cast<int64_t>(o.retry_initial_seconds * 1000)),
-                  std::chrono::milliseconds(static_cast<int64_t>(o.retry_max_delay_seconds * 1000)));
+ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClient& client) {
+  Retry retry(retry_budget(o));
   ChVersion v;
   for (;;) {
     try {
@@ -542,22 +523,23 @@ void prepare_server(Options& o, const Schema& schema, ClickHouseClient& client) 
         throw AuthError("ClickHouse refused user '" + client.connection().user + "': " + err.message +
                         " (check --user, CLICKHOUSE_USER and the password source)");
       if (err.kind != ChErrorKind::transport && err.kind != ChErrorKind::retriable) throw;
-      if (o.retries >= 0 && backoff.attempts() >= o.retries)
-        throw UnavailableError(err.message + " (gave up after " + std::to_string(backoff.attempts()) +
+      if (retry.spent())
+        throw UnavailableError(err.message + " (gave up after " + std::to_string(retry.retries()) +
                                " retries; is the server running? check --url)");
-      auto d = backoff.next();
-      log::warn(err.message, "; retry ", backoff.attempts(), " in ", d.count(), " ms");
+      auto d = retry.next();
+      log::warn(err.message, "; retry ", retry.retries(), " in ", d.count(), " ms");
       if (err.kind == ChErrorKind::transport) client.failover();
-      if (!sleep_unless_stopped(d)) throw Error(Exit::interrupted, "interrupted while waiting for ClickHouse");
+      retry.wait(d, "interrupted while waiting for ClickHouse");
     }
   }
   // insert_deduplication_token appeared in 22.2; older servers refuse unknown settings.
-  o.dedup_token = v.at_least(22, 2);
+  ServerCaps caps;
+  caps.dedup_token = v.at_least(22, 2);
   // Parallel parsing (20.x on) cuts one POST into several blocks, each committed on its own, so a
   // bad row late in a batch would leave the rows before it inserted and then re-sent by the split.
-  o.serial_parsing = v.at_least(20, 1);
+  caps.serial_parsing = v.at_least(20, 1);
   log::debug("ClickHouse ", v.text, " at ", url_for_log(client.current_url()),
-             o.dedup_token ? " (using insert_deduplication_token)" : "");
+             caps.dedup_token ? " (using insert_deduplication_token)" : "");
   const std::string& db = client.connection().database;
   std::string target = quote_identifier(db) + "." + quote_identifier(o.table);
   try {
@@ -576,6 +558,7 @@ void prepare_server(Options& o, const Schema& schema, ClickHouseClient& client) 
       throw NoInputError(e.error().message + " (check --database, or use --create-table)");
     throw Error(e.code(), "preparing table " + db + "." + o.table + ": " + e.error().message);
   }
+  return caps;
 }
 
 std::vector<std::string> create_table_statements(const Options& o, const Schema& schema, const std::string& db) {
@@ -606,14 +589,14 @@ std::string insert_statement(RowFormat f, const std::string& database, const std
 }
 
 void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client, LineReader& in, Outputs& out,
-                Stats& st) {
+                Stats& st, const ServerCaps& caps) {
   Metrics m;
   RejectSink rej(out.rejects);
   const std::string statement =
       insert_statement(o.format, o.database, o.table, schema.column_names(), o.keep_coordinates);
   const RowShape shape = RowShape::of(schema);
   std::unique_ptr<Sender> sender;
-  if (!o.dry_run) sender = std::make_unique<Sender>(o, statement, client, out, rej, st, m);
+  if (!o.dry_run) sender = std::make_unique<Sender>(o, caps, statement, client, out, rej, st, m);
 
   Progress progress("rows");
   uint64_t seq = 0;
@@ -665,7 +648,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
   };
 
   Line line;
-  Coords c;
+  RowCoords c;
   std::string why;
   uint64_t local_rejects = 0;  // merged into st after the sender threads are joined
   bool seen_row = false;       // a row (accepted or refused) was read before this one

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "common/clickhouse.hpp"
-#include "common/line_io.hpp"
-#include "common/rows.hpp"
-#include "common/schema.hpp"
+#include "common/http/clickhouse.hpp"
+#include "common/core/line_io.hpp"
+#include "common/rows/rows.hpp"
+#include "common/rows/schema.hpp"
 #include "endpoints.hpp"
 
 namespace sp::chi {
@@ -40,8 +40,12 @@ struct Options {
   bool best_effort_dates = true;
   int64_t max_rejects = -1;  // -1: no limit
   size_t max_line = 1 << 20;
-  bool dedup_token = false;  // send insert_deduplication_token (server >= 22.2; set by prepare_server)
-  bool serial_parsing = false;  // send input_format_parallel_parsing=0 (server >= 20.1; set by prepare_server)
+};
+
+// What the server supports, found by prepare_server from its version (a dry run assumes none).
+struct ServerCaps {
+  bool dedup_token = false;     // send insert_deduplication_token (server >= 22.2)
+  bool serial_parsing = false;  // send input_format_parallel_parsing=0 (server >= 20.1)
 };
 
 struct Stats {
@@ -69,12 +73,26 @@ std::string insert_statement(RowFormat f, const std::string& database, const std
 
 // Before reading stdin: reaches the server (retrying like inserts; UnavailableError when it never
 // answers), detects its version, runs --create-table's DDL or checks that the table exists
-// (NoInputError suggesting --create-table). Sets o.dedup_token from the version.
-void prepare_server(Options& o, const Schema& schema, ClickHouseClient& client);
+// (NoInputError suggesting --create-table). Returns what the server's version supports.
+ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClient& client);
 
 // Runs the whole stream; `st` is filled as it goes (also when it throws). `client` is null in
 // dry-run mode. Throws sp::Error on fatal failures, after writing acks for everything confirmed.
 void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client, LineReader& in, Outputs& out,
-                Stats& st);
+                Stats& st, const ServerCaps& caps = {});
+
+// The command line of ch-insert, before anything is opened: main() declares flags into it.
+struct Command {
+  Options o;
+  ChFlags ch;  // --url, --user, ... (common/http/ch_flags.hpp)
+  std::string format = "json", acks_path, rejects_path, table;
+  bool no_acks = false, basic_dates = false;
+  double timeout_s = 300;
+};
+
+// The tool: resolves the schema and the connection, opens the outputs (--acks or stdout, --rejects),
+// prepares the server (or prints the dry run's DDL), inserts stdin, logs the summary. Returns the
+// exit code (1 over --max-rejects, 130 when stopped); throws sp::Error for the others.
+int run_command(Command& c);
 
 }  // namespace sp::chi

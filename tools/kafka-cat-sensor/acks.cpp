@@ -7,9 +7,9 @@
 #include <cerrno>
 #include <climits>
 
-#include "common/acks.hpp"
-#include "common/errors.hpp"
-#include "common/log.hpp"
+#include "common/rows/acks.hpp"
+#include "common/core/errors.hpp"
+#include "common/core/log.hpp"
 #include "kcs.hpp"
 #include "offsets.hpp"
 

@@ -11,14 +11,14 @@
 #include <set>
 #include <unordered_map>
 
-#include "common/errors.hpp"
-#include "common/kafka.hpp"
-#include "common/line_io.hpp"
-#include "common/log.hpp"
-#include "common/metrics.hpp"
-#include "common/progress.hpp"
-#include "common/signals.hpp"
-#include "common/timeutil.hpp"
+#include "common/core/errors.hpp"
+#include "common/kafka/kafka.hpp"
+#include "common/core/line_io.hpp"
+#include "common/core/log.hpp"
+#include "common/core/metrics.hpp"
+#include "common/core/progress.hpp"
+#include "common/core/signals.hpp"
+#include "common/core/timeutil.hpp"
 #include "format.hpp"
 #include "kcs.hpp"
 #include "offsets.hpp"
@@ -455,18 +455,7 @@ void Consumer::flush() {
         acks_->wrote(s.topic, s.partition, s.first, s.written);
         s.told = s.written;
       }
-  const char* p = out_.data();
-  size_t left = out_.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd_, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EPIPE) throw BrokenPipe();
-      throw IoError("write to stdout: " + errno_text(errno));
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
+  write_all(fd_, out_.data(), out_.size(), "write to stdout");
   out_.clear();
   for (auto& [k, s] : parts_) s.flushed = s.written;
 }

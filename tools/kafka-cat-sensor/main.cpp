@@ -1,9 +1,10 @@
 // kafka-cat-sensor: consume (default) or produce (-P) Kafka topics, or run a mock cluster.
 #include <unistd.h>
 
-#include "common/cli.hpp"
-#include "common/errors.hpp"
-#include "common/kafka.hpp"
+#include "common/core/cli.hpp"
+#include "common/core/errors.hpp"
+#include "common/kafka/kafka.hpp"
+#include "common/s3/s3.hpp"
 #include "kcs.hpp"
 #include "offsets.hpp"
 
@@ -68,5 +69,6 @@ int main(int argc, char** argv) {
         o.brokers = sp::kafka::resolve_brokers(brokers, o.x_props);
         if (o.produce) return sp::kcs::run_producer(o, STDIN_FILENO);
         return sp::kcs::run_consumer(o, STDOUT_FILENO);
-      });
+      },
+      sp::fetch_remote_config);
 }

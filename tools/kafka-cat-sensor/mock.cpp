@@ -13,10 +13,10 @@
 #include <sstream>
 #include <thread>
 
-#include "common/errors.hpp"
-#include "common/kafka.hpp"
-#include "common/log.hpp"
-#include "common/signals.hpp"
+#include "common/core/errors.hpp"
+#include "common/kafka/kafka.hpp"
+#include "common/core/log.hpp"
+#include "common/core/signals.hpp"
 #include "kcs.hpp"
 
 namespace sp::kcs {

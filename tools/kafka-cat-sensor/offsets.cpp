@@ -5,8 +5,8 @@
 #include <cctype>
 #include <vector>
 
-#include "common/errors.hpp"
-#include "common/timeutil.hpp"
+#include "common/core/errors.hpp"
+#include "common/core/timeutil.hpp"
 
 namespace sp::kcs {
 
@@ -45,7 +45,7 @@ StartOffset parse_offset(const std::string& text) {
     return {StartOffset::tail, *n};
   }
   if (t.rfind("s@", 0) == 0) return {StartOffset::time, parse_time(flag, text, t.substr(2))};
-  if (t.rfind("@", 0) == 0) return {StartOffset::time, parse_time(flag, text, t.substr(1))};
+  if (t.rfind('@', 0) == 0) return {StartOffset::time, parse_time(flag, text, t.substr(1))};
   if (t.size() >= 10 && std::isdigit(static_cast<unsigned char>(t[0])) && t[4] == '-')
     return {StartOffset::time, parse_time(flag, text, t)};
   throw UsageError("-o '" + text +

@@ -22,7 +22,7 @@ StartOffset parse_offset(const std::string& text);
 // ISO-8601 or @epoch-ms; throws UsageError.
 int64_t parse_until(const std::string& text);
 
-// Ack lines (sp::Ack, sp::parse_ack) live in common/acks.hpp.
+// Ack lines (sp::Ack, sp::parse_ack) live in common/rows/acks.hpp.
 
 // Partition list specs: "3", "0,1,5", "0-7" (repeatable flag). Throws UsageError.
 void parse_partitions(const std::string& text, std::vector<int32_t>& out);

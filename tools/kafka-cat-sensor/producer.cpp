@@ -9,15 +9,15 @@
 #include <optional>
 #include <random>
 
-#include "common/errors.hpp"
-#include "common/plain_json.hpp"
-#include "common/kafka.hpp"
-#include "common/line_io.hpp"
-#include "common/log.hpp"
-#include "common/metrics.hpp"
-#include "common/progress.hpp"
-#include "common/signals.hpp"
-#include "common/timeutil.hpp"
+#include "common/core/errors.hpp"
+#include "common/rows/plain_json.hpp"
+#include "common/kafka/kafka.hpp"
+#include "common/core/line_io.hpp"
+#include "common/core/log.hpp"
+#include "common/core/metrics.hpp"
+#include "common/core/progress.hpp"
+#include "common/core/signals.hpp"
+#include "common/core/timeutil.hpp"
 #include "kcs.hpp"
 #include "producer.hpp"
 

@@ -23,7 +23,7 @@ class KeyExtractor {
   const std::string& pointer() const { return pointer_; }
 
  private:
-  // Plain lines (common/plain_json.hpp) in one validating pass; false when the line is not plain,
+  // Plain lines (common/rows/plain_json.hpp) in one validating pass; false when the line is not plain,
   // and simdjson decides.
   bool extract_plain(std::string_view line, std::string& key, bool& found) const;
   bool walk(parse::PlainJson& j, size_t level, int depth, std::string& key, bool& found) const;

@@ -2,10 +2,10 @@
 
 #include <exception>
 
-#include "common/errors.hpp"
-#include "common/log.hpp"
-#include "common/metrics.hpp"
-#include "common/s3_codec.hpp"
+#include "common/core/errors.hpp"
+#include "common/core/log.hpp"
+#include "common/core/metrics.hpp"
+#include "common/codec/compress.hpp"
 
 namespace sp::s3cat {
 
@@ -15,8 +15,8 @@ std::string list_line(const std::string& bucket, const s3::ObjectInfo& o) {
 
 namespace {
 uint64_t cat_object(s3::Client& client, const s3::Location& loc, bool raw, LineWriter& out) {
-  s3::Codec codec = raw ? s3::Codec::none : s3::codec_for_key(loc.key);
-  auto dec = s3::make_decompressor(codec, loc.str());
+  codec::Codec codec = raw ? codec::Codec::none : codec::codec_for_key(loc.key);
+  auto dec = codec::make_decompressor(codec, loc.str());
   std::string buf;
   uint64_t written = 0;
   // An exception must not unwind through libcurl's C frames (it would leak the transfer's state):

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "common/line_io.hpp"
-#include "common/s3.hpp"
+#include "common/core/line_io.hpp"
+#include "common/s3/s3.hpp"
 
 namespace sp::s3cat {
 

@@ -1,17 +1,18 @@
 // s3-cat: S3 objects to stdout (see man/s3-cat.1.scd).
 #include "cat.hpp"
-#include "common/cli.hpp"
-#include "common/log.hpp"
-#include "common/metrics.hpp"
-#include "common/progress.hpp"
-#include "common/s3_flags.hpp"
+#include "common/core/cli.hpp"
+#include "common/core/log.hpp"
+#include "common/core/metrics.hpp"
+#include "common/core/progress.hpp"
+#include "common/s3/s3_flags.hpp"
 
 int main(int argc, char** argv) {
   sp::s3cat::Options o;
   sp::s3flags::Flags f;
   return sp::tool_main(
       "s3-cat", "Write S3 objects (one, or all under a prefix in key order) to stdout, decompressing .gz/.zst",
-      {sp::Exit::data, sp::Exit::noinput, sp::Exit::unavailable, sp::Exit::tempfail, sp::Exit::noperm}, argc, argv,
+      {sp::Exit::data, sp::Exit::noinput, sp::Exit::unavailable, sp::Exit::tempfail, sp::Exit::noperm, sp::Exit::interrupted},
+      argc, argv,
       [&](CLI::App& app) {
         app.add_option("url", o.urls, "s3://bucket/key or s3://bucket/prefix/ (several allowed)")->required();
         app.add_flag("-l,--list", o.list, "List the objects (last modified, size, URL) instead of reading them");
@@ -37,5 +38,6 @@ int main(int argc, char** argv) {
           sp::log::info(st.objects, " object(s), ", sp::human_bytes(static_cast<double>(st.bytes_out)), " written in ",
                         sp::human_seconds(progress.elapsed_seconds()), client.retries() ? ", " + std::to_string(client.retries()) + " retries" : "");
         return 0;
-      });
+      },
+      sp::fetch_remote_config);
 }

@@ -4,13 +4,13 @@
 
 #include <csignal>
 
-#include "common/cli.hpp"
-#include "common/log.hpp"
-#include "common/metrics.hpp"
-#include "common/progress.hpp"
-#include "common/signals.hpp"
+#include "common/core/cli.hpp"
+#include "common/core/log.hpp"
+#include "common/core/metrics.hpp"
+#include "common/core/progress.hpp"
+#include "common/core/signals.hpp"
 #include "put.hpp"
-#include "common/s3_flags.hpp"
+#include "common/s3/s3_flags.hpp"
 
 int main(int argc, char** argv) {
   // Part buffers are large and short-lived: a fixed mmap threshold hands each one back to the kernel
@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
         if (o.part_size > (5ull << 30)) throw sp::UsageError("--part-size must be at most 5G (S3's maximum part size)");
         if (!rotate_bytes.empty()) o.rotate_bytes = sp::s3put::parse_size(rotate_bytes, "--rotate-bytes");
         if (gzip + zstd + !compress.empty() > 1) throw sp::UsageError("choose one of --compress, --gzip, --zstd");
-        o.codec = gzip ? sp::s3::Codec::gzip : zstd ? sp::s3::Codec::zstd : sp::s3::parse_codec(compress);
+        o.codec = gzip ? sp::codec::Codec::gzip : zstd ? sp::codec::Codec::zstd : sp::codec::parse_codec(compress);
         sp::s3put::validate(o);
         auto settings = sp::s3flags::settings(f);
         if (o.tee && isatty(1)) sp::log::debug("--tee to a terminal");
@@ -78,5 +78,6 @@ int main(int argc, char** argv) {
         // SIGTERM is how a service manager stops s3-put: everything read is stored, a clean exit
         if (sig == SIGINT) return sp::code(sp::Exit::interrupted);
         return 0;
-      });
+      },
+      sp::fetch_remote_config);
 }

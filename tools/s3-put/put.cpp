@@ -18,12 +18,13 @@
 #include <mutex>
 #include <thread>
 
-#include "common/acks.hpp"
-#include "common/errors.hpp"
-#include "common/log.hpp"
-#include "common/metrics.hpp"
-#include "common/signals.hpp"
-#include "common/timeutil.hpp"
+#include "common/rows/acks.hpp"
+#include "common/core/errors.hpp"
+#include "common/core/line_io.hpp"
+#include "common/core/log.hpp"
+#include "common/core/metrics.hpp"
+#include "common/core/signals.hpp"
+#include "common/core/timeutil.hpp"
 
 namespace sp::s3put {
 
@@ -393,19 +394,14 @@ void end_tee(int fd) {
   ::close(devnull);
 }
 
-// Writes all of data to fd; false when the reader closed the pipe.
-bool write_all(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EPIPE) return false;
-      throw IoError("write to stdout: " + errno_text(errno));
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
+// --tee: passes a chunk on; false when the reader closed the pipe (s3-put then stores what it read).
+bool tee_out(int fd, const char* p, size_t n) {
+  try {
+    write_all(fd, p, n, "write to stdout");
+    return true;
+  } catch (const BrokenPipe&) {
+    return false;
   }
-  return true;
 }
 
 // --acks FILE: the ack lines of each completed object. A FIFO is opened read-write and written
@@ -587,7 +583,7 @@ Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
       st.bytes_in += static_cast<uint64_t>(n);
       m.bytes_in.inc(static_cast<double>(n));
       // pass-through first: the downstream pipe never waits for S3
-      if (tee && !write_all(out, buf.data(), static_cast<size_t>(n))) {
+      if (tee && !tee_out(out, buf.data(), static_cast<size_t>(n))) {
         log::debug("stdout closed: no more --tee output; storing what was read");
         tee = false;
         request_stop(SIGPIPE);

@@ -7,15 +7,15 @@
 #include <string>
 #include <vector>
 
-#include "common/s3.hpp"
-#include "common/s3_codec.hpp"
+#include "common/s3/s3.hpp"
+#include "common/codec/compress.hpp"
 
 namespace sp::s3put {
-using s3::Codec;
-using s3::Compressor;
-using s3::codec_extension;
-using s3::kMemberBytes;
-using s3::make_compressor;
+using codec::Codec;
+using codec::Compressor;
+using codec::codec_extension;
+using codec::kMemberBytes;
+using codec::make_compressor;
 
 inline constexpr size_t kMinPartSize = 5u << 20;  // S3's minimum for all but the last part
 inline constexpr int kMaxParts = 10000;

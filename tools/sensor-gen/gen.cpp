@@ -5,7 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "common/timeutil.hpp"
+#include "common/core/timeutil.hpp"
+#include "common/rows/envelope.hpp"
 
 namespace sp::gen {
 
@@ -103,17 +104,23 @@ Stats generate(const Options& opt, std::ostream& out) {
       if (kind == 12) line.insert(1, "\"deep\":" + std::string(2000, '[') + std::string(2000, ']') + ",");
       if (kind == 13) line = "[" + line + "]";
       if (opt.envelope) {
-        // as kafka-cat-sensor --envelope writes it: the value embedded as JSON, or as a JSON
-        // string when the Kafka value is not JSON
+        // as kafka-cat-sensor --envelope writes it (the envelope module's head): the value embedded
+        // as JSON, or as a JSON string when the Kafka value is not JSON. The value is written here,
+        // not by append_envelope: kind 8's stray byte must stay raw (append_envelope would base64 it).
         bool json_value = !(kind == 0 || kind == 5 || kind == 7 || kind == 8 || kind == 9 || kind == 10);
         uint32_t parts = opt.partitions ? opt.partitions : 1;
         uint32_t part = sensor % parts;
         if (offsets.size() < parts) offsets.resize(parts, 0);
-        std::string env = "{\"topic\":\"sensor_metrics\",\"partition\":" + std::to_string(part) +
-                          ",\"offset\":" + std::to_string(offsets[part]++) + ",\"timestamp\":\"" + iso(ms) +
-                          "\",\"timestamp_ms\":" + std::to_string(ms) + ",\"key\":\"sensor-" +
-                          std::string(tmp, static_cast<size_t>(std::snprintf(tmp, sizeof tmp, "%03u", sensor))) +
-                          "\",\"headers\":{},\"value\":";
+        std::string key = "sensor-" + std::string(tmp, static_cast<size_t>(std::snprintf(tmp, sizeof tmp, "%03u", sensor)));
+        envelope::MessageView m;
+        m.topic = "sensor_metrics";
+        m.partition = static_cast<int32_t>(part);
+        m.offset = static_cast<int64_t>(offsets[part]++);
+        m.timestamp_ms = ms;
+        m.key = envelope::bytes(key);
+        std::string env;
+        envelope::append_head(env, m);
+        env += "\"value\":";
         if (json_value) {
           env += line;
         } else {

@@ -2,10 +2,11 @@
 #include <cmath>
 #include <iostream>
 
-#include "common/cli.hpp"
-#include "common/errors.hpp"
-#include "common/log.hpp"
-#include "common/timeutil.hpp"
+#include "common/core/cli.hpp"
+#include "common/core/errors.hpp"
+#include "common/core/log.hpp"
+#include "common/core/timeutil.hpp"
+#include "common/s3/s3.hpp"
 #include "gen.hpp"
 
 int main(int argc, char** argv) {
@@ -54,5 +55,6 @@ int main(int argc, char** argv) {
         }
         sp::log::debug(st.good, " good and ", st.bad, " malformed lines written");
         return 0;
-      });
+      },
+      sp::fetch_remote_config);
 }

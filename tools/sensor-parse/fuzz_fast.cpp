@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string>
 
-#include "common/log.hpp"
+#include "common/core/log.hpp"
 #include "parse.hpp"
 
 namespace {

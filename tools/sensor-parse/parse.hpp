@@ -1,5 +1,5 @@
 // sensor-parse core: input lines (seed JSON, kafka-cat-sensor envelopes, or CSV with a header) ->
-// validated row lines (common/rows.hpp) or rejects. Pure over streams so that unit tests and the
+// validated row lines (common/rows/rows.hpp) or rejects. Pure over streams so that unit tests and the
 // fuzzer drive it without a process.
 #pragma once
 #include <cstdint>
@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "common/line_io.hpp"
-#include "common/rows.hpp"
-#include "common/schema.hpp"
+#include "common/core/line_io.hpp"
+#include "common/rows/rows.hpp"
+#include "common/rows/schema.hpp"
 
 namespace sp::parse {
 
@@ -84,6 +84,7 @@ struct Stats {
   uint64_t warnings_suppressed = 0;
   uint64_t bytes_in = 0;
   uint64_t fast_rows = 0;      // rows read by the fast path (plain_json.hpp), for -v
+  double seconds = 0;          // how long the run took (its Progress), for the summary
   bool stopped_early = false;  // --max-rejects exceeded, or a stop signal
   std::string threshold;       // non-empty: why the reject threshold was exceeded (exit 1)
   std::map<std::string, uint64_t> rejects_by_reason;  // reason_class() -> rejects
@@ -107,6 +108,17 @@ std::string stats_report(const Stats& st, size_t limit = 20);
 // Reads every line from in, writes rows to out and one JSON line per reject to rejects (may be null).
 // records == rows + rejects always holds.
 Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& out, LineWriter* rejects);
+
+// The command line of sensor-parse, before anything is opened: main() declares flags into it.
+struct Command {
+  Options o;
+  std::string format = "json", input = "auto", schema_path, rejects_path;
+};
+
+// The tool: resolves the schema, opens --rejects, runs stdin to stdout, logs the summary (and the
+// --stats report). Returns the exit code (1 over a reject threshold, 130 when stopped); throws
+// sp::Error for the others.
+int run_command(Command& c);
 
 // {"line":N,"reason":"...","input":"...",...} without the trailing newline. Invalid UTF-8 in the
 // input is replaced by U+FFFD in "input" and the exact bytes are kept in "input_base64".

@@ -1,0 +1,167 @@
+#include "common/core/cli.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <set>
+
+#include "common/core/config.hpp"
+#include "common/core/log.hpp"
+#include "common/core/metrics.hpp"
+#include "common/core/signals.hpp"
+
+namespace sp {
+
+std::string exit_status_help(std::initializer_list<Exit> exits) {
+  std::set<int> codes;
+  for (Exit e : kCommonExits) codes.insert(code(e));
+  for (Exit e : exits) codes.insert(code(e));
+  std::string text = "Exit status:";
+  for (int c : codes) text += (c == *codes.begin() ? " " : ", ") + std::to_string(c) + " " + exit_name(static_cast<Exit>(c));
+  return text + ".";
+}
+
+namespace cli {
+
+void alias(CLI::App& app, const std::string& old_name, CLI::Option* now, bool warn, const std::string& suffix) {
+  std::string new_name = now->get_name();
+  auto note = [old_name, new_name, warn] {
+    if (warn) log::warn(old_name, " is deprecated; use ", new_name);
+  };
+  CLI::Option* o;
+  if (now->get_expected_min() == 0) {
+    o = app.add_flag_callback(old_name, [now, note] {
+      note();
+      now->add_result("true");
+    });
+  } else {
+    o = app.add_option(old_name, [now, note, suffix](const CLI::results_t& res) {
+      note();
+      for (const auto& r : res) now->add_result(r + suffix);
+      return true;
+    });
+    o->type_name(now->get_type_name());
+  }
+  // at once, while parsing: now's own callback (validation, storing) runs after the parse and must see
+  // the value
+  o->trigger_on_parse()->group("");
+}
+
+void refuse(CLI::App& app, const std::string& name, bool takes_value, const std::string& hint) {
+  auto fail = [name, hint] { throw CLI::ValidationError(name, hint); };
+  CLI::Option* o = takes_value ? app.add_option(name, [fail](const CLI::results_t&) { fail(); return true; })
+                                     ->expected(0, 1)
+                               : app.add_flag_callback(name, fail);
+  o->trigger_on_parse()->group("");
+}
+
+double parse_duration(const std::string& text, double bare_unit) {
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    throw CLI::ValidationError("'" + text + "' is not a duration (like 250ms, 1.5s, 2m, 1h)");
+  }
+  std::string unit = text.substr(used);
+  double scale = unit.empty() ? bare_unit : unit == "ms" ? 0.001 : unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : -1;
+  if (scale < 0 || !std::isfinite(v))
+    throw CLI::ValidationError("'" + text + "' is not a duration (like 250ms, 1.5s, 2m, 1h)");
+  return v * scale;
+}
+
+CLI::Validator Duration(double bare_unit, const std::string& bare_warning) {
+  return CLI::Validator(
+      [bare_unit, bare_warning](std::string& s) -> std::string {
+        std::string in = s;
+        double secs = 0;
+        try {
+          secs = parse_duration(s, bare_unit);
+        } catch (const CLI::ValidationError& e) {
+          return e.what();
+        }
+        if (!bare_warning.empty() && in.find_first_not_of("0123456789.+-eE") == std::string::npos) log::warn(bare_warning);
+        char buf[40];
+        std::snprintf(buf, sizeof buf, "%.17g", secs);
+        s = buf;
+        return "";
+      },
+      "");
+}
+
+}  // namespace cli
+
+int tool_main(const char* tool, const std::string& description, std::initializer_list<Exit> exits, int argc,
+              char** argv, const SetupFn& setup, const RunFn& run, const RemoteConfigFetch& fetch_remote) {
+  log::init(tool);
+  std::signal(SIGPIPE, SIG_IGN);
+  CLI::App app{description, tool};
+  app.set_version_flag("--version", std::string(tool) + " " SENSOR_VERSION);
+  app.footer(exit_status_help(exits) + "\nSee man " + tool + "(1).");
+  CommonOptions common;
+  app.add_option("--config", common.config_path,
+                 "Configuration file (INI; or s3://bucket/key). Default: $SENSOR_PIPELINE_CONFIG, "
+                 "~/.config/sensor-pipeline/config.ini, /etc/sensor-pipeline/config.ini");
+  app.add_flag("-v,--verbose", common.verbose, "More messages on stderr (-vv for trace)");
+  app.add_flag("-q,--quiet", common.quiet, "Only errors on stderr (no summary)");
+  app.add_option("--metrics-file", common.metrics_file,
+                 "Write Prometheus metrics to this file on exit and every few seconds (atomic rename)");
+  app.add_option("--metrics-listen", common.metrics_listen, "Serve Prometheus /metrics over HTTP at HOST:PORT");
+
+  try {
+    setup(app);
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    std::cout << app.help() << std::flush;
+    return 0;
+  } catch (const CLI::CallForAllHelp& e) {
+    std::cout << app.help("", CLI::AppFormatMode::All) << std::flush;
+    return 0;
+  } catch (const CLI::CallForVersion& e) {
+    std::cout << e.what() << std::endl;
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    log::error(e.what());
+    std::cerr << "Try '" << tool << " --help' for more information.\n";
+    return code(Exit::usage);
+  } catch (const Error& e) {
+    log::error(e.what());
+    return code(e.code());
+  }
+
+  if (common.quiet)
+    log::set_level(log::Level::error);
+  else if (common.verbose >= 2)
+    log::set_level(log::Level::trace);
+  else if (common.verbose == 1)
+    log::set_level(log::Level::debug);
+
+  install_stop_signals();
+  int rc = 0;
+  try {
+    set_config(Config::load(common.config_path, fetch_remote));
+    if (!config().origin().empty()) log::debug("configuration from ", config().origin());
+    MetricsExporter exporter(common.metrics_file, common.metrics_listen);
+    rc = run(common);
+    exporter.finish();
+    std::cout.flush();
+    if (!std::cout) throw IoError("write error on stdout");
+  } catch (const BrokenPipe&) {
+    return 0;
+  } catch (const Error& e) {
+    log::error(e.what());
+    return code(e.code());
+  } catch (const std::bad_alloc&) {
+    log::error("out of memory");
+    return code(Exit::software);
+  } catch (const std::exception& e) {
+    log::error("internal error: ", e.what());
+    return code(Exit::software);
+  }
+  return rc;
+}
+
+}  // namespace sp

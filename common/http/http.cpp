@@ -1,0 +1,220 @@
+#include "common/http/http.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <mutex>
+
+#include "common/core/log.hpp"
+
+namespace sp {
+
+namespace {
+std::once_flag g_curl_init;
+
+struct WriteContext {
+  const HttpRequest* req;
+  HttpResponse* resp;
+  bool started = false;  // on_stream_start was called
+};
+
+size_t on_write(char* p, size_t size, size_t n, void* ud) {
+  auto* ctx = static_cast<WriteContext*>(ud);
+  size_t len = size * n;
+  if (ctx->req->on_body && ctx->resp->status / 100 == 2) {
+    if (!ctx->started) {
+      ctx->started = true;
+      if (ctx->req->on_stream_start) ctx->req->on_stream_start(ctx->resp->status);
+    }
+    return ctx->req->on_body(p, len) ? len : 0;
+  }
+  // error bodies are collected (bounded) for the message even when streaming
+  if (ctx->resp->body.size() < (ctx->req->on_body ? 65536u : SIZE_MAX)) ctx->resp->body.append(p, len);
+  return len;
+}
+
+size_t on_header(char* p, size_t size, size_t n, void* ud) {
+  auto* resp = static_cast<HttpResponse*>(ud);
+  std::string line(p, size * n);
+  if (line.rfind("HTTP/", 0) == 0) {  // a new response (after 100-continue or redirect) starts
+    resp->headers.clear();
+    auto sp1 = line.find(' ');
+    if (sp1 != std::string::npos) resp->status = std::strtol(line.c_str() + sp1 + 1, nullptr, 10);
+    return size * n;
+  }
+  auto colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::string value = line.substr(colon + 1);
+    size_t b = value.find_first_not_of(" \t");
+    size_t e = value.find_last_not_of(" \t\r\n");
+    value = b == std::string::npos ? "" : value.substr(b, e - b + 1);
+    resp->headers[name] = value;
+  }
+  return size * n;
+}
+
+struct ReadCtx {
+  std::string_view body;
+  size_t off = 0;
+};
+size_t on_read(char* buf, size_t size, size_t n, void* ud) {
+  auto* ctx = static_cast<ReadCtx*>(ud);
+  size_t len = std::min(size * n, ctx->body.size() - ctx->off);
+  std::memcpy(buf, ctx->body.data() + ctx->off, len);
+  ctx->off += len;
+  return len;
+}
+int on_progress(void* ud, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const HttpRequest*>(ud)->cancelled() ? 1 : 0;
+}
+int on_seek(void* ud, curl_off_t offset, int origin) {
+  auto* ctx = static_cast<ReadCtx*>(ud);
+  if (origin != SEEK_SET || offset < 0 || static_cast<size_t>(offset) > ctx->body.size()) return CURL_SEEKFUNC_FAIL;
+  ctx->off = static_cast<size_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+}  // namespace
+
+HttpClient::HttpClient() {
+  std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  h_ = curl_easy_init();
+  if (!h_) throw Error(Exit::software, "curl_easy_init failed");
+}
+
+HttpClient::~HttpClient() { curl_easy_cleanup(h_); }
+
+HttpResponse HttpClient::perform(const HttpRequest& req) {
+  HttpResponse resp;
+  curl_easy_reset(h_);
+  curl_easy_setopt(h_, CURLOPT_URL, req.url.c_str());
+  curl_easy_setopt(h_, CURLOPT_NOSIGNAL, 1L);
+  // The path goes out as given: curl would otherwise resolve "." and ".." segments, which are part
+  // of S3 keys ("a/../b.txt") and were signed as they are.
+  curl_easy_setopt(h_, CURLOPT_PATH_AS_IS, 1L);
+  curl_easy_setopt(h_, CURLOPT_TIMEOUT_MS, req.timeout_ms);
+  curl_easy_setopt(h_, CURLOPT_CONNECTTIMEOUT_MS, req.connect_timeout_ms);
+  curl_easy_setopt(h_, CURLOPT_SSL_VERIFYPEER, req.verify_tls ? 1L : 0L);
+  curl_easy_setopt(h_, CURLOPT_SSL_VERIFYHOST, req.verify_tls ? 2L : 0L);
+  if (!req.ca_file.empty()) curl_easy_setopt(h_, CURLOPT_CAINFO, req.ca_file.c_str());
+  // Low-speed guard: a server that stalls for 60 s counts as a timeout (then retried by callers).
+  curl_easy_setopt(h_, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(h_, CURLOPT_LOW_SPEED_TIME, 60L);
+
+  ReadCtx rctx{req.body, 0};
+  if (req.method == "GET") {
+    curl_easy_setopt(h_, CURLOPT_HTTPGET, 1L);
+  } else if (req.method == "HEAD") {
+    curl_easy_setopt(h_, CURLOPT_NOBODY, 1L);
+  } else if (req.method == "POST") {
+    curl_easy_setopt(h_, CURLOPT_POST, 1L);
+    curl_easy_setopt(h_, CURLOPT_POSTFIELDS, req.body.data());
+    curl_easy_setopt(h_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+  } else if (req.method == "PUT") {
+    curl_easy_setopt(h_, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h_, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(h_, CURLOPT_READDATA, &rctx);
+    curl_easy_setopt(h_, CURLOPT_SEEKFUNCTION, on_seek);
+    curl_easy_setopt(h_, CURLOPT_SEEKDATA, &rctx);
+    curl_easy_setopt(h_, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+  } else {
+    curl_easy_setopt(h_, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    if (!req.body.empty()) {
+      curl_easy_setopt(h_, CURLOPT_POSTFIELDS, req.body.data());
+      curl_easy_setopt(h_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+    }
+  }
+
+  // Every header is checked here, once for all protocols (ClickHouse user/key/database, S3 access
+  // key id and session token), before anything is sent. The name is shown, the value is not.
+  for (const auto& h : req.headers) {
+    auto colon = h.find(':');
+    std::string name = h.substr(0, colon);
+    check_header_value("the HTTP header " + name, std::string_view(h).substr(colon == std::string::npos ? h.size() : colon + 1));
+    check_header_value("an HTTP header name", name);
+  }
+
+  curl_slist* hdrs = nullptr;
+  // No "Expect: 100-continue" round trip: bodies are already in memory.
+  hdrs = curl_slist_append(hdrs, "Expect:");
+  for (const auto& h : req.headers) hdrs = curl_slist_append(hdrs, h.c_str());
+  curl_easy_setopt(h_, CURLOPT_HTTPHEADER, hdrs);
+
+  WriteContext wctx{&req, &resp};
+  curl_easy_setopt(h_, CURLOPT_WRITEFUNCTION, on_write);
+  curl_easy_setopt(h_, CURLOPT_WRITEDATA, &wctx);
+  curl_easy_setopt(h_, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(h_, CURLOPT_HEADERDATA, &resp);
+  if (req.cancelled) {
+    curl_easy_setopt(h_, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h_, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h_, CURLOPT_XFERINFODATA, &req);
+  }
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(h_, CURLOPT_ERRORBUFFER, errbuf);
+
+  CURLcode rc = curl_easy_perform(h_);
+  curl_slist_free_all(hdrs);
+  if (rc != CURLE_OK) {
+    if (rc == CURLE_WRITE_ERROR && req.on_body) throw IoError("download aborted by the receiver");
+    // a malformed URL is the caller's or the user's mistake: retrying cannot fix it
+    if (rc == CURLE_URL_MALFORMAT)
+      throw UsageError("'" + url_for_log(req.url) + "' is not a valid URL: " + (errbuf[0] ? errbuf : curl_easy_strerror(rc)));
+    std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    throw HttpTransportError(rc, req.method + " " + url_for_log(req.url) + ": " + detail);
+  }
+  long status = 0;
+  curl_easy_getinfo(h_, CURLINFO_RESPONSE_CODE, &status);
+  resp.status = status;
+  return resp;
+}
+
+void check_header_value(const std::string& what, std::string_view value) {
+  for (unsigned char c : value) {
+    // HTAB is allowed in a field value (RFC 9110 5.5); every other control byte is not, and CR/LF
+    // would end this header and start one the caller never wrote.
+    if ((c < 0x20 && c != '\t') || c == 0x7f)
+      throw ConfigError(what + " contains a control character (CR, LF, ...) and cannot be sent in an HTTP header; "
+                        "fix the value (it is not shown here)");
+  }
+}
+
+void check_http_url(const std::string& what, const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos || (url.compare(0, scheme, "http") != 0 && url.compare(0, scheme, "https") != 0))
+    throw UsageError(what + " '" + url_for_log(url) + "' is not a valid URL: it must start with http:// or https://");
+  CURLU* u = curl_url();
+  if (!u) throw Error(Exit::software, "curl_url failed");
+  CURLUcode rc = curl_url_set(u, CURLUPART_URL, url.c_str(), 0);
+  curl_url_cleanup(u);
+  if (rc != CURLUE_OK)
+    throw UsageError(what + " '" + url_for_log(url) + "' is not a valid URL: " + curl_url_strerror(rc));
+}
+
+std::string url_encode(std::string_view s, bool keep_slash) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size() * 3);
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string url_for_log(const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  auto at = url.find('@', scheme + 3);
+  auto slash = url.find('/', scheme + 3);
+  if (at == std::string::npos || (slash != std::string::npos && at > slash)) return url;
+  return url.substr(0, scheme + 3) + url.substr(at + 1);
+}
+
+}  // namespace sp

@@ -1,0 +1,81 @@
+// A small libcurl wrapper (RAII easy handle, kept alive between requests for connection reuse).
+// Retries are the caller's business (each protocol classifies its own errors); transport failures
+// throw HttpTransportError so the caller can tell "no answer" from "an answer we dislike".
+#pragma once
+#include <curl/curl.h>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/core/errors.hpp"
+
+namespace sp {
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::string> headers;  // "Name: value"
+  std::string_view body;             // request body (must outlive perform())
+  long timeout_ms = 300000;          // whole request
+  long connect_timeout_ms = 10000;
+  bool verify_tls = true;
+  std::string ca_file;  // extra CA bundle (optional)
+  // When set, the response body is streamed here instead of collected (return false to abort).
+  std::function<bool(const char* data, size_t n)> on_body;
+  // With on_body: called with the status once, before the first byte of a 2xx body is streamed.
+  std::function<void(long status)> on_stream_start;
+  bool head_only = false;  // HEAD: no body expected
+  // When set, polled during the transfer (at least once a second): true abandons it (an
+  // HttpTransportError), so a transfer stuck on a slow server cannot hold up a tool that must stop.
+  std::function<bool()> cancelled;
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+// Connection refused, DNS, timeout, TLS failure, reset: no HTTP answer at all.
+class HttpTransportError : public Error {
+ public:
+  HttpTransportError(CURLcode c, const std::string& msg) : Error(Exit::unavailable, msg), curl_code(c) {}
+  CURLcode curl_code;
+  bool timed_out() const { return curl_code == CURLE_OPERATION_TIMEDOUT; }
+};
+
+class HttpClient {
+ public:
+  HttpClient();
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+  HttpResponse perform(const HttpRequest& req);
+
+ private:
+  CURL* h_;
+};
+
+// Throws ConfigError when value cannot go into an HTTP header as it is: a control character (CR
+// and LF above all, which would end the header and start another). `what` names the setting
+// ("the ClickHouse password"); the value itself is never part of the message.
+void check_header_value(const std::string& what, std::string_view value);
+
+// Throws UsageError when url is not a well-formed http:// or https:// URL by libcurl's own parser
+// (the one requests go through): a bad port, an unclosed IPv6 bracket, no host. `what` names the
+// setting; user:password@ is not shown.
+void check_http_url(const std::string& what, const std::string& url);
+
+// Percent-encodes per RFC 3986 (unreserved kept); keep_slash keeps '/' (S3 object keys in paths).
+std::string url_encode(std::string_view s, bool keep_slash = false);
+// Removes user:password@ from a URL for messages.
+std::string url_for_log(const std::string& url);
+
+}  // namespace sp

@@ -1,0 +1,401 @@
+#include "common/rows/schema.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/core/config.hpp"
+#include "common/core/errors.hpp"
+
+namespace sp {
+
+namespace {
+struct TypeName {
+  ColType t;
+  const char* name;
+};
+const TypeName kTypes[] = {
+    {ColType::String, "String"}, {ColType::DateTime, "DateTime"}, {ColType::Float32, "Float32"},
+    {ColType::Float64, "Float64"}, {ColType::Int8, "Int8"},       {ColType::Int16, "Int16"},
+    {ColType::Int32, "Int32"},   {ColType::Int64, "Int64"},       {ColType::UInt8, "UInt8"},
+    {ColType::UInt16, "UInt16"}, {ColType::UInt32, "UInt32"},     {ColType::UInt64, "UInt64"},
+    {ColType::Bool, "Bool"},
+};
+
+Column make(const std::string& name, ColType t, const std::string& path, std::optional<double> min = std::nullopt,
+            std::optional<double> max = std::nullopt) {
+  Column c;
+  c.name = name;
+  c.type = t;
+  c.path_text = path;
+  std::string part;
+  std::istringstream ss(path);
+  while (std::getline(ss, part, '.')) c.path.push_back(part);
+  c.min = min;
+  c.max = max;
+  return c;
+}
+// partition_by is pasted into the DDL, so only what can be checked here is taken (a free SQL
+// expression would fail, or do something else, only at --create-table):
+//   partition_by = "" | items | "(" items ")"      items = item {"," item}
+//   item         = column | function "(" column ")"
+//   column       = a schema column, bare (letters, digits, '_') or `backquoted`; not Nullable
+//   function     = one of kPartitionFunctions, of a DateTime column
+// man/sensor-parse.1.scd documents it. Returns the canonical text ("" for none).
+const char* const kPartitionFunctions[] = {"toYYYYMM", "toYYYYMMDD", "toYear", "toMonday", "toStartOfMonth", "toDate"};
+const char* const kPartitionGrammar =
+    " (partition_by takes column names, or toYYYYMM, toYYYYMMDD, toYear, toMonday, toStartOfMonth or toDate "
+    "of a DateTime column, separated by commas)";
+
+bool bare_identifier(const std::string& n) {
+  if (n.empty() || std::isdigit(static_cast<unsigned char>(n[0]))) return false;
+  for (char c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  return true;
+}
+
+class PartitionBy {
+ public:
+  PartitionBy(const std::string& text, const Schema& s, const std::string& origin)
+      : t_(text), s_(s), origin_(origin) {}
+
+  std::string canonical() {
+    ws();
+    if (i_ == t_.size()) return "";
+    bool paren = t_[i_] == '(';
+    if (paren) ++i_;
+    std::vector<std::string> items;
+    for (;;) {
+      items.push_back(item());
+      ws();
+      if (i_ < t_.size() && t_[i_] == ',') {
+        ++i_;
+        continue;
+      }
+      break;
+    }
+    if (paren) expect(')');
+    ws();
+    if (i_ < t_.size()) fail("unexpected " + shown(t_[i_]) + at());
+    if (items.size() == 1) return items[0];
+    std::string out = "(";
+    for (size_t k = 0; k < items.size(); ++k) out += (k ? ", " : "") + items[k];
+    return out + ")";
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& why) const {
+    throw ConfigError(origin_ + ": partition_by: " + why + kPartitionGrammar);
+  }
+  std::string at() const { return i_ < t_.size() ? " at byte " + std::to_string(i_ + 1) : " at the end"; }
+  static std::string shown(char c) {
+    if (c >= 0x20 && c < 0x7f) return std::string("'") + c + "'";
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "0x%02X", static_cast<unsigned char>(c));
+    return buf;
+  }
+  void ws() {
+    while (i_ < t_.size() && (t_[i_] == ' ' || t_[i_] == '\t' || t_[i_] == '\r' || t_[i_] == '\n')) ++i_;
+  }
+  void expect(char c) {
+    ws();
+    if (i_ >= t_.size() || t_[i_] != c) fail(std::string("expected '") + c + "'" + at());
+    ++i_;
+  }
+  // A bare or backquoted name; empty when there is none here.
+  std::string word() {
+    ws();
+    size_t b = i_;
+    if (i_ < t_.size() && t_[i_] == '`') {
+      size_t e = t_.find_first_of("`\\", i_ + 1);
+      if (e == std::string::npos || t_[e] != '`' || e == i_ + 1) return "";
+      i_ = e + 1;
+      return t_.substr(b + 1, e - b - 1);
+    }
+    while (i_ < t_.size() && (std::isalnum(static_cast<unsigned char>(t_[i_])) || t_[i_] == '_')) ++i_;
+    if (i_ > b && std::isdigit(static_cast<unsigned char>(t_[b]))) i_ = b;
+    return t_.substr(b, i_ - b);
+  }
+  const Column& column(const std::string& name) const {
+    int idx = s_.index_of(name);
+    if (idx < 0) fail("unknown column '" + name + "'");
+    const Column& c = s_.columns[static_cast<size_t>(idx)];
+    if (c.nullable()) fail("column '" + name + "' must not be optional without a default");
+    return c;
+  }
+  static std::string name_text(const std::string& n) { return bare_identifier(n) ? n : quote_identifier(n); }
+  std::string item() {
+    std::string name = word();
+    if (name.empty()) fail("expected a column or function" + at());
+    ws();
+    if (i_ >= t_.size() || t_[i_] != '(') return name_text(column(name).name);
+    bool known = false;
+    for (const char* f : kPartitionFunctions) known = known || name == f;
+    if (!known) fail("unknown function '" + name + "'");
+    ++i_;
+    std::string arg = word();
+    if (arg.empty()) fail("expected a column" + at());
+    const Column& c = column(arg);
+    if (c.type != ColType::DateTime)
+      fail(name + " needs a DateTime column, '" + arg + "' is " + col_type_name(c.type));
+    expect(')');
+    return name + "(" + name_text(arg) + ")";
+  }
+
+  const std::string& t_;
+  const Schema& s_;
+  const std::string& origin_;
+  size_t i_ = 0;
+};
+
+}  // namespace
+
+ColType parse_col_type(const std::string& name, const std::string& where) {
+  for (const auto& t : kTypes)
+    if (name == t.name) return t.t;
+  std::string all;
+  for (const auto& t : kTypes) all += std::string(all.empty() ? "" : ", ") + t.name;
+  throw ConfigError(where + ": unknown type '" + name + "' (one of: " + all + ")");
+}
+
+const char* col_type_name(ColType t) {
+  for (const auto& n : kTypes)
+    if (n.t == t) return n.name;
+  return "String";
+}
+
+bool is_integer(ColType t) {
+  switch (t) {
+    case ColType::Int8: case ColType::Int16: case ColType::Int32: case ColType::Int64:
+    case ColType::UInt8: case ColType::UInt16: case ColType::UInt32: case ColType::UInt64:
+      return true;
+    default:
+      return false;
+  }
+}
+bool is_float(ColType t) { return t == ColType::Float32 || t == ColType::Float64; }
+
+std::string Column::clickhouse_type() const {
+  // Bool is stored as UInt8: ClickHouse 18.16 has no Bool type, newer ones alias it anyway.
+  std::string base = type == ColType::Bool ? "UInt8" : col_type_name(type);
+  std::string t = nullable() ? "Nullable(" + base + ")" : base;
+  if (default_json && !required) {
+    std::string lit = *default_json;
+    if (type == ColType::Bool) lit = (lit == "true") ? "1" : (lit == "false" ? "0" : lit);
+    if (!lit.empty() && lit.front() == '"') {  // JSON string -> SQL string literal
+      std::string s = nlohmann::json::parse(lit).get<std::string>();
+      std::string q = "'";
+      for (char c : s) {
+        if (c == '\'' || c == '\\') q += '\\';
+        q += c;
+      }
+      lit = q + "'";
+    }
+    t += " DEFAULT " + lit;
+  }
+  return t;
+}
+
+Schema Schema::default_schema() {
+  Schema s;
+  s.columns = {
+      make("id", ColType::String, "id"),
+      make("ts", ColType::DateTime, "timestamp"),
+      make("sensor_id", ColType::String, "value.sensor_id"),
+      make("temperature", ColType::Float64, "value.temperature", -100.0, 150.0),
+      make("humidity", ColType::Float64, "value.humidity", 0.0, 100.0),
+      make("pressure", ColType::Float64, "value.pressure", 300.0, 1200.0),
+  };
+  s.columns[0].max_length = 256;
+  s.columns[2].max_length = 256;
+  s.order_by = {"sensor_id", "ts", "id"};
+  s.partition_by = "toYYYYMM(ts)";
+  return s;
+}
+
+Schema Schema::from_json(const std::string& text, const std::string& origin) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw ConfigError(origin + ": schema is not valid JSON: " + e.what());
+  }
+  if (!j.is_object()) throw ConfigError(origin + ": schema must be a JSON object");
+  Schema s;
+  try {
+    if (j.contains("table")) {
+      // ch-insert's default table (flag > schema > sensor_metrics)
+      if (!j["table"].is_string() || j["table"].get_ref<const std::string&>().empty())
+        throw ConfigError(origin + ": table must be a non-empty string");
+      s.table = j["table"].get<std::string>();
+    }
+    if (!j.contains("columns") || !j["columns"].is_array() || j["columns"].empty())
+      throw ConfigError(origin + ": schema needs a non-empty \"columns\" array");
+    size_t i = 0;
+    for (const auto& cj : j["columns"]) {
+      std::string where = origin + ": column " + std::to_string(++i);
+      if (!cj.is_object() || !cj.contains("name") || !cj["name"].is_string())
+        throw ConfigError(where + ": needs a \"name\"");
+      std::string name = cj["name"].get<std::string>();
+      where += " (" + name + ")";
+      if (name.empty() || name[0] == '_') throw ConfigError(where + ": names must not be empty or start with '_'");
+      ColType t = parse_col_type(cj.value("type", std::string("String")), where);
+      Column c = make(name, t, cj.value("path", name));
+      for (const auto& p : c.path)
+        if (p.empty()) throw ConfigError(where + ": empty element in path '" + c.path_text + "'");
+      c.required = cj.value("required", !cj.contains("default"));
+      if (cj.contains("default")) {
+        const auto& d = cj["default"];
+        bool ok = (t == ColType::String && d.is_string()) || (t == ColType::DateTime && d.is_string()) ||
+                  (t == ColType::Bool && d.is_boolean()) || ((is_integer(t)) && d.is_number_integer()) ||
+                  (is_float(t) && d.is_number());
+        if (!ok) throw ConfigError(where + ": default " + d.dump() + " does not fit type " + col_type_name(t));
+        c.default_json = d.dump();
+        c.required = false;
+      }
+      if (cj.contains("min")) c.min = cj["min"].get<double>();
+      if (cj.contains("max")) c.max = cj["max"].get<double>();
+      if (cj.contains("max_length")) {
+        // is_number_unsigned: -1 would otherwise convert to a limit of 2^64-1 bytes
+        if (!cj["max_length"].is_number_unsigned())
+          throw ConfigError(where + ": max_length must be a whole number of bytes, 0 (no limit) or more");
+        if (t != ColType::String) throw ConfigError(where + ": max_length only applies to String columns");
+        c.max_length = cj["max_length"].get<size_t>();
+      }
+      if ((c.min || c.max) && !is_integer(t) && !is_float(t))
+        throw ConfigError(where + ": min/max only apply to numeric columns");
+      if (c.min && c.max && *c.min > *c.max)
+        throw ConfigError(where + ": min " + cj["min"].dump() + " is above max " + cj["max"].dump());
+      if (s.index_of(name) >= 0) throw ConfigError(where + ": duplicate column name");
+      s.columns.push_back(std::move(c));
+    }
+    if (j.contains("order_by")) {
+      const auto& ob = j["order_by"];
+      if (!ob.is_array()) throw ConfigError(origin + ": order_by must be an array of column names");
+      for (const auto& o : ob) {
+        if (!o.is_string()) throw ConfigError(origin + ": order_by must be an array of column names");
+        s.order_by.push_back(o.get<std::string>());
+      }
+      // ORDER BY () is a syntax error in ClickHouse: say so here (exit 78), not at --create-table.
+      if (s.order_by.empty())
+        throw ConfigError(origin +
+                          ": order_by must name at least one column (it is the key that collapses re-delivered rows)");
+    } else {
+      s.order_by = {s.columns[0].name};
+    }
+    for (size_t k = 0; k < s.order_by.size(); ++k) {
+      const std::string& o = s.order_by[k];
+      int idx = s.index_of(o);
+      if (idx < 0) throw ConfigError(origin + ": order_by names unknown column '" + o + "'");
+      if (s.columns[idx].nullable()) throw ConfigError(origin + ": order_by column '" + o + "' must not be optional without a default");
+      if (std::find(s.order_by.begin(), s.order_by.begin() + static_cast<long>(k), o) != s.order_by.begin() + static_cast<long>(k))
+        throw ConfigError(origin + ": order_by names column '" + o + "' twice");
+    }
+    if (j.contains("partition_by")) {
+      if (!j["partition_by"].is_string()) throw ConfigError(origin + ": partition_by must be a string");
+      s.partition_by = PartitionBy(j["partition_by"].get<std::string>(), s, origin).canonical();
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(origin + ": bad schema: " + e.what());
+  }
+  return s;
+}
+
+Schema Schema::load(const std::string& path) {
+  if (path.empty()) return default_schema();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError("cannot read schema file " + path + ": " + errno_text(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return from_json(ss.str(), path);
+}
+
+Schema Schema::resolve(const std::string& flag) {
+  return load(config().resolve(flag, "SENSOR_SCHEMA", "schema.file").value_or(""));
+}
+
+std::vector<std::string> Schema::column_names() const {
+  std::vector<std::string> out;
+  for (const auto& c : columns) out.push_back(c.name);
+  return out;
+}
+
+int Schema::index_of(const std::string& name) const {
+  for (size_t i = 0; i < columns.size(); ++i)
+    if (columns[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+std::string quote_identifier(const std::string& name) {
+  std::string out = "`";
+  for (char c : name) {
+    if (c == '`' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "`";
+}
+
+namespace {
+// "(\n    `a` T,\n ...)\n" of a CREATE TABLE
+std::string column_list(const std::vector<Column>& columns) {
+  std::string sql = "\n(\n";
+  for (size_t i = 0; i < columns.size(); ++i) {
+    sql += "    " + quote_identifier(columns[i].name) + " " + columns[i].clickhouse_type();
+    sql += i + 1 < columns.size() ? ",\n" : "\n";
+  }
+  return sql + ")\n";
+}
+}  // namespace
+
+std::string Schema::create_table_sql(const std::string& database, const std::string& tbl) const {
+  std::string sql = "CREATE TABLE IF NOT EXISTS ";
+  if (!database.empty()) sql += quote_identifier(database) + ".";
+  sql += quote_identifier(tbl.empty() ? table : tbl) + column_list(columns);
+  sql += "ENGINE = ReplacingMergeTree()\n";
+  if (!partition_by.empty()) sql += "PARTITION BY " + partition_by + "\n";
+  sql += "ORDER BY (";
+  for (size_t i = 0; i < order_by.size(); ++i) sql += (i ? ", " : "") + quote_identifier(order_by[i]);
+  sql += ")";
+  return sql;
+}
+
+const std::string& Schema::sharding_column() const {
+  for (const auto& c : columns)
+    if (c.name == "sensor_id") return c.name;
+  return order_by.front();  // from_json requires at least one
+}
+
+std::vector<std::string> Schema::create_cluster_sql(const std::string& database, const std::string& tbl,
+                                                    const std::string& cluster) const {
+  bool plain = !cluster.empty();
+  for (char c : cluster)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') plain = false;
+  if (!plain) throw UsageError("--cluster '" + cluster + "': not a cluster name of remote_servers (letters, digits, _-.)");
+  const std::string db = database.empty() ? "default" : database;
+  const std::string dist = tbl.empty() ? table : tbl;
+  const std::string local = dist + "_local";
+  const std::string on = " ON CLUSTER " + quote_identifier(cluster);
+  // the path is a string literal: escape as ClickHouse reads it ('\'', '\\')
+  std::string path = "'/clickhouse/tables/{shard}/";
+  for (char c : db + "/" + local) {
+    if (c == '\'' || c == '\\') path += '\\';
+    path += c;
+  }
+  path += "'";
+  std::string first = "CREATE TABLE IF NOT EXISTS " + quote_identifier(db) + "." + quote_identifier(local) + on +
+                      column_list(columns) + "ENGINE = ReplicatedReplacingMergeTree(" + path + ", '{replica}')\n";
+  if (!partition_by.empty()) first += "PARTITION BY " + partition_by + "\n";
+  first += "ORDER BY (";
+  for (size_t i = 0; i < order_by.size(); ++i) first += (i ? ", " : "") + quote_identifier(order_by[i]);
+  first += ")";
+  std::string second = "CREATE TABLE IF NOT EXISTS " + quote_identifier(db) + "." + quote_identifier(dist) + on +
+                       " AS " + quote_identifier(db) + "." + quote_identifier(local) + "\nENGINE = Distributed(" +
+                       quote_identifier(cluster) + ", " + quote_identifier(db) + ", " + quote_identifier(local) +
+                       ", cityHash64(" + quote_identifier(sharding_column()) + "))";
+  return {first, second};
+}
+
+}  // namespace sp

@@ -1,0 +1,135 @@
+// ch-insert as a command: what main() used to do between parsing the flags and returning an exit code.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "common/core/errors.hpp"
+#include "common/core/log.hpp"
+#include "common/core/progress.hpp"
+#include "common/core/signals.hpp"
+#include "insert.hpp"
+
+namespace sp::chi {
+
+namespace {
+int open_output(const std::string& path, const char* what) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) throw IoError(std::string("cannot open ") + what + " file " + path + ": " + errno_text(errno));
+  return fd;
+}
+
+// An output file (--acks, --rejects) opened for appending; close() flushes it (errors throw), the
+// destructor too (errors swallowed: on the way out of a failure).
+class OutputFile {
+ public:
+  OutputFile(const std::string& path, const char* what) : fd_(open_output(path, what)), w_(std::make_unique<LineWriter>(fd_)) {}
+  ~OutputFile() {
+    w_.reset();  // flushes what it holds (the acks of confirmed batches) while the file is open
+    if (fd_ >= 0) ::close(fd_);
+  }
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+  LineWriter* writer() { return w_.get(); }
+  void close() {
+    w_->flush();
+    w_.reset();
+    ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+  std::unique_ptr<LineWriter> w_;
+};
+
+// Where acks go: --acks FILE; else stdout when it is a program's (kafka-cat-sensor's FIFO), or when
+// asked for with --acks - even on a terminal; none with --no-acks. A person at a terminal gets them
+// only when asking.
+enum class AckTarget { none, file, std_out };
+AckTarget ack_target(const Command& c) {
+  if (c.no_acks) return AckTarget::none;
+  if (!c.acks_path.empty() && c.acks_path != "-") return AckTarget::file;
+  if (c.acks_path == "-" || !::isatty(STDOUT_FILENO)) return AckTarget::std_out;
+  return AckTarget::none;
+}
+
+void log_summary(const Options& o, const Stats& st, double seconds) {
+  log::info(summary_text(st.rows_in, st.bytes_in, seconds, "rows"), "; ", st.inserted,
+            o.dry_run ? " would be inserted, " : " inserted, ", st.rejected, " rejected",
+            st.unsent ? ", " + std::to_string(st.unsent) + " NOT inserted (not acknowledged)" : "", "; ", st.batches,
+            " batches, ", st.posts, " requests, ", st.retries, " retries, ", human_bytes(static_cast<double>(st.bytes_sent)),
+            " sent");
+  if (st.endpoints.size() > 1) {
+    std::string by;
+    for (const auto& e : st.endpoints)
+      by += (by.empty() ? "" : ", ") + url_for_log(e.url) + ": " + std::to_string(e.rows) + " rows in " +
+            std::to_string(e.inserts) + " inserts" + (e.failures ? ", " + std::to_string(e.failures) + " failed" : "");
+    log::info("by endpoint: ", by);
+  }
+}
+}  // namespace
+
+int run_command(Command& c) {
+  Options& o = c.o;
+  o.format = parse_row_format(c.format);
+  o.best_effort_dates = !c.basic_dates;
+  c.ch.timeout_ms = static_cast<long>(c.timeout_s * 1000);
+  if (o.batch_bytes < 1) throw UsageError("--batch-bytes must be at least 1");
+  if (o.batch_bytes > (1ull << 30)) throw UsageError("--batch-bytes must be at most 1GiB");
+  Schema schema = Schema::resolve(o.schema_path);
+  o.table = c.table.empty() ? schema.table : c.table;  // flag > schema file > sensor_metrics
+  ChConnection conn = resolve_ch_connection(c.ch);
+  o.database = conn.database;
+
+  LineWriter std_out(1);
+  std::unique_ptr<OutputFile> acks_file, rejects_file;
+  Outputs out;
+  if (!c.rejects_path.empty()) {
+    rejects_file = std::make_unique<OutputFile>(c.rejects_path, "rejects");
+    out.rejects = rejects_file->writer();
+  }
+  std::unique_ptr<ClickHouseClient> client;
+  ServerCaps caps;
+  if (o.dry_run) {
+    out.dry_run = &std_out;
+    if (o.create_table)
+      for (const auto& sql : create_table_statements(o, schema, o.database)) std_out.line(sql + ";");
+  } else {
+    switch (ack_target(c)) {
+      case AckTarget::file:
+        acks_file = std::make_unique<OutputFile>(c.acks_path, "acks");
+        out.acks = acks_file->writer();
+        break;
+      case AckTarget::std_out: out.acks = &std_out; break;
+      case AckTarget::none: break;
+    }
+    client = std::make_unique<ClickHouseClient>(conn);
+    caps = prepare_server(o, schema, *client);
+  }
+
+  LineReader in(0, o.max_line);
+  Stats st;
+  Progress clock("rows");
+  try {
+    run_insert(o, schema, client.get(), in, out, st, caps);
+  } catch (const Error&) {
+    log_summary(o, st, clock.elapsed_seconds());
+    throw;
+  }
+  std_out.flush();
+  if (acks_file) acks_file->close();
+  if (rejects_file) rejects_file->close();
+  log_summary(o, st, clock.elapsed_seconds());
+  if (stop_requested()) {
+    log::warn("stopped by signal ", stop_signal(), " after draining what was read");
+    return code(Exit::interrupted);
+  }
+  if (o.max_rejects >= 0 && st.rejected > static_cast<uint64_t>(o.max_rejects)) {
+    log::error(st.rejected, " rows rejected, more than --max-rejects ", o.max_rejects);
+    return code(Exit::rejects);
+  }
+  return 0;
+}
+
+}  // namespace sp::chi

@@ -1,0 +1,218 @@
+// Value checks: one JSON or text value against its column's type, into a Cell ready for RowBuilder.
+#include "parser.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cfloat>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+
+#include "common/core/timeutil.hpp"
+
+namespace sp::parse {
+
+bool RecordParser::Impl::check_string(const Column& c, std::string_view v, Cell& cell) {
+  // A required text field that is empty (an id, a sensor_id) identifies nothing.
+  if (v.empty() && c.required) return fail(c, "empty string but required");
+  if (c.max_length && v.size() > c.max_length)
+    return fail(c, "string of " + std::to_string(v.size()) + " bytes is longer than the maximum " +
+                       std::to_string(c.max_length));
+  // One CSV row must stay one line and ClickHouse's CSV reader has no escape for a line break.
+  if (format == RowFormat::csv && v.find_first_of("\r\n") != std::string_view::npos)
+    return fail(c, "contains a line break, which CSV output cannot carry (use --format json, tsv or values)");
+  cell.kind = Cell::k_str;
+  cell.s = v;
+  return true;
+}
+
+bool RecordParser::Impl::check_number(const Column& c, const Num& n, Cell& cell) {
+  if (c.type == ColType::DateTime) {
+    double v = n.as_double();
+    int64_t secs;
+    if (std::fabs(v) >= kEpochMsThreshold) {
+      if (n.kind == Num::dbl && std::fabs(v) > 9e18) return fail(c, "epoch time " + num_text(v) + " is out of range");
+      int64_t ms = n.kind == Num::i64   ? n.i
+                   : n.kind == Num::u64 ? static_cast<int64_t>(std::min<uint64_t>(n.u, INT64_MAX))
+                                        : static_cast<int64_t>(std::floor(v));
+      secs = floor_seconds(ms);
+    } else {
+      secs = static_cast<int64_t>(std::floor(v));
+    }
+    return datetime(c, secs, cell, [&] { return shown(n); });  // as written: a double would round 2^63-1
+  }
+  if (c.type == ColType::Bool) {
+    double v = n.as_double();
+    if (v != 0 && v != 1) return fail(c, shown(n) + " is not a boolean (true, false, 0 or 1)");
+    put_num(cell, static_cast<int64_t>(v));
+    return true;
+  }
+  if (is_integer(c.type)) {
+    IntRange r = int_range(c.type);
+    const char* tn = col_type_name(c.type);
+    if (n.kind == Num::dbl) {
+      // 45.0 or 4.5e1 is an integer written as a float: accept it when it is exact.
+      if (n.d != std::floor(n.d) || std::fabs(n.d) > 9007199254740992.0)
+        return fail(c, num_text(n.d) + " is not an integer (column type " + tn + ")");
+      Num k;
+      k.i = static_cast<int64_t>(n.d);
+      return check_number(c, k, cell);
+    }
+    if (n.kind == Num::u64) {
+      if (n.u > r.hi) return fail(c, std::to_string(n.u) + " is out of range for " + tn);
+      if (!check_range(c, n)) return false;
+      put_num(cell, n.u);
+      return true;
+    }
+    if (n.i < r.lo || (n.i > 0 && static_cast<uint64_t>(n.i) > r.hi))
+      return fail(c, std::to_string(n.i) + " is out of range for " + tn);
+    if (!check_range(c, n)) return false;
+    put_num(cell, n.i);
+    return true;
+  }
+  if (is_float(c.type)) {
+    double v = n.as_double();
+    if (!std::isfinite(v)) return fail(c, "number is not finite");
+    if (c.type == ColType::Float32 && std::fabs(v) > FLT_MAX)
+      return fail(c, num_text(v) + " is out of range for Float32");
+    if (!check_range(c, n)) return false;
+    if (n.kind == Num::i64)
+      put_num(cell, n.i);
+    else if (n.kind == Num::u64)
+      put_num(cell, n.u);
+    else
+      put_num(cell, v);
+    return true;
+  }
+  return fail(c, "expected a string, got a number");
+}
+
+// Minutes*60+seconds when v has the cacheable shape (any hour prefix), else -1.
+int64_t RecordParser::Impl::utc_min_sec(std::string_view v) {
+  auto dig = [&](size_t i) { return v[i] >= '0' && v[i] <= '9'; };
+  if (v.size() < 20 || v[10] != 'T' || v[13] != ':' || v[16] != ':' || !dig(14) || !dig(15) || !dig(17) || !dig(18) ||
+      v.back() != 'Z')
+    return -1;
+  if (v.size() > 20) {
+    if (v[19] != '.' || v.size() == 21) return -1;
+    for (size_t i = 20; i + 1 < v.size(); ++i)
+      if (!dig(i)) return -1;
+  }
+  int mm = (v[14] - '0') * 10 + (v[15] - '0');
+  int ss = (v[17] - '0') * 10 + (v[18] - '0');
+  if (mm > 59 || ss > 59) return -1;  // leap seconds and errors: the full parser decides
+  return mm * 60 + ss;
+}
+
+bool RecordParser::Impl::iso_time(const Column& c, std::string_view v, Cell& cell) {
+  int64_t ms_part = utc_min_sec(v);
+  if (ms_part >= 0 && hour_cache.valid && std::memcmp(v.data(), hour_cache.prefix, 13) == 0)
+    return datetime(c, hour_cache.hour_secs + ms_part, cell, [&] { return quoted(v); });
+  std::string reason;
+  auto ms = parse_iso8601_ms(v, &reason);
+  if (!ms) return fail(c, quoted(v) + " is not an ISO-8601 time (" + reason + ")");
+  int64_t secs = floor_seconds(*ms);
+  if (ms_part >= 0) {
+    std::memcpy(hour_cache.prefix, v.data(), 13);
+    hour_cache.hour_secs = secs - ms_part;
+    hour_cache.valid = true;
+  }
+  return datetime(c, secs, cell, [&] { return quoted(v); });
+}
+
+bool RecordParser::Impl::from_json(const Column& c, element e, Cell& cell) {
+  element_type t = e.type();
+  if (c.type == ColType::String) {
+    if (t != element_type::STRING) return fail(c, std::string("expected a string, got ") + type_word(t));
+    return check_string(c, e.get_string().value_unsafe(), cell);
+  }
+  if (c.type == ColType::DateTime && t == element_type::STRING)
+    return iso_time(c, e.get_string().value_unsafe(), cell);
+  if (c.type == ColType::Bool && t == element_type::BOOL) {
+    put_num(cell, static_cast<int64_t>(e.get_bool().value_unsafe() ? 1 : 0));
+    return true;
+  }
+  Num n;
+  switch (t) {
+    case element_type::INT64:
+      n.kind = Num::i64;
+      n.i = e.get_int64().value_unsafe();
+      break;
+    case element_type::UINT64:
+      n.kind = Num::u64;
+      n.u = e.get_uint64().value_unsafe();
+      break;
+    case element_type::DOUBLE:
+      n.kind = Num::dbl;
+      n.d = e.get_double().value_unsafe();
+      break;
+    default: {
+      const char* want = c.type == ColType::DateTime ? "an ISO-8601 string or epoch number"
+                         : c.type == ColType::Bool   ? "a boolean"
+                                                     : "a number";
+      return fail(c, std::string("expected ") + want + ", got " + type_word(t));
+    }
+  }
+  return check_number(c, n, cell);
+}
+
+bool RecordParser::Impl::from_text(const Column& c, std::string_view v, Cell& cell) {
+  if (c.type == ColType::String) return check_string(c, v, cell);
+  bool integral;
+  bool numeric = json_number_syntax(v, integral);
+  if (c.type == ColType::DateTime && !numeric) return iso_time(c, v, cell);
+  if (c.type == ColType::Bool && !numeric) {
+    if (v == "true" || v == "false") {
+      put_num(cell, static_cast<int64_t>(v == "true"));
+      return true;
+    }
+    return fail(c, quoted(v) + " is not a boolean (true, false, 0 or 1)");
+  }
+  if (!numeric) return fail(c, quoted(v) + " is not a number");
+  Num n;
+  const char* b = v.data();
+  const char* e = v.data() + v.size();
+  if (integral) {
+    if (std::from_chars(b, e, n.i).ec == std::errc()) {
+      n.kind = Num::i64;
+      return check_number(c, n, cell);
+    }
+    if (std::from_chars(b, e, n.u).ec == std::errc()) {
+      n.kind = Num::u64;
+      return check_number(c, n, cell);
+    }
+  }
+  auto r = std::from_chars(b, e, n.d);
+  if (r.ec != std::errc() || !std::isfinite(n.d)) return fail(c, quoted(v) + " is out of range");
+  n.kind = Num::dbl;
+  return check_number(c, n, cell);
+}
+
+bool RecordParser::Impl::missing(size_t i, Cell& cell) {
+  const Column& c = schema.columns[i];
+  if (c.required) {
+    why = "missing required field " + c.path_text;
+    return false;
+  }
+  cell = defaults[i];  // kind null when there is no default: a Nullable column
+  return true;
+}
+
+std::string RecordParser::Impl::cell_text(size_t col) {
+  const Cell& c = cells.at(col);
+  switch (c.kind) {
+    case Cell::k_str:
+      return std::string(c.s);
+    case Cell::k_num:
+      return std::string(c.num());
+    case Cell::k_dt:
+      return format_datetime(c.dt);
+    case Cell::k_null:
+      break;
+  }
+  return "";
+}
+
+}  // namespace sp::parse
