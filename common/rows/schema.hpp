@@ -19,17 +19,26 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sp {
 
-enum class ColType { String, DateTime, Float32, Float64, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Bool };
+enum class ColType {
+  String, DateTime, Float32, Float64, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Bool,
+  // Written as text in every format (like String); each has its own check (sensor-parse values.cpp).
+  Date, DateTime64, LowCardinalityString, UUID, Enum8, Enum16
+};
 
-// "Float64" -> ColType; throws ConfigError naming `where` for unknown types.
+// "Float64" -> ColType (plain names only; parameterised types go through Column::set_type);
+// throws ConfigError naming `where` for unknown types.
 ColType parse_col_type(const std::string& name, const std::string& where);
 const char* col_type_name(ColType t);
 bool is_integer(ColType t);
 bool is_float(ColType t);
+// Types whose values are JSON strings and whose defaults are strings.
+bool is_text(ColType t);
 
 struct Column {
   std::string name;               // ClickHouse column name
@@ -40,9 +49,20 @@ struct Column {
   std::optional<std::string> default_json;  // default value as JSON text (e.g. "100", "\"unknown\"")
   std::optional<double> min, max;           // inclusive range for numeric columns
   size_t max_length = 0;                    // String: max bytes (0 = no limit)
-  // Optional without default -> Nullable in ClickHouse, null when absent.
-  bool nullable() const { return !required && !default_json; }
+  int precision = 0;                        // DateTime64: digits of the fraction, 0..9
+  std::string time_zone;                    // DateTime64: 'tz' as given ("" = none)
+  std::vector<std::pair<std::string, int>> enum_values;  // Enum8/Enum16: name = value, as listed
+  bool explicit_nullable = false;           // type written as Nullable(T)
+  // Optional without default, or Nullable(T) -> Nullable in ClickHouse, null when absent.
+  bool nullable() const { return explicit_nullable || (!required && !default_json); }
+  // The type as ClickHouse spells it, without Nullable and DEFAULT: "DateTime64(3, 'UTC')".
+  std::string base_type() const;
   std::string clickhouse_type() const;
+  // Parses a schema type text: "String", "DateTime64(3, 'UTC')", "Enum8('ok' = 1, 'fault' = 2)",
+  // "Nullable(Date)", "LowCardinality(String)"; ConfigError naming `where` says what is wrong.
+  void set_type(const std::string& text, const std::string& where);
+  // Index into enum_values of a name, -1 if absent.
+  int enum_index(std::string_view name) const;
 };
 
 struct Schema {
@@ -65,6 +85,9 @@ struct Schema {
   // CREATE TABLE IF NOT EXISTS `db`.`table` (...) ENGINE = ReplacingMergeTree ORDER BY (...):
   // rows re-delivered (at-least-once) have the same key and collapse on merge / FINAL.
   std::string create_table_sql(const std::string& database, const std::string& table) const;
+  // The first column type a server of this version lacks, as "column 'x': DateTime64(3) needs
+  // ClickHouse 20.1 or newer"; "" when the server has them all.
+  std::string type_unsupported_by(int major, int minor) const;
 };
 
 // Backquoted ClickHouse identifier (`a``b` style escaping of backquotes and backslashes).

@@ -15,6 +15,7 @@
 #pragma once
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "common/core/errors.hpp"
+#include "common/core/timeutil.hpp"
 #include "common/rows/envelope.hpp"
 #include "common/rows/plain_json.hpp"
 #include "parse.hpp"
@@ -112,7 +114,8 @@ struct RecordParser::Impl {
   // One converted value, ready for RowBuilder. String views point into the simdjson parser's
   // memory, the CSV scratch fields or the owned defaults; they live until the next line.
   struct Cell {
-    enum Kind : uint8_t { k_str, k_num, k_dt, k_null } kind = k_null;
+    // k_text: a value made here (Date, DateTime64, UUID), its text in buf, written as a string.
+    enum Kind : uint8_t { k_str, k_num, k_dt, k_null, k_text } kind = k_null;
     std::string_view s;
     int64_t dt = 0;
     uint8_t n = 0;
@@ -234,6 +237,34 @@ struct RecordParser::Impl {
     return true;
   }
 
+  // DateTime64: epoch seconds and nanoseconds into "secs.fraction" with the column's digits (cut,
+  // as ClickHouse cuts longer fractions). Before 1970 is refused: the text form is unsigned.
+  template <class Shown>
+  bool datetime64(const Column& c, int64_t secs, int64_t ns, Cell& cell, Shown shown) {
+    if (secs < 0) return fail(c, shown() + " is before 1970-01-01, the start of DateTime64 here");
+    if (secs > datetime64_max(c.precision))
+      return fail(c, shown() + " is after the end of ClickHouse " + c.base_type() + " (" +
+                         format_datetime(datetime64_max(c.precision)) + ")");
+    auto r = std::to_chars(cell.buf, cell.buf + 20, secs);
+    char* p = r.ptr;
+    if (c.precision > 0) {
+      *p++ = '.';
+      int64_t scale = 100000000;
+      for (int k = 0; k < c.precision; ++k, scale /= 10) *p++ = static_cast<char>('0' + ns / scale % 10);
+    }
+    cell.kind = Cell::k_text;
+    cell.n = static_cast<uint8_t>(p - cell.buf);
+    return true;
+  }
+  static int64_t datetime64_max(int precision) {
+    // 2299-12-31 23:59:59, ClickHouse 26's last DateTime64; with 9 digits an Int64 of nanoseconds
+    // ends sooner (2262-04-11 23:47:16).
+    int64_t end = 10413791999LL;
+    int64_t scale = 1;
+    for (int k = 0; k < precision; ++k) scale *= 10;
+    return std::min(end, INT64_MAX / scale - 1);
+  }
+
   // Messages of a stream mostly share the hour: "YYYY-MM-DDTHH:MM:SS[.fff]Z" with the same first
   // 13 characters as the previous one needs only its minutes and seconds read. Anything else
   // takes the full parser, which also refills this cache.
@@ -280,6 +311,10 @@ struct RecordParser::Impl {
   inline bool iso_time(const Column& c, std::string_view v, Cell& cell);
   inline bool from_json(const Column& c, element e, Cell& cell);
   inline bool from_text(const Column& c, std::string_view v, Cell& cell);
+  // The newer types (Date and after in ColType): from a JSON string or CSV text, from an integer.
+  bool typed_text(const Column& c, std::string_view v, Cell& cell);
+  bool typed_integer(const Column& c, const Num& n, Cell& cell);
+  bool typed_json(const Column& c, element e, Cell& cell);
   inline bool missing(size_t i, Cell& cell);
   std::string cell_text(size_t col);
 
