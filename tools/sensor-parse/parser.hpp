@@ -238,15 +238,17 @@ struct RecordParser::Impl {
   }
 
   // DateTime64: epoch seconds and nanoseconds into "secs.fraction" with the column's digits (cut,
-  // as ClickHouse cuts longer fractions). Before 1970 is refused: the text form is unsigned.
+  // as ClickHouse cuts longer fractions). The seconds are always 10 digits, zero-padded: ClickHouse
+  // reads a DateTime64 timestamp of exactly 10 digits in every format, and takes shorter ones for a
+  // broken-down date. So the range is 1970-01-01 to 2286-11-20 17:46:39.
   template <class Shown>
   bool datetime64(const Column& c, int64_t secs, int64_t ns, Cell& cell, Shown shown) {
-    if (secs < 0) return fail(c, shown() + " is before 1970-01-01, the start of DateTime64 here");
+    if (secs < 0) return fail(c, shown() + " is before 1970-01-01, the start of DateTime64 in sensor-parse");
     if (secs > datetime64_max(c.precision))
       return fail(c, shown() + " is after the end of ClickHouse " + c.base_type() + " (" +
                          format_datetime(datetime64_max(c.precision)) + ")");
-    auto r = std::to_chars(cell.buf, cell.buf + 20, secs);
-    char* p = r.ptr;
+    char* p = cell.buf;
+    for (int64_t k = 1000000000; k > 0; k /= 10) *p++ = static_cast<char>('0' + secs / k % 10);
     if (c.precision > 0) {
       *p++ = '.';
       int64_t scale = 100000000;
@@ -257,9 +259,9 @@ struct RecordParser::Impl {
     return true;
   }
   static int64_t datetime64_max(int precision) {
-    // 2299-12-31 23:59:59, ClickHouse 26's last DateTime64; with 9 digits an Int64 of nanoseconds
-    // ends sooner (2262-04-11 23:47:16).
-    int64_t end = 10413791999LL;
+    // 9999999999 (2286-11-20 17:46:39), the last 10-digit timestamp; with 9 digits of fraction an
+    // Int64 of nanoseconds ends sooner (2262-04-11 23:47:16).
+    int64_t end = 9999999999LL;
     int64_t scale = 1;
     for (int k = 0; k < precision; ++k) scale *= 10;
     return std::min(end, INT64_MAX / scale - 1);
