@@ -496,6 +496,12 @@ void prepare_server(Options& o, const Schema& schema, ClickHouseClient& client) 
   std::string target = quote_identifier(db) + "." + quote_identifier(o.table);
   try {
     if (o.create_table) {
+      // Stop before any DDL: the server would refuse the type anyway, in words that do not say why.
+      std::string lacking = schema.type_unsupported_by(v.major, v.minor);
+      if (!lacking.empty())
+        throw ConfigError("cannot create table " + db + "." + o.table + ": " + lacking + ", and the server at " +
+                          url_for_log(client.current_url()) + " is ClickHouse " + v.text +
+                          " (change the schema's type, or use a newer server)");
       if (db != "default") client.query("CREATE DATABASE IF NOT EXISTS " + quote_identifier(db));
       client.query(schema.create_table_sql(db, o.table));
       log::info("table ", db, ".", o.table, " is ready (created if it was missing)");
