@@ -45,7 +45,10 @@ cat >schema.json <<'JSON'
   {"name": "cal",    "type": "Nullable(Date)", "path": "value.cal"},
   {"name": "seen",   "type": "Nullable(DateTime64(6))", "path": "value.seen"},
   {"name": "n",      "type": "Nullable(Int32)", "path": "value.n"},
-  {"name": "note",   "type": "Nullable(String)", "path": "value.note"}
+  {"name": "note",   "type": "Nullable(String)", "path": "value.note"},
+  {"name": "dd",     "type": "Date", "path": "value.dd", "default": "2025-07-07T23:30:00-01:00"},
+  {"name": "td",     "type": "DateTime64(3, 'Asia/Tokyo')", "path": "value.td", "default": "2025-07-07T22:00:00.5Z"},
+  {"name": "ud",     "type": "UUID", "path": "value.ud", "default": "123E4567-E89B-12D3-A456-42661417400F"}
 ], "order_by": ["sensor", "ts", "id"], "partition_by": "toYYYYMM(ts)"}
 JSON
 cat >in.jsonl <<'JSON'
@@ -54,9 +57,9 @@ cat >in.jsonl <<'JSON'
 {"id":"ffffffff-ffff-ffff-ffff-ffffffffffff","timestamp":"1970-01-01T00:00:00Z","value":{"tokyo":"2262-04-11T23:47:15.999999999Z","s0":"2026-06-30T23:59:60Z","day":"1970-01-01","sensor":"z","status":"ok","model":-2000,"cal":"2000-02-29","seen":"2026-12-02T14:00:00.5-02:30"}}
 JSON
 cat >want.jsonl <<'JSON'
-{"id":"123e4567-e89b-12d3-a456-426614174000","ts":"2026-12-02 13:00:00.123","tokyo":"2026-12-02 23:00:00.123456789","s0":"2026-12-02 14:00:00","day":"2026-12-02","sensor":"s\t\"1\"\\","status":"it's \\odd","model":"th-200","site":"roof","cal":"2026-01-31","seen":"2286-11-20 17:46:39.999999","n":"-5","note":"x'y"}
-{"id":"00000000-0000-0000-0000-000000000000","ts":"2025-12-02 14:00:00.007","tokyo":"2025-12-02 23:00:00.001000000","s0":"2025-12-02 14:00:00","day":"2149-06-06","sensor":"s-2","status":"fault","model":"th-100","site":null,"cal":null,"seen":null,"n":null,"note":null}
-{"id":"ffffffff-ffff-ffff-ffff-ffffffffffff","ts":"1970-01-01 00:00:00.000","tokyo":"2262-04-12 08:47:15.999999999","s0":"2026-06-30 23:59:59","day":"1970-01-01","sensor":"z","status":"ok","model":"th-200","site":null,"cal":"2000-02-29","seen":"2026-12-02 16:30:00.500000","n":null,"note":null}
+{"id":"123e4567-e89b-12d3-a456-426614174000","ts":"2026-12-02 13:00:00.123","tokyo":"2026-12-02 23:00:00.123456789","s0":"2026-12-02 14:00:00","day":"2026-12-02","sensor":"s\t\"1\"\\","status":"it's \\odd","model":"th-200","site":"roof","cal":"2026-01-31","seen":"2286-11-20 17:46:39.999999","n":"-5","note":"x'y","dd":"2025-07-08","td":"2025-07-08 07:00:00.500","ud":"123e4567-e89b-12d3-a456-42661417400f"}
+{"id":"00000000-0000-0000-0000-000000000000","ts":"2025-12-02 14:00:00.007","tokyo":"2025-12-02 23:00:00.001000000","s0":"2025-12-02 14:00:00","day":"2149-06-06","sensor":"s-2","status":"fault","model":"th-100","site":null,"cal":null,"seen":null,"n":null,"note":null,"dd":"2025-07-08","td":"2025-07-08 07:00:00.500","ud":"123e4567-e89b-12d3-a456-42661417400f"}
+{"id":"ffffffff-ffff-ffff-ffff-ffffffffffff","ts":"1970-01-01 00:00:00.000","tokyo":"2262-04-12 08:47:15.999999999","s0":"2026-06-30 23:59:59","day":"1970-01-01","sensor":"z","status":"ok","model":"th-200","site":null,"cal":"2000-02-29","seen":"2026-12-02 16:30:00.500000","n":null,"note":null,"dd":"2025-07-08","td":"2025-07-08 07:00:00.500","ud":"123e4567-e89b-12d3-a456-42661417400f"}
 JSON
 export SENSOR_SCHEMA=$w/schema.json
 ch-insert -n -q --create-table </dev/null >ddl.sql
@@ -120,5 +123,14 @@ for fmt, chfmt in (("json", "JSONEachRow"), ("tsv", "TabSeparated"), ("csv", "CS
                 if g.get(k) != x.get(k): print("   %s: got %r want %r" % (k, g.get(k), x.get(k)))
         if len(got) != len(want): print("   %d rows, want %d" % (len(got), len(want)))
     ok &= same
+# The DDL's DEFAULTs, for rows from other writers: the same values sensor-parse writes.
+try:
+    query(ddl.replace("`default`.`typed`", "t_defaults") + "; INSERT INTO t_defaults (id, ts, tokyo, s0, day, sensor, status) "
+          "VALUES ('00000000-0000-0000-0000-000000000000', '1751925600.000', '1751925600.000000000', '1751925600', '2025-07-07', 's', 'ok')")
+    got = json.loads(query("SELECT toString(dd) AS dd, toString(td) AS td, toString(ud) AS ud FROM t_defaults", "JSONEachRow"))
+    same = got == {k: want[0][k] for k in ("dd", "td", "ud")}
+    print("%-28s %s" % ("DDL defaults", "ok" if same else "DIFFERS: %r" % got)); ok &= same
+except RuntimeError as e:
+    print("%-28s FAILED: %s" % ("DDL defaults", str(e)[:400])); ok = False
 sys.exit(0 if ok else 1)
 PY

@@ -9,6 +9,7 @@
 
 #include "common/core/config.hpp"
 #include "common/core/errors.hpp"
+#include "common/core/timeutil.hpp"
 
 namespace sp {
 
@@ -324,6 +325,41 @@ void Column::set_type(const std::string& text, const std::string& where) {
   type = parse_col_type(plain, where);
 }
 
+int64_t Column::datetime64_max() const {
+  int64_t scale = 1;
+  for (int k = 0; k < precision; ++k) scale *= 10;
+  return std::min<int64_t>(9999999999LL, INT64_MAX / scale - 1);
+}
+
+std::string Column::default_sql() const {
+  if (!default_json) return "";
+  std::string lit = *default_json;
+  if (type == ColType::Bool) return lit == "true" ? "1" : (lit == "false" ? "0" : lit);
+  if (lit.empty() || lit.front() != '"') return lit;
+  std::string v = nlohmann::json::parse(lit).get<std::string>();
+  auto bad = [&](const std::string& why) {
+    return ConfigError("column " + name + ": default " + lit + " is not a " + base_type() + " value (" + why + ")");
+  };
+  if (type == ColType::Date || type == ColType::DateTime64) {
+    std::string why;
+    auto ms = parse_iso8601_ms(v, &why);
+    if (!ms) throw bad(why);
+    int64_t secs = floor_seconds(*ms);
+    char buf[24];
+    if (type == ColType::Date) {
+      if (secs < 0 || secs / 86400 > 65535) throw bad("outside 1970-01-01 to 2149-06-06");
+      format_datetime(secs / 86400 * 86400, buf);
+      v.assign(buf, 10);
+    } else {
+      if (secs < 0 || secs > datetime64_max()) throw bad("outside 1970-01-01 to " + format_datetime(datetime64_max()));
+      v.assign(buf, format_epoch_fraction(secs, iso_fraction_ns(v), precision, buf));
+    }
+  } else if (type == ColType::UUID) {
+    std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  }
+  return sql_literal(v);
+}
+
 int Column::enum_index(std::string_view name) const {
   for (size_t i = 0; i < enum_values.size(); ++i)
     if (enum_values[i].first == name) return static_cast<int>(i);
@@ -373,11 +409,7 @@ std::string Column::clickhouse_type() const {
                   : type == ColType::LowCardinalityString ? "LowCardinality(Nullable(String))"
                                                           : "Nullable(" + base + ")";
   if (default_json && !required) {
-    std::string lit = *default_json;
-    if (type == ColType::Bool) lit = (lit == "true") ? "1" : (lit == "false" ? "0" : lit);
-    if (!lit.empty() && lit.front() == '"') {  // JSON string -> SQL string literal
-      lit = sql_literal(nlohmann::json::parse(lit).get<std::string>());
-    }
+    std::string lit = default_sql();
     t += " DEFAULT " + lit;
   }
   return t;
@@ -444,6 +476,7 @@ Schema Schema::from_json(const std::string& text, const std::string& origin) {
         if (!ok) throw ConfigError(where + ": default " + d.dump() + " does not fit type " + col_type_name(t));
         c.default_json = d.dump();
         c.required = false;
+        c.default_sql();  // a Date or DateTime64 default must be a time (sensor-parse checks the rest)
       }
       if (cj.contains("min")) c.min = cj["min"].get<double>();
       if (cj.contains("max")) c.max = cj["max"].get<double>();

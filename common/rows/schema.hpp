@@ -17,6 +17,7 @@
 // man/sensor-parse.1.scd), so nothing unchecked reaches the DDL. Every rule is checked by
 // from_json (ConfigError, exit 78).
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,6 +62,12 @@ struct Column {
   // Parses a schema type text: "String", "DateTime64(3, 'UTC')", "Enum8('ok' = 1, 'fault' = 2)",
   // "Nullable(Date)", "LowCardinality(String)"; ConfigError naming `where` says what is wrong.
   void set_type(const std::string& text, const std::string& where);
+  // DateTime64: the last epoch second sensor-parse writes (the last 10-digit one, 2286-11-20
+  // 17:46:39; sooner with 9 digits, where an Int64 of nanoseconds ends).
+  int64_t datetime64_max() const;
+  // The default as ClickHouse reads it in the DDL, the same value sensor-parse writes: Date and
+  // DateTime64 defaults may be any ISO-8601 text, a UUID either case. ConfigError when it is not a value.
+  std::string default_sql() const;
   // Index into enum_values of a name, -1 if absent.
   int enum_index(std::string_view name) const;
 };

@@ -11,4 +11,5 @@ assert_eq "$rc" 0 "ch-types-chdb.sh ($(tail -5 err.txt))"
 assert_contains "$(cat out.txt)" "ClickHouse (chDB) 26." "a ClickHouse 26 answered"
 n=$(grep -c " all types *ok$" out.txt || true)
 assert_eq "$n" 4 "all four formats read back intact"
+assert_contains "$(cat out.txt)" "DDL defaults                 ok" "the DDL's defaults are ClickHouse values"
 pass "ClickHouse 26 (chDB) reads every schema type in every row format, and the all-types DDL"

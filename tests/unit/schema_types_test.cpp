@@ -73,6 +73,25 @@ TEST(SchemaTypes, TypeTextsAndTheirDdl) {
   EXPECT_TRUE(one("Nullable(String)").columns[1].nullable());
 }
 
+TEST(SchemaTypes, DdlDefaultsAreTheValuesSensorParseWrites) {
+  // ClickHouse's DDL reads neither ISO-8601 times nor, for DateTime64, a time zone-free text: the
+  // default is written as sensor-parse writes the value.
+  auto ddl = [](const std::string& type, const std::string& def) {
+    return one(type, R"(,"default":")" + def + "\"").columns[1].clickhouse_type();
+  };
+  EXPECT_EQ(ddl("Date", "2025-07-07T23:30:00-01:00"), "Date DEFAULT '2025-07-08'");
+  EXPECT_EQ(ddl("DateTime64(3, 'Asia/Tokyo')", "2025-07-07T22:00:00.5Z"),
+            "DateTime64(3, 'Asia/Tokyo') DEFAULT '1751925600.500'");
+  EXPECT_EQ(ddl("DateTime64(0)", "2025-07-07T22:00:00.5Z"), "DateTime64(0) DEFAULT '1751925600'");
+  EXPECT_EQ(ddl("UUID", "123E4567-E89B-12D3-A456-42661417400F"), "UUID DEFAULT '123e4567-e89b-12d3-a456-42661417400f'");
+  EXPECT_EQ(ddl("LowCardinality(String)", "it's"), "LowCardinality(String) DEFAULT 'it\\'s'");
+  for (const char* bad : {"soon", "1969-12-31", "2150-01-01"})
+    EXPECT_THROW(one("Date", std::string(R"(,"default":")") + bad + "\""), sp::ConfigError) << bad;
+  for (const char* bad : {"soon", "1969-12-31"})
+    EXPECT_THROW(one("DateTime64(3)", std::string(R"(,"default":")") + bad + "\""), sp::ConfigError) << bad;
+  EXPECT_THROW(one("DateTime64(3)", R"(,"default":"2290-01-01")"), sp::ConfigError);
+}
+
 TEST(SchemaTypes, BadTypeTextsSayWhatIsWrong) {
   auto err = [](const std::string& type, const std::string& extra = "") {
     try {

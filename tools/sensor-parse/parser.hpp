@@ -237,34 +237,17 @@ struct RecordParser::Impl {
     return true;
   }
 
-  // DateTime64: epoch seconds and nanoseconds into "secs.fraction" with the column's digits (cut,
-  // as ClickHouse cuts longer fractions). The seconds are always 10 digits, zero-padded: ClickHouse
-  // reads a DateTime64 timestamp of exactly 10 digits in every format, and takes shorter ones for a
-  // broken-down date. So the range is 1970-01-01 to 2286-11-20 17:46:39.
+  // DateTime64: epoch seconds and nanoseconds into "secs.fraction" (format_epoch_fraction). The
+  // seconds are always 10 digits: the range is 1970-01-01 to 2286-11-20 17:46:39.
   template <class Shown>
   bool datetime64(const Column& c, int64_t secs, int64_t ns, Cell& cell, Shown shown) {
     if (secs < 0) return fail(c, shown() + " is before 1970-01-01, the start of DateTime64 in sensor-parse");
-    if (secs > datetime64_max(c.precision))
+    if (secs > c.datetime64_max())
       return fail(c, shown() + " is after the end of ClickHouse " + c.base_type() + " (" +
-                         format_datetime(datetime64_max(c.precision)) + ")");
-    char* p = cell.buf;
-    for (int64_t k = 1000000000; k > 0; k /= 10) *p++ = static_cast<char>('0' + secs / k % 10);
-    if (c.precision > 0) {
-      *p++ = '.';
-      int64_t scale = 100000000;
-      for (int k = 0; k < c.precision; ++k, scale /= 10) *p++ = static_cast<char>('0' + ns / scale % 10);
-    }
+                         format_datetime(c.datetime64_max()) + ")");
+    cell.n = static_cast<uint8_t>(format_epoch_fraction(secs, ns, c.precision, cell.buf));
     cell.kind = Cell::k_text;
-    cell.n = static_cast<uint8_t>(p - cell.buf);
     return true;
-  }
-  static int64_t datetime64_max(int precision) {
-    // 9999999999 (2286-11-20 17:46:39), the last 10-digit timestamp; with 9 digits of fraction an
-    // Int64 of nanoseconds ends sooner (2262-04-11 23:47:16).
-    int64_t end = 9999999999LL;
-    int64_t scale = 1;
-    for (int k = 0; k < precision; ++k) scale *= 10;
-    return std::min(end, INT64_MAX / scale - 1);
   }
 
   // Messages of a stream mostly share the hour: "YYYY-MM-DDTHH:MM:SS[.fff]Z" with the same first

@@ -256,15 +256,8 @@ bool RecordParser::Impl::typed_text(const Column& c, std::string_view v, Cell& c
       auto ms = parse_iso8601_ms(v, &reason);
       if (!ms) return fail(c, quoted(v) + " is not an ISO-8601 time (" + reason + ")");
       int64_t secs = floor_seconds(*ms);
-      // The fraction's digits as written (the parser keeps milliseconds); offsets are whole minutes,
-      // so they never change it.
-      int64_t ns = 0;
-      size_t dot = v.find_first_of(".,", 11);
-      if (dot != std::string_view::npos) {
-        int64_t scale = 100000000;
-        for (size_t k = dot + 1; k < v.size() && v[k] >= '0' && v[k] <= '9' && scale > 0; ++k, scale /= 10)
-          ns += (v[k] - '0') * scale;
-      }
+      // The fraction's digits as written (the parser keeps milliseconds).
+      int64_t ns = iso_fraction_ns(v);
       return datetime64(c, secs, ns, cell, [&] { return quoted(v); });
     }
     case ColType::UUID: {
