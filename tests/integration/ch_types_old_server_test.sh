@@ -17,7 +17,9 @@ cat >"$TEST_TMP/old.json" <<'JSON'
   {"name": "status", "type": "Enum8('ok' = 1, 'it\\'s odd' = -2)"},
   {"name": "model", "type": "Enum16('th-100' = 1000)", "default": "th-100"},
   {"name": "cal", "type": "Nullable(Date)"},
-  {"name": "note", "type": "Nullable(String)"}
+  {"name": "note", "type": "Nullable(String)"},
+  {"name": "dd", "type": "Date", "default": "2025-07-07T23:30:00-01:00"},
+  {"name": "ud", "type": "UUID", "default": "123E4567-E89B-12D3-A456-42661417400F"}
 ], "order_by": ["id"], "partition_by": "toYYYYMM(day)"}
 JSON
 cat >"$TEST_TMP/in.jsonl" <<'JSON'
@@ -28,10 +30,15 @@ for f in json tsv csv values; do
   sensor-parse -q -s "$TEST_TMP/old.json" -f $f <"$TEST_TMP/in.jsonl" \
     | ch-insert -q --url "$CH_URL" --schema "$TEST_TMP/old.json" -f $f -t "typed_$f" --create-table --no-acks \
     || fail "$f: sensor-parse | ch-insert failed on $version"
-  got=$(q "SELECT toString(id), toString(day), toString(status), toString(model), ifNull(toString(cal), 'NULL'), ifNull(note, 'NULL') FROM typed_$f ORDER BY id FORMAT TSV")
-  assert_eq "$got" "$(printf '00000000-0000-0000-0000-000000000001\t2025-07-07\tok\tth-100\tNULL\tNULL\n123e4567-e89b-12d3-a456-426614174000\t2025-07-08\tit\\'"'"'s odd\tth-100\t2024-02-29\tn')" "$f rows read back from $version"
+  got=$(q "SELECT toString(id), toString(day), toString(status), toString(model), ifNull(toString(cal), 'NULL'), ifNull(note, 'NULL'), toString(dd), toString(ud) FROM typed_$f ORDER BY id FORMAT TSV")
+  assert_eq "$got" "$(printf '00000000-0000-0000-0000-000000000001\t2025-07-07\tok\tth-100\tNULL\tNULL\t2025-07-08\t123e4567-e89b-12d3-a456-42661417400f\n123e4567-e89b-12d3-a456-426614174000\t2025-07-08\tit\\'"'"'s odd\tth-100\t2024-02-29\tn\t2025-07-08\t123e4567-e89b-12d3-a456-42661417400f')" "$f rows read back from $version"
   pass "$f: Date, UUID, Enum8/16 and Nullable created and loaded on ClickHouse $version"
 done
+# Rows from another writer get the DDL's defaults, the values sensor-parse writes.
+q "INSERT INTO typed_json (id, day, status) VALUES ('00000000-0000-0000-0000-000000000009', '2025-01-01', 'ok')"
+assert_eq "$(q "SELECT toString(dd), toString(ud) FROM typed_json WHERE id = '00000000-0000-0000-0000-000000000009' FORMAT TSV")" \
+  "$(printf '2025-07-08\t123e4567-e89b-12d3-a456-42661417400f')" "DDL defaults on $version"
+pass "the DDL's Date and UUID defaults are ClickHouse $version values"
 
 for t in "DateTime64(3)" "LowCardinality(String)"; do
   printf '{"table":"too_new","columns":[{"name":"id"},{"name":"x","type":"%s"}]}\n' "$t" >"$TEST_TMP/new.json"
