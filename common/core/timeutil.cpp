@@ -152,6 +152,28 @@ std::string format_datetime(int64_t t) {
   return std::string(buf, 19);
 }
 
+int64_t iso_fraction_ns(std::string_view v) {
+  // The fraction follows the seconds or minutes; offsets hold no '.' or ','.
+  size_t dot = v.size() > 11 ? v.find_first_of(".,", 11) : std::string_view::npos;
+  int64_t ns = 0;
+  if (dot == std::string_view::npos) return 0;
+  int64_t scale = 100000000;
+  for (size_t k = dot + 1; k < v.size() && v[k] >= '0' && v[k] <= '9' && scale > 0; ++k, scale /= 10)
+    ns += (v[k] - '0') * scale;
+  return ns;
+}
+
+size_t format_epoch_fraction(int64_t secs, int64_t ns, int precision, char* out) {
+  char* p = out;
+  for (int64_t k = 1000000000; k > 0; k /= 10) *p++ = static_cast<char>('0' + secs / k % 10);
+  if (precision > 0) {
+    *p++ = '.';
+    int64_t scale = 100000000;
+    for (int k = 0; k < precision; ++k, scale /= 10) *p++ = static_cast<char>('0' + ns / scale % 10);
+  }
+  return static_cast<size_t>(p - out);
+}
+
 std::string format_iso_ms(int64_t ms) {
   int64_t secs = floor_seconds(ms);
   int64_t frac = ms - secs * 1000;

@@ -22,6 +22,14 @@ std::string format_datetime(int64_t epoch_seconds);
 // 2025-07-07T22:00:00.123Z
 std::string format_iso_ms(int64_t epoch_ms);
 
+// Nanoseconds of the fraction of a second written in an ISO-8601 text ("...:00.1234Z" -> 123400000;
+// digits beyond 9 ignored; 0 without a fraction). parse_iso8601_ms keeps only milliseconds.
+int64_t iso_fraction_ns(std::string_view s);
+// DateTime64 text as sensor-parse writes it: 10-digit epoch seconds (zero-padded: ClickHouse reads
+// a DateTime64 timestamp of exactly 10 digits in every format) and `precision` digits of ns, cut.
+// secs must be 0..9999999999; writes at most 20 chars into out and returns the length.
+size_t format_epoch_fraction(int64_t secs, int64_t ns, int precision, char* out);
+
 // Days since 1970-01-01 for a civil date (proleptic Gregorian), and back.
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
 void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d);

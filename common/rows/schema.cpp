@@ -9,6 +9,7 @@
 
 #include "common/core/config.hpp"
 #include "common/core/errors.hpp"
+#include "common/core/timeutil.hpp"
 
 namespace sp {
 
@@ -22,8 +23,84 @@ const TypeName kTypes[] = {
     {ColType::Float64, "Float64"}, {ColType::Int8, "Int8"},       {ColType::Int16, "Int16"},
     {ColType::Int32, "Int32"},   {ColType::Int64, "Int64"},       {ColType::UInt8, "UInt8"},
     {ColType::UInt16, "UInt16"}, {ColType::UInt32, "UInt32"},     {ColType::UInt64, "UInt64"},
-    {ColType::Bool, "Bool"},
+    {ColType::Bool, "Bool"},     {ColType::Date, "Date"},         {ColType::UUID, "UUID"},
+    {ColType::DateTime64, "DateTime64"}, {ColType::LowCardinalityString, "LowCardinality(String)"},
+    {ColType::Enum8, "Enum8"},   {ColType::Enum16, "Enum16"},
 };
+// Written only with parameters (set_type): a bare "DateTime64" or "Enum8" is not a type.
+bool needs_parameters(ColType t) { return t == ColType::DateTime64 || t == ColType::Enum8 || t == ColType::Enum16; }
+
+// A cursor over a type text ("DateTime64(3, 'UTC')"); errors name the whole text.
+class TypeText {
+ public:
+  TypeText(std::string_view t, const std::string& where) : t_(t), where_(where) {}
+  [[noreturn]] void fail(const std::string& why) const {
+    throw ConfigError(where_ + ": type '" + std::string(t_) + "': " + why);
+  }
+  void ws() {
+    while (i_ < t_.size() && (t_[i_] == ' ' || t_[i_] == '\t')) ++i_;
+  }
+  bool eat(char c) {
+    ws();
+    if (i_ < t_.size() && t_[i_] == c) {
+      ++i_;
+      return true;
+    }
+    return false;
+  }
+  void expect(char c) {
+    if (!eat(c)) fail(std::string("expected '") + c + "'" + (i_ < t_.size() ? " at byte " + std::to_string(i_ + 1) : " at the end"));
+  }
+  bool done() {
+    ws();
+    return i_ == t_.size();
+  }
+  std::string word() {
+    ws();
+    size_t b = i_;
+    while (i_ < t_.size() && (std::isalnum(static_cast<unsigned char>(t_[i_])) || t_[i_] == '_')) ++i_;
+    return std::string(t_.substr(b, i_ - b));
+  }
+  long integer() {
+    ws();
+    size_t b = i_;
+    if (i_ < t_.size() && (t_[i_] == '-' || t_[i_] == '+')) ++i_;
+    size_t d = i_;
+    while (i_ < t_.size() && std::isdigit(static_cast<unsigned char>(t_[i_])) && i_ - d < 9) ++i_;
+    if (i_ == d) fail("expected a number at byte " + std::to_string(b + 1));
+    return std::stol(std::string(t_.substr(b, i_ - b)));
+  }
+  // 'text' with \' and \\ escapes (ClickHouse string literal, as in its own DDL).
+  std::string quoted() {
+    ws();
+    if (i_ >= t_.size() || t_[i_] != '\'') fail("expected a 'quoted' name at byte " + std::to_string(i_ + 1));
+    std::string out;
+    for (++i_; i_ < t_.size(); ++i_) {
+      char c = t_[i_];
+      if (c == '\'') {
+        ++i_;
+        return out;
+      }
+      if (c == '\\' && i_ + 1 < t_.size()) c = t_[++i_];
+      out += c;
+    }
+    fail("unterminated quote");
+  }
+
+ private:
+  std::string_view t_;
+  const std::string& where_;
+  size_t i_ = 0;
+};
+
+std::string sql_literal(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\'' || c == '\\') q += '\\';
+    q += c;
+  }
+  return q + "'";
+}
 
 Column make(const std::string& name, ColType t, const std::string& path, std::optional<double> min = std::nullopt,
             std::optional<double> max = std::nullopt) {
@@ -48,7 +125,7 @@ Column make(const std::string& name, ColType t, const std::string& path, std::op
 const char* const kPartitionFunctions[] = {"toYYYYMM", "toYYYYMMDD", "toYear", "toMonday", "toStartOfMonth", "toDate"};
 const char* const kPartitionGrammar =
     " (partition_by takes column names, or toYYYYMM, toYYYYMMDD, toYear, toMonday, toStartOfMonth or toDate "
-    "of a DateTime column, separated by commas)";
+    "of a DateTime, DateTime64 or Date column, separated by commas)";
 
 bool bare_identifier(const std::string& n) {
   if (n.empty() || std::isdigit(static_cast<unsigned char>(n[0]))) return false;
@@ -139,8 +216,8 @@ class PartitionBy {
     std::string arg = word();
     if (arg.empty()) fail("expected a column" + at());
     const Column& c = column(arg);
-    if (c.type != ColType::DateTime)
-      fail(name + " needs a DateTime column, '" + arg + "' is " + col_type_name(c.type));
+    if (c.type != ColType::DateTime && c.type != ColType::DateTime64 && c.type != ColType::Date)
+      fail(name + " needs a DateTime, DateTime64 or Date column, '" + arg + "' is " + col_type_name(c.type));
     expect(')');
     return name + "(" + name_text(arg) + ")";
   }
@@ -155,10 +232,158 @@ class PartitionBy {
 
 ColType parse_col_type(const std::string& name, const std::string& where) {
   for (const auto& t : kTypes)
-    if (name == t.name) return t.t;
+    if (name == t.name && !needs_parameters(t.t)) return t.t;
   std::string all;
-  for (const auto& t : kTypes) all += std::string(all.empty() ? "" : ", ") + t.name;
-  throw ConfigError(where + ": unknown type '" + name + "' (one of: " + all + ")");
+  for (const auto& t : kTypes) all += std::string(all.empty() ? "" : ", ") + t.name + (needs_parameters(t.t) ? "(...)" : "");
+  throw ConfigError(where + ": unknown type '" + name + "' (one of: " + all + ", Nullable(T))");
+}
+
+bool is_text(ColType t) {
+  switch (t) {
+    case ColType::String: case ColType::DateTime: case ColType::Date: case ColType::DateTime64:
+    case ColType::LowCardinalityString: case ColType::UUID: case ColType::Enum8: case ColType::Enum16:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void Column::set_type(const std::string& text, const std::string& where) {
+  TypeText tt(text, where);
+  std::string w = tt.word();
+  if (w == "Nullable") {
+    tt.expect('(');
+    std::string inner = text.substr(text.find('(') + 1);
+    size_t close = inner.rfind(')');
+    if (close == std::string::npos || !TypeText(inner.substr(close + 1), where).done()) tt.fail("expected ')' at the end");
+    inner.resize(close);
+    set_type(inner, where);
+    if (explicit_nullable) tt.fail("Nullable(Nullable(...)) is not a type");
+    explicit_nullable = true;
+    return;
+  }
+  if (w == "LowCardinality") {
+    // ClickHouse spells the nullable form LowCardinality(Nullable(String)), not the other way round.
+    tt.expect('(');
+    std::string inner = tt.word();
+    if (inner == "Nullable") {
+      tt.expect('(');
+      inner = tt.word();
+      tt.expect(')');
+      explicit_nullable = true;
+    }
+    if (inner != "String") tt.fail("only LowCardinality(String) is supported");
+    tt.expect(')');
+    if (!tt.done()) tt.fail("unexpected text after the type");
+    type = ColType::LowCardinalityString;
+    return;
+  }
+  if (w == "DateTime64") {
+    type = ColType::DateTime64;
+    tt.expect('(');
+    long p = tt.integer();
+    if (p < 0 || p > 9) tt.fail("precision must be 0 to 9 (digits of the fraction of a second)");
+    precision = static_cast<int>(p);
+    if (tt.eat(',')) {
+      time_zone = tt.quoted();
+      // Pasted into the DDL: keep to the characters of IANA names.
+      bool ok = !time_zone.empty() && std::all_of(time_zone.begin(), time_zone.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' || c == '+';
+      });
+      if (!ok) tt.fail("time zone must be a name like 'UTC' or 'Europe/Berlin'");
+    }
+    tt.expect(')');
+    if (!tt.done()) tt.fail("unexpected text after the type");
+    return;
+  }
+  if (w == "Enum8" || w == "Enum16") {
+    type = w == "Enum8" ? ColType::Enum8 : ColType::Enum16;
+    long lo = w == "Enum8" ? -128 : -32768, hi = w == "Enum8" ? 127 : 32767;
+    tt.expect('(');
+    do {
+      std::string name = tt.quoted();
+      // A name is written as a value in every row format: CSV has no escape for a line break.
+      if (name.find_first_of("\r\n") != std::string::npos) tt.fail("an Enum name must not contain a line break");
+      tt.expect('=');
+      long v = tt.integer();
+      if (v < lo || v > hi)
+        tt.fail("value " + std::to_string(v) + " of '" + name + "' is outside " + w + " (" + std::to_string(lo) +
+                " to " + std::to_string(hi) + ")");
+      for (const auto& e : enum_values) {
+        if (e.first == name) tt.fail("name '" + name + "' is listed twice");
+        if (e.second == v) tt.fail("value " + std::to_string(v) + " is listed twice");
+      }
+      enum_values.emplace_back(name, static_cast<int>(v));
+    } while (tt.eat(','));
+    tt.expect(')');
+    if (!tt.done()) tt.fail("unexpected text after the type");
+    return;
+  }
+  std::string plain = text;
+  while (!plain.empty() && (plain.back() == ' ' || plain.back() == '\t')) plain.pop_back();
+  while (!plain.empty() && (plain.front() == ' ' || plain.front() == '\t')) plain.erase(0, 1);
+  type = parse_col_type(plain, where);
+}
+
+int64_t Column::datetime64_max() const {
+  int64_t scale = 1;
+  for (int k = 0; k < precision; ++k) scale *= 10;
+  return std::min<int64_t>(9999999999LL, INT64_MAX / scale - 1);
+}
+
+std::string Column::default_sql() const {
+  if (!default_json) return "";
+  std::string lit = *default_json;
+  if (type == ColType::Bool) return lit == "true" ? "1" : (lit == "false" ? "0" : lit);
+  if (lit.empty() || lit.front() != '"') return lit;
+  std::string v = nlohmann::json::parse(lit).get<std::string>();
+  auto bad = [&](const std::string& why) {
+    return ConfigError("column " + name + ": default " + lit + " is not a " + base_type() + " value (" + why + ")");
+  };
+  if (type == ColType::Date || type == ColType::DateTime64) {
+    std::string why;
+    auto ms = parse_iso8601_ms(v, &why);
+    if (!ms) throw bad(why);
+    int64_t secs = floor_seconds(*ms);
+    char buf[24];
+    if (type == ColType::Date) {
+      if (secs < 0 || secs / 86400 > 65535) throw bad("outside 1970-01-01 to 2149-06-06");
+      format_datetime(secs / 86400 * 86400, buf);
+      v.assign(buf, 10);
+    } else {
+      if (secs < 0 || secs > datetime64_max()) throw bad("outside 1970-01-01 to " + format_datetime(datetime64_max()));
+      v.assign(buf, format_epoch_fraction(secs, iso_fraction_ns(v), precision, buf));
+    }
+  } else if (type == ColType::UUID) {
+    std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  }
+  return sql_literal(v);
+}
+
+int Column::enum_index(std::string_view name) const {
+  for (size_t i = 0; i < enum_values.size(); ++i)
+    if (enum_values[i].first == name) return static_cast<int>(i);
+  return -1;
+}
+
+std::string Column::base_type() const {
+  switch (type) {
+    case ColType::Bool:
+      // Stored as UInt8: ClickHouse 18.16 has no Bool type, newer ones alias it anyway.
+      return "UInt8";
+    case ColType::DateTime64:
+      return "DateTime64(" + std::to_string(precision) + (time_zone.empty() ? "" : ", " + sql_literal(time_zone)) + ")";
+    case ColType::Enum8:
+    case ColType::Enum16: {
+      std::string t = col_type_name(type);
+      t += '(';
+      for (size_t i = 0; i < enum_values.size(); ++i)
+        t += (i ? ", " : "") + sql_literal(enum_values[i].first) + " = " + std::to_string(enum_values[i].second);
+      return t + ")";
+    }
+    default:
+      return col_type_name(type);
+  }
 }
 
 const char* col_type_name(ColType t) {
@@ -179,21 +404,12 @@ bool is_integer(ColType t) {
 bool is_float(ColType t) { return t == ColType::Float32 || t == ColType::Float64; }
 
 std::string Column::clickhouse_type() const {
-  // Bool is stored as UInt8: ClickHouse 18.16 has no Bool type, newer ones alias it anyway.
-  std::string base = type == ColType::Bool ? "UInt8" : col_type_name(type);
-  std::string t = nullable() ? "Nullable(" + base + ")" : base;
+  std::string base = base_type();
+  std::string t = !nullable()                               ? base
+                  : type == ColType::LowCardinalityString ? "LowCardinality(Nullable(String))"
+                                                          : "Nullable(" + base + ")";
   if (default_json && !required) {
-    std::string lit = *default_json;
-    if (type == ColType::Bool) lit = (lit == "true") ? "1" : (lit == "false" ? "0" : lit);
-    if (!lit.empty() && lit.front() == '"') {  // JSON string -> SQL string literal
-      std::string s = nlohmann::json::parse(lit).get<std::string>();
-      std::string q = "'";
-      for (char c : s) {
-        if (c == '\'' || c == '\\') q += '\\';
-        q += c;
-      }
-      lit = q + "'";
-    }
+    std::string lit = default_sql();
     t += " DEFAULT " + lit;
   }
   return t;
@@ -242,19 +458,25 @@ Schema Schema::from_json(const std::string& text, const std::string& origin) {
       std::string name = cj["name"].get<std::string>();
       where += " (" + name + ")";
       if (name.empty() || name[0] == '_') throw ConfigError(where + ": names must not be empty or start with '_'");
-      ColType t = parse_col_type(cj.value("type", std::string("String")), where);
-      Column c = make(name, t, cj.value("path", name));
+      if (cj.contains("type") && !cj["type"].is_string()) throw ConfigError(where + ": type must be a string");
+      Column c = make(name, ColType::String, cj.value("path", name));
+      c.set_type(cj.value("type", std::string("String")), where);
+      ColType t = c.type;
       for (const auto& p : c.path)
         if (p.empty()) throw ConfigError(where + ": empty element in path '" + c.path_text + "'");
-      c.required = cj.value("required", !cj.contains("default"));
+      // Nullable(T) says "may be absent" by itself.
+      c.required = cj.value("required", !cj.contains("default") && !c.explicit_nullable);
+      if (c.required && c.explicit_nullable)
+        throw ConfigError(where + ": a Nullable column cannot be required (drop \"required\" or the Nullable)");
       if (cj.contains("default")) {
         const auto& d = cj["default"];
-        bool ok = (t == ColType::String && d.is_string()) || (t == ColType::DateTime && d.is_string()) ||
+        bool ok = (is_text(t) && d.is_string()) ||
                   (t == ColType::Bool && d.is_boolean()) || ((is_integer(t)) && d.is_number_integer()) ||
                   (is_float(t) && d.is_number());
         if (!ok) throw ConfigError(where + ": default " + d.dump() + " does not fit type " + col_type_name(t));
         c.default_json = d.dump();
         c.required = false;
+        c.default_sql();  // a Date or DateTime64 default must be a time (sensor-parse checks the rest)
       }
       if (cj.contains("min")) c.min = cj["min"].get<double>();
       if (cj.contains("max")) c.max = cj["max"].get<double>();
@@ -262,7 +484,8 @@ Schema Schema::from_json(const std::string& text, const std::string& origin) {
         // is_number_unsigned: -1 would otherwise convert to a limit of 2^64-1 bytes
         if (!cj["max_length"].is_number_unsigned())
           throw ConfigError(where + ": max_length must be a whole number of bytes, 0 (no limit) or more");
-        if (t != ColType::String) throw ConfigError(where + ": max_length only applies to String columns");
+        if (t != ColType::String && t != ColType::LowCardinalityString)
+          throw ConfigError(where + ": max_length only applies to String columns");
         c.max_length = cj["max_length"].get<size_t>();
       }
       if ((c.min || c.max) && !is_integer(t) && !is_float(t))
@@ -336,6 +559,19 @@ std::string quote_identifier(const std::string& name) {
     out += c;
   }
   return out + "`";
+}
+
+std::string Schema::type_unsupported_by(int major, int minor) const {
+  auto before = [&](int ma, int mi) { return major < ma || (major == ma && minor < mi); };
+  for (const auto& c : columns) {
+    const char* needs = nullptr;
+    // DateTime64 came in 20.1; LowCardinality was experimental (a setting away) before 19.0.
+    if (c.type == ColType::DateTime64 && before(20, 1)) needs = "20.1";
+    if (c.type == ColType::LowCardinalityString && before(19, 0)) needs = "19.0";
+    if (needs)
+      return "column '" + c.name + "': type " + c.base_type() + " needs ClickHouse " + needs + " or newer";
+  }
+  return "";
 }
 
 namespace {

@@ -17,19 +17,29 @@
 // man/sensor-parse.1.scd), so nothing unchecked reaches the DDL. Every rule is checked by
 // from_json (ConfigError, exit 78).
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sp {
 
-enum class ColType { String, DateTime, Float32, Float64, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Bool };
+enum class ColType {
+  String, DateTime, Float32, Float64, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Bool,
+  // Written as text in every format (like String); each has its own check (sensor-parse values.cpp).
+  Date, DateTime64, LowCardinalityString, UUID, Enum8, Enum16
+};
 
-// "Float64" -> ColType; throws ConfigError naming `where` for unknown types.
+// "Float64" -> ColType (plain names only; parameterised types go through Column::set_type);
+// throws ConfigError naming `where` for unknown types.
 ColType parse_col_type(const std::string& name, const std::string& where);
 const char* col_type_name(ColType t);
 bool is_integer(ColType t);
 bool is_float(ColType t);
+// Types whose values are JSON strings and whose defaults are strings.
+bool is_text(ColType t);
 
 struct Column {
   std::string name;               // ClickHouse column name
@@ -40,9 +50,26 @@ struct Column {
   std::optional<std::string> default_json;  // default value as JSON text (e.g. "100", "\"unknown\"")
   std::optional<double> min, max;           // inclusive range for numeric columns
   size_t max_length = 0;                    // String: max bytes (0 = no limit)
-  // Optional without default -> Nullable in ClickHouse, null when absent.
-  bool nullable() const { return !required && !default_json; }
+  int precision = 0;                        // DateTime64: digits of the fraction, 0..9
+  std::string time_zone;                    // DateTime64: 'tz' as given ("" = none)
+  std::vector<std::pair<std::string, int>> enum_values;  // Enum8/Enum16: name = value, as listed
+  bool explicit_nullable = false;           // type written as Nullable(T)
+  // Optional without default, or Nullable(T) -> Nullable in ClickHouse, null when absent.
+  bool nullable() const { return explicit_nullable || (!required && !default_json); }
+  // The type as ClickHouse spells it, without Nullable and DEFAULT: "DateTime64(3, 'UTC')".
+  std::string base_type() const;
   std::string clickhouse_type() const;
+  // Parses a schema type text: "String", "DateTime64(3, 'UTC')", "Enum8('ok' = 1, 'fault' = 2)",
+  // "Nullable(Date)", "LowCardinality(String)"; ConfigError naming `where` says what is wrong.
+  void set_type(const std::string& text, const std::string& where);
+  // DateTime64: the last epoch second sensor-parse writes (the last 10-digit one, 2286-11-20
+  // 17:46:39; sooner with 9 digits, where an Int64 of nanoseconds ends).
+  int64_t datetime64_max() const;
+  // The default as ClickHouse reads it in the DDL, the same value sensor-parse writes: Date and
+  // DateTime64 defaults may be any ISO-8601 text, a UUID either case. ConfigError when it is not a value.
+  std::string default_sql() const;
+  // Index into enum_values of a name, -1 if absent.
+  int enum_index(std::string_view name) const;
 };
 
 struct Schema {
@@ -75,6 +102,9 @@ struct Schema {
   // The Distributed table's sharding column: sensor_id when the schema has it (one sensor's rows stay
   // on one shard, where ReplacingMergeTree can collapse its re-deliveries), else the first of order_by.
   const std::string& sharding_column() const;
+  // The first column type a server of this version lacks, as "column 'x': DateTime64(3) needs
+  // ClickHouse 20.1 or newer"; "" when the server has them all.
+  std::string type_unsupported_by(int major, int minor) const;
 };
 
 // Backquoted ClickHouse identifier (`a``b` style escaping of backquotes and backslashes).

@@ -135,14 +135,14 @@ TEST(Schema, PartitionByTakesColumnsAndDateFunctionsOnly) {
 
   const std::string grammar =
       " (partition_by takes column names, or toYYYYMM, toYYYYMMDD, toYear, toMonday, toStartOfMonth or toDate "
-      "of a DateTime column, separated by commas)";
+      "of a DateTime, DateTime64 or Date column, separated by commas)";
   auto err = [&](const std::string& expr) {
     return schema_error("{" + kCols + R"(,"partition_by":)" + nlohmann::json(expr).dump() + "}");
   };
   EXPECT_EQ(err("toYYYYMM(ts); DROP TABLE x"), "s.json: partition_by: unexpected ';' at byte 13" + grammar);
   EXPECT_EQ(err("intHash32(id) % 10"), "s.json: partition_by: unknown function 'intHash32'" + grammar);
   EXPECT_EQ(err("toYYYYMM(nope)"), "s.json: partition_by: unknown column 'nope'" + grammar);
-  EXPECT_EQ(err("toYYYYMM(site)"), "s.json: partition_by: toYYYYMM needs a DateTime column, 'site' is String" + grammar);
+  EXPECT_EQ(err("toYYYYMM(site)"), "s.json: partition_by: toYYYYMM needs a DateTime, DateTime64 or Date column, 'site' is String" + grammar);
   EXPECT_EQ(err("fw"), "s.json: partition_by: column 'fw' must not be optional without a default" + grammar);
   EXPECT_EQ(err("toYYYYMM(ts"), "s.json: partition_by: expected ')' at the end" + grammar);
   EXPECT_EQ(err("(site,)"), "s.json: partition_by: expected a column or function at byte 7" + grammar);

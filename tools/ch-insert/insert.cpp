@@ -544,6 +544,12 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
   std::string target = quote_identifier(db) + "." + quote_identifier(o.table);
   try {
     if (o.create_table) {
+      // Stop before any DDL: the server would refuse the type anyway, in words that do not say why.
+      std::string lacking = schema.type_unsupported_by(v.major, v.minor);
+      if (!lacking.empty())
+        throw ConfigError("cannot create table " + db + "." + o.table + ": " + lacking + ", and the server at " +
+                          url_for_log(client.current_url()) + " is ClickHouse " + v.text +
+                          " (change the schema's type, or use a newer server)");
       for (const auto& sql : create_table_statements(o, schema, db)) client.query(sql);
       log::info("table ", db, ".", o.table, " is ready (created if it was missing",
                 o.cluster.empty() ? "" : ", with " + o.table + "_local on every server of cluster " + o.cluster, ")");

@@ -42,6 +42,13 @@ void RecordParser::Impl::build_fast_paths() {
       fast_nodes.clear();
       return;
     }
+  // The newer types (Date, DateTime64, UUID, Enum, LowCardinality) take the simdjson path: the
+  // default schema's columns keep this path's speed without a check for them per cell.
+  for (const Column& c : schema.columns)
+    if (c.type >= ColType::Date) {
+      fast_nodes.clear();
+      return;
+    }
   fast_seen.resize(fast_nodes.size());
   col_set.resize(schema.columns.size());
 }

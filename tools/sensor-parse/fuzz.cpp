@@ -1,6 +1,8 @@
 // libFuzzer target: any bytes through sensor-parse's whole line loop, in every input and output
 // format. Beyond "no crash, no sanitizer report" it checks the invariants the pipe relies on:
 // records == rows + rejects, one row per output line, every reject line is valid JSON.
+// Bit 4 of the first byte picks the schema: the default one, or kTyped with every newer type
+// (Date, DateTime64, LowCardinality, UUID, Enum, Nullable), which takes the simdjson path.
 #include <cstdint>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -16,11 +18,25 @@ size_t count_lines(const std::string& s) {
   for (char c : s) n += c == '\n';
   return n;
 }
+const char* const kTyped = R"J({"columns":[
+  {"name":"id","type":"UUID","path":"id"},
+  {"name":"ts","type":"DateTime64(3, 'UTC')","path":"timestamp"},
+  {"name":"ns","type":"Nullable(DateTime64(9))","path":"value.ns"},
+  {"name":"s0","type":"Nullable(DateTime64(0, 'Asia/Tokyo'))","path":"value.s0"},
+  {"name":"day","type":"Nullable(Date)","path":"value.day"},
+  {"name":"sensor_id","type":"LowCardinality(String)","path":"value.sensor_id","max_length":16},
+  {"name":"site","type":"Nullable(LowCardinality(String))","path":"value.site"},
+  {"name":"status","type":"Enum8('ok' = 1, 'it\\'s \\\\odd' = -128, 'fault' = 127)","path":"value.status","default":"ok"},
+  {"name":"model","type":"Nullable(Enum16('a' = -32768, 'b' = 32767))","path":"value.model"},
+  {"name":"temperature","type":"Nullable(Float64)","path":"value.temperature"}],
+  "order_by":["sensor_id","ts","id"]})J";
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  static const sp::Schema schema = sp::Schema::default_schema();
+  static const sp::Schema schemas[] = {sp::Schema::default_schema(), sp::Schema::from_json(kTyped, "fuzz")};
+  const bool typed = data[0] & 0x10;  // a bit no older seed sets
+  const sp::Schema& schema = schemas[typed];
   static bool init = [] {
     sp::log::set_level(sp::log::Level::error);
     return true;
@@ -33,18 +49,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // from one line into the next); one in four goes through run(), the whole loop with its
   // line reader, auto-detection and rejects file.
   if ((data[0] & 0xC0) != 0xC0) {
-    static sp::parse::RecordParser parsers[] = {{schema, sp::RowFormat::json},
-                                                {schema, sp::RowFormat::tsv},
-                                                {schema, sp::RowFormat::csv},
-                                                {schema, sp::RowFormat::values}};
-    sp::parse::RecordParser& p = parsers[data[0] & 3];
+    static sp::parse::RecordParser parsers[] = {
+        {schemas[0], sp::RowFormat::json}, {schemas[0], sp::RowFormat::tsv}, {schemas[0], sp::RowFormat::csv},
+        {schemas[0], sp::RowFormat::values}, {schemas[1], sp::RowFormat::json}, {schemas[1], sp::RowFormat::tsv},
+        {schemas[1], sp::RowFormat::csv}, {schemas[1], sp::RowFormat::values}};
+    sp::parse::RecordParser& p = parsers[(data[0] & 3) + (typed ? 4 : 0)];
     std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
     std::string out;
     sp::parse::Reject r;
     bool csv = data[0] & 4;
     if (csv) {
       try {
-        p.csv_header("id,timestamp,sensor_id,temperature,humidity,pressure");
+        p.csv_header(typed ? "id,ts,ns,s0,day,sensor_id,site,status,model,temperature"
+                           : "id,timestamp,sensor_id,temperature,humidity,pressure");
       } catch (const sp::DataError&) {
         abort();  // the default schema's own header must map
       }

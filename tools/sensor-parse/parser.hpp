@@ -15,6 +15,7 @@
 #pragma once
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "common/core/errors.hpp"
+#include "common/core/timeutil.hpp"
 #include "common/rows/envelope.hpp"
 #include "common/rows/plain_json.hpp"
 #include "parse.hpp"
@@ -114,7 +116,8 @@ struct RecordParser::Impl {
   // One converted value, ready for RowBuilder. String views point into the simdjson parser's
   // memory, the CSV scratch fields or the owned defaults; they live until the next line.
   struct Cell {
-    enum Kind : uint8_t { k_str, k_num, k_dt, k_null } kind = k_null;
+    // k_text: a value made here (Date, DateTime64, UUID), its text in buf, written as a string.
+    enum Kind : uint8_t { k_str, k_num, k_dt, k_null, k_text } kind = k_null;
     std::string_view s;
     int64_t dt = 0;
     uint8_t n = 0;
@@ -236,6 +239,19 @@ struct RecordParser::Impl {
     return true;
   }
 
+  // DateTime64: epoch seconds and nanoseconds into "secs.fraction" (format_epoch_fraction). The
+  // seconds are always 10 digits: the range is 1970-01-01 to 2286-11-20 17:46:39.
+  template <class Shown>
+  bool datetime64(const Column& c, int64_t secs, int64_t ns, Cell& cell, Shown shown) {
+    if (secs < 0) return fail(c, shown() + " is before 1970-01-01, the start of DateTime64 in sensor-parse");
+    if (secs > c.datetime64_max())
+      return fail(c, shown() + " is after the end of ClickHouse " + c.base_type() + " (" +
+                         format_datetime(c.datetime64_max()) + ")");
+    cell.n = static_cast<uint8_t>(format_epoch_fraction(secs, ns, c.precision, cell.buf));
+    cell.kind = Cell::k_text;
+    return true;
+  }
+
   // Messages of a stream mostly share the hour: "YYYY-MM-DDTHH:MM:SS[.fff]Z" with the same first
   // 13 characters as the previous one needs only its minutes and seconds read. Anything else
   // takes the full parser, which also refills this cache.
@@ -282,6 +298,10 @@ struct RecordParser::Impl {
   inline bool iso_time(const Column& c, std::string_view v, Cell& cell);
   inline bool from_json(const Column& c, element e, Cell& cell);
   inline bool from_text(const Column& c, std::string_view v, Cell& cell);
+  // The newer types (Date and after in ColType): from a JSON string or CSV text, from an integer.
+  bool typed_text(const Column& c, std::string_view v, Cell& cell);
+  bool typed_integer(const Column& c, const Num& n, Cell& cell);
+  bool typed_json(const Column& c, element e, Cell& cell);
   inline bool missing(size_t i, Cell& cell);
   std::string cell_text(size_t col);
 

@@ -152,6 +152,9 @@ void RecordParser::Impl::emit(std::string& out, const Reject* coords) {
       case Cell::k_null:
         builder.null();
         break;
+      case Cell::k_text:
+        builder.string(c.num());
+        break;
     }
   }
   if (coords) builder.coords(coords->topic, coords->partition, coords->offset);

@@ -124,6 +124,7 @@ bool RecordParser::Impl::iso_time(const Column& c, std::string_view v, Cell& cel
 
 bool RecordParser::Impl::from_json(const Column& c, element e, Cell& cell) {
   element_type t = e.type();
+  if (c.type >= ColType::Date) return typed_json(c, e, cell);
   if (c.type == ColType::String) {
     if (t != element_type::STRING) return fail(c, std::string("expected a string, got ") + type_word(t));
     return check_string(c, e.get_string().value_unsafe(), cell);
@@ -160,6 +161,17 @@ bool RecordParser::Impl::from_json(const Column& c, element e, Cell& cell) {
 
 bool RecordParser::Impl::from_text(const Column& c, std::string_view v, Cell& cell) {
   if (c.type == ColType::String) return check_string(c, v, cell);
+  if (c.type >= ColType::Date) {
+    bool integral;
+    if ((c.type == ColType::DateTime64 || c.type == ColType::Enum8 || c.type == ColType::Enum16) &&
+        json_number_syntax(v, integral) && integral) {
+      Num n;
+      if (std::from_chars(v.data(), v.data() + v.size(), n.i).ec != std::errc())
+        return fail(c, quoted(v) + " is out of range");
+      return typed_integer(c, n, cell);
+    }
+    return typed_text(c, v, cell);
+  }
   bool integral;
   bool numeric = json_number_syntax(v, integral);
   if (c.type == ColType::DateTime && !numeric) return iso_time(c, v, cell);
@@ -190,6 +202,115 @@ bool RecordParser::Impl::from_text(const Column& c, std::string_view v, Cell& ce
   return check_number(c, n, cell);
 }
 
+namespace {
+void put_text(char* buf, uint8_t& n, std::string_view t) {
+  std::memcpy(buf, t.data(), t.size());
+  n = static_cast<uint8_t>(t.size());
+}
+}  // namespace
+
+// DateTime64 values are written as epoch seconds with the fraction ("1700000000.123"): ClickHouse
+// reads that text as the instant itself in every format, whatever time zone the column or the
+// server has, where "2023-11-14 22:13:20.123" would be read in the column's time zone.
+bool RecordParser::Impl::typed_integer(const Column& c, const Num& n, Cell& cell) {
+  if (c.type == ColType::Enum8 || c.type == ColType::Enum16) {
+    for (const auto& e : c.enum_values)
+      if (n.kind == Num::i64 && e.second == n.i) {
+        cell.kind = Cell::k_str;
+        cell.s = e.first;  // the schema's copy outlives the line
+        return true;
+      }
+    return fail(c, shown(n) + " is not a value of " + c.base_type());
+  }
+  if (c.type == ColType::DateTime64) {
+    if (n.kind != Num::i64) return fail(c, "epoch time " + shown(n) + " is out of range");
+    int64_t secs = n.i, ns = 0;
+    if (std::fabs(static_cast<double>(n.i)) >= kEpochMsThreshold) {
+      secs = floor_seconds(n.i);
+      ns = (n.i - secs * 1000) * 1000000;
+    }
+    return datetime64(c, secs, ns, cell, [&] { return shown(n); });
+  }
+  return fail(c, std::string("expected a string, got a number (column type ") + col_type_name(c.type) + ")");
+}
+
+bool RecordParser::Impl::typed_text(const Column& c, std::string_view v, Cell& cell) {
+  switch (c.type) {
+    case ColType::LowCardinalityString:
+      return check_string(c, v, cell);
+    case ColType::Date: {
+      std::string reason;
+      auto ms = parse_iso8601_ms(v, &reason);
+      if (!ms) return fail(c, quoted(v) + " is not a date (" + reason + ")");
+      int64_t days = floor_seconds(*ms) / 86400 - (floor_seconds(*ms) % 86400 < 0 ? 1 : 0);
+      if (days < 0) return fail(c, quoted(v) + " is before 1970-01-01, the start of ClickHouse Date");
+      if (days > 65535) return fail(c, quoted(v) + " is after 2149-06-06, the end of ClickHouse Date");
+      char full[19];
+      format_datetime(days * 86400, full);
+      cell.kind = Cell::k_text;
+      put_text(cell.buf, cell.n, std::string_view(full, 10));
+      return true;
+    }
+    case ColType::DateTime64: {
+      std::string reason;
+      auto ms = parse_iso8601_ms(v, &reason);
+      if (!ms) return fail(c, quoted(v) + " is not an ISO-8601 time (" + reason + ")");
+      int64_t secs = floor_seconds(*ms);
+      // The fraction's digits as written (the parser keeps milliseconds).
+      int64_t ns = iso_fraction_ns(v);
+      return datetime64(c, secs, ns, cell, [&] { return quoted(v); });
+    }
+    case ColType::UUID: {
+      // The canonical 8-4-4-4-12 hex form; written in lower case, as ClickHouse shows it.
+      bool ok = v.size() == 36;
+      for (size_t k = 0; ok && k < 36; ++k) {
+        char ch = v[k];
+        ok = (k == 8 || k == 13 || k == 18 || k == 23) ? ch == '-' : std::isxdigit(static_cast<unsigned char>(ch)) != 0;
+      }
+      if (!ok) return fail(c, quoted(v) + " is not a UUID (8-4-4-4-12 hex digits, like 123e4567-e89b-12d3-a456-426614174000)");
+      cell.kind = Cell::k_text;
+      for (size_t k = 0; k < 36; ++k) cell.buf[k] = static_cast<char>(std::tolower(static_cast<unsigned char>(v[k])));
+      cell.n = 36;
+      return true;
+    }
+    case ColType::Enum8:
+    case ColType::Enum16: {
+      int i = c.enum_index(v);
+      if (i < 0) {
+        std::string names;
+        for (const auto& e : c.enum_values) names += (names.empty() ? "" : ", ") + sp::parse::quoted(e.first);
+        return fail(c, quoted(v) + " is not one of the " + col_type_name(c.type) + " names (" + names + ")");
+      }
+      cell.kind = Cell::k_str;
+      cell.s = c.enum_values[static_cast<size_t>(i)].first;  // the schema's copy outlives the line
+      return true;
+    }
+    default:
+      return fail(c, "unsupported type");
+  }
+}
+
+bool RecordParser::Impl::typed_json(const Column& c, element e, Cell& cell) {
+  element_type t = e.type();
+  if (t == element_type::STRING) return typed_text(c, e.get_string().value_unsafe(), cell);
+  bool takes_int = c.type == ColType::DateTime64 || c.type == ColType::Enum8 || c.type == ColType::Enum16;
+  if (takes_int && t == element_type::INT64) {
+    Num n;
+    n.i = e.get_int64().value_unsafe();
+    return typed_integer(c, n, cell);
+  }
+  if (takes_int && t == element_type::UINT64) {
+    Num n;
+    n.kind = Num::u64;
+    n.u = e.get_uint64().value_unsafe();
+    return typed_integer(c, n, cell);
+  }
+  const char* want = c.type == ColType::DateTime64 ? "an ISO-8601 string or epoch milliseconds (an integer)"
+                     : takes_int                   ? "a string (an Enum name) or an integer (its value)"
+                                                   : "a string";
+  return fail(c, std::string("expected ") + want + ", got " + type_word(t));
+}
+
 bool RecordParser::Impl::missing(size_t i, Cell& cell) {
   const Column& c = schema.columns[i];
   if (c.required) {
@@ -209,6 +330,8 @@ std::string RecordParser::Impl::cell_text(size_t col) {
       return std::string(c.num());
     case Cell::k_dt:
       return format_datetime(c.dt);
+    case Cell::k_text:
+      return std::string(c.num());
     case Cell::k_null:
       break;
   }
