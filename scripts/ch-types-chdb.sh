@@ -9,23 +9,8 @@
 set -euo pipefail
 SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
 BIN_DIR=${BIN_DIR:-$SRC_DIR/build/bin}
-CHDB_VERSION=${CHDB_VERSION:-26.7.3-stable.1}   # @chdb/lib-linux-x64-gnu: ClickHouse 26.7 as a library
-CHDB_DIR=${CHDB_DIR:-${SENSOR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sensor-pipeline}/chdb-$CHDB_VERSION}
 export PATH="$BIN_DIR:$PATH" LC_ALL=C.UTF-8
-if [ ! -f "$CHDB_DIR/complete" ]; then
-  command -v npm >/dev/null || { echo "ch-types: npm is not installed (scripts/install-deps.sh installs it)" >&2; exit 1; }
-  mkdir -p "$CHDB_DIR"
-  exec 9>"$CHDB_DIR.lock"
-  flock 9
-  if [ ! -f "$CHDB_DIR/complete" ]; then
-    rm -rf "$CHDB_DIR/package"
-    (cd "$CHDB_DIR" && npm pack --silent "@chdb/lib-linux-x64-gnu@$CHDB_VERSION" >/dev/null &&
-      tar xzf chdb-lib-linux-x64-gnu-*.tgz && rm -f chdb-lib-linux-x64-gnu-*.tgz) ||
-      { echo "ch-types: npm pack @chdb/lib-linux-x64-gnu@$CHDB_VERSION failed" >&2; exit 1; }
-    touch "$CHDB_DIR/complete"
-  fi
-  exec 9>&-
-fi
+source "$SRC_DIR/scripts/chdb/fetch.sh"
 w=$(mktemp -d /tmp/sp-ch-types.XXXXXX)
 trap 'rm -rf "$w"' EXIT
 cd "$w"
@@ -69,28 +54,10 @@ for f in json tsv csv values; do
   ch-insert --dry-run -q -f $f --table t_$f <rows.$f >dry.$f
 done
 
-CHDB_LIB=$CHDB_DIR/package/libchdb.so CHDB_PATH=$w/data python3 - <<'PY'
+SRC_DIR=$SRC_DIR CHDB_PATH=$w/data python3 - <<'PY'
 import json, os, subprocess, sys
-RUNNER = r'''
-import ctypes, os, sys
-lib = ctypes.CDLL(os.environ["CHDB_LIB"])
-class R(ctypes.Structure):
-    _fields_ = [("buf", ctypes.c_char_p), ("len", ctypes.c_size_t), ("_vec", ctypes.c_void_p), ("elapsed", ctypes.c_double),
-                ("rows_read", ctypes.c_uint64), ("bytes_read", ctypes.c_uint64), ("error_message", ctypes.c_char_p)]
-lib.query_stable_v2.restype = ctypes.POINTER(R)
-args = [b"clickhouse", b"--multiquery", b"--path=" + os.environ["CHDB_PATH"].encode(),
-        b"--output-format=" + sys.argv[1].encode(), b"--query=" + sys.stdin.buffer.read()]
-p = lib.query_stable_v2(len(args), (ctypes.c_char_p * len(args))(*args))
-if not p: sys.exit(1)
-r = p.contents
-if r.error_message: sys.stderr.write(r.error_message.decode()); sys.exit(1)
-sys.stdout.buffer.write(ctypes.string_at(r.buf, r.len) if r.buf else b"")
-'''
-def query(sql, fmt="TSV"):
-    p = subprocess.run([sys.executable, "-c", RUNNER, fmt], input=sql.encode(), capture_output=True)
-    if p.returncode != 0 or b"DB::Exception" in p.stderr:
-        raise RuntimeError(p.stderr.decode())
-    return p.stdout.decode()
+sys.path.insert(0, os.path.join(os.environ["SRC_DIR"], "scripts", "chdb"))
+from chdb_query import query
 
 ok = True
 print("ClickHouse (chDB)", query("SELECT version()").strip())

@@ -1,0 +1,27 @@
+"""query(sql, fmt) against chDB (ClickHouse as a library): CHDB_LIB (scripts/chdb/fetch.sh) and
+CHDB_PATH (the data directory) come from the environment. query_stable_v2 can run once per process:
+one small process per query. Errors raise RuntimeError with ClickHouse's message."""
+import subprocess, sys
+
+RUNNER = r'''
+import ctypes, os, sys
+lib = ctypes.CDLL(os.environ["CHDB_LIB"])
+class R(ctypes.Structure):
+    _fields_ = [("buf", ctypes.c_char_p), ("len", ctypes.c_size_t), ("_vec", ctypes.c_void_p), ("elapsed", ctypes.c_double),
+                ("rows_read", ctypes.c_uint64), ("bytes_read", ctypes.c_uint64), ("error_message", ctypes.c_char_p)]
+lib.query_stable_v2.restype = ctypes.POINTER(R)
+args = [b"clickhouse", b"--multiquery", b"--path=" + os.environ["CHDB_PATH"].encode(),
+        b"--output-format=" + sys.argv[1].encode(), b"--query=" + sys.stdin.buffer.read()]
+p = lib.query_stable_v2(len(args), (ctypes.c_char_p * len(args))(*args))
+if not p: sys.exit(1)
+r = p.contents
+if r.error_message: sys.stderr.write(r.error_message.decode()); sys.exit(1)
+sys.stdout.buffer.write(ctypes.string_at(r.buf, r.len) if r.buf else b"")
+'''
+
+
+def query(sql, fmt="TSV"):
+    p = subprocess.run([sys.executable, "-c", RUNNER, fmt], input=sql.encode(), capture_output=True)
+    if p.returncode != 0 or b"DB::Exception" in p.stderr:  # errors also arrive on stderr only
+        raise RuntimeError(p.stderr.decode())
+    return p.stdout.decode()
