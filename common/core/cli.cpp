@@ -92,6 +92,15 @@ CLI::Validator Duration(double bare_unit, const std::string& bare_warning) {
       "");
 }
 
+CLI::Option* add_duration(CLI::App& app, const std::string& name, double& seconds, const std::string& help, double lo,
+                          double hi) {
+  return app.add_option(name, seconds, help)
+      ->capture_default_str()
+      ->transform(Duration())
+      ->type_name("DURATION")
+      ->check(CLI::Range(lo, hi));
+}
+
 }  // namespace cli
 
 int tool_main(const char* tool, const std::string& description, std::initializer_list<Exit> exits, int argc,

@@ -66,6 +66,9 @@ void refuse(CLI::App& app, const std::string& name, bool takes_value, const std:
 // variable receives seconds. bare_unit/bare_warning: for an option whose bare numbers always meant
 // another unit (milliseconds = 0.001), a bare number keeps that meaning and warns.
 CLI::Validator Duration(double bare_unit = 1.0, const std::string& bare_warning = "");
+// A duration option in seconds [lo, hi] with its default shown: the one way tools declare them.
+CLI::Option* add_duration(CLI::App& app, const std::string& name, double& seconds, const std::string& help, double lo,
+                          double hi);
 // Parses one duration as Duration does (for unit tests); throws CLI::ValidationError.
 double parse_duration(const std::string& text, double bare_unit = 1.0);
 

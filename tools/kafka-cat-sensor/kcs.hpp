@@ -46,6 +46,17 @@ struct Options {
   std::string mock_control;         // --mock-control FILE
 };
 
+// What the flags hold before they become Options: durations in seconds, topics from -t and the
+// positionals, partition lists as typed.
+struct Flags {
+  std::string brokers;
+  std::vector<std::string> topics, positional, partitions;
+  bool consume = false;
+  double connect_timeout = 10, ack_timeout = 30, revoke_wait = 2, commit_interval = 1, stats_interval = 10;
+};
+// Checks f and completes o from it (UsageError), then runs the mode asked for (mock, -P, consume).
+int run_command(const Flags& f, Options& o);
+
 // Each returns the process exit code; throws sp::Error for failures.
 int run_consumer(const Options& o, int out_fd);
 int run_producer(const Options& o, int in_fd);

@@ -1,29 +1,21 @@
 // kafka-cat-sensor: consume (default) or produce (-P) Kafka topics, or run a mock cluster.
-#include <unistd.h>
-
 #include "common/core/cli.hpp"
-#include "common/core/errors.hpp"
-#include "common/kafka/kafka.hpp"
 #include "common/s3/s3.hpp"
 #include "kcs.hpp"
-#include "offsets.hpp"
 
 int main(int argc, char** argv) {
   sp::kcs::Options o;
-  std::string brokers;
-  std::vector<std::string> topics, positional, partitions;
-  bool consume = false;
-  double connect_timeout = 10, ack_timeout = 30, revoke_wait = 2, commit_interval = 1, stats_interval = 10;
+  sp::kcs::Flags f;
   return sp::tool_main(
       "kafka-cat-sensor", "Consume Kafka sensor topics to stdout (raw or envelope JSON lines), or produce stdin lines (-P)",
       {sp::Exit::data, sp::Exit::noinput, sp::Exit::unavailable, sp::Exit::tempfail, sp::Exit::noperm, sp::Exit::interrupted},
       argc, argv,
       [&](CLI::App& app) {
-        app.add_option("-b,--brokers", brokers, "Bootstrap brokers host:port,... (default $KAFKA_BROKERS, config kafka.brokers, -X bootstrap.servers; required)");
-        app.add_option("-t,--topic", topics, "Topic; repeat to consume several (default sensor_metrics)");
-        app.add_option("topics", positional, "More topics (as with kcat -G GROUP TOPIC...)");
+        app.add_option("-b,--brokers", f.brokers, "Bootstrap brokers host:port,... (default $KAFKA_BROKERS, config kafka.brokers, -X bootstrap.servers; required)");
+        app.add_option("-t,--topic", f.topics, "Topic; repeat to consume several (default sensor_metrics)");
+        app.add_option("topics", f.positional, "More topics (as with kcat -G GROUP TOPIC...)");
         app.add_option("-G,--group", o.group, "Consumer group: the group assigns partitions and offsets are committed");
-        app.add_option("-p,--partition", partitions, "Only these partitions (3, 0,1,5 or 0-7; repeatable)");
+        app.add_option("-p,--partition", f.partitions, "Only these partitions (3, 0,1,5 or 0-7; repeatable)");
         app.add_option("-o,--offset", o.offset,
                        "Start: beginning, end, stored, N, -N (N before the end), @TIME (ISO-8601) (default beginning; stored with -G)");
         app.add_option("--until", o.until, "Stop each partition at its first message after TIME (ISO-8601)");
@@ -34,15 +26,15 @@ int main(int argc, char** argv) {
         app.add_option("--commit-acks", o.commit_acks, "Commit only offsets acknowledged in FILE (a FIFO fed by ch-insert or s3-put --acks); repeatable: commit what every FILE acknowledged");
         // durations: seconds, or with a unit (500ms, 2m); --commit-interval's bare number stays milliseconds
         // (what it always was), with a warning
-        app.add_option("--commit-interval", commit_interval, "Time between commits (500ms, 2s; a bare number is milliseconds, deprecated)")
+        app.add_option("--commit-interval", f.commit_interval, "Time between commits (500ms, 2s; a bare number is milliseconds, deprecated)")
             ->default_str("1s")
             ->transform(sp::cli::Duration(0.001, "--commit-interval: a bare number is read as milliseconds (deprecated); write it with a unit, like 500ms or 2s"))->type_name("DURATION")
             ->check(CLI::Range(0.01, 3600.0));
-        app.add_option("--ack-timeout", ack_timeout, "How long to wait for the last acknowledgements at exit (seconds, or 500ms, 2m)")->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::Range(0.0, 86400.0));
-        app.add_option("--revoke-wait", revoke_wait, "How long to wait for acknowledgements before giving up partitions in a rebalance (seconds, or 500ms, 2m)")->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::Range(0.0, 600.0));
-        app.add_option("--connect-timeout", connect_timeout, "How long to wait for the brokers at start (seconds, or 500ms, 2m)")->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::Range(0.1, 3600.0));
-        app.add_option("--stats-interval", stats_interval, "Time between stats lines with -v (seconds, or 2m)")->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::Range(1.0, 86400.0));
-        app.add_flag("-C,--consume", consume, "Consume mode (the default)");
+        sp::cli::add_duration(app, "--ack-timeout", f.ack_timeout, "How long to wait for the last acknowledgements at exit (seconds, or 500ms, 2m)", 0.0, 86400.0);
+        sp::cli::add_duration(app, "--revoke-wait", f.revoke_wait, "How long to wait for acknowledgements before giving up partitions in a rebalance (seconds, or 500ms, 2m)", 0.0, 600.0);
+        sp::cli::add_duration(app, "--connect-timeout", f.connect_timeout, "How long to wait for the brokers at start (seconds, or 500ms, 2m)", 0.1, 3600.0);
+        sp::cli::add_duration(app, "--stats-interval", f.stats_interval, "Time between stats lines with -v (seconds, or 2m)", 1.0, 86400.0);
+        app.add_flag("-C,--consume", f.consume, "Consume mode (the default)");
         app.add_flag("-P,--produce", o.produce, "Produce stdin lines to the topic (-t)");
         app.add_option("-k,--key", o.key, "Produce: the same key for every message");
         app.add_option("-K,--key-delimiter", o.key_delim, "Produce: lines are KEY<DELIM>VALUE");
@@ -53,22 +45,6 @@ int main(int argc, char** argv) {
         app.add_option("--partitions", o.mock_partitions, "Mock cluster: partitions per topic")->capture_default_str();
         app.add_option("--mock-control", o.mock_control, "Mock cluster: read fault-injection commands from FILE (down ID, up ID, rtt ID MS, topic NAME N)");
       },
-      [&](const sp::CommonOptions&) {
-        if (consume && o.produce) throw sp::UsageError("-C and -P exclude each other");
-        o.topics = topics;
-        o.topics.insert(o.topics.end(), positional.begin(), positional.end());
-        if (o.topics.empty()) o.topics.push_back("sensor_metrics");
-        for (const auto& p : partitions) sp::kcs::parse_partitions(p, o.partitions);
-        for (const auto& x : o.x_props) sp::kafka::split_property(x);
-        o.connect_timeout_ms = static_cast<int>(connect_timeout * 1000);
-        o.ack_timeout_ms = static_cast<int>(ack_timeout * 1000);
-        o.revoke_wait_ms = static_cast<int>(revoke_wait * 1000);
-        o.commit_interval_ms = static_cast<int>(commit_interval * 1000);
-        o.stats_interval_s = static_cast<int>(stats_interval);
-        if (o.mock_brokers > 0) return sp::kcs::run_mock(o, STDOUT_FILENO);
-        o.brokers = sp::kafka::resolve_brokers(brokers, o.x_props);
-        if (o.produce) return sp::kcs::run_producer(o, STDIN_FILENO);
-        return sp::kcs::run_consumer(o, STDOUT_FILENO);
-      },
+      [&](const sp::CommonOptions&) { return sp::kcs::run_command(f, o); },
       sp::fetch_remote_config);
 }

@@ -23,6 +23,7 @@
 #include "common/core/line_io.hpp"
 #include "common/core/log.hpp"
 #include "common/core/metrics.hpp"
+#include "common/core/progress.hpp"
 #include "common/core/signals.hpp"
 #include "common/core/timeutil.hpp"
 
@@ -662,6 +663,28 @@ Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
   }
   st.retries = client.retries() + pool.retries();
   return st;
+}
+
+void resolve(const SizeFlags& f, Options& o) {
+  o.part_size = parse_size(f.part_size, "--part-size");
+  if (o.part_size < kMinPartSize) throw UsageError("--part-size must be at least 5M (S3's minimum part size)");
+  if (o.part_size > (5ull << 30)) throw UsageError("--part-size must be at most 5G (S3's maximum part size)");
+  if (!f.rotate_bytes.empty()) o.rotate_bytes = parse_size(f.rotate_bytes, "--rotate-bytes");
+  if (f.gzip + f.zstd + !f.compress.empty() > 1) throw UsageError("choose one of --compress, --gzip, --zstd");
+  o.codec = f.gzip ? Codec::gzip : f.zstd ? Codec::zstd : codec::parse_codec(f.compress);
+}
+
+int run_command(const Options& o, const s3::Settings& settings) {
+  if (o.tee && isatty(1)) log::debug("--tee to a terminal");
+  Progress progress("bytes");
+  Stats st = run(o, settings, 0, 1);
+  progress.done();
+  double secs = progress.elapsed_seconds();
+  log::info(st.objects, " object(s), ", human_bytes(static_cast<double>(st.bytes_in)), " in ", human_seconds(secs), " (",
+            human_bytes(secs > 0 ? static_cast<double>(st.bytes_in) / secs : 0.0), "/s), ",
+            human_bytes(static_cast<double>(st.bytes_out)), " stored", st.parts ? ", " + std::to_string(st.parts) + " parts" : "",
+            st.retries ? ", " + std::to_string(st.retries) + " retries" : "");
+  return stop_signal() == SIGINT ? code(Exit::interrupted) : 0;
 }
 
 }  // namespace sp::s3put

@@ -63,6 +63,13 @@ struct Stats {
 // Parses a size: 1234, 64k, 8M, 1G (binary units, optional "iB"/"B").
 uint64_t parse_size(const std::string& text, const std::string& flag);
 
+// The size and codec flags as typed; resolve() turns them into Options (UsageError when they are wrong).
+struct SizeFlags {
+  std::string part_size = "8M", rotate_bytes, compress;
+  bool gzip = false, zstd = false;
+};
+void resolve(const SizeFlags& f, Options& o);
+
 // Checks the URL and key template (UsageError); returns the bucket and the template.
 s3::Location validate(const Options& o);
 
@@ -74,5 +81,9 @@ void check_destination(const s3::Settings& settings, const s3::Location& base);
 // read is written to `out` before it is uploaded. Starts with check_destination. Throws the
 // client's errors after aborting any multipart upload in progress.
 Stats run(const Options& o, const s3::Settings& settings, int in, int out);
+
+// The command: run() on stdin/stdout with progress and the summary line; the exit status (SIGINT
+// 130; SIGTERM, how a service manager stops it, 0 once everything read is stored).
+int run_command(const Options& o, const s3::Settings& settings);
 
 }  // namespace sp::s3put

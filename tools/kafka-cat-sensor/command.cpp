@@ -1,0 +1,29 @@
+// kafka-cat-sensor's command: the flags as typed -> Options -> the mode asked for.
+#include <unistd.h>
+
+#include "common/core/errors.hpp"
+#include "common/kafka/kafka.hpp"
+#include "kcs.hpp"
+#include "offsets.hpp"
+
+namespace sp::kcs {
+
+int run_command(const Flags& f, Options& o) {
+  if (f.consume && o.produce) throw UsageError("-C and -P exclude each other");
+  o.topics = f.topics;
+  o.topics.insert(o.topics.end(), f.positional.begin(), f.positional.end());
+  if (o.topics.empty()) o.topics.push_back("sensor_metrics");
+  for (const auto& p : f.partitions) parse_partitions(p, o.partitions);
+  for (const auto& x : o.x_props) kafka::split_property(x);
+  o.connect_timeout_ms = static_cast<int>(f.connect_timeout * 1000);
+  o.ack_timeout_ms = static_cast<int>(f.ack_timeout * 1000);
+  o.revoke_wait_ms = static_cast<int>(f.revoke_wait * 1000);
+  o.commit_interval_ms = static_cast<int>(f.commit_interval * 1000);
+  o.stats_interval_s = static_cast<int>(f.stats_interval);
+  if (o.mock_brokers > 0) return run_mock(o, STDOUT_FILENO);
+  o.brokers = kafka::resolve_brokers(f.brokers, o.x_props);
+  if (o.produce) return run_producer(o, STDIN_FILENO);
+  return run_consumer(o, STDOUT_FILENO);
+}
+
+}  // namespace sp::kcs
