@@ -6,7 +6,10 @@
 #include <cstring>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/core/log.hpp"
+#include "common/rows/rows.hpp"
 
 namespace sp {
 
@@ -617,6 +620,59 @@ bool is_column_mismatch(const std::string& why) {
                         " value, want "})
     if (why.find(p) != std::string::npos) return true;
   return false;
+}
+
+// The ack marker's reader beside the rows' (its writer, append_ack_marker, is beside RowBuilder).
+bool parse_ack_marker(RowFormat f, std::string_view line, size_t ncols, Ack& out) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (f == RowFormat::json) {
+    if (line.empty() || line.front() != '{') return false;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || j.size() != 3) return false;
+    auto t = j.find("_topic"), p = j.find("_partition"), o = j.find("_offset");
+    if (t == j.end() || p == j.end() || o == j.end() || !t->is_string() || !p->is_number_integer() ||
+        !o->is_number_integer())
+      return false;
+    int64_t part = p->get<int64_t>();
+    if (part < 0 || part > INT32_MAX) return false;
+    out.topic = t->get<std::string>();
+    out.partition = static_cast<int32_t>(part);
+    out.offset = o->get<int64_t>();
+    return true;
+  }
+  if (f != RowFormat::tsv && f != RowFormat::csv) return false;
+  char sep = f == RowFormat::tsv ? '\t' : ',';
+  if (line.size() <= ncols + 1 || line.substr(0, ncols + 1).find_first_not_of(sep) != std::string_view::npos) return false;
+  std::string_view rest = line.substr(ncols + 1);
+  // the last two fields are the partition and the offset; the topic is what comes before them
+  size_t b = rest.rfind(sep);
+  if (b == std::string_view::npos || b == 0) return false;
+  size_t a = rest.rfind(sep, b - 1);
+  if (a == std::string_view::npos) return false;
+  int64_t part = 0, off = 0;
+  if (!parse_int(rest.substr(a + 1, b - a - 1), part) || part < 0 || part > INT32_MAX ||
+      !parse_int(rest.substr(b + 1), off))
+    return false;
+  std::string_view topic = rest.substr(0, a);
+  if (f == RowFormat::tsv) {
+    if (topic.find('\t') != std::string_view::npos) return false;
+    out.topic = tsv_unescape(topic);
+  } else {
+    // one CSV field: "..." with "" for a quote, as append_csv_field writes it
+    if (topic.size() < 2 || topic.front() != '"' || topic.back() != '"') return false;
+    std::string t;
+    for (size_t i = 1; i + 1 < topic.size(); ++i) {
+      if (topic[i] == '"') {
+        if (i + 2 >= topic.size() || topic[i + 1] != '"') return false;
+        ++i;
+      }
+      t += topic[i];
+    }
+    out.topic = std::move(t);
+  }
+  out.partition = static_cast<int32_t>(part);
+  out.offset = off;
+  return true;
 }
 
 }  // namespace sp

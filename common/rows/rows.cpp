@@ -5,8 +5,6 @@
 #include <charconv>
 #include <cstring>
 
-#include <nlohmann/json.hpp>
-
 #include "common/core/errors.hpp"
 #include "common/core/timeutil.hpp"
 
@@ -396,87 +394,6 @@ bool append_ack_marker(std::string& out, RowFormat f, size_t ncols, std::string_
     case RowFormat::values: return false;
   }
   return false;
-}
-
-namespace {
-template <class T>
-bool whole_int(std::string_view s, T& v) {
-  if (s.empty()) return false;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
-}
-
-std::string tsv_unescape(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '\\' || i + 1 == s.size()) {
-      out += s[i];
-      continue;
-    }
-    switch (char e = s[++i]) {
-      case 't': out += '\t'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case '0': out += '\0'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      default: out += e;
-    }
-  }
-  return out;
-}
-}  // namespace
-
-bool parse_ack_marker(RowFormat f, std::string_view line, size_t ncols, Ack& out) {
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  if (f == RowFormat::json) {
-    if (line.empty() || line.front() != '{') return false;
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || j.size() != 3) return false;
-    auto t = j.find("_topic"), p = j.find("_partition"), o = j.find("_offset");
-    if (t == j.end() || p == j.end() || o == j.end() || !t->is_string() || !p->is_number_integer() ||
-        !o->is_number_integer())
-      return false;
-    int64_t part = p->get<int64_t>();
-    if (part < 0 || part > INT32_MAX) return false;
-    out.topic = t->get<std::string>();
-    out.partition = static_cast<int32_t>(part);
-    out.offset = o->get<int64_t>();
-    return true;
-  }
-  if (f != RowFormat::tsv && f != RowFormat::csv) return false;
-  char sep = f == RowFormat::tsv ? '\t' : ',';
-  if (line.size() <= ncols + 1 || line.substr(0, ncols + 1).find_first_not_of(sep) != std::string_view::npos) return false;
-  std::string_view rest = line.substr(ncols + 1);
-  // the last two fields are the partition and the offset; the topic is what comes before them
-  size_t b = rest.rfind(sep);
-  if (b == std::string_view::npos || b == 0) return false;
-  size_t a = rest.rfind(sep, b - 1);
-  if (a == std::string_view::npos) return false;
-  int64_t part = 0, off = 0;
-  if (!whole_int(rest.substr(a + 1, b - a - 1), part) || part < 0 || part > INT32_MAX ||
-      !whole_int(rest.substr(b + 1), off))
-    return false;
-  std::string_view topic = rest.substr(0, a);
-  if (f == RowFormat::tsv) {
-    if (topic.find('\t') != std::string_view::npos) return false;
-    out.topic = tsv_unescape(topic);
-  } else {
-    // one CSV field: "..." with "" for a quote, as append_csv_field writes it
-    if (topic.size() < 2 || topic.front() != '"' || topic.back() != '"') return false;
-    std::string t;
-    for (size_t i = 1; i + 1 < topic.size(); ++i) {
-      if (topic[i] == '"') {
-        if (i + 2 >= topic.size() || topic[i + 1] != '"') return false;
-        ++i;
-      }
-      t += topic[i];
-    }
-    out.topic = std::move(t);
-  }
-  out.partition = static_cast<int32_t>(part);
-  out.offset = off;
-  return true;
 }
 
 }  // namespace sp
