@@ -44,10 +44,10 @@ installed=$prefix/${script#/usr/local/}
 pass "the cron line's script is installed ($script)"
 
 # --- the hour with objects, and the table
-sensor-gen -n 300 --seed 1 | s3-put -q --gzip s3://raw/sensors/2025/07/07/22/a.jsonl
-sensor-gen -n 200 --seed 2 --first-id 300 | s3-put -q s3://raw/sensors/2025/07/07/22/b.jsonl
-sensor-gen -n 50 --seed 3 | s3-put -q s3://raw/sensors/2025/07/07/220.jsonl  # not in hour 22's "directory"
-sensor-gen -n 1 | sensor-parse -q | ch-insert --url "$CH_URL" --create-table --no-acks 2>/dev/null
+sensor-gen -c 300 --seed 1 | s3-put -q --gzip s3://raw/sensors/2025/07/07/22/a.jsonl
+sensor-gen -c 200 --seed 2 --first-id 300 | s3-put -q s3://raw/sensors/2025/07/07/22/b.jsonl
+sensor-gen -c 50 --seed 3 | s3-put -q s3://raw/sensors/2025/07/07/220.jsonl  # not in hour 22's "directory"
+sensor-gen -c 1 | sensor-parse -q | ch-insert --url "$CH_URL" --create-table --no-acks 2>/dev/null
 q "TRUNCATE TABLE sensor_metrics"
 
 # cron: HOME, LOGNAME, SHELL, PATH=/usr/bin:/bin and the crontab's variables; the command runs via SHELL -c

@@ -21,7 +21,7 @@ aws_ref s3 mb s3://raw >/dev/null
 
 # The oracle: the same data parsed locally, without Kafka, tells which ids are valid and how many are not.
 # (empty lines are not messages: the producer skips them, as kcat -P does)
-sensor-gen -n "$N" --bad-fraction 0.02 --seed 11 --sensors 50 | grep -v '^$' >msgs.jsonl
+sensor-gen -c "$N" --bad-fraction 0.02 --seed 11 --sensors 50 | grep -v '^$' >msgs.jsonl
 N=$(wc -l <msgs.jsonl)
 sensor-parse --format tsv <msgs.jsonl 2>/dev/null | cut -f1 | sort >expected_ids
 n_valid=$(wc -l <expected_ids)

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pipeline_lib.sh"
 start_servers 4
-sensor-gen -n 3000 --bad-fraction 0.05 --seed 9 | grep -v '^$' >msgs.jsonl
+sensor-gen -c 3000 --bad-fraction 0.05 --seed 9 | grep -v '^$' >msgs.jsonl
 n=$(wc -l <msgs.jsonl)
 valid=$(sensor-parse <msgs.jsonl 2>/dev/null | wc -l)
 kafka-cat-sensor -P -b "$B" -t sensor_metrics <msgs.jsonl 2>/dev/null

@@ -10,7 +10,7 @@ N=${REBALANCE_MESSAGES:-120000}
 source "$(dirname "$0")/pipeline_lib.sh"
 start_servers 8
 # Messages arrive over ~40 s (4% a second), so that every join, leave and kill lands mid-stream.
-sensor-gen -n "$N" --seed 8 --sensors 64 | awk -v every=$((N / 25)) '{print} NR % every == 0 {fflush(); system("sleep 1")}' |
+sensor-gen -c "$N" --seed 8 --sensors 64 | awk -v every=$((N / 25)) '{print} NR % every == 0 {fflush(); system("sleep 1")}' |
   kafka-cat-sensor -P -b "$B" -t sensor_metrics --key-field value.sensor_id 2>produce.log &
 producer=$!
 on_exit "kill $producer"

@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pipeline_lib.sh"
 start_servers 1
 N=20
-{ sensor-gen -n "$N" --seed 5; printf 'not json 1\nnot json 2\n{"id":"no-fields"}\n'; } |
+{ sensor-gen -c "$N" --seed 5; printf 'not json 1\nnot json 2\n{"id":"no-fields"}\n'; } |
   kafka-cat-sensor -P -b "$B" -t sensor_metrics 2>produce.log || fail "produce: $(cat produce.log)"
 END=$((N + 3))
 

@@ -26,7 +26,7 @@ start_one 2
 both_assigned() { grep -q 'assigned [1-9]' kc1.log && grep -q 'assigned [1-9]' kc2.log; }
 wait_until 60 both_assigned || fail "the group did not give both pipelines partitions: $(grep -h assigned kc1.log kc2.log)"
 
-sensor-gen -n "$N" --seed 5 --sensors 64 | kafka-cat-sensor -P -b "$B" -t sensor_metrics --key-field value.sensor_id 2>produce.log
+sensor-gen -c "$N" --seed 5 --sensors 64 | kafka-cat-sensor -P -b "$B" -t sensor_metrics --key-field value.sensor_id 2>produce.log
 wait_until 120 bash -c "[ \"\$(curl -s -H 'X-ClickHouse-User: $CH_USER' -H 'X-ClickHouse-Key: $CH_PASSWORD' '$CH_URL/' --data-binary 'SELECT count() FROM sensor_metrics')\" -ge $N ]" ||
   fail "only $(q 'SELECT count() FROM sensor_metrics') of $N rows arrived"
 kill -TERM "$(cat kc1.pid)" "$(cat kc2.pid)"

@@ -24,9 +24,9 @@ block=${block//\/var\/lib\/node_exporter\/textfile/$TEST_TMP/metrics}
 aws_ref s3 mb s3://raw >/dev/null
 for ago in '1 hour ago' 'now'; do
   hour=$(date -u -d "$ago" +%Y/%m/%d/%H)
-  sensor-gen -n 100 --seed 7 --bad-fraction 0.2 | s3-put -q "s3://raw/sensors/$hour/a.jsonl"
+  sensor-gen -c 100 --seed 7 --bad-fraction 0.2 | s3-put -q "s3://raw/sensors/$hour/a.jsonl"
 done
-sensor-gen -n 1 | sensor-parse -q | ch-insert --url "$CH_URL" --create-table --no-acks 2>/dev/null
+sensor-gen -c 1 | sensor-parse -q | ch-insert --url "$CH_URL" --create-table --no-acks 2>/dev/null
 q "TRUNCATE TABLE sensor_metrics"
 
 run_env=(HOME="$HOME" SHELL=/bin/bash PATH="$BIN_DIR:/usr/bin:/bin" AWS_ACCESS_KEY_ID="$AWS_ACCESS_KEY_ID"

@@ -27,7 +27,7 @@ assert_eq "$(s3-cat --prefix s3://arch/n/ | sort | tr '\n' ' ')" "one two " "bot
 pass "object keys never collide between runs"
 
 # --- 2. --acks: one line per topic/partition with its highest offset, once the object is completed
-sensor-gen -n 1000 --envelope --partitions 4 >env.jsonl
+sensor-gen -c 1000 --envelope --partitions 4 >env.jsonl
 s3-put --tee --acks acks.jsonl --rotate-lines 300 's3://arch/a/{run}-{seq}.jsonl' <env.jsonl >tee.out
 cmp -s tee.out env.jsonl || fail "--tee with --acks changed the data"
 assert_eq "$(keys a/)" 4 "objects of 300 lines"
@@ -89,7 +89,7 @@ pass "SIGINT: stored, acknowledged, exit 130"
 
 # --- 5. two ack sources: nothing is committed while the archive cannot store, all once it can
 start_kafka 1 4 arch
-sensor-gen -n 2000 --seed 5 | kafka-cat-sensor -q -b "$BS" -P -t arch
+sensor-gen -c 2000 --seed 5 | kafka-cat-sensor -q -b "$BS" -P -t arch
 K=(kafka-cat-sensor -b "$BS" -t arch -G g1 -e -J -v "${GROUP_PROPS[@]}" --ack-timeout 3)
 mkfifo ch.fifo s3.fifo
 # the other sink (ClickHouse in the pipeline) acknowledges every line at once
