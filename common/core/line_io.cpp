@@ -21,6 +21,11 @@ std::string torn_line_reason(const std::string& why) {
          "restart the message is read again whole): " + why;
 }
 
+std::string cut_row_why(std::string_view format) {
+  return "a " + std::string(format) + " row without its line end may be cut short and still parse, so it is not used "
+         "(a file that only lacks its final newline: add one)";
+}
+
 void widen_pipe(int fd) {
 #ifdef F_SETPIPE_SZ
   struct stat st;

@@ -24,6 +24,11 @@ struct Line {
 // did not parse (sensor-parse and ch-insert say it alike).
 std::string torn_line_reason(const std::string& why);
 
+// Why an `unterminated` TSV or CSV line is refused although it may parse: a cut inside its last field
+// leaves a shorter, valid-looking value (pressure 1013.25 read as 1013.2). A JSON object or a Values
+// tuple cut short does not parse, so those formats need no such rule.
+std::string cut_row_why(std::string_view format);
+
 // A pipe between two stages holds 64 KiB by default, so a fast writer and a fast reader take
 // turns sleeping every 64 KiB, and each wakeup costs more than the work done in between
 // (kafka-cat-sensor | cat took 1.2 s for 1M messages, 0.5 s with 1 MiB). Widens a pipe fd

@@ -53,7 +53,7 @@ t1=$(date +%s.%N)
 ours=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')
 # ours in the production shape: consumer group, envelopes, commits only what ClickHouse acknowledged;
 # and the same with the raw archive (s3-put --tee --zstd --acks, committed once S3 holds it too).
-# Side by side, alternating, median of 3 each: the archive's cost is the difference.
+# Side by side, alternating, median of 5 each (one run in a busy moment moves a median of 3): the archive's cost is the difference.
 ch-insert -q --create-table --table acked_metrics </dev/null >/dev/null
 mkfifo "$work/acks" "$work/s3acks"
 acked_run() {  # GROUP: the acked pipeline without the archive; prints seconds
@@ -73,9 +73,9 @@ archived_run() {  # GROUP: the same with the archive; prints seconds
   t1=$(date +%s.%N)
   awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}'
 }
-median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+median() { printf '%s\n' "$@" | sort -n | sed -n 3p; }
 a=() r=()
-for i in 1 2 3; do
+for i in 1 2 3 4 5; do
   q "TRUNCATE TABLE acked_metrics" >/dev/null
   a+=("$(acked_run "bench$i")")
   q "TRUNCATE TABLE acked_metrics" >/dev/null
@@ -107,8 +107,8 @@ mb() { awk -v k="$(cat "$work/rss.$1")" 'BEGIN{printf "%.1f", k/1024}'; }
 rate=$(awk -v n="$n" -v s="$ours" 'BEGIN{printf "%.0f", n/s}')
 printf 'end to end, %d messages, %s, %d CPUs\n' "$n" "$kafka_what" "$(nproc)"
 printf '  ours (kafka-cat-sensor -e | sensor-parse | ch-insert):         %6ss  %s msg/s\n' "$ours" "$rate"
-printf '  ours, group + envelopes + acks FIFO (incl. group join), median of 3: %6ss (%s)\n' "$acked" "${a[*]}"
-printf '  the same + raw archive (s3-put --tee --zstd --level 1 --acks), median of 3: %6ss (%s); +%s%%, s3-put peak RSS %s MiB\n' \
+printf '  ours, group + envelopes + acks FIFO (incl. group join), median of 5: %6ss (%s)\n' "$acked" "${a[*]}"
+printf '  the same + raw archive (s3-put --tee --zstd --level 1 --acks), median of 5: %6ss (%s); +%s%%, s3-put peak RSS %s MiB\n' \
   "$archived" "${r[*]}" "$(awk -v a="$acked" -v b="$archived" 'BEGIN{printf "%.0f", (b/a-1)*100}')" "$(mb s3)"
 printf '  reference (kcat | jq | clickhouse-client):                   %6ss\n' "$ref"
 printf '  speedup %.1fx; peak RSS kafka-cat-sensor %s MiB, sensor-parse %s MiB, ch-insert %s MiB\n' \

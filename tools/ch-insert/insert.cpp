@@ -684,6 +684,10 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
       }
       uint64_t start = batch->data.size();
       RowStatus rs = split_row(o.format, line.text, shape, o.keep_coordinates, batch->data, c, why);
+      if (line.unterminated && (o.format == RowFormat::tsv || o.format == RowFormat::csv) && rs == RowStatus::row) {
+        rs = RowStatus::invalid;
+        why = cut_row_why(o.format == RowFormat::tsv ? "TSV" : "CSV");
+      }
       if (rs == RowStatus::skip) {
         --st.rows_in;  // not a row
         continue;

@@ -241,6 +241,9 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
                  std::to_string(opt.max_line) + " (--max-line-bytes)";
       salvage_envelope_coords(text, r);
       ok = false;
+    } else if (fmt == InputFormat::csv && line.unterminated) {
+      r.reason = cut_row_why("CSV");
+      ok = false;
     } else if (fmt == InputFormat::csv) {
       ok = parser.csv_line(text, row, r);
     } else {
