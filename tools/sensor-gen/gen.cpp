@@ -56,6 +56,10 @@ Stats generate(const Options& opt, std::ostream& out) {
   char tmp[256];
   std::vector<uint64_t> offsets;  // next offset per partition (--envelope)
   for (uint64_t i = 0; i < opt.count; ++i) {
+    if (opt.stop && i % 4096 == 0 && opt.stop()) {
+      st.stopped = true;
+      break;
+    }
     uint64_t id = opt.first_id + i;
     uint32_t sensor = static_cast<uint32_t>(rng.next() % sensors);
     int64_t ms = opt.start_ms + static_cast<int64_t>(i) * opt.interval_ms;

@@ -2,6 +2,7 @@
 // realistic values per sensor (slow drift + noise), and a chosen fraction of malformed lines.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
 
@@ -18,10 +19,12 @@ struct Options {
   uint64_t first_id = 1;             // ids are msg-<first_id + i>
   bool envelope = false;             // kafka-cat-sensor --envelope lines instead of raw messages
   uint32_t partitions = 4;           // envelope partitions: sensor number modulo this
+  std::function<bool()> stop;        // asked every few thousand lines; true ends the output early
 };
 
 struct Stats {
   uint64_t good = 0, bad = 0;
+  bool stopped = false;  // opt.stop ended it before opt.count lines (every line written is whole)
 };
 
 // Writes opt.count lines (plus a header in CSV mode) to out.

@@ -5,6 +5,7 @@
 #include "common/core/cli.hpp"
 #include "common/core/errors.hpp"
 #include "common/core/log.hpp"
+#include "common/core/signals.hpp"
 #include "common/core/timeutil.hpp"
 #include "common/s3/s3.hpp"
 #include "gen.hpp"
@@ -14,7 +15,7 @@ int main(int argc, char** argv) {
   std::string start;
   double interval = 1;
   return sp::tool_main(
-      "sensor-gen", "Write synthetic seed-format sensor messages (JSON lines or CSV) to stdout", {}, argc, argv,
+      "sensor-gen", "Write synthetic seed-format sensor messages (JSON lines or CSV) to stdout", {sp::Exit::interrupted}, argc, argv,
       [&](CLI::App& app) {
         // -c as kafka-cat-sensor's (kcat's) count
         sp::cli::alias(app, "-n", app.add_option("-c,--count", o.count, "Number of messages")->capture_default_str());
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
           o.start_ms = *ms;
         }
         std::ios::sync_with_stdio(false);
+        o.stop = sp::stop_requested;  // Ctrl-C or SIGTERM ends the stream at a line end
         auto st = sp::gen::generate(o, std::cout);
         std::cout.flush();
         if (!std::cout) {
@@ -54,6 +56,10 @@ int main(int argc, char** argv) {
           throw sp::IoError("write error on stdout");
         }
         sp::log::debug(st.good, " good and ", st.bad, " malformed lines written");
+        if (st.stopped) {
+          sp::log::warn("stopped by signal ", sp::stop_signal(), " after ", st.good + st.bad, " messages (of ", o.count, ")");
+          return sp::code(sp::Exit::interrupted);
+        }
         return 0;
       },
       sp::fetch_remote_config);
