@@ -45,6 +45,8 @@ bool ends_token(char c) {
 bool secret_name(std::string_view name) {
   std::string n(name);
   for (auto& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // S3 listing parameters: a count and a position in the key space, not credentials
+  if (n == "max-keys" || n == "key-marker" || n == "start-after") return false;
   for (const char* w : {"pass", "secret", "token", "key"})
     if (n.find(w) != std::string::npos) return true;
   return false;

@@ -32,3 +32,14 @@ TEST(Log, RedactCoversRegisteredSecretsAndUrls) {
   sp::log::add_secret("Hunter2xyz");
   EXPECT_EQ(sp::log::redact("pw Hunter2xyz in http://u:other@h"), "pw *** in http://u:***@h");
 }
+
+// S3's listing parameters are counts and positions, not secrets: "max-keys=***" in a trace line
+// hid what was asked. Presigned-URL and ClickHouse credentials stay hidden.
+TEST(Log, KeepsS3ListingParametersButNotCredentials) {
+  EXPECT_EQ(redact_userinfo("GET http://h:1/raw/?list-type=2&max-keys=1&prefix=v%2F"),
+            "GET http://h:1/raw/?list-type=2&max-keys=1&prefix=v%2F");
+  EXPECT_EQ(redact_userinfo("GET http://h:1/raw/?uploads&key-marker=a%2Fb&max-uploads=5"),
+            "GET http://h:1/raw/?uploads&key-marker=a%2Fb&max-uploads=5");
+  EXPECT_EQ(redact_userinfo("GET http://h/k?X-Amz-Security-Token=T0k&X-Amz-Credential=AK%2F1&api_key=s"),
+            "GET http://h/k?X-Amz-Security-Token=***&X-Amz-Credential=AK%2F1&api_key=***");
+}
