@@ -153,7 +153,8 @@ const std::vector<ConfigKey>& known_config_keys() {
       {"s3", "secret_access_key_file", false},
       {"s3", "session_token", false},
       {"s3", "profile", false},
-      {"s3", "verify_tls", true},
+      {"s3", "insecure", true},
+      {"s3", "verify_tls", true},  // the earlier name of insecure (inverted); still read
       {"s3", "ca_file", false},
       {"schema", "file", false},
   };

@@ -195,7 +195,13 @@ Settings resolve(const Flags& flags, bool require_credentials) {
   }
   s.ca_file = first({flago(flags.ca_file),
                      envo("AWS_CA_BUNDLE"), cfg.get("s3.ca_file")});
-  s.verify_tls = !flags.insecure && cfg.get_bool("s3.verify_tls").value_or(true);
+  // insecure as in [clickhouse] and the flag; verify_tls is its earlier, inverted name
+  auto insecure = cfg.get_bool("s3.insecure");
+  auto verify = cfg.get_bool("s3.verify_tls");
+  if (insecure && verify && *insecure == *verify)
+    throw ConfigError(cfg.origin() + ": s3.insecure = " + (*insecure ? "true" : "false") + " and s3.verify_tls = " +
+                      (*verify ? "true" : "false") + " contradict each other: keep one (insecure)");
+  s.verify_tls = !flags.insecure && !insecure.value_or(false) && verify.value_or(true);
   return s;
 }
 

@@ -257,3 +257,21 @@ TEST(ConfigBool, ReadSitesUseTheOneParser) {
   EXPECT_TRUE(sp::resolve_ch_connection(sp::ChFlags{}).verify_tls);
   sp::set_config(sp::Config{});
 }
+
+// One spelling for one setting: the flag is --insecure in every tool and [clickhouse] has insecure,
+// so [s3] takes insecure too (verify_tls, its earlier name, still works; the two must agree).
+TEST(ConfigBool, S3TakesInsecureLikeClickHouse) {
+  for (const char* v : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_CA_BUNDLE"}) ::unsetenv(v);
+  sp::set_config(sp::Config::parse("[s3]\nendpoint = http://127.0.0.1:1\ninsecure = yes\n", "t.ini"));
+  EXPECT_FALSE(sp::s3::resolve(sp::s3::Flags{}, false).verify_tls);
+  sp::set_config(sp::Config::parse("[s3]\nendpoint = http://127.0.0.1:1\ninsecure = false\n", "t.ini"));
+  EXPECT_TRUE(sp::s3::resolve(sp::s3::Flags{}, false).verify_tls);
+  sp::set_config(sp::Config::parse("[s3]\nendpoint = http://127.0.0.1:1\ninsecure = true\nverify_tls = true\n", "t.ini"));
+  try {
+    sp::s3::resolve(sp::s3::Flags{}, false);
+    ADD_FAILURE() << "contradicting insecure and verify_tls accepted";
+  } catch (const sp::ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "t.ini: s3.insecure = true and s3.verify_tls = true contradict each other: keep one (insecure)");
+  }
+  sp::set_config(sp::Config{});
+}
