@@ -869,12 +869,27 @@ std::vector<std::string> Schema::column_differences(const std::vector<std::pair<
     }
     return out;
   };
+  // ClickHouse lists an Enum's names by value: compare them in that order. A type the schema cannot
+  // express is compared as text.
+  auto canon = [&](Column c) {
+    std::sort(c.enum_values.begin(), c.enum_values.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    return squeeze(c.table_type());
+  };
+  auto canon_text = [&](const std::string& t) {
+    Column c;
+    try {
+      c.set_type(t, "");
+    } catch (const ConfigError&) {
+      return squeeze(t);
+    }
+    return canon(c);
+  };
   std::vector<std::string> out;
   for (const auto& c : columns) {
     auto it = std::find_if(table_columns.begin(), table_columns.end(), [&](const auto& tc) { return tc.first == c.name; });
     if (it == table_columns.end())
       out.push_back("missing column " + quote_identifier(c.name) + " " + c.table_type() + " (in the schema, not in the table)");
-    else if (squeeze(it->second) != squeeze(c.table_type()))
+    else if (canon_text(it->second) != canon(c))
       out.push_back("column " + quote_identifier(c.name) + ": the table has " + it->second + ", the schema " + c.table_type());
   }
   for (const auto& tc : table_columns) {

@@ -212,6 +212,14 @@ TEST(SchemaDdl, ColumnDifferences) {
   EXPECT_EQ(d[0], "column `v`: the table has Float32, the schema Float64");
   EXPECT_EQ(d[1], "missing column `o` Nullable(Float32) (in the schema, not in the table)");
   EXPECT_EQ(d[2], "extra column `extra` UInt8 (in the table, not in the schema)");
+  // ClickHouse lists Enum names by value; Bool is UInt8 there
+  auto e = sp::Schema::from_json(R"j({"columns":[{"name":"e","type":"Enum8('z' = 1, 'a' = -2)"},{"name":"b","type":"Bool"},
+      {"name":"l","type":"Nullable(LowCardinality(String))"}]})j", "s");
+  EXPECT_TRUE(e.column_differences({{"e", "Enum8('a' = -2, 'z' = 1)"}, {"b", "UInt8"}, {"l", "LowCardinality(Nullable(String))"}})
+                  .empty());
+  EXPECT_EQ(e.column_differences({{"e", "Enum8('a' = -2, 'z' = 2)"}, {"b", "UInt8"}, {"l", "LowCardinality(Nullable(String))"}})
+                .size(),
+            1u);
   // a blank inside an Enum name counts
   EXPECT_EQ(s.column_differences({{"id", "String"}, {"ts", "DateTime"}, {"v", "Float64"}, {"e", "Enum8('ab' = 1, 'c' = 2)"},
                                   {"o", "Nullable(Float32)"}})
