@@ -26,13 +26,14 @@ JSON
 }
 
 # Codecs: left out, with a warning naming each column and the version needed; the rows load.
-tuned codecs ', "settings": {"index_granularity": 4096}'
+tuned codecs ', "settings": {"index_granularity": 4096, "merge_max_block_size": 8192}'
 sensor-parse -q --schema "$TEST_TMP/tuned.json" <"$TEST_TMP/in.jsonl" \
   | ch-insert --url "$CH_URL" --schema "$TEST_TMP/tuned.json" --create-table --no-acks 2>"$TEST_TMP/err" \
   || fail "codecs on $version: ch-insert failed: $(cat "$TEST_TMP/err")"
 assert_contains "$(cat "$TEST_TMP/err")" "warning: ClickHouse $version lacks it: left out of table default.codecs: CODEC(DoubleDelta, ZSTD(1)) of column 'ts' (needs ClickHouse 19.11" "the warning for ts"
 assert_contains "$(cat "$TEST_TMP/err")" "CODEC(ZSTD(3)) of column 'sensor_id' (needs ClickHouse 19.1;" "the warning for sensor_id"
-assert_eq "$(grep -c 'left out of table' "$TEST_TMP/err")" 4 "one warning per column with a codec"
+assert_eq "$(grep -c 'left out of table' "$TEST_TMP/err")" 5 "one warning per column with a codec, one for the setting"
+assert_contains "$(cat "$TEST_TMP/err")" "left out of table default.codecs: setting merge_max_block_size = 8192 (unknown to this server; it tunes storage only)" "the warning for a storage setting 18.16 lacks"
 assert_eq "$(q "SELECT count() FROM codecs")" 50 "rows in the table made without codecs"
 assert_contains "$(q "SELECT engine_full FROM system.tables WHERE name = 'codecs'")" "index_granularity = 4096" "the table setting"
 pass "codecs on ClickHouse $version: left out with a warning, the setting kept, 50 rows loaded"
@@ -46,6 +47,15 @@ assert_contains "$(cat "$TEST_TMP/err")" "cannot create table default.with_ttl: 
 assert_contains "$(cat "$TEST_TMP/err")" "is ClickHouse $version" "the message names the server's version"
 assert_eq "$(q "EXISTS TABLE with_ttl")" 0 "no table made"
 pass "ttl on ClickHouse $version: exit 78, $(head -1 "$TEST_TMP/err")"
+
+# A setting that decides what is kept or deduplicated, unknown to the server: refused too.
+tuned dedup ', "settings": {"non_replicated_deduplication_window": 100}'
+rc=0
+ch-insert --url "$CH_URL" --schema "$TEST_TMP/tuned.json" --create-table <"$TEST_TMP/in.jsonl" 2>"$TEST_TMP/err" || rc=$?
+assert_eq "$rc" 78 "exit code for non_replicated_deduplication_window on $version"
+assert_contains "$(cat "$TEST_TMP/err")" "setting non_replicated_deduplication_window is not known to this server" "the message"
+assert_eq "$(q "EXISTS TABLE dedup")" 0 "no table made"
+pass "a deduplication setting $version lacks: exit 78, no table"
 
 # An existing table with other columns: exit 78 before any row is sent, every difference listed.
 q "CREATE TABLE sensor_metrics (id String, ts DateTime, sensor_id String, temperature Float32, humidity Float64, battery UInt8) ENGINE = MergeTree ORDER BY id"
