@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 status=0
-for b in parse ch ch_cluster kafka kafka_real s3 e2e; do
+for b in parse ch ch_cluster ch_storage kafka kafka_real s3 e2e; do
   script="$here/scripts/bench/$b.sh"
   [ -f "$script" ] || continue
   echo "=== $b"

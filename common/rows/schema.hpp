@@ -10,11 +10,14 @@
 //     {"name": "firmware",    "type": "String",   "path": "value.fw", "required": false}   -> Nullable(String)
 //   ],
 //   "order_by": ["sensor_id", "ts", "id"],
-//   "partition_by": "toYYYYMM(ts)"
+//   "partition_by": "toYYYYMM(ts)",
+//   "ttl": "ts + INTERVAL 90 DAY",              table TTL (rows deleted after it)
+//   "settings": {"index_granularity": 8192}     MergeTree table settings
 // }
+// A column may carry "codec": "DoubleDelta, ZSTD(1)" (its CODEC(...) in the DDL).
 // "table" is ch-insert's table when --table is not given. order_by must name at least one column;
 // partition_by takes column names and a few date functions only (grammar in schema.cpp and
-// man/sensor-parse.1.scd), so nothing unchecked reaches the DDL. Every rule is checked by
+// man/sensor-parse.1.scd), so nothing unchecked reaches the DDL; so do codec, ttl and settings. Every rule is checked by
 // from_json (ConfigError, exit 78).
 #pragma once
 #include <cstdint>
@@ -54,11 +57,14 @@ struct Column {
   std::string time_zone;                    // DateTime64: 'tz' as given ("" = none)
   std::vector<std::pair<std::string, int>> enum_values;  // Enum8/Enum16: name = value, as listed
   bool explicit_nullable = false;           // type written as Nullable(T)
+  std::string codec;                        // canonical codec list "Delta, ZSTD(1)"; "" = the server's default
   // Optional without default, or Nullable(T) -> Nullable in ClickHouse, null when absent.
   bool nullable() const { return explicit_nullable || (!required && !default_json); }
   // The type as ClickHouse spells it, without Nullable and DEFAULT: "DateTime64(3, 'UTC')".
   std::string base_type() const;
-  std::string clickhouse_type() const;
+  // The column's type as system.columns shows it: "Nullable(String)", "LowCardinality(Nullable(String))".
+  std::string table_type() const;
+  std::string clickhouse_type() const;  // table_type() [DEFAULT x]
   // Parses a schema type text: "String", "DateTime64(3, 'UTC')", "Enum8('ok' = 1, 'fault' = 2)",
   // "Nullable(Date)", "LowCardinality(String)"; ConfigError naming `where` says what is wrong.
   void set_type(const std::string& text, const std::string& where);
@@ -77,6 +83,8 @@ struct Schema {
   std::vector<Column> columns;
   std::vector<std::string> order_by;
   std::string partition_by;  // canonical text, as written into the DDL; "" = none
+  std::string ttl;           // canonical TTL expression ("`ts` + INTERVAL 90 DAY"); "" = none
+  std::vector<std::pair<std::string, uint64_t>> settings;  // checked MergeTree settings, by name
 
   static Schema default_schema();
   // Parses the JSON schema text; ConfigError says which column/field is wrong.
@@ -105,6 +113,24 @@ struct Schema {
   // The first column type a server of this version lacks, as "column 'x': DateTime64(3) needs
   // ClickHouse 20.1 or newer"; "" when the server has them all.
   std::string type_unsupported_by(int major, int minor) const;
+  // Table settings whose absence would change what the table keeps or deduplicates (refused on a
+  // server without them); the others only tune storage and are left out there with a warning.
+  static bool setting_changes_meaning(const std::string& name);
+  // What of the DDL keys a server of this version (and with these MergeTree settings missing, from its
+  // system.merge_tree_settings) cannot take. refused: the first it lacks that would change meaning if
+  // left out (TTL: rows kept past retention), "" when none; left_out: one line per codec list or
+  // setting left out (storage only, same rows), and `adapted` the schema without them.
+  struct ServerFit {
+    std::string refused;
+    std::vector<std::string> left_out;
+  };
+  ServerFit fit_server(int major, int minor, const std::vector<std::string>& missing_settings, Schema& adapted) const;
+  // The differences between the schema's columns and a table's (name, type as system.columns gives
+  // them), one line each: "missing column `x` Float64", "extra column `y` String", "column `z`: table
+  // has Float32, schema Float64". Empty when they match (order does not matter); `ignore_extra_prefix`
+  // skips table columns whose names start with it ("_" with --keep-coordinates).
+  std::vector<std::string> column_differences(const std::vector<std::pair<std::string, std::string>>& table_columns,
+                                              const std::string& ignore_extra_prefix = "") const;
 };
 
 // Backquoted ClickHouse identifier (`a``b` style escaping of backquotes and backslashes).

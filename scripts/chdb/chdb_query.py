@@ -1,5 +1,6 @@
 """query(sql, fmt) against chDB (ClickHouse as a library): CHDB_LIB (scripts/chdb/fetch.sh) and
-CHDB_PATH (the data directory) come from the environment. query_stable_v2 can run once per process:
+CHDB_PATH (the data directory) come from the environment, and CHDB_CONFIG (optional) a config file
+(macros, remote_servers, ...). query_stable_v2 can run once per process:
 one small process per query. Errors raise RuntimeError with ClickHouse's message."""
 import subprocess, sys
 
@@ -12,6 +13,7 @@ class R(ctypes.Structure):
 lib.query_stable_v2.restype = ctypes.POINTER(R)
 args = [b"clickhouse", b"--multiquery", b"--path=" + os.environ["CHDB_PATH"].encode(),
         b"--output-format=" + sys.argv[1].encode(), b"--query=" + sys.stdin.buffer.read()]
+if os.environ.get("CHDB_CONFIG"): args.insert(1, b"--config-file=" + os.environ["CHDB_CONFIG"].encode())
 p = lib.query_stable_v2(len(args), (ctypes.c_char_p * len(args))(*args))
 if not p: sys.exit(1)
 r = p.contents

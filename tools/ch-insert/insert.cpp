@@ -381,18 +381,7 @@ class Sender {
       build_body(o_, statement_, bt, a, b, built);
       body = built;
     }
-    std::vector<std::pair<std::string, std::string>> params;
-    if (o_.format != RowFormat::values) params.emplace_back("query", statement_);
-    if (o_.best_effort_dates) params.emplace_back("date_time_input_format", "best_effort");
-    // One block per POST, so a refused POST leaves nothing behind (all or nothing).
-    params.emplace_back("max_insert_block_size", std::to_string(std::max<uint64_t>(b - a, 1048576)));
-    if (caps_.serial_parsing) params.emplace_back("input_format_parallel_parsing", "0");
-    // Into a Distributed table, a 200 would otherwise mean "spooled on the server that took it", to
-    // be forwarded later: a crash of that server loses acknowledged rows. Synchronously, the 200 comes
-    // once every shard's replicated table has the rows (and a retry of the same block is deduplicated).
-    if (!o_.cluster.empty()) params.emplace_back("insert_distributed_sync", "1");
-    if (caps_.dedup_token)
-      params.emplace_back("insert_deduplication_token", hex64(fnv1a(body)) + "-" + std::to_string(b - a));
+    const auto params = insert_params(o_, caps_, statement_, body, b - a);
 
     Retry retry(retry_budget(o_));
     for (;;) {
@@ -510,6 +499,109 @@ bool wait_readable(int fd, Clock::time_point deadline) {
 
 }  // namespace
 
+ServerCaps ServerCaps::of(const ChVersion& v) {
+  ServerCaps caps;
+  caps.version = v;
+  // insert_deduplication_token appeared in 22.2; older servers refuse unknown settings.
+  caps.dedup_token = v.at_least(22, 2);
+  // Parallel parsing (20.x on) cuts one POST into several blocks, each committed on its own, so a
+  // bad row late in a batch would leave the rows before it inserted and then re-sent by the split.
+  caps.serial_parsing = v.at_least(20, 1);
+  return caps;
+}
+
+std::vector<std::pair<std::string, std::string>> insert_params(const Options& o, const ServerCaps& caps,
+                                                              const std::string& statement, std::string_view body,
+                                                              size_t rows) {
+  std::vector<std::pair<std::string, std::string>> params;
+  if (o.format != RowFormat::values) params.emplace_back("query", statement);
+  if (o.best_effort_dates) params.emplace_back("date_time_input_format", "best_effort");
+  // One block per POST, so a refused POST leaves nothing behind (all or nothing).
+  params.emplace_back("max_insert_block_size", std::to_string(std::max<uint64_t>(rows, 1048576)));
+  if (caps.serial_parsing) params.emplace_back("input_format_parallel_parsing", "0");
+  // Into a Distributed table, a 200 would otherwise mean "spooled on the server that took it", to
+  // be forwarded later: a crash of that server loses acknowledged rows. Synchronously, the 200 comes
+  // once every shard's replicated table has the rows (and a retry of the same block is deduplicated).
+  if (!o.cluster.empty()) params.emplace_back("insert_distributed_sync", "1");
+  if (caps.dedup_token)
+    params.emplace_back("insert_deduplication_token", hex64(fnv1a(body)) + "-" + std::to_string(rows));
+  return params;
+}
+
+ServerDdl server_ddl(const Options& o, const Schema& schema, const std::string& db, const ServerCaps& caps,
+                     const std::vector<std::string>& missing_settings) {
+  ServerDdl d;
+  const ChVersion& v = caps.version;
+  d.refused = schema.type_unsupported_by(v.major, v.minor);
+  if (!d.refused.empty()) return d;
+  Schema adapted;
+  auto fit = schema.fit_server(v.major, v.minor, missing_settings, adapted);
+  if (!fit.refused.empty()) {
+    d.refused = fit.refused;
+    return d;
+  }
+  d.left_out = std::move(fit.left_out);
+  d.statements = create_table_statements(o, adapted, db);
+  return d;
+}
+
+namespace {
+std::string sql_string(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\'' || c == '\\') q += '\\';
+    q += c;
+  }
+  return q + "'";
+}
+
+// One TSV field as ClickHouse escapes it (\t, \n, \\, \' ...).
+std::string tsv_unescape(std::string_view f) {
+  std::string out;
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (f[i] != '\\' || i + 1 == f.size()) {
+      out += f[i];
+      continue;
+    }
+    char c = f[++i];
+    out += c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c == '0' ? '\0' : c == 'b' ? '\b' : c == 'f' ? '\f' : c;
+  }
+  return out;
+}
+
+// Name and type of each column of db.table, from system.columns (18.16 has it).
+std::vector<std::pair<std::string, std::string>> table_columns(ClickHouseClient& client, const std::string& db,
+                                                               const std::string& table) {
+  std::string tsv = client.query("SELECT name, type FROM system.columns WHERE database = " + sql_string(db) +
+                                 " AND table = " + sql_string(table) + " FORMAT TabSeparated");
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t pos = 0;
+  while (pos < tsv.size()) {
+    size_t nl = tsv.find('\n', pos);
+    if (nl == std::string::npos) nl = tsv.size();
+    std::string_view line(tsv.data() + pos, nl - pos);
+    pos = nl + 1;
+    size_t tab = line.find('\t');
+    if (tab == std::string_view::npos) continue;
+    out.emplace_back(tsv_unescape(line.substr(0, tab)), tsv_unescape(line.substr(tab + 1)));
+  }
+  return out;
+}
+
+// The schema's table settings the server does not list in system.merge_tree_settings.
+std::vector<std::string> missing_settings(ClickHouseClient& client, const Schema& schema) {
+  std::vector<std::string> missing;
+  if (schema.settings.empty()) return missing;
+  std::string names;
+  for (const auto& s : schema.settings) names += (names.empty() ? "" : ", ") + sql_string(s.first);
+  std::string have = "\n" + client.query("SELECT name FROM system.merge_tree_settings WHERE name IN (" + names +
+                                         ") FORMAT TabSeparated");
+  for (const auto& s : schema.settings)
+    if (have.find("\n" + s.first + "\n") == std::string::npos) missing.push_back(s.first);
+  return missing;
+}
+}  // namespace
+
 ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClient& client) {
   Retry retry(retry_budget(o));
   ChVersion v;
@@ -532,25 +624,34 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
       retry.wait(d, "interrupted while waiting for ClickHouse");
     }
   }
-  // insert_deduplication_token appeared in 22.2; older servers refuse unknown settings.
-  ServerCaps caps;
-  caps.dedup_token = v.at_least(22, 2);
-  // Parallel parsing (20.x on) cuts one POST into several blocks, each committed on its own, so a
-  // bad row late in a batch would leave the rows before it inserted and then re-sent by the split.
-  caps.serial_parsing = v.at_least(20, 1);
+  ServerCaps caps = ServerCaps::of(v);
   log::debug("ClickHouse ", v.text, " at ", url_for_log(client.current_url()),
              caps.dedup_token ? " (using insert_deduplication_token)" : "");
   const std::string& db = client.connection().database;
   std::string target = quote_identifier(db) + "." + quote_identifier(o.table);
   try {
     if (o.create_table) {
-      // Stop before any DDL: the server would refuse the type anyway, in words that do not say why.
-      std::string lacking = schema.type_unsupported_by(v.major, v.minor);
-      if (!lacking.empty())
-        throw ConfigError("cannot create table " + db + "." + o.table + ": " + lacking + ", and the server at " +
+      // Stop before any DDL: the server would refuse a type anyway, in words that do not say why, and
+      // a table without its TTL would keep rows the schema says to delete.
+      ServerDdl ddl = server_ddl(o, schema, db, caps, missing_settings(client, schema));
+      if (!ddl.refused.empty())
+        throw ConfigError("cannot create table " + db + "." + o.table + ": " + ddl.refused + ", and the server at " +
                           url_for_log(client.current_url()) + " is ClickHouse " + v.text +
-                          " (change the schema's type, or use a newer server)");
-      for (const auto& sql : create_table_statements(o, schema, db)) client.query(sql);
+                          " (change the schema, or use a newer server)");
+      for (const auto& what : ddl.left_out)
+        log::warn("ClickHouse ", v.text, " lacks it: left out of table ", db, ".", o.table, ": ", what);
+      for (const auto& sql : ddl.statements) client.query(sql);
+      // CREATE TABLE IF NOT EXISTS leaves an existing table as it is: rows of the schema would be refused
+      // or land in the wrong columns. Compared before any row is sent.
+      auto diff = schema.column_differences(table_columns(client, db, o.table), o.keep_coordinates ? "_" : "");
+      if (!diff.empty()) {
+        std::string list;
+        for (const auto& d : diff) list += "\n  " + d;
+        throw ConfigError("table " + db + "." + o.table + " exists on " + url_for_log(client.current_url()) +
+                          " with other columns than the schema's; nothing was sent:" + list +
+                          "\n(use the schema the table was made with (--schema, SENSOR_SCHEMA), another --table, or "
+                          "change the table)");
+      }
       log::info("table ", db, ".", o.table, " is ready (created if it was missing",
                 o.cluster.empty() ? "" : ", with " + o.table + "_local on every server of cluster " + o.cluster, ")");
     } else if (client.query("EXISTS TABLE " + target).substr(0, 1) != "1") {

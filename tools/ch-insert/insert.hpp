@@ -7,6 +7,8 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/http/clickhouse.hpp"
@@ -46,7 +48,16 @@ struct Options {
 struct ServerCaps {
   bool dedup_token = false;     // send insert_deduplication_token (server >= 22.2)
   bool serial_parsing = false;  // send input_format_parallel_parsing=0 (server >= 20.1)
+  ChVersion version;            // text "" in a dry run: the DDL is shown whole
+  static ServerCaps of(const ChVersion& v);
 };
+
+// The URL parameters of the INSERT of `rows` rows whose request body is `body` (gzip'd or not):
+// the statement (not for VALUES, whose body is the statement), settings, and the deduplication
+// token on servers that have it. Pure, so the request for each server version is unit-tested.
+std::vector<std::pair<std::string, std::string>> insert_params(const Options& o, const ServerCaps& caps,
+                                                              const std::string& statement, std::string_view body,
+                                                              size_t rows);
 
 struct Stats {
   uint64_t rows_in = 0, inserted = 0, rejected = 0, batches = 0, posts = 0, retries = 0;
@@ -66,14 +77,28 @@ struct Outputs {
 // the replicated local tables and the Distributed table, all ON CLUSTER.
 std::vector<std::string> create_table_statements(const Options& o, const Schema& schema, const std::string& database);
 
+// --create-table's statements for the server found (caps.version; missing_settings: the schema's table
+// settings absent from its system.merge_tree_settings): what the server lacks is left out when only
+// storage changes (codecs, tuning settings; one line each in left_out) or refused (a type it lacks, a
+// TTL before 19.6, a setting that decides what is kept or deduplicated: `refused` says which, and
+// nothing is to be run). Pure: unit-tested per version.
+struct ServerDdl {
+  std::vector<std::string> statements;
+  std::vector<std::string> left_out;
+  std::string refused;
+};
+ServerDdl server_ddl(const Options& o, const Schema& schema, const std::string& database, const ServerCaps& caps,
+                     const std::vector<std::string>& missing_settings);
+
 // The INSERT statement text (no data) for the format: "INSERT INTO db.t (cols) FORMAT JSONEachRow"
 // or, for VALUES, the seed's "INSERT INTO sensor_metrics VALUES".
 std::string insert_statement(RowFormat f, const std::string& database, const std::string& table,
                              const std::vector<std::string>& columns, bool keep_coordinates);
 
 // Before reading stdin: reaches the server (retrying like inserts; UnavailableError when it never
-// answers), detects its version, runs --create-table's DDL or checks that the table exists
-// (NoInputError suggesting --create-table). Returns what the server's version supports.
+// answers), detects its version, runs --create-table's DDL (adapted to the version: server_ddl) and
+// checks that the table's columns are the schema's (ConfigError listing the differences), or checks
+// that the table exists (NoInputError suggesting --create-table). Returns what the server supports.
 ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClient& client);
 
 // Runs the whole stream; `st` is filled as it goes (also when it throws). `client` is null in

@@ -1,0 +1,117 @@
+// The exact request ch-insert sends for each server version it detects (issue 13): the INSERT's URL
+// parameters and the DDL of --create-table, for 18.16 (the live server here), 20.1, 22.2 and 26.7
+// (chDB). The newer request paths have no live server here: these pin them without one.
+#include <gtest/gtest.h>
+
+#include "common/http/clickhouse.hpp"
+#include "common/rows/schema.hpp"
+#include "insert.hpp"
+
+using sp::chi::insert_params;
+using sp::chi::Options;
+using sp::chi::ServerCaps;
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+namespace {
+ServerCaps caps(const char* version) { return ServerCaps::of(sp::parse_ch_version(version)); }
+const std::string kStmt = "INSERT INTO sensor_metrics (id, ts) FORMAT JSONEachRow";
+
+const char* const kTuned = R"j({"table":"tuned","columns":[
+    {"name":"id"},
+    {"name":"ts","type":"DateTime","path":"timestamp","codec":"DoubleDelta, ZSTD(1)"},
+    {"name":"v","type":"Float64","codec":"ZSTD(1)"}],
+  "order_by":["id"],"settings":{"index_granularity":4096}})j";
+}  // namespace
+
+TEST(ChInsertRequest, Version18_16) {
+  Options o;
+  EXPECT_EQ(insert_params(o, caps("18.16.1"), kStmt, "body", 3),
+            (Params{{"query", kStmt}, {"date_time_input_format", "best_effort"}, {"max_insert_block_size", "1048576"}}));
+}
+
+TEST(ChInsertRequest, Version20_1SerialParsing) {
+  Options o;
+  EXPECT_EQ(insert_params(o, caps("20.1.2.4"), kStmt, "body", 3),
+            (Params{{"query", kStmt},
+                    {"date_time_input_format", "best_effort"},
+                    {"max_insert_block_size", "1048576"},
+                    {"input_format_parallel_parsing", "0"}}));
+  // 19.x: still none of the newer settings
+  EXPECT_EQ(insert_params(o, caps("19.17.9.60"), kStmt, "body", 3).size(), 3u);
+}
+
+TEST(ChInsertRequest, Version22_2DedupToken) {
+  Options o;
+  auto p = insert_params(o, caps("22.2.2.1"), kStmt, "body", 3);
+  ASSERT_EQ(p.size(), 5u);
+  EXPECT_EQ(p[3], (std::pair<std::string, std::string>{"input_format_parallel_parsing", "0"}));
+  EXPECT_EQ(p[4].first, "insert_deduplication_token");
+  // content hash (FNV-1a of the body as sent; python: h=(h^c)*1099511628211 mod 2^64 from 1469598103934665603) and row count: a retry of the same body has the same token
+  EXPECT_EQ(p[4].second, "26d1a5afbc64fb8b-3") << p[4].second;
+  EXPECT_EQ(insert_params(o, caps("22.1.3.7"), kStmt, "body", 3).size(), 4u);
+  EXPECT_NE(insert_params(o, caps("22.2.2.1"), kStmt, "other", 3)[4].second, p[4].second);
+  EXPECT_EQ(insert_params(o, caps("22.2.2.1"), kStmt, "body", 4)[4].second, "26d1a5afbc64fb8b-4");
+}
+
+TEST(ChInsertRequest, Version26_7ClusterValuesNoBestEffort) {
+  Options o;
+  o.cluster = "sensors";
+  o.format = sp::RowFormat::values;
+  o.best_effort_dates = false;
+  // VALUES: the statement is the body; a batch over 1M rows gets a block that holds it whole
+  auto p = insert_params(o, caps("26.7.2.1"), "INSERT INTO t VALUES", "body", 2000000);
+  ASSERT_EQ(p.size(), 4u);
+  EXPECT_EQ(p[0], (std::pair<std::string, std::string>{"max_insert_block_size", "2000000"}));
+  EXPECT_EQ(p[1], (std::pair<std::string, std::string>{"input_format_parallel_parsing", "0"}));
+  EXPECT_EQ(p[2], (std::pair<std::string, std::string>{"insert_distributed_sync", "1"}));
+  EXPECT_EQ(p[3].first, "insert_deduplication_token");
+}
+
+TEST(ChInsertRequest, DdlPerVersion) {
+  Options o;
+  o.table = "tuned";
+  auto schema = sp::Schema::from_json(kTuned, "s.json");
+  auto old = sp::chi::server_ddl(o, schema, "default", caps("18.16.1"), {});
+  EXPECT_EQ(old.refused, "");
+  ASSERT_EQ(old.statements.size(), 1u);
+  EXPECT_EQ(old.statements[0],
+            "CREATE TABLE IF NOT EXISTS `default`.`tuned`\n(\n    `id` String,\n    `ts` DateTime,\n    `v` Float64\n)\n"
+            "ENGINE = ReplacingMergeTree()\nORDER BY (`id`)\nSETTINGS index_granularity = 4096");
+  ASSERT_EQ(old.left_out.size(), 2u);
+  EXPECT_NE(old.left_out[1].find("CODEC(ZSTD(1)) of column 'v' (needs ClickHouse 19.1;"), std::string::npos);
+
+  auto mid = sp::chi::server_ddl(o, schema, "default", caps("19.1.6"), {});
+  ASSERT_EQ(mid.left_out.size(), 1u);  // DoubleDelta needs 19.11
+  EXPECT_NE(mid.statements[0].find("`v` Float64 CODEC(ZSTD(1))"), std::string::npos);
+
+  for (const char* v : {"20.1.2.4", "22.2.2.1", "26.7.2.1"}) {
+    auto d = sp::chi::server_ddl(o, schema, "default", caps(v), {});
+    EXPECT_TRUE(d.left_out.empty()) << v;
+    EXPECT_EQ(d.statements, sp::chi::create_table_statements(o, schema, "default")) << v;
+  }
+
+  // TTL: refused before 19.6, nothing to run
+  schema.ttl = "ts + INTERVAL 90 DAY";
+  auto refused = sp::chi::server_ddl(o, schema, "default", caps("18.16.1"), {});
+  EXPECT_TRUE(refused.statements.empty());
+  EXPECT_NE(refused.refused.find("needs ClickHouse 19.6"), std::string::npos) << refused.refused;
+  EXPECT_EQ(sp::chi::server_ddl(o, schema, "default", caps("19.6.2.11"), {}).refused, "");
+
+  // a type the server lacks is refused the same way (DateTime64 came in 20.1)
+  auto typed = sp::Schema::from_json(R"j({"columns":[{"name":"id"},{"name":"t","type":"DateTime64(3)"}]})j", "s");
+  EXPECT_NE(sp::chi::server_ddl(o, typed, "default", caps("19.17.9.60"), {}).refused.find("needs ClickHouse 20.1"),
+            std::string::npos);
+}
+
+TEST(ChInsertRequest, ClusterDdlAdaptedOnEveryStatement) {
+  Options o;
+  o.table = "tuned";
+  o.cluster = "sensors";
+  auto schema = sp::Schema::from_json(kTuned, "s.json");
+  auto d = sp::chi::server_ddl(o, schema, "db", caps("18.16.1"), {});
+  ASSERT_EQ(d.statements.size(), 3u);  // database, local tables, Distributed
+  for (const auto& s : d.statements) EXPECT_EQ(s.find("CODEC"), std::string::npos) << s;
+  EXPECT_NE(d.statements[1].find("SETTINGS index_granularity = 4096"), std::string::npos) << d.statements[1];
+  auto n = sp::chi::server_ddl(o, schema, "db", caps("26.7.2.1"), {});
+  EXPECT_NE(n.statements[1].find("`ts` DateTime CODEC(DoubleDelta, ZSTD(1))"), std::string::npos) << n.statements[1];
+}
