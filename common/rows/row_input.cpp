@@ -652,7 +652,8 @@ bool row_string_field(RowFormat f, std::string_view row, const RowShape& shape, 
     }
   }
   if (f == RowFormat::tsv || f == RowFormat::csv) {
-    std::vector<size_t> starts;
+    thread_local std::vector<size_t> starts;  // once per row read: no allocation each time
+    starts.clear();
     if (f == RowFormat::tsv) {
       starts.push_back(0);
       for (size_t i = 0; i < row.size(); ++i)
