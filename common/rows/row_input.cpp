@@ -628,9 +628,41 @@ RowStatus split_row(RowFormat f, std::string_view line, const RowShape& shape, b
   return rs;
 }
 
+namespace {
+// sensor-parse's exact shape (the keys in schema order, no escape up to the value): the value found
+// with a compare per key and a search per value; anything else goes the general way.
+bool json_field_fast(std::string_view row, const RowShape& shape, size_t col, std::string& value) {
+  if (row.empty() || row[0] != '{') return false;
+  size_t p = 1;
+  for (size_t i = 0;; ++i) {
+    const std::string& k = shape.json_keys[i];
+    if (row.compare(p, k.size(), k) != 0) return false;
+    p += k.size();
+    if (p < row.size() && row[p] == '"') {
+      size_t e = row.find('"', p + 1);
+      if (e == std::string_view::npos || std::memchr(row.data() + p + 1, '\\', e - p - 1)) return false;
+      if (i == col) {
+        value.assign(row.data() + p + 1, e - p - 1);
+        return true;
+      }
+      p = e + 1;
+    } else {
+      if (i == col) return false;  // no string: the general path says so
+      while (p < row.size() && row[p] != ',' && row[p] != '}') {
+        if (row[p] == '"' || row[p] == '{' || row[p] == '[') return false;
+        ++p;
+      }
+    }
+    if (p >= row.size() || row[p] != ',') return false;
+    ++p;
+  }
+}
+}  // namespace
+
 bool row_string_field(RowFormat f, std::string_view row, const RowShape& shape, size_t col, std::string& value) {
   if (col >= shape.columns.size()) return false;
   while (!row.empty() && (row.back() == '\n' || row.back() == '\r')) row.remove_suffix(1);
+  if (f == RowFormat::json && json_field_fast(row, shape, col, value)) return true;
   if (f == RowFormat::json) {
     size_t p = 0;
     skip_ws(row, p);

@@ -57,6 +57,13 @@ TEST(ChShards, KeyIsReadAsClickHouseStoresIt) {
   EXPECT_EQ(v, "\xf0\x9f\x98\x80") << "a surrogate pair is one 4-byte character";
   ASSERT_TRUE(sp::row_string_field(RowFormat::json, "{\"id\":{\"sensor_id\":\"no\"},\"temperature\":[1,2] , \"sensor_id\" : \"\"}", shape, 1, v));
   EXPECT_EQ(v, "") << "a nested key of the same name is not the column";
+  // sensor-parse's shape (the fast path), and rows that leave it half way
+  ASSERT_TRUE(sp::row_string_field(RowFormat::json, "{\"id\":\"m1\",\"sensor_id\":\"sensor-001\",\"temperature\":1}\n", shape, 1, v));
+  EXPECT_EQ(v, "sensor-001");
+  ASSERT_TRUE(sp::row_string_field(RowFormat::json, "{\"id\":\"a\\\"\",\"sensor_id\":\"x\"}", shape, 1, v));
+  EXPECT_EQ(v, "x") << "an escaped quote before the key";
+  ASSERT_TRUE(sp::row_string_field(RowFormat::json, "{\"id\":1,\"sensor_id\":\"a\\\\\"}", shape, 1, v));
+  EXPECT_EQ(v, "a\\") << "an escaped backslash ends the value";
   EXPECT_FALSE(sp::row_string_field(RowFormat::json, "{\"id\":\"m1\",\"sensor_id\":42,\"temperature\":1}", shape, 1, v));
   EXPECT_FALSE(sp::row_string_field(RowFormat::json, "{\"id\":\"m1\",\"sensor_id\":null,\"temperature\":1}", shape, 1, v));
   ASSERT_TRUE(sp::row_string_field(RowFormat::tsv, "m1\ts\\t1\\\\\t1.5\n", shape, 1, v));

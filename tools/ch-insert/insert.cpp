@@ -775,10 +775,19 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
   // Shard-direct: the batch's rows copied into one part per shard (in input order within each).
   auto split_parts = [&](Batch& b) {
     b.parts.resize(o.shards.size());
-    for (auto& p : b.parts) {
+    // sized first, so that no part's buffer grows (and copies) while it fills
+    std::vector<size_t> bytes(b.parts.size()), rows(b.parts.size());
+    for (size_t i = 0; i < b.rows.size(); ++i) {
+      bytes[b.rows[i].shard] += b.row(i).size();
+      ++rows[b.rows[i].shard];
+    }
+    for (size_t k = 0; k < b.parts.size(); ++k) {
+      Batch& p = b.parts[k];
       p.seq = b.seq;
       p.topics = b.topics;
       p.first = b.first;
+      p.data.reserve(bytes[k]);
+      p.rows.reserve(rows[k]);
     }
     for (size_t i = 0; i < b.rows.size(); ++i) {
       Batch& p = b.parts[b.rows[i].shard];
