@@ -62,6 +62,23 @@ grep -q "^sensor_ch_insert_endpoint_rows_total{shard=\"2\",url=\"${CH_URL_S2R1}\
   || fail "per-shard rows not in the metrics: $(grep endpoint_rows "$TEST_TMP/m0.prom")"
 pass "$total rows (every sensor-gen id, random strings of 0..200 bytes): each on the shard the Distributed table chooses ($s1 / $s2)"
 
+# a re-delivery cut into the same batches is split into the same parts: each shard's replicated table
+# drops every one of them as a block it already has (ZooKeeper's .../blocks, as ch_insert_cluster_test)
+blocks() {
+  local n=0 sh
+  for sh in 01 02; do
+    n=$((n + $(q "$CH_URL" "SELECT count() FROM system.zookeeper WHERE path = '/clickhouse/tables/$sh/metrics/sensor_metrics_local/blocks'")))
+  done
+  echo "$n"
+}
+b0=$(blocks)
+assert_eq "$b0" "$(( (total + 4999) / 5000 * 2 ))" "blocks: each batch's two parts"
+ch-insert "${shards[@]}" -d metrics --batch-rows 5000 --no-acks -q <"$TEST_TMP/ids.jsonl" || fail "the re-delivery"
+assert_eq "$(blocks)" "$b0" "identical batches re-sent shard-direct: no new block"
+assert_eq "$(q "$CH_URL_S1R1" "SELECT count() FROM metrics.sensor_metrics_local") $(q "$CH_URL_S2R1" "SELECT count() FROM metrics.sensor_metrics_local")" \
+  "$s1 $s2" "rows on the shards after the re-delivery"
+pass "a re-sent stream cut the same way is dropped whole by each shard's block deduplication"
+
 # --- the shard count must be the cluster's, else every row would go to a wrong shard
 rc=0
 ch-insert --shard "$CH_URL_S1R1" --cluster "$CH_CLUSTER" -d metrics --no-acks </dev/null 2>"$TEST_TMP/err" || rc=$?
