@@ -58,6 +58,20 @@ bool json_string_at(std::string_view s, size_t& p, std::string& out) {
         auto r = std::from_chars(s.data() + p, s.data() + p + 4, cp, 16);
         if (r.ptr != s.data() + p + 4) return false;
         p += 4;
+        // a pair of UTF-16 surrogates (\ud83d\ude00) is one character beyond U+FFFF: 4 UTF-8 bytes
+        if (cp >= 0xD800 && cp < 0xDC00 && p + 6 <= s.size() && s[p] == '\\' && s[p + 1] == 'u') {
+          unsigned lo = 0;
+          auto r2 = std::from_chars(s.data() + p + 2, s.data() + p + 6, lo, 16);
+          if (r2.ptr == s.data() + p + 6 && lo >= 0xDC00 && lo < 0xE000) {
+            p += 6;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            out += static_cast<char>(0xF0 | (cp >> 18));
+            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+            break;
+          }
+        }
         if (cp < 0x80) {
           out += static_cast<char>(cp);
         } else if (cp < 0x800) {
@@ -612,6 +626,80 @@ RowStatus split_row(RowFormat f, std::string_view line, const RowShape& shape, b
     return RowStatus::marker;
   }
   return rs;
+}
+
+namespace {
+// sensor-parse's exact shape (the keys in schema order, no escape up to the value): the value found
+// with a compare per key and a search per value; anything else goes the general way.
+bool json_field_fast(std::string_view row, const RowShape& shape, size_t col, std::string& value) {
+  if (row.empty() || row[0] != '{') return false;
+  size_t p = 1;
+  for (size_t i = 0;; ++i) {
+    const std::string& k = shape.json_keys[i];
+    if (row.compare(p, k.size(), k) != 0) return false;
+    p += k.size();
+    if (p < row.size() && row[p] == '"') {
+      size_t e = row.find('"', p + 1);
+      if (e == std::string_view::npos || std::memchr(row.data() + p + 1, '\\', e - p - 1)) return false;
+      if (i == col) {
+        value.assign(row.data() + p + 1, e - p - 1);
+        return true;
+      }
+      p = e + 1;
+    } else {
+      if (i == col) return false;  // no string: the general path says so
+      while (p < row.size() && row[p] != ',' && row[p] != '}') {
+        if (row[p] == '"' || row[p] == '{' || row[p] == '[') return false;
+        ++p;
+      }
+    }
+    if (p >= row.size() || row[p] != ',') return false;
+    ++p;
+  }
+}
+}  // namespace
+
+bool row_string_field(RowFormat f, std::string_view row, const RowShape& shape, size_t col, std::string& value) {
+  if (col >= shape.columns.size()) return false;
+  while (!row.empty() && (row.back() == '\n' || row.back() == '\r')) row.remove_suffix(1);
+  if (f == RowFormat::json && json_field_fast(row, shape, col, value)) return true;
+  if (f == RowFormat::json) {
+    size_t p = 0;
+    skip_ws(row, p);
+    if (p >= row.size() || row[p] != '{') return false;
+    ++p;
+    std::string key;
+    for (;;) {
+      skip_ws(row, p);
+      if (!json_string_at(row, p, key)) return false;
+      skip_ws(row, p);
+      if (p >= row.size() || row[p] != ':') return false;
+      ++p;
+      skip_ws(row, p);
+      if (key == shape.columns[col]) return json_string_at(row, p, value);  // a number or null: no string
+      if (!skip_value(row, p)) return false;
+      skip_ws(row, p);
+      if (p >= row.size() || row[p] != ',') return false;
+      ++p;
+    }
+  }
+  if (f == RowFormat::tsv || f == RowFormat::csv) {
+    thread_local std::vector<size_t> starts;  // once per row read: no allocation each time
+    starts.clear();
+    if (f == RowFormat::tsv) {
+      starts.push_back(0);
+      for (size_t i = 0; i < row.size(); ++i)
+        if (row[i] == '\t') starts.push_back(i + 1);
+    } else if (!csv_fields(row, starts)) {
+      return false;
+    }
+    if (col >= starts.size()) return false;
+    size_t b = starts[col], e = col + 1 < starts.size() ? starts[col + 1] - 1 : row.size();
+    std::string_view field = row.substr(b, e - b);
+    value = f == RowFormat::tsv ? tsv_unescape(field) : csv_unquote(field);
+    return true;
+  }
+  return false;  // VALUES: not supported
 }
 
 bool is_column_mismatch(const std::string& why) {

@@ -47,6 +47,12 @@ struct RowShape {
 RowStatus split_row(RowFormat f, std::string_view line, const RowShape& shape, bool keep_coords, std::string& out,
                     RowCoords& c, std::string& why);
 
+// The text of column `col` (an index into shape.columns) of a row as split_row appended it, as
+// ClickHouse stores it in a String column: a JSON string unescaped, a TSV field unescaped, a CSV field
+// unquoted. False when there is no string there (a JSON number or null, a malformed row) and for
+// VALUES rows. ch-insert's shard-direct mode hashes it as the Distributed table hashes the column.
+bool row_string_field(RowFormat f, std::string_view row, const RowShape& shape, size_t col, std::string& value);
+
 // Whether a reason split_row gave says the row has other columns than the shape (unknown or
 // missing columns, another number of fields or values), rather than a bad row.
 bool is_column_mismatch(const std::string& why);

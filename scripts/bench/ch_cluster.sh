@@ -5,10 +5,12 @@
 #   one        ch-insert into one server (ReplacingMergeTree)
 #   cluster    one ch-insert --balance over the four members, through the Distributed table
 #   cluster_x2 two ch-inserts at once (half the rows each), as two pipelines of one consumer group
-#   direct     two ch-inserts at once, one per shard, straight into its sensor_metrics_local (--balance
-#              over its two replicas); rows split beforehand by the Distributed table's own function,
-#              cityHash64(sensor_id) % 2, computed by the server (ch-insert has no shard-direct mode)
-# Rounds interleave the three; best time kept; rows counted under FINAL. On one machine the cluster
+#   shard_direct     one ch-insert --shard (shard-direct): each batch split by cityHash64(sensor_id) as
+#                    the Distributed table splits it, each part straight into its shard's
+#                    sensor_metrics_local (--balance over the shard's two replicas)
+#   shard_direct_x2  two of those at once (half the rows each), as cluster_x2
+# Rounds interleave them; best time kept; rows counted under FINAL, and each shard checked to hold
+# only the rows the Distributed table would put there. On one machine the cluster
 # shares the same cores (and writes every row twice, once per replica): this measures its overhead,
 # not the write capacity that more machines add.
 # Usage: scripts/bench/ch_cluster.sh [ROWS] [RUNS]    (BIN_DIR defaults to build/bin)
@@ -34,13 +36,7 @@ sensor-gen -c "$ROWS" | sensor-parse -q >"$tmp/rows.jsonl"
 half=$((ROWS / 2))
 head -n "$half" "$tmp/rows.jsonl" >"$tmp/a.jsonl"
 tail -n +$((half + 1)) "$tmp/rows.jsonl" >"$tmp/b.jsonl"
-# each sensor's shard, as the Distributed table computes it (shard N takes remainder N-1)
-grep -o '"sensor_id":"[^"]*"' "$tmp/rows.jsonl" | cut -d'"' -f4 | sort -u >"$tmp/ids.tsv"
-curl -sS --fail-with-body -F "ids=@$tmp/ids.tsv" \
-  "$CH_URL/?ids_structure=id+String&query=SELECT+id,+cityHash64(id)+%25+2+FROM+ids" >"$tmp/shard_of.tsv"
-awk -F'\t' -v d="$tmp" 'NR == FNR { s[$1] = $2; next }
-  { match($0, /"sensor_id":"[^"]*"/); id = substr($0, RSTART + 13, RLENGTH - 14)
-    print > (d "/shard" (s[id] + 1) ".jsonl") }' "$tmp/shard_of.tsv" "$tmp/rows.jsonl"
+shards=(--shard "$CH_URL_S1R1,$CH_URL_S1R2" --shard "$CH_URL_S2R1,$CH_URL_S2R2")
 echo "rows: $ROWS; cluster of 4 + ZooKeeper started in ${started}s; $(nproc) cores; best of $RUNS"
 
 fresh_cluster_table() {
@@ -69,10 +65,11 @@ two() {
   ch-insert -q "${urls[@]}" --balance --cluster "$CH_CLUSTER" --no-acks <"$tmp/b.jsonl" || return 1
   wait "$p"
 }
-direct() {
-  ch-insert -q --url "$CH_URL_S1R1" --url "$CH_URL_S1R2" --balance --table sensor_metrics_local --no-acks <"$tmp/shard1.jsonl" &
+shard_direct() { ch-insert -q "${shards[@]}" --cluster "$CH_CLUSTER" --balance --no-acks <"$1"; }
+shard_direct_x2() {
+  shard_direct "$tmp/a.jsonl" &
   local p=$!
-  ch-insert -q --url "$CH_URL_S2R1" --url "$CH_URL_S2R2" --balance --table sensor_metrics_local --no-acks <"$tmp/shard2.jsonl" || return 1
+  shard_direct "$tmp/b.jsonl" || return 1
   wait "$p"
 }
 for round in $(seq 1 "$RUNS"); do
@@ -83,16 +80,19 @@ for round in $(seq 1 "$RUNS"); do
   fresh_cluster_table
   timed cluster_x2 "$CH_URL" two
   fresh_cluster_table
-  timed direct "$CH_URL" direct
-  for sh in 1 2; do  # the split was the Distributed table's: each shard holds only its own sensors
-    u=CH_URL_S${sh}R1
-    n=$(q "${!u}" "SELECT count() FROM sensor_metrics_local WHERE cityHash64(sensor_id) % 2 != $((sh - 1))")
-    [ "$n" = 0 ] || { echo "bench: direct: $n rows on shard $sh that the Distributed table puts elsewhere" >&2; exit 1; }
+  for mode in shard_direct shard_direct_x2; do
+    fresh_cluster_table
+    if [ $mode = shard_direct ]; then timed $mode "$CH_URL" shard_direct "$tmp/rows.jsonl"; else timed $mode "$CH_URL" $mode; fi
+    for sh in 1 2; do  # the split was the Distributed table's: each shard holds only its own sensors
+      u=CH_URL_S${sh}R1
+      n=$(q "${!u}" "SELECT count() FROM sensor_metrics_local WHERE cityHash64(sensor_id) % 2 != $((sh - 1))")
+      [ "$n" = 0 ] || { echo "bench: $mode: $n rows on shard $sh that the Distributed table puts elsewhere" >&2; exit 1; }
+    done
   done
 done
 printf '%-34s %9s %10s\n' target seconds rows_per_s
 declare -A T
-for n in one cluster cluster_x2 direct; do
+for n in one cluster cluster_x2 shard_direct shard_direct_x2; do
   T[$n]=$(sort -g "$tmp/t.$n" | head -n 1)
   printf '%-34s %9.2f %10.0f\n' "$n" "${T[$n]}" "$(awk -v t="${T[$n]}" -v r="$ROWS" 'BEGIN{print r / t}')"
 done
@@ -101,5 +101,7 @@ printf 'RESULT ch-insert-2x2-cluster-vs-one ours=%.2fs ref=%.2fs ratio=%s rss_mb
   "$(div "${T[cluster]}" "${T[one]}")"
 printf 'RESULT ch-insert-x2-2x2-cluster-vs-one ours=%.2fs ref=%.2fs ratio=%s rss_mb=0\n' "${T[cluster_x2]}" "${T[one]}" \
   "$(div "${T[cluster_x2]}" "${T[one]}")"
-printf 'RESULT ch-insert-2x2-direct-vs-distributed ours=%.2fs ref=%.2fs ratio=%s rss_mb=0\n' "${T[direct]}" "${T[cluster_x2]}" \
-  "$(div "${T[direct]}" "${T[cluster_x2]}")"
+printf 'RESULT ch-insert-2x2-shard-direct-vs-distributed ours=%.2fs ref=%.2fs ratio=%s rss_mb=0\n' "${T[shard_direct]}" \
+  "${T[cluster]}" "$(div "${T[shard_direct]}" "${T[cluster]}")"
+printf 'RESULT ch-insert-x2-2x2-shard-direct-vs-distributed ours=%.2fs ref=%.2fs ratio=%s rss_mb=0\n' "${T[shard_direct_x2]}" \
+  "${T[cluster_x2]}" "$(div "${T[shard_direct_x2]}" "${T[cluster_x2]}")"

@@ -129,8 +129,9 @@ TEST(RowsAckMarker, RoundTripEveryFormat) {
         EXPECT_EQ(a.partition, 7);
         EXPECT_EQ(a.offset, 123456789012);
         // TSV and CSV: read with another column count, it is no marker
-        if (f != sp::RowFormat::json)
+        if (f != sp::RowFormat::json) {
           EXPECT_FALSE(sp::parse_ack_marker(f, std::string_view(out).substr(0, out.size() - 1), ncols + 1, a)) << out;
+        }
       }
     }
   }

@@ -16,6 +16,7 @@ namespace sp::chi {
 struct EndpointStats {
   std::string url;
   uint64_t rows = 0, inserts = 0, failures = 0;
+  size_t shard = 0;  // shard-direct: the endpoint's shard, 1-based; 0 otherwise
 };
 
 class Endpoints {

@@ -6,6 +6,7 @@
 #include <deque>
 #include <condition_variable>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -18,6 +19,7 @@
 #include "common/core/retry.hpp"
 #include "common/core/signals.hpp"
 #include "common/rows/row_input.hpp"
+#include "shards.hpp"
 
 namespace sp::chi {
 
@@ -40,6 +42,7 @@ struct RowMeta {
   int64_t offset;
   int32_t partition;
   int32_t topic;  // index in Batch::topics, -1 without coordinates
+  uint32_t shard = 0;  // shard-direct: the row's shard (0-based)
 };
 
 struct Batch {
@@ -64,6 +67,9 @@ struct Batch {
     int code;
   };
   std::vector<Refused> refused;
+  // Shard-direct: the batch's rows split by shard, one part per shard (some maybe empty), each
+  // sent to its shard; the batch itself keeps only what its acks need (rows' coordinates, marks).
+  std::vector<Batch> parts;
 
   bool empty() const { return rows.empty() && marks.empty(); }
   std::string_view row(size_t i) const {
@@ -170,30 +176,51 @@ class Sender {
  public:
   Sender(const Options& o, const ServerCaps& caps, const std::string& statement, ClickHouseClient* client, Outputs& out,
          RejectSink& rej, Stats& st, Metrics& m)
-      : o_(o), caps_(caps), statement_(statement), out_(out), rej_(rej), st_(st), m_(m),
-        eps_(client->connection().urls, o.balance, std::chrono::seconds(1),
-             std::chrono::milliseconds(static_cast<int64_t>(std::max(1.0, o.retry_max_delay_seconds) * 1000))) {
-    for (size_t i = 0; i < eps_.size(); ++i) {
-      std::string l = label("url", url_for_log(eps_.url(i)));
-      ep_m_.push_back({metrics().counter("ch_insert_endpoint_rows_total", "Rows confirmed, per --url endpoint", l),
-                       metrics().counter("ch_insert_endpoint_inserts_total", "INSERT requests confirmed, per --url endpoint", l),
-                       metrics().counter("ch_insert_endpoint_failures_total",
-                                         "Requests that failed (no answer, 5xx, retriable code), per --url endpoint", l)});
+      : o_(o), caps_(caps), out_(out), rej_(rej), st_(st), m_(m) {
+    // one route (the --url endpoints, into --table), or one per --shard (its replicas, into the local table)
+    std::vector<std::vector<std::string>> lists = o.shards;
+    if (lists.empty()) lists.push_back(client->connection().urls);
+    const auto max_rest = std::chrono::milliseconds(static_cast<int64_t>(std::max(1.0, o.retry_max_delay_seconds) * 1000));
+    for (size_t r = 0; r < lists.size(); ++r) {
+      auto route = std::make_unique<Route>(lists[r], o.balance, max_rest);
+      route->statement = statement;
+      if (!o.shards.empty()) route->what = "shard " + std::to_string(r + 1) + ": ";
+      for (size_t i = 0; i < route->eps.size(); ++i) {
+        std::string l = label("url", url_for_log(route->eps.url(i)));
+        if (!o.shards.empty()) l = label("shard", std::to_string(r + 1)) + "," + l;
+        route->m.push_back(
+            {metrics().counter("ch_insert_endpoint_rows_total", "Rows confirmed, per endpoint (--url, or a --shard's)", l),
+             metrics().counter("ch_insert_endpoint_inserts_total", "INSERT requests confirmed, per endpoint (--url, or a --shard's)", l),
+             metrics().counter("ch_insert_endpoint_failures_total",
+                               "Requests that failed (no answer, 5xx, retriable code), per endpoint (--url, or a --shard's)", l)});
+      }
+      routes_.push_back(std::move(route));
     }
     int n = std::max(1, o.parallel);
     for (int i = 0; i < n; ++i) {
-      // the first worker uses the caller's client (its failover position is already right)
-      ClickHouseClient* c = client;
-      if (i > 0) {
-        owned_.push_back(std::make_unique<ClickHouseClient>(client->connection()));
-        c = owned_.back().get();
+      std::vector<ClickHouseClient*> clients;
+      for (size_t r = 0; r < routes_.size(); ++r) {
+        // the first worker uses the caller's client (its failover position is already right)
+        if (i == 0 && o.shards.empty()) {
+          clients.push_back(client);
+          continue;
+        }
+        ChConnection c = client->connection();
+        if (!o.shards.empty()) c.urls = o.shards[r];
+        owned_.push_back(std::make_unique<ClickHouseClient>(c));
+        clients.push_back(owned_.back().get());
       }
-      threads_.emplace_back([this, c] { loop(c); });
+      threads_.emplace_back([this, clients] { loop(clients); });
     }
   }
   ~Sender() {
     stop();
-    st_.endpoints = eps_.stats();
+    st_.endpoints.clear();
+    for (size_t r = 0; r < routes_.size(); ++r)
+      for (auto& e : routes_[r]->eps.stats()) {
+        e.shard = o_.shards.empty() ? 0 : r + 1;
+        st_.endpoints.push_back(std::move(e));
+      }
   }
 
   // Blocks while --parallel batches are in flight: this is the backpressure on stdin.
@@ -220,6 +247,18 @@ class Sender {
     std::vector<std::string> acks;
     bool ok = false;
   };
+  struct EndpointMetrics {
+    Counter &rows, &inserts, &failures;
+  };
+  // Where a batch (or a shard's part of it) goes: the statement and the endpoints that can take it.
+  struct Route {
+    Route(std::vector<std::string> urls, bool balance, std::chrono::milliseconds max_rest)
+        : eps(std::move(urls), balance, std::chrono::seconds(1), max_rest) {}
+    std::string statement;
+    std::string what;  // "shard N: " in messages, shard-direct only
+    Endpoints eps;
+    std::vector<EndpointMetrics> m;
+  };
 
   void stop() {
     {
@@ -231,7 +270,37 @@ class Sender {
       if (t.joinable()) t.join();
   }
 
-  void loop(ClickHouseClient* client) {
+  // A batch's parts go to their shards at once, one thread each; the batch is done (and acknowledged)
+  // only when every part is stored.
+  void insert_parts(const std::vector<ClickHouseClient*>& clients, Stats& st, Batch& b) {
+    std::vector<Stats> ls(b.parts.size());
+    std::vector<std::exception_ptr> errs(b.parts.size());
+    auto run = [&](size_t i) {
+      Batch& p = b.parts[i];
+      if (p.rows.empty()) return;
+      try {
+        insert_range(clients[i], *routes_[i], ls[i], p, 0, p.rows.size(), 0);
+      } catch (...) {
+        errs[i] = std::current_exception();
+      }
+    };
+    std::vector<std::thread> th;
+    for (size_t i = 1; i < b.parts.size(); ++i)
+      if (!b.parts[i].rows.empty()) th.emplace_back(run, i);
+    run(0);
+    for (auto& t : th) t.join();
+    for (const auto& l : ls) {
+      st.inserted += l.inserted;
+      st.posts += l.posts;
+      st.retries += l.retries;
+      st.bytes_sent += l.bytes_sent;
+    }
+    for (auto& e : errs)
+      if (e) std::rethrow_exception(e);
+    for (auto& p : b.parts) finish_rejects(st, p);
+  }
+
+  void loop(std::vector<ClickHouseClient*> clients) {
     for (;;) {
       std::unique_ptr<Batch> b;
       {
@@ -246,8 +315,12 @@ class Sender {
       Done done;
       std::exception_ptr err;
       try {
-        insert_range(client, local, *b, 0, b->rows.size(), 0);
-        finish_rejects(local, *b);
+        if (b->parts.empty()) {
+          insert_range(clients[0], *routes_[0], local, *b, 0, b->rows.size(), 0);
+          finish_rejects(local, *b);
+        } else {
+          insert_parts(clients, local, *b);
+        }
         rej_.flush();  // rejects are on disk before their offsets are acknowledged
         done.acks = ack_lines(*b);
         done.ok = true;
@@ -333,10 +406,10 @@ class Sender {
     bt.refused.clear();
   }
 
-  void insert_range(ClickHouseClient* client, Stats& st, Batch& bt, size_t a, size_t b, int depth) {
+  void insert_range(ClickHouseClient* client, Route& route, Stats& st, Batch& bt, size_t a, size_t b, int depth) {
     while (a < b) {
       try {
-        post(client, st, bt, a, b);
+        post(client, route, st, bt, a, b);
         st.inserted += b - a;
         m_.inserted.inc(static_cast<double>(b - a));
         return;
@@ -357,19 +430,21 @@ class Sender {
         auto hint = ch_error_row(e.error().detail);
         if (hint && *hint >= 1 && *hint <= b - a && depth < 32) {
           size_t bad = a + static_cast<size_t>(*hint) - 1;
-          if (bad > a) insert_range(client, st, bt, a, bad, depth + 1);
-          insert_range(client, st, bt, bad, bad + 1, depth + 1);
+          if (bad > a) insert_range(client, route, st, bt, a, bad, depth + 1);
+          insert_range(client, route, st, bt, bad, bad + 1, depth + 1);
           a = bad + 1;
         } else {
           size_t mid = a + (b - a) / 2;
-          insert_range(client, st, bt, a, mid, depth + 1);
+          insert_range(client, route, st, bt, a, mid, depth + 1);
           a = mid;
         }
       }
     }
   }
 
-  void post(ClickHouseClient* client, Stats& st, const Batch& bt, size_t a, size_t b) {
+  void post(ClickHouseClient* client, Route& route, Stats& st, const Batch& bt, size_t a, size_t b) {
+    const std::string& statement_ = route.statement;
+    Endpoints& eps_ = route.eps;
     std::string built;
     std::string_view body;
     if (a == 0 && b == bt.rows.size() && !bt.wire.empty()) {
@@ -397,8 +472,8 @@ class Sender {
         m_.bytes_sent.inc(static_cast<double>(body.size()));
         check_summary(r, b - a);
         eps_.succeeded(ep, b - a);
-        ep_m_[ep].rows.inc(static_cast<double>(b - a));
-        ep_m_[ep].inserts.inc();
+        route.m[ep].rows.inc(static_cast<double>(b - a));
+        route.m[ep].inserts.inc();
         return;
       } catch (const ChRequestError& e) {
         const ChError& err = e.error();
@@ -421,7 +496,7 @@ class Sender {
           case ChErrorKind::retriable: break;
         }
         if (retry.spent())
-          throw TempFailError("ClickHouse still failing after " + std::to_string(retry.retries()) +
+          throw TempFailError(route.what + "ClickHouse still failing after " + std::to_string(retry.retries()) +
                               " retries: " + err.message);
         {
           std::lock_guard<std::mutex> lk(mu_);
@@ -430,18 +505,18 @@ class Sender {
         // This endpoint rests; when another one does not, the retry goes there at once (the same
         // body: a replicated table drops the block if the failed request did store it after all).
         eps_.failed(ep, Clock::now());
-        ep_m_[ep].failures.inc();
+        route.m[ep].failures.inc();
         ++st.retries;
         m_.retries.inc();
         if (eps_.any_healthy(Clock::now(), ep)) {
           retry.next();  // counts the attempt against --retries
-          log::warn(err.message, "; retry ", retry.retries(),
+          log::warn(route.what, err.message, "; retry ", retry.retries(),
                     o_.retries >= 0 ? "/" + std::to_string(o_.retries) : std::string(), " on another endpoint (",
                     url_for_log(eps_.url(ep)), " rests)");
           continue;
         }
         auto d = retry.next();
-        log::warn(err.message, "; retry ", retry.retries(),
+        log::warn(route.what, err.message, "; retry ", retry.retries(),
                   o_.retries >= 0 ? "/" + std::to_string(o_.retries) : std::string(), " in ", d.count(), " ms");
         retry.wait(d, "interrupted while waiting to retry: " + err.message);
       }
@@ -461,16 +536,11 @@ class Sender {
 
   const Options& o_;
   const ServerCaps caps_;
-  std::string statement_;
   Outputs& out_;
   RejectSink& rej_;
   Stats& st_;
   Metrics& m_;
-  Endpoints eps_;
-  struct EndpointMetrics {
-    Counter &rows, &inserts, &failures;
-  };
-  std::vector<EndpointMetrics> ep_m_;
+  std::vector<std::unique_ptr<Route>> routes_;
   std::vector<std::unique_ptr<ClickHouseClient>> owned_;
   std::vector<std::thread> threads_;
   std::mutex mu_;
@@ -495,6 +565,82 @@ bool wait_readable(int fd, Clock::time_point deadline) {
     if (rc < 0 && errno != EINTR) return true;  // let read() report the error
     if (stop_requested()) return true;
   }
+}
+
+// A query answered by any replica of a shard (tried in order), retried like inserts when none answers.
+std::string query_shard(const Options& o, ClickHouseClient& c, size_t shard, const std::string& sql) {
+  Retry retry(retry_budget(o));
+  for (;;) {
+    std::optional<ChError> last;
+    for (size_t k = 0; k < c.connection().urls.size(); ++k) {
+      c.use(k);
+      try {
+        return c.query(sql);
+      } catch (const ChRequestError& e) {
+        if (e.error().kind != ChErrorKind::transport && e.error().kind != ChErrorKind::retriable) throw;
+        last = e.error();
+      }
+    }
+    if (retry.spent())
+      throw UnavailableError("shard " + std::to_string(shard + 1) + ": no replica answers (" + last->message +
+                             "; gave up after " + std::to_string(retry.retries()) + " retries; check --shard)");
+    auto d = retry.next();
+    log::warn("shard ", shard + 1, ": ", last->message, "; retry ", retry.retries(), " in ", d.count(), " ms");
+    retry.wait(d, "interrupted while waiting for ClickHouse");
+  }
+}
+
+std::string sql_string(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\\' || c == '\'') q += '\\';
+    q += c;
+  }
+  return q + "'";
+}
+
+// --shard: the local table on every shard; with --cluster the shards' weights from system.clusters,
+// whose shard count must be the --shard list's (a list in another order cannot be told apart: the
+// shard order is the user's to keep).
+std::vector<uint32_t> prepare_shards(const Options& o, ClickHouseClient& client) {
+  const std::string& db = client.connection().database;
+  std::vector<uint32_t> weights(o.shards.size(), 1);
+  if (!o.cluster.empty()) {
+    std::string rows = client.query("SELECT shard_num, any(shard_weight) FROM system.clusters WHERE cluster = " +
+                                    sql_string(o.cluster) + " GROUP BY shard_num ORDER BY shard_num");
+    std::vector<uint32_t> w;
+    size_t b = 0;
+    while (b < rows.size()) {
+      size_t e = rows.find('\n', b);
+      if (e == std::string::npos) e = rows.size();
+      std::string line = rows.substr(b, e - b);
+      b = e + 1;
+      auto tab = line.find('\t');
+      if (tab == std::string::npos) continue;
+      w.push_back(static_cast<uint32_t>(std::stoul(line.substr(tab + 1))));
+    }
+    if (w.empty())
+      throw ConfigError("cluster '" + o.cluster + "' is not in system.clusters of " + url_for_log(client.current_url()) +
+                        " (check --cluster)");
+    if (w.size() != o.shards.size())
+      throw ConfigError("cluster '" + o.cluster + "' has " + std::to_string(w.size()) + " shards (system.clusters of " +
+                        url_for_log(client.current_url()) + "), but --shard was given " + std::to_string(o.shards.size()) +
+                        " times: give each shard's replicas in one --shard, in the cluster's shard order");
+    weights = w;
+  }
+  for (size_t i = 0; i < o.shards.size(); ++i) {
+    ChConnection c = client.connection();
+    c.urls = o.shards[i];
+    ClickHouseClient sc(c);
+    if (query_shard(o, sc, i, "EXISTS TABLE " + quote_identifier(db) + "." + quote_identifier(o.local_table)).substr(0, 1) != "1")
+      throw NoInputError("table " + db + "." + o.local_table + " does not exist on shard " + std::to_string(i + 1) + " (" +
+                         url_for_log(sc.current_url()) + "; --create-table --cluster NAME creates it on every server)");
+  }
+  std::string w;
+  for (auto x : weights) w += (w.empty() ? "" : ", ") + std::to_string(x);
+  log::debug("shard-direct into ", db, ".", o.local_table, " over ", o.shards.size(), " shards, weights ", w,
+             ", by cityHash64(", o.shard_key, ")");
+  return weights;
 }
 
 }  // namespace
@@ -522,7 +668,8 @@ std::vector<std::pair<std::string, std::string>> insert_params(const Options& o,
   // Into a Distributed table, a 200 would otherwise mean "spooled on the server that took it", to
   // be forwarded later: a crash of that server loses acknowledged rows. Synchronously, the 200 comes
   // once every shard's replicated table has the rows (and a retry of the same block is deduplicated).
-  if (!o.cluster.empty()) params.emplace_back("insert_distributed_sync", "1");
+  // Shard-direct (--shard) writes into the local tables: nothing to forward.
+  if (!o.cluster.empty() && o.shards.empty()) params.emplace_back("insert_distributed_sync", "1");
   if (caps.dedup_token)
     params.emplace_back("insert_deduplication_token", hex64(fnv1a(body)) + "-" + std::to_string(rows));
   return params;
@@ -546,15 +693,6 @@ ServerDdl server_ddl(const Options& o, const Schema& schema, const std::string& 
 }
 
 namespace {
-std::string sql_string(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) {
-    if (c == '\'' || c == '\\') q += '\\';
-    q += c;
-  }
-  return q + "'";
-}
-
 // One TSV field as ClickHouse escapes it (\t, \n, \\, \' ...).
 std::string tsv_unescape(std::string_view f) {
   std::string out;
@@ -654,7 +792,7 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
       }
       log::info("table ", db, ".", o.table, " is ready (created if it was missing",
                 o.cluster.empty() ? "" : ", with " + o.table + "_local on every server of cluster " + o.cluster, ")");
-    } else if (client.query("EXISTS TABLE " + target).substr(0, 1) != "1") {
+    } else if (o.shards.empty() && client.query("EXISTS TABLE " + target).substr(0, 1) != "1") {
       throw NoInputError("table " + db + "." + o.table + " does not exist on " + url_for_log(client.current_url()) +
                          " (run with --create-table to create it from the schema)");
     }
@@ -665,6 +803,7 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
       throw NoInputError(e.error().message + " (check --database, or use --create-table)");
     throw Error(e.code(), "preparing table " + db + "." + o.table + ": " + e.error().message);
   }
+  if (!o.shards.empty()) caps.shard_weights = prepare_shards(o, client);
   return caps;
 }
 
@@ -699,9 +838,19 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
                 Stats& st, const ServerCaps& caps) {
   Metrics m;
   RejectSink rej(out.rejects);
-  const std::string statement =
-      insert_statement(o.format, o.database, o.table, schema.column_names(), o.keep_coordinates);
+  const bool sharded = !o.shards.empty();
+  const std::string statement = insert_statement(o.format, o.database, sharded ? o.local_table : o.table,
+                                                 schema.column_names(), o.keep_coordinates);
   const RowShape shape = RowShape::of(schema);
+  std::unique_ptr<ShardRouter> router;
+  size_t key_col = 0;
+  if (sharded) {
+    std::vector<uint32_t> w = caps.shard_weights;
+    if (w.empty()) w.assign(o.shards.size(), 1);  // a dry run reads no cluster definition
+    router = std::make_unique<ShardRouter>(w);
+    while (key_col < shape.columns.size() && shape.columns[key_col] != o.shard_key) ++key_col;
+    if (key_col == shape.columns.size()) throw UsageError("--shard-key '" + o.shard_key + "': not a column of the schema");
+  }
   std::unique_ptr<Sender> sender;
   if (!o.dry_run) sender = std::make_unique<Sender>(o, caps, statement, client, out, rej, st, m);
 
@@ -716,7 +865,48 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
     return b;
   };
   auto batch = new_batch();
+  // Shard-direct: the batch's rows copied into one part per shard (in input order within each).
+  auto split_parts = [&](Batch& b) {
+    b.parts.resize(o.shards.size());
+    // sized first, so that no part's buffer grows (and copies) while it fills
+    std::vector<size_t> bytes(b.parts.size()), rows(b.parts.size());
+    for (size_t i = 0; i < b.rows.size(); ++i) {
+      bytes[b.rows[i].shard] += b.row(i).size();
+      ++rows[b.rows[i].shard];
+    }
+    for (size_t k = 0; k < b.parts.size(); ++k) {
+      Batch& p = b.parts[k];
+      p.seq = b.seq;
+      p.topics = b.topics;
+      p.first = b.first;
+      p.data.reserve(bytes[k]);
+      p.rows.reserve(rows[k]);
+    }
+    for (size_t i = 0; i < b.rows.size(); ++i) {
+      Batch& p = b.parts[b.rows[i].shard];
+      RowMeta m = b.rows[i];
+      m.start = p.data.size();
+      p.data += b.row(i);
+      p.rows.push_back(m);
+    }
+  };
   auto dry_send = [&](Batch& b) {
+    if (sharded) {
+      out.dry_run->write("-- batch " + std::to_string(b.seq) + ": " + std::to_string(b.rows.size()) + " rows\n");
+      split_parts(b);
+      for (size_t k = 0; k < b.parts.size(); ++k) {
+        const Batch& p = b.parts[k];
+        if (p.rows.empty()) continue;
+        std::string urls;
+        for (const auto& u : o.shards[k]) urls += (urls.empty() ? "" : ", ") + url_for_log(u);
+        out.dry_run->write("-- shard " + std::to_string(k + 1) + " (" + urls + "): " + std::to_string(p.rows.size()) +
+                           " rows\n" + statement + "\n");
+        out.dry_run->write(p.data);
+      }
+      st.inserted += b.rows.size();
+      ++st.batches;
+      return;
+    }
     std::string s = "-- batch " + std::to_string(b.seq) + ": " + std::to_string(b.rows.size()) + " rows\n";
     if (o.format != RowFormat::values) s += statement + "\n";
     out.dry_run->write(s);
@@ -743,6 +933,19 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
       return;
     }
     batch->seq = ++seq;
+    if (sharded) {
+      // Each part compressed here, as a whole batch is below; the batch keeps its rows' coordinates.
+      split_parts(*batch);
+      std::string().swap(batch->data);
+      for (auto& p : batch->parts) {
+        if (p.rows.empty() || o.gzip_level == 0) continue;
+        build_body(o, statement, p, 0, p.rows.size(), p.wire);
+        std::string().swap(p.data);
+      }
+      sender->submit(std::move(batch));
+      batch = new_batch();
+      return;
+    }
     // Compressed here, so the sender thread only waits on the network and the next batch's
     // reading overlaps the server's parsing of this one.
     if (!batch->rows.empty() && (o.gzip_level > 0 || o.format == RowFormat::values))
@@ -756,7 +959,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
 
   Line line;
   RowCoords c;
-  std::string why;
+  std::string why, shard_key;
   uint64_t local_rejects = 0;  // merged into st after the sender threads are joined
   bool seen_row = false;       // a row (accepted or refused) was read before this one
   const auto window = std::chrono::microseconds(static_cast<int64_t>(o.batch_seconds * 1e6));
@@ -833,6 +1036,17 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
         log::debug("batch ", seq + 1, " starts at line ", line.number);
       }
       RowMeta meta{start, line.number, 0, 0, -1};
+      if (router) {
+        if (!row_string_field(o.format, std::string_view(batch->data).substr(start), shape, key_col, shard_key)) {
+          // ClickHouse would hash a number or NULL otherwise than the text: no shard to be sure of
+          batch->data.resize(start);
+          ++local_rejects;
+          m.rejected.inc();
+          rej.reject(line.number, line.text, "no string in the shard key column '" + o.shard_key + "'", 0, nullptr, nullptr);
+          continue;
+        }
+        meta.shard = static_cast<uint32_t>(router->shard_of(shard_key));
+      }
       if (c.present) {
         meta.topic = batch->topic_index(c.topic);
         meta.partition = c.partition;

@@ -38,6 +38,12 @@ struct Options {
   // and inserts wait until the Distributed table has written to the shards (insert_distributed_sync)
   std::string cluster;
   bool balance = false;  // spread requests round-robin over the --url endpoints not resting
+  // Shard-direct (--shard, once per shard in the cluster's shard order): each shard's replicas. When
+  // set, every batch is split by shard_key (cityHash64 over the shard weights, as the Distributed
+  // table does) and each part goes into that shard's local_table, with failover among its replicas.
+  std::vector<std::vector<std::string>> shards;
+  std::string shard_key;    // a String column of the schema (default: its sharding column)
+  std::string local_table;  // default TABLE_local, what --create-table --cluster makes
   bool dry_run = false;
   bool best_effort_dates = true;
   int64_t max_rejects = -1;  // -1: no limit
@@ -50,6 +56,7 @@ struct ServerCaps {
   bool serial_parsing = false;  // send input_format_parallel_parsing=0 (server >= 20.1)
   ChVersion version;            // text "" in a dry run: the DDL is shown whole
   static ServerCaps of(const ChVersion& v);
+  std::vector<uint32_t> shard_weights;  // --shard with --cluster: system.clusters' weights (else 1 each)
 };
 
 // The URL parameters of the INSERT of `rows` rows whose request body is `body` (gzip'd or not):
@@ -63,7 +70,7 @@ struct Stats {
   uint64_t rows_in = 0, inserted = 0, rejected = 0, batches = 0, posts = 0, retries = 0;
   uint64_t bytes_in = 0, bytes_sent = 0;
   uint64_t unsent = 0;  // rows read but neither inserted nor rejected (failure / interrupt)
-  std::vector<EndpointStats> endpoints;  // per --url: rows and INSERTs it took, its failures
+  std::vector<EndpointStats> endpoints;  // per --url (or --shard URL): rows and INSERTs it took, its failures
 };
 
 // Where acks and rejects go; the caller owns the writers (stdout, a FIFO, files).
@@ -111,6 +118,8 @@ struct Command {
   Options o;
   ChFlags ch;  // --url, --user, ... (common/http/ch_flags.hpp)
   std::string format = "json", acks_path, rejects_path, table;
+  std::vector<std::string> shards;  // --shard values, "URL[,URL...]"
+  std::string shard_key, local_table;
   bool no_acks = false, basic_dates = false;
   double timeout_s = 300;
 };

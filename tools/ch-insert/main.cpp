@@ -44,7 +44,16 @@ int main(int argc, char** argv) {
                        "ClickHouse cluster (remote_servers name): --create-table makes replicated TABLE_local tables "
                        "and the Distributed TABLE over them ON CLUSTER; inserts wait for the shards");
         app.add_flag("--balance", o.balance,
-                     "Spread batches round-robin over the --url endpoints (default: the first one not resting after a failure)");
+                     "Spread batches round-robin over the --url endpoints, or each --shard's (default: the first one not resting after a failure)");
+        auto* shard = app.add_option("--shard", c.shards,
+                                     "Shard-direct: one shard's replicas, URL[,URL...]; repeat once per shard in the cluster's "
+                                     "order. Rows go straight into each shard's --local-table, routed as the Distributed table "
+                                     "routes them (cityHash64 of --shard-key; with --cluster, by its shard weights)")
+                          ->type_name("URLS");
+        app.add_option("--shard-key", c.shard_key, "With --shard: the String column rows are routed by (default: sensor_id, else the first ORDER BY column)")
+            ->needs(shard);
+        app.add_option("--local-table", c.local_table, "With --shard: the table inserted into on each shard (default: TABLE_local)")
+            ->needs(shard);
         // -n is no count's here: a long option only, as sensor-gen's count is -c (kcat's)
         sp::cli::alias(app, "-n", app.add_flag("--dry-run", o.dry_run, "Print the statements that would be sent (and the DDL with --create-table); contact no server"));
         app.add_flag("--basic-dates", c.basic_dates, "Do not send date_time_input_format=best_effort (rows hold 'YYYY-MM-DD hh:mm:ss' only)");

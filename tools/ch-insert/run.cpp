@@ -9,6 +9,7 @@
 #include "common/core/progress.hpp"
 #include "common/core/signals.hpp"
 #include "insert.hpp"
+#include "shards.hpp"
 
 namespace sp::chi {
 
@@ -63,10 +64,41 @@ void log_summary(const Options& o, const Stats& st, double seconds) {
   if (st.endpoints.size() > 1) {
     std::string by;
     for (const auto& e : st.endpoints)
-      by += (by.empty() ? "" : ", ") + url_for_log(e.url) + ": " + std::to_string(e.rows) + " rows in " +
+      by += (by.empty() ? "" : ", ") + (e.shard ? "shard " + std::to_string(e.shard) + " " : std::string()) +
+            url_for_log(e.url) + ": " + std::to_string(e.rows) + " rows in " +
             std::to_string(e.inserts) + " inserts" + (e.failures ? ", " + std::to_string(e.failures) + " failed" : "");
     log::info("by endpoint: ", by);
   }
+}
+}  // namespace
+
+namespace {
+// --shard, --shard-key, --local-table into Options; the shards' URLs become the connection's URL list
+// (the server asked for the version and DDL is any of them, first shard first).
+void resolve_shards(Command& c, const Schema& schema, size_t& total_urls) {
+  Options& o = c.o;
+  if (!c.ch.urls.empty())
+    throw UsageError("--url and --shard: give each server once, in the --shard of its shard (URL[,URL...] per shard)");
+  if (o.format == RowFormat::values)
+    throw UsageError("--shard: -f values is not supported (rows are routed by a column read from json, tsv or csv rows)");
+  if (o.create_table && o.cluster.empty())
+    throw UsageError("--create-table with --shard needs --cluster NAME (the local tables are created ON CLUSTER)");
+  for (const auto& v : c.shards) {
+    o.shards.push_back(parse_shard_urls(v));
+    for (const auto& u : o.shards.back()) c.ch.urls.push_back(u);
+  }
+  total_urls = c.ch.urls.size();
+  o.shard_key = c.shard_key.empty() ? schema.sharding_column() : c.shard_key;
+  const Column* key = nullptr;
+  for (const auto& col : schema.columns)
+    if (col.name == o.shard_key) key = &col;
+  if (!key) throw UsageError("--shard-key '" + o.shard_key + "': not a column of the schema");
+  // cityHash64 of a String hashes its bytes, which ch-insert reads from the row; of a number, its
+  // binary value; of a Nullable, NULL rows go nowhere certain: only plain String columns are routed
+  if ((key->type != ColType::String && key->type != ColType::LowCardinalityString) || key->nullable())
+    throw UsageError("--shard-key '" + o.shard_key + "' is " + key->clickhouse_type() +
+                     ": shard-direct routes by a String column that is never NULL (as cityHash64 of its bytes)");
+  o.local_table = c.local_table.empty() ? o.table + "_local" : c.local_table;
 }
 }  // namespace
 
@@ -79,8 +111,17 @@ int run_command(Command& c) {
   if (o.batch_bytes > (1ull << 30)) throw UsageError("--batch-bytes must be at most 1GiB");
   Schema schema = Schema::resolve(o.schema_path);
   o.table = c.table.empty() ? schema.table : c.table;  // flag > schema file > sensor_metrics
+  size_t shard_urls = 0;
+  if (!c.shards.empty()) resolve_shards(c, schema, shard_urls);
   ChConnection conn = resolve_ch_connection(c.ch);
   o.database = conn.database;
+  if (!o.shards.empty()) {
+    // the shards' URLs as resolved (credentials moved out, trailing '/' dropped), in --shard order
+    size_t k = 0;
+    for (auto& list : o.shards)
+      for (auto& u : list) u = conn.urls.at(k++);
+    if (k != shard_urls || k != conn.urls.size()) throw UsageError("--shard: URLs lost while resolving them");
+  }
 
   LineWriter std_out(1);
   std::unique_ptr<OutputFile> acks_file, rejects_file;
