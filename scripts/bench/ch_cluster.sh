@@ -9,6 +9,10 @@
 #                    the Distributed table splits it, each part straight into its shard's
 #                    sensor_metrics_local (--balance over the shard's two replicas)
 #   shard_direct_x2  two of those at once (half the rows each), as cluster_x2
+#   pipeline_x1 / pipeline_x2   whole pipelines from a real Kafka broker (16 partitions): one, then
+#                    two in one consumer group (kafka-cat-sensor -G -e --envelope --commit-acks |
+#                    sensor-parse | ch-insert --balance through the Distributed table), as the README's
+#                    scale-out runs them; the time includes the group join
 # Rounds interleave them; best time kept; rows counted under FINAL, and each shard checked to hold
 # only the rows the Distributed table would put there. On one machine the cluster
 # shares the same cores (and writes every row twice, once per replica): this measures its overhead,
@@ -22,7 +26,12 @@ RUNS=${2:-2}
 export PATH="$BIN_DIR:$PATH" LC_ALL=C
 CH="$SRC_DIR/scripts/clickhouse.sh"
 tmp=$(mktemp -d /tmp/sp-bench-ch-cluster.XXXXXX)
-cleanup() { "$CH" stop "$tmp/one" >/dev/null 2>&1 || true; "$CH" stop "$tmp/cl" >/dev/null 2>&1 || true; rm -rf "$tmp"; }
+cleanup() {
+  "$CH" stop "$tmp/one" >/dev/null 2>&1 || true
+  "$CH" stop "$tmp/cl" >/dev/null 2>&1 || true
+  "$SRC_DIR/scripts/kafka.sh" stop "$tmp/kafka" >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
 trap cleanup EXIT
 ONE=$(eval "$("$CH" start "$tmp/one")"; echo "$CH_URL")
 s=$(date +%s.%N)
@@ -72,6 +81,22 @@ shard_direct_x2() {
   shard_direct "$tmp/b.jsonl" || return 1
   wait "$p"
 }
+# whole pipelines: the messages in a real broker, keyed by sensor like a producer would
+eval "$("$SRC_DIR/scripts/kafka.sh" start "$tmp/kafka" 1)"
+"$SRC_DIR/scripts/kafka.sh" topic "$tmp/kafka" sensor_metrics 16 >/dev/null
+sensor-gen -c "$ROWS" | kafka-cat-sensor -q -P -b "$KAFKA_BOOTSTRAP" -t sensor_metrics --key-field value.sensor_id
+pipeline() {  # GROUP I: one pipeline member of GROUP, to the end of the topic, commits what ClickHouse acked
+  local fifo="$tmp/acks.$1.$2"
+  rm -f "$fifo" && mkfifo "$fifo"
+  kafka-cat-sensor -q -b "$KAFKA_BOOTSTRAP" -t sensor_metrics -G "$1" -e --envelope --commit-acks "$fifo" |
+    sensor-parse -q | ch-insert -q "${urls[@]}" --balance --cluster "$CH_CLUSTER" >"$fifo"
+}
+pipeline_x2() {
+  pipeline "$1" 1 &
+  local p=$!
+  pipeline "$1" 2 || return 1
+  wait "$p"
+}
 for round in $(seq 1 "$RUNS"); do
   q "$ONE" "DROP TABLE IF EXISTS sensor_metrics" >/dev/null
   timed one "$ONE" sh -c "ch-insert -q --url '$ONE' --create-table --no-acks <'$tmp/rows.jsonl'"
@@ -80,6 +105,10 @@ for round in $(seq 1 "$RUNS"); do
   fresh_cluster_table
   timed cluster_x2 "$CH_URL" two
   fresh_cluster_table
+  fresh_cluster_table
+  timed pipeline_x1 "$CH_URL" pipeline "p1r$round" 1
+  fresh_cluster_table
+  timed pipeline_x2 "$CH_URL" pipeline_x2 "p2r$round"
   for mode in shard_direct shard_direct_x2; do
     fresh_cluster_table
     if [ $mode = shard_direct ]; then timed $mode "$CH_URL" shard_direct "$tmp/rows.jsonl"; else timed $mode "$CH_URL" $mode; fi
@@ -92,7 +121,7 @@ for round in $(seq 1 "$RUNS"); do
 done
 printf '%-34s %9s %10s\n' target seconds rows_per_s
 declare -A T
-for n in one cluster cluster_x2 shard_direct shard_direct_x2; do
+for n in one cluster cluster_x2 shard_direct shard_direct_x2 pipeline_x1 pipeline_x2; do
   T[$n]=$(sort -g "$tmp/t.$n" | head -n 1)
   printf '%-34s %9.2f %10.0f\n' "$n" "${T[$n]}" "$(awk -v t="${T[$n]}" -v r="$ROWS" 'BEGIN{print r / t}')"
 done
@@ -105,3 +134,5 @@ printf 'RESULT ch-insert-2x2-shard-direct-vs-distributed ours=%.2fs ref=%.2fs ra
   "${T[cluster]}" "$(div "${T[shard_direct]}" "${T[cluster]}")"
 printf 'RESULT ch-insert-x2-2x2-shard-direct-vs-distributed ours=%.2fs ref=%.2fs ratio=%s rss_mb=0\n' "${T[shard_direct_x2]}" \
   "${T[cluster_x2]}" "$(div "${T[shard_direct_x2]}" "${T[cluster_x2]}")"
+printf 'RESULT pipelines-x2-vs-x1-2x2-cluster ours=%.2fs ref=%.2fs ratio=%s rss_mb=0\n' "${T[pipeline_x2]}" \
+  "${T[pipeline_x1]}" "$(div "${T[pipeline_x2]}" "${T[pipeline_x1]}")"
