@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/core/retry.hpp"
 #include "common/http/clickhouse.hpp"
 #include "common/core/line_io.hpp"
 #include "common/rows/rows.hpp"
@@ -49,6 +50,10 @@ struct Options {
   int64_t max_rejects = -1;  // -1: no limit
   size_t max_line = 1 << 20;
 };
+
+// --retries (-1: forever), --retry-initial, --retry-max-delay, no time limit: the budget of every
+// request ch-insert retries (inserts, the version check, shard queries).
+Retry::Budget retry_budget(const Options& o);
 
 // What the server supports, found by prepare_server from its version (a dry run assumes none).
 struct ServerCaps {

@@ -1,0 +1,247 @@
+// ch-insert's conversation with the server before the first row: its version and what follows from it
+// (ServerCaps), --create-table's DDL fitted to that version (server_ddl) and checked against an
+// existing table, and shard-direct's shards (--shard: weights from system.clusters, local tables).
+#include <optional>
+
+#include "common/core/log.hpp"
+#include "common/core/retry.hpp"
+#include "insert.hpp"
+
+namespace sp::chi {
+
+namespace {
+
+// A query answered by any replica of a shard (tried in order), retried like inserts when none answers.
+std::string query_shard(const Options& o, ClickHouseClient& c, size_t shard, const std::string& sql) {
+  Retry retry(retry_budget(o));
+  for (;;) {
+    std::optional<ChError> last;
+    for (size_t k = 0; k < c.connection().urls.size(); ++k) {
+      c.use(k);
+      try {
+        return c.query(sql);
+      } catch (const ChRequestError& e) {
+        if (e.error().kind != ChErrorKind::transport && e.error().kind != ChErrorKind::retriable) throw;
+        last = e.error();
+      }
+    }
+    if (retry.spent())
+      throw UnavailableError("shard " + std::to_string(shard + 1) + ": no replica answers (" + last->message +
+                             "; gave up after " + std::to_string(retry.retries()) + " retries; check --shard)");
+    auto d = retry.next();
+    log::warn("shard ", shard + 1, ": ", last->message, "; retry ", retry.retries(), " in ", d.count(), " ms");
+    retry.wait(d, "interrupted while waiting for ClickHouse");
+  }
+}
+
+std::string sql_string(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\\' || c == '\'') q += '\\';
+    q += c;
+  }
+  return q + "'";
+}
+
+// --shard: the local table on every shard; with --cluster the shards' weights from system.clusters,
+// whose shard count must be the --shard list's (a list in another order cannot be told apart: the
+// shard order is the user's to keep).
+std::vector<uint32_t> prepare_shards(const Options& o, ClickHouseClient& client) {
+  const std::string& db = client.connection().database;
+  std::vector<uint32_t> weights(o.shards.size(), 1);
+  if (!o.cluster.empty()) {
+    std::string rows = client.query("SELECT shard_num, any(shard_weight) FROM system.clusters WHERE cluster = " +
+                                    sql_string(o.cluster) + " GROUP BY shard_num ORDER BY shard_num");
+    std::vector<uint32_t> w;
+    size_t b = 0;
+    while (b < rows.size()) {
+      size_t e = rows.find('\n', b);
+      if (e == std::string::npos) e = rows.size();
+      std::string line = rows.substr(b, e - b);
+      b = e + 1;
+      auto tab = line.find('\t');
+      if (tab == std::string::npos) continue;
+      w.push_back(static_cast<uint32_t>(std::stoul(line.substr(tab + 1))));
+    }
+    if (w.empty())
+      throw ConfigError("cluster '" + o.cluster + "' is not in system.clusters of " + url_for_log(client.current_url()) +
+                        " (check --cluster)");
+    if (w.size() != o.shards.size())
+      throw ConfigError("cluster '" + o.cluster + "' has " + std::to_string(w.size()) + " shards (system.clusters of " +
+                        url_for_log(client.current_url()) + "), but --shard was given " + std::to_string(o.shards.size()) +
+                        " times: give each shard's replicas in one --shard, in the cluster's shard order");
+    weights = w;
+  }
+  for (size_t i = 0; i < o.shards.size(); ++i) {
+    ChConnection c = client.connection();
+    c.urls = o.shards[i];
+    ClickHouseClient sc(c);
+    if (query_shard(o, sc, i, "EXISTS TABLE " + quote_identifier(db) + "." + quote_identifier(o.local_table)).substr(0, 1) != "1")
+      throw NoInputError("table " + db + "." + o.local_table + " does not exist on shard " + std::to_string(i + 1) + " (" +
+                         url_for_log(sc.current_url()) + "; --create-table --cluster NAME creates it on every server)");
+  }
+  std::string w;
+  for (auto x : weights) w += (w.empty() ? "" : ", ") + std::to_string(x);
+  log::debug("shard-direct into ", db, ".", o.local_table, " over ", o.shards.size(), " shards, weights ", w,
+             ", by cityHash64(", o.shard_key, ")");
+  return weights;
+}
+
+// One TSV field as ClickHouse escapes it (\t, \n, \\, \' ...).
+std::string tsv_unescape(std::string_view f) {
+  std::string out;
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (f[i] != '\\' || i + 1 == f.size()) {
+      out += f[i];
+      continue;
+    }
+    char c = f[++i];
+    out += c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c == '0' ? '\0' : c == 'b' ? '\b' : c == 'f' ? '\f' : c;
+  }
+  return out;
+}
+
+// Name and type of each column of db.table, from system.columns (18.16 has it).
+std::vector<std::pair<std::string, std::string>> table_columns(ClickHouseClient& client, const std::string& db,
+                                                               const std::string& table) {
+  std::string tsv = client.query("SELECT name, type FROM system.columns WHERE database = " + sql_string(db) +
+                                 " AND table = " + sql_string(table) + " FORMAT TabSeparated");
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t pos = 0;
+  while (pos < tsv.size()) {
+    size_t nl = tsv.find('\n', pos);
+    if (nl == std::string::npos) nl = tsv.size();
+    std::string_view line(tsv.data() + pos, nl - pos);
+    pos = nl + 1;
+    size_t tab = line.find('\t');
+    if (tab == std::string_view::npos) continue;
+    out.emplace_back(tsv_unescape(line.substr(0, tab)), tsv_unescape(line.substr(tab + 1)));
+  }
+  return out;
+}
+
+// The schema's table settings the server does not list in system.merge_tree_settings.
+std::vector<std::string> missing_settings(ClickHouseClient& client, const Schema& schema) {
+  std::vector<std::string> missing;
+  if (schema.settings.empty()) return missing;
+  std::string names;
+  for (const auto& s : schema.settings) names += (names.empty() ? "" : ", ") + sql_string(s.first);
+  std::string have = "\n" + client.query("SELECT name FROM system.merge_tree_settings WHERE name IN (" + names +
+                                         ") FORMAT TabSeparated");
+  for (const auto& s : schema.settings)
+    if (have.find("\n" + s.first + "\n") == std::string::npos) missing.push_back(s.first);
+  return missing;
+}
+
+}  // namespace
+
+ServerCaps ServerCaps::of(const ChVersion& v) {
+  ServerCaps caps;
+  caps.version = v;
+  // insert_deduplication_token appeared in 22.2; older servers refuse unknown settings.
+  caps.dedup_token = v.at_least(22, 2);
+  // Parallel parsing (20.x on) cuts one POST into several blocks, each committed on its own, so a
+  // bad row late in a batch would leave the rows before it inserted and then re-sent by the split.
+  caps.serial_parsing = v.at_least(20, 1);
+  return caps;
+}
+
+ServerDdl server_ddl(const Options& o, const Schema& schema, const std::string& db, const ServerCaps& caps,
+                     const std::vector<std::string>& missing_settings) {
+  ServerDdl d;
+  const ChVersion& v = caps.version;
+  d.refused = schema.type_unsupported_by(v.major, v.minor);
+  if (!d.refused.empty()) return d;
+  Schema adapted;
+  auto fit = schema.fit_server(v.major, v.minor, missing_settings, adapted);
+  if (!fit.refused.empty()) {
+    d.refused = fit.refused;
+    return d;
+  }
+  d.left_out = std::move(fit.left_out);
+  d.statements = create_table_statements(o, adapted, db);
+  return d;
+}
+
+ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClient& client) {
+  Retry retry(retry_budget(o));
+  ChVersion v;
+  for (;;) {
+    try {
+      v = client.server_version();
+      break;
+    } catch (const ChRequestError& e) {
+      const ChError& err = e.error();
+      if (err.kind == ChErrorKind::auth)
+        throw AuthError("ClickHouse refused user '" + client.connection().user + "': " + err.message +
+                        " (check --user, CLICKHOUSE_USER and the password source)");
+      if (err.kind != ChErrorKind::transport && err.kind != ChErrorKind::retriable) throw;
+      if (retry.spent())
+        throw UnavailableError(err.message + " (gave up after " + std::to_string(retry.retries()) +
+                               " retries; is the server running? check --url)");
+      auto d = retry.next();
+      log::warn(err.message, "; retry ", retry.retries(), " in ", d.count(), " ms");
+      if (err.kind == ChErrorKind::transport) client.failover();
+      retry.wait(d, "interrupted while waiting for ClickHouse");
+    }
+  }
+  ServerCaps caps = ServerCaps::of(v);
+  log::debug("ClickHouse ", v.text, " at ", url_for_log(client.current_url()),
+             caps.dedup_token ? " (using insert_deduplication_token)" : "");
+  const std::string& db = client.connection().database;
+  std::string target = quote_identifier(db) + "." + quote_identifier(o.table);
+  try {
+    if (o.create_table) {
+      // Stop before any DDL: the server would refuse a type anyway, in words that do not say why, and
+      // a table without its TTL would keep rows the schema says to delete.
+      ServerDdl ddl = server_ddl(o, schema, db, caps, missing_settings(client, schema));
+      if (!ddl.refused.empty())
+        throw ConfigError("cannot create table " + db + "." + o.table + ": " + ddl.refused + ", and the server at " +
+                          url_for_log(client.current_url()) + " is ClickHouse " + v.text +
+                          " (change the schema, or use a newer server)");
+      for (const auto& what : ddl.left_out)
+        log::warn("ClickHouse ", v.text, " lacks it: left out of table ", db, ".", o.table, ": ", what);
+      for (const auto& sql : ddl.statements) client.query(sql);
+      // CREATE TABLE IF NOT EXISTS leaves an existing table as it is: rows of the schema would be refused
+      // or land in the wrong columns. Compared before any row is sent.
+      auto diff = schema.column_differences(table_columns(client, db, o.table), o.keep_coordinates ? "_" : "");
+      if (!diff.empty()) {
+        std::string list;
+        for (const auto& d : diff) list += "\n  " + d;
+        throw ConfigError("table " + db + "." + o.table + " exists on " + url_for_log(client.current_url()) +
+                          " with other columns than the schema's; nothing was sent:" + list +
+                          "\n(use the schema the table was made with (--schema, SENSOR_SCHEMA), another --table, or "
+                          "change the table)");
+      }
+      log::info("table ", db, ".", o.table, " is ready (created if it was missing",
+                o.cluster.empty() ? "" : ", with " + o.table + "_local on every server of cluster " + o.cluster, ")");
+    } else if (o.shards.empty() && client.query("EXISTS TABLE " + target).substr(0, 1) != "1") {
+      throw NoInputError("table " + db + "." + o.table + " does not exist on " + url_for_log(client.current_url()) +
+                         " (run with --create-table to create it from the schema)");
+    }
+  } catch (const ChRequestError& e) {
+    if (e.error().kind == ChErrorKind::auth)
+      throw AuthError("ClickHouse refused user '" + client.connection().user + "': " + e.error().message);
+    if (e.error().kind == ChErrorKind::missing)
+      throw NoInputError(e.error().message + " (check --database, or use --create-table)");
+    throw Error(e.code(), "preparing table " + db + "." + o.table + ": " + e.error().message);
+  }
+  if (!o.shards.empty()) caps.shard_weights = prepare_shards(o, client);
+  return caps;
+}
+
+std::vector<std::string> create_table_statements(const Options& o, const Schema& schema, const std::string& db) {
+  std::vector<std::string> out;
+  if (o.cluster.empty()) {
+    if (db != "default") out.push_back("CREATE DATABASE IF NOT EXISTS " + quote_identifier(db));
+    out.push_back(schema.create_table_sql(db, o.table));
+    return out;
+  }
+  auto tables = schema.create_cluster_sql(db, o.table, o.cluster);  // checks the cluster name
+  if (db != "default")
+    out.push_back("CREATE DATABASE IF NOT EXISTS " + quote_identifier(db) + " ON CLUSTER " + quote_identifier(o.cluster));
+  out.insert(out.end(), tables.begin(), tables.end());
+  return out;
+}
+
+}  // namespace sp::chi
