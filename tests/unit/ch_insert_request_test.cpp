@@ -115,3 +115,20 @@ TEST(ChInsertRequest, ClusterDdlAdaptedOnEveryStatement) {
   auto n = sp::chi::server_ddl(o, schema, "db", caps("26.7.2.1"), {});
   EXPECT_NE(n.statements[1].find("`ts` DateTime CODEC(DoubleDelta, ZSTD(1))"), std::string::npos) << n.statements[1];
 }
+
+// 18.16's answer when an ON CLUSTER statement outwaits distributed_ddl_task_timeout (seen with a
+// member SIGKILLed); any other message is no such answer.
+TEST(ChInsertRequest, DdlTimeoutNamesUnfinishedAndActiveMembers) {
+  auto u = sp::chi::ddl_unfinished(
+      "Code: 159, e.displayText() = DB::Exception: Watching task /clickhouse/task_queue/ddl/query-0000000001 is "
+      "executing longer than distributed_ddl_task_timeout (=3) seconds. There are 1 unfinished hosts (0 of them are "
+      "currently active), they are going to execute the query in background, e.what() = DB::Exception");
+  ASSERT_TRUE(u.has_value());
+  EXPECT_EQ(u->hosts, 1);
+  EXPECT_EQ(u->active, 0);
+  u = sp::chi::ddl_unfinished("... There are 3 unfinished hosts (2 of them are currently active), they ...");
+  ASSERT_TRUE(u.has_value());
+  EXPECT_EQ(u->hosts, 3);
+  EXPECT_EQ(u->active, 2);
+  EXPECT_FALSE(sp::chi::ddl_unfinished("Code: 60, e.displayText() = DB::Exception: Table default.x doesn't exist").has_value());
+}

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -112,6 +113,15 @@ std::string insert_statement(RowFormat f, const std::string& database, const std
 // checks that the table's columns are the schema's (ConfigError listing the differences), or checks
 // that the table exists (NoInputError suggesting --create-table). Returns what the server supports.
 ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClient& client);
+
+// An ON CLUSTER statement that outwaited distributed_ddl_task_timeout (Code 159): ClickHouse names how
+// many members have not run it and how many of those are up ("There are 1 unfinished hosts (0 of them
+// are currently active)"); nullopt for any other message.
+struct DdlUnfinished {
+  int hosts = 0;
+  int active = 0;
+};
+std::optional<DdlUnfinished> ddl_unfinished(std::string_view message);
 
 // Runs the whole stream; `st` is filled as it goes (also when it throws). `client` is null in
 // dry-run mode. Throws sp::Error on fatal failures, after writing acks for everything confirmed.

@@ -1,7 +1,9 @@
 // ch-insert's conversation with the server before the first row: its version and what follows from it
 // (ServerCaps), --create-table's DDL fitted to that version (server_ddl) and checked against an
 // existing table, and shard-direct's shards (--shard: weights from system.clusters, local tables).
+#include <algorithm>
 #include <optional>
+#include <regex>
 
 #include "common/core/log.hpp"
 #include "common/core/retry.hpp"
@@ -163,6 +165,42 @@ ServerDdl server_ddl(const Options& o, const Schema& schema, const std::string& 
   return d;
 }
 
+std::optional<DdlUnfinished> ddl_unfinished(std::string_view message) {
+  static const std::regex re(R"(There are (\d+) unfinished hosts \((\d+) of them are currently active\))");
+  std::match_results<std::string_view::const_iterator> m;
+  if (!std::regex_search(message.begin(), message.end(), m, re)) return std::nullopt;
+  return DdlUnfinished{std::stoi(m[1].str()), std::stoi(m[2].str())};
+}
+
+namespace {
+// --create-table's statements. ON CLUSTER, the server waits for every member to run each one: with a
+// member down that was the whole request timeout and then "did not answer", so one dead replica kept
+// the pipeline from starting. The wait is bounded (half of --timeout, at most 30 s); members that are
+// down when it ends get the statement from ZooKeeper's queue once they are back, and the rows go to
+// the replicas that are up. A member that is up and has not finished is an error.
+void run_ddl(const Options& o, ClickHouseClient& client, const std::vector<std::string>& statements) {
+  std::vector<std::pair<std::string, std::string>> params;
+  if (!o.cluster.empty()) {
+    long wait_s = std::clamp(client.connection().timeout_ms / 2000, 1L, 30L);
+    params.emplace_back("distributed_ddl_task_timeout", std::to_string(wait_s));
+  }
+  for (const auto& sql : statements) {
+    try {
+      client.query(sql, params);
+    } catch (const ChRequestError& e) {
+      auto u = o.cluster.empty() ? std::nullopt : ddl_unfinished(e.error().message);
+      if (!u) throw;
+      if (u->active > 0)
+        throw TempFailError("cluster " + o.cluster + ": " + std::to_string(u->active) + " member(s) that are up did not "
+                            "finish the table DDL in time (" + e.error().message + ")");
+      log::warn(u->hosts, u->hosts == 1 ? " member" : " members", " of cluster ", o.cluster,
+                u->hosts == 1 ? " is" : " are", " down: the DDL is queued in ZooKeeper and runs when ",
+                u->hosts == 1 ? "it is" : "they are", " back; rows go to the replicas that are up");
+    }
+  }
+}
+}  // namespace
+
 ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClient& client) {
   Retry retry(retry_budget(o));
   ChVersion v;
@@ -201,7 +239,7 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
                           " (change the schema, or use a newer server)");
       for (const auto& what : ddl.left_out)
         log::warn("ClickHouse ", v.text, " lacks it: left out of table ", db, ".", o.table, ": ", what);
-      for (const auto& sql : ddl.statements) client.query(sql);
+      run_ddl(o, client, ddl.statements);
       // CREATE TABLE IF NOT EXISTS leaves an existing table as it is: rows of the schema would be refused
       // or land in the wrong columns. Compared before any row is sent.
       auto diff = schema.column_differences(table_columns(client, db, o.table), o.keep_coordinates ? "_" : "");
