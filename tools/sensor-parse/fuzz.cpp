@@ -119,7 +119,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     rw.flush();
   }
   if (st.records != st.rows + st.rejects) abort();
-  if (count_lines(rows.str()) != st.rows) abort();
+  // Every line of the output is a row, or an ack marker for a rejected envelope (with a rejects
+  // file); every row is one ch-insert's row reader takes.
+  {
+    static const sp::RowShape shapes[] = {sp::RowShape::of(schemas[0]), sp::RowShape::of(schemas[1])};
+    std::istringstream rs(rows.str());
+    std::string row, sent, why;
+    uint64_t n = 0;
+    while (std::getline(rs, row)) {
+      sp::Ack ack;
+      if (sp::parse_ack_marker(opt.format, row, schema.columns.size(), ack)) continue;
+      ++n;
+      sp::RowCoords coords;
+      if (sp::split_row(opt.format, row, shapes[typed], false, sent, coords, why) != sp::RowStatus::row) abort();
+    }
+    if (n != st.rows) abort();
+  }
   if (count_lines(rejects.str()) != st.rejects) abort();
   std::istringstream rj(rejects.str());
   std::string line;
