@@ -404,9 +404,12 @@ std::string Column::default_sql() const {
     }
   } else if (type == ColType::Decimal) {
     char buf[48];
-    const char* why = "";
-    size_t n = decimal_text(v, precision, scale, buf, &why);
-    if (!n) throw bad(std::string(why) == "range" ? "out of range" : std::string(why) == "fraction" ? "more fraction digits than the scale" : "not a number");
+    DecimalFault fault = DecimalFault::none;
+    size_t n = decimal_text(v, precision, scale, buf, &fault);
+    if (!n)
+      throw bad(fault == DecimalFault::range      ? "out of range"
+                : fault == DecimalFault::fraction ? "more fraction digits than the scale"
+                                                  : "not a number");
     v.assign(buf, n);
   } else if (type == ColType::UUID) {
     std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -615,7 +618,7 @@ int Schema::index_of(const std::string& name) const {
   return -1;
 }
 
-size_t decimal_text(std::string_view in, int precision, int scale, char* out, const char** why) {
+size_t decimal_text(std::string_view in, int precision, int scale, char* out, DecimalFault* fault) {
   size_t i = 0, n = in.size();
   auto digit = [&](size_t k) { return k < n && in[k] >= '0' && in[k] <= '9'; };
   bool neg = i < n && in[i] == '-';
@@ -628,19 +631,19 @@ size_t decimal_text(std::string_view in, int precision, int scale, char* out, co
     fb = ++i;
     while (digit(i)) ++i;
     fe = i;
-    if (fe == fb) return *why = "syntax", 0;
+    if (fe == fb) return *fault = DecimalFault::syntax, 0;
   }
-  if (ie == ib) return *why = "syntax", 0;
+  if (ie == ib) return *fault = DecimalFault::syntax, 0;
   int64_t exp10 = 0;
   if (i < n && (in[i] == 'e' || in[i] == 'E')) {
     ++i;
     bool eneg = i < n && in[i] == '-';
     if (i < n && (in[i] == '-' || in[i] == '+')) ++i;
-    if (!digit(i)) return *why = "syntax", 0;
+    if (!digit(i)) return *fault = DecimalFault::syntax, 0;
     for (; digit(i); ++i) exp10 = std::min<int64_t>(exp10 * 10 + (in[i] - '0'), 1000000000);  // saturates: far past any precision
     if (eneg) exp10 = -exp10;
   }
-  if (i != n) return *why = "syntax", 0;
+  if (i != n) return *fault = DecimalFault::syntax, 0;
   exp10 -= static_cast<int64_t>(fe - fb);
   // The digits, leading zeros dropped; trailing ones cut while the point would be past the scale.
   std::string d(in.substr(ib, ie - ib));
@@ -652,11 +655,11 @@ size_t decimal_text(std::string_view in, int precision, int scale, char* out, co
     shift = 0;
   } else if (shift < 0) {
     if (static_cast<uint64_t>(-shift) > d.size() || d.find_first_not_of('0', d.size() - static_cast<size_t>(-shift)) != std::string::npos)
-      return *why = "fraction", 0;
+      return *fault = DecimalFault::fraction, 0;
     d.resize(d.size() - static_cast<size_t>(-shift));
     shift = 0;
   }
-  if (static_cast<int64_t>(d.size()) + shift > precision) return *why = "range", 0;
+  if (static_cast<int64_t>(d.size()) + shift > precision) return *fault = DecimalFault::range, 0;
   d.append(static_cast<size_t>(shift), '0');
   if (d.size() < static_cast<size_t>(scale) + 1) d.insert(0, static_cast<size_t>(scale) + 1 - d.size(), '0');
   char* o = out;

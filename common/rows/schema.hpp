@@ -122,10 +122,15 @@ struct Schema {
 
 // The Decimal(precision, scale) text of a number written in JSON's grammar (-?digits[.digits][e[+-]digits],
 // as in the line, or in a JSON string): "[-]int.frac" with exactly `scale` fraction digits, no '-' on
-// zero, into out (room for precision + 3 bytes); its length, or 0 when it is not one: *why is then
-// "syntax" (not a number), "fraction" (non-zero digits past the scale: never rounded) or "range" (more
-// than precision - scale digits before the point). Exponents shift the point exactly.
-size_t decimal_text(std::string_view in, int precision, int scale, char* out, const char** why);
+// zero, into out (room for precision + 3 bytes); its length, or 0 when it is not one and *fault says
+// why. Exponents shift the point exactly.
+enum class DecimalFault : uint8_t {
+  none,
+  syntax,    // not a number
+  fraction,  // non-zero digits past the scale: never rounded
+  range,     // more than precision - scale digits before the point
+};
+size_t decimal_text(std::string_view in, int precision, int scale, char* out, DecimalFault* fault);
 
 // Backquoted ClickHouse identifier (`a``b` style escaping of backquotes and backslashes).
 std::string quote_identifier(const std::string& name);

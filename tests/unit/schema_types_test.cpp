@@ -491,3 +491,48 @@ TEST(SchemaTypes, ChInsertCountsTheValuesOfATupleWithMapsAndArrays) {
     EXPECT_EQ(sp::split_row(f, line, shape, false, out, c, why), sp::RowStatus::row) << line << ": " << why;
   }
 }
+
+TEST(SchemaTypes, DecimalLinesKeepTheFastPath) {
+  // The fast path reads the number's text itself; the simdjson path must look it up again.
+  auto s = one("Decimal(12, 3)");
+  RecordParser p(s, RowFormat::tsv);
+  std::string out;
+  Reject r;
+  ASSERT_TRUE(p.json_line(R"({"k":"a","x":123456789.125})", out, r)) << r.reason;
+  ASSERT_TRUE(p.json_line(R"({"k":"a","x":"0.1"})", out, r)) << r.reason;
+  EXPECT_EQ(out, "a\t123456789.125\na\t0.100\n");
+  EXPECT_EQ(p.fast_rows(), 2u);
+  // An Array or Map column sends the schema's lines to the simdjson path.
+  RecordParser q(one("Array(Int8)"), RowFormat::tsv);
+  ASSERT_TRUE(q.json_line(R"({"k":"a","x":[1]})", out, r)) << r.reason;
+  EXPECT_EQ(q.fast_rows(), 0u);
+}
+
+TEST(SchemaTypes, DecimalTextShiftsThePointExactly) {
+  auto text = [](const std::string& in, int p, int s) {
+    char buf[48];
+    sp::DecimalFault f = sp::DecimalFault::none;
+    size_t n = sp::decimal_text(in, p, s, buf, &f);
+    if (n) return std::string(buf, n);
+    return std::string(f == sp::DecimalFault::syntax ? "syntax" : f == sp::DecimalFault::fraction ? "fraction" : "range");
+  };
+  EXPECT_EQ(text("0", 1, 0), "0");
+  EXPECT_EQ(text("-0", 3, 2), "0.00");
+  EXPECT_EQ(text("0e999999999999999999", 3, 2), "0.00");  // zero whatever the exponent
+  EXPECT_EQ(text("12.5", 3, 1), "12.5");
+  EXPECT_EQ(text("12.5", 3, 2), "range");
+  EXPECT_EQ(text("12.50", 4, 1), "12.5");
+  EXPECT_EQ(text("12.51", 4, 1), "fraction");
+  EXPECT_EQ(text("1.25E+2", 3, 0), "125");
+  EXPECT_EQ(text("12500e-2", 3, 0), "125");
+  EXPECT_EQ(text("125e-4", 5, 4), "0.0125");
+  EXPECT_EQ(text("125e-5", 5, 4), "fraction");
+  EXPECT_EQ(text("1e-99999999999", 38, 38), "fraction");
+  EXPECT_EQ(text("1e99999999999", 38, 0), "range");
+  EXPECT_EQ(text("0.000", 1, 0), "0");
+  EXPECT_EQ(text("007.50", 2, 1), "7.5");  // leading zeros (in a string) are no digits
+  EXPECT_EQ(text("99999999999999999999999999999999999999", 38, 0), "99999999999999999999999999999999999999");
+  EXPECT_EQ(text("-0.00000000000000000000000000000000000001", 38, 38), "-0.00000000000000000000000000000000000001");
+  for (const char* bad : {"", "-", "1.", ".5", "+1", "1e", "1e+", "--1", "1,5", " 1", "1 ", "0x10", "1.2.3", "NaN", "inf"})
+    EXPECT_EQ(text(bad, 9, 2), "syntax") << bad;
+}

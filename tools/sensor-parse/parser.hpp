@@ -328,8 +328,8 @@ struct RecordParser::Impl {
   bool typed_text(const Column& c, std::string_view v, Cell& cell);
   bool typed_integer(const Column& c, const Num& n, Cell& cell);
   bool typed_json(const Column& c, element e, Cell& cell);
-  // Decimal from a number's text (`shown` for messages: the text, quoted when it came as a string).
-  bool decimal(const Column& c, std::string_view v, std::string_view shown, Cell& cell);
+  // Decimal from a number's text (as_string: it came as a JSON string or CSV field, and messages quote it).
+  inline bool decimal(const Column& c, std::string_view v, bool as_string, Cell& cell);
   // The text of the number at `ptr` in the current document ("" when it cannot be found).
   std::string_view raw_number();
   // Array and Map: each element checked as T, the whole written as the output format's text.

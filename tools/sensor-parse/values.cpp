@@ -298,25 +298,25 @@ bool RecordParser::Impl::typed_text(const Column& c, std::string_view v, Cell& c
       return true;
     }
     case ColType::Decimal:
-      return decimal(c, v, quoted(v), cell);
+      return decimal(c, v, true, cell);
     default:
       return fail(c, "unsupported type");
   }
 }
 
-bool RecordParser::Impl::decimal(const Column& c, std::string_view v, std::string_view shown, Cell& cell) {
-  const char* why_not = "";
-  size_t n = decimal_text(v, c.precision, c.scale, cell.buf, &why_not);
+bool RecordParser::Impl::decimal(const Column& c, std::string_view v, bool as_string, Cell& cell) {
+  DecimalFault fault = DecimalFault::none;
+  size_t n = decimal_text(v, c.precision, c.scale, cell.buf, &fault);
   if (n) {
     cell.kind = Cell::k_num;  // unquoted: ClickHouse 18.16 reads no quoted Decimal in CSV or JSONEachRow
     cell.n = static_cast<uint8_t>(n);
     return true;
   }
-  std::string t(shown);
-  if (std::strcmp(why_not, "fraction") == 0)
+  std::string t = as_string ? quoted(v) : std::string(v);
+  if (fault == DecimalFault::fraction)
     return fail(c, t + " has more fraction digits than " + c.base_type() + " keeps (" + std::to_string(c.scale) +
                        "): not rounded");
-  if (std::strcmp(why_not, "range") == 0)
+  if (fault == DecimalFault::range)
     return fail(c, t + " is out of range for " + c.base_type() + " (at most " + std::to_string(c.precision - c.scale) +
                        " digits before the point)");
   return fail(c, t + " is not a decimal number");
@@ -455,7 +455,7 @@ bool RecordParser::Impl::typed_json(const Column& c, element e, Cell& cell) {
       return fail(c, std::string("expected a number or a string holding one, got ") + type_word(t));
     std::string_view text = raw_number();
     if (text.empty()) return fail(c, "the number's text could not be found in the line");
-    return decimal(c, text, text, cell);
+    return decimal(c, text, false, cell);
   }
   bool takes_int = c.type == ColType::DateTime64 || c.type == ColType::Enum8 || c.type == ColType::Enum16;
   if (takes_int && t == element_type::INT64) {
