@@ -160,6 +160,7 @@ struct RecordParser::Impl {
   std::string ptr;                   // the pointer of the value being checked
   size_t cur_col = 0;                // the column being checked (container_text's index)
   std::vector<std::string> container_text;  // per Array or Map column: its text for the output format
+  std::vector<std::string_view> map_keys;   // scratch: a Map's keys, to find one given twice
   void set_doc(const char* buf, size_t len, size_t cap, const char* prefix) {
     doc_buf = buf;
     doc_len = len;

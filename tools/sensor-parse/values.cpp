@@ -365,7 +365,9 @@ bool RecordParser::Impl::container(const Column& c, element e, Cell& cell) {
   o += is_map ? '{' : '[';
   size_t k = 0;
   Cell ec;
-  std::vector<std::string_view> keys;
+  const bool find_text = el.type == ColType::Decimal;  // only a Decimal element needs its pointer
+  std::vector<std::string_view>& keys = map_keys;
+  keys.clear();
   // One element: checked as T; a failure names the column and the element's index or key.
   auto one = [&](element v, std::string_view key) {
     if (k) o += ',';
@@ -376,11 +378,16 @@ bool RecordParser::Impl::container(const Column& c, element e, Cell& cell) {
         append_sql_string(o, key);
       o += ':';
     }
-    ptr.resize(base);
-    if (is_map)
-      append_pointer_key(ptr, key);
-    else
-      ptr += "/" + std::to_string(k);
+    if (find_text) {
+      ptr.resize(base);
+      if (is_map) {
+        append_pointer_key(ptr, key);
+      } else {
+        char digits[24];
+        ptr += '/';
+        ptr.append(digits, static_cast<size_t>(std::to_chars(digits, digits + sizeof digits, k).ptr - digits));
+      }
+    }
     auto where = [&] { return c.path_text + (is_map ? " key " + quoted(key) : " element " + std::to_string(k)); };
     bool ok;
     if (v.type() == element_type::NULL_VALUE) {
