@@ -536,3 +536,17 @@ TEST(SchemaTypes, DecimalTextShiftsThePointExactly) {
   for (const char* bad : {"", "-", "1.", ".5", "+1", "1e", "1e+", "--1", "1,5", " 1", "1 ", "0x10", "1.2.3", "NaN", "inf"})
     EXPECT_EQ(text(bad, 9, 2), "syntax") << bad;
 }
+
+TEST(SchemaTypes, DecimalUnderAnEscapedKey) {
+  // simdjson On Demand compares keys as written, so a key with \u escapes on the path hides the
+  // number's text: an integer is still exact, a fraction is a reject that says why.
+  auto s = one("Decimal(9, 2)");
+  RecordParser p(s, RowFormat::tsv);
+  std::string out;
+  Reject r;
+  EXPECT_TRUE(p.json_line(R"({"k":"a","\u0078":15})", out, r)) << r.reason;
+  EXPECT_EQ(out, "a\t15.00\n");
+  EXPECT_FALSE(p.json_line(R"({"k":"a","\u0078":1.5})", out, r));
+  EXPECT_EQ(r.reason, "x: the number's text is not found again in the line (a key on its path written with \\u escapes): "
+                      "write the key plainly, or the number as a string");
+}

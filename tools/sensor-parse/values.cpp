@@ -461,7 +461,17 @@ bool RecordParser::Impl::typed_json(const Column& c, element e, Cell& cell) {
     if (t != element_type::INT64 && t != element_type::UINT64 && t != element_type::DOUBLE)
       return fail(c, std::string("expected a number or a string holding one, got ") + type_word(t));
     std::string_view text = raw_number();
-    if (text.empty()) return fail(c, "the number's text could not be found in the line");
+    char digits[24];
+    if (text.empty() && t != element_type::DOUBLE) {
+      // On Demand compares keys as written (a \u escape on the path hides the value); an integer's
+      // text is its value anyway.
+      auto r = t == element_type::INT64 ? std::to_chars(digits, digits + sizeof digits, e.get_int64().value_unsafe())
+                                        : std::to_chars(digits, digits + sizeof digits, e.get_uint64().value_unsafe());
+      text = std::string_view(digits, static_cast<size_t>(r.ptr - digits));
+    }
+    if (text.empty())
+      return fail(c, "the number's text is not found again in the line (a key on its path written with \\u escapes): "
+                     "write the key plainly, or the number as a string");
     return decimal(c, text, false, cell);
   }
   bool takes_int = c.type == ColType::DateTime64 || c.type == ColType::Enum8 || c.type == ColType::Enum16;
