@@ -328,8 +328,7 @@ std::string_view RecordParser::Impl::raw_number() {
   if (od.iterate(doc_buf, doc_len, doc_cap).get(doc)) return {};
   simdjson::ondemand::value v;
   if (doc.at_pointer(ptr).get(v)) return {};
-  std::string_view t;
-  t = v.raw_json_token();
+  std::string_view t = v.raw_json_token();
   while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\n' || t.back() == '\r')) t.remove_suffix(1);
   return t;
 }
