@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -25,10 +26,11 @@ const TypeName kTypes[] = {
     {ColType::UInt16, "UInt16"}, {ColType::UInt32, "UInt32"},     {ColType::UInt64, "UInt64"},
     {ColType::Bool, "Bool"},     {ColType::Date, "Date"},         {ColType::UUID, "UUID"},
     {ColType::DateTime64, "DateTime64"}, {ColType::LowCardinalityString, "LowCardinality(String)"},
-    {ColType::Enum8, "Enum8"},   {ColType::Enum16, "Enum16"},
+    {ColType::Enum8, "Enum8"},   {ColType::Enum16, "Enum16"},     {ColType::Decimal, "Decimal"},
+    {ColType::Array, "Array"},   {ColType::Map, "Map"},
 };
 // Written only with parameters (set_type): a bare "DateTime64" or "Enum8" is not a type.
-bool needs_parameters(ColType t) { return t == ColType::DateTime64 || t == ColType::Enum8 || t == ColType::Enum16; }
+bool needs_parameters(ColType t) { return t == ColType::DateTime64 || t >= ColType::Enum8; }
 
 // A cursor over a type text ("DateTime64(3, 'UTC')"); errors name the whole text.
 class TypeText {
@@ -71,6 +73,15 @@ class TypeText {
     while (i_ < t_.size() && std::isdigit(static_cast<unsigned char>(t_[i_])) && i_ - d < 9) ++i_;
     if (i_ == d) fail("expected a number at byte " + std::to_string(b + 1));
     return std::stol(std::string(t_.substr(b, i_ - b)));
+  }
+  // The text from here to the type's last ')', which must end it (the T of Array(T), Map(String, T)).
+  std::string to_last_paren() {
+    size_t close = t_.rfind(')');
+    if (close == std::string_view::npos || close < i_) fail("expected ')' at the end");
+    std::string inner(t_.substr(i_, close - i_));
+    i_ = close + 1;
+    if (!done()) fail("unexpected text after the type");
+    return inner;
   }
   // 'text' with \' and \\ escapes (ClickHouse string literal, as in its own DDL).
   std::string quoted() {
@@ -463,6 +474,8 @@ void Column::set_type(const std::string& text, const std::string& where) {
     inner.resize(close);
     set_type(inner, where);
     if (explicit_nullable) tt.fail("Nullable(Nullable(...)) is not a type");
+    if (is_container())
+      tt.fail("ClickHouse has no Nullable Array or Map (an absent or null one is written empty: make it \"required\": false)");
     explicit_nullable = true;
     return;
   }
@@ -498,6 +511,41 @@ void Column::set_type(const std::string& text, const std::string& where) {
     }
     tt.expect(')');
     if (!tt.done()) tt.fail("unexpected text after the type");
+    return;
+  }
+  if (w == "Decimal" || w == "Decimal32" || w == "Decimal64" || w == "Decimal128") {
+    type = ColType::Decimal;
+    tt.expect('(');
+    long p = w == "Decimal32" ? 9 : w == "Decimal64" ? 18 : 38;
+    if (w == "Decimal") {
+      p = tt.integer();
+      if (p < 1 || p > 38) tt.fail("precision must be 1 to 38 (digits in all; Decimal256 is not supported)");
+      tt.expect(',');
+    }
+    long sc = tt.integer();
+    if (sc < 0 || sc > p) tt.fail("scale must be 0 to the precision (" + std::to_string(p) + "), the digits after the point");
+    precision = static_cast<int>(p);
+    scale = static_cast<int>(sc);
+    tt.expect(')');
+    if (!tt.done()) tt.fail("unexpected text after the type");
+    return;
+  }
+  if (w == "Array" || w == "Map") {
+    tt.expect('(');
+    if (w == "Map") {
+      if (tt.word() != "String") tt.fail("only Map(String, T) is supported (its keys are a JSON object's keys)");
+      tt.expect(',');
+    }
+    auto e = std::make_shared<Column>();
+    e->name = name;
+    e->path = path;
+    e->path_text = path_text;
+    e->is_element = true;
+    e->required = false;
+    e->set_type(tt.to_last_paren(), where);
+    if (e->is_container()) tt.fail("an Array or Map inside an Array or Map is not supported");
+    element = std::move(e);
+    type = w == "Array" ? ColType::Array : ColType::Map;
     return;
   }
   if (w == "Enum8" || w == "Enum16") {
@@ -558,6 +606,15 @@ std::string Column::default_sql() const {
       if (secs < 0 || secs > datetime64_max()) throw bad("outside 1970-01-01 to " + format_datetime(datetime64_max()));
       v.assign(buf, format_epoch_fraction(secs, iso_fraction_ns(v), precision, buf));
     }
+  } else if (type == ColType::Decimal) {
+    char buf[48];
+    DecimalFault fault = DecimalFault::none;
+    size_t n = decimal_text(v, precision, scale, buf, &fault);
+    if (!n)
+      throw bad(fault == DecimalFault::range      ? "out of range"
+                : fault == DecimalFault::fraction ? "more fraction digits than the scale"
+                                                  : "not a number");
+    v.assign(buf, n);
   } else if (type == ColType::UUID) {
     std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   }
@@ -585,6 +642,12 @@ std::string Column::base_type() const {
         t += (i ? ", " : "") + sql_literal(enum_values[i].first) + " = " + std::to_string(enum_values[i].second);
       return t + ")";
     }
+    case ColType::Decimal:
+      return "Decimal(" + std::to_string(precision) + ", " + std::to_string(scale) + ")";
+    case ColType::Array:
+      return "Array(" + element->clickhouse_type() + ")";
+    case ColType::Map:
+      return "Map(String, " + element->clickhouse_type() + ")";
     default:
       return col_type_name(type);
   }
@@ -678,13 +741,16 @@ Schema Schema::from_json(const std::string& text, const std::string& origin) {
         throw ConfigError(where + ": a Nullable column cannot be required (drop \"required\" or the Nullable)");
       if (cj.contains("default")) {
         const auto& d = cj["default"];
-        bool ok = (is_text(t) && d.is_string()) ||
+        if (c.is_container()) throw ConfigError(where + ": an Array or Map takes no default (absent, it is written empty)");
+        if (t == ColType::Decimal && !d.is_string())
+          throw ConfigError(where + ": a Decimal default is a JSON string (\"1.50\"): a JSON number would pass through a double");
+        bool ok = (t == ColType::Decimal) || (is_text(t) && d.is_string()) ||
                   (t == ColType::Bool && d.is_boolean()) || ((is_integer(t)) && d.is_number_integer()) ||
                   (is_float(t) && d.is_number());
         if (!ok) throw ConfigError(where + ": default " + d.dump() + " does not fit type " + col_type_name(t));
         c.default_json = d.dump();
         c.required = false;
-        c.default_sql();  // a Date or DateTime64 default must be a time (sensor-parse checks the rest)
+        c.default_sql();  // a Date, DateTime64 or Decimal default must be one (sensor-parse checks the rest)
       }
       if (cj.contains("min")) c.min = cj["min"].get<double>();
       if (cj.contains("max")) c.max = cj["max"].get<double>();
@@ -787,6 +853,63 @@ int Schema::index_of(const std::string& name) const {
   return -1;
 }
 
+size_t decimal_text(std::string_view in, int precision, int scale, char* out, DecimalFault* fault) {
+  size_t i = 0, n = in.size();
+  auto digit = [&](size_t k) { return k < n && in[k] >= '0' && in[k] <= '9'; };
+  bool neg = i < n && in[i] == '-';
+  if (neg) ++i;
+  // The digits without the point, and where the point goes: value = digits * 10^exp10.
+  size_t ib = i;
+  while (digit(i)) ++i;
+  size_t ie = i, fb = i, fe = i;
+  if (i < n && in[i] == '.') {
+    fb = ++i;
+    while (digit(i)) ++i;
+    fe = i;
+    if (fe == fb) return *fault = DecimalFault::syntax, 0;
+  }
+  if (ie == ib) return *fault = DecimalFault::syntax, 0;
+  int64_t exp10 = 0;
+  if (i < n && (in[i] == 'e' || in[i] == 'E')) {
+    ++i;
+    bool eneg = i < n && in[i] == '-';
+    if (i < n && (in[i] == '-' || in[i] == '+')) ++i;
+    if (!digit(i)) return *fault = DecimalFault::syntax, 0;
+    for (; digit(i); ++i) exp10 = std::min<int64_t>(exp10 * 10 + (in[i] - '0'), 1000000000);  // saturates: far past any precision
+    if (eneg) exp10 = -exp10;
+  }
+  if (i != n) return *fault = DecimalFault::syntax, 0;
+  exp10 -= static_cast<int64_t>(fe - fb);
+  // The digits, leading zeros dropped; trailing ones cut while the point would be past the scale.
+  std::string d(in.substr(ib, ie - ib));
+  d.append(in.substr(fb, fe - fb));
+  size_t lead = d.find_first_not_of('0');
+  d.erase(0, lead == std::string::npos ? d.size() : lead);
+  int64_t shift = exp10 + scale;  // value * 10^scale = d * 10^shift, which must be an integer
+  if (d.empty()) {
+    shift = 0;
+  } else if (shift < 0) {
+    if (static_cast<uint64_t>(-shift) > d.size() || d.find_first_not_of('0', d.size() - static_cast<size_t>(-shift)) != std::string::npos)
+      return *fault = DecimalFault::fraction, 0;
+    d.resize(d.size() - static_cast<size_t>(-shift));
+    shift = 0;
+  }
+  if (static_cast<int64_t>(d.size()) + shift > precision) return *fault = DecimalFault::range, 0;
+  d.append(static_cast<size_t>(shift), '0');
+  if (d.size() < static_cast<size_t>(scale) + 1) d.insert(0, static_cast<size_t>(scale) + 1 - d.size(), '0');
+  char* o = out;
+  if (neg && d.find_first_not_of('0') != std::string::npos) *o++ = '-';
+  size_t ip = d.size() - static_cast<size_t>(scale);
+  std::memcpy(o, d.data(), ip);
+  o += ip;
+  if (scale > 0) {
+    *o++ = '.';
+    std::memcpy(o, d.data() + ip, static_cast<size_t>(scale));
+    o += scale;
+  }
+  return static_cast<size_t>(o - out);
+}
+
 std::string quote_identifier(const std::string& name) {
   std::string out = "`";
   for (char c : name) {
@@ -798,13 +921,17 @@ std::string quote_identifier(const std::string& name) {
 
 std::string Schema::type_unsupported_by(int major, int minor) const {
   auto before = [&](int ma, int mi) { return major < ma || (major == ma && minor < mi); };
-  for (const auto& c : columns) {
-    const char* needs = nullptr;
-    // DateTime64 came in 20.1; LowCardinality was experimental (a setting away) before 19.0.
-    if (c.type == ColType::DateTime64 && before(20, 1)) needs = "20.1";
-    if (c.type == ColType::LowCardinalityString && before(19, 0)) needs = "19.0";
-    if (needs)
-      return "column '" + c.name + "': type " + c.base_type() + " needs ClickHouse " + needs + " or newer";
+  for (const auto& col : columns) {
+    // An Array's or Map's T needs what T needs.
+    for (const Column* c = &col; c; c = c->element.get()) {
+      const char* needs = nullptr;
+      // DateTime64 came in 20.1; LowCardinality was experimental (a setting away) before 19.0; Map came in 21.1.
+      if (c->type == ColType::DateTime64 && before(20, 1)) needs = "20.1";
+      if (c->type == ColType::LowCardinalityString && before(19, 0)) needs = "19.0";
+      if (c->type == ColType::Map && before(21, 1)) needs = "21.1";
+      if (needs)
+        return "column '" + col.name + "': type " + c->base_type() + " needs ClickHouse " + needs + " or newer";
+    }
   }
   return "";
 }

@@ -21,6 +21,7 @@
 // from_json (ConfigError, exit 78).
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,7 +33,11 @@ namespace sp {
 enum class ColType {
   String, DateTime, Float32, Float64, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Bool,
   // Written as text in every format (like String); each has its own check (sensor-parse values.cpp).
-  Date, DateTime64, LowCardinalityString, UUID, Enum8, Enum16
+  Date, DateTime64, LowCardinalityString, UUID, Enum8, Enum16,
+  // Written from the number's text, never through a double (values.cpp).
+  Decimal,
+  // Containers of one of the types above (Column::element): JSON arrays, JSON objects with their keys.
+  Array, Map
 };
 
 // "Float64" -> ColType (plain names only; parameterised types go through Column::set_type);
@@ -53,13 +58,21 @@ struct Column {
   std::optional<std::string> default_json;  // default value as JSON text (e.g. "100", "\"unknown\"")
   std::optional<double> min, max;           // inclusive range for numeric columns
   size_t max_length = 0;                    // String: max bytes (0 = no limit)
-  int precision = 0;                        // DateTime64: digits of the fraction, 0..9
+  int precision = 0;                        // DateTime64: digits of the fraction, 0..9; Decimal: digits in all
+  int scale = 0;                            // Decimal: digits after the point, 0..precision
   std::string time_zone;                    // DateTime64: 'tz' as given ("" = none)
   std::vector<std::pair<std::string, int>> enum_values;  // Enum8/Enum16: name = value, as listed
   bool explicit_nullable = false;           // type written as Nullable(T)
   std::string codec;                        // canonical codec list "Delta, ZSTD(1)"; "" = the server's default
-  // Optional without default, or Nullable(T) -> Nullable in ClickHouse, null when absent.
-  bool nullable() const { return explicit_nullable || (!required && !default_json); }
+  // Array(T), Map(String, T): T, with the column's name and path (its checks name the column).
+  std::shared_ptr<const Column> element;
+  bool is_element = false;  // the T of an Array or Map: no Nullable but Nullable(T), empty strings allowed
+  // Optional without default, or Nullable(T) -> Nullable in ClickHouse, null when absent. Never an
+  // Array or Map (ClickHouse has no Nullable of them): absent, they are written empty.
+  bool nullable() const {
+    return explicit_nullable || (!required && !default_json && !is_element && !is_container());
+  }
+  bool is_container() const { return type == ColType::Array || type == ColType::Map; }
   // The type as ClickHouse spells it, without Nullable and DEFAULT: "DateTime64(3, 'UTC')".
   std::string base_type() const;
   // The column's type as system.columns shows it: "Nullable(String)", "LowCardinality(Nullable(String))".
@@ -132,6 +145,18 @@ struct Schema {
   std::vector<std::string> column_differences(const std::vector<std::pair<std::string, std::string>>& table_columns,
                                               const std::string& ignore_extra_prefix = "") const;
 };
+
+// The Decimal(precision, scale) text of a number written in JSON's grammar (-?digits[.digits][e[+-]digits],
+// as in the line, or in a JSON string): "[-]int.frac" with exactly `scale` fraction digits, no '-' on
+// zero, into out (room for precision + 3 bytes); its length, or 0 when it is not one and *fault says
+// why. Exponents shift the point exactly.
+enum class DecimalFault : uint8_t {
+  none,
+  syntax,    // not a number
+  fraction,  // non-zero digits past the scale: never rounded
+  range,     // more than precision - scale digits before the point
+};
+size_t decimal_text(std::string_view in, int precision, int scale, char* out, DecimalFault* fault);
 
 // Backquoted ClickHouse identifier (`a``b` style escaping of backquotes and backslashes).
 std::string quote_identifier(const std::string& name);

@@ -166,6 +166,7 @@ bool RecordParser::Impl::csv_line(std::string_view line, std::string& out, Rejec
       ok = missing(i, cells[i]);
     } else {
       // The checks name the JSON path; for CSV the header's name is what the user wrote.
+      cur_col = i;
       ok = from_text(schema.columns[i], fields[k], cells[i]);
       if (!ok && header_names[k] != schema.columns[i].path_text)
         why = header_names[k] + why.substr(schema.columns[i].path_text.size());

@@ -42,10 +42,12 @@ void RecordParser::Impl::build_fast_paths() {
       fast_nodes.clear();
       return;
     }
-  // The newer types (Date, DateTime64, UUID, Enum, LowCardinality) take the simdjson path: the
-  // default schema's columns keep this path's speed without a check for them per cell.
+  // The newer types (Date, DateTime64, UUID, Enum, LowCardinality, Array, Map) take the simdjson
+  // path: the default schema's columns keep this path's speed without a check for them per cell.
+  // Decimal is the exception: this path has the number's text at hand, which the simdjson path
+  // must look up again.
   for (const Column& c : schema.columns)
-    if (c.type >= ColType::Date) {
+    if (c.type >= ColType::Date && c.type != ColType::Decimal) {
       fast_nodes.clear();
       return;
     }
@@ -70,6 +72,7 @@ bool RecordParser::Impl::fast_leaf(PlainJson& j, const FastNode& node) {
         const Column& c = schema.columns[ci];
         bool ok = c.type == ColType::String     ? check_string(c, s, cells[ci])
                   : c.type == ColType::DateTime ? iso_time(c, s, cells[ci])
+                  : c.type == ColType::Decimal  ? decimal(c, s, true, cells[ci])
                                                 : false;
         if (!ok) return false;
         col_set[ci] = 1;
@@ -99,7 +102,8 @@ bool RecordParser::Impl::fast_leaf(PlainJson& j, const FastNode& node) {
       if (!j.number(text, integral) || !fast_num(text, integral, n)) return false;
       for (size_t ci : node.cols) {
         const Column& c = schema.columns[ci];
-        if (c.type == ColType::String || !check_number(c, n, cells[ci])) return false;
+        if (c.type == ColType::String) return false;
+        if (c.type == ColType::Decimal ? !decimal(c, text, false, cells[ci]) : !check_number(c, n, cells[ci])) return false;
         col_set[ci] = 1;
       }
       return true;

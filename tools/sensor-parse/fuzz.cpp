@@ -1,8 +1,10 @@
 // libFuzzer target: any bytes through sensor-parse's whole line loop, in every input and output
 // format. Beyond "no crash, no sanitizer report" it checks the invariants the pipe relies on:
-// records == rows + rejects, one row per output line, every reject line is valid JSON.
+// records == rows + rejects, one row per output line, every reject line is valid JSON, and every
+// row is one that ch-insert's row reader (split_row) takes as a row of the schema.
 // Bit 4 of the first byte picks the schema: the default one, or kTyped with every newer type
-// (Date, DateTime64, LowCardinality, UUID, Enum, Nullable), which takes the simdjson path.
+// (Date, DateTime64, LowCardinality, UUID, Enum, Nullable, Decimal, Array, Map), which takes the
+// simdjson path.
 #include <cstdint>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -10,6 +12,7 @@
 
 #include "common/core/errors.hpp"
 #include "common/core/log.hpp"
+#include "common/rows/row_input.hpp"
 #include "parse.hpp"
 
 namespace {
@@ -28,7 +31,12 @@ const char* const kTyped = R"J({"columns":[
   {"name":"site","type":"Nullable(LowCardinality(String))","path":"value.site"},
   {"name":"status","type":"Enum8('ok' = 1, 'it\\'s \\\\odd' = -128, 'fault' = 127)","path":"value.status","default":"ok"},
   {"name":"model","type":"Nullable(Enum16('a' = -32768, 'b' = 32767))","path":"value.model"},
-  {"name":"temperature","type":"Nullable(Float64)","path":"value.temperature"}],
+  {"name":"temperature","type":"Nullable(Float64)","path":"value.temperature"},
+  {"name":"dec","type":"Nullable(Decimal(20, 4))","path":"value.dec"},
+  {"name":"arr","type":"Array(Nullable(Float64))","path":"value.arr","required":false},
+  {"name":"tags","type":"Array(LowCardinality(String))","path":"value.tags","required":false},
+  {"name":"map","type":"Map(String, Nullable(Decimal(9, 2)))","path":"value.map","required":false},
+  {"name":"times","type":"Array(DateTime)","path":"value.times","required":false}],
   "order_by":["sensor_id","ts","id"]})J";
 }  // namespace
 
@@ -54,13 +62,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         {schemas[0], sp::RowFormat::values}, {schemas[1], sp::RowFormat::json}, {schemas[1], sp::RowFormat::tsv},
         {schemas[1], sp::RowFormat::csv}, {schemas[1], sp::RowFormat::values}};
     sp::parse::RecordParser& p = parsers[(data[0] & 3) + (typed ? 4 : 0)];
+    static const sp::RowShape shapes[] = {sp::RowShape::of(schemas[0]), sp::RowShape::of(schemas[1])};
     std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
     std::string out;
     sp::parse::Reject r;
     bool csv = data[0] & 4;
     if (csv) {
       try {
-        p.csv_header(typed ? "id,ts,ns,s0,day,sensor_id,site,status,model,temperature"
+        p.csv_header(typed ? "id,ts,ns,s0,day,sensor_id,site,status,model,temperature,dec,arr,tags,map,times"
                            : "id,timestamp,sensor_id,temperature,humidity,pressure");
       } catch (const sp::DataError&) {
         abort();  // the default schema's own header must map
@@ -78,6 +87,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (ok) {
         if (out.empty() || out.back() != '\n' || out.find('\n') != out.size() - 1) abort();
         if ((data[0] & 3) == 0 && nlohmann::json::parse(out, nullptr, false).is_discarded()) abort();
+        std::string sent, why;
+        sp::RowCoords coords;
+        if (sp::split_row(formats[data[0] & 3], std::string_view(out).substr(0, out.size() - 1), shapes[typed], false, sent,
+                          coords, why) != sp::RowStatus::row)
+          abort();  // a row ch-insert would refuse
       } else {
         if (!out.empty() || r.reason.empty()) abort();
         std::string j = sp::parse::reject_json(lineno, r, line, false, line.size());
@@ -105,7 +119,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     rw.flush();
   }
   if (st.records != st.rows + st.rejects) abort();
-  if (count_lines(rows.str()) != st.rows) abort();
+  // Every line of the output is a row, or an ack marker for a rejected envelope (with a rejects
+  // file); every row is one ch-insert's row reader takes.
+  {
+    static const sp::RowShape shapes[] = {sp::RowShape::of(schemas[0]), sp::RowShape::of(schemas[1])};
+    std::istringstream rs(rows.str());
+    std::string row, sent, why;
+    uint64_t n = 0;
+    while (std::getline(rs, row)) {
+      sp::Ack ack;
+      if (sp::parse_ack_marker(opt.format, row, schema.columns.size(), ack)) continue;
+      ++n;
+      sp::RowCoords coords;
+      if (sp::split_row(opt.format, row, shapes[typed], false, sent, coords, why) != sp::RowStatus::row) abort();
+    }
+    if (n != st.rows) abort();
+  }
   if (count_lines(rejects.str()) != st.rejects) abort();
   std::istringstream rj(rejects.str());
   std::string line;

@@ -2,7 +2,7 @@
 // every line both must agree on everything: row or reject, the row's bytes, the reason, the Kafka
 // coordinates. The fast path may only make a line faster, never different. The first input byte
 // picks the output format, the schema (the seed's, or one with optional, defaulted, Bool, integer,
-// epoch and deeply nested columns) and whether lines are padded (the 16-byte string scan).
+// epoch, Decimal and deeply nested columns) and whether lines are padded (the 16-byte string scan).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -14,7 +14,7 @@
 
 namespace {
 
-const char* kWideSchema = R"({"columns": [
+const char* kWideSchema = R"J({"columns": [
   {"name": "id", "type": "String", "max_length": 12},
   {"name": "ts", "type": "DateTime", "path": "timestamp"},
   {"name": "ts_copy", "type": "DateTime", "path": "timestamp"},
@@ -23,8 +23,10 @@ const char* kWideSchema = R"({"columns": [
   {"name": "f", "type": "Float32", "path": "a.b.f", "required": false},
   {"name": "ok", "type": "Bool", "path": "a.b.ok", "default": false},
   {"name": "tag", "type": "String", "path": "a.b.c.tag", "default": "none"},
-  {"name": "big", "type": "UInt64", "path": "big", "required": false}
-]})";
+  {"name": "big", "type": "UInt64", "path": "big", "required": false},
+  {"name": "d", "type": "Decimal(12, 3)", "path": "a.d", "required": false},
+  {"name": "d38", "type": "Decimal(38, 30)", "path": "d38", "default": "0.5"}
+]})J";
 
 struct Pair {
   sp::parse::RecordParser fast, slow;

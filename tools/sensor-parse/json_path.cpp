@@ -104,6 +104,7 @@ bool RecordParser::Impl::message(element root, std::string& out, Reject& r) {
       ok = missing(i, cells[i]);
       if (!ok && found) why = c.path_text + ": is null but required";
     } else {
+      if (c.type >= ColType::Decimal) at_column(i);
       ok = from_json(c, e, cells[i]);
     }
     if (!ok) {
@@ -143,6 +144,7 @@ bool RecordParser::Impl::read_envelope(const envelope::Keys& env, std::string& o
   }
   switch (value.type()) {
     case element_type::OBJECT:
+      doc_prefix = "/value";
       return message(value, out, r);
     case element_type::STRING: {
       // kafka-cat-sensor embeds a value that was not JSON as a string: it may still be the
@@ -160,6 +162,7 @@ bool RecordParser::Impl::read_envelope(const envelope::Keys& env, std::string& o
         r.reason = "envelope value: " + json_error_reason(err, text);
         return false;
       }
+      set_doc(pad_inner.data(), text.size(), pad_inner.size(), "");
       return message(inner_root, out, r);
     }
     case element_type::NULL_VALUE:
@@ -184,6 +187,10 @@ bool RecordParser::Impl::json_line(std::string_view line, std::string& out, Reje
   element root;
   simdjson::error_code err;
   parse_into(outer, pad_outer, line, root, err, readable_past);
+  if (readable_past >= simdjson::SIMDJSON_PADDING)
+    set_doc(line.data(), line.size(), line.size() + readable_past, "");
+  else
+    set_doc(pad_outer.data(), line.size(), pad_outer.size(), "");
   if (err) {
     r.reason = json_error_reason(err, line);
     salvage_envelope_coords(line, r);

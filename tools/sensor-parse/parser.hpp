@@ -117,11 +117,13 @@ struct RecordParser::Impl {
   // memory, the CSV scratch fields or the owned defaults; they live until the next line.
   struct Cell {
     // k_text: a value made here (Date, DateTime64, UUID), its text in buf, written as a string.
-    enum Kind : uint8_t { k_str, k_num, k_dt, k_null, k_text } kind = k_null;
+    // k_list: an Array or Map in the output format's text, in s (container_text): written as is,
+    // CSV-quoted in CSV.
+    enum Kind : uint8_t { k_str, k_num, k_dt, k_null, k_text, k_list } kind = k_null;
     std::string_view s;
     int64_t dt = 0;
     uint8_t n = 0;
-    char buf[40];
+    char buf[48];  // a Decimal(38, 38): "-0." and 38 digits
     std::string_view num() const { return {buf, n}; }
   };
 
@@ -146,6 +148,31 @@ struct RecordParser::Impl {
   std::vector<uint8_t> parent_rotate;
   std::vector<element> col_elem;                 // per column, valid when col_found
   std::vector<uint8_t> col_found;
+
+  // Decimal numbers are read from their text, which simdjson's DOM does not keep: the value's JSON
+  // pointer is looked up again in the document's text by simdjson On Demand (raw_json_token). Only
+  // columns of Decimal and after (Decimal, Array, Map) touch any of this.
+  simdjson::ondemand::parser od;
+  const char* doc_buf = nullptr;  // the current document's text, readable for doc_cap bytes (padding)
+  size_t doc_len = 0, doc_cap = 0;
+  std::string doc_prefix;            // the message's pointer in it: "/value" in an envelope, else ""
+  std::vector<std::string> col_ptr;  // per column: its path as a JSON pointer ("/value/x")
+  std::string ptr;                   // the pointer of the value being checked
+  size_t cur_col = 0;                // the column being checked (container_text's index)
+  std::vector<std::string> container_text;  // per Array or Map column: its text for the output format
+  std::vector<std::string_view> map_keys;   // scratch: a Map's keys, to find one given twice
+  void set_doc(const char* buf, size_t len, size_t cap, const char* prefix) {
+    doc_buf = buf;
+    doc_len = len;
+    doc_cap = cap;
+    doc_prefix = prefix;
+  }
+  // Before column i's value is checked, for the columns that need it.
+  void at_column(size_t i) {
+    cur_col = i;
+    ptr = doc_prefix;
+    ptr += col_ptr[i];
+  }
 
   // CSV input
   std::vector<int> csv_index;  // column -> field index in the header, -1 if absent
@@ -302,6 +329,12 @@ struct RecordParser::Impl {
   bool typed_text(const Column& c, std::string_view v, Cell& cell);
   bool typed_integer(const Column& c, const Num& n, Cell& cell);
   bool typed_json(const Column& c, element e, Cell& cell);
+  // Decimal from a number's text (as_string: it came as a JSON string or CSV field, and messages quote it).
+  inline bool decimal(const Column& c, std::string_view v, bool as_string, Cell& cell);
+  // The text of the number at `ptr` in the current document ("" when it cannot be found).
+  std::string_view raw_number();
+  // Array and Map: each element checked as T, the whole written as the output format's text.
+  bool container(const Column& c, element e, Cell& cell);
   inline bool missing(size_t i, Cell& cell);
   std::string cell_text(size_t col);
 

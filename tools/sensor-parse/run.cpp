@@ -117,6 +117,15 @@ RecordParser::Impl::Impl(const Schema& s, RowFormat f, bool fast)
     parent_keys[p].push_back(key);
   }
   col_elem.resize(s.columns.size());
+  container_text.resize(s.columns.size());
+  for (const Column& c : s.columns) {
+    std::string p;
+    for (const std::string& part : c.path) {
+      p += '/';
+      for (char ch : part) p += ch == '~' ? std::string("~0") : ch == '/' ? std::string("~1") : std::string(1, ch);
+    }
+    col_ptr.push_back(std::move(p));
+  }
   col_found.resize(s.columns.size());
   if (fast) build_fast_paths();
   for (size_t i = 0; i < s.columns.size(); ++i) {
@@ -133,6 +142,12 @@ RecordParser::Impl::Impl(const Schema& s, RowFormat f, bool fast)
       cell.s = default_text[i];
     }
     defaults[i] = cell;
+  }
+  // An absent Array or Map is an empty one (ClickHouse has no Nullable of them).
+  for (size_t i = 0; i < s.columns.size(); ++i) {
+    if (!s.columns[i].is_container()) continue;
+    defaults[i].kind = Cell::k_list;
+    defaults[i].s = s.columns[i].type == ColType::Array ? "[]" : "{}";
   }
 }
 
@@ -154,6 +169,12 @@ void RecordParser::Impl::emit(std::string& out, const Reject* coords) {
         break;
       case Cell::k_text:
         builder.string(c.num());
+        break;
+      case Cell::k_list:
+        if (format == RowFormat::csv)
+          builder.string(c.s);
+        else
+          builder.number(c.s);
         break;
     }
   }

@@ -20,8 +20,9 @@ bool RecordParser::Impl::check_string(const Column& c, std::string_view v, Cell&
   if (c.max_length && v.size() > c.max_length)
     return fail(c, "string of " + std::to_string(v.size()) + " bytes is longer than the maximum " +
                        std::to_string(c.max_length));
-  // One CSV row must stay one line and ClickHouse's CSV reader has no escape for a line break.
-  if (format == RowFormat::csv && v.find_first_of("\r\n") != std::string_view::npos)
+  // One CSV row must stay one line and ClickHouse's CSV reader has no escape for a line break (in an
+  // Array or Map it is written \n, as in a SQL string).
+  if (format == RowFormat::csv && !c.is_element && v.find_first_of("\r\n") != std::string_view::npos)
     return fail(c, "contains a line break, which CSV output cannot carry (use --format json, tsv or values)");
   cell.kind = Cell::k_str;
   cell.s = v;
@@ -161,6 +162,17 @@ bool RecordParser::Impl::from_json(const Column& c, element e, Cell& cell) {
 
 bool RecordParser::Impl::from_text(const Column& c, std::string_view v, Cell& cell) {
   if (c.type == ColType::String) return check_string(c, v, cell);
+  if (c.is_container()) {
+    // The field is the JSON array or object.
+    element root;
+    simdjson::error_code err;
+    parse_into(inner, pad_inner, v, root, err);
+    if (err) return fail(c, quoted(v) + " is not a JSON " + (c.type == ColType::Array ? "array" : "object") + " (" +
+                                json_error_reason(err, v) + ")");
+    set_doc(pad_inner.data(), v.size(), pad_inner.size(), "");
+    ptr.clear();
+    return container(c, root, cell);
+  }
   if (c.type >= ColType::Date) {
     bool integral;
     if ((c.type == ColType::DateTime64 || c.type == ColType::Enum8 || c.type == ColType::Enum16) &&
@@ -285,14 +297,182 @@ bool RecordParser::Impl::typed_text(const Column& c, std::string_view v, Cell& c
       cell.s = c.enum_values[static_cast<size_t>(i)].first;  // the schema's copy outlives the line
       return true;
     }
+    case ColType::Decimal:
+      return decimal(c, v, true, cell);
     default:
       return fail(c, "unsupported type");
   }
 }
 
+bool RecordParser::Impl::decimal(const Column& c, std::string_view v, bool as_string, Cell& cell) {
+  DecimalFault fault = DecimalFault::none;
+  size_t n = decimal_text(v, c.precision, c.scale, cell.buf, &fault);
+  if (n) {
+    cell.kind = Cell::k_num;  // unquoted: ClickHouse 18.16 reads no quoted Decimal in CSV or JSONEachRow
+    cell.n = static_cast<uint8_t>(n);
+    return true;
+  }
+  std::string t = as_string ? quoted(v) : std::string(v);
+  if (fault == DecimalFault::fraction)
+    return fail(c, t + " has more fraction digits than " + c.base_type() + " keeps (" + std::to_string(c.scale) +
+                       "): not rounded");
+  if (fault == DecimalFault::range)
+    return fail(c, t + " is out of range for " + c.base_type() + " (at most " + std::to_string(c.precision - c.scale) +
+                       " digits before the point)");
+  return fail(c, t + " is not a decimal number");
+}
+
+std::string_view RecordParser::Impl::raw_number() {
+  if (!doc_buf) return {};
+  simdjson::ondemand::document doc;
+  if (od.iterate(doc_buf, doc_len, doc_cap).get(doc)) return {};
+  simdjson::ondemand::value v;
+  if (doc.at_pointer(ptr).get(v)) return {};
+  std::string_view t = v.raw_json_token();
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\n' || t.back() == '\r')) t.remove_suffix(1);
+  return t;
+}
+
+namespace {
+// A JSON pointer's escapes of a key: ~ as ~0, / as ~1.
+void append_pointer_key(std::string& p, std::string_view key) {
+  p += '/';
+  for (char ch : key) {
+    if (ch == '~')
+      p += "~0";
+    else if (ch == '/')
+      p += "~1";
+    else
+      p += ch;
+  }
+}
+}  // namespace
+
+// ClickHouse's text of an Array or Map: in JSONEachRow a JSON array or object; in TSV, CSV and VALUES
+// the literal [v, ...] or {'key':v, ...} with strings in SQL quotes (\' \\ \t \n escapes, so no
+// tab or line break is left), which TSV and VALUES carry as is and CSV quotes as one field.
+bool RecordParser::Impl::container(const Column& c, element e, Cell& cell) {
+  const bool is_map = c.type == ColType::Map;
+  const element_type want = is_map ? element_type::OBJECT : element_type::ARRAY;
+  if (e.type() != want)
+    return fail(c, std::string("expected ") + (is_map ? "an object" : "an array") + ", got " + type_word(e.type()));
+  const Column& el = *c.element;
+  const bool json = format == RowFormat::json;
+  const size_t col = cur_col, base = ptr.size();
+  std::string& o = container_text[col];
+  o.clear();
+  o += is_map ? '{' : '[';
+  size_t k = 0;
+  Cell ec;
+  const bool find_text = el.type == ColType::Decimal;  // only a Decimal element needs its pointer
+  std::vector<std::string_view>& keys = map_keys;
+  keys.clear();
+  // One element: checked as T; a failure names the column and the element's index or key.
+  auto one = [&](element v, std::string_view key) {
+    if (k) o += ',';
+    if (is_map) {
+      if (json)
+        append_json_string(o, key);
+      else
+        append_sql_string(o, key);
+      o += ':';
+    }
+    if (find_text) {
+      ptr.resize(base);
+      if (is_map) {
+        append_pointer_key(ptr, key);
+      } else {
+        char digits[24];
+        ptr += '/';
+        ptr.append(digits, static_cast<size_t>(std::to_chars(digits, digits + sizeof digits, k).ptr - digits));
+      }
+    }
+    auto where = [&] { return c.path_text + (is_map ? " key " + quoted(key) : " element " + std::to_string(k)); };
+    bool ok;
+    if (v.type() == element_type::NULL_VALUE) {
+      if (!el.nullable()) {
+        why = where() + ": is null, and the elements of " + c.base_type() + " are not Nullable (use Nullable(" +
+              el.base_type() + "))";
+        return false;
+      }
+      ec.kind = Cell::k_null;
+      ok = true;
+    } else {
+      ok = from_json(el, v, ec);
+    }
+    if (!ok) {
+      // el's messages start with the column's path: put the element after it
+      why = where() + why.substr(std::min(why.size(), c.path_text.size()));
+      return false;
+    }
+    ++k;
+    switch (ec.kind) {
+      case Cell::k_str:
+        json ? append_json_string(o, ec.s) : append_sql_string(o, ec.s);
+        break;
+      case Cell::k_num:
+        o.append(ec.num());
+        break;
+      case Cell::k_dt: {
+        char t[19];
+        format_datetime(ec.dt, t);
+        json ? append_json_string(o, std::string_view(t, 19)) : append_sql_string(o, std::string_view(t, 19));
+        break;
+      }
+      case Cell::k_text:
+        json ? append_json_string(o, ec.num()) : append_sql_string(o, ec.num());
+        break;
+      case Cell::k_null:
+        o += json ? "null" : "NULL";
+        break;
+      case Cell::k_list:
+        break;  // no containers in containers (schema.cpp)
+    }
+    return true;
+  };
+  if (is_map) {
+    simdjson::dom::object obj = e.get_object().value_unsafe();  // a named object: the loop's range must outlive it
+    for (auto field : obj) {
+      keys.push_back(field.key);
+      if (!one(field.value, field.key)) return false;
+    }
+    // A key twice would be two values for one key: parsers disagree which one counts.
+    std::sort(keys.begin(), keys.end());
+    auto dup = std::adjacent_find(keys.begin(), keys.end());
+    if (dup != keys.end()) return fail(c, "key " + quoted(*dup) + " appears twice");
+  } else {
+    simdjson::dom::array arr = e.get_array().value_unsafe();
+    for (element v : arr)
+      if (!one(v, {})) return false;
+  }
+  o += is_map ? '}' : ']';
+  ptr.resize(base);
+  cell.kind = Cell::k_list;
+  cell.s = o;
+  return true;
+}
+
 bool RecordParser::Impl::typed_json(const Column& c, element e, Cell& cell) {
   element_type t = e.type();
+  if (c.is_container()) return container(c, e, cell);
   if (t == element_type::STRING) return typed_text(c, e.get_string().value_unsafe(), cell);
+  if (c.type == ColType::Decimal) {
+    if (t != element_type::INT64 && t != element_type::UINT64 && t != element_type::DOUBLE)
+      return fail(c, std::string("expected a number or a string holding one, got ") + type_word(t));
+    std::string_view text = raw_number();
+    char digits[24];
+    if (text.empty() && t != element_type::DOUBLE) {
+      // On Demand compares keys as written (a \u escape on the path hides the value); an integer's
+      // text is its value anyway.
+      auto r = t == element_type::INT64 ? std::to_chars(digits, digits + sizeof digits, e.get_int64().value_unsafe())
+                                        : std::to_chars(digits, digits + sizeof digits, e.get_uint64().value_unsafe());
+      text = std::string_view(digits, static_cast<size_t>(r.ptr - digits));
+    }
+    if (text.empty())
+      return fail(c, "the number's text is not found again in the line (a key on its path written with \\u escapes): "
+                     "write the key plainly, or the number as a string");
+    return decimal(c, text, false, cell);
+  }
   bool takes_int = c.type == ColType::DateTime64 || c.type == ColType::Enum8 || c.type == ColType::Enum16;
   if (takes_int && t == element_type::INT64) {
     Num n;
@@ -332,6 +512,8 @@ std::string RecordParser::Impl::cell_text(size_t col) {
       return format_datetime(c.dt);
     case Cell::k_text:
       return std::string(c.num());
+    case Cell::k_list:
+      return std::string(c.s);
     case Cell::k_null:
       break;
   }
