@@ -107,15 +107,6 @@ class TypeText {
   size_t i_ = 0;
 };
 
-std::string sql_literal(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) {
-    if (c == '\'' || c == '\\') q += '\\';
-    q += c;
-  }
-  return q + "'";
-}
-
 Column make(const std::string& name, ColType t, const std::string& path, std::optional<double> min = std::nullopt,
             std::optional<double> max = std::nullopt) {
   Column c;
@@ -908,6 +899,15 @@ size_t decimal_text(std::string_view in, int precision, int scale, char* out, De
     o += scale;
   }
   return static_cast<size_t>(o - out);
+}
+
+std::string sql_literal(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\'' || c == '\\') q += '\\';
+    q += c;
+  }
+  return q + "'";
 }
 
 std::string quote_identifier(const std::string& name) {

@@ -160,5 +160,7 @@ size_t decimal_text(std::string_view in, int precision, int scale, char* out, De
 
 // Backquoted ClickHouse identifier (`a``b` style escaping of backquotes and backslashes).
 std::string quote_identifier(const std::string& name);
+// Single-quoted ClickHouse string literal ('it\'s', backslashes escaped).
+std::string sql_literal(const std::string& s);
 
 }  // namespace sp

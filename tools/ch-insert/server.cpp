@@ -36,15 +36,6 @@ std::string query_shard(const Options& o, ClickHouseClient& c, size_t shard, con
   }
 }
 
-std::string sql_string(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) {
-    if (c == '\\' || c == '\'') q += '\\';
-    q += c;
-  }
-  return q + "'";
-}
-
 // --shard: the local table on every shard; with --cluster the shards' weights from system.clusters,
 // whose shard count must be the --shard list's (a list in another order cannot be told apart: the
 // shard order is the user's to keep).
@@ -53,7 +44,7 @@ std::vector<uint32_t> prepare_shards(const Options& o, ClickHouseClient& client)
   std::vector<uint32_t> weights(o.shards.size(), 1);
   if (!o.cluster.empty()) {
     std::string rows = client.query("SELECT shard_num, any(shard_weight) FROM system.clusters WHERE cluster = " +
-                                    sql_string(o.cluster) + " GROUP BY shard_num ORDER BY shard_num");
+                                    sql_literal(o.cluster) + " GROUP BY shard_num ORDER BY shard_num");
     std::vector<uint32_t> w;
     size_t b = 0;
     while (b < rows.size()) {
@@ -106,8 +97,8 @@ std::string tsv_unescape(std::string_view f) {
 // Name and type of each column of db.table, from system.columns (18.16 has it).
 std::vector<std::pair<std::string, std::string>> table_columns(ClickHouseClient& client, const std::string& db,
                                                                const std::string& table) {
-  std::string tsv = client.query("SELECT name, type FROM system.columns WHERE database = " + sql_string(db) +
-                                 " AND table = " + sql_string(table) + " FORMAT TabSeparated");
+  std::string tsv = client.query("SELECT name, type FROM system.columns WHERE database = " + sql_literal(db) +
+                                 " AND table = " + sql_literal(table) + " FORMAT TabSeparated");
   std::vector<std::pair<std::string, std::string>> out;
   size_t pos = 0;
   while (pos < tsv.size()) {
@@ -127,7 +118,7 @@ std::vector<std::string> missing_settings(ClickHouseClient& client, const Schema
   std::vector<std::string> missing;
   if (schema.settings.empty()) return missing;
   std::string names;
-  for (const auto& s : schema.settings) names += (names.empty() ? "" : ", ") + sql_string(s.first);
+  for (const auto& s : schema.settings) names += (names.empty() ? "" : ", ") + sql_literal(s.first);
   std::string have = "\n" + client.query("SELECT name FROM system.merge_tree_settings WHERE name IN (" + names +
                                          ") FORMAT TabSeparated");
   for (const auto& s : schema.settings)
