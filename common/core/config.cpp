@@ -163,6 +163,10 @@ const std::vector<ConfigKey>& known_config_keys() {
 
 bool is_open_config_section(const std::string& section) { return find_key(section, "*") != nullptr; }
 
+std::string nearest_name(const std::string& name, const std::vector<std::string>& candidates) {
+  return nearest(name, candidates);
+}
+
 bool parse_bool(const std::string& value, const std::string& what) {
   std::string v = lower(value);
   if (v == "true" || v == "1" || v == "yes") return true;

@@ -73,6 +73,10 @@ bool is_open_config_section(const std::string& section);
 // Anything else is a ConfigError "WHAT must be true or false (or 1/0, yes/no)"; the value is not shown.
 bool parse_bool(const std::string& value, const std::string& what);
 
+// The candidate `name` is most likely a typo of (a small edit distance, case ignored), else "": the
+// "did you mean" of config keys and schema keys.
+std::string nearest_name(const std::string& name, const std::vector<std::string>& candidates);
+
 // The configuration loaded by the guarded main for this process.
 const Config& config();
 void set_config(Config c);

@@ -694,6 +694,25 @@ Schema Schema::default_schema() {
   return s;
 }
 
+namespace {
+// A key the schema does not know is an error, not ignored: a misspelt "codec" or "order_by" would
+// otherwise make a table other than the one asked for, without a word.
+void check_keys(const nlohmann::json& obj, const std::vector<std::string>& known, const std::string& where) {
+  for (const auto& item : obj.items()) {
+    if (std::find(known.begin(), known.end(), item.key()) != known.end()) continue;
+    std::string msg = where + ": unknown key \"" + item.key() + "\"";
+    if (std::string near = nearest_name(item.key(), known); !near.empty()) {
+      msg += "; did you mean \"" + near + "\"?";
+    } else {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      msg += " (known: " + list + ")";
+    }
+    throw ConfigError(msg);
+  }
+}
+}  // namespace
+
 Schema Schema::from_json(const std::string& text, const std::string& origin) {
   nlohmann::json j;
   try {
@@ -704,6 +723,7 @@ Schema Schema::from_json(const std::string& text, const std::string& origin) {
   if (!j.is_object()) throw ConfigError(origin + ": schema must be a JSON object");
   Schema s;
   try {
+    check_keys(j, {"table", "columns", "order_by", "partition_by", "ttl", "settings"}, origin);
     if (j.contains("table")) {
       // ch-insert's default table (flag > schema > sensor_metrics)
       if (!j["table"].is_string() || j["table"].get_ref<const std::string&>().empty())
@@ -719,6 +739,7 @@ Schema Schema::from_json(const std::string& text, const std::string& origin) {
         throw ConfigError(where + ": needs a \"name\"");
       std::string name = cj["name"].get<std::string>();
       where += " (" + name + ")";
+      check_keys(cj, {"name", "type", "path", "required", "default", "min", "max", "max_length", "codec"}, where);
       if (name.empty() || name[0] == '_') throw ConfigError(where + ": names must not be empty or start with '_'");
       if (cj.contains("type") && !cj["type"].is_string()) throw ConfigError(where + ": type must be a string");
       Column c = make(name, ColType::String, cj.value("path", name));

@@ -206,3 +206,17 @@ TEST(Schema, PartitionByCanonicalFormIsStable) {
   }
   EXPECT_GT(accepted, 100);
 }
+
+// A misspelt key was ignored: "codek" left the column without its codec, "oder_by" left the table
+// ordered by the default key, with no word said. Now each is an error naming it and the likely key.
+TEST(Schema, UnknownKeysAreErrorsWithTheNearestKnownOne) {
+  EXPECT_EQ(schema_error(R"({"columns":[{"name":"id"}],"oder_by":["id"]})"),
+            "s.json: unknown key \"oder_by\"; did you mean \"order_by\"?");
+  EXPECT_EQ(schema_error(R"j({"columns":[{"name":"id","codek":"ZSTD(1)"}]})j"),
+            "s.json: column 1 (id): unknown key \"codek\"; did you mean \"codec\"?");
+  EXPECT_EQ(schema_error(R"({"columns":[{"name":"id","colour":"red"}]})"),
+            "s.json: column 1 (id): unknown key \"colour\" (known: name, type, path, required, default, min, max, "
+            "max_length, codec)");
+  const std::string known_only = schema_error(R"({"columns":[{"name":"id"}],"table":"t","partition_by":"id"})");
+  EXPECT_EQ(known_only.find("unknown key"), std::string::npos) << known_only;
+}
