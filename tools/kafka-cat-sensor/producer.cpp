@@ -92,6 +92,9 @@ bool KeyExtractor::walk(parse::PlainJson& j, size_t level, int depth, std::strin
 bool KeyExtractor::extract_simdjson(std::string_view line, std::string& key) {
   if (padded_.size() < line.size() + simdjson::SIMDJSON_PADDING) padded_.resize(line.size() + simdjson::SIMDJSON_PADDING);
   std::memcpy(padded_.data(), line.data(), line.size());
+  // The padding is read on a line that ends inside an object (On Demand looks one byte past the end):
+  // bytes left there by a longer earlier line made the answer depend on that line (found by fuzzing).
+  std::memset(padded_.data() + line.size(), 0, simdjson::SIMDJSON_PADDING);
   static thread_local simdjson::ondemand::parser parser;
   simdjson::ondemand::document doc;
   if (parser.iterate(padded_.data(), line.size(), padded_.size()).get(doc)) return false;
