@@ -126,7 +126,18 @@ void AckReader::loop() {
   uint64_t skipped = 0;   // its bytes so far
   char buf[65536];
   uint64_t lineno = 0;
+  bool own_writer = fifo;  // fd is O_RDWR: EOF cannot be seen
   while (!stop_) {
+    if (own_writer && expect_end_) {
+      // A read-only descriptor sees EOF once every writer closed the FIFO; what they wrote stays
+      // in the pipe, which the new descriptor keeps open.
+      int ro = ::open(path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+      if (ro >= 0) {
+        ::close(fd);
+        fd = ro;
+      }
+      own_writer = false;
+    }
     pollfd p{fd, POLLIN, 0};
     int r = ::poll(&p, 1, 100);
     if (r < 0 && errno != EINTR) break;
@@ -138,6 +149,12 @@ void AckReader::loop() {
     }
     if (n == 0) {
       if (!fifo) ::usleep(100000);  // a regular file: follow it as it grows
+      // every writer left; before the first line one may still be on its way (it opens late)
+      if (fifo && lineno > 0) {
+        writers_gone_ = true;
+        break;
+      }
+      if (fifo) ::usleep(100000);  // no writer yet: poll() reports POLLHUP at once
       continue;
     }
     pending.append(buf, static_cast<size_t>(n));

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -702,11 +703,19 @@ int Consumer::run() {
     }
     if (!acks_caught_up(nullptr)) {
       log::info("waiting up to ", o_.ack_timeout_ms / 1000.0, " s for the last acknowledgements");
-      if (!acks_->wait_for(o_.ack_timeout_ms, [&] { return acks_caught_up(nullptr); })) {
+      for (auto& r : ack_readers_) r->expect_end();
+      // Stages stopped together (systemctl stop) leave what was in the pipes unread: once every
+      // acknowledging stage has exited, no ack can come any more and waiting on is pointless.
+      auto gone = [&] {
+        return std::all_of(ack_readers_.begin(), ack_readers_.end(), [](const auto& r) { return r->writers_gone(); });
+      };
+      if (!acks_->wait_for(o_.ack_timeout_ms, [&] { return acks_caught_up(nullptr) || gone(); }) || !acks_caught_up(nullptr)) {
         uint64_t missing = 0;
         for (auto& [k, s] : parts_)
           if (s.flushed >= 0 && acks_->acked(s.topic, s.partition) < s.flushed) ++missing;
-        log::warn(missing, " partitions are not fully acknowledged: their unacknowledged messages will be read again");
+        log::warn(missing, " partitions are not fully acknowledged",
+                  gone() ? " (every stage that acknowledges has exited)" : "",
+                  ": their unacknowledged messages will be read again");
       }
     }
   }

@@ -153,6 +153,11 @@ class AckReader {
   uint64_t bad_lines() const { return bad_.load(); }
   uint64_t refused() const { return refused_.load(); }
   std::string error() const;  // set when the file could not be opened
+  // The consumer waits for its last acks: from now on a FIFO's writers leaving is noticed. (Until
+  // then the reader holds the FIFO open for writing itself, so that a writer may come and go.)
+  void expect_end() { expect_end_ = true; }
+  // The FIFO's writers have all closed it after writing at least one line: no ack will come any more.
+  bool writers_gone() const { return writers_gone_.load(); }
 
  private:
   // Warnings of one kind: the first kShown each, then a count at most once a minute and at the end.
@@ -168,6 +173,8 @@ class AckReader {
   AckTracker& tracker_;
   int source_ = 0;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> expect_end_{false};
+  std::atomic<bool> writers_gone_{false};
   std::atomic<uint64_t> bad_{0};
   std::atomic<uint64_t> refused_{0};
   Limit bad_limit_, refused_limit_;
