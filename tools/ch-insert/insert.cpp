@@ -51,6 +51,99 @@ bool wait_readable(int fd, Clock::time_point deadline) {
   }
 }
 
+// An empty batch to fill from stdin.
+std::unique_ptr<Batch> new_batch(const Options& o) {
+  auto b = std::make_unique<Batch>();
+  // Reserved whole (untouched pages cost no memory), so the buffer never reallocates and
+  // copies while it fills.
+  b->data.reserve(static_cast<size_t>(o.batch_bytes + o.max_line + 2));
+  b->rows.reserve(static_cast<size_t>(std::min<uint64_t>(o.batch_rows, 1u << 20)));
+  return b;
+}
+
+// Shard-direct: the batch's rows copied into one part per shard (in input order within each).
+void split_parts(Batch& b, size_t shards) {
+  b.parts.resize(shards);
+  // sized first, so that no part's buffer grows (and copies) while it fills
+  std::vector<size_t> bytes(b.parts.size()), rows(b.parts.size());
+  for (size_t i = 0; i < b.rows.size(); ++i) {
+    bytes[b.rows[i].shard] += b.row(i).size();
+    ++rows[b.rows[i].shard];
+  }
+  for (size_t k = 0; k < b.parts.size(); ++k) {
+    Batch& p = b.parts[k];
+    p.seq = b.seq;
+    p.topics = b.topics;
+    p.first = b.first;
+    p.data.reserve(bytes[k]);
+    p.rows.reserve(rows[k]);
+  }
+  for (size_t i = 0; i < b.rows.size(); ++i) {
+    Batch& p = b.parts[b.rows[i].shard];
+    RowMeta m = b.rows[i];
+    m.start = p.data.size();
+    p.data += b.row(i);
+    p.rows.push_back(m);
+  }
+}
+
+// --dry-run: the batch as it would be sent (per shard, shard-direct), on w; counted as inserted.
+void dry_send(const Options& o, const std::string& statement, LineWriter& w, Stats& st, Batch& b) {
+  if (!o.shards.empty()) {
+    w.write("-- batch " + std::to_string(b.seq) + ": " + std::to_string(b.rows.size()) + " rows\n");
+    split_parts(b, o.shards.size());
+    for (size_t k = 0; k < b.parts.size(); ++k) {
+      const Batch& p = b.parts[k];
+      if (p.rows.empty()) continue;
+      std::string urls;
+      for (const auto& u : o.shards[k]) urls += (urls.empty() ? "" : ", ") + url_for_log(u);
+      w.write("-- shard " + std::to_string(k + 1) + " (" + urls + "): " + std::to_string(p.rows.size()) +
+              " rows\n" + statement + "\n");
+      w.write(p.data);
+    }
+    st.inserted += b.rows.size();
+    ++st.batches;
+    return;
+  }
+  std::string s = "-- batch " + std::to_string(b.seq) + ": " + std::to_string(b.rows.size()) + " rows\n";
+  if (o.format != RowFormat::values) s += statement + "\n";
+  w.write(s);
+  if (o.format == RowFormat::values) {
+    w.line(statement);
+    for (size_t i = 0; i < b.rows.size(); ++i) {
+      w.write(b.row(i));
+      w.write(i + 1 < b.rows.size() ? ",\n" : ";\n");
+    }
+  } else {
+    w.write(b.data);
+  }
+  st.inserted += b.rows.size();  // "would be inserted"
+  ++st.batches;
+}
+
+// A batch made ready for the sender (on the reading thread): compressed whole, or split by shard
+// and each part compressed.
+void prepare_for_sending(const Options& o, const std::string& statement, Batch& b) {
+  if (!o.shards.empty()) {
+    // Each part compressed here, as a whole batch is below; the batch keeps its rows' coordinates.
+    split_parts(b, o.shards.size());
+    std::string().swap(b.data);
+    for (auto& p : b.parts) {
+      if (p.rows.empty() || o.gzip_level == 0) continue;
+      build_body(o, statement, p, 0, p.rows.size(), p.wire);
+      std::string().swap(p.data);
+    }
+    return;
+  }
+  // Compressed here, so the sender thread only waits on the network and the next batch's
+  // reading overlaps the server's parsing of this one.
+  if (!b.rows.empty() && (o.gzip_level > 0 || o.format == RowFormat::values))
+    build_body(o, statement, b, 0, b.rows.size(), b.wire);
+  // The compressed body is all a batch needs in flight; the raw rows are rebuilt from it in the
+  // rare case ClickHouse refuses the batch and it must be split. Halves the memory per batch.
+  if (o.gzip_level > 0 && o.format != RowFormat::values) std::string().swap(b.data);
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> insert_params(const Options& o, const ServerCaps& caps,
@@ -107,105 +200,21 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
 
   Progress progress("rows");
   uint64_t seq = 0;
-  auto new_batch = [&] {
-    auto b = std::make_unique<Batch>();
-    // Reserved whole (untouched pages cost no memory), so the buffer never reallocates and
-    // copies while it fills.
-    b->data.reserve(static_cast<size_t>(o.batch_bytes + o.max_line + 2));
-    b->rows.reserve(static_cast<size_t>(std::min<uint64_t>(o.batch_rows, 1u << 20)));
-    return b;
-  };
-  auto batch = new_batch();
-  // Shard-direct: the batch's rows copied into one part per shard (in input order within each).
-  auto split_parts = [&](Batch& b) {
-    b.parts.resize(o.shards.size());
-    // sized first, so that no part's buffer grows (and copies) while it fills
-    std::vector<size_t> bytes(b.parts.size()), rows(b.parts.size());
-    for (size_t i = 0; i < b.rows.size(); ++i) {
-      bytes[b.rows[i].shard] += b.row(i).size();
-      ++rows[b.rows[i].shard];
-    }
-    for (size_t k = 0; k < b.parts.size(); ++k) {
-      Batch& p = b.parts[k];
-      p.seq = b.seq;
-      p.topics = b.topics;
-      p.first = b.first;
-      p.data.reserve(bytes[k]);
-      p.rows.reserve(rows[k]);
-    }
-    for (size_t i = 0; i < b.rows.size(); ++i) {
-      Batch& p = b.parts[b.rows[i].shard];
-      RowMeta m = b.rows[i];
-      m.start = p.data.size();
-      p.data += b.row(i);
-      p.rows.push_back(m);
-    }
-  };
-  auto dry_send = [&](Batch& b) {
-    if (sharded) {
-      out.dry_run->write("-- batch " + std::to_string(b.seq) + ": " + std::to_string(b.rows.size()) + " rows\n");
-      split_parts(b);
-      for (size_t k = 0; k < b.parts.size(); ++k) {
-        const Batch& p = b.parts[k];
-        if (p.rows.empty()) continue;
-        std::string urls;
-        for (const auto& u : o.shards[k]) urls += (urls.empty() ? "" : ", ") + url_for_log(u);
-        out.dry_run->write("-- shard " + std::to_string(k + 1) + " (" + urls + "): " + std::to_string(p.rows.size()) +
-                           " rows\n" + statement + "\n");
-        out.dry_run->write(p.data);
-      }
-      st.inserted += b.rows.size();
-      ++st.batches;
-      return;
-    }
-    std::string s = "-- batch " + std::to_string(b.seq) + ": " + std::to_string(b.rows.size()) + " rows\n";
-    if (o.format != RowFormat::values) s += statement + "\n";
-    out.dry_run->write(s);
-    if (o.format == RowFormat::values) {
-      out.dry_run->line(statement);
-      for (size_t i = 0; i < b.rows.size(); ++i) {
-        out.dry_run->write(b.row(i));
-        out.dry_run->write(i + 1 < b.rows.size() ? ",\n" : ";\n");
-      }
-    } else {
-      out.dry_run->write(b.data);
-    }
-    st.inserted += b.rows.size();  // "would be inserted"
-    ++st.batches;
-  };
+  auto batch = new_batch(o);
   auto flush = [&] {
     if (batch->empty()) return;
     if (o.dry_run) {  // nothing is acknowledged: markers only go
       if (!batch->rows.empty()) {
         batch->seq = ++seq;
-        dry_send(*batch);
+        dry_send(o, statement, *out.dry_run, st, *batch);
       }
       batch = std::make_unique<Batch>();
       return;
     }
     batch->seq = ++seq;
-    if (sharded) {
-      // Each part compressed here, as a whole batch is below; the batch keeps its rows' coordinates.
-      split_parts(*batch);
-      std::string().swap(batch->data);
-      for (auto& p : batch->parts) {
-        if (p.rows.empty() || o.gzip_level == 0) continue;
-        build_body(o, statement, p, 0, p.rows.size(), p.wire);
-        std::string().swap(p.data);
-      }
-      sender->submit(std::move(batch));
-      batch = new_batch();
-      return;
-    }
-    // Compressed here, so the sender thread only waits on the network and the next batch's
-    // reading overlaps the server's parsing of this one.
-    if (!batch->rows.empty() && (o.gzip_level > 0 || o.format == RowFormat::values))
-      build_body(o, statement, *batch, 0, batch->rows.size(), batch->wire);
-    // The compressed body is all a batch needs in flight; the raw rows are rebuilt from it in the
-    // rare case ClickHouse refuses the batch and it must be split. Halves the memory per batch.
-    if (o.gzip_level > 0 && o.format != RowFormat::values) std::string().swap(batch->data);
+    prepare_for_sending(o, statement, *batch);
     sender->submit(std::move(batch));
-    batch = new_batch();
+    batch = new_batch(o);
   };
 
   Line line;
