@@ -8,6 +8,7 @@
 
 #include "common/core/config.hpp"
 #include "common/core/log.hpp"
+#include "common/core/text.hpp"
 
 namespace sp {
 
@@ -15,20 +16,6 @@ namespace {
 std::string env_or_empty(const char* name) {
   const char* v = std::getenv(name);
   return v ? std::string(v) : std::string();
-}
-
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  size_t b = 0;
-  while (b <= s.size()) {
-    size_t e = s.find(',', b);
-    if (e == std::string::npos) e = s.size();
-    std::string item = s.substr(b, e - b);
-    size_t f = item.find_first_not_of(" \t"), l = item.find_last_not_of(" \t");
-    if (f != std::string::npos) out.push_back(item.substr(f, l - f + 1));
-    b = e + 1;
-  }
-  return out;
 }
 
 std::string percent_decode(const std::string& s) {
@@ -87,7 +74,7 @@ ChConnection resolve_ch_connection(const ChFlags& f) {
   std::vector<std::string> urls = f.urls;
   if (urls.empty()) {
     auto u = cfg.resolve("", "CLICKHOUSE_URL", "clickhouse.url");
-    urls = split_list(u ? *u : "http://127.0.0.1:8123");
+    urls = split_comma_list(u ? *u : "http://127.0.0.1:8123");
   }
   if (urls.empty()) throw UsageError("no ClickHouse URL given (--url, CLICKHOUSE_URL or clickhouse.url)");
   std::string url_user, url_pass;

@@ -2,6 +2,7 @@
 
 #include "common/codec/cityhash.hpp"
 #include "common/core/errors.hpp"
+#include "common/core/text.hpp"
 
 namespace sp::chi {
 
@@ -19,16 +20,7 @@ size_t ShardRouter::shard_of(std::string_view key) const {
 }
 
 std::vector<std::string> parse_shard_urls(const std::string& value) {
-  std::vector<std::string> out;
-  size_t b = 0;
-  while (b <= value.size()) {
-    size_t e = value.find(',', b);
-    if (e == std::string::npos) e = value.size();
-    std::string u = value.substr(b, e - b);
-    size_t f = u.find_first_not_of(" \t"), l = u.find_last_not_of(" \t");
-    if (f != std::string::npos) out.push_back(u.substr(f, l - f + 1));
-    b = e + 1;
-  }
+  std::vector<std::string> out = split_comma_list(value);
   if (out.empty()) throw UsageError("--shard '" + value + "': no URL (give the shard's replicas: URL[,URL...])");
   return out;
 }
