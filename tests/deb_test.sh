@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The Debian package (`make deb`: CPack over the install rules): lintian reports no error or warning;
 # it holds every tool, its man page and its completions, the examples and the systemd unit, and
-# nothing enables the unit; dpkg installs it into a throwaway root (--root: the machine's own
-# /usr and dpkg database are not touched), every tool's --version runs from there, and dpkg
-# removes it again leaving no file behind. Usage: deb_test.sh BUILD_DIR
+# nothing enables the unit; its one maintainer script (postinst) only creates the unit's system
+# user; dpkg installs it into a throwaway root (--root: the machine's own /usr, /etc and dpkg
+# database are not touched), the user exists there, every tool's --version runs from there, and
+# dpkg removes it again leaving no file behind but the user (Debian keeps system users).
+# Usage: deb_test.sh BUILD_DIR
 set -euo pipefail
 build=$1
 fail() { echo "FAIL deb: $*" >&2; exit 1; }
@@ -32,22 +34,27 @@ for t in $tools; do
   need "/usr/share/fish/vendor_completions.d/$t.fish"
 done
 need /usr/lib/systemd/system/sensor-pipeline@.service
+need /usr/lib/sysusers.d/sensor-pipeline.conf
 need /usr/share/doc/sensor-pipeline/copyright
 need /usr/share/doc/sensor-pipeline/examples/config.ini
 need /usr/share/doc/sensor-pipeline/examples/prometheus/sensor-pipeline-rules.yml
 need /usr/share/doc/sensor-pipeline/examples/grafana/sensor-pipeline.json
 ! grep -q '^/etc/systemd' "$tmp/files" || fail "the package enables a unit: $(grep '^/etc/systemd' "$tmp/files")"
-dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -E 'postinst|prerm|postrm|preinst' &&
-  fail "maintainer scripts in the package (nothing may enable or start the unit)"
+scripts=$(dpkg-deb --ctrl-tarfile "$deb" | tar -t | sed 's#^\./##' | grep -E '^(postinst|prerm|postrm|preinst)$' || true)
+[ "$scripts" = postinst ] || fail "maintainer scripts: want only postinst (the user), got: $scripts"
+dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./postinst >"$tmp/postinst"
+! grep -nE 'systemctl|deb-systemd|invoke-rc|update-rc' "$tmp/postinst" || fail "postinst may not enable or start the unit"
 dpkg-deb -f "$deb" Depends | grep -q librdkafka1 || fail "Depends lacks librdkafka1: $(dpkg-deb -f "$deb" Depends)"
 # the Depends are satisfiable on this machine (dry run against the real dpkg database: nothing changes)
 dpkg --dry-run -i "$deb" >"$tmp/dry.log" 2>&1 || fail "dpkg --dry-run -i: $(cat "$tmp/dry.log")"
 
 # install into a throwaway root with its own dpkg database; the libraries come from this machine
 root=$tmp/root
-mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates"
+mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/etc"  # a root has /etc (sysusers locks passwd there)
 : >"$root/var/lib/dpkg/status"
-dpkg --root="$root" --force-depends -i "$deb" >"$tmp/install.log" 2>&1 || fail "dpkg -i: $(cat "$tmp/install.log")"
+# chrootless: the root has no shell; postinst honours $DPKG_ROOT
+dpkg --root="$root" --force-depends --force-script-chrootless -i "$deb" >"$tmp/install.log" 2>&1 ||
+  fail "dpkg -i: $(cat "$tmp/install.log")"
 dpkg --root="$root" -s sensor-pipeline | grep -qx 'Status: install ok installed' || fail "not installed in $root"
 for t in $tools; do
   out=$("$root/usr/bin/$t" --version) || fail "$t --version exited $?"
@@ -59,11 +66,18 @@ compl=$(bash -c "source '$root/usr/share/bash-completion/completions/sensor-pars
   COMP_WORDS=(sensor-parse --sta); COMP_CWORD=1; _sensor_parse; printf '%s\n' \"\${COMPREPLY[@]}\"")
 [ "$compl" = "--stats" ] || fail "installed bash completion of 'sensor-parse --sta': '$compl'"
 [ -z "$(find "$root/etc" -path '*systemd*' 2>/dev/null)" ] || fail "install enabled a unit: $(find "$root/etc" -path '*systemd*')"
+# the unit's User=sensor / Group=sensor: a system user without a login shell
+user=$(grep '^sensor:' "$root/etc/passwd" 2>/dev/null) || fail "postinst made no user sensor: $(cat "$tmp/install.log")"
+IFS=: read -r _ _ uid gid _ home shell <<<"$user"
+[ "$uid" -lt 1000 ] && [ "$home" = /var/lib/sensor-pipeline ] && [[ $shell == */nologin ]] || fail "user sensor: $user"
+grep -q "^sensor:x:$gid:" "$root/etc/group" || fail "no group sensor ($gid): $(cat "$root/etc/group")"
+grep -q '^User=sensor$' "$root/usr/lib/systemd/system/sensor-pipeline@.service" || fail "the unit runs as another user"
 echo "installed $(wc -l <"$tmp/files") paths into $root; every tool's --version ok"
 
 # remove and purge: nothing of the package is left
 dpkg --root="$root" --purge sensor-pipeline >"$tmp/remove.log" 2>&1 || fail "dpkg --purge: $(cat "$tmp/remove.log")"
-left=$(find "$root" -path "$root/var/lib/dpkg" -prune -o \( -type f -o -type l \) -print)
+left=$(find "$root" -path "$root/var/lib/dpkg" -prune -o \( -type f -o -type l \) -print |
+  grep -vxE "$root/etc/((passwd|group|shadow|gshadow)-?|\.pwd\.lock)" || true)
 [ -z "$left" ] || fail "files left after purge: $left"
 dpkg --root="$root" -s sensor-pipeline >/dev/null 2>&1 && fail "still known to dpkg after purge"
 echo "ok deb: $(basename "$deb"), lintian clean, installed, --version of $(echo $tools | wc -w) tools, purged"
