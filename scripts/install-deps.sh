@@ -11,6 +11,9 @@ PACKAGES=(
   bash-completion zsh fish
   # the Debian package: dpkg-shlibdeps computes its Depends, lintian checks it
   dpkg-dev lintian
+  # systemd-analyze verify (the unit's test) and systemd-sysusers (the package's postinst, its test);
+  # nothing is started: the tests run the unit's commands themselves
+  systemd
   # fuzzing (libFuzzer comes with clang's runtime); make lint (.clang-tidy)
   clang libclang-rt-14-dev clang-tidy
   # real servers for tests and the demo
