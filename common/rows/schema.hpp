@@ -16,7 +16,7 @@
 // }
 // A column may carry "codec": "DoubleDelta, ZSTD(1)" (its CODEC(...) in the DDL).
 // "table" is ch-insert's table when --table is not given. order_by must name at least one column;
-// partition_by takes column names and a few date functions only (grammar in schema.cpp and
+// partition_by takes column names and a few date functions only (grammar in schema_keys.cpp and
 // man/sensor-parse.1.scd), so nothing unchecked reaches the DDL; so do codec, ttl and settings. Every rule is checked by
 // from_json (ConfigError, exit 78).
 #pragma once

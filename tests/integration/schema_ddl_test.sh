@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every form of the schema's partition_by grammar (common/rows/schema.cpp) makes DDL that a real
+# Every form of the schema's partition_by grammar (common/rows/schema_keys.cpp) makes DDL that a real
 # clickhouse-server accepts: ch-insert --create-table from a schema file whose "table" names the
 # table (no --table), then sensor-parse's rows go in and are counted. Pins issue 16 item 9: the
 # checks at load must not refuse what ClickHouse takes, nor pass what it refuses.

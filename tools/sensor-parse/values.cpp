@@ -426,7 +426,7 @@ bool RecordParser::Impl::container(const Column& c, element e, Cell& cell) {
         o += json ? "null" : "NULL";
         break;
       case Cell::k_list:
-        break;  // no containers in containers (schema.cpp)
+        break;  // no containers in containers (schema_types.cpp, Column::set_type)
     }
     return true;
   };
