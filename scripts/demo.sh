@@ -98,7 +98,7 @@ mkfifo "$work/acks"
 start=$(date +%s.%N)
 kafka-cat-sensor -b "$KAFKA_BROKERS" -t "$TOPIC" -G demo-ingest -o beginning -e --envelope --commit-acks "$work/acks" \
   2>"$work/kafka-cat.log" \
-  | s3-put --tee --gzip --rotate-lines 50000 "s3://$BUCKET/sensors/%Y/%m/%d/%H%M%S-{seq}.jsonl" 2>"$work/s3-put.log" \
+  | s3-put --tee --zstd --level 1 --rotate-lines 50000 "s3://$BUCKET/sensors/%Y/%m/%d/%H%M%S-{seq}.jsonl" 2>"$work/s3-put.log" \
   | sensor-parse --rejects "$work/rejects.jsonl" 2>"$work/sensor-parse.log" \
   | ch-insert --create-table --table sensor_metrics --rejects "$work/ch-rejects.jsonl" 2>"$work/ch-insert.log" >"$work/acks"
 end=$(date +%s.%N)

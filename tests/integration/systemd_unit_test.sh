@@ -161,7 +161,7 @@ s3-cat --prefix s3://raw/sensors/ >archive.jsonl 2>s3cat.log || fail "s3-cat: $(
 n_arch=$(jq -r '"\(.partition) \(.offset)"' archive.jsonl | sort -u | wc -l)
 assert_eq "$n_arch" "$N" "distinct messages in the archive"
 aws_ref s3 ls --recursive s3://raw/sensors/ | awk '{print $4}' >keys
-grep -qvE "^sensors/[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{6}-[^-]+-$instance-[^-]+-[0-9]+\.jsonl\.gz$" keys &&
+grep -qvE "^sensors/[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{6}-[^-]+-$instance-[^-]+-[0-9]+\.jsonl\.zst$" keys &&
   fail "archive keys not as the unit's template: $(grep -vE "-$instance-" keys | head -3)"
 pass "two runs of the unit, stopped as systemd stops it: $n_valid rows once under FINAL, $n_rej rejects, all $N messages in $(wc -l <keys) archive objects"
 
