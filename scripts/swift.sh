@@ -130,7 +130,7 @@ start_one() {
   echo $! >"$dir/run/$kind.pid"
 }
 
-cmd=${1:-start}
+cmd=${1:-}  # a bare call prints the usage (before, it started a server nobody stopped)
 case "$cmd" in
   start)
     dir=${2:-}
