@@ -186,26 +186,27 @@ std::optional<int64_t> record_timestamp(const std::string& text) {
   return parse_iso8601_ms(text);
 }
 
-}  // namespace
-
-int run_producer(const Options& o, int in_fd) {
+void check_producer_options(const Options& o) {
   if (o.topics.size() != 1) throw UsageError("-P writes to exactly one topic (-t)");
   if (int(!o.key.empty()) + int(!o.key_delim.empty()) + int(!o.key_field.empty()) > 1)
     throw UsageError("-k, -K and --key-field are alternatives: give one");
-  std::unique_ptr<KeyExtractor> extractor;
-  if (!o.key_field.empty()) extractor = std::make_unique<KeyExtractor>(o.key_field);
-  // Kafka's time index (-o @TIME, --until) holds record timestamps: the produce time unless set here,
-  // so a replay of old messages keeps their own time only with --timestamp-field.
-  std::unique_ptr<KeyExtractor> ts_extractor;
-  if (!o.timestamp_field.empty()) ts_extractor = std::make_unique<KeyExtractor>(o.timestamp_field);
-  std::string ts_text;
-  uint64_t no_ts = 0;
-  const std::string& topic = o.topics[0];
+}
 
+std::unique_ptr<KeyExtractor> extractor_for(const std::string& field) {
+  if (field.empty()) return nullptr;
+  return std::make_unique<KeyExtractor>(field);
+}
+
+Delivery delivery_for(const std::string& topic) {
   Delivery d;
   d.ok_metric = &metrics().counter("kafka_produced_messages_total", "Messages delivered (acknowledged by the broker)",
                                    label("topic", topic));
   d.failed_metric = &metrics().counter("kafka_produce_failures_total", "Messages whose delivery failed", label("topic", topic));
+  return d;
+}
+
+// The producer: delivery reports to `d`; keyless messages spread by `spreader`. Both must outlive it.
+kafka::Handle make_producer(const Options& o, Delivery& d, KeylessSpreader& spreader) {
   std::vector<std::pair<std::string, std::string>> defaults = {
       {"bootstrap.servers", o.brokers},
       {"client.id", "kafka-cat-sensor"},
@@ -229,7 +230,6 @@ int run_producer(const Options& o, int in_fd) {
   rd_kafka_conf_set_dr_msg_cb(conf.get(), dr_cb);
   rd_kafka_conf_set_error_cb(conf.get(), error_cb);
   // ours unless the user chose how to partition
-  KeylessSpreader spreader(static_cast<uint32_t>(std::random_device{}()));
   if (!kafka::user_set("partitioner", o.x_props) && !kafka::user_set("sticky.partitioning.linger.ms", o.x_props)) {
     rd_kafka_topic_conf_t* tconf = rd_kafka_conf_get_default_topic_conf(conf.get());
     if (!tconf) {
@@ -239,147 +239,217 @@ int run_producer(const Options& o, int in_fd) {
     rd_kafka_topic_conf_set_partitioner_cb(tconf, partitioner_cb);
     rd_kafka_topic_conf_set_opaque(tconf, &spreader);
   }
-  auto rk = kafka::make_handle(RD_KAFKA_PRODUCER, std::move(conf));
+  return kafka::make_handle(RD_KAFKA_PRODUCER, std::move(conf));
+}
 
-  auto infos = kafka::fetch_topics(rk.get(), o.topics, o.connect_timeout_ms, o.brokers, true);
+// The -t topic, once the brokers have confirmed it exists (NoInputError when not).
+kafka::Topic open_topic(rd_kafka_t* rk, const Options& o) {
+  auto infos = kafka::fetch_topics(rk, o.topics, o.connect_timeout_ms, o.brokers, true);
   for (const auto& t : infos)
     if (t.err && t.err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE)
       throw NoInputError("topic '" + t.name + "': " + kafka::err_text(t.err) + " (brokers " + o.brokers + ")");
-  kafka::Topic rkt(rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr));
+  return kafka::Topic(rd_kafka_topic_new(rk, o.topics[0].c_str(), nullptr));
+}
 
-  LineReader reader(in_fd);
-  Line line;
-  Progress progress("messages");
-  auto t0 = std::chrono::steady_clock::now();
-  uint64_t produced = 0, bytes = 0, no_key = 0, refused = 0;
+// The producer's message.max.bytes as text, for messages about lines over it.
+std::string message_max_bytes(rd_kafka_t* rk) {
+  std::string max_bytes = "?";
+  char buf[32];
+  size_t size = sizeof buf;
+  if (rd_kafka_conf_get(rd_kafka_conf(rk), "message.max.bytes", buf, &size) == RD_KAFKA_CONF_OK) max_bytes = buf;
+  return max_bytes;
+}
+
+// A message's key. p null: none (an empty key is still a key, and partitioned as one).
+struct MessageKey {
+  const char* p = nullptr;
+  size_t len = 0;
+};
+
+// Produce mode's state: the producer and the counts its summary reports. Members are declared in
+// the order run_producer used to create them: the delivery report and the spreader outlive the
+// producer that calls them.
+class LineProducer {
+ public:
+  explicit LineProducer(const Options& o)
+      : o_(o), extractor_(extractor_for(o.key_field)), ts_extractor_(extractor_for(o.timestamp_field)),
+        d_(delivery_for(o.topics[0])), spreader_(static_cast<uint32_t>(std::random_device{}())),
+        rk_(make_producer(o, d_, spreader_)), rkt_(open_topic(rk_.get(), o)), max_bytes_(message_max_bytes(rk_.get())) {}
+
+  // One stdin line: checked, keyed, time-stamped and queued.
+  void send(const Line& line) {
+    if (line.overlong) {
+      report_too_large(line.number, std::to_string(line.full_size) + " bytes, longer than the 1 MiB limit");
+      return;
+    }
+    std::string_view value = line.text;
+    if (value.empty()) return;  // carries nothing; kcat skips them too
+    MessageKey key = key_of(value, line.number);
+    int64_t ts_ms = timestamp_of(value, line.number);
+    if (!produce(value, key, ts_ms, line.number)) return;
+    ++produced_;
+    bytes_ += value.size();
+    if ((produced_ & 1023) == 0) {
+      rd_kafka_poll(rk_.get(), 0);
+      d_.report_ok(produced_, static_cast<uint64_t>(rd_kafka_outq_len(rk_.get())));
+    }
+    progress_.update(produced_, bytes_);
+  }
+
+  void flush() {
+    // every message handed to librdkafka gets a delivery report: wait for all of them
+    while (rd_kafka_outq_len(rk_.get()) > 0) rd_kafka_flush(rk_.get(), 500);
+    d_.report_ok(produced_, 0);
+    progress_.done();
+  }
+
+  // The summary line; throws when messages were not delivered; else the exit status.
+  int report(bool interrupted) {
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+    uint64_t failed = d_.failed + refused_;
+    uint64_t never = too_large_ + d_.refused;
+    uint64_t delivered = produced_ - std::min(produced_, d_.failed + d_.refused);
+    std::string extra;
+    if (no_key_) extra += ", " + std::to_string(no_key_) + " without a key";
+    if (no_ts_) extra += ", " + std::to_string(no_ts_) + " with the current time (no usable " + o_.timestamp_field + ")";
+    if (never) extra += ", " + std::to_string(never) + " too large or invalid";
+    log::info(summary_text(delivered, bytes_, secs, "messages delivered"), extra);
+    // a rerun may deliver what failed; it comes first, the lines that can never be sent are named too
+    std::string never_text = std::to_string(never) + (never == 1 ? " line" : " lines") +
+                             " can never be sent (too large, or refused by the broker as invalid)";
+    if (failed)
+      throw TempFailError(std::to_string(failed) + " of " + std::to_string(produced_ + refused_) + " messages were not delivered (last error: " +
+                          d_.last_error + ")" + (never ? "; and " + never_text : ""));
+    if (never) throw DataError(never_text + "; the other " + std::to_string(delivered) + " were delivered");
+    if (interrupted) return code(Exit::interrupted);
+    return 0;
+  }
+
+ private:
+  // -k, -K or --key-field; with -K the key and its delimiter are taken off `value`.
+  MessageKey key_of(std::string_view& value, uint64_t line_number) {
+    MessageKey k;
+    if (!o_.key.empty()) {
+      k.p = o_.key.data();
+      k.len = o_.key.size();
+    } else if (!o_.key_delim.empty()) {
+      auto pos = value.find(o_.key_delim);
+      if (pos == std::string_view::npos) {
+        ++no_key_;
+        if (no_key_ <= 5) log::warn("stdin line ", line_number, ": no key delimiter '", o_.key_delim, "': produced without a key");
+      } else {
+        k.p = value.data();
+        k.len = pos;
+        value.remove_prefix(pos + o_.key_delim.size());
+      }
+    } else if (extractor_) {
+      if (extractor_->extract(value, key_)) {
+        k.p = key_.data();
+        k.len = key_.size();
+      } else if (++no_key_ <= 5) {
+        log::warn("stdin line ", line_number, ": no field ", o_.key_field, " (or not JSON): produced without a key");
+      }
+    }
+    return k;
+  }
+
+  // --timestamp-field: the record's time; 0: librdkafka stamps the produce time.
+  int64_t timestamp_of(std::string_view value, uint64_t line_number) {
+    int64_t ts_ms = 0;
+    if (ts_extractor_) {
+      std::optional<int64_t> t;
+      if (ts_extractor_->extract(value, ts_text_)) t = record_timestamp(ts_text_);
+      if (t && *t > 0)
+        ts_ms = *t;
+      else if (++no_ts_ <= 5)
+        log::warn("stdin line ", line_number, ": no usable time in field ", o_.timestamp_field,
+                  " (ISO-8601 or epoch milliseconds after 1970): produced with the current time");
+    }
+    return ts_ms;
+  }
+
+  // Hands one message to librdkafka, waiting while its queue is full; false when it was not
+  // queued (too large, or refused: reported and counted).
+  bool produce(std::string_view value, MessageKey key, int64_t ts_ms, uint64_t line_number) {
+    for (;;) {
+      // the line number rides along for the delivery report
+      void* opaque = reinterpret_cast<void*>(static_cast<uintptr_t>(line_number));
+      rd_kafka_resp_err_t err;
+      if (ts_ms == 0) {
+        err = rd_kafka_produce(rkt_.get(), RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char*>(value.data()),
+                               value.size(), key.p, key.len, opaque) == 0
+                  ? RD_KAFKA_RESP_ERR_NO_ERROR
+                  : rd_kafka_last_error();
+      } else {
+        err = rd_kafka_producev(rk_.get(), RD_KAFKA_V_RKT(rkt_.get()), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                                RD_KAFKA_V_KEY(key.p, key.len), RD_KAFKA_V_TIMESTAMP(ts_ms), RD_KAFKA_V_OPAQUE(opaque),
+                                RD_KAFKA_V_END);
+      }
+      if (!err) return true;
+      if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(rk_.get(), 10);  // wait for deliveries to make room: bounded memory
+        continue;
+      }
+      if (kafka::refuses_message(err)) {
+        // librdkafka checks the size (value, key and the record's framing) before sending
+        report_too_large(line_number, std::to_string(value.size() + key.len) + (key.len ? " bytes with the key" : " bytes") +
+                                          ", over message.max.bytes (" + max_bytes_ + ", framing included)");
+        return false;
+      }
+      ++refused_;
+      if (refused_ <= 5) log::warn("stdin line ", line_number, ": not produced: ", rd_kafka_err2str(err));
+      d_.last_error = rd_kafka_err2str(err);
+      return false;
+    }
+  }
+
   // Lines that can never be a message (over 1 MiB, or over message.max.bytes with the key): each
   // reported with its number and skipped, the rest sent; exit 65 at the end, as a rerun cannot help.
-  uint64_t too_large = 0;
-  std::string max_bytes = "?";
-  {
-    char buf[32];
-    size_t size = sizeof buf;
-    if (rd_kafka_conf_get(rd_kafka_conf(rk.get()), "message.max.bytes", buf, &size) == RD_KAFKA_CONF_OK) max_bytes = buf;
+  void report_too_large(uint64_t line_number, const std::string& what) {
+    if (++too_large_ <= kShownLines)
+      log::warn("stdin line ", line_number, ": ", what, ": not produced",
+                too_large_ == kShownLines ? "; more such lines are only counted" : "");
   }
-  auto report_too_large = [&](const std::string& what) {
-    if (++too_large <= kShownLines)
-      log::warn("stdin line ", line.number, ": ", what, ": not produced",
-                too_large == kShownLines ? "; more such lines are only counted" : "");
-  };
-  std::string key;
+
+  const Options& o_;
+  std::unique_ptr<KeyExtractor> extractor_;
+  // Kafka's time index (-o @TIME, --until) holds record timestamps: the produce time unless set here,
+  // so a replay of old messages keeps their own time only with --timestamp-field.
+  std::unique_ptr<KeyExtractor> ts_extractor_;
+  std::string ts_text_;
+  uint64_t no_ts_ = 0;
+  Delivery d_;
+  KeylessSpreader spreader_;
+  kafka::Handle rk_;
+  kafka::Topic rkt_;
+  Progress progress_{"messages"};
+  std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
+  uint64_t produced_ = 0, bytes_ = 0, no_key_ = 0, refused_ = 0;
+  uint64_t too_large_ = 0;
+  std::string max_bytes_;
+  std::string key_;  // the --key-field value of the current line
+};
+
+}  // namespace
+
+int run_producer(const Options& o, int in_fd) {
+  check_producer_options(o);
+  LineProducer producer(o);
+  LineReader reader(in_fd);
+  Line line;
   bool interrupted = false;
   while (reader.next(line)) {
     if (stop_requested()) {
       interrupted = true;
       break;
     }
-    if (line.overlong) {
-      report_too_large(std::to_string(line.full_size) + " bytes, longer than the 1 MiB limit");
-      continue;
-    }
-    std::string_view value = line.text;
-    if (value.empty()) continue;  // carries nothing; kcat skips them too
-    const char* kp = nullptr;
-    size_t kl = 0;
-    if (!o.key.empty()) {
-      kp = o.key.data();
-      kl = o.key.size();
-    } else if (!o.key_delim.empty()) {
-      auto pos = value.find(o.key_delim);
-      if (pos == std::string_view::npos) {
-        ++no_key;
-        if (no_key <= 5) log::warn("stdin line ", line.number, ": no key delimiter '", o.key_delim, "': produced without a key");
-      } else {
-        kp = value.data();
-        kl = pos;
-        value.remove_prefix(pos + o.key_delim.size());
-      }
-    } else if (extractor) {
-      if (extractor->extract(value, key)) {
-        kp = key.data();
-        kl = key.size();
-      } else if (++no_key <= 5) {
-        log::warn("stdin line ", line.number, ": no field ", o.key_field, " (or not JSON): produced without a key");
-      }
-    }
-    int64_t ts_ms = 0;  // 0: librdkafka stamps the produce time
-    if (ts_extractor) {
-      std::optional<int64_t> t;
-      if (ts_extractor->extract(value, ts_text)) t = record_timestamp(ts_text);
-      if (t && *t > 0)
-        ts_ms = *t;
-      else if (++no_ts <= 5)
-        log::warn("stdin line ", line.number, ": no usable time in field ", o.timestamp_field,
-                  " (ISO-8601 or epoch milliseconds after 1970): produced with the current time");
-    }
-    bool queued = false;
-    for (;;) {
-      // the line number rides along for the delivery report
-      void* opaque = reinterpret_cast<void*>(static_cast<uintptr_t>(line.number));
-      rd_kafka_resp_err_t err;
-      if (ts_ms == 0) {
-        err = rd_kafka_produce(rkt.get(), RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, const_cast<char*>(value.data()),
-                               value.size(), kp, kl, opaque) == 0
-                  ? RD_KAFKA_RESP_ERR_NO_ERROR
-                  : rd_kafka_last_error();
-      } else {
-        err = rd_kafka_producev(rk.get(), RD_KAFKA_V_RKT(rkt.get()), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                                RD_KAFKA_V_KEY(kp, kl), RD_KAFKA_V_TIMESTAMP(ts_ms), RD_KAFKA_V_OPAQUE(opaque),
-                                RD_KAFKA_V_END);
-      }
-      if (!err) {
-        queued = true;
-        break;
-      }
-      if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-        rd_kafka_poll(rk.get(), 10);  // wait for deliveries to make room: bounded memory
-        continue;
-      }
-      if (kafka::refuses_message(err)) {
-        // librdkafka checks the size (value, key and the record's framing) before sending
-        report_too_large(std::to_string(value.size() + kl) + (kl ? " bytes with the key" : " bytes") +
-                         ", over message.max.bytes (" + max_bytes + ", framing included)");
-        break;
-      }
-      ++refused;
-      if (refused <= 5) log::warn("stdin line ", line.number, ": not produced: ", rd_kafka_err2str(err));
-      d.last_error = rd_kafka_err2str(err);
-      break;
-    }
-    if (!queued) continue;
-    ++produced;
-    bytes += value.size();
-    if ((produced & 1023) == 0) {
-      rd_kafka_poll(rk.get(), 0);
-      d.report_ok(produced, static_cast<uint64_t>(rd_kafka_outq_len(rk.get())));
-    }
-    progress.update(produced, bytes);
+    producer.send(line);
   }
   if (stop_requested()) interrupted = true;
-  // every message handed to librdkafka gets a delivery report: wait for all of them
-  while (rd_kafka_outq_len(rk.get()) > 0) rd_kafka_flush(rk.get(), 500);
-  d.report_ok(produced, 0);
-  progress.done();
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  uint64_t failed = d.failed + refused;
-  uint64_t never = too_large + d.refused;
-  uint64_t delivered = produced - std::min(produced, d.failed + d.refused);
-  std::string extra;
-  if (no_key) extra += ", " + std::to_string(no_key) + " without a key";
-  if (no_ts) extra += ", " + std::to_string(no_ts) + " with the current time (no usable " + o.timestamp_field + ")";
-  if (never) extra += ", " + std::to_string(never) + " too large or invalid";
-  log::info(summary_text(delivered, bytes, secs, "messages delivered"), extra);
-  // a rerun may deliver what failed; it comes first, the lines that can never be sent are named too
-  std::string never_text = std::to_string(never) + (never == 1 ? " line" : " lines") +
-                           " can never be sent (too large, or refused by the broker as invalid)";
-  if (failed)
-    throw TempFailError(std::to_string(failed) + " of " + std::to_string(produced + refused) + " messages were not delivered (last error: " +
-                        d.last_error + ")" + (never ? "; and " + never_text : ""));
-  if (never) throw DataError(never_text + "; the other " + std::to_string(delivered) + " were delivered");
-  if (interrupted) return code(Exit::interrupted);
-  return 0;
+  producer.flush();
+  return producer.report(interrupted);
 }
 
 }  // namespace sp::kcs

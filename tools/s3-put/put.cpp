@@ -478,191 +478,272 @@ s3::Location validate(const Options& o) {
   return base;
 }
 
-Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
-  s3::Location base = validate(o);
-  bool rotating = o.rotate_bytes || o.rotate_lines || o.rotate_seconds > 0;
-  std::string host = o.host.empty() ? local_host() : o.host;
+namespace {
+
+s3::Headers object_headers(const Options& o) {
   s3::Headers headers;
   std::string ctype = o.content_type;
   if (ctype.empty())
     ctype = o.codec == Codec::gzip ? "application/gzip" : o.codec == Codec::zstd ? "application/zstd" : "application/octet-stream";
   headers.emplace_back("content-type", ctype);
   if (!o.storage_class.empty()) headers.emplace_back("x-amz-storage-class", o.storage_class);
+  return headers;
+}
 
-  std::string run_id = o.run_id.empty() ? new_run_id() : o.run_id;
-  if (has_run(base.key)) log::debug("run id (for {run}): ", run_id);
-  // {seq} starts again on every run: without {run}, a key an earlier run wrote may come round again
-  bool check_taken = has_seq(base.key) && !has_run(base.key);
-  uint64_t skipped_keys = 0;
-  check_destination(settings, base);
-  std::unique_ptr<AckOut> acks_out;
-  if (!o.acks.empty()) acks_out = std::make_unique<AckOut>(o.acks);
-  AckHighWater high;  // coordinates of the envelope lines in the current object
-  std::string head;   // the start of a line split between reads (its coordinates are at the front)
-  constexpr size_t kHead = 1024;
-  uint64_t uncoordinated = 0;
-  Ack coords;
-  auto note = [&](std::string_view line) {
-    if (envelope_coordinates(line, coords)) {
-      high.add(coords.topic, coords.partition, coords.offset);
-    } else if (!line.empty() && ++uncoordinated == 1) {
-      log::warn("--acks: a line without envelope coordinates (kafka-cat-sensor --envelope); such lines are "
-                "archived but acknowledge nothing");
-    }
-  };
+// The state of one run(): the object being written, the --acks coordinates of its lines, the
+// counts. Members are declared in the order run() used to create them (and so are destroyed in
+// reverse): the object in progress goes before the part pool it sends to.
+class PutRun {
+ public:
+  PutRun(const Options& o, const s3::Settings& settings, s3::Location base, std::string run_id, int in, int out)
+      : o_(o), base_(std::move(base)), host_(o.host.empty() ? local_host() : o.host), headers_(object_headers(o)),
+        run_id_(std::move(run_id)), acks_out_(o.acks.empty() ? nullptr : std::make_unique<AckOut>(o.acks)), us_(abandonable(settings)), client_(us_), pool_(us_, std::max(1, o.concurrency)),
+        seq_(o.seq_start), rotate_after_(static_cast<int64_t>(o.rotate_seconds * 1000)), in_(in), out_(out),
+        tee_(o.tee) {}
 
-  Metrics m;
-  s3::Settings us = settings;
-  us.abandonable = true;  // a second signal cancels uploads in flight; ObjectUpload::abort cleans up
-  s3::Client client(us);
-  PartPool pool(us, std::max(1, o.concurrency));
-  Stats st;
-  uint64_t seq = o.seq_start;
-  std::unique_ptr<ObjectUpload> cur;
-  uint64_t cur_lines = 0;
-  auto opened = std::chrono::steady_clock::now();
-  auto rotate_after = std::chrono::milliseconds(static_cast<int64_t>(o.rotate_seconds * 1000));
-
-  auto open = [&] {
-    std::string key;
-    for (;;) {
-      key = render_key(base.key, std::time(nullptr), host, seq++, o.codec, run_id);
-      if (!check_taken || !client.head_object(s3::Location{base.bucket, key})) break;
-      if (++skipped_keys == 1)
-        log::warn("s3://", base.bucket, "/", key, " exists (from an earlier run?): not overwriting it, {seq} moves on "
-                  "(put {run} in the key template to avoid the check)");
-      else
-        log::debug("s3://", base.bucket, "/", key, " exists: {seq} moves on");
-    }
-    cur = std::make_unique<ObjectUpload>(o, client, pool, s3::Location{base.bucket, key}, headers, m);
-    cur_lines = 0;
-    opened = std::chrono::steady_clock::now();
-  };
-  auto close = [&] {
-    if (!cur) return;
-    uint64_t stored = cur->finish();
-    st.objects++;
-    st.bytes_out += stored;
-    st.parts += static_cast<uint64_t>(cur->parts());
-    log::info("stored ", cur->location().str(), " (", cur->bytes_in(), " bytes in, ", stored, " stored)");
-    cur.reset();
-    // the object is complete (S3 answered 200): only now are its lines acknowledged
-    if (acks_out && !high.empty()) {
-      acks_out->write(high.lines());
-      high.clear();
-    }
-  };
-
-  std::vector<char> buf(1 << 20);
-  bool tee = o.tee;
-  try {
+  // Waits for input, meanwhile rotating by time; the bytes read into buf_, 0 at the end of the input
+  // or on a stop signal.
+  size_t read_chunk() {
     while (true) {
       int timeout = 500;  // wake up to notice stop signals
-      if (cur && o.rotate_seconds > 0) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(opened + rotate_after - std::chrono::steady_clock::now());
-        if (left.count() <= 0 && cur->at_line_boundary()) {
+      if (cur_ && o_.rotate_seconds > 0) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(opened_ + rotate_after_ - std::chrono::steady_clock::now());
+        if (left.count() <= 0 && cur_->at_line_boundary()) {
           close();
           continue;
         }
         timeout = static_cast<int>(std::clamp<int64_t>(left.count(), 1, 500));
       }
-      if (stop_requested()) break;
-      if (cur && cur->failed()) cur->rethrow_part_error();
-      pollfd pfd{in, POLLIN, 0};
+      if (stop_requested()) return 0;
+      if (cur_ && cur_->failed()) cur_->rethrow_part_error();
+      pollfd pfd{in_, POLLIN, 0};
       int pr = ::poll(&pfd, 1, timeout);
       if (pr < 0) {
         if (errno == EINTR) continue;
         throw IoError("poll stdin: " + errno_text(errno));
       }
       if (pr == 0) continue;
-      ssize_t n = ::read(in, buf.data(), buf.size());
+      ssize_t n = ::read(in_, buf_.data(), buf_.size());
       if (n < 0) {
         if (errno == EINTR || errno == EAGAIN) continue;
         throw IoError("read stdin: " + errno_text(errno));
       }
-      if (n == 0) break;
-      st.bytes_in += static_cast<uint64_t>(n);
-      m.bytes_in.inc(static_cast<double>(n));
-      // pass-through first: the downstream pipe never waits for S3
-      if (tee && !tee_out(out, buf.data(), static_cast<size_t>(n))) {
-        log::debug("stdout closed: no more --tee output; storing what was read");
-        tee = false;
-        request_stop(SIGPIPE);
-      }
-      std::string_view chunk(buf.data(), static_cast<size_t>(n));
-      if (!rotating && !acks_out) {
-        if (!cur) open();
-        cur->write(chunk);
-        continue;
-      }
-      // line by line: rotation cuts only right after a newline; --acks notes each line's coordinates.
-      // Lines go to the object in runs (one write per run, not per line): the compressor's per-call
-      // cost made rotation with --acks 5x slower than a plain upload.
-      size_t pos = 0, run = 0;  // chunk[run, pos): whole lines not yet written to the object
-      auto write_run = [&](size_t upto) {
-        if (upto > run) cur->write(chunk.substr(run, upto - run));
-        run = upto;
-      };
-      while (pos < chunk.size()) {
-        if (!cur) open();
-        const char* nl = static_cast<const char*>(std::memchr(chunk.data() + pos, '\n', chunk.size() - pos));
-        if (!nl) {
-          if (acks_out && head.size() < kHead) head.append(chunk.substr(pos, kHead - head.size()));
-          break;
-        }
-        size_t end = static_cast<size_t>(nl - chunk.data()) + 1;
-        if (acks_out) {
-          // only a whole line counts: one torn at the end of the input (its writer was killed) is
-          // archived but acknowledges nothing
-          if (head.empty()) {
-            note(chunk.substr(pos, end - 1 - pos));
-          } else {
-            if (head.size() < kHead) head.append(chunk.substr(pos, std::min(end - 1 - pos, kHead - head.size())));
-            note(head);
-            head.clear();
-          }
-        }
-        ++cur_lines;
-        ++st.lines;
-        pos = end;
-        bool due = rotating && ((o.rotate_lines && cur_lines >= o.rotate_lines) ||
-                                (o.rotate_bytes && cur->bytes_in() + (end - run) >= o.rotate_bytes) ||
-                                (o.rotate_seconds > 0 && std::chrono::steady_clock::now() - opened >= rotate_after));
-        if (due) {
-          write_run(end);
-          close();
-        }
-      }
-      if (run < chunk.size()) write_run(chunk.size());
+      return static_cast<size_t>(n);
     }
+  }
+
+  // The n bytes read_chunk() read: counted, passed on (--tee), written to the object(s).
+  void store_chunk(size_t n) {
+    st_.bytes_in += static_cast<uint64_t>(n);
+    m_.bytes_in.inc(static_cast<double>(n));
+    // pass-through first: the downstream pipe never waits for S3
+    if (tee_ && !tee_out(out_, buf_.data(), n)) {
+      log::debug("stdout closed: no more --tee output; storing what was read");
+      tee_ = false;
+      request_stop(SIGPIPE);
+    }
+    std::string_view chunk(buf_.data(), n);
+    if (!rotating() && !acks_out_) {
+      if (!cur_) open();
+      cur_->write(chunk);
+      return;
+    }
+    store_lines(chunk);
+  }
+
+  // The input ended (or a stop signal came): the last object is stored.
+  void end_of_input() {
     // The stages after --tee see the end of their input now, not after the last part is stored:
     // they insert and acknowledge their last batch while the upload finishes (it was the serial
     // tail of every pipe that ends, e.g. kafka-cat-sensor -e or a backfill).
-    if (tee) end_tee(out);
+    if (tee_) end_tee(out_);
     // Line data (rotation, --acks) whose input ended mid-line: the stage before stopped while writing
     // it (a SIGKILLed kafka-cat-sensor). The piece is stored, ended by a newline so that s3-cat
     // --prefix does not glue it to the next object's first line; it acknowledges nothing and Kafka
     // delivers the message again whole.
-    if (cur && (rotating || acks_out) && !cur->at_line_boundary()) {
+    if (cur_ && (rotating() || acks_out_) && !cur_->at_line_boundary()) {
       log::warn(stop_requested() ? "stopped by a signal mid-line" : "the input ended mid-line (the stage before stopped while writing it)",
-                ": the piece is stored with a newline added", acks_out ? ", not acknowledged" : "");
-      cur->write("\n");
+                ": the piece is stored with a newline added", acks_out_ ? ", not acknowledged" : "");
+      cur_->write("\n");
     }
     // without rotation, an empty input still makes its (empty) object, like `aws s3 cp -`
-    if (!cur && !rotating && st.objects == 0) open();
+    if (!cur_ && !rotating() && st_.objects == 0) open();
     close();
-    if (uncoordinated) log::warn("--acks: ", uncoordinated, " lines without envelope coordinates were acknowledged by nothing");
-  } catch (...) {
-    if (cur) cur->abort();
+    if (uncoordinated_) log::warn("--acks: ", uncoordinated_, " lines without envelope coordinates were acknowledged by nothing");
+  }
+
+  // On any failure: aborts the object in progress; after a second signal throws the interrupted
+  // error that says what was stored (otherwise the caller rethrows the failure).
+  void abandon() {
+    if (cur_) cur_->abort();
     if (abandon_requested()) {
-      std::string what = cur ? cur->location().str() + " was abandoned, not stored" : "nothing was pending";
-      if (st.objects) what += "; the " + std::to_string(st.objects) + " object(s) before it are stored";
+      std::string what = cur_ ? cur_->location().str() + " was abandoned, not stored" : "nothing was pending";
+      if (st_.objects) what += "; the " + std::to_string(st_.objects) + " object(s) before it are stored";
       throw Error(Exit::interrupted, "stopped by a second signal: " + what);
     }
+  }
+
+  Stats stats() {
+    st_.retries = client_.retries() + pool_.retries();
+    return st_;
+  }
+
+ private:
+  // a second signal cancels uploads in flight; ObjectUpload::abort cleans up
+  static s3::Settings abandonable(s3::Settings s) {
+    s.abandonable = true;
+    return s;
+  }
+
+  bool rotating() const { return o_.rotate_bytes || o_.rotate_lines || o_.rotate_seconds > 0; }
+
+  // line by line: rotation cuts only right after a newline; --acks notes each line's coordinates.
+  // Lines go to the object in runs (one write per run, not per line): the compressor's per-call
+  // cost made rotation with --acks 5x slower than a plain upload.
+  void store_lines(std::string_view chunk) {
+    size_t pos = 0, run = 0;  // chunk[run, pos): whole lines not yet written to the object
+    auto write_run = [&](size_t upto) {
+      if (upto > run) cur_->write(chunk.substr(run, upto - run));
+      run = upto;
+    };
+    while (pos < chunk.size()) {
+      if (!cur_) open();
+      const char* nl = static_cast<const char*>(std::memchr(chunk.data() + pos, '\n', chunk.size() - pos));
+      if (!nl) {
+        if (acks_out_ && head_.size() < kHead) head_.append(chunk.substr(pos, kHead - head_.size()));
+        break;
+      }
+      size_t end = static_cast<size_t>(nl - chunk.data()) + 1;
+      if (acks_out_) note_line(chunk.substr(pos, end - 1 - pos));
+      ++cur_lines_;
+      ++st_.lines;
+      pos = end;
+      if (rotation_due(end - run)) {
+        write_run(end);
+        close();
+      }
+    }
+    if (run < chunk.size()) write_run(chunk.size());
+  }
+
+  // --acks: a line read whole (without its newline); its start may be in head_ from earlier reads.
+  void note_line(std::string_view line) {
+    // only a whole line counts: one torn at the end of the input (its writer was killed) is
+    // archived but acknowledges nothing
+    if (head_.empty()) {
+      note(line);
+    } else {
+      if (head_.size() < kHead) head_.append(line.substr(0, std::min(line.size(), kHead - head_.size())));
+      note(head_);
+      head_.clear();
+    }
+  }
+
+  void note(std::string_view line) {
+    if (envelope_coordinates(line, coords_)) {
+      high_.add(coords_.topic, coords_.partition, coords_.offset);
+    } else if (!line.empty() && ++uncoordinated_ == 1) {
+      log::warn("--acks: a line without envelope coordinates (kafka-cat-sensor --envelope); such lines are "
+                "archived but acknowledge nothing");
+    }
+  }
+
+  // After a line end, with `unwritten` bytes of whole lines not yet written to the object.
+  bool rotation_due(size_t unwritten) const {
+    return rotating() && ((o_.rotate_lines && cur_lines_ >= o_.rotate_lines) ||
+                          (o_.rotate_bytes && cur_->bytes_in() + unwritten >= o_.rotate_bytes) ||
+                          (o_.rotate_seconds > 0 && std::chrono::steady_clock::now() - opened_ >= rotate_after_));
+  }
+
+  void open() {
+    std::string key = free_key();
+    cur_ = std::make_unique<ObjectUpload>(o_, client_, pool_, s3::Location{base_.bucket, key}, headers_, m_);
+    cur_lines_ = 0;
+    opened_ = std::chrono::steady_clock::now();
+  }
+
+  // The next key from the template; {seq} moves past keys an earlier run stored.
+  std::string free_key() {
+    // {seq} starts again on every run: without {run}, a key an earlier run wrote may come round again
+    bool check_taken = has_seq(base_.key) && !has_run(base_.key);
+    std::string key;
+    for (;;) {
+      key = render_key(base_.key, std::time(nullptr), host_, seq_++, o_.codec, run_id_);
+      if (!check_taken || !client_.head_object(s3::Location{base_.bucket, key})) break;
+      if (++skipped_keys_ == 1)
+        log::warn("s3://", base_.bucket, "/", key, " exists (from an earlier run?): not overwriting it, {seq} moves on "
+                  "(put {run} in the key template to avoid the check)");
+      else
+        log::debug("s3://", base_.bucket, "/", key, " exists: {seq} moves on");
+    }
+    return key;
+  }
+
+  void close() {
+    if (!cur_) return;
+    uint64_t stored = cur_->finish();
+    st_.objects++;
+    st_.bytes_out += stored;
+    st_.parts += static_cast<uint64_t>(cur_->parts());
+    log::info("stored ", cur_->location().str(), " (", cur_->bytes_in(), " bytes in, ", stored, " stored)");
+    cur_.reset();
+    acknowledge();
+  }
+
+  void acknowledge() {
+    // the object is complete (S3 answered 200): only now are its lines acknowledged
+    if (acks_out_ && !high_.empty()) {
+      acks_out_->write(high_.lines());
+      high_.clear();
+    }
+  }
+
+  static constexpr size_t kHead = 1024;
+
+  const Options& o_;
+  const s3::Location base_;
+  const std::string host_;
+  const s3::Headers headers_;
+  const std::string run_id_;
+  uint64_t skipped_keys_ = 0;
+  std::unique_ptr<AckOut> acks_out_;
+  AckHighWater high_;  // coordinates of the envelope lines in the current object
+  std::string head_;   // the start of a line split between reads (its coordinates are at the front)
+  uint64_t uncoordinated_ = 0;
+  Ack coords_;
+
+  Metrics m_;
+  const s3::Settings us_;
+  s3::Client client_;
+  PartPool pool_;
+  Stats st_;
+  uint64_t seq_;
+  std::unique_ptr<ObjectUpload> cur_;
+  uint64_t cur_lines_ = 0;
+  std::chrono::steady_clock::time_point opened_ = std::chrono::steady_clock::now();
+  const std::chrono::milliseconds rotate_after_;
+
+  std::vector<char> buf_ = std::vector<char>(1 << 20);
+  const int in_, out_;
+  bool tee_;
+};
+
+}  // namespace
+
+Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
+  s3::Location base = validate(o);
+  std::string run_id = o.run_id.empty() ? new_run_id() : o.run_id;
+  if (has_run(base.key)) log::debug("run id (for {run}): ", run_id);
+  check_destination(settings, base);
+  PutRun r(o, settings, std::move(base), std::move(run_id), in, out);
+  try {
+    while (size_t n = r.read_chunk()) r.store_chunk(n);
+    r.end_of_input();
+  } catch (...) {
+    r.abandon();
     throw;
   }
-  st.retries = client.retries() + pool.retries();
-  return st;
+  return r.stats();
 }
 
 void resolve(const SizeFlags& f, Options& o) {
