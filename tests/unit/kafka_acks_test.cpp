@@ -1,7 +1,10 @@
-// --commit-acks: the ack reader's warnings (escaped, one per bad line).
+// --commit-acks: the ack reader (warnings escaped, one per bad line; a FIFO's writers leaving) and the tracker.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -197,4 +200,51 @@ TEST(KafkaAckReader, Printable) {
   EXPECT_EQ(sp::log::printable("plain {\"a\":1}", 100), "plain {\"a\":1}");
   EXPECT_EQ(sp::log::printable("\x1b[31m\r\n\t\x7f\xc3\xa9\xff", 100), "\\x1b[31m\\x0d\\x0a\\x09\\x7f\xc3\xa9\\xff");
   EXPECT_EQ(sp::log::printable("abcdef", 3), "abc...");
+}
+
+// At exit kafka-cat-sensor waits for the last acks; once every writer of an ack FIFO has closed it
+// none can come (systemctl stop ends all stages at once), so the wait must not run to --ack-timeout.
+TEST(KafkaAckReader, NoticesTheFifoWritersLeavingOnlyOnceAskedAndAfterALine) {
+  std::string path = ::testing::TempDir() + "/acks_fifo_" + std::to_string(::getpid());
+  ::unlink(path.c_str());
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  AckTracker t({"t"});
+  t.assign("t", 0);
+  t.wrote("t", 0, 0, 10);
+  // a writer's end; fails (-1) rather than blocking when no reader holds the FIFO for 2 s
+  auto open_writer = [&path] {
+    for (int i = 0; i < 200; ++i) {
+      int w = ::open(path.c_str(), O_WRONLY | O_NONBLOCK);
+      if (w >= 0 || errno != ENXIO) return w;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return -1;
+  };
+  auto wait_gone = [](const AckReader& r) {
+    for (int i = 0; i < 200 && !r.writers_gone(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return r.writers_gone();
+  };
+  {
+    AckReader r(path, t);
+    r.expect_end();
+    EXPECT_FALSE(wait_gone(r)) << "no writer yet: one may still be starting";
+    int w = open_writer();
+    ASSERT_GE(w, 0);
+    std::string ack = "{\"topic\":\"t\",\"partition\":0,\"offset\":4}\n";
+    ASSERT_EQ(::write(w, ack.data(), ack.size()), static_cast<ssize_t>(ack.size()));
+    ::close(w);
+    EXPECT_TRUE(wait_gone(r));
+    EXPECT_EQ(t.acked("t", 0), 5) << "what the writer wrote before leaving is read";
+  }
+  {
+    AckReader r(path, t);  // not asked: a writer may come and go (a restarted ch-insert)
+    int w = open_writer();
+    ASSERT_GE(w, 0);
+    std::string ack = "{\"topic\":\"t\",\"partition\":0,\"offset\":6}\n";
+    ASSERT_EQ(::write(w, ack.data(), ack.size()), static_cast<ssize_t>(ack.size()));
+    ::close(w);
+    EXPECT_FALSE(wait_gone(r));
+    EXPECT_EQ(t.acked("t", 0), 7);
+  }
+  ::unlink(path.c_str());
 }
