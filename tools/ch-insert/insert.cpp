@@ -222,6 +222,19 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
   std::string why, shard_key;
   uint64_t local_rejects = 0;  // merged into st after the sender threads are joined
   bool seen_row = false;       // a row (accepted or refused) was read before this one
+  auto reject_here = [&](const std::string& reason) {  // refused before sending
+    ++local_rejects;
+    m.rejected.inc();
+    rej.reject(line.number, line.text, reason, 0, nullptr, nullptr);
+  };
+  // the sender joined first: the batch in flight is drained and its counts are final
+  auto finish = [&] {
+    sender.reset();
+    st.rejected += local_rejects;
+    progress.done();
+    rej.flush();
+    st.unsent = st.rows_in - st.inserted - st.rejected;
+  };
   const auto window = std::chrono::microseconds(static_cast<int64_t>(o.batch_seconds * 1e6));
   try {
     for (;;) {
@@ -238,12 +251,8 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
       progress.update(st.rows_in, st.bytes_in);
       if (line.overlong) {
         m.rows_in.inc();
-        ++local_rejects;
-        m.rejected.inc();
-        rej.reject(line.number, line.text,
-                   "line longer than " + std::to_string(o.max_line) + " bytes (" + std::to_string(line.full_size) +
-                       "): not sent",
-                   0, nullptr, nullptr);
+        reject_here("line longer than " + std::to_string(o.max_line) + " bytes (" + std::to_string(line.full_size) +
+                    "): not sent");
         continue;
       }
       uint64_t start = batch->data.size();
@@ -285,9 +294,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
                             "); do sensor-parse and ch-insert use the same schema (--schema, SENSOR_SCHEMA, "
                             "[schema] file)?");
         seen_row = true;
-        ++local_rejects;
-        m.rejected.inc();
-        rej.reject(line.number, line.text, why, 0, nullptr, nullptr);
+        reject_here(why);
         continue;
       }
       seen_row = true;
@@ -300,9 +307,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
         if (!row_string_field(o.format, std::string_view(batch->data).substr(start), shape, key_col, shard_key)) {
           // ClickHouse would hash a number or NULL otherwise than the text: no shard to be sure of
           batch->data.resize(start);
-          ++local_rejects;
-          m.rejected.inc();
-          rej.reject(line.number, line.text, "no string in the shard key column '" + o.shard_key + "'", 0, nullptr, nullptr);
+          reject_here("no string in the shard key column '" + o.shard_key + "'");
           continue;
         }
         meta.shard = static_cast<uint32_t>(router->shard_of(shard_key));
@@ -320,19 +325,11 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
     flush();
     if (sender) sender->finish();
   } catch (...) {
-    sender.reset();  // drains the batch in flight; its counts are final after the join
-    st.rejected += local_rejects;
-    progress.done();
-    rej.flush();
-    st.unsent = st.rows_in - st.inserted - st.rejected;
+    finish();
     throw;
   }
-  sender.reset();
-  st.rejected += local_rejects;
-  progress.done();
-  rej.flush();
+  finish();
   if (o.dry_run) out.dry_run->flush();
-  st.unsent = st.rows_in - st.inserted - st.rejected;
 }
 
 }  // namespace sp::chi
