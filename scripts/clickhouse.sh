@@ -17,7 +17,8 @@
 #   Each server has macros {shard} (01, 02...) and {replica} (s1r1...), the remote_servers entry
 #   `sensors` (internal_replication: the replicated tables copy, not the Distributed table) and
 #   distributed DDL, so `CREATE TABLE ... ON CLUSTER sensors ... ReplicatedReplacingMergeTree(
-#   '/clickhouse/tables/{shard}/t', '{replica}')` works. CH_CLUSTER_NAME overrides the name.
+#   '/clickhouse/tables/{shard}/t', '{replica}')` works. CH_CLUSTER_NAME overrides the name;
+#   CH_SHARD_WEIGHTS="1,3" gives the shards those weights (default: each 1).
 #
 # Users: `default` without a password, and `writer` whose password is in DIR/writer.password
 # (random per start unless CH_WRITER_PASSWORD is set). Timezone UTC. Logs in DIR/log/.
@@ -280,8 +281,14 @@ cluster_start() {
   local zk=${ports[0]} pass
   pass=${CH_WRITER_PASSWORD:-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')}
   local s r k=1 remote="" member_list="" urls=""
+  local -a weights=()
+  IFS=, read -r -a weights <<<"${CH_SHARD_WEIGHTS:-}"
+  [ ${#weights[@]} -eq 0 ] || [ ${#weights[@]} -eq "$shards" ] ||
+    { echo "clickhouse.sh: CH_SHARD_WEIGHTS has ${#weights[@]} weights for $shards shards" >&2; exit 2; }
   for ((s = 1; s <= shards; s++)); do
-    remote+="            <shard><internal_replication>true</internal_replication>"$'\n'
+    remote+="            <shard><internal_replication>true</internal_replication>"
+    [ ${#weights[@]} -eq 0 ] || remote+="<weight>${weights[s - 1]}</weight>"
+    remote+=$'\n'
     for ((r = 1; r <= replicas; r++)); do
       remote+="                <replica><host>127.0.0.1</host><port>${ports[k + 1]}</port></replica>"$'\n'
       k=$((k + 3))

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Shard-direct with shard weights (issue 15): a real 2 x 1 cluster whose remote_servers give the shards
+# weights 1 and 3. `ch-insert --shard ... --cluster` reads the weights from system.clusters and puts
+# each row where the Distributed table puts it: shard 1 holds the rows with cityHash64(sensor_id) % 4
+# == 0, shard 2 the rest, the same rows as an insert through the Distributed table.
+source "$(dirname "$0")/lib.sh"
+
+CH="$SRC_DIR/scripts/clickhouse.sh"
+eval "$(CH_SHARD_WEIGHTS=1,3 "$CH" cluster "$TEST_TMP/cl" 2 1)"
+on_exit "'$CH' stop '$TEST_TMP/cl'"
+q() { curl -sS --fail-with-body "$1/" --data-binary "$2"; }
+assert_eq "$(q "$CH_URL_S1R1" "SELECT groupArray(shard_weight) FROM (SELECT shard_weight FROM system.clusters WHERE cluster = '$CH_CLUSTER' ORDER BY shard_num)")" \
+  "[1,3]" "the cluster's shard weights"
+
+sensor-gen -c 20000 --sensors 2000 | sensor-parse -q >"$TEST_TMP/rows.jsonl"
+total=$(wc -l <"$TEST_TMP/rows.jsonl")
+ch-insert --shard "$CH_URL_S1R1" --shard "$CH_URL_S2R1" --cluster "$CH_CLUSTER" --create-table -d metrics \
+  --batch-rows 5000 --no-acks <"$TEST_TMP/rows.jsonl" 2>"$TEST_TMP/err" ||
+  fail "ch-insert --shard: $(tail -c 2000 "$TEST_TMP/err")"
+wrong1=$(q "$CH_URL_S1R1" "SELECT countIf(cityHash64(sensor_id) % 4 != 0) FROM metrics.sensor_metrics_local")
+wrong2=$(q "$CH_URL_S2R1" "SELECT countIf(cityHash64(sensor_id) % 4 = 0) FROM metrics.sensor_metrics_local")
+assert_eq "$wrong1 $wrong2" "0 0" "rows on a shard the weights do not give them (shard 1, shard 2)"
+s1=$(q "$CH_URL_S1R1" "SELECT count() FROM metrics.sensor_metrics_local")
+s2=$(q "$CH_URL_S2R1" "SELECT count() FROM metrics.sensor_metrics_local")
+assert_eq "$((s1 + s2))" "$total" "rows on the two shards"
+[ "$s2" -gt $((2 * s1)) ] || fail "weights 1:3 but shard 1 holds $s1 rows and shard 2 $s2"
+
+# the same rows through the Distributed table (another database) land on the same shards
+ch-insert --url "$CH_URL" --cluster "$CH_CLUSTER" --create-table -d viadist --batch-rows 5000 --no-acks -q \
+  <"$TEST_TMP/rows.jsonl" || fail "the Distributed insert"
+for sh in 1 2; do
+  u=CH_URL_S${sh}R1
+  ids() { q "${!u}" "SELECT id FROM $1.sensor_metrics_local ORDER BY id"; }
+  same() { [ "$(ids metrics | md5sum)" = "$(ids viadist | md5sum)" ]; }
+  wait_until 30 same || fail "shard $sh: rows differ from the Distributed table's: $(diff <(ids metrics) <(ids viadist) | head -5)"
+done
+pass "$total rows over shards weighted 1:3 ($s1 / $s2), each where the Distributed table puts it"
