@@ -35,3 +35,14 @@ for sh in 1 2; do
   wait_until 30 same || fail "shard $sh: rows differ from the Distributed table's: $(diff <(ids metrics) <(ids viadist) | head -5)"
 done
 pass "$total rows over shards weighted 1:3 ($s1 / $s2), each where the Distributed table puts it"
+
+# --shard in another order than the cluster's: each server says by system.clusters (is_local) which
+# shard it is; ch-insert stops (78) before any row instead of putting rows on the wrong shards
+before=$(q "$CH_URL_S1R1" "SELECT count() FROM metrics.sensor_metrics_local")
+rc=0
+ch-insert --shard "$CH_URL_S2R1" --shard "$CH_URL_S1R1" --cluster "$CH_CLUSTER" -d metrics --no-acks \
+  <"$TEST_TMP/rows.jsonl" 2>"$TEST_TMP/err2" || rc=$?
+assert_eq "$rc" 78 "exit code of --shard in the wrong order ($(tail -c 600 "$TEST_TMP/err2"))"
+assert_contains "$(cat "$TEST_TMP/err2")" "--shard 1 ($CH_URL_S2R1) is shard 2 of cluster '$CH_CLUSTER'"
+assert_eq "$(q "$CH_URL_S1R1" "SELECT count() FROM metrics.sensor_metrics_local")" "$before" "rows on shard 1 after the refused run"
+pass "--shard in another order than the cluster's is refused (78) before any row"

@@ -37,8 +37,9 @@ std::string query_shard(const Options& o, ClickHouseClient& c, size_t shard, con
 }
 
 // --shard: the local table on every shard; with --cluster the shards' weights from system.clusters,
-// whose shard count must be the --shard list's (a list in another order cannot be told apart: the
-// shard order is the user's to keep).
+// whose shard count must be the --shard list's, and the order: the server behind each --shard says
+// which shard of the cluster it is (system.clusters' is_local). A list in another order would put
+// rows where the Distributed table does not look for them (optimize_skip_unused_shards).
 std::vector<uint32_t> prepare_shards(const Options& o, ClickHouseClient& client) {
   const std::string& db = client.connection().database;
   std::vector<uint32_t> weights(o.shards.size(), 1);
@@ -72,6 +73,17 @@ std::vector<uint32_t> prepare_shards(const Options& o, ClickHouseClient& client)
     if (query_shard(o, sc, i, "EXISTS TABLE " + quote_identifier(db) + "." + quote_identifier(o.local_table)).substr(0, 1) != "1")
       throw NoInputError("table " + db + "." + o.local_table + " does not exist on shard " + std::to_string(i + 1) + " (" +
                          url_for_log(sc.current_url()) + "; --create-table --cluster NAME creates it on every server)");
+    if (o.cluster.empty()) continue;
+    std::string num = query_shard(o, sc, i, "SELECT shard_num FROM system.clusters WHERE cluster = " + sql_literal(o.cluster) +
+                                                " AND is_local = 1 LIMIT 1");
+    while (!num.empty() && (num.back() == '\n' || num.back() == '\r')) num.pop_back();
+    std::string here = "--shard " + std::to_string(i + 1) + " (" + url_for_log(sc.current_url()) + ")";
+    if (num.empty())  // a proxy or a name the server does not know as its own: nothing to check against
+      log::warn(here, ": its server is not a member of cluster '", o.cluster,
+                "' by its own system.clusters (is_local); the --shard order cannot be checked there");
+    else if (num != std::to_string(i + 1))
+      throw ConfigError(here + " is shard " + num + " of cluster '" + o.cluster + "' (its system.clusters): give " +
+                        "each shard's replicas in one --shard, in the cluster's shard order");
   }
   std::string w;
   for (auto x : weights) w += (w.empty() ? "" : ", ") + std::to_string(x);
