@@ -7,10 +7,9 @@
 # and the re-delivery leaves every row there once under FINAL.
 source "$(dirname "$0")/lib.sh"
 
+source "$(dirname "$0")/cluster_lib.sh"
+start_cluster 2 2
 CH="$SRC_DIR/scripts/clickhouse.sh"
-eval "$("$CH" cluster "$TEST_TMP/cl")"
-on_exit "'$CH' stop '$TEST_TMP/cl'"
-q() { curl -sS --fail-with-body "$1/" --data-binary "$2"; }
 shards=(--shard "$CH_URL_S1R1,$CH_URL_S1R2" --shard "$CH_URL_S2R1,$CH_URL_S2R2")
 
 # --- the shard of every id sensor-gen writes and of random strings of 0..200 bytes (each CityHash
@@ -47,14 +46,7 @@ s2=$(q "$CH_URL_S2R1" "SELECT count() FROM metrics.sensor_metrics_local")
 [ "$s1" -gt 0 ] && [ "$s2" -gt 0 ] || fail "a shard took no row: $s1 / $s2"
 assert_eq "$((s1 + s2))" "$total" "rows on the two shards"
 # the same rows through the Distributed table (another database) land on the same shards
-ch-insert --url "$CH_URL" --cluster "$CH_CLUSTER" --create-table -d viadist --batch-rows 5000 --no-acks -q \
-  <"$TEST_TMP/ids.jsonl" || fail "the Distributed insert"
-for sh in 1 2; do
-  u=CH_URL_S${sh}R1
-  ids() { q "${!u}" "SELECT id FROM $1.sensor_metrics_local ORDER BY id"; }
-  same() { [ "$(ids metrics | md5sum)" = "$(ids viadist | md5sum)" ]; }
-  wait_until 30 same || fail "shard $sh: rows differ from the Distributed table's: $(diff <(ids metrics) <(ids viadist) | head -5)"
-done
+same_as_distributed "$TEST_TMP/ids.jsonl" 2
 # summary and metrics per shard and endpoint
 assert_contains "$(cat "$TEST_TMP/err")" "shard 1 $CH_URL_S1R1: $s1 rows"
 assert_contains "$(cat "$TEST_TMP/err")" "shard 2 $CH_URL_S2R1: $s2 rows"

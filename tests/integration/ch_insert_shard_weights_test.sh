@@ -5,10 +5,8 @@
 # == 0, shard 2 the rest, the same rows as an insert through the Distributed table.
 source "$(dirname "$0")/lib.sh"
 
-CH="$SRC_DIR/scripts/clickhouse.sh"
-eval "$(CH_SHARD_WEIGHTS=1,3 "$CH" cluster "$TEST_TMP/cl" 2 1)"
-on_exit "'$CH' stop '$TEST_TMP/cl'"
-q() { curl -sS --fail-with-body "$1/" --data-binary "$2"; }
+source "$(dirname "$0")/cluster_lib.sh"
+CH_SHARD_WEIGHTS=1,3 start_cluster 2 1
 assert_eq "$(q "$CH_URL_S1R1" "SELECT groupArray(shard_weight) FROM (SELECT shard_weight FROM system.clusters WHERE cluster = '$CH_CLUSTER' ORDER BY shard_num)")" \
   "[1,3]" "the cluster's shard weights"
 
@@ -26,14 +24,7 @@ assert_eq "$((s1 + s2))" "$total" "rows on the two shards"
 [ "$s2" -gt $((2 * s1)) ] || fail "weights 1:3 but shard 1 holds $s1 rows and shard 2 $s2"
 
 # the same rows through the Distributed table (another database) land on the same shards
-ch-insert --url "$CH_URL" --cluster "$CH_CLUSTER" --create-table -d viadist --batch-rows 5000 --no-acks -q \
-  <"$TEST_TMP/rows.jsonl" || fail "the Distributed insert"
-for sh in 1 2; do
-  u=CH_URL_S${sh}R1
-  ids() { q "${!u}" "SELECT id FROM $1.sensor_metrics_local ORDER BY id"; }
-  same() { [ "$(ids metrics | md5sum)" = "$(ids viadist | md5sum)" ]; }
-  wait_until 30 same || fail "shard $sh: rows differ from the Distributed table's: $(diff <(ids metrics) <(ids viadist) | head -5)"
-done
+same_as_distributed "$TEST_TMP/rows.jsonl" 2
 pass "$total rows over shards weighted 1:3 ($s1 / $s2), each where the Distributed table puts it"
 
 # --shard in another order than the cluster's: each server says by system.clusters (is_local) which
