@@ -148,13 +148,12 @@ void AckReader::loop() {
       break;
     }
     if (n == 0) {
-      if (!fifo) ::usleep(100000);  // a regular file: follow it as it grows
-      // every writer left; before the first line one may still be on its way (it opens late)
+      // A FIFO's writers all left; before the first line one may still be on its way (it opens late).
       if (fifo && lineno > 0) {
         writers_gone_ = true;
         break;
       }
-      if (fifo) ::usleep(100000);  // no writer yet: poll() reports POLLHUP at once
+      ::usleep(100000);  // a regular file: follow it as it grows; a FIFO: poll() says POLLHUP at once
       continue;
     }
     pending.append(buf, static_cast<size_t>(n));

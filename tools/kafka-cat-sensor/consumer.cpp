@@ -709,7 +709,8 @@ int Consumer::run() {
       auto gone = [&] {
         return std::all_of(ack_readers_.begin(), ack_readers_.end(), [](const auto& r) { return r->writers_gone(); });
       };
-      if (!acks_->wait_for(o_.ack_timeout_ms, [&] { return acks_caught_up(nullptr) || gone(); }) || !acks_caught_up(nullptr)) {
+      acks_->wait_for(o_.ack_timeout_ms, [&] { return acks_caught_up(nullptr) || gone(); });
+      if (!acks_caught_up(nullptr)) {
         uint64_t missing = 0;
         for (auto& [k, s] : parts_)
           if (s.flushed >= 0 && acks_->acked(s.topic, s.partition) < s.flushed) ++missing;
