@@ -73,16 +73,28 @@ archived_run() {  # GROUP: the same with the archive; prints seconds
   t1=$(date +%s.%N)
   awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}'
 }
+floor_run() {  # GROUP: the acked pipeline with only the archive's compression on the side (zstd -1 to
+  # /dev/null, no S3): what compressing the stream alone costs on this machine
+  local t0 t1
+  t0=$(date +%s.%N)
+  kafka-cat-sensor -q -b "$B" -t sensor_metrics -G "$1" -e --envelope --commit-acks "$work/acks" \
+    | tee >(zstd -q -1 -T1 >/dev/null) | sensor-parse -q | ch-insert -q --table acked_metrics >"$work/acks"
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}'
+}
 median() { printf '%s\n' "$@" | sort -n | sed -n 3p; }
-a=() r=()
+a=() r=() z=()
 for i in 1 2 3 4 5; do
   q "TRUNCATE TABLE acked_metrics" >/dev/null
   a+=("$(acked_run "bench$i")")
   q "TRUNCATE TABLE acked_metrics" >/dev/null
   r+=("$(archived_run "archive$i")")
+  q "TRUNCATE TABLE acked_metrics" >/dev/null
+  z+=("$(floor_run "floor$i")")
 done
 acked=$(median "${a[@]}")
 archived=$(median "${r[@]}")
+floor=$(median "${z[@]}")
 archrows=$(s3-cat -q --prefix s3://raw/archive3/ | wc -l)
 # s3-put's peak RSS in a run of its own: /usr/bin/time around it in the timed runs would hold its
 # --tee output open (time keeps its own stdout) and delay the end of the pipe
@@ -110,10 +122,13 @@ printf '  ours (kafka-cat-sensor -e | sensor-parse | ch-insert):         %6ss  %
 printf '  ours, group + envelopes + acks FIFO (incl. group join), median of 5: %6ss (%s)\n' "$acked" "${a[*]}"
 printf '  the same + raw archive (s3-put --tee --zstd --level 1 --acks), median of 5: %6ss (%s); +%s%%, s3-put peak RSS %s MiB\n' \
   "$archived" "${r[*]}" "$(awk -v a="$acked" -v b="$archived" 'BEGIN{printf "%.0f", (b/a-1)*100}')" "$(mb s3)"
+printf '  the acked pipeline + only zstd -1 of the stream to /dev/null (no S3), median of 5: %6ss (%s); +%s%%\n' \
+  "$floor" "${z[*]}" "$(awk -v a="$acked" -v b="$floor" 'BEGIN{printf "%.0f", (b/a-1)*100}')"
 printf '  reference (kcat | jq | clickhouse-client):                   %6ss\n' "$ref"
 printf '  speedup %.1fx; peak RSS kafka-cat-sensor %s MiB, sensor-parse %s MiB, ch-insert %s MiB\n' \
   "$(awk -v a="$ours" -v b="$ref" 'BEGIN{print b/a}')" "$(mb kc)" "$(mb sp)" "$(mb ch)"
 maxrss=$(for s in kc sp ch; do cat "$work/rss.$s"; done | sort -n | tail -1)
 echo "RESULT e2e-archived-vs-acked-pipeline ours=${archived}s ref=${acked}s ratio=$(awk -v a="$archived" -v b="$acked" 'BEGIN{printf "%.3f", a/b}') rss_mb=$(mb s3)"
+echo "RESULT e2e-compression-only-vs-acked-pipeline ours=${floor}s ref=${acked}s ratio=$(awk -v a="$floor" -v b="$acked" 'BEGIN{printf "%.3f", a/b}') rss_mb=-"
 echo "RESULT e2e-acked-pipeline-vs-kcat-jq-client ours=${acked}s ref=${ref}s ratio=$(awk -v a="$acked" -v b="$ref" 'BEGIN{printf "%.3f", a/b}') rss_mb=-"
 echo "RESULT e2e-pipeline-vs-kcat-jq-client ours=${ours}s ref=${ref}s ratio=$(awk -v a="$ours" -v b="$ref" 'BEGIN{printf "%.3f", a/b}') rss_mb=$(awk -v k="$maxrss" 'BEGIN{printf "%.1f", k/1024}')"
