@@ -34,12 +34,19 @@ std::string Schema::type_unsupported_by(int major, int minor) const {
     // An Array's or Map's T needs what T needs.
     for (const Column* c = &col; c; c = c->element.get()) {
       const char* needs = nullptr;
-      // DateTime64 came in 20.1; LowCardinality was experimental (a setting away) before 19.0; Map came in 21.1.
+      std::string hint;
+      // DateTime64 came in 20.1; LowCardinality was experimental (a setting away) before 19.0, and Map
+      // in 21.1-21.7 (CREATE TABLE refuses it without the setting; 21.8 made it a plain type).
       if (c->type == ColType::DateTime64 && before(20, 1)) needs = "20.1";
       if (c->type == ColType::LowCardinalityString && before(19, 0)) needs = "19.0";
-      if (c->type == ColType::Map && before(21, 1)) needs = "21.1";
+      if (c->type == ColType::Map && before(21, 8)) {
+        needs = "21.8";
+        if (!before(21, 1))
+          hint = " (21.1-21.7 have it as an experimental type: create the table yourself with SET "
+                 "allow_experimental_map_type = 1)";
+      }
       if (needs)
-        return "column '" + col.name + "': type " + c->base_type() + " needs ClickHouse " + needs + " or newer";
+        return "column '" + col.name + "': type " + c->base_type() + " needs ClickHouse " + needs + " or newer" + hint;
     }
   }
   return "";

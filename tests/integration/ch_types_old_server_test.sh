@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The new schema types against the live ClickHouse 18.16: the types it has (Date, UUID, Enum8/16,
 # Nullable, Decimal, Array) are created by --create-table and sensor-parse's rows load and read back; a
-# type it lacks (DateTime64 came in 20.1, LowCardinality was experimental before 19.0, Map came in 21.1,
+# type it lacks (DateTime64 came in 20.1, LowCardinality was experimental before 19.0, Map was experimental before 21.8,
 # also as an Array's T) stops ch-insert --create-table
 # with exit 78, a message naming the column, the type and the server's version, and no table made.
 source "$(dirname "$0")/lib.sh"

@@ -394,10 +394,14 @@ TEST(SchemaTypes, ArrayAndMapTypeTexts) {
   EXPECT_NE(err("Array(Int8) x").find("unexpected text after the type"), std::string::npos) << err("Array(Int8) x");
   EXPECT_NE(err("Array(Foo)").find("unknown type 'Foo'"), std::string::npos) << err("Array(Foo)");
   EXPECT_NE(err("Array(Int8)", R"(,"default":[])").find("takes no default"), std::string::npos);
-  // The server check looks inside: a Map needs 21.1, an Array of DateTime64 20.1.
+  // The server check looks inside: a Map needs 21.8 (21.1-21.7 refuse CREATE TABLE without an
+  // experimental setting), an Array of DateTime64 20.1.
   EXPECT_EQ(one("Map(String, Float64)").type_unsupported_by(20, 12),
-            "column 'x': type Map(String, Float64) needs ClickHouse 21.1 or newer");
-  EXPECT_EQ(one("Map(String, Float64)").type_unsupported_by(21, 1), "");
+            "column 'x': type Map(String, Float64) needs ClickHouse 21.8 or newer");
+  EXPECT_EQ(one("Map(String, Float64)").type_unsupported_by(21, 7),
+            "column 'x': type Map(String, Float64) needs ClickHouse 21.8 or newer (21.1-21.7 have it as an "
+            "experimental type: create the table yourself with SET allow_experimental_map_type = 1)");
+  EXPECT_EQ(one("Map(String, Float64)").type_unsupported_by(21, 8), "");
   EXPECT_EQ(one("Array(DateTime64(3))").type_unsupported_by(18, 16),
             "column 'x': type DateTime64(3) needs ClickHouse 20.1 or newer");
   EXPECT_EQ(one("Array(Nullable(Float64))").type_unsupported_by(18, 16), "");
