@@ -46,3 +46,14 @@ assert_eq "$rc" 65 "a batch over the topic's max.message.bytes"
 assert_eq "$(( $(grep -c 'line [0-9]*: refused by the broker' s2.err) + $(kafka-cat-sensor -q -b "$BS" -t small -e | wc -l) - 2 ))" 3 \
   "every line of the second run either named as refused or delivered"
 pass "the broker's max.message.bytes: refused lines named, the rest delivered, exit 65"
+
+# per-line warnings (no key, no time) name the first 20 lines, like too-large ones, then say that
+# more are only counted; the summary has them all
+for i in $(seq 25); do echo "{\"id\":$i}"; done >nokey.txt
+rc=0; kafka-cat-sensor -b "$BS" -P -t big --key-field value.sensor_id --timestamp-field ts <nokey.txt 2>n.err || rc=$?
+assert_eq "$rc" 0 "lines without a key or a time are still produced ($(tail -2 n.err))"
+assert_eq "$(grep -c 'stdin line [0-9]*: no field value.sensor_id' n.err)" 20 "the first 20 lines without a key named"
+assert_contains "$(grep 'stdin line 20: no field' n.err)" "more such lines are only counted" "the 20th says the rest are counted"
+assert_eq "$(grep -c 'stdin line [0-9]*: no usable time' n.err)" 20 "the first 20 lines without a time named"
+assert_contains "$(cat n.err)" "25 without a key" "the summary counts all of them"
+pass "per-line producer warnings: 20 named, then counted"

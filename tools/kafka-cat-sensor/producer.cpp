@@ -120,8 +120,10 @@ bool KeyExtractor::extract_simdjson(std::string_view line, std::string& key) {
 
 namespace {
 
-// Lines that can never be a message are reported with their number, up to this many.
+// Per-line problems (never a message, no key, no time) are reported with their line number, up to
+// this many each; the last report says so and the summary at the end counts them all.
 constexpr uint64_t kShownLines = 20;
+const char* more_only_counted(uint64_t n) { return n == kShownLines ? "; more such lines are only counted" : ""; }
 
 // dr_cb counts failures; delivered = queued - in flight - failed - refused.
 struct Delivery {
@@ -147,7 +149,7 @@ void dr_cb(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     // a broker whose limit is below the producer's message.max.bytes, or that validates records
     if (++d->refused <= kShownLines)
       log::warn("stdin line ", reinterpret_cast<uintptr_t>(m->_private), ": refused by the broker: ", rd_kafka_err2str(m->err),
-                ": not delivered");
+                ": not delivered", more_only_counted(d->refused));
     d->failed_metric->inc();
   } else if (m->err) {
     if (++d->failed <= 5)
@@ -335,8 +337,9 @@ class LineProducer {
     } else if (!o_.key_delim.empty()) {
       auto pos = value.find(o_.key_delim);
       if (pos == std::string_view::npos) {
-        ++no_key_;
-        if (no_key_ <= 5) log::warn("stdin line ", line_number, ": no key delimiter '", o_.key_delim, "': produced without a key");
+        if (++no_key_ <= kShownLines)
+          log::warn("stdin line ", line_number, ": no key delimiter '", o_.key_delim, "': produced without a key",
+                    more_only_counted(no_key_));
       } else {
         k.p = value.data();
         k.len = pos;
@@ -346,8 +349,9 @@ class LineProducer {
       if (extractor_->extract(value, key_)) {
         k.p = key_.data();
         k.len = key_.size();
-      } else if (++no_key_ <= 5) {
-        log::warn("stdin line ", line_number, ": no field ", o_.key_field, " (or not JSON): produced without a key");
+      } else if (++no_key_ <= kShownLines) {
+        log::warn("stdin line ", line_number, ": no field ", o_.key_field, " (or not JSON): produced without a key",
+                  more_only_counted(no_key_));
       }
     }
     return k;
@@ -361,9 +365,9 @@ class LineProducer {
       if (ts_extractor_->extract(value, ts_text_)) t = record_timestamp(ts_text_);
       if (t && *t > 0)
         ts_ms = *t;
-      else if (++no_ts_ <= 5)
+      else if (++no_ts_ <= kShownLines)
         log::warn("stdin line ", line_number, ": no usable time in field ", o_.timestamp_field,
-                  " (ISO-8601 or epoch milliseconds after 1970): produced with the current time");
+                  " (ISO-8601 or epoch milliseconds after 1970): produced with the current time", more_only_counted(no_ts_));
     }
     return ts_ms;
   }
@@ -398,8 +402,8 @@ class LineProducer {
                                           ", over message.max.bytes (" + max_bytes_ + ", framing included)");
         return false;
       }
-      ++refused_;
-      if (refused_ <= 5) log::warn("stdin line ", line_number, ": not produced: ", rd_kafka_err2str(err));
+      if (++refused_ <= kShownLines)
+        log::warn("stdin line ", line_number, ": not produced: ", rd_kafka_err2str(err), more_only_counted(refused_));
       d_.last_error = rd_kafka_err2str(err);
       return false;
     }
@@ -408,9 +412,7 @@ class LineProducer {
   // Lines that can never be a message (over 1 MiB, or over message.max.bytes with the key): each
   // reported with its number and skipped, the rest sent; exit 65 at the end, as a rerun cannot help.
   void report_too_large(uint64_t line_number, const std::string& what) {
-    if (++too_large_ <= kShownLines)
-      log::warn("stdin line ", line_number, ": ", what, ": not produced",
-                too_large_ == kShownLines ? "; more such lines are only counted" : "");
+    if (++too_large_ <= kShownLines) log::warn("stdin line ", line_number, ": ", what, ": not produced", more_only_counted(too_large_));
   }
 
   const Options& o_;
