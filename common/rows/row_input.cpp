@@ -227,37 +227,75 @@ bool json_fast(std::string_view line, const RowShape& shape, size_t& cut, RowCoo
   return true;
 }
 
-// Checks a JSONEachRow line against the shape in one pass over its top-level members (no
-// document is built): each schema column exactly once, no other key but the coordinates, one
-// object and nothing after it. Members come in schema order from sensor-parse, so each key is
-// first compared with the column expected next; any order is accepted.
-RowStatus json_row(std::string_view line, const RowShape& shape, bool keep, std::string& out, RowCoords& c,
-                   std::string& why) {
-  size_t cut = 0;
-  if (json_fast(line, shape, cut, c)) {
-    if (keep && !c.present) {
-      why = "missing columns '_topic', '_partition', '_offset' (sent as columns with --keep-coordinates)";
-      return RowStatus::invalid;
-    }
-    if (keep || !c.present) {
-      out.append(line.data(), line.size());
-    } else {
-      out.append(line.data(), cut);
-      out += '}';
-    }
-    out += '\n';
-    return RowStatus::row;
-  }
-  const size_t ncols = shape.columns.size();
-  thread_local std::vector<char> seen;
-  thread_local std::vector<Span> kept;  // members that are columns (key's quote .. value's end)
-  thread_local std::string key_buf;
-  seen.assign(ncols, 0);
-  kept.clear();
+// What the general walk found among a JSONEachRow line's top-level members. One per thread, reused
+// line after line (no allocation per row).
+struct JsonMembers {
+  std::vector<char> seen;  // per schema column
+  std::vector<Span> kept;  // members that are columns (key's quote .. value's end)
+  std::string key_buf;     // a key with escapes, unescaped
   Span coord_value[3] = {};
   bool coord_seen[3] = {false, false, false};
-  size_t ncoords = 0, nseen = 0, next = 0;
+  size_t ncoords = 0, nseen = 0, next = 0;  // next: the column expected next (schema order)
   bool coords_last = true;  // no column member after a coordinate (the shape RowBuilder writes)
+
+  void reset(size_t ncols) {
+    seen.assign(ncols, 0);
+    kept.clear();
+    for (int i = 0; i < 3; ++i) coord_seen[i] = false;
+    ncoords = nseen = next = 0;
+    coords_last = true;
+  }
+
+  // One member: a schema column (each once, null only where Nullable) or a coordinate (each once).
+  bool take(std::string_view line, std::string_view key, Span member, Span value, const RowShape& shape,
+            std::string& why) {
+    const size_t ncols = shape.columns.size();
+    size_t idx = ncols;
+    if (next < ncols && key == shape.columns[next]) {
+      idx = next;
+    } else {
+      for (size_t i = 0; i < ncols; ++i)
+        if (key == shape.columns[i]) {
+          idx = i;
+          break;
+        }
+    }
+    if (idx < ncols) {
+      if (seen[idx]) {
+        why = "column '" + log::printable(key) + "' twice";
+        return false;
+      }
+      seen[idx] = 1;
+      ++nseen;
+      next = idx + 1;
+      if (line[value.b] == 'n' && line.substr(value.b, value.e - value.b) == "null" && !shape.nullable[idx]) {
+        why = "null in column '" + log::printable(key) + "', which is not Nullable";
+        return false;
+      }
+      if (ncoords) coords_last = false;
+      kept.push_back(member);
+      return true;
+    }
+    int k = -1;
+    for (int i = 0; i < 3; ++i)
+      if (key == kCoordNames[i]) k = i;
+    if (k < 0) {
+      why = "unknown column '" + log::printable(key) + "' (not in the schema)";
+      return false;
+    }
+    if (coord_seen[k]) {
+      why = "column '" + std::string(key) + "' twice";
+      return false;
+    }
+    coord_seen[k] = true;
+    coord_value[k] = value;
+    ++ncoords;
+    return true;
+  }
+};
+
+// The walk itself: one JSON object, each member handed to m.take(), nothing after the object.
+RowStatus walk_json_members(std::string_view line, const RowShape& shape, JsonMembers& m, std::string& why) {
   size_t p = 0, n = line.size();
   auto bad_syntax = [&](const char* what) {
     why = std::string("not a JSON object: ") + what + " at byte " + std::to_string(p + 1);
@@ -279,8 +317,8 @@ RowStatus json_row(std::string_view line, const RowShape& shape, bool keep, std:
       std::string_view key = line.substr(kb + 1, p - kb - 2);
       if (kesc) {
         size_t q = kb;
-        if (!json_string_at(line, q, key_buf)) return bad_syntax("bad escape in a key");
-        key = key_buf;
+        if (!json_string_at(line, q, m.key_buf)) return bad_syntax("bad escape in a key");
+        key = m.key_buf;
       }
       skip_ws(line, p);
       if (p >= n || line[p] != ':') return bad_syntax("':' expected");
@@ -288,47 +326,7 @@ RowStatus json_row(std::string_view line, const RowShape& shape, bool keep, std:
       skip_ws(line, p);
       size_t vb = p;
       if (!skip_value(line, p)) return bad_syntax("a value expected");
-      size_t ve = p;
-      size_t idx = ncols;
-      if (next < ncols && key == shape.columns[next]) {
-        idx = next;
-      } else {
-        for (size_t i = 0; i < ncols; ++i)
-          if (key == shape.columns[i]) {
-            idx = i;
-            break;
-          }
-      }
-      if (idx < ncols) {
-        if (seen[idx]) {
-          why = "column '" + log::printable(key) + "' twice";
-          return RowStatus::invalid;
-        }
-        seen[idx] = 1;
-        ++nseen;
-        next = idx + 1;
-        if (line[vb] == 'n' && line.substr(vb, ve - vb) == "null" && !shape.nullable[idx]) {
-          why = "null in column '" + log::printable(key) + "', which is not Nullable";
-          return RowStatus::invalid;
-        }
-        if (ncoords) coords_last = false;
-        kept.push_back({kb, ve});
-      } else {
-        int k = -1;
-        for (int i = 0; i < 3; ++i)
-          if (key == kCoordNames[i]) k = i;
-        if (k < 0) {
-          why = "unknown column '" + log::printable(key) + "' (not in the schema)";
-          return RowStatus::invalid;
-        }
-        if (coord_seen[k]) {
-          why = "column '" + std::string(key) + "' twice";
-          return RowStatus::invalid;
-        }
-        coord_seen[k] = true;
-        coord_value[k] = {vb, ve};
-        ++ncoords;
-      }
+      if (!m.take(line, key, {kb, p}, {vb, p}, shape, why)) return RowStatus::invalid;
       skip_ws(line, p);
       if (p < n && line[p] == ',') {
         ++p;
@@ -347,29 +345,34 @@ RowStatus json_row(std::string_view line, const RowShape& shape, bool keep, std:
                                                                          std::to_string(p + 1);
     return RowStatus::invalid;
   }
-  if (nseen < ncols) {
-    why = "missing column";
+  return RowStatus::row;
+}
+
+// After the walk: every column there, the coordinates all or none (all with --keep-coordinates)
+// and well-formed; they go to c.
+RowStatus check_json_members(std::string_view line, const RowShape& shape, bool keep, const JsonMembers& m,
+                             RowCoords& c, std::string& why) {
+  const size_t ncols = shape.columns.size();
+  if (m.nseen < ncols) {
     std::string list;
     size_t missing = 0;
     for (size_t i = 0; i < ncols; ++i)
-      if (!seen[i]) {
-        list += (missing++ ? ", '" : " '") + shape.columns[i] + "'";
-      }
-    why += (missing > 1 ? "s" : "") + list;
+      if (!m.seen[i]) list += (missing++ ? ", '" : " '") + shape.columns[i] + "'";
+    why = std::string("missing column") + (missing > 1 ? "s" : "") + list;
     return RowStatus::invalid;
   }
-  if (ncoords > 0 && ncoords < 3) {
+  if (m.ncoords > 0 && m.ncoords < 3) {
     why = "incomplete Kafka coordinates: _topic, _partition and _offset must come together";
     return RowStatus::invalid;
   }
-  if (ncoords == 0 && keep) {
+  if (m.ncoords == 0 && keep) {
     why = "missing columns '_topic', '_partition', '_offset' (sent as columns with --keep-coordinates)";
     return RowStatus::invalid;
   }
-  if (ncoords == 3) {
-    size_t q = coord_value[kTopic].b;
+  if (m.ncoords == 3) {
+    size_t q = m.coord_value[kTopic].b;
     int64_t part = 0, off = 0;
-    Span ps = coord_value[kPartition], os = coord_value[kOffset];
+    Span ps = m.coord_value[kPartition], os = m.coord_value[kOffset];
     if (!json_string_at(line, q, c.topic) || !parse_int(line.substr(ps.b, ps.e - ps.b), part) || part < 0 ||
         part > INT32_MAX || !parse_int(line.substr(os.b, os.e - os.b), off)) {
       why = "bad Kafka coordinates: _topic must be a string, _partition and _offset integers";
@@ -379,21 +382,54 @@ RowStatus json_row(std::string_view line, const RowShape& shape, bool keep, std:
     c.offset = off;
     c.present = true;
   }
-  if (ncoords == 0 || keep) {
+  return RowStatus::row;
+}
+
+// The row as ClickHouse gets it: the line as it is, or without its coordinates.
+void write_json_row(std::string_view line, bool keep, const JsonMembers& m, std::string& out) {
+  if (m.ncoords == 0 || keep) {
     out.append(line.data(), line.size());
-  } else if (coords_last && !kept.empty()) {
-    out.append(line.data(), kept.back().e);  // {"id":...,"pressure":1013
+  } else if (m.coords_last && !m.kept.empty()) {
+    out.append(line.data(), m.kept.back().e);  // {"id":...,"pressure":1013
     out += '}';
   } else {  // coordinates first or in between: the columns' members again, in their order
     out += '{';
-    for (size_t i = 0; i < kept.size(); ++i) {
+    for (size_t i = 0; i < m.kept.size(); ++i) {
       if (i) out += ',';
-      out.append(line.data() + kept[i].b, kept[i].e - kept[i].b);
+      out.append(line.data() + m.kept[i].b, m.kept[i].e - m.kept[i].b);
     }
     out += '}';
   }
   out += '\n';
-  return RowStatus::row;
+}
+
+// Checks a JSONEachRow line against the shape in one pass over its top-level members (no
+// document is built): each schema column exactly once, no other key but the coordinates, one
+// object and nothing after it. Members come in schema order from sensor-parse, so each key is
+// first compared with the column expected next; any order is accepted.
+RowStatus json_row(std::string_view line, const RowShape& shape, bool keep, std::string& out, RowCoords& c,
+                   std::string& why) {
+  size_t cut = 0;
+  if (json_fast(line, shape, cut, c)) {
+    if (keep && !c.present) {
+      why = "missing columns '_topic', '_partition', '_offset' (sent as columns with --keep-coordinates)";
+      return RowStatus::invalid;
+    }
+    if (keep || !c.present) {
+      out.append(line.data(), line.size());
+    } else {
+      out.append(line.data(), cut);
+      out += '}';
+    }
+    out += '\n';
+    return RowStatus::row;
+  }
+  thread_local JsonMembers m;
+  m.reset(shape.columns.size());
+  RowStatus st = walk_json_members(line, shape, m, why);
+  if (st == RowStatus::row) st = check_json_members(line, shape, keep, m, c, why);
+  if (st == RowStatus::row) write_json_row(line, keep, m, out);
+  return st;
 }
 
 std::string tsv_unescape(std::string_view s) {

@@ -213,6 +213,10 @@ TEST(ChInsertRows, JsonMissingUnknownRepeatedColumnsRejected) {
   EXPECT_EQ(check(RowFormat::json, R"({"id":"a","id":"b","ts":"x","t":1})", why), RowStatus::invalid);
   EXPECT_TRUE(mentions(why, "'id'") && mentions(why, "twice")) << why;
   EXPECT_EQ(check(RowFormat::json, R"({})", why), RowStatus::invalid);
+  EXPECT_EQ(why, "missing columns 'id', 'ts', 't'");
+  EXPECT_EQ(check(RowFormat::json, R"({"id":"a","ts":"x","t":1,"_topic":"s","_partition":1,"_topic":"u","_offset":2})", why),
+            RowStatus::invalid);
+  EXPECT_EQ(why, "column '_topic' twice");
   // a key inside a nested value is not a column of the row
   EXPECT_EQ(check(RowFormat::json, R"({"id":{"t":1,"ts":2},"ts":"x"})", why), RowStatus::invalid);
   EXPECT_TRUE(mentions(why, "'t'")) << why;
