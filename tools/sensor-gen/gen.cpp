@@ -44,106 +44,134 @@ std::string iso(int64_t ms) {
 }
 }  // namespace
 
+namespace {
+// One message's values; each sensor has its own base climate, values drift with time and carry noise.
+struct Reading {
+  uint64_t id;
+  uint32_t sensor;
+  int64_t ms;
+  double temp;
+  int hum, pres;
+};
+
+// The random draws come in a fixed order (the output is the same bytes for a seed everywhere).
+Reading next_reading(Rng& rng, const Options& opt, uint64_t i) {
+  uint32_t sensors = opt.sensors ? opt.sensors : 1;
+  Reading r{};
+  r.id = opt.first_id + i;
+  r.sensor = static_cast<uint32_t>(rng.next() % sensors);
+  r.ms = opt.start_ms + static_cast<int64_t>(i) * opt.interval_ms;
+  double base_t = 5.0 + (r.sensor % 30);
+  double phase = static_cast<double>(r.ms % 86400000) / 86400000.0 * 6.283185307;
+  r.temp = std::round((base_t + 4.0 * std::sin(phase) + (rng.unit() - 0.5) * 2.0) * 10) / 10;
+  r.hum = static_cast<int>(30 + (r.sensor * 7) % 50 + rng.next() % 10);
+  r.pres = static_cast<int>(990 + (r.sensor * 3) % 40 + rng.next() % 5);
+  return r;
+}
+
+std::string sensor_name(uint32_t sensor) {
+  char tmp[32];
+  return "sensor-" + std::string(tmp, static_cast<size_t>(std::snprintf(tmp, sizeof tmp, "%03u", sensor)));
+}
+
+// A CSV row; a bad one is cut in half (too few fields).
+std::string csv_line(const Reading& r, bool bad) {
+  char tmp[256];
+  std::snprintf(tmp, sizeof tmp, "msg-%llu,%s,sensor-%03u,%.1f,%d,%d", static_cast<unsigned long long>(r.id),
+                iso(r.ms).c_str(), r.sensor, r.temp, r.hum, r.pres);
+  std::string line = tmp;
+  if (bad) line = line.substr(0, line.size() / 2);
+  return line;
+}
+
+// A seed-format JSON message; kind >= 0 makes it the malformed kind kBadKinds[kind].
+std::string json_line(const Reading& r, int kind) {
+  std::string ts = kind == 4 ? "2025-13-45T99:00:00Z" : iso(r.ms);
+  std::string sensor_id = kind == 6 ? "" : sensor_name(r.sensor);
+  char tbuf[32];
+  std::snprintf(tbuf, sizeof tbuf, "%.1f", r.temp);
+  std::string tval = tbuf;
+  if (kind == 3) tval = "9999.0";
+  if (kind == 7) tval = "NaN";
+  if (kind == 2) tval = "\"warm\"";
+  char tmp[256];
+  std::snprintf(tmp, sizeof tmp,
+                "{\"id\":\"msg-%llu\",\"timestamp\":\"%s\",\"value\":{\"sensor_id\":\"%s\",\"temperature\":%s,"
+                "\"humidity\":%d,\"pressure\":%d}}",
+                static_cast<unsigned long long>(r.id), ts.c_str(), sensor_id.c_str(), tval.c_str(), r.hum, r.pres);
+  std::string line = tmp;
+  if (kind == 0) line = line.substr(0, line.size() - 7);
+  if (kind == 1) {
+    auto p = line.find(",\"humidity\"");
+    auto e = line.find(',', p + 1);
+    line.erase(p, e - p);
+  }
+  if (kind == 5) line = "sensor " + std::to_string(r.sensor) + " says hello";
+  if (kind == 8) line.replace(line.find("msg-") + 3, 1, "\xff");
+  if (kind == 9) line.clear();
+  if (kind == 10) line.replace(line.find(tval), tval.size(), "Infinity");
+  if (kind == 11) line.replace(line.find(tval), tval.size(), "1e400");
+  if (kind == 12) line.insert(1, "\"deep\":" + std::string(2000, '[') + std::string(2000, ']') + ",");
+  if (kind == 13) line = "[" + line + "]";
+  return line;
+}
+
+// The message as kafka-cat-sensor --envelope writes it (the envelope module's head): the value
+// embedded as JSON, or as a JSON string when the Kafka value is not JSON. The value is written
+// here, not by append_envelope: kind 8's stray byte must stay raw (append_envelope would base64 it).
+std::string envelope_line(const std::string& line, const Reading& r, int kind, uint32_t partitions,
+                          std::vector<uint64_t>& offsets) {
+  bool json_value = !(kind == 0 || kind == 5 || kind == 7 || kind == 8 || kind == 9 || kind == 10);
+  uint32_t parts = partitions ? partitions : 1;
+  uint32_t part = r.sensor % parts;
+  if (offsets.size() < parts) offsets.resize(parts, 0);
+  std::string key = sensor_name(r.sensor);
+  envelope::MessageView m;
+  m.topic = "sensor_metrics";
+  m.partition = static_cast<int32_t>(part);
+  m.offset = static_cast<int64_t>(offsets[part]++);
+  m.timestamp_ms = r.ms;
+  m.key = envelope::bytes(key);
+  std::string env;
+  envelope::append_head(env, m);
+  env += "\"value\":";
+  if (json_value) {
+    env += line;
+  } else {
+    env += '"';
+    // kind 8's stray 0xff byte stays raw: the whole line is then not UTF-8
+    for (char c : line) {
+      if (c == '"' || c == '\\') env += '\\';
+      env += c;
+    }
+    env += '"';
+  }
+  return env + "}";
+}
+}  // namespace
+
 Stats generate(const Options& opt, std::ostream& out) {
   Rng rng{opt.seed};
   Stats st;
-  uint32_t sensors = opt.sensors ? opt.sensors : 1;
-  std::string line;
-  line.reserve(256);
   std::string buf;
   buf.reserve(1 << 16);
   if (opt.csv) buf += "id,timestamp,sensor_id,temperature,humidity,pressure\n";
-  char tmp[256];
   std::vector<uint64_t> offsets;  // next offset per partition (--envelope)
   for (uint64_t i = 0; i < opt.count; ++i) {
     if (opt.stop && i % 4096 == 0 && opt.stop()) {
       st.stopped = true;
       break;
     }
-    uint64_t id = opt.first_id + i;
-    uint32_t sensor = static_cast<uint32_t>(rng.next() % sensors);
-    int64_t ms = opt.start_ms + static_cast<int64_t>(i) * opt.interval_ms;
-    // each sensor has its own base climate; values drift with time and carry noise
-    double base_t = 5.0 + (sensor % 30);
-    double phase = static_cast<double>(ms % 86400000) / 86400000.0 * 6.283185307;
-    double temp = std::round((base_t + 4.0 * std::sin(phase) + (rng.unit() - 0.5) * 2.0) * 10) / 10;
-    int hum = static_cast<int>(30 + (sensor * 7) % 50 + rng.next() % 10);
-    int pres = static_cast<int>(990 + (sensor * 3) % 40 + rng.next() % 5);
-    std::string ts = iso(ms);
+    Reading r = next_reading(rng, opt, i);
     bool bad = opt.bad_fraction > 0 && rng.unit() < opt.bad_fraction;
-    line.clear();
     if (opt.csv) {
-      std::snprintf(tmp, sizeof tmp, "msg-%llu,%s,sensor-%03u,%.1f,%d,%d", static_cast<unsigned long long>(id),
-                    ts.c_str(), sensor, temp, hum, pres);
-      line = tmp;
-      if (bad) line = line.substr(0, line.size() / 2);  // a cut CSV row: too few fields
+      buf += csv_line(r, bad);
     } else {
       int kind = bad ? static_cast<int>(st.bad % kBadKindCount) : -1;
-      std::string sensor_id =
-          kind == 6 ? ""
-                    : "sensor-" + std::string(tmp, static_cast<size_t>(std::snprintf(tmp, sizeof tmp, "%03u", sensor)));
-      if (kind == 4) ts = "2025-13-45T99:00:00Z";
-      char tbuf[32];
-      std::snprintf(tbuf, sizeof tbuf, "%.1f", temp);
-      std::string tval = tbuf;
-      if (kind == 3) tval = "9999.0";
-      if (kind == 7) tval = "NaN";
-      if (kind == 2) tval = "\"warm\"";
-      std::snprintf(tmp, sizeof tmp,
-                    "{\"id\":\"msg-%llu\",\"timestamp\":\"%s\",\"value\":{\"sensor_id\":\"%s\",\"temperature\":%s,"
-                    "\"humidity\":%d,\"pressure\":%d}}",
-                    static_cast<unsigned long long>(id), ts.c_str(), sensor_id.c_str(), tval.c_str(), hum, pres);
-      line = tmp;
-      if (kind == 0) line = line.substr(0, line.size() - 7);
-      if (kind == 1) {
-        auto p = line.find(",\"humidity\"");
-        auto e = line.find(',', p + 1);
-        line.erase(p, e - p);
-      }
-      if (kind == 5) line = "sensor " + std::to_string(sensor) + " says hello";
-      if (kind == 8) line.replace(line.find("msg-") + 3, 1, "\xff");
-      if (kind == 9) line.clear();
-      if (kind == 10) line.replace(line.find(tval), tval.size(), "Infinity");
-      if (kind == 11) line.replace(line.find(tval), tval.size(), "1e400");
-      if (kind == 12) line.insert(1, "\"deep\":" + std::string(2000, '[') + std::string(2000, ']') + ",");
-      if (kind == 13) line = "[" + line + "]";
-      if (opt.envelope) {
-        // as kafka-cat-sensor --envelope writes it (the envelope module's head): the value embedded
-        // as JSON, or as a JSON string when the Kafka value is not JSON. The value is written here,
-        // not by append_envelope: kind 8's stray byte must stay raw (append_envelope would base64 it).
-        bool json_value = !(kind == 0 || kind == 5 || kind == 7 || kind == 8 || kind == 9 || kind == 10);
-        uint32_t parts = opt.partitions ? opt.partitions : 1;
-        uint32_t part = sensor % parts;
-        if (offsets.size() < parts) offsets.resize(parts, 0);
-        std::string key = "sensor-" + std::string(tmp, static_cast<size_t>(std::snprintf(tmp, sizeof tmp, "%03u", sensor)));
-        envelope::MessageView m;
-        m.topic = "sensor_metrics";
-        m.partition = static_cast<int32_t>(part);
-        m.offset = static_cast<int64_t>(offsets[part]++);
-        m.timestamp_ms = ms;
-        m.key = envelope::bytes(key);
-        std::string env;
-        envelope::append_head(env, m);
-        env += "\"value\":";
-        if (json_value) {
-          env += line;
-        } else {
-          env += '"';
-          // kind 8's stray 0xff byte stays raw: the whole line is then not UTF-8
-          for (char c : line) {
-            if (c == '"' || c == '\\') env += '\\';
-            env += c;
-          }
-          env += '"';
-        }
-        line = env + "}";
-      }
+      std::string line = json_line(r, kind);
+      buf += opt.envelope ? envelope_line(line, r, kind, opt.partitions, offsets) : line;
     }
-    if (bad)
-      ++st.bad;
-    else
-      ++st.good;
-    buf += line;
+    ++(bad ? st.bad : st.good);
     buf += '\n';
     if (buf.size() > (1 << 16) - 512) {
       out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
