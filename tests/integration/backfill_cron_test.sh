@@ -7,11 +7,10 @@
 # Also s3-cat's own rules for an empty prefix (exit 0 with a note; --fail-if-empty: 66; a missing
 # named object: 66).
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ch_lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
 start_swift
-eval "$("$SRC_DIR/scripts/clickhouse.sh" start "$TEST_TMP/ch")"
-on_exit "'$SRC_DIR/scripts/clickhouse.sh' stop '$TEST_TMP/ch'"
-q() { curl -sS --fail-with-body "$CH_URL/" --data-binary "$1"; }
+start_clickhouse
 cd "$TEST_TMP"
 
 # --- s3-cat and an empty prefix

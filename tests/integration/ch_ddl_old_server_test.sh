@@ -5,10 +5,9 @@
 # existing table whose columns differ from the schema stops with exit 78 listing the differences
 # before any row is sent, one with the same columns takes the rows as before.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ch_lib.sh"
 
-eval "$("$SRC_DIR/scripts/clickhouse.sh" start "$TEST_TMP/ch")"
-on_exit "'$SRC_DIR/scripts/clickhouse.sh' stop '$TEST_TMP/ch'"
-q() { curl -sS --fail-with-body "$CH_URL/" --data-binary "$1"; }
+start_clickhouse
 version=$(q "SELECT version()")
 
 sensor-gen -c 50 >"$TEST_TMP/in.jsonl"

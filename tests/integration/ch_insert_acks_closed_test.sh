@@ -4,10 +4,9 @@
 # `terminate called after throwing sp::BrokenPipe` and exit 134. Now a closed stdout ends quietly
 # with 0, an I/O error is 74, and no batch is inserted twice.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ch_lib.sh"
 
-eval "$("$SRC_DIR/scripts/clickhouse.sh" start "$TEST_TMP/ch")"
-on_exit "'$SRC_DIR/scripts/clickhouse.sh' stop '$TEST_TMP/ch'"
-q() { curl -sS --fail-with-body "$CH_URL/" --data-binary "$1"; }
+start_clickhouse
 
 python3 - >"$TEST_TMP/rows.jsonl" <<'PY'
 for i in range(20000):

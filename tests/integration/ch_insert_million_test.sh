@@ -3,10 +3,9 @@
 # 1M seed rows (JSONEachRow, as sensor-parse writes them, with Kafka coordinates) through
 # ch-insert into a real clickhouse-server: the count, the distinct ids and the acks are checked.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ch_lib.sh"
 
-eval "$("$SRC_DIR/scripts/clickhouse.sh" start "$TEST_TMP/ch")"
-on_exit "'$SRC_DIR/scripts/clickhouse.sh' stop '$TEST_TMP/ch'"
-q() { curl -sS --fail-with-body "$CH_URL/" --data-binary "$1"; }
+start_clickhouse
 
 n=1000000
 sensor-gen -c $n | python3 -c '

@@ -3,10 +3,9 @@
 # escaping round-trip in every input format, acks, the password user, bad rows isolated, and the
 # exit codes of wrong password / missing table / server not running / rejects over threshold.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ch_lib.sh"
 
-eval "$("$SRC_DIR/scripts/clickhouse.sh" start "$TEST_TMP/ch")"
-on_exit "'$SRC_DIR/scripts/clickhouse.sh' stop '$TEST_TMP/ch'"
-q() { curl -sS --fail-with-body "$CH_URL/" --data-binary "$1"; }
+start_clickhouse
 
 # Rows as sensor-parse writes them (independent Python implementation of the escapes), with
 # Kafka coordinates. Tricky strings go into id and sensor_id.

@@ -5,10 +5,9 @@
 # counts are true. Also (item 13): ClickHouse's messages quote the row's bytes; stderr gets them
 # escaped, never raw control bytes.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ch_lib.sh"
 
-eval "$("$SRC_DIR/scripts/clickhouse.sh" start "$TEST_TMP/ch")"
-on_exit "'$SRC_DIR/scripts/clickhouse.sh' stop '$TEST_TMP/ch'"
-q() { curl -sS --fail-with-body "$CH_URL/" --data-binary "$1"; }
+start_clickhouse
 
 # --- JSONEachRow: a row without pressure is rejected, not stored as 0
 cat >"$TEST_TMP/rows.jsonl" <<'J'

@@ -3,10 +3,9 @@
 # on by default (refused at once, exit 69, pointing to --ca-file), --ca-file trusts it, --insecure
 # skips the check with a warning; the password travels only inside TLS and never reaches stderr.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ch_lib.sh"
 
-eval "$(CH_TLS=1 "$SRC_DIR/scripts/clickhouse.sh" start "$TEST_TMP/ch")"
-on_exit "'$SRC_DIR/scripts/clickhouse.sh' stop '$TEST_TMP/ch'"
-q() { curl -sS --fail-with-body "$CH_URL/" --data-binary "$1"; }
+CH_TLS=1 start_clickhouse
 row='{"id":"tls-1","ts":"2025-07-07 22:00:00","sensor_id":"s","temperature":1.5,"humidity":2,"pressure":3,"_topic":"t","_partition":0,"_offset":5}'
 
 rc=0; echo "$row" | ch-insert --url "$CH_HTTPS_URL" --create-table --retries 5 >"$TEST_TMP/acks" 2>"$TEST_TMP/err" || rc=$?

@@ -6,10 +6,9 @@
 # usage errors (2). The real server (18.16) sends X-ClickHouse-* headers on success and errors
 # alike: inserts and a refused row still work.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ch_lib.sh"
 
-eval "$("$SRC_DIR/scripts/clickhouse.sh" start "$TEST_TMP/ch")"
-on_exit "'$SRC_DIR/scripts/clickhouse.sh' stop '$TEST_TMP/ch'"
-q() { curl -sS --fail-with-body "$CH_URL/" --data-binary "$1"; }
+start_clickhouse
 
 row() { printf '{"id":"%s","ts":"2025-07-07 10:00:00","sensor_id":"s","temperature":%s,"humidity":40,"pressure":1000}\n' "$1" "$2"; }
 { row a 1.5; row b 2.5; } >"$TEST_TMP/rows.jsonl"

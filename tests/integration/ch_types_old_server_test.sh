@@ -5,10 +5,9 @@
 # also as an Array's T) stops ch-insert --create-table
 # with exit 78, a message naming the column, the type and the server's version, and no table made.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ch_lib.sh"
 
-eval "$("$SRC_DIR/scripts/clickhouse.sh" start "$TEST_TMP/ch")"
-on_exit "'$SRC_DIR/scripts/clickhouse.sh' stop '$TEST_TMP/ch'"
-q() { curl -sS --fail-with-body "$CH_URL/" --data-binary "$1"; }
+start_clickhouse
 version=$(q "SELECT version()")
 
 cat >"$TEST_TMP/old.json" <<'JSON'

@@ -30,8 +30,7 @@ declare -A SKIP=(
 # pipeline_lib's start_servers, but the topic keeps its records forever: the examples' data is of
 # 2025-07-07 (their time-range window) and Kafka's default 7-day retention would delete it mid-test
 cd "$TEST_TMP"
-eval "$("$SRC_DIR/scripts/clickhouse.sh" start "$TEST_TMP/ch")"
-on_exit "$SRC_DIR/scripts/clickhouse.sh stop $TEST_TMP/ch"
+start_clickhouse
 export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
 start_kafka 1 4
 kafka_topic sensor_metrics 4 1 retention.ms=-1

@@ -4,12 +4,12 @@
 # served by --metrics-listen, produced by real work against real servers (ClickHouse, Swift S3; the
 # Kafka mock cluster, as only the metric text matters here).
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ch_lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
 source "$(dirname "$0")/kafka_lib.sh"
 command -v promtool >/dev/null || fail "promtool missing (Debian package prometheus; scripts/install-deps.sh)"
 cd "$TEST_TMP"
-eval "$("$SRC_DIR/scripts/clickhouse.sh" start "$TEST_TMP/ch")"
-on_exit "$SRC_DIR/scripts/clickhouse.sh stop $TEST_TMP/ch"
+start_clickhouse
 export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
 start_swift
 aws_ref s3 mb s3://metrics >/dev/null

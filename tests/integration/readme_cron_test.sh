@@ -6,11 +6,10 @@
 # directory, as the README's Pipelines section says) against real S3 (Swift) and ClickHouse, on an
 # hour whose messages are 20% malformed. Also examples/backfill-hour.sh on the same hour.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ch_lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
 start_swift
-eval "$("$SRC_DIR/scripts/clickhouse.sh" start "$TEST_TMP/ch")"
-on_exit "'$SRC_DIR/scripts/clickhouse.sh' stop '$TEST_TMP/ch'"
-q() { curl -sS --fail-with-body "$CH_URL/" --data-binary "$1"; }
+start_clickhouse
 cd "$TEST_TMP"
 
 block=$(awk '/^### Cron: hourly backfill/ {f = 1; next} f && /^```sh/ {b = 1; next} b && /^```/ {exit} b' \

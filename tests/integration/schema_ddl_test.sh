@@ -4,10 +4,9 @@
 # table (no --table), then sensor-parse's rows go in and are counted. Pins issue 16 item 9: the
 # checks at load must not refuse what ClickHouse takes, nor pass what it refuses.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ch_lib.sh"
 
-eval "$("$SRC_DIR/scripts/clickhouse.sh" start "$TEST_TMP/ch")"
-on_exit "'$SRC_DIR/scripts/clickhouse.sh' stop '$TEST_TMP/ch'"
-q() { curl -sS --fail-with-body "$CH_URL/" --data-binary "$1"; }
+start_clickhouse
 
 cat >"$TEST_TMP/in.jsonl" <<'JSON'
 {"id":"w1","time":"2025-07-07T22:00:00Z","data":{"site":"north","wind":3.25}}

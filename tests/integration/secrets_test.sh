@@ -5,6 +5,7 @@
 # session tokens, ~/.aws), against real servers (ClickHouse, Swift, the Kafka mock) and against unreachable
 # endpoints so the error paths print too; every byte a tool writes is searched for every secret's value.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ch_lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
 source "$(dirname "$0")/kafka_lib.sh"
 cd "$TEST_TMP"
@@ -14,8 +15,7 @@ KSECRET=Kf7vSaslS3cr3t     # Kafka SASL / key passwords
 TOKEN=Tk4wSessi0nT0ken     # S3 session token
 FSECRET=Fx2mFileS3cr3t     # secrets read from files
 export CH_WRITER_PASSWORD=$SECRET
-eval "$("$SRC_DIR/scripts/clickhouse.sh" start "$TEST_TMP/ch")"
-on_exit "'$SRC_DIR/scripts/clickhouse.sh' stop '$TEST_TMP/ch'"
+start_clickhouse
 start_swift
 S3_SECRET=$AWS_SECRET_ACCESS_KEY  # Swift's (fixed) secret: must not show either
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_ENDPOINT_URL
