@@ -13,18 +13,13 @@
 # integration.ch_compat_chdb_test)
 set -euo pipefail
 SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
-BIN_DIR=${BIN_DIR:-$SRC_DIR/build/bin}
-export PATH="$BIN_DIR:$PATH" LC_ALL=C.UTF-8
-source "$SRC_DIR/scripts/chdb/fetch.sh"
-w=$(mktemp -d /tmp/sp-ch-compat.XXXXXX)
-trap 'rm -rf "$w"' EXIT
+source "$SRC_DIR/scripts/chdb/setup.sh" ch-compat
 test_file=$SRC_DIR/tests/integration/ch_insert_roundtrip_test.sh
 extract() { sed -n "/^cat >\"\$TEST_TMP\/$1\" <<'PY'/,/^PY\$/p" "$test_file" | sed '1d;$d'; }
 extract mkrows.py >"$w/mkrows.py"
 extract check.py >"$w/check.py"
 [ -s "$w/mkrows.py" ] && [ -s "$w/check.py" ] || { echo "ch-compat: cannot find the row helpers in $test_file" >&2; exit 1; }
 
-cd "$w"
 python3 mkrows.py json 64 0 >want.jsonl
 ch-insert --dry-run -q --create-table <want.jsonl >dry.json
 for f in tsv csv values; do

@@ -14,12 +14,7 @@
 # integration.ch_ddl_chdb_test)
 set -euo pipefail
 SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
-BIN_DIR=${BIN_DIR:-$SRC_DIR/build/bin}
-export PATH="$BIN_DIR:$PATH" LC_ALL=C.UTF-8
-source "$SRC_DIR/scripts/chdb/fetch.sh"
-w=$(mktemp -d /tmp/sp-ch-ddl.XXXXXX)
-trap 'rm -rf "$w"' EXIT
-cd "$w"
+source "$SRC_DIR/scripts/chdb/setup.sh" ch-ddl
 
 # The tuned schema: every codec on a column it fits, a TTL on a DateTime64 (written toDateTime(ts)),
 # every table setting. Long TTL (within DateTime, which ends in 2106): the rows' 2025 times must not have expired.

@@ -8,12 +8,7 @@
 # integration.ch_types_chdb_test)
 set -euo pipefail
 SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
-BIN_DIR=${BIN_DIR:-$SRC_DIR/build/bin}
-export PATH="$BIN_DIR:$PATH" LC_ALL=C.UTF-8
-source "$SRC_DIR/scripts/chdb/fetch.sh"
-w=$(mktemp -d /tmp/sp-ch-types.XXXXXX)
-trap 'rm -rf "$w"' EXIT
-cd "$w"
+source "$SRC_DIR/scripts/chdb/setup.sh" ch-types
 # The example's types plus the awkward cases: a time zone far from UTC, 9 digits of fraction, an
 # Enum name with a quote and a backslash, text with a tab and quotes in LowCardinality; Decimals past a
 # double's digits; Arrays and Maps of text with quotes, tabs, backslashes and line breaks, of NULLs, of

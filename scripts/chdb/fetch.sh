@@ -1,4 +1,4 @@
-# Sourced by the chDB checks (scripts/ch-compat-chdb.sh, scripts/ch-types-chdb.sh): ClickHouse 26.7
+# Sourced by scripts/chdb/setup.sh (the chDB checks) and scripts/bench/ch_storage.sh: ClickHouse 26.7
 # as a library (npm package @chdb/lib-linux-x64-gnu, ~180 MB), fetched once into the cache like
 # Kafka's jars. A stamp marks a complete copy; a lock makes parallel tests wait for one fetch.
 # Sets CHDB_LIB (the libchdb.so to dlopen).
