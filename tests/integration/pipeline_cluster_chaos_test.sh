@@ -11,12 +11,11 @@ N=${CHAOS_MESSAGES:-60000}
 RANDOM=${CHAOS_SEED:-$$}
 source "$(dirname "$0")/kafka_lib.sh"
 cd "$TEST_TMP"
+source "$(dirname "$0")/cluster_lib.sh"
+start_cluster 2 2
 CH="$SRC_DIR/scripts/clickhouse.sh"
-eval "$("$CH" cluster "$TEST_TMP/cl")"
-on_exit "'$CH' stop '$TEST_TMP/cl'"
 start_kafka 1 4 sensor_metrics
 B=$BS
-q() { curl -sS --fail-with-body "$CH_URL/" --data-binary "$1"; }
 urls=()
 for u in $CH_URLS; do urls+=(--url "$u"); done
 
@@ -67,7 +66,7 @@ wait_pipeline() {
 }
 rows() {  # '?' while the table is missing or unreachable (q prints the error body: not a number)
   local r
-  r=$(q "SELECT count() FROM sensor_metrics" 2>/dev/null) && [[ $r =~ ^[0-9]+$ ]] && echo "$r" || echo '?'
+  r=$(q "$CH_URL" "SELECT count() FROM sensor_metrics" 2>/dev/null) && [[ $r =~ ^[0-9]+$ ]] && echo "$r" || echo '?'
 }
 stop_pipeline() {
   sleep 1
@@ -124,13 +123,13 @@ wait_pipeline final
 
 # a Distributed SELECT reads one replica per shard: wait until a restarted replica has caught up
 want="$n_valid	$n_valid"
-final_ok() { test "$(q "SELECT count(), uniqExact(id) FROM sensor_metrics FINAL")" = "$want"; }
-wait_until 60 final_ok || fail "rows under FINAL (count, distinct ids): $(q "SELECT count(), uniqExact(id) FROM sensor_metrics FINAL"), want $want"
-q "SELECT id FROM sensor_metrics FINAL" | sort >got_ids
+final_ok() { test "$(q "$CH_URL" "SELECT count(), uniqExact(id) FROM sensor_metrics FINAL")" = "$want"; }
+wait_until 60 final_ok || fail "rows under FINAL (count, distinct ids): $(q "$CH_URL" "SELECT count(), uniqExact(id) FROM sensor_metrics FINAL"), want $want"
+q "$CH_URL" "SELECT id FROM sensor_metrics FINAL" | sort >got_ids
 cmp -s expected_ids got_ids || fail "ids differ: $(diff expected_ids got_ids | head -5)"
 for m in $CH_MEMBERS; do
   u=CH_URL_${m^^}
-  rc=$(curl -sS "${!u}/" --data-binary "SELECT is_readonly FROM system.replicas WHERE table = 'sensor_metrics_local'")
+  rc=$(q "${!u}" "SELECT is_readonly FROM system.replicas WHERE table = 'sensor_metrics_local'")
   assert_eq "$rc" "0" "$m read-only after the rounds"
 done
 echo "rows before FINAL: $(rows); retries logged by ch-insert: $(grep -c 'retry' ch.log || true)"
