@@ -158,6 +158,8 @@ mkdir "$TEST_TMP/direct" && cd "$TEST_TMP/direct"
 TOPIC=sensor_direct GROUP=shard-chaos TABLE=direct_metrics INSERT=("${shards[@]}" --balance)
 chaos $((N / 2)) 16 ch-insert replica ch-insert
 # each shard's own table, on each of its replicas: together every valid message once under FINAL
+assert_contains "$(q "$CH_URL" "SELECT engine_full FROM system.tables WHERE name = '$TABLE'")" \
+  "Distributed($CH_CLUSTER, default, ${TABLE}_local, cityHash64(sensor_id))" "the Distributed table's sharding (checked below)"
 sum=0
 for sh in 1 2; do
   local_final() { q "$1" "SELECT count() FROM ${TABLE}_local FINAL"; }
