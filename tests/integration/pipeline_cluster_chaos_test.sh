@@ -6,8 +6,9 @@
 #   1. through the Distributed table (ch-insert --cluster --balance --url x4): round 1 SIGKILLs a
 #      replica a few seconds in (restarted 3 s later), round 2 stops ZooKeeper for 4 s (every
 #      replicated table read-only meanwhile), round 3 SIGKILLs ch-insert;
-#   2. shard-direct (ch-insert --shard r1,r2 --shard r1,r2 --balance): rounds 1 and 3 SIGKILL ch-insert
-#      (a batch's part stored on one shard and not on the other is re-delivered), round 2 a replica;
+#   2. shard-direct (ch-insert --shard r1,r2 --shard r1,r2 --balance): round 1 SIGKILLs ch-insert,
+#      round 2 a replica, round 3 ch-insert while shard 2 hangs (SIGSTOP: batches stored on shard 1
+#      only, re-delivered whole; the hung servers resume and may store what they had received);
 # each time a last round runs to the end. Then every valid message id is in the cluster exactly once
 # under FINAL, and nothing else; shard-direct, also each shard's own table (FINAL) summed over the
 # shards, every row on the shard the Distributed table picks, and the group's lag 0 on every partition.
@@ -43,6 +44,7 @@ stage() { local name=$1; shift; bash -c 'echo $$ >"$0.pid"; exec "$@"' "$PWD/$na
 # a failed check mid-round must not leave the round's stages running
 kill_stages() { local f; for f in "$TEST_TMP"/*/{kc,sp,ch}.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")"; done; }
 on_exit kill_stages
+on_exit "for m in s2r1 s2r2; do kill -CONT \$(cat '$TEST_TMP/cl/'\$m/pid); done"  # before the cluster's stop
 start_pipeline() {  # ARGS: more kafka-cat-sensor options
   rm -f acks kc.pid sp.pid ch.pid
   mkfifo acks
@@ -111,6 +113,16 @@ chaos() {
         sleep 4
         "$CH" restart "$TEST_TMP/cl/zk" >/dev/null
         ;;
+      ch-insert-shard-hung)
+        # shard 2 hangs (both replicas SIGSTOPped): the batches in flight are stored on shard 1 only
+        # when ch-insert dies; the hung servers resume and may still store what they had received
+        echo "$TABLE round $round: shard 2 hung ${delay}s after the first rows, ch-insert killed 1 s later; rows so far $(rows)"
+        for m in s2r1 s2r2; do kill -STOP "$(cat "$TEST_TMP/cl/$m/pid")"; done
+        sleep 1
+        kill -9 "$(cat ch.pid)" || fail "ch-insert had already finished"
+        sleep 0.5
+        for m in s2r1 s2r2; do kill -CONT "$(cat "$TEST_TMP/cl/$m/pid")"; done
+        ;;
       ch-insert)
         pid=$(cat ch.pid 2>/dev/null || true)
         if [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; then echo "$TABLE round $round: killed ch-insert ${delay}s after the first rows; rows so far $(rows)"
@@ -156,7 +168,7 @@ pass "$n_valid valid messages in the cluster exactly once under FINAL after a re
 # acked once every shard stored its part
 mkdir "$TEST_TMP/direct" && cd "$TEST_TMP/direct"
 TOPIC=sensor_direct GROUP=shard-chaos TABLE=direct_metrics INSERT=("${shards[@]}" --balance)
-chaos $((N / 2)) 16 ch-insert replica ch-insert
+chaos $((N / 2)) 16 ch-insert replica ch-insert-shard-hung
 # each shard's own table, on each of its replicas: together every valid message once under FINAL
 assert_contains "$(q "$CH_URL" "SELECT engine_full FROM system.tables WHERE name = '$TABLE'")" \
   "Distributed($CH_CLUSTER, default, ${TABLE}_local, cityHash64(sensor_id))" "the Distributed table's sharding (checked below)"
@@ -184,4 +196,4 @@ lag=$(kafka_sh tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand -
 echo "$lag" | awk -v t="$TOPIC" '$2 == t {print $3, $4, $5, $6}' >lag
 [ "$(wc -l <lag)" = 4 ] || fail "want a committed offset on each of 4 partitions in: $lag"
 awk '$4 != 0 {exit 1}' lag || fail "offsets left uncommitted: $lag"
-pass "shard-direct: $n_valid valid messages exactly once under FINAL (shards' own tables: $sum), each on the Distributed table's shard, lag 0, after two ch-insert SIGKILLs and a replica SIGKILL"
+pass "shard-direct: $n_valid valid messages exactly once under FINAL (shards' own tables: $sum), each on the Distributed table's shard, lag 0, after a ch-insert SIGKILL, a replica SIGKILL and a ch-insert SIGKILL while shard 2 hung"
