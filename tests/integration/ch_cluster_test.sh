@@ -6,10 +6,9 @@
 # restarted catches up; ZooKeeper restarted, the replicated tables take inserts again.
 source "$(dirname "$0")/lib.sh"
 
+source "$(dirname "$0")/cluster_lib.sh"
+start_cluster 2 2
 CH="$SRC_DIR/scripts/clickhouse.sh"
-eval "$("$CH" cluster "$TEST_TMP/cl")"
-on_exit "'$CH' stop '$TEST_TMP/cl'"
-q() { curl -sS --fail-with-body "$1/" --data-binary "$2"; }
 ins() {  # ins URL TABLE < TSV rows: one INSERT, through a Distributed table synchronously
   curl -sS --fail-with-body "$1/?insert_distributed_sync=1&query=INSERT%20INTO%20$2%20FORMAT%20TSV" --data-binary @-
 }

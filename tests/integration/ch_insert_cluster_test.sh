@@ -5,10 +5,9 @@
 # Distributed table land on both shards, on both replicas of each, once each.
 source "$(dirname "$0")/lib.sh"
 
+source "$(dirname "$0")/cluster_lib.sh"
+start_cluster 2 2
 CH="$SRC_DIR/scripts/clickhouse.sh"
-eval "$("$CH" cluster "$TEST_TMP/cl")"
-on_exit "'$CH' stop '$TEST_TMP/cl'"
-q() { curl -sS --fail-with-body "$1/" --data-binary "$2"; }
 urls=()
 for u in $CH_URLS; do urls+=(--url "$u"); done
 

@@ -6,11 +6,12 @@
 # through the Distributed table), also after the hung member resumes and finishes what it held.
 source "$(dirname "$0")/lib.sh"
 
+source "$(dirname "$0")/cluster_lib.sh"
+start_cluster 2 2
 CH="$SRC_DIR/scripts/clickhouse.sh"
-eval "$("$CH" cluster "$TEST_TMP/cl")"
 hung="$TEST_TMP/cl/s2r1"
-on_exit "kill -CONT \$(cat '$hung/pid') 2>/dev/null; '$CH' stop '$TEST_TMP/cl'"
-q() { curl -sS --fail-with-body "$1/" --data-binary "$2"; }
+# before the cluster's stop (on_exit runs last first): a stopped server would not take SIGTERM
+on_exit "kill -CONT \$(cat '$hung/pid') 2>/dev/null"
 urls=()
 for u in $CH_URLS; do urls+=(--url "$u"); done
 gen() {  # gen FIRST LAST: ids unique, 20 sensors over both shards

@@ -13,12 +13,10 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kafka_lib.sh"
 cd "$TEST_TMP"
-CH="$SRC_DIR/scripts/clickhouse.sh"
-eval "$("$CH" cluster "$TEST_TMP/cl")"
-on_exit "'$CH' stop '$TEST_TMP/cl'"
+source "$(dirname "$0")/cluster_lib.sh"
+start_cluster 2 2
 start_kafka 1 1 one
 kafka_topic four 4 1
-q() { curl -sS --fail-with-body "$CH_URL/" --data-binary "$1"; }
 urls=()
 for u in $CH_URLS; do urls+=(--url "$u"); done
 
@@ -31,7 +29,7 @@ insert_opts=(--cluster "$CH_CLUSTER" --batch-rows 1000 --batch-seconds 3600 --pa
 blocks() {  # hashes of stored blocks, both shards, of table $1_local
   local n=0 sh
   for sh in 01 02; do
-    n=$((n + $(q "SELECT count() FROM system.zookeeper WHERE path = '/clickhouse/tables/$sh/default/$1_local/blocks'")))
+    n=$((n + $(q "$CH_URL" "SELECT count() FROM system.zookeeper WHERE path = '/clickhouse/tables/$sh/default/$1_local/blocks'")))
   done
   echo "$n"
 }
@@ -46,7 +44,7 @@ for t in one four; do
   kafka-cat-sensor -q -b "$BS" -t "$t" -G "dedup-$t" -e --envelope --commit-acks acks "${GROUP_PROPS[@]}" |
     sensor-parse -q | ch-insert -q "${urls[@]}" --balance "${insert_opts[@]}" --table "$t" >acks || fail "$t: second pass"
   b2=$(blocks "$t")
-  final=$(q "SELECT count() FROM $t FINAL")
+  final=$(q "$CH_URL" "SELECT count() FROM $t FINAL")
   assert_eq "$final" "$n_valid" "$t: rows under FINAL"
   echo "$t: blocks after the first pass $b1, after the re-delivery $b2"
   eval "new_$t=$((b2 - b1))"
