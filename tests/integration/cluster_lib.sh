@@ -1,6 +1,6 @@
 # The one setup of every cluster test (sourced after lib.sh): a real ClickHouse cluster in the test's
 # temp dir (scripts/clickhouse.sh cluster), stopped when the test ends, and q URL SQL to ask one member.
-# (The single-server tests' own q takes SQL only, against $CH_URL: a cluster test names the member.)
+# (ch_lib.sh, for the single-server tests, has q SQL against $CH_URL: a cluster test names the member.)
 
 # start_cluster SHARDS REPLICAS: sets CH_CLUSTER, CH_URL, CH_URL_S<s>R<r>... (see clickhouse.sh)
 start_cluster() {
