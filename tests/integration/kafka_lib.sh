@@ -51,5 +51,24 @@ mock_ctl() {
 }
 mock_applied() { [ "$(grep -c "mock cluster: " "$TEST_TMP/mock.err")" -gt "$1" ]; }
 
+# produce_paced FILE SECONDS TOPIC: FILE's lines to TOPIC on the real brokers (keyed by
+# value.sensor_id), spread evenly over about SECONDS, in the background (its pid in $producer, its
+# stderr appended to produce.log): a chaos test's faults then land while data flows.
+produce_paced() {
+  python3 - "$1" "$2" <<'PY' | kafka-cat-sensor -P -b "$BS" -t "$3" --key-field value.sensor_id 2>>produce.log &
+import sys, time
+lines = open(sys.argv[1], "rb").readlines()
+rate = len(lines) / float(sys.argv[2])
+step, out, t0 = max(1, int(rate / 20)), sys.stdout.buffer, time.time()
+for i in range(0, len(lines), step):
+    out.write(b"".join(lines[i:i + step]))
+    out.flush()
+    wait = t0 + (i + step) / rate - time.time()
+    if wait > 0:
+        time.sleep(wait)
+PY
+  producer=$!
+}
+
 # count_lines FILE: number of lines (0 when missing).
 count_lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }

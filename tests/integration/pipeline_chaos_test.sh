@@ -31,25 +31,7 @@ n_bad=$((N - n_valid))
 # fault lands while data flows (the pipeline reads 200k messages in about 2 s when they are all there).
 split -n l/"$ROUNDS" -d msgs.jsonl slice.
 slices=(slice.*)
-# produce_slice I: produces slice I in the background over about 6 s
-produce_slice() {
-  python3 - "${slices[$1]}" 6 <<'PY' | kafka-cat-sensor -P -b "$B" -t sensor_metrics --key-field value.sensor_id 2>>produce.log &
-import sys, time
-lines = open(sys.argv[1], "rb").readlines()
-rate = len(lines) / float(sys.argv[2])
-step, out, t0 = max(1, int(rate / 20)), sys.stdout.buffer, time.time()
-for i in range(0, len(lines), step):
-    out.write(b"".join(lines[i:i + step]))
-    out.flush()
-    wait = t0 + (i + step) / rate - time.time()
-    if wait > 0:
-        time.sleep(wait)
-PY
-  producer=$!
-}
-
-# stage NAME CMD...: runs CMD with its pid in NAME.pid (so the test can kill exactly that process)
-stage() { local name=$1; shift; bash -c 'echo $$ >"$0.pid"; exec "$@"' "$TEST_TMP/$name" "$@"; }
+produce_slice() { produce_paced "${slices[$1]}" 6 sensor_metrics; }  # slice I over about 6 s, in the background
 
 start_pipeline() {  # ARGS: more kafka-cat-sensor options
   rm -f acks s3acks kc.pid s3.pid sp.pid ch.pid

@@ -25,22 +25,7 @@ urls=()
 for u in $CH_URLS; do urls+=(--url "$u"); done
 shards=(--shard "$CH_URL_S1R1,$CH_URL_S1R2" --shard "$CH_URL_S2R1,$CH_URL_S2R2")
 
-produce_slice() {  # slice I over about 6 s, in the background
-  python3 - "${slices[$1]}" 6 <<'PY' | kafka-cat-sensor -P -b "$B" -t "$TOPIC" --key-field value.sensor_id 2>>produce.log &
-import sys, time
-lines = open(sys.argv[1], "rb").readlines()
-rate = len(lines) / float(sys.argv[2])
-step, out, t0 = max(1, int(rate / 20)), sys.stdout.buffer, time.time()
-for i in range(0, len(lines), step):
-    out.write(b"".join(lines[i:i + step]))
-    out.flush()
-    wait = t0 + (i + step) / rate - time.time()
-    if wait > 0:
-        time.sleep(wait)
-PY
-  producer=$!
-}
-stage() { local name=$1; shift; bash -c 'echo $$ >"$0.pid"; exec "$@"' "$PWD/$name" "$@"; }
+produce_slice() { produce_paced "${slices[$1]}" 6 "$TOPIC"; }  # slice I over about 6 s, in the background
 # a failed check mid-round must not leave the round's stages running
 kill_stages() { local f; for f in "$TEST_TMP"/*/{kc,sp,ch}.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")"; done; }
 on_exit kill_stages
