@@ -70,5 +70,16 @@ PY
   producer=$!
 }
 
+# assert_lag_zero GROUP TOPIC PARTITIONS: Kafka's own group tool shows a committed offset with lag 0
+# on each of the topic's PARTITIONS partitions (everything read was committed: a restart reads nothing).
+assert_lag_zero() {
+  local out
+  out=$(kafka_sh tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --bootstrap-server "$BS" \
+    --describe --group "$1" 2>&1) || fail "describing the group $1: $out"
+  echo "$out" | awk -v t="$2" '$2 == t {print $3, $4, $5, $6}' >"$TEST_TMP/lag.$1"
+  [ "$(wc -l <"$TEST_TMP/lag.$1")" = "$3" ] || fail "want a committed offset on each of $3 partitions in: $out"
+  awk '$4 != 0 {exit 1}' "$TEST_TMP/lag.$1" || fail "offsets left uncommitted: $out"
+}
+
 # count_lines FILE: number of lines (0 when missing).
 count_lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }

@@ -149,9 +149,12 @@ print(f"archive: {lines} lines, {total} distinct messages (want {want}), {torn} 
 sys.exit(0 if total == want and not holes else 1)
 PY
 
+# every offset committed once ClickHouse and the archive hold it all: the group's lag is 0
+assert_lag_zero chaos sensor_metrics 8
+
 # a backfill from the archive adds no rows under FINAL
 s3-cat --prefix s3://raw/sensors/ | sensor-parse -q 2>/dev/null | ch-insert -q --table sensor_metrics --no-acks ||
   fail "backfill from the archive failed"
 got=$(q "SELECT count(), uniqExact(id) FROM sensor_metrics FINAL FORMAT TSV")
 assert_eq "$got" "$n_valid	$n_valid" "rows under FINAL after the backfill from the archive"
-pass "$n_valid valid messages in ClickHouse exactly once, $n_bad malformed in the rejects file, all $N in the archive, after $ROUNDS rounds of faults"
+pass "$n_valid valid messages in ClickHouse exactly once, $n_bad malformed in the rejects file, all $N in the archive, lag 0, after $ROUNDS rounds of faults"

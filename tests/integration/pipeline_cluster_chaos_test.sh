@@ -176,9 +176,5 @@ for sh in 1 2; do
 done
 assert_eq "$sum" "$n_valid" "rows under FINAL summed over the shards' own tables"
 # every offset committed: the group's lag is 0 on each partition
-lag=$(kafka_sh tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --bootstrap-server "$B" \
-  --describe --group "$GROUP" 2>&1) || fail "describing the group: $lag"
-echo "$lag" | awk -v t="$TOPIC" '$2 == t {print $3, $4, $5, $6}' >lag
-[ "$(wc -l <lag)" = 4 ] || fail "want a committed offset on each of 4 partitions in: $lag"
-awk '$4 != 0 {exit 1}' lag || fail "offsets left uncommitted: $lag"
+assert_lag_zero "$GROUP" "$TOPIC" 4
 pass "shard-direct: $n_valid valid messages exactly once under FINAL (shards' own tables: $sum), each on the Distributed table's shard, lag 0, after a ch-insert SIGKILL, a replica SIGKILL and a ch-insert SIGKILL while shard 2 hung"

@@ -166,9 +166,5 @@ grep -qvE "^sensors/[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{6}-[^-]+-$instance-[^-]+-[0
 pass "two runs of the unit, stopped as systemd stops it: $n_valid rows once under FINAL, $n_rej rejects, all $N messages in $(wc -l <keys) archive objects"
 
 # everything is committed: a restart reads nothing (the group's lag is 0 on every partition)
-lag=$(kafka_sh tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --bootstrap-server "$B" \
-        --describe --group sensor-ingest 2>&1) || fail "describing the group: $lag"
-echo "$lag" | awk '$2 == "sensor_metrics" {print $3, $4, $5, $6}' >lag
-[ "$(wc -l <lag)" = 4 ] || fail "want 4 partitions in: $lag"
-awk '$4 != 0 {exit 1}' lag || fail "offsets left uncommitted after the stop: $lag"
+assert_lag_zero sensor-ingest sensor_metrics 4
 pass "after systemctl stop every offset is committed (lag 0 on 4 partitions)"
