@@ -56,41 +56,37 @@ ours=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')
 # Side by side, alternating, median of 5 each (one run in a busy moment moves a median of 3): the archive's cost is the difference.
 ch-insert -q --create-table --table acked_metrics </dev/null >/dev/null
 mkfifo "$work/acks" "$work/s3acks"
-acked_run() {  # GROUP: the acked pipeline without the archive; prints seconds
+# timed CMD...: runs CMD (one of the pipelines below, stdout discarded), prints its wall seconds
+timed() {
   local t0 t1
   t0=$(date +%s.%N)
-  kafka-cat-sensor -q -b "$B" -t sensor_metrics -G "$1" -e --envelope --commit-acks "$work/acks" \
-    | sensor-parse -q | ch-insert -q --table acked_metrics >"$work/acks"
+  "$@" >/dev/null
   t1=$(date +%s.%N)
   awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}'
 }
-archived_run() {  # GROUP: the same with the archive; prints seconds
-  local t0 t1
-  t0=$(date +%s.%N)
+acked_run() {  # GROUP: the acked pipeline without the archive
+  kafka-cat-sensor -q -b "$B" -t sensor_metrics -G "$1" -e --envelope --commit-acks "$work/acks" \
+    | sensor-parse -q | ch-insert -q --table acked_metrics >"$work/acks"
+}
+archived_run() {  # GROUP: the same with the archive
   kafka-cat-sensor -q -b "$B" -t sensor_metrics -G "$1" -e --envelope --commit-acks "$work/acks" --commit-acks "$work/s3acks" \
     | s3-put -q --tee --zstd --level 1 --part-size 16M --rotate-seconds 60 --acks "$work/s3acks" "s3://raw/$1/%Y%m%d%H%M%S-{run}-{seq}.jsonl" \
     | sensor-parse -q | ch-insert -q --table acked_metrics >"$work/acks"
-  t1=$(date +%s.%N)
-  awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}'
 }
 floor_run() {  # GROUP: the acked pipeline with only the archive's compression on the side (zstd -1 to
   # /dev/null, no S3): what compressing the stream alone costs on this machine
-  local t0 t1
-  t0=$(date +%s.%N)
   kafka-cat-sensor -q -b "$B" -t sensor_metrics -G "$1" -e --envelope --commit-acks "$work/acks" \
     | tee >(zstd -q -1 -T1 >/dev/null) | sensor-parse -q | ch-insert -q --table acked_metrics >"$work/acks"
-  t1=$(date +%s.%N)
-  awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}'
 }
 median() { printf '%s\n' "$@" | sort -n | sed -n 3p; }
 a=() r=() z=()
 for i in 1 2 3 4 5; do
   q "TRUNCATE TABLE acked_metrics" >/dev/null
-  a+=("$(acked_run "bench$i")")
+  a+=("$(timed acked_run "bench$i")")
   q "TRUNCATE TABLE acked_metrics" >/dev/null
-  r+=("$(archived_run "archive$i")")
+  r+=("$(timed archived_run "archive$i")")
   q "TRUNCATE TABLE acked_metrics" >/dev/null
-  z+=("$(floor_run "floor$i")")
+  z+=("$(timed floor_run "floor$i")")
 done
 acked=$(median "${a[@]}")
 archived=$(median "${r[@]}")

@@ -30,11 +30,11 @@ assert_contains() { [[ $1 == *"$2"* ]] || fail "${3:-missing text}: '$2' not in:
 # A TCP port nobody listens on right now (bind to 0, read the port, release).
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 
-# wait_until SECONDS CMD...: retries CMD every 0.1 s until it succeeds or time runs out.
 # stage NAME CMD...: runs CMD with its pid in NAME.pid in the current directory (so that a test can
 # kill exactly that process of a pipeline).
 stage() { local name=$1; shift; bash -c 'echo $$ >"$0.pid"; exec "$@"' "$PWD/$name" "$@"; }
 
+# wait_until SECONDS CMD...: retries CMD every 0.1 s until it succeeds or time runs out.
 wait_until() {
   local secs=$1; shift
   local end=$((SECONDS + secs))
