@@ -1,87 +1,67 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): N seed rows (JSONEachRow, as sensor-parse writes them) into a real
-# clickhouse-server, three ways in the same run:
+# clickhouse-server, in the same run:
 #   curl      one `curl --data-binary` POST of the whole file (the server's own ceiling; holds the file)
 #   client    clickhouse-client --query 'INSERT ... FORMAT JSONEachRow' over the native protocol
-#   ch-insert our tool, defaults (100k-row gzip'd batches, 2 in flight, acks off)
+#   ours      ch-insert, defaults (100k-row gzip'd batches, 2 in flight, acks off)
 #   ours_p1   the same with -P 1 (one batch in flight: only compression overlaps the server)
-# Each is run RUNS times (best time kept), row counts are checked, peak RSS by /usr/bin/time -f %M.
-# Usage: scripts/bench/ch.sh [ROWS] [RUNS]    (BIN_DIR defaults to build/bin)
+# Timed as every row is (scripts/bench/lib.sh: warm-up, sides in turn, median of pairs, spread); every
+# run's row count is checked; peak RSS by /usr/bin/time.
+# Usage: scripts/bench/ch.sh [ROWS]    (BIN_DIR defaults to build/bin; ROWS to BENCH_MESSAGES or 1000000)
 set -euo pipefail
 SRC_DIR=$(cd "$(dirname "$0")/../.." && pwd)
+source "$SRC_DIR/scripts/bench/lib.sh"
 BIN_DIR=${BIN_DIR:-$SRC_DIR/build/bin}
-ROWS=${1:-1000000}
-RUNS=${2:-2}
+ROWS=${1:-$BENCH_MESSAGES}
 export PATH="$BIN_DIR:$PATH" LC_ALL=C
-command -v /usr/bin/time >/dev/null || { echo "bench: /usr/bin/time missing (apt-get install time)" >&2; exit 1; }
+bench_need_ours "$BIN_DIR/ch-insert" "$BIN_DIR/sensor-gen" "$BIN_DIR/sensor-parse"
+bench_need_ref /usr/bin/time curl clickhouse-client clickhouse-server
 tmp=$(mktemp -d /tmp/sp-bench-ch.XXXXXX)
 cleanup() { "$SRC_DIR/scripts/clickhouse.sh" stop "$tmp/ch" >/dev/null 2>&1 || true; rm -rf "$tmp"; }
 trap cleanup EXIT
-eval "$("$SRC_DIR/scripts/clickhouse.sh" start "$tmp/ch")"
+bench_init "$tmp"
+bench_start "clickhouse-server" "$SRC_DIR/scripts/clickhouse.sh" start "$tmp/ch"
 q() { curl -sS --fail-with-body "$CH_URL/" --data-binary "$1"; }
 
-# Rows: sensor-gen | sensor-parse when sensor-parse is built; else the same row shape by Python.
-if command -v sensor-parse >/dev/null 2>&1; then
-  sensor-gen -c "$ROWS" | sensor-parse >"$tmp/rows.jsonl"
-else
-  sensor-gen -c "$ROWS" | python3 -c '
-import sys, json
-w = sys.stdout.write
-for l in sys.stdin:
-    m = json.loads(l); v = m["value"]; ts = m["timestamp"]
-    w("{\"id\":%s,\"ts\":\"%s %s\",\"sensor_id\":%s,\"temperature\":%s,\"humidity\":%s,\"pressure\":%s}\n" % (
-        json.dumps(m["id"]), ts[:10], ts[11:19], json.dumps(v["sensor_id"]), v["temperature"], v["humidity"], v["pressure"]))
-' >"$tmp/rows.jsonl"
-fi
+sensor-gen -c "$ROWS" | sensor-parse -q >"$tmp/rows.jsonl"
 size=$(stat -c %s "$tmp/rows.jsonl")
-echo "rows: $ROWS, $((size / 1048576)) MiB JSONEachRow; ClickHouse $(q 'SELECT version()'); $(nproc) cores; best of $RUNS"
+echo "rows: $ROWS, $((size / 1048576)) MiB JSONEachRow; ClickHouse $(q 'SELECT version()'); $(nproc) cores"
 
 cols="id, ts, sensor_id, temperature, humidity, pressure"
 settings="date_time_input_format=best_effort"
-best() { sort -g | head -n 1; }
-div() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a / b}'; }
-declare -A T M
-measure() {  # name table command...: one run
-  local name=$1 table=$2; shift 2
-  {
-    q "DROP TABLE IF EXISTS $table" >/dev/null
-    ch-insert --url "$CH_URL" --table "$table" --create-table -q </dev/null >/dev/null
-    local s e
-    s=$(date +%s.%N)
-    /usr/bin/time -f %M -o "$tmp/rss" "$@" <"$tmp/rows.jsonl" >/dev/null 2>"$tmp/err" || {
-      echo "bench: $name failed: $(tail -n 5 "$tmp/err")" >&2; exit 1; }
-    e=$(date +%s.%N)
-    local n
-    n=$(q "SELECT count() FROM $table")
-    [ "$n" = "$ROWS" ] || { echo "bench: $name inserted $n rows, want $ROWS" >&2; exit 1; }
-    awk -v s="$s" -v e="$e" "BEGIN{print e - s}" >>"$tmp/t.$name"
-    cat "$tmp/rss" >>"$tmp/m.$name"
-  }
+fresh() {  # TABLE: an empty table of the default schema (untimed)
+  q "DROP TABLE IF EXISTS $1" >/dev/null
+  ch-insert --url "$CH_URL" --table "$1" --create-table -q </dev/null >/dev/null
 }
-
+count() { q "SELECT count() FROM $1"; }
 insert_query=$(python3 -c 'import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1]))' "INSERT INTO t_curl ($cols) FORMAT JSONEachRow")
-# rounds interleave the tools, so a busy neighbour on the machine slows all of them alike
-for round in $(seq 1 "$RUNS"); do
-  measure curl t_curl curl -sS --fail --data-binary @- -H 'Content-Type: application/octet-stream' \
-    "$CH_URL/?$settings&query=$insert_query"
-  measure client t_client clickhouse-client --host 127.0.0.1 --port "$CH_TCP_PORT" --$settings \
-    --query "INSERT INTO t_client ($cols) FORMAT JSONEachRow"
-  measure ours t_ours ch-insert --url "$CH_URL" --table t_ours --no-acks -q
-  measure ours_p1 t_ours_p1 ch-insert --url "$CH_URL" --table t_ours_p1 --no-acks -q -j 1
-done
-for n in curl client ours ours_p1; do
-  T[$n]=$(best <"$tmp/t.$n")
-  M[$n]=$(sort -n "$tmp/m.$n" | tail -n 1)
-done
+side_curl() {
+  fresh t_curl
+  bench_ref curl curl -sS --fail --data-binary "@$tmp/rows.jsonl" -o /dev/null -H 'Content-Type: application/octet-stream' \
+    "$CH_URL/?$settings&query=$insert_query" || return 0
+  bench_check_ref curl "rows inserted" "$(count t_curl)" "$ROWS" || true
+}
+side_client() {
+  fresh t_client
+  bench_ref client sh -c "clickhouse-client --host 127.0.0.1 --port '$CH_TCP_PORT' --$settings \
+    --query 'INSERT INTO t_client ($cols) FORMAT JSONEachRow' <'$tmp/rows.jsonl'" || return 0
+  bench_check_ref client "rows inserted" "$(count t_client)" "$ROWS" || true
+}
+side_ours() {
+  fresh t_ours
+  bench_ours ours sh -c "ch-insert --url '$CH_URL' --table t_ours --no-acks -q <'$tmp/rows.jsonl'"
+  bench_check_ours "ch-insert: rows inserted" "$(count t_ours)" "$ROWS"
+}
+side_ours_p1() {
+  fresh t_ours_p1
+  bench_ours ours_p1 sh -c "ch-insert --url '$CH_URL' --table t_ours_p1 --no-acks -q -j 1 <'$tmp/rows.jsonl'"
+  bench_check_ours "ch-insert -j 1: rows inserted" "$(count t_ours_p1)" "$ROWS"
+}
+bench_rounds side_curl side_ours side_client side_ours_p1
 
-printf '%-34s %9s %9s %8s\n' tool seconds rss_mb vs_curl
-for n in curl client ours ours_p1; do
-  printf '%-34s %9.2f %9d %8.2f\n' "$n" "${T[$n]}" $((M[$n] / 1024)) "$(div "${T[$n]}" "${T[curl]}")"
-done
-rss=$((M[ours] / 1024))
-printf 'RESULT ch-insert-vs-curl ours=%.2fs ref=%.2fs ratio=%s rss_mb=%d\n' "${T[ours]}" "${T[curl]}" \
-  "$(div "${T[ours]}" "${T[curl]}")" "$rss"
-printf 'RESULT ch-insert-P1-vs-curl ours=%.2fs ref=%.2fs ratio=%s rss_mb=%d\n' "${T[ours_p1]}" "${T[curl]}" \
-  "$(div "${T[ours_p1]}" "${T[curl]}")" $((M[ours_p1] / 1024))
-printf 'RESULT ch-insert-vs-clickhouse-client ours=%.2fs ref=%.2fs ratio=%s rss_mb=%d\n' "${T[ours]}" "${T[client]}" \
-  "$(div "${T[ours]}" "${T[client]}")" "$rss"
+printf '%-34s %9s %9s\n' tool seconds rss_mb
+for n in curl client ours ours_p1; do printf '%-34s %9s %9s\n' "$n" "$(bench_median $n)" "$(bench_rss_mb $n)"; done
+bench_about
+bench_result ch-insert-vs-curl ours curl
+bench_result ch-insert-P1-vs-curl ours_p1 curl
+bench_result ch-insert-vs-clickhouse-client ours client

@@ -13,17 +13,19 @@
 #                    two in one consumer group (kafka-cat-sensor -G -e --envelope --commit-acks |
 #                    sensor-parse | ch-insert --balance through the Distributed table), as the README's
 #                    scale-out runs them; the time includes the group join
-# Rounds interleave them; best time kept; rows counted under FINAL, and each shard checked to hold
-# only the rows the Distributed table would put there. On one machine the cluster
-# shares the same cores (and writes every row twice, once per replica): this measures its overhead,
-# not the write capacity that more machines add.
-# Usage: scripts/bench/ch_cluster.sh [ROWS] [RUNS]    (BIN_DIR defaults to build/bin)
+# Timed as every row is (scripts/bench/lib.sh: warm-up, in turn, median of pairs, spread); rows counted
+# under FINAL after every run, and each shard checked to hold only the rows the Distributed table would
+# put there. On one machine the cluster shares the same cores (and writes every row twice, once per
+# replica): this measures its overhead, not the write capacity that more machines add.
+# Usage: scripts/bench/ch_cluster.sh [ROWS]    (BIN_DIR defaults to build/bin; ROWS to BENCH_MESSAGES)
 set -euo pipefail
 SRC_DIR=$(cd "$(dirname "$0")/../.." && pwd)
+source "$SRC_DIR/scripts/bench/lib.sh"
 BIN_DIR=${BIN_DIR:-$SRC_DIR/build/bin}
-ROWS=${1:-1000000}
-RUNS=${2:-2}
+ROWS=${1:-$BENCH_MESSAGES}
 export PATH="$BIN_DIR:$PATH" LC_ALL=C
+bench_need_ours "$BIN_DIR/ch-insert" "$BIN_DIR/sensor-gen" "$BIN_DIR/sensor-parse" "$BIN_DIR/kafka-cat-sensor"
+bench_need_ref clickhouse-server
 CH="$SRC_DIR/scripts/clickhouse.sh"
 tmp=$(mktemp -d /tmp/sp-bench-ch-cluster.XXXXXX)
 cleanup() {
@@ -33,9 +35,11 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-ONE=$(eval "$("$CH" start "$tmp/one")"; echo "$CH_URL")
+bench_init "$tmp"
+bench_start "clickhouse-server" "$CH" start "$tmp/one"
+ONE=$CH_URL
 s=$(date +%s.%N)
-eval "$("$CH" cluster "$tmp/cl")"
+bench_start "the ClickHouse cluster (4 servers + ZooKeeper)" "$CH" cluster "$tmp/cl"
 started=$(awk -v s="$s" -v e="$(date +%s.%N)" 'BEGIN{printf "%.1f", e - s}')
 urls=()
 for u in $CH_URLS; do urls+=(--url "$u"); done
@@ -46,27 +50,23 @@ half=$((ROWS / 2))
 head -n "$half" "$tmp/rows.jsonl" >"$tmp/a.jsonl"
 tail -n +$((half + 1)) "$tmp/rows.jsonl" >"$tmp/b.jsonl"
 shards=(--shard "$CH_URL_S1R1,$CH_URL_S1R2" --shard "$CH_URL_S2R1,$CH_URL_S2R2")
-echo "rows: $ROWS; cluster of 4 + ZooKeeper started in ${started}s; $(nproc) cores; best of $RUNS"
+echo "rows: $ROWS; cluster of 4 + ZooKeeper started in ${started}s; $(nproc) cores"
 
 fresh_cluster_table() {
   q "$CH_URL" "DROP TABLE IF EXISTS sensor_metrics ON CLUSTER $CH_CLUSTER" >/dev/null
   q "$CH_URL" "DROP TABLE IF EXISTS sensor_metrics_local ON CLUSTER $CH_CLUSTER" >/dev/null
   ch-insert -q "${urls[@]}" --cluster "$CH_CLUSTER" --create-table --no-acks </dev/null
 }
-timed() {  # name url command...: one run, time appended to $tmp/t.name, rows checked under FINAL
-  local name=$1 url=$2; shift 2
-  local s e n
-  s=$(date +%s.%N)
-  "$@" || { echo "bench: $name failed" >&2; exit 1; }
-  e=$(date +%s.%N)
-  # a Distributed SELECT may read a replica still fetching the last part: wait for it
+# rows NAME URL: every row once under FINAL (a Distributed SELECT may read a replica still fetching
+# the last part: wait for it)
+rows() {
+  local n
   for _ in $(seq 1 100); do
-    n=$(q "$url" "SELECT count() FROM sensor_metrics FINAL")
+    n=$(q "$2" "SELECT count() FROM sensor_metrics FINAL")
     [ "$n" = "$ROWS" ] && break
     sleep 0.2
   done
-  [ "$n" = "$ROWS" ] || { echo "bench: $name: $n rows under FINAL, want $ROWS" >&2; exit 1; }
-  awk -v s="$s" -v e="$e" 'BEGIN{print e - s}' >>"$tmp/t.$name"
+  bench_check_ours "$1: rows under FINAL" "$n" "$ROWS"
 }
 two() {
   ch-insert -q "${urls[@]}" --balance --cluster "$CH_CLUSTER" --no-acks <"$tmp/a.jsonl" &
@@ -81,10 +81,13 @@ shard_direct_x2() {
   shard_direct "$tmp/b.jsonl" || return 1
   wait "$p"
 }
-# whole pipelines: the messages in a real broker, keyed by sensor like a producer would
-eval "$("$SRC_DIR/scripts/kafka.sh" start "$tmp/kafka" 1)"
-"$SRC_DIR/scripts/kafka.sh" topic "$tmp/kafka" sensor_metrics 16 >/dev/null
-sensor-gen -c "$ROWS" | kafka-cat-sensor -q -P -b "$KAFKA_BOOTSTRAP" -t sensor_metrics --key-field value.sensor_id
+# whole pipelines: the messages in a real broker, keyed by sensor like a producer would; without a
+# broker only the pipeline rows are skipped
+kafka_out=$("$SRC_DIR/scripts/kafka.sh" start "$tmp/kafka" 1 2>"$tmp/kafka.err") && eval "$kafka_out" &&
+  "$SRC_DIR/scripts/kafka.sh" topic "$tmp/kafka" sensor_metrics 16 >/dev/null 2>>"$tmp/kafka.err" ||
+  bench_broken pipeline_x1 "cannot run: the Kafka broker did not start: $(tail -n 2 "$tmp/kafka.err" | tr '\n' ' ')"
+bench_is_broken pipeline_x1 ||
+  sensor-gen -c "$ROWS" | kafka-cat-sensor -q -P -b "$KAFKA_BOOTSTRAP" -t sensor_metrics --key-field value.sensor_id
 pipeline() {  # GROUP I: one pipeline member of GROUP, to the end of the topic, commits what ClickHouse acked
   local fifo="$tmp/acks.$1.$2"
   rm -f "$fifo" && mkfifo "$fifo"
@@ -97,42 +100,51 @@ pipeline_x2() {
   pipeline "$1" 2 || return 1
   wait "$p"
 }
-for round in $(seq 1 "$RUNS"); do
+side_one() {
   q "$ONE" "DROP TABLE IF EXISTS sensor_metrics" >/dev/null
-  timed one "$ONE" sh -c "ch-insert -q --url '$ONE' --create-table --no-acks <'$tmp/rows.jsonl'"
+  ch-insert -q --url "$ONE" --create-table --no-acks </dev/null
+  bench_ours one sh -c "ch-insert -q --url '$ONE' --no-acks <'$tmp/rows.jsonl'"
+  rows one "$ONE"
+}
+side_cluster() {
   fresh_cluster_table
-  timed cluster "$CH_URL" sh -c "ch-insert -q ${urls[*]} --balance --cluster $CH_CLUSTER --no-acks <'$tmp/rows.jsonl'"
-  fresh_cluster_table
-  timed cluster_x2 "$CH_URL" two
-  fresh_cluster_table
-  fresh_cluster_table
-  timed pipeline_x1 "$CH_URL" pipeline "p1r$round" 1
-  fresh_cluster_table
-  timed pipeline_x2 "$CH_URL" pipeline_x2 "p2r$round"
-  for mode in shard_direct shard_direct_x2; do
-    fresh_cluster_table
-    if [ $mode = shard_direct ]; then timed $mode "$CH_URL" shard_direct "$tmp/rows.jsonl"; else timed $mode "$CH_URL" $mode; fi
-    for sh in 1 2; do  # the split was the Distributed table's: each shard holds only its own sensors
-      u=CH_URL_S${sh}R1
-      n=$(q "${!u}" "SELECT count() FROM sensor_metrics_local WHERE cityHash64(sensor_id) % 2 != $((sh - 1))")
-      [ "$n" = 0 ] || { echo "bench: $mode: $n rows on shard $sh that the Distributed table puts elsewhere" >&2; exit 1; }
-    done
+  bench_ours cluster sh -c "ch-insert -q ${urls[*]} --balance --cluster $CH_CLUSTER --no-acks <'$tmp/rows.jsonl'"
+  rows cluster "$CH_URL"
+}
+side_cluster_x2() { fresh_cluster_table; bench_ours cluster_x2 two; rows cluster_x2 "$CH_URL"; }
+side_pipeline_x1() {
+  bench_is_broken pipeline_x1 && return 0
+  fresh_cluster_table; bench_ours pipeline_x1 pipeline "p1$BENCH_RUN" 1; rows pipeline_x1 "$CH_URL"
+}
+side_pipeline_x2() {
+  bench_is_broken pipeline_x1 && return 0
+  fresh_cluster_table; bench_ours pipeline_x2 pipeline_x2 "p2$BENCH_RUN"; rows pipeline_x2 "$CH_URL"
+}
+shard_check() {  # MODE: the split was the Distributed table's: each shard holds only its own sensors
+  local sh u n
+  for sh in 1 2; do
+    u=CH_URL_S${sh}R1
+    n=$(q "${!u}" "SELECT count() FROM sensor_metrics_local WHERE cityHash64(sensor_id) % 2 != $((sh - 1))")
+    bench_check_ours "$1: rows on shard $sh that the Distributed table puts elsewhere" "$n" 0
   done
-done
+}
+side_shard_direct() {
+  fresh_cluster_table; bench_ours shard_direct shard_direct "$tmp/rows.jsonl"
+  rows shard_direct "$CH_URL"; shard_check shard_direct
+}
+side_shard_direct_x2() {
+  fresh_cluster_table; bench_ours shard_direct_x2 shard_direct_x2
+  rows shard_direct_x2 "$CH_URL"; shard_check shard_direct_x2
+}
+bench_rounds side_one side_cluster side_cluster_x2 side_pipeline_x1 side_pipeline_x2 side_shard_direct side_shard_direct_x2
 printf '%-34s %9s %10s\n' target seconds rows_per_s
-declare -A T
 for n in one cluster cluster_x2 shard_direct shard_direct_x2 pipeline_x1 pipeline_x2; do
-  T[$n]=$(sort -g "$tmp/t.$n" | head -n 1)
-  printf '%-34s %9.2f %10.0f\n' "$n" "${T[$n]}" "$(awk -v t="${T[$n]}" -v r="$ROWS" 'BEGIN{print r / t}')"
+  t=$(bench_median $n)
+  printf '%-34s %9s %10s\n' "$n" "$t" "$(awk -v t="$t" -v r="$ROWS" 'BEGIN{ if (t + 0 > 0) printf "%.0f", r / t; else print "-" }')"
 done
-div() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a / b}'; }
-printf 'RESULT ch-insert-2x2-cluster-vs-one ours=%.2fs ref=%.2fs ratio=%s rss_mb=0\n' "${T[cluster]}" "${T[one]}" \
-  "$(div "${T[cluster]}" "${T[one]}")"
-printf 'RESULT ch-insert-x2-2x2-cluster-vs-one ours=%.2fs ref=%.2fs ratio=%s rss_mb=0\n' "${T[cluster_x2]}" "${T[one]}" \
-  "$(div "${T[cluster_x2]}" "${T[one]}")"
-printf 'RESULT ch-insert-2x2-shard-direct-vs-distributed ours=%.2fs ref=%.2fs ratio=%s rss_mb=0\n' "${T[shard_direct]}" \
-  "${T[cluster]}" "$(div "${T[shard_direct]}" "${T[cluster]}")"
-printf 'RESULT ch-insert-x2-2x2-shard-direct-vs-distributed ours=%.2fs ref=%.2fs ratio=%s rss_mb=0\n' "${T[shard_direct_x2]}" \
-  "${T[cluster_x2]}" "$(div "${T[shard_direct_x2]}" "${T[cluster_x2]}")"
-printf 'RESULT pipelines-x2-vs-x1-2x2-cluster ours=%.2fs ref=%.2fs ratio=%s rss_mb=0\n' "${T[pipeline_x2]}" \
-  "${T[pipeline_x1]}" "$(div "${T[pipeline_x2]}" "${T[pipeline_x1]}")"
+bench_about
+bench_result ch-insert-2x2-cluster-vs-one cluster one -
+bench_result ch-insert-x2-2x2-cluster-vs-one cluster_x2 one -
+bench_result ch-insert-2x2-shard-direct-vs-distributed shard_direct cluster -
+bench_result ch-insert-x2-2x2-shard-direct-vs-distributed shard_direct_x2 cluster_x2 -
+bench_result pipelines-x2-vs-x1-2x2-cluster pipeline_x2 pipeline_x1 -

@@ -5,15 +5,21 @@
 # with ClickHouse 26 (chDB, fetched once into the cache), whose codecs 18.16 lacks: the rows as
 # ch-insert sends them (its --dry-run body) go into each table, OPTIMIZE ... FINAL makes one part, and
 # system.parts / system.columns give the sizes. Not a timing: the figures are the same on every run.
-# Usage: scripts/bench/ch_storage.sh [ROWS]     (BIN_DIR defaults to build/bin; part of make bench)
+# Usage: scripts/bench/ch_storage.sh [ROWS]     (BIN_DIR defaults to build/bin; ROWS to BENCH_MESSAGES;
+# part of make bench, skipped when chDB cannot be fetched)
 set -euo pipefail
 SRC_DIR=$(cd "$(dirname "$0")/../.." && pwd)
+source "$SRC_DIR/scripts/bench/lib.sh"
 BIN_DIR=${BIN_DIR:-$SRC_DIR/build/bin}
 export PATH="$BIN_DIR:$PATH" LC_ALL=C.UTF-8
-rows=${1:-1000000}
-source "$SRC_DIR/scripts/chdb/fetch.sh"
+rows=${1:-$BENCH_MESSAGES}
+bench_need_ours "$BIN_DIR/ch-insert" "$BIN_DIR/sensor-gen" "$BIN_DIR/sensor-parse"
 w=$(mktemp -d /tmp/sp-ch-storage.XXXXXX)
 trap 'rm -rf "$w"' EXIT
+# chDB is fetched once (npm); without it this section cannot measure (fetch.sh exits: try it in a subshell)
+(source "$SRC_DIR/scripts/chdb/fetch.sh") 2>"$w/fetch.err" ||
+  bench_skip "chDB (ClickHouse 26 as a library) is not available: $(tail -n 2 "$w/fetch.err" | tr '\n' ' ')"
+source "$SRC_DIR/scripts/chdb/fetch.sh"
 cd "$w"
 python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); s.pop("ttl"); s["table"]="tuned"; print(json.dumps(s))' \
   "$SRC_DIR/examples/schema-tuned.json" >tuned.json
@@ -42,5 +48,6 @@ for t in ("plain", "tuned"):
                       "ORDER BY position FORMAT TSV" % t).splitlines():
         n, ty, codec, cb = line.split("\t")
         print("    %-12s %-24s %-30s %9.2f MiB" % (n, ty, codec or "(default: LZ4)", int(cb) / 2**20))
-print("STORAGE tuned/default compressed = %.2f" % (res["tuned"] / res["plain"]))
+print("RESULT ch-storage-tuned-vs-default-schema ours=%.1fMiB ref=%.1fMiB ratio=%.2f spread=- rss_mb=- pairs=-"
+      % (res["tuned"] / 2**20, res["plain"] / 2**20, res["tuned"] / res["plain"]))
 PY
