@@ -45,6 +45,8 @@ lint: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
 	run-clang-tidy -p $(BUILD) -j $(JOBS) -quiet '$(CURDIR)/(common|tools)/|/Unity/unity_'
 
+# Every tool against its reference tool (scripts/bench.sh): BENCH_PAIRS (5), BENCH_WARMUP (1),
+# BENCH_MESSAGES (1000000; e.g. 20000 for a short run), BENCH_ONLY="parse ch ..." (a subset of sections).
 bench: build
 	bash scripts/bench.sh $(BUILD)
 

@@ -34,8 +34,8 @@ for b in $sections; do
   rc=${PIPESTATUS[0]}
   cat "$out.section" >>"$out"
   case $rc in
-    0) grep -q '^RESULT ' "$out.section" ||
-         { echo "FAILED $b: printed no RESULT line" | tee -a "$out"; status=1; } ;;
+    0) grep -Eq '^(RESULT|SKIPPED) ' "$out.section" ||
+         { echo "FAILED $b: printed neither a RESULT nor a SKIPPED line" | tee -a "$out"; status=1; } ;;
     3) grep -q "^SKIPPED $b: " "$out.section" ||
          echo "SKIPPED $b: it gave no reason (exit 3)" | tee -a "$out" ;;
     *) grep -q "^FAILED $b: " "$out.section" ||

@@ -34,6 +34,7 @@ fresh() {  # TABLE: an empty table of the default schema (untimed)
   ch-insert --url "$CH_URL" --table "$1" --create-table -q </dev/null >/dev/null
 }
 count() { q "SELECT count() FROM $1"; }
+bench_server_ok() { [ "$(q 'SELECT 1')" = 1 ]; }  # when ours fails: does the server still answer?
 insert_query=$(python3 -c 'import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1]))' "INSERT INTO t_curl ($cols) FORMAT JSONEachRow")
 side_curl() {
   fresh t_curl

@@ -49,6 +49,8 @@ sensor-gen -c "$ROWS" | sensor-parse -q >"$tmp/rows.jsonl"
 half=$((ROWS / 2))
 head -n "$half" "$tmp/rows.jsonl" >"$tmp/a.jsonl"
 tail -n +$((half + 1)) "$tmp/rows.jsonl" >"$tmp/b.jsonl"
+# when ours fails: does every server still answer?
+bench_server_ok() { local u; for u in $ONE $CH_URLS; do [ "$(q "$u" 'SELECT 1')" = 1 ] || return 1; done; }
 shards=(--shard "$CH_URL_S1R1,$CH_URL_S1R2" --shard "$CH_URL_S2R1,$CH_URL_S2R2")
 echo "rows: $ROWS; cluster of 4 + ZooKeeper started in ${started}s; $(nproc) cores"
 

@@ -54,6 +54,11 @@ sensor-gen -c "$n" --seed 3 --sensors 1000 | kafka-cat-sensor -q -P -b "$B" -t s
 
 q() { curl -sS -H "X-ClickHouse-User: $CH_USER" -H "X-ClickHouse-Key: $CH_PASSWORD" "$CH_URL/" --data-binary "$1"; }
 for t in sensor_metrics ref_metrics acked_metrics; do ch-insert -q --create-table --table $t </dev/null >/dev/null; done
+# when ours fails: do the servers still answer reference clients?
+bench_server_ok() {
+  [ "$(q 'SELECT 1')" = 1 ] && kcat -L -b "$B" -t sensor_metrics -m 10 >/dev/null &&
+    /usr/bin/aws --endpoint-url "$S3_ENDPOINT" s3 ls s3://raw/ >/dev/null
+}
 empty() { q "TRUNCATE TABLE $1" >/dev/null; }
 rows() { q "SELECT count() FROM $1"; }
 T() { /usr/bin/time -f "%M" -o "$work/rss.$1" "${@:2}"; }

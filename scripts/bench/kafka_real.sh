@@ -29,6 +29,7 @@ ktool="SRC_DIR='$SRC_DIR' '$SRC_DIR/scripts/kafka.sh' tool '$tmp/kafka'"
 
 "$BIN_DIR/sensor-gen" -c "$N" --sensors 1000 >"$tmp/msgs.jsonl"
 count() { kcat -C -q -b "$BS" -t "$1" -e | wc -l; }
+bench_server_ok() { kcat -L -b "$BS" -t seed -m 10 >/dev/null; }  # when ours fails: does the broker still answer?
 
 # Consume: one topic holding the messages, read in turn by each side.
 topic seed

@@ -11,8 +11,9 @@
 # where a pair is OURS's and REF's runs of the same round, and the spread is the min-max of their ratio.
 #
 # Failures: our tool failing or giving a wrong result (bench_ours, bench_check_ours) ends the section with
-# exit 1 ("our tool is broken"). A reference tool that fails or gives a wrong result (bench_ref,
-# bench_check_ref) is marked broken: its other runs are skipped and its rows print
+# exit 1 ("our tool is broken"), unless the section's bench_server_ok finds its server broken. A reference
+# tool that fails or gives a wrong result (bench_ref, bench_check_ref) is marked broken: its other runs
+# are skipped and its rows print
 #   SKIPPED NAME: <why>
 # A section that cannot measure at all (a server that does not start, a reference tool not installed)
 # calls bench_skip: `SKIPPED <section>: <why>` and exit 3, which scripts/bench.sh reports as skipped.
@@ -36,6 +37,16 @@ bench_skip() { echo "SKIPPED $BENCH_SECTION: $*"; exit 3; }
 
 # bench_fail MESSAGE: our tool is broken; ends the section
 bench_fail() { echo "FAILED $BENCH_SECTION: $*" >&2; exit 1; }
+
+# _bench_ours_failed MESSAGE: our tool failed or was wrong. A section may define bench_server_ok (its
+# servers still answer a reference client correctly); when that fails too, the server is what broke (seen:
+# a parallel Swift that took over a port) and the section is skipped, not failed.
+_bench_ours_failed() {
+  if declare -F bench_server_ok >/dev/null && ! bench_server_ok >"$BENCH_DIR/server.err" 2>&1; then
+    bench_skip "the server stopped answering correctly ($(tail -n 2 "$BENCH_DIR/server.err" | tr '\n' ' ')); our tool's failure: $*"
+  fi
+  bench_fail "$@"
+}
 
 # bench_need_ref TOOL...: skip the section when a reference tool is not installed
 bench_need_ref() {
@@ -87,7 +98,7 @@ _bench_time() {
 bench_ours() {
   local side=$1; shift
   _bench_time "$side" "$@" ||
-    bench_fail "$side (our tool) failed: $(tail -n 5 "$BENCH_DIR/err" | tr '\n' ' ')"
+    _bench_ours_failed "$side (our tool) failed: $(tail -n 5 "$BENCH_DIR/err" | tr '\n' ' ')"
 }
 
 # bench_ref SIDE CMD...: one timed run of a reference tool; a failure marks SIDE broken (its rows are
@@ -103,7 +114,7 @@ bench_broken() { local side=$1; shift; echo "$side $*" >"$BENCH_DIR/$side.broken
 bench_is_broken() { [ -f "$BENCH_DIR/$1.broken" ]; }
 
 # bench_check_ours WHAT GOT WANT: a wrong result of our tool ends the section
-bench_check_ours() { [ "$2" = "$3" ] || bench_fail "$1: got $2, want $3"; }
+bench_check_ours() { [ "$2" = "$3" ] || _bench_ours_failed "$1: got $2, want $3"; }
 # bench_check_ref SIDE WHAT GOT WANT: a wrong result of a reference marks it broken (returns 1)
 bench_check_ref() {
   [ "$3" = "$4" ] && return 0

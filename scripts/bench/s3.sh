@@ -26,6 +26,10 @@ export RCLONE_CONFIG_SW_TYPE=s3 RCLONE_CONFIG_SW_PROVIDER=Other RCLONE_CONFIG_SW
 export RCLONE_CONFIG_SW_ACCESS_KEY_ID=$S3_ACCESS_KEY RCLONE_CONFIG_SW_SECRET_ACCESS_KEY=$S3_SECRET_KEY
 export RCLONE_CONFIG_SW_REGION=$S3_REGION RCLONE_CONFIG_SW_FORCE_PATH_STYLE=true
 
+# when ours fails: does the server still store and return an object for a reference client?
+bench_server_ok() {
+  printf probe | env -u AWS_CA_BUNDLE rclone rcat sw:bench/probe && [ "$(env -u AWS_CA_BUNDLE rclone cat sw:bench/probe)" = probe ]
+}
 md5() { "$BIN_DIR/s3-cat" -q "s3://bench/$1" | md5sum | cut -d' ' -f1; }
 # keeps the server's disk small (rclone: aws' Python start-up costs seconds per call on a busy machine)
 gone() { env -u AWS_CA_BUNDLE rclone deletefile "sw:bench/$1" >/dev/null 2>&1 || true; }
