@@ -48,6 +48,6 @@ for t in ("plain", "tuned"):
                       "ORDER BY position FORMAT TSV" % t).splitlines():
         n, ty, codec, cb = line.split("\t")
         print("    %-12s %-24s %-30s %9.2f MiB" % (n, ty, codec or "(default: LZ4)", int(cb) / 2**20))
-print("RESULT ch-storage-tuned-vs-default-schema ours=%.1fMiB ref=%.1fMiB ratio=%.2f spread=- rss_mb=- pairs=-"
+print("RESULT ch-storage-tuned-vs-default-schema ours=%.2fMiB ref=%.2fMiB ratio=%.2f spread=- rss_mb=- pairs=-"
       % (res["tuned"] / 2**20, res["plain"] / 2**20, res["tuned"] / res["plain"]))
 PY

@@ -6,11 +6,11 @@
 #
 # The mock keeps at most 5 MiB / 100k messages per partition and silently drops the oldest beyond that,
 # so every producer here spreads by construction: a random partition per message
-# (sticky.partitioning.linger.ms=0: 1M x 140 B over 64 partitions is 2.2 MB each, +-1%) or by key (1000
-# sensors over 64 partitions by murmur2: the fullest holds 3.0 MiB, 22.9k messages, of 1M). Sticky batching (kcat's
-# sticky.partitioning.linger.ms, ours as shipped) picks partitions by chance per run and once overfilled
-# one (kcat, idempotent: 996805 of 1000000): those rows are measured on the real broker
-# (scripts/bench/kafka_real.sh), which has no such cap.
+# (sticky.partitioning.linger.ms=0: of 1M x 140 B over 64 partitions the fullest held 2.1 MiB) or by key
+# (1000 sensors over 64 partitions by murmur2: the fullest holds 3.0 MiB, 22.9k messages, of 1M). Sticky
+# batching (kcat's sticky.partitioning.linger.ms, ours as shipped) picks partitions by chance per run:
+# kcat's at 1 ms filled the fullest to 3.6-3.8 MiB and once overfilled one (idempotent: 996805 of
+# 1000000), so those rows are measured on the real broker (scripts/bench/kafka_real.sh), which has no cap.
 #   scripts/bench/kafka.sh [N_MESSAGES]      (BIN_DIR defaults to build/bin; N to BENCH_MESSAGES)
 set -euo pipefail
 SRC_DIR=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,9 +27,9 @@ trap cleanup EXIT
 bench_init "$tmp"
 
 "$BIN_DIR/sensor-gen" -c "$N" --sensors 1000 >"$tmp/msgs.jsonl"
-# the fullest keyed partition holds 1.4x the mean: beyond 4.5 MiB (about 1.4M messages) the mock would drop some
+# the fullest keyed partition holds 1.4x the mean: beyond 4.5 MiB (about 1.5M messages) the mock would drop some
 awk -v b="$(stat -c %s "$tmp/msgs.jsonl")" -v n="$N" 'BEGIN { exit !(1.4 * b / 64 < 4.5 * 2^20 && 1.4 * n / 64 < 90000) }' ||
-  bench_skip "$N messages would overfill the mock's 5 MiB partitions (at most about 1.4M; the real broker has no cap)"
+  bench_skip "$N messages would overfill the mock's 5 MiB partitions (at most about 1.5M; the real broker has no cap)"
 # start_mock: a fresh mock cluster (1 broker) with topic "seed" of 64 partitions; sets $BS.
 start_mock() {
   rm -f "$tmp/bootstrap"
