@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "ack_out.hpp"
 #include "common/core/errors.hpp"
@@ -63,8 +64,8 @@ s3::Headers object_headers(const Options& o) {
 // reverse): the object in progress goes before the part pool it sends to.
 class PutRun {
  public:
-  PutRun(const Options& o, const s3::Settings& settings, s3::Location base, std::string run_id, int in, int out)
-      : o_(o), base_(std::move(base)), host_(o.host.empty() ? local_host() : o.host), headers_(object_headers(o)),
+  PutRun(const Options& o, const s3::Settings& settings, s3::Location base, std::string run_id, Claim claim, int in, int out)
+      : o_(o), base_(std::move(base)), claim_(claim), host_(o.host.empty() ? local_host() : o.host), headers_(object_headers(o)),
         run_id_(std::move(run_id)), acks_out_(o.acks.empty() ? nullptr : std::make_unique<AckOut>(o.acks)), us_(abandonable(settings)), client_(us_), pool_(us_, std::max(1, o.concurrency)),
         seq_(o.seq_start), rotate_after_(static_cast<int64_t>(o.rotate_seconds * 1000)), in_(in), out_(out),
         tee_(o.tee) {
@@ -229,7 +230,7 @@ class PutRun {
 
   void open() {
     std::string key = free_key();
-    cur_ = std::make_unique<ObjectUpload>(o_, client_, pool_, s3::Location{base_.bucket, key}, headers_, m_);
+    cur_ = std::make_unique<ObjectUpload>(o_, client_, pool_, s3::Location{base_.bucket, key}, headers_, m_, claim_);
     cur_lines_ = 0;
     opened_ = std::chrono::steady_clock::now();
   }
@@ -253,11 +254,18 @@ class PutRun {
 
   void close() {
     if (!cur_) return;
-    uint64_t stored = cur_->finish();
+    std::optional<uint64_t> stored;
+    while (!(stored = cur_->finish())) {
+      // another writer stored the key since free_key() found it free: never over it, the next {seq}
+      std::string was = cur_->location().str();
+      cur_->rekey(free_key());
+      log::warn(was, " was stored by another writer meanwhile: not overwriting it, this object goes to ",
+                cur_->location().str());
+    }
     st_.objects++;
-    st_.bytes_out += stored;
+    st_.bytes_out += *stored;
     st_.parts += static_cast<uint64_t>(cur_->parts());
-    log::info("stored ", cur_->location().str(), " (", cur_->bytes_in(), " bytes in, ", stored, " stored)");
+    log::info("stored ", cur_->location().str(), " (", cur_->bytes_in(), " bytes in, ", *stored, " stored)");
     cur_.reset();
     acknowledge();
   }
@@ -274,6 +282,7 @@ class PutRun {
 
   const Options& o_;
   const s3::Location base_;
+  const Claim claim_;
   const std::string host_;
   const s3::Headers headers_;
   const std::string run_id_;
@@ -307,7 +316,24 @@ Stats run(const Options& o, const s3::Settings& settings, int in, int out) {
   std::string run_id = o.run_id.empty() ? new_run_id() : o.run_id;
   if (has_run(base.key)) log::debug("run id (for {run}): ", run_id);
   check_destination(settings, base);
-  PutRun r(o, settings, std::move(base), std::move(run_id), in, out);
+  Claim claim = Claim::none;
+  if (has_seq(base.key) && !has_run(base.key)) {
+    // {seq} starts again on every run: another s3-put (now or earlier) may render the same keys
+    claim = probe_claim(settings, base, run_id);
+    if (claim == Claim::unguarded) {
+      std::string why = "key template '" + base.key + "' has {seq} without {run}, and the server (" +
+                        (settings.endpoint.empty() ? std::string("AWS S3") : settings.endpoint) +
+                        ") does not honour conditional writes (If-None-Match: * on PUT): two s3-put writing it at "
+                        "once can overwrite each other's objects";
+      // with --acks the archive is part of the delivery guarantee: an overwritten object would be
+      // acknowledged, its messages committed and gone
+      if (!o.acks.empty()) throw UsageError(why + ", and --acks would acknowledge the lost lines; put {run} in the key template");
+      log::warn(why, " (a key an earlier run stored is still never overwritten); put {run} in the key template");
+    } else {
+      log::debug("keys are taken with conditional writes (If-None-Match: *)");
+    }
+  }
+  PutRun r(o, settings, std::move(base), std::move(run_id), claim, in, out);
   try {
     while (size_t n = r.read_chunk()) r.store_chunk(n);
     r.end_of_input();

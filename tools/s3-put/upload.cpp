@@ -7,12 +7,14 @@
 #include "common/core/errors.hpp"
 #include "common/core/log.hpp"
 #include "common/core/signals.hpp"
+#include "common/s3/sigv4.hpp"
 
 namespace sp::s3put {
 
-ObjectUpload::ObjectUpload(const Options& o, s3::Client& client, PartPool& pool, s3::Location loc, s3::Headers headers, Metrics& m)
+ObjectUpload::ObjectUpload(const Options& o, s3::Client& client, PartPool& pool, s3::Location loc, s3::Headers headers, Metrics& m,
+                           Claim claim)
     : o_(o), client_(client), pool_(pool), loc_(std::move(loc)), headers_(std::move(headers)), m_(m),
-      comp_(make_compressor(o.codec, o.level)) {
+      comp_(make_compressor(o.codec, o.level)), claim_(claim) {
   buf_.reserve(o_.part_size + (1 << 20));
 }
 
@@ -50,12 +52,12 @@ void ObjectUpload::write(std::string_view data) {
 }
 
 // Completes the object; returns the bytes stored. On failure aborts the multipart upload and rethrows.
-uint64_t ObjectUpload::finish() {
-  comp_->finish(buf_);
+std::optional<uint64_t> ObjectUpload::finish() {
+  if (!compressed_) comp_->finish(buf_);
+  compressed_ = true;
   try {
     if (upload_id_.empty()) {
-      log::debug("PUT ", loc_.str(), " (", buf_.size(), " bytes)");
-      client_.put_object(loc_, buf_, headers_);
+      if (!store_whole()) return std::nullopt;
       bytes_out_ += buf_.size();
     } else {
       if (!buf_.empty()) send_part();
@@ -70,6 +72,31 @@ uint64_t ObjectUpload::finish() {
   m_.objects.inc();
   m_.bytes_out.inc(static_cast<double>(bytes_out_));
   return bytes_out_;
+}
+
+namespace {
+const s3::Headers kIfNoneMatch{{"if-none-match", "*"}};
+// 412: the key exists; 409 ConditionalRequestConflict (AWS): another conditional write to the key
+// is in progress. Either way the key is not this object's to take.
+bool taken(const s3::S3Error& e) { return e.status == 412 || (e.status == 409 && e.s3_code == "ConditionalRequestConflict"); }
+}  // namespace
+
+bool ObjectUpload::stored_already(const std::string& etag) {
+  auto info = client_.head_object(loc_);
+  return info && info->etag == etag;
+}
+
+bool ObjectUpload::store_whole() {
+  s3::Headers headers = headers_;
+  if (claim_ == Claim::put) headers.insert(headers.end(), kIfNoneMatch.begin(), kIfNoneMatch.end());
+  log::debug("PUT ", loc_.str(), " (", buf_.size(), " bytes)");
+  try {
+    client_.put_object(loc_, buf_, headers);
+  } catch (const s3::S3Error& e) {
+    if (!taken(e)) throw;
+    return stored_already(sigv4::hex(sigv4::md5(buf_)));
+  }
+  return true;
 }
 
 // Gives up on the object: lets in-flight parts end, then aborts the multipart upload so no parts are
@@ -157,12 +184,53 @@ void ObjectUpload::complete() {
                           listed[i].etag + ", we sent " + parts[i].etag);
     md5s.push_back(parts[i].etag);
   }
-  std::string etag = client_.complete_multipart(loc_, upload_id_, parts);
   std::string want = s3::multipart_etag(md5s);
+  std::string etag;
+  try {
+    etag = client_.complete_multipart(loc_, upload_id_, parts, claim_ == Claim::none ? s3::Headers{} : kIfNoneMatch);
+  } catch (const s3::S3Error& e) {
+    if (!taken(e)) throw;
+    if (stored_already(want)) return;
+    throw TempFailError(loc_.str() + ": another writer stored this key while this object of " + std::to_string(parts.size()) +
+                        " parts was written (it was free when the object was opened); not overwriting it, the object "
+                        "is abandoned and its lines acknowledged by nothing (put {run} in the key template)");
+  }
   // servers that follow AWS give md5(part md5s)-N; only such an answer is comparable
   if (etag.find('-') != std::string::npos && etag != want)
     throw Error(Exit::software, loc_.str() + ": completed object has ETag " + etag + ", expected " + want);
   log::debug("completed ", loc_.str(), ": ", parts.size(), " parts, ETag ", etag);
+}
+
+Claim probe_claim(const s3::Settings& settings, const s3::Location& base, const std::string& run_id) {
+  s3::Client c(settings);
+  s3::Location probe{base.bucket, base.key.substr(0, base.key.find_first_of("%{")) + ".s3-put-probe-" + run_id};
+  auto remove = [&] {
+    try {
+      c.delete_object(probe);
+    } catch (const std::exception& e) {
+      log::warn("could not delete the probe object ", probe.str(), " (", e.what(), "): delete it by hand");
+    }
+  };
+  // a PUT, then the same PUT conditional on the key being free: a server that honours it says 412
+  auto refused = [](const std::function<void()>& write) {
+    try {
+      write();
+      return false;
+    } catch (const s3::S3Error& e) {
+      if (e.status != 412) throw;
+      return true;
+    }
+  };
+  try {
+    c.put_object(probe, "probe\n", kIfNoneMatch);
+  } catch (const s3::S3Error& e) {
+    if (e.status != 501) throw;
+    log::debug("conditional PUT: ", e.what());
+    return Claim::unguarded;
+  }
+  bool honoured = refused([&] { c.put_object(probe, "probe\n", kIfNoneMatch); });
+  remove();
+  return honoured ? Claim::put : Claim::unguarded;
 }
 
 }  // namespace sp::s3put

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -90,15 +91,38 @@ struct Metrics {
 };
 
 
+// How an object takes its key when two writers may render the same one ({seq} without {run}: two
+// s3-put in one consumer group on one host). HEAD then PUT leaves a window in which both find the key
+// free and the second overwrites the first; a conditional write closes it: If-None-Match: * makes
+// the server refuse (412) to store over an existing key, and the object goes to the next {seq}.
+enum class Claim {
+  none,       // plain writes: the key is this run's alone ({run}), or the caller names one fixed key
+  put,        // If-None-Match: * on PUT and on CompleteMultipartUpload (AWS S3, MinIO)
+  unguarded,  // the server ignores If-None-Match on PUT, or refuses it (Swift 2.30's s3api: 501; its
+              // conditional CompleteMultipartUpload is checked but not atomic: two writers completing
+              // one key at once both succeed): nothing stops two writers overwriting each other
+};
+
+// Finds out, with a probe object next to the template's fixed start (created, written again
+// conditionally, deleted), whether the server honours If-None-Match on PUT.
+Claim probe_claim(const s3::Settings& settings, const s3::Location& base, const std::string& run_id);
+
 // One object being written: compressed bytes accumulate in the current part; full parts go to the pool.
 class ObjectUpload {
  public:
-  ObjectUpload(const Options& o, s3::Client& client, PartPool& pool, s3::Location loc, s3::Headers headers, Metrics& m);
+  ObjectUpload(const Options& o, s3::Client& client, PartPool& pool, s3::Location loc, s3::Headers headers, Metrics& m,
+               Claim claim = Claim::none);
 
   void write(std::string_view data);
 
-  // Completes the object; returns the bytes stored. On failure aborts the multipart upload and rethrows.
-  uint64_t finish();
+  // Completes the object; returns the bytes stored, or nothing when another writer stored the key
+  // first (a conditional write answered 412) and the object, still held whole, can go to another
+  // key (rekey, then finish again). On failure aborts the multipart upload and rethrows; an object
+  // of several parts whose key was taken meanwhile is such a failure (TempFailError: its parts are
+  // gone from memory, so it cannot move; its lines are acknowledged by nothing).
+  std::optional<uint64_t> finish();
+  // The object goes to another key (after finish() found its key taken).
+  void rekey(const std::string& key) { loc_.key = key; }
 
   // Gives up on the object: lets in-flight parts end, then aborts the multipart upload so no parts are
   // left behind (billed and invisible). Never throws.
@@ -121,6 +145,11 @@ class ObjectUpload {
   void send_part();
 
   void complete();
+  // The object in one request; false when its key is taken.
+  bool store_whole();
+  // After a 412: true when the object under the key is this one (a retried request whose first try
+  // was stored), by its ETag.
+  bool stored_already(const std::string& etag);
 
   const Options& o_;
   s3::Client& client_;
@@ -136,6 +165,8 @@ class ObjectUpload {
   size_t member_in_ = 0;  // input bytes in the current gzip member / zstd frame
   bool ends_with_newline_ = false;
   bool aborted_ = false;
+  bool compressed_ = false;  // the compressor's end is in buf_
+  Claim claim_;
   std::mutex mu_;
   std::vector<s3::Part> parts_;
   std::exception_ptr error_;
