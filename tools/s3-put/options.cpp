@@ -88,7 +88,9 @@ s3::Location validate(const Options& o) {
   bool rotating = o.rotate_bytes || o.rotate_lines || o.rotate_seconds > 0;
   if (rotating && !has_seq(base.key))
     throw UsageError("rotation writes several objects: put {seq} in the key template so they do not overwrite each other");
-  render_key(base.key, 0, "host", 0, o.codec);  // template errors before any upload
+  // template errors (and a --host-name or --run-id that puts a control character in the key) before
+  // any connection
+  render_key(base.key, 0, o.host.empty() ? "host" : o.host, 0, o.codec, o.run_id.empty() ? "run" : o.run_id);
   return base;
 }
 
