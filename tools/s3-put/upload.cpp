@@ -51,7 +51,6 @@ void ObjectUpload::write(std::string_view data) {
   }
 }
 
-// Completes the object; returns the bytes stored. On failure aborts the multipart upload and rethrows.
 std::optional<uint64_t> ObjectUpload::finish() {
   if (!compressed_) comp_->finish(buf_);
   compressed_ = true;
