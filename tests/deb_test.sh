@@ -72,6 +72,12 @@ IFS=: read -r _ _ uid gid _ home shell <<<"$user"
 [ "$uid" -lt 1000 ] && [ "$home" = /var/lib/sensor-pipeline ] && [[ $shell == */nologin ]] || fail "user sensor: $user"
 grep -q "^sensor:x:$gid:" "$root/etc/group" || fail "no group sensor ($gid): $(cat "$root/etc/group")"
 grep -q '^User=sensor$' "$root/usr/lib/systemd/system/sensor-pipeline@.service" || fail "the unit runs as another user"
+# the cron file (both installed copies) runs a script the package installs, executable (issue 27: it
+# named /usr/local/share/..., where the .deb puts nothing)
+for cron in "$root"/usr/share/sensor-pipeline/examples/hourly-backfill.cron "$root"/usr/share/doc/sensor-pipeline/examples/hourly-backfill.cron; do
+  script=$(awk '/^[0-9*]/ {print $7}' "$cron") || fail "no $cron"
+  [[ $script == /usr/share/* ]] && [ -x "$root$script" ] || fail "$cron runs '$script', which the package does not install"
+done
 echo "installed $(wc -l <"$tmp/files") paths into $root; every tool's --version ok"
 
 # remove and purge: nothing of the package is left

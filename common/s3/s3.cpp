@@ -324,7 +324,8 @@ ErrorBody parse_error(std::string_view xml) {
 }
 
 bool retriable(long status, const std::string& code) {
-  if (status >= 500 || status == 429 || status == 408) return true;
+  // 501 Not Implemented (Swift's answer to a conditional PUT) is the same on every try
+  if ((status >= 500 && status != 501) || status == 429 || status == 408) return true;
   return code == "RequestTimeout" || code == "SlowDown" || code == "InternalError" || code == "ServiceUnavailable" ||
          code == "OperationAborted";
 }
@@ -504,13 +505,15 @@ std::string Client::upload_part(const Location& loc, const std::string& upload_i
   return etag;
 }
 
-std::string Client::complete_multipart(const Location& loc, const std::string& upload_id, const std::vector<Part>& parts) {
+std::string Client::complete_multipart(const Location& loc, const std::string& upload_id, const std::vector<Part>& parts,
+                                       const Headers& extra) {
   std::string xml = "<CompleteMultipartUpload>";
   for (const auto& p : parts)
     xml += "<Part><PartNumber>" + std::to_string(p.number) + "</PartNumber><ETag>\"" + p.etag + "\"</ETag></Part>";
   xml += "</CompleteMultipartUpload>";
   Call c{"POST", loc.bucket, loc.key, {{"uploadId", upload_id}}, {{"content-type", "application/xml"}}, xml, nullptr,
          "CompleteMultipartUpload " + loc.str()};
+  c.headers.insert(c.headers.end(), extra.begin(), extra.end());
   auto r = call(c);
   return unquote(first_value(r.body, "ETag"));
 }
@@ -561,6 +564,11 @@ std::vector<Upload> Client::list_multipart_uploads(const std::string& bucket, co
     if (key_marker.empty()) break;
   }
   return out;
+}
+
+void Client::delete_object(const Location& loc) {
+  Call c{"DELETE", loc.bucket, loc.key, {}, {}, {}, nullptr, "DELETE " + loc.str()};
+  call(c);
 }
 
 std::optional<ObjectInfo> Client::head_object(const Location& loc) {

@@ -150,13 +150,16 @@ class Client {
   std::string create_multipart(const Location& loc, const Headers& extra = {});
   // Returns the part's ETag (checked against the part's MD5).
   std::string upload_part(const Location& loc, const std::string& upload_id, int number, std::string_view body);
-  // Completes with the given parts (ascending numbers); returns the object's ETag.
-  std::string complete_multipart(const Location& loc, const std::string& upload_id, const std::vector<Part>& parts);
+  // Completes with the given parts (ascending numbers); returns the object's ETag. `extra`: e.g.
+  // If-None-Match: * (S3Error with status 412 when the key exists; the upload stays open).
+  std::string complete_multipart(const Location& loc, const std::string& upload_id, const std::vector<Part>& parts,
+                                 const Headers& extra = {});
   void abort_multipart(const Location& loc, const std::string& upload_id);
   std::vector<Part> list_parts(const Location& loc, const std::string& upload_id);
   std::vector<Upload> list_multipart_uploads(const std::string& bucket, const std::string& prefix);
 
   std::optional<ObjectInfo> head_object(const Location& loc);
+  void delete_object(const Location& loc);
   // Streams the object (from byte `offset`) to sink; after a broken download it resumes with a Range
   // request from the first byte not yet delivered (If-Match the first answer's ETag, so a replaced object
   // is an error rather than a splice). Returns the bytes delivered. sink returning false aborts (IoError).

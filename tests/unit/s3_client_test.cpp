@@ -53,6 +53,7 @@ TEST(S3Errors, RetriableClassification) {
   EXPECT_FALSE(retriable(404, "NoSuchBucket"));
   EXPECT_FALSE(retriable(400, "EntityTooSmall"));
   EXPECT_FALSE(retriable(400, "BadDigest"));
+  EXPECT_FALSE(retriable(501, "NotImplemented"));  // Swift's answer to a conditional PUT: the same every time
 }
 
 TEST(S3Multipart, EtagOfParts) {

@@ -6,6 +6,7 @@
 #include "common/core/log.hpp"
 #include "common/core/metrics.hpp"
 #include "common/codec/compress.hpp"
+#include "common/s3/key_template.hpp"
 
 namespace sp::s3cat {
 
@@ -50,6 +51,12 @@ uint64_t cat_object(s3::Client& client, const s3::Location& loc, bool raw, LineW
 }
 }  // namespace
 
+s3::Location source(const Options& o, const std::string& url) {
+  s3::Location loc = s3::Location::parse(url);
+  if (!o.hour.empty()) loc.key = s3::hour_prefix(loc.key, s3::parse_hour(o.hour));
+  return loc;
+}
+
 Stats run(const Options& o, s3::Client& client, LineWriter& out) {
   // registered before any work so that --metrics-file holds them (as zeros) after a quiet run too
   Counter& objects_read = metrics().counter("s3_cat_objects_total", "Objects read and written to stdout");
@@ -58,9 +65,10 @@ Stats run(const Options& o, s3::Client& client, LineWriter& out) {
   Counter& retries = metrics().counter("s3_cat_retries_total", "S3 requests retried after a temporary failure");
   Stats total;
   for (const auto& url : o.urls) {
-    s3::Location loc = s3::Location::parse(url);
+    s3::Location loc = source(o, url);
+    if (!o.hour.empty()) log::debug("hour ", o.hour, " of ", url, ": the objects under ", loc.str());
     // an exact object name wins over the prefix reading (s3://b/day.jsonl vs s3://b/day.jsonl.1)
-    bool as_prefix = o.prefix || loc.key.empty() || loc.key.back() == '/';
+    bool as_prefix = o.prefix || !o.hour.empty() || loc.key.empty() || loc.key.back() == '/';
     if (!as_prefix && !o.list && !o.summarize) {
       // GET first rather than HEAD: one round trip, and error answers keep their reason
       // (a HEAD 403 cannot say SignatureDoesNotMatch)
@@ -93,13 +101,16 @@ Stats run(const Options& o, s3::Client& client, LineWriter& out) {
       }
       return true;
     }, o.page_size);
-    if (st.objects == 0 && !o.list && !o.summarize) {
+    if (st.objects == 0 && !o.summarize) {
       // A name that is neither an object nor a prefix is a mistake; an empty prefix is an hour, a day
       // with no data yet (a backfill of a quiet hour must not fail), unless the caller says otherwise.
-      if (!as_prefix) throw NoInputError("no object " + url + " and no objects under that prefix");
-      if (o.fail_if_empty) throw NoInputError("no objects under " + url + " (--fail-if-empty)");
+      // --list lists by prefix: an empty listing is noted the same way.
+      std::string where = o.hour.empty() ? url : loc.str() + " (hour " + o.hour + " of " + url + ")";
+      if (!as_prefix && !o.list) throw NoInputError("no object " + url + " and no objects under that prefix");
+      if (o.fail_if_empty) throw NoInputError("no objects under " + where + " (--fail-if-empty)");
       empty.inc();
-      log::info("no objects under ", url, ": nothing to read (--fail-if-empty makes this exit 66)");
+      log::info("no objects under ", where, o.list ? ": nothing to list" : ": nothing to read",
+                " (--fail-if-empty makes this exit 66)");
     }
     if (o.summarize) {
       if (o.list) out.line("");

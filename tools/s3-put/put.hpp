@@ -39,9 +39,9 @@ struct Options {
   double abort_seconds = 120;  // how long to keep trying AbortMultipartUpload after a failure
 };
 
-// Expands a key template: strftime fields (UTC, at `t`), {host}, {run} (this run's id), {seq} (6
-// digits, zero-padded, so keys sort in upload order) and {seq:N} (N digits), and appends the codec's
-// extension unless already there.
+// Expands a key template (common/s3/key_template.hpp, shared with s3-cat --hour): strftime fields
+// (UTC, at `t`), {host}, {run} (this run's id), {seq} (6 digits, zero-padded, so keys sort in upload
+// order) and {seq:N} (N digits), and appends the codec's extension unless already there.
 std::string render_key(const std::string& tmpl, std::time_t t, const std::string& host, uint64_t seq, Codec codec,
                        const std::string& run = "run");
 // True when the template has a {seq} field (rotation needs one so objects never overwrite each other).
