@@ -151,7 +151,9 @@ Handle make_handle(rd_kafka_type_t type, Conf conf) {
   char errstr[512];
   rd_kafka_t* rk;
   {
-    // librdkafka's threads inherit this mask: SIGINT/SIGTERM go to the tool's own thread
+    // SIGINT/SIGTERM go to the tool's own thread. librdkafka 2.0 blocks every signal in the threads
+    // rd_kafka_new starts itself; this keeps it so for any it starts otherwise (the mock cluster's
+    // thread, seen taking signals, is started the same way in mock.cpp)
     StopSignalsBlocked blocked;
     rk = rd_kafka_new(type, conf.get(), errstr, sizeof errstr);
   }

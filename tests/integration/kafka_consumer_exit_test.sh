@@ -10,6 +10,8 @@
 #   committing.
 # - issue 28 item 12: -o past a partition's end silently started at its beginning; a --commit-acks
 #   pipeline where no ack ever arrives (rows without coordinates) never committed, without a word.
+# - issue 30 item 7: every thread but the main one blocks SIGINT/SIGTERM (ack readers, the fetch
+#   waker, the metrics listener, librdkafka's), so the main thread's blocking calls see EINTR.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kafka_lib.sh"
 cd "$TEST_TMP"
@@ -78,13 +80,22 @@ pass "-o past the end: a warning that Kafka reads from the beginning"
 # coordinates): after --ack-timeout, a warning that nothing is committed
 mkfifo silent.fifo
 exec 7<>silent.fifo  # a writer that stays and writes nothing, as ch-insert fed rows without coordinates
-"${K[@]}" -G silent -J --commit-acks silent.fifo --ack-timeout 2 >silent.out 2>silent.err &
+"${K[@]}" -G silent -J --commit-acks silent.fifo --ack-timeout 2 --metrics-listen 127.0.0.1:$(free_port) >silent.out 2>silent.err &
 ps=$!
 on_exit "kill $ps"
 warned() { grep -q "not one acknowledgement in 2 s" silent.err; }
 wait_until 60 warned || fail "no warning: $(tail -3 silent.err)"
 assert_contains "$(cat silent.err)" "messages written, and not one acknowledgement in 2 s (--ack-timeout): nothing is committed" "the warning"
 assert_contains "$(cat silent.err)" "--format values" "the likely cause"
+# while it runs: which of its threads could take a stop signal (SigBlk must hold SIGINT and SIGTERM)
+takers=""
+for task in /proc/$ps/task/*; do
+  [ "${task##*/}" = "$ps" ] && continue
+  blk=$(awk '/^SigBlk:/ {print $2}' "$task/status")
+  (( (16#$blk & 16#4002) == 16#4002 )) || takers+=" $(cat "$task/comm")(${task##*/})"
+done
 kill -TERM $ps
 wait $ps || fail "the consumer exited $?: $(tail -3 silent.err)"
 pass "--commit-acks with no ack at all: warned after --ack-timeout"
+assert_eq "$takers" "" "helper threads that take SIGINT/SIGTERM"
+pass "every helper thread leaves SIGINT/SIGTERM to the main thread"

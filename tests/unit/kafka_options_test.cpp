@@ -3,8 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <csignal>
-#include <filesystem>
 #include <chrono>
 #include <vector>
 #include <cstdio>
@@ -279,24 +277,3 @@ TEST(KafkaTopicTimeLimits, HumanDurations) {
   EXPECT_EQ(human_ms(1500), "1500 ms");
 }
 
-// Issue 30 item 7: librdkafka's own threads are started with SIGINT/SIGTERM blocked, so that the
-// tool's main thread takes them (its blocking reads return EINTR).
-TEST(KafkaHandle, LibrdkafkasThreadsBlockTheStopSignals) {
-  auto rk = sp::kafka::make_handle(RD_KAFKA_PRODUCER, sp::kafka::make_conf({{"bootstrap.servers", "127.0.0.1:1"}}, {}));
-  int seen = 0;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(task.path() / "comm");
-    std::string name;
-    std::getline(comm, name);
-    if (name.rfind("rdk:", 0) != 0) continue;
-    ++seen;
-    std::ifstream status(task.path() / "status");
-    std::string line;
-    unsigned long long blocked = 0;
-    while (std::getline(status, line))
-      if (line.rfind("SigBlk:", 0) == 0) blocked = std::stoull(line.substr(7), nullptr, 16);
-    EXPECT_TRUE(blocked & (1ull << (SIGINT - 1))) << name << " takes SIGINT";
-    EXPECT_TRUE(blocked & (1ull << (SIGTERM - 1))) << name << " takes SIGTERM";
-  }
-  EXPECT_GT(seen, 0) << "no librdkafka thread found";
-}
