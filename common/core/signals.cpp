@@ -60,7 +60,7 @@ std::exception_ptr g_failure;
 std::atomic<bool> g_failed{false};
 }  // namespace
 
-void keep_failure(const char* where, std::exception_ptr e) noexcept {
+void keep_failure(const char* where, const std::exception_ptr& e) noexcept {
   try {
     std::string what = "unknown exception";
     try {

@@ -38,7 +38,7 @@ class StopSignalsBlocked {
 // helper thread's body, where it would terminate the process. The first one is kept and a stop
 // is requested, so the tool's loop ends as on a signal and finishes cleanly; tool_main then throws
 // it again (rethrow_kept_failure) and the tool exits with its code (an sp::Error's, else 70).
-void keep_failure(const char* where, std::exception_ptr e) noexcept;
+void keep_failure(const char* where, const std::exception_ptr& e) noexcept;
 bool failure_kept();
 // Throws the kept failure, if any, once (the main thread, after the tool's loop has ended).
 void rethrow_kept_failure();
