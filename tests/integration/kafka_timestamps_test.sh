@@ -81,6 +81,13 @@ assert_contains "$(cat old2.err)" "produced anyway (--allow-expired)" "still war
 assert_contains "$(cat old2.err)" "180 older than the topic's retention" "counted"
 pass "a replay older than retention.ms: refused (65) unless --allow-expired"
 
+# --- a topic whose broker stamps the records itself: --timestamp-field cannot do anything, and says so
+kafka_topic appended 1 1 message.timestamp.type=LogAppendTime
+kafka-cat-sensor -b "$BS" -P -t appended --timestamp-field timestamp <in.jsonl 2>appended.err ||
+  fail "produce to a LogAppendTime topic exited $?: $(tail -2 appended.err)"
+assert_contains "$(cat appended.err)" "topic appended has message.timestamp.type=LogAppendTime" "the warning"
+pass "a LogAppendTime topic: warned that --timestamp-field changes nothing"
+
 # --- a topic that does not exist (this cluster does not create topics on first use): say so and how
 rc=0
 echo '{"id":1}' | kafka-cat-sensor -b "$BS" -P -t nosuch 2>nosuch.err || rc=$?
