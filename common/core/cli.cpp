@@ -155,6 +155,7 @@ int tool_main(const char* tool, const std::string& description, std::initializer
     if (!config().origin().empty()) log::debug("configuration from ", config().origin());
     MetricsExporter exporter(common.metrics_file, common.metrics_listen);
     rc = run(common);
+    rethrow_kept_failure();  // a callback's or helper thread's failure (signals.hpp) outranks rc
     exporter.finish();
     std::cout.flush();
     if (!std::cout) throw IoError("write error on stdout");

@@ -15,6 +15,7 @@
 
 #include "common/core/errors.hpp"
 #include "common/core/log.hpp"
+#include "common/core/signals.hpp"
 
 namespace sp {
 
@@ -178,9 +179,9 @@ MetricsExporter::MetricsExporter(std::string file, const std::string& listen) : 
     getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
     port_ = ntohs(addr.sin_port);
     log::info("serving metrics on http://", host, ":", port_, "/metrics");
-    http_thread_ = std::thread([this] { http_loop(); });
+    http_thread_ = start_thread("metrics listener", [this] { http_loop(); });
   }
-  if (!file_.empty()) file_thread_ = std::thread([this] { file_loop(); });
+  if (!file_.empty()) file_thread_ = start_thread("metrics file", [this] { file_loop(); });
 }
 
 MetricsExporter::~MetricsExporter() {

@@ -1,9 +1,15 @@
 #include "common/core/signals.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <csignal>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "common/core/log.hpp"
 
 namespace sp {
 namespace {
@@ -37,5 +43,54 @@ int stop_signal() { return g_signal.load(); }
 void request_stop(int sig) { g_signal.store(sig); }
 void second_signal_abandons() { g_abandon_mode.store(true); }
 bool abandon_requested() { return g_abandon.load(std::memory_order_relaxed); }
+
+StopSignalsBlocked::StopSignalsBlocked() {
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, &old_);
+}
+
+StopSignalsBlocked::~StopSignalsBlocked() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+
+namespace {
+std::mutex g_failure_mu;
+std::exception_ptr g_failure;
+std::atomic<bool> g_failed{false};
+}  // namespace
+
+void keep_failure(const char* where, const std::exception_ptr& e) noexcept {
+  try {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      what = x.what();
+    } catch (...) {
+    }
+    {
+      std::lock_guard<std::mutex> lk(g_failure_mu);
+      if (!g_failure) g_failure = e;
+    }
+    log::debug(where, ": ", what);
+  } catch (...) {
+    // out of memory while recording: the flag below still stops the tool
+  }
+  g_failed.store(true);
+  if (!stop_requested()) request_stop(SIGTERM);
+}
+
+bool failure_kept() { return g_failed.load(); }
+
+void rethrow_kept_failure() {
+  std::exception_ptr e;
+  {
+    std::lock_guard<std::mutex> lk(g_failure_mu);
+    std::swap(e, g_failure);
+  }
+  if (e) std::rethrow_exception(e);
+  if (g_failed.exchange(false)) throw std::runtime_error("a helper thread failed (see above)");
+}
 
 }  // namespace sp

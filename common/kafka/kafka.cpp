@@ -9,6 +9,7 @@
 #include "common/core/config.hpp"
 #include "common/core/errors.hpp"
 #include "common/core/log.hpp"
+#include "common/core/signals.hpp"
 
 namespace sp::kafka {
 
@@ -62,6 +63,7 @@ bool refuses_message(rd_kafka_resp_err_t err) {
     case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:  // a one-message batch over the broker's limit
     case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
     case RD_KAFKA_RESP_ERR_INVALID_RECORD:         // the broker's validation refused the record
+    case RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP:      // outside message.timestamp.{before,after}.max.ms
       return true;
     default:
       return false;
@@ -80,7 +82,13 @@ std::pair<std::string, std::string> split_property(const std::string& prop) {
 bool is_secret_property(const std::string& name) { return is_secret_key("librdkafka." + name); }
 
 namespace {
+void log_line(int level, const char* fac, const char* buf);
+// Called on librdkafka's own threads: no exception may cross its C frames (signals.hpp guarded)
 void log_cb(const rd_kafka_t*, int level, const char* fac, const char* buf) {
+  guarded("librdkafka log callback", [&] { log_line(level, fac, buf); });
+}
+
+void log_line(int level, const char* fac, const char* buf) {
   // librdkafka reports every failed connect attempt at error level; the tools report the
   // consequence themselves (unavailable, retries), so these are warnings, and chatter is debug.
   // "FAIL" lines repeat what the error callback already reports. They come at once, from
@@ -141,7 +149,14 @@ bool user_set(const std::string& name, const std::vector<std::string>& x_props) 
 
 Handle make_handle(rd_kafka_type_t type, Conf conf) {
   char errstr[512];
-  rd_kafka_t* rk = rd_kafka_new(type, conf.get(), errstr, sizeof errstr);
+  rd_kafka_t* rk;
+  {
+    // SIGINT/SIGTERM go to the tool's own thread. librdkafka 2.0 blocks every signal in the threads
+    // rd_kafka_new starts itself; this keeps it so for any it starts otherwise (the mock cluster's
+    // thread, seen taking signals, is started the same way in mock.cpp)
+    StopSignalsBlocked blocked;
+    rk = rd_kafka_new(type, conf.get(), errstr, sizeof errstr);
+  }
   if (!rk) throw UsageError(std::string("Kafka client configuration refused: ") + errstr);
   static_cast<void>(conf.release());  // rd_kafka_new took it
   return Handle(rk);
@@ -203,6 +218,38 @@ std::vector<TopicInfo> fetch_topics(rd_kafka_t* rk, const std::vector<std::strin
   return out;
 }
 
+std::map<std::string, std::string> topic_config(rd_kafka_t* rk, const std::string& topic, int timeout_ms) {
+  std::map<std::string, std::string> out;
+  std::unique_ptr<rd_kafka_queue_t, void (*)(rd_kafka_queue_t*)> queue(rd_kafka_queue_new(rk), rd_kafka_queue_destroy);
+  std::unique_ptr<rd_kafka_AdminOptions_t, void (*)(rd_kafka_AdminOptions_t*)> options(
+      rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS), rd_kafka_AdminOptions_destroy);
+  std::unique_ptr<rd_kafka_ConfigResource_t, void (*)(rd_kafka_ConfigResource_t*)> resource(
+      rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()), rd_kafka_ConfigResource_destroy);
+  char errstr[256];
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), timeout_ms, errstr, sizeof errstr);
+  rd_kafka_ConfigResource_t* resources[] = {resource.get()};
+  rd_kafka_DescribeConfigs(rk, resources, 1, options.get(), queue.get());
+  std::unique_ptr<rd_kafka_event_t, void (*)(rd_kafka_event_t*)> ev(rd_kafka_queue_poll(queue.get(), timeout_ms + 1000),
+                                                                     rd_kafka_event_destroy);
+  if (!ev || rd_kafka_event_type(ev.get()) != RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT || rd_kafka_event_error(ev.get())) {
+    if (ev) log::debug("describing topic ", topic, ": ", rd_kafka_event_error_string(ev.get()));
+    return out;
+  }
+  size_t n = 0;
+  const rd_kafka_ConfigResource_t** got =
+      rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev.get()), &n);
+  for (size_t i = 0; i < n; ++i) {
+    if (rd_kafka_ConfigResource_error(got[i])) continue;
+    size_t entries = 0;
+    const rd_kafka_ConfigEntry_t** e = rd_kafka_ConfigResource_configs(got[i], &entries);
+    for (size_t j = 0; j < entries; ++j) {
+      const char* value = rd_kafka_ConfigEntry_value(e[j]);
+      if (value) out[rd_kafka_ConfigEntry_name(e[j])] = value;
+    }
+  }
+  return out;
+}
+
 double RefillWatch::fill(int64_t queued, double avg_bytes) const {
   double f = max_msgs_ > 0 ? static_cast<double>(queued) / static_cast<double>(max_msgs_) : 0;
   if (avg_bytes > 0 && max_bytes_ > 0) f = std::max(f, static_cast<double>(queued) * avg_bytes / static_cast<double>(max_bytes_));
@@ -234,7 +281,7 @@ int64_t conf_int(rd_kafka_t* rk, const char* name, int64_t fallback) {
 FetchWaker::FetchWaker(rd_kafka_t* rk)
     : rk_(rk),
       watch_(conf_int(rk, "queued.min.messages", 100000), conf_int(rk, "queued.max.messages.kbytes", 65536) * 1024) {
-  thread_ = std::thread([this] { loop(); });
+  thread_ = start_thread("waking the fetchers", [this] { loop(); });
 }
 
 void FetchWaker::stop() {

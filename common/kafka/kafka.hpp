@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -77,6 +78,11 @@ std::vector<TopicInfo> fetch_topics(rd_kafka_t* rk, const std::vector<std::strin
                                     const std::string& brokers, bool allow_create = false);
 
 std::string err_text(rd_kafka_resp_err_t err);
+
+// A topic's configuration (DescribeConfigs: retention.ms, message.timestamp.after.max.ms, ...) by
+// name, the broker's defaults included. Empty when no broker answers within timeout_ms or the
+// request is refused (ACLs): callers then assume Kafka's defaults and say so.
+std::map<std::string, std::string> topic_config(rd_kafka_t* rk, const std::string& topic, int timeout_ms);
 
 // Records a connection failure that librdkafka reported to an error callback (authentication, TLS).
 // Without it a broker that refuses us looks like one that does not answer: fetch_topics, when no

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "common/core/errors.hpp"
 #include "common/core/log.hpp"
 #include "kcs.hpp"
 
@@ -247,4 +248,26 @@ TEST(KafkaAckReader, NoticesTheFifoWritersLeavingOnlyOnceAskedAndAfterALine) {
     EXPECT_EQ(t.acked("t", 0), 7);
   }
   ::unlink(path.c_str());
+}
+
+// issue 28 item 6 / issue 30 item 3: a path that cannot be read is refused when the reader is made
+// (the consumer then refuses to start), and a reader that dies says so (the consumer stops on it).
+TEST(KafkaAckReader, RefusesADirectoryAtOnce) {
+  AckTracker t;
+  try {
+    AckReader r(::testing::TempDir(), t);
+    FAIL() << "a directory was taken";
+  } catch (const sp::NoInputError& e) {
+    EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
+  }
+}
+
+TEST(KafkaAckReader, AReadErrorIsReportedNotSwallowed) {
+  // /proc/self/mem opens, and reading it at offset 0 (never mapped) fails with EIO: a read error
+  // like a failing disk's
+  AckTracker t;
+  AckReader r("/proc/self/mem", t);
+  for (int i = 0; i < 500 && !r.failed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(r.failed());
+  EXPECT_EQ(r.error(), "--commit-acks /proc/self/mem: read: Input/output error");
 }

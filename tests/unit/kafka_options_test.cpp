@@ -236,3 +236,44 @@ TEST(KafkaKeyless, RunsOnEachPartitionInTurnSkippingUnavailable) {
   EXPECT_GT(*lo, 14000);
   EXPECT_LT(*hi, 17500);
 }
+
+// -P --timestamp-field against the topic's limits (issue 28 item 7, issue 27)
+TEST(KafkaTopicTimeLimits, JudgesTimesAgainstTheTopicsConfiguration) {
+  const int64_t now = 1800000000000;  // 2027-01-15
+  const int64_t hour = 3600000, day = 24 * hour;
+  auto kafka4 = TopicTimeLimits::from({{"message.timestamp.after.max.ms", "3600000"},
+                                       {"message.timestamp.before.max.ms", "9223372036854775807"},
+                                       {"retention.ms", "604800000"},
+                                       {"cleanup.policy", "delete"},
+                                       {"message.timestamp.type", "CreateTime"}});
+  EXPECT_TRUE(kafka4.known);
+  using V = TopicTimeLimits::Verdict;
+  EXPECT_EQ(kafka4.judge(now, now), V::ok);
+  EXPECT_EQ(kafka4.judge(now + 30 * 60000, now), V::ok);
+  EXPECT_EQ(kafka4.judge(now + hour - 30000, now), V::ahead) << "within the margin: the broker judges later";
+  EXPECT_EQ(kafka4.judge(now + day, now), V::ahead);
+  EXPECT_EQ(kafka4.judge(now - 6 * day, now), V::ok);
+  EXPECT_EQ(kafka4.judge(now - 8 * day, now), V::expired);
+  EXPECT_EQ(kafka4.judge(1, now), V::expired) << "no overflow with an unlimited before.max.ms";
+
+  auto forever = TopicTimeLimits::from({{"retention.ms", "-1"}, {"message.timestamp.before.max.ms", "86400000"}});
+  EXPECT_EQ(forever.judge(now - 2 * day, now), V::behind);
+  EXPECT_EQ(forever.judge(now - hour, now), V::ok);
+  EXPECT_EQ(TopicTimeLimits::from({{"retention.ms", "-1"}}).judge(now - 400 * day, now), V::ok);
+  EXPECT_EQ(TopicTimeLimits::from({{"cleanup.policy", "compact"}}).judge(now - 400 * day, now), V::ok);
+  EXPECT_EQ(TopicTimeLimits::from({{"message.timestamp.type", "LogAppendTime"}}).judge(now + day, now), V::ok);
+
+  auto unknown = TopicTimeLimits::from({});  // not read: Kafka 4's defaults
+  EXPECT_FALSE(unknown.known);
+  EXPECT_EQ(unknown.judge(now + day, now), V::ahead);
+  EXPECT_EQ(unknown.judge(now - 8 * day, now), V::expired);
+}
+
+TEST(KafkaTopicTimeLimits, HumanDurations) {
+  EXPECT_EQ(human_ms(604800000), "7 days");
+  EXPECT_EQ(human_ms(86400000), "1 day");
+  EXPECT_EQ(human_ms(3600000), "1 h");
+  EXPECT_EQ(human_ms(90000), "90 s");
+  EXPECT_EQ(human_ms(1500), "1500 ms");
+}
+

@@ -2,7 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <pthread.h>
+
 #include <csignal>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "common/core/errors.hpp"
 
 #include <unistd.h>
 
@@ -48,4 +55,41 @@ TEST(SignalsDeathTest, RequestStopIsNotASignal) {
         _exit(0);
       },
       testing::ExitedWithCode(0), "");
+}
+
+// Issue 30 item 7: helper threads leave SIGINT/SIGTERM to the main thread, whose blocking reads
+// then return EINTR; the starting thread's own mask is as before.
+static bool stop_signals_blocked() {
+  sigset_t now;
+  pthread_sigmask(SIG_BLOCK, nullptr, &now);
+  return sigismember(&now, SIGINT) == 1 && sigismember(&now, SIGTERM) == 1;
+}
+
+TEST(Signals, HelperThreadsBlockTheStopSignals) {
+  ASSERT_FALSE(stop_signals_blocked());
+  bool in_thread = false;
+  std::thread t = sp::start_thread("test", [&] { in_thread = stop_signals_blocked(); });
+  t.join();
+  EXPECT_TRUE(in_thread);
+  EXPECT_FALSE(stop_signals_blocked()) << "the starting thread's mask was not restored";
+}
+
+// Issue 30 item 6: an exception in a callback or a thread body is kept, stops the tool like a
+// signal, and is thrown again from the main thread (exit code of its type), never std::terminate.
+TEST(SignalsDeathTest, AGuardedFailureStopsTheToolAndIsThrownAgain) {
+  EXPECT_EXIT(
+      {
+        std::thread t = sp::start_thread("test", [] { throw sp::IoError("disk gone"); });
+        t.join();
+        if (!sp::stop_requested() || !sp::failure_kept()) _exit(1);
+        bool ok = sp::guarded("callback", [] { throw std::runtime_error("second"); });
+        if (ok) _exit(2);
+        try {
+          sp::rethrow_kept_failure();
+        } catch (const sp::IoError& e) {
+          _exit(std::string(e.what()) == "disk gone" ? 42 : 3);  // the first failure, its type kept
+        }
+        _exit(4);
+      },
+      testing::ExitedWithCode(42), "");
 }

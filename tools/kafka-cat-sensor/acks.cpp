@@ -10,6 +10,7 @@
 #include "common/rows/acks.hpp"
 #include "common/core/errors.hpp"
 #include "common/core/log.hpp"
+#include "common/core/signals.hpp"
 #include "kcs.hpp"
 #include "offsets.hpp"
 
@@ -97,12 +98,33 @@ int64_t AckTracker::acked(const std::string& topic, int32_t partition) const {
 
 AckReader::AckReader(std::string path, AckTracker& tracker, int source)
     : path_(std::move(path)), tracker_(tracker), source_(source) {
-  thread_ = std::thread([this] { loop(); });
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0)
+    throw NoInputError("--commit-acks " + path_ + ": " + errno_text(errno) + " (create it first: mkfifo " + path_ + ")");
+  // a directory opens read-only, and only read() fails (EISDIR): refused here
+  if (S_ISDIR(st.st_mode))
+    throw NoInputError("--commit-acks " + path_ + ": is a directory; give the FIFO the acknowledging stage writes to (mkfifo " +
+                       path_ + "/acks)");
+  fifo_ = S_ISFIFO(st.st_mode);
+  // O_RDWR on a FIFO never blocks in open() and never sees EOF when the writer goes away (and
+  // needs write permission too: the message says so).
+  fd_ = ::open(path_.c_str(), (fifo_ ? O_RDWR : O_RDONLY) | O_NONBLOCK | O_CLOEXEC);
+  if (fd_ < 0)
+    throw NoInputError("--commit-acks " + path_ + ": " + errno_text(errno) +
+                       (fifo_ ? " (a FIFO is opened for reading and writing: both permissions are needed)" : ""));
+  thread_ = start_thread("--commit-acks reader", [this] {
+    try {
+      loop();
+    } catch (const std::exception& e) {
+      fail(e.what());
+    }
+  });
 }
 
 AckReader::~AckReader() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
+  if (fd_ >= 0) ::close(fd_);
 }
 
 std::string AckReader::error() const {
@@ -110,17 +132,17 @@ std::string AckReader::error() const {
   return error_;
 }
 
-void AckReader::loop() {
-  struct stat st {};
-  bool fifo = ::stat(path_.c_str(), &st) == 0 && S_ISFIFO(st.st_mode);
-  // O_RDWR on a FIFO never blocks in open() and never sees EOF when the writer goes away.
-  int fd = ::open(path_.c_str(), (fifo ? O_RDWR : O_RDONLY) | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
+void AckReader::fail(const std::string& why) {
+  {
     std::lock_guard<std::mutex> lk(mu_);
-    error_ = "--commit-acks " + path_ + ": " + errno_text(errno);
-    log::error(error_, "; nothing will be committed");
-    return;
+    error_ = "--commit-acks " + path_ + ": " + why;  // the consumer stops with it (exit 74)
   }
+  failed_ = true;
+}
+
+void AckReader::loop() {
+  int& fd = fd_;
+  bool fifo = fifo_;
   std::string pending;
   bool skipping = false;  // inside a line over kMaxLine: dropped up to its newline, then one warning
   uint64_t skipped = 0;   // its bytes so far
@@ -140,11 +162,14 @@ void AckReader::loop() {
     }
     pollfd p{fd, POLLIN, 0};
     int r = ::poll(&p, 1, 100);
-    if (r < 0 && errno != EINTR) break;
+    if (r < 0 && errno != EINTR) {
+      fail("poll: " + errno_text(errno));
+      break;
+    }
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) continue;
-      log::error("--commit-acks ", path_, ": read: ", errno_text(errno));
+      fail("read: " + errno_text(errno));
       break;
     }
     if (n == 0) {
@@ -179,7 +204,6 @@ void AckReader::loop() {
   }
   summary(bad_limit_, "bad ack lines");
   summary(refused_limit_, "refused acks");
-  ::close(fd);
 }
 
 void AckReader::line(uint64_t lineno, std::string_view text) {

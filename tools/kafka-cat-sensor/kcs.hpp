@@ -40,6 +40,7 @@ struct Options {
   std::string key_delim;            // -K delimiter: KEY<delim>VALUE
   std::string key_field;            // --key-field dotted.path
   std::string timestamp_field;      // --timestamp-field dotted.path: the record's timestamp
+  bool allow_expired = false;       // --allow-expired: produce times older than the topic's retention.ms
   // mock
   int mock_brokers = 0;             // --mock-cluster N
   int mock_partitions = 64;         // --partitions
@@ -147,12 +148,17 @@ class AckReader {
  public:
   static constexpr size_t kMaxLine = 1 << 20;
   static constexpr uint64_t kShown = 5;
-  // source: which of the tracker's sources this file is
+  // source: which of the tracker's sources this file is. Opens the file here, in the caller's
+  // thread: NoInputError when it is missing, a directory or cannot be opened, so that the consumer
+  // refuses to start instead of consuming with nothing to commit.
   AckReader(std::string path, AckTracker& tracker, int source = 0);
   ~AckReader();  // stops and joins
   uint64_t bad_lines() const { return bad_.load(); }
   uint64_t refused() const { return refused_.load(); }
-  std::string error() const;  // set when the file could not be opened
+  // The reader stopped on an error (poll, read, or anything it threw): no ack will come from this
+  // file any more. The consumer stops with error() (exit 74).
+  bool failed() const { return failed_.load(); }
+  std::string error() const;
   // The consumer waits for its last acks: from now on a FIFO's writers leaving is noticed. (Until
   // then the reader holds the FIFO open for writing itself, so that a writer may come and go.)
   void expect_end() { expect_end_ = true; }
@@ -166,6 +172,7 @@ class AckReader {
     std::chrono::steady_clock::time_point last{};
   };
   void loop();
+  void fail(const std::string& why);
   void line(uint64_t lineno, std::string_view text);
   void warn(Limit& limit, uint64_t nth, const std::string& what, const std::string& message);
   void summary(Limit& limit, const std::string& what);
@@ -175,6 +182,9 @@ class AckReader {
   std::atomic<bool> stop_{false};
   std::atomic<bool> expect_end_{false};
   std::atomic<bool> writers_gone_{false};
+  std::atomic<bool> failed_{false};
+  bool fifo_ = false;
+  int fd_ = -1;
   std::atomic<uint64_t> bad_{0};
   std::atomic<uint64_t> refused_{0};
   Limit bad_limit_, refused_limit_;

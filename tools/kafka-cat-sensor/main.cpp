@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
         app.add_option("--key-field", o.key_field, "Produce: key from this JSON field (dotted path, e.g. value.sensor_id)");
         app.add_option("--timestamp-field", o.timestamp_field,
                        "Produce: the record's timestamp from this JSON field (ISO-8601 or epoch ms, e.g. timestamp)");
+        app.add_flag("--allow-expired", o.allow_expired,
+                     "Produce: with --timestamp-field, send times older than the topic's retention.ms (deleted within minutes)");
         app.add_option("--mock-cluster", o.mock_brokers, "Start a mock Kafka cluster with N brokers, print its bootstrap servers, run until SIGTERM");
         app.add_option("--partitions", o.mock_partitions, "Mock cluster: partitions per topic")->capture_default_str();
         app.add_option("--mock-control", o.mock_control, "Mock cluster: read fault-injection commands from FILE (down ID, up ID, rtt ID MS, topic NAME N)");

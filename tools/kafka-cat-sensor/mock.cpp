@@ -98,7 +98,11 @@ int run_mock(const Options& o, int out_fd) {
   // the cluster needs a client handle for its bookkeeping; it never connects anywhere
   auto conf = kafka::make_conf({{"client.id", "kafka-cat-sensor-mock"}}, o.x_props);
   auto rk = kafka::make_handle(RD_KAFKA_PRODUCER, std::move(conf));
-  rd_kafka_mock_cluster_t* mc = rd_kafka_mock_cluster_new(rk.get(), o.mock_brokers);
+  rd_kafka_mock_cluster_t* mc;
+  {
+    StopSignalsBlocked blocked;  // its thread too leaves the stop signals to this one
+    mc = rd_kafka_mock_cluster_new(rk.get(), o.mock_brokers);
+  }
   if (!mc) throw UnavailableError("could not start the mock cluster (no free port on 127.0.0.1?)");
   int replicas = o.mock_brokers < 3 ? o.mock_brokers : 3;
   for (const auto& t : o.topics) {
@@ -116,7 +120,7 @@ int run_mock(const Options& o, int out_fd) {
   std::atomic<bool> stop{false};
   std::thread ctl;
   if (!o.mock_control.empty())
-    ctl = std::thread([&] { control_loop(mc, o.mock_brokers, o.mock_control, stop); });
+    ctl = start_thread("--mock-control reader", [&] { control_loop(mc, o.mock_brokers, o.mock_control, stop); });
   while (!stop_requested()) ::usleep(100000);
   stop = true;
   if (ctl.joinable()) ctl.join();

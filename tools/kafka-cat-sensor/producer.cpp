@@ -118,6 +118,49 @@ bool KeyExtractor::extract_simdjson(std::string_view line, std::string& key) {
   return false;
 }
 
+TopicTimeLimits TopicTimeLimits::from(const std::map<std::string, std::string>& config) {
+  TopicTimeLimits l;
+  auto number = [&](const char* name, int64_t& out) {
+    auto it = config.find(name);
+    if (it == config.end()) return;
+    int64_t v = 0;
+    auto r = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+    if (r.ec == std::errc() && r.ptr == it->second.data() + it->second.size()) out = v;
+  };
+  l.known = !config.empty();
+  number("message.timestamp.after.max.ms", l.after_max_ms);
+  number("message.timestamp.before.max.ms", l.before_max_ms);
+  number("retention.ms", l.retention_ms);
+  if (auto it = config.find("cleanup.policy"); it != config.end()) l.deletes = it->second.find("delete") != std::string::npos;
+  if (auto it = config.find("message.timestamp.type"); it != config.end()) l.log_append_time = it->second == "LogAppendTime";
+  return l;
+}
+
+TopicTimeLimits::Verdict TopicTimeLimits::judge(int64_t ts_ms, int64_t now_ms) const {
+  // differences in 128 bits' worth of care: the limits may be INT64_MAX (Kafka's "unlimited")
+  auto over = [](int64_t diff, int64_t limit) { return diff > 0 && limit >= 0 && limit - std::min(limit, kMargin) < diff; };
+  if (log_append_time) return Verdict::ok;  // the broker stamps the records itself
+  if (ts_ms > now_ms && over(ts_ms - now_ms, after_max_ms)) return Verdict::ahead;
+  if (ts_ms < now_ms && over(now_ms - ts_ms, before_max_ms)) return Verdict::behind;
+  if (deletes && retention_ms >= 0 && ts_ms < now_ms && now_ms - ts_ms > retention_ms) return Verdict::expired;
+  return Verdict::ok;
+}
+
+std::string human_ms(int64_t ms) {
+  auto whole = [&](int64_t unit, const char* name) {
+    return ms % unit == 0 || ms >= 10 * unit ? std::to_string(ms / unit) + name : std::string();
+  };
+  if (ms >= 86400000) {
+    if (auto t = whole(86400000, ms >= 172800000 ? " days" : " day"); !t.empty()) return t;
+  }
+  if (ms >= 3600000)
+    if (auto t = whole(3600000, " h"); !t.empty()) return t;
+  if (ms >= 60000)
+    if (auto t = whole(60000, " min"); !t.empty()) return t;
+  if (ms >= 1000 && ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
+  return std::to_string(ms) + " ms";
+}
+
 namespace {
 
 // Per-line problems (never a message, no key, no time) are reported with their line number, up to
@@ -143,8 +186,13 @@ struct Delivery {
   }
 };
 
+void delivered(Delivery* d, const rd_kafka_message_t* m);
+// librdkafka's callbacks: no exception may cross their C frames (signals.hpp guarded)
 void dr_cb(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
-  auto* d = static_cast<Delivery*>(opaque);
+  guarded("delivery report", [&] { delivered(static_cast<Delivery*>(opaque), m); });
+}
+
+void delivered(Delivery* d, const rd_kafka_message_t* m) {
   if (m->err && kafka::refuses_message(m->err)) {
     // a broker whose limit is below the producer's message.max.bytes, or that validates records
     if (++d->refused <= kShownLines)
@@ -170,11 +218,13 @@ int32_t partitioner_cb(const rd_kafka_topic_t* rkt, const void* key, size_t keyl
 }
 
 void error_cb(rd_kafka_t*, int err, const char* reason, void*) {
-  kafka::note_client_error(err, reason);
-  if (err == RD_KAFKA_RESP_ERR__FATAL)
-    log::error("Kafka: ", reason);
-  else
-    log::warn("Kafka: ", reason);
+  guarded("Kafka error callback", [&] {
+    kafka::note_client_error(err, reason);
+    if (err == RD_KAFKA_RESP_ERR__FATAL)
+      log::error("Kafka: ", reason);
+    else
+      log::warn("Kafka: ", reason);
+  });
 }
 
 // A --timestamp-field value: ISO-8601 (the seed's "timestamp"), or epoch milliseconds.
@@ -247,9 +297,16 @@ kafka::Handle make_producer(const Options& o, Delivery& d, KeylessSpreader& spre
 // The -t topic, once the brokers have confirmed it exists (NoInputError when not).
 kafka::Topic open_topic(rd_kafka_t* rk, const Options& o) {
   auto infos = kafka::fetch_topics(rk, o.topics, o.connect_timeout_ms, o.brokers, true);
-  for (const auto& t : infos)
+  for (const auto& t : infos) {
+    // asked with allow_create: the cluster does not create topics on first use
+    if (t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+      throw NoInputError("topic '" + t.name + "' does not exist (brokers " + o.brokers +
+                         "), and this cluster does not create topics on first use: create it first, e.g. "
+                         "kafka-topics.sh --bootstrap-server " + o.brokers + " --create --topic " + t.name +
+                         " --partitions 16 (or ask whoever runs the cluster)");
     if (t.err && t.err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE)
       throw NoInputError("topic '" + t.name + "': " + kafka::err_text(t.err) + " (brokers " + o.brokers + ")");
+  }
   return kafka::Topic(rd_kafka_topic_new(rk, o.topics[0].c_str(), nullptr));
 }
 
@@ -276,7 +333,12 @@ class LineProducer {
   explicit LineProducer(const Options& o)
       : o_(o), extractor_(extractor_for(o.key_field)), ts_extractor_(extractor_for(o.timestamp_field)),
         d_(delivery_for(o.topics[0])), spreader_(static_cast<uint32_t>(std::random_device{}())),
-        rk_(make_producer(o, d_, spreader_)), rkt_(open_topic(rk_.get(), o)), max_bytes_(message_max_bytes(rk_.get())) {}
+        rk_(make_producer(o, d_, spreader_)), rkt_(open_topic(rk_.get(), o)), max_bytes_(message_max_bytes(rk_.get())) {
+    if (ts_extractor_) read_time_limits();
+  }
+
+  // Set when a line stopped the run (an expired time without --allow-expired): nothing after it is sent.
+  bool stopped() const { return !stopped_.empty(); }
 
   // One stdin line: checked, keyed, time-stamped and queued.
   void send(const Line& line) {
@@ -288,6 +350,7 @@ class LineProducer {
     if (value.empty()) return;  // carries nothing; kcat skips them too
     MessageKey key = key_of(value, line.number);
     int64_t ts_ms = timestamp_of(value, line.number);
+    if (stopped()) return;
     if (!produce(value, key, ts_ms, line.number)) return;
     ++produced_;
     bytes_ += value.size();
@@ -314,6 +377,9 @@ class LineProducer {
     std::string extra;
     if (no_key_) extra += ", " + std::to_string(no_key_) + " without a key";
     if (no_ts_) extra += ", " + std::to_string(no_ts_) + " with the current time (no usable " + o_.timestamp_field + ")";
+    if (out_of_range_)
+      extra += ", " + std::to_string(out_of_range_) + " with the current time (their own outside what the topic accepts)";
+    if (expired_) extra += ", " + std::to_string(expired_) + " older than the topic's retention (--allow-expired)";
     if (never) extra += ", " + std::to_string(never) + " too large or invalid";
     log::info(summary_text(delivered, bytes_, secs, "messages delivered"), extra);
     // a rerun may deliver what failed; it comes first, the lines that can never be sent are named too
@@ -322,6 +388,7 @@ class LineProducer {
     if (failed)
       throw TempFailError(std::to_string(failed) + " of " + std::to_string(produced_ + refused_) + " messages were not delivered (last error: " +
                           d_.last_error + ")" + (never ? "; and " + never_text : ""));
+    if (stopped()) throw DataError(stopped_ + "; the " + std::to_string(delivered) + " lines before it were delivered");
     if (never) throw DataError(never_text + "; the other " + std::to_string(delivered) + " were delivered");
     if (interrupted) return code(Exit::interrupted);
     return 0;
@@ -364,10 +431,60 @@ class LineProducer {
       std::optional<int64_t> t;
       if (ts_extractor_->extract(value, ts_text_)) t = record_timestamp(ts_text_);
       if (t && *t > 0)
-        ts_ms = *t;
+        ts_ms = judged(*t, line_number);
       else if (++no_ts_ <= kShownLines)
         log::warn("stdin line ", line_number, ": no usable time in field ", o_.timestamp_field,
                   " (ISO-8601 or epoch milliseconds after 1970): produced with the current time", more_only_counted(no_ts_));
+    }
+    return ts_ms;
+  }
+
+  // The topic's limits for record times, read once (with --timestamp-field only).
+  void read_time_limits() {
+    limits_ = TopicTimeLimits::from(kafka::topic_config(rk_.get(), o_.topics[0], o_.connect_timeout_ms));
+    if (!limits_.known)
+      log::warn("could not read topic ", o_.topics[0], "'s configuration (DescribeConfigs): assuming Kafka's defaults "
+                "for --timestamp-field (times at most 1 h ahead; retention.ms 7 days)");
+    if (limits_.log_append_time)
+      log::warn("topic ", o_.topics[0], " has message.timestamp.type=LogAppendTime: the broker stamps every record "
+                "with its own time, and --timestamp-field changes nothing");
+  }
+
+  // A line's own time as the topic will take it: a time the broker would refuse (and with it the
+  // whole batch) is replaced by the current time (0), counted and reported; one older than the
+  // topic's retention stops the run unless --allow-expired.
+  int64_t judged(int64_t ts_ms, uint64_t line_number) {
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    switch (limits_.judge(ts_ms, now)) {
+      case TopicTimeLimits::Verdict::ok: return ts_ms;
+      case TopicTimeLimits::Verdict::ahead:
+      case TopicTimeLimits::Verdict::behind: {
+        bool ahead = ts_ms > now;
+        if (++out_of_range_ <= kShownLines)
+          log::warn("stdin line ", line_number, ": time ", format_iso_ms(ts_ms), " is more than ",
+                    human_ms(ahead ? limits_.after_max_ms : limits_.before_max_ms), ahead ? " ahead of" : " behind",
+                    " now (the topic's message.timestamp.", ahead ? "after" : "before",
+                    ".max.ms): the broker would refuse it and its whole batch; produced with the current time",
+                    more_only_counted(out_of_range_));
+        return 0;
+      }
+      case TopicTimeLimits::Verdict::expired:
+        if (o_.allow_expired) {
+          if (++expired_ == 1)
+            log::warn("stdin line ", line_number, ": time ", format_iso_ms(ts_ms), " is older than topic ", o_.topics[0],
+                      "'s retention (retention.ms ", human_ms(limits_.retention_ms),
+                      "): the broker deletes such records within minutes; produced anyway (--allow-expired), "
+                      "the rest are counted");
+          return ts_ms;
+        }
+        stopped_ = "stdin line " + std::to_string(line_number) + ": time " + format_iso_ms(ts_ms) +
+                   " is older than topic " + o_.topics[0] + "'s retention (retention.ms " + human_ms(limits_.retention_ms) +
+                   "): the broker would delete the record within minutes, so nothing from this line on is produced. "
+                   "Raise the topic's retention first (kafka-configs.sh --bootstrap-server " + o_.brokers +
+                   " --alter --entity-type topics --entity-name " + o_.topics[0] +
+                   " --add-config retention.ms=-1), produce without --timestamp-field (the records then carry the time "
+                   "of producing), or give --allow-expired if a consumer reads them at once";
+        return 0;
     }
     return ts_ms;
   }
@@ -422,6 +539,9 @@ class LineProducer {
   std::unique_ptr<KeyExtractor> ts_extractor_;
   std::string ts_text_;
   uint64_t no_ts_ = 0;
+  TopicTimeLimits limits_;
+  uint64_t out_of_range_ = 0, expired_ = 0;
+  std::string stopped_;
   Delivery d_;
   KeylessSpreader spreader_;
   kafka::Handle rk_;
@@ -448,6 +568,7 @@ int run_producer(const Options& o, int in_fd) {
       break;
     }
     producer.send(line);
+    if (producer.stopped()) break;
   }
   if (stop_requested()) interrupted = true;
   producer.flush();

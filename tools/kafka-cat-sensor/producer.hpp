@@ -1,6 +1,7 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,5 +70,30 @@ class KeylessSpreader {
   std::atomic<uint32_t> count_{0};
   std::atomic<int64_t> started_{0};
 };
+
+// What the topic lets a record's own time (--timestamp-field) be, from its configuration
+// (kafka::topic_config). A time the broker refuses fails the whole batch it is in (issue 28: 1001 of
+// 1001 lines not delivered for one line a day ahead, and every rerun the same); a time older than
+// retention.ms is deleted by the broker within minutes (issue 27).
+struct TopicTimeLimits {
+  static constexpr int64_t kMargin = 60000;  // the broker judges later, by its own clock
+  int64_t after_max_ms = 3600000;            // message.timestamp.after.max.ms (Kafka 4's default)
+  int64_t before_max_ms = INT64_MAX;         // message.timestamp.before.max.ms
+  int64_t retention_ms = 604800000;          // retention.ms; -1: kept forever
+  bool deletes = true;                       // cleanup.policy includes delete
+  bool log_append_time = false;              // message.timestamp.type=LogAppendTime: the broker's time rules
+  bool known = false;                        // read from the broker (else Kafka's defaults above)
+  static TopicTimeLimits from(const std::map<std::string, std::string>& config);
+  enum class Verdict {
+    ok,
+    ahead,   // more than after_max_ms ahead of now: the broker refuses it
+    behind,  // more than before_max_ms behind now: the broker refuses it
+    expired  // older than retention.ms: accepted, then deleted with its segment
+  };
+  Verdict judge(int64_t ts_ms, int64_t now_ms) const;
+};
+
+// A duration for people: "7 days", "1 h", "90 s".
+std::string human_ms(int64_t ms);
 
 }  // namespace sp::kcs

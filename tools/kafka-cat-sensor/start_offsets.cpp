@@ -1,0 +1,197 @@
+// Consume mode: where each partition starts (-o, the partitions of -p), and a warning when retention
+// deleted what the group had committed but not read.
+#include <chrono>
+#include <string>
+
+#include "common/core/errors.hpp"
+#include "common/core/log.hpp"
+#include "common/core/signals.hpp"
+#include "common/core/timeutil.hpp"
+#include "consumer.hpp"
+
+namespace sp::kcs {
+
+kafka::PartitionList Consumer::manual_assignment() {
+  auto infos = kafka::fetch_topics(rk_.get(), o_.topics, o_.connect_timeout_ms, o_.brokers);
+  auto list = kafka::make_list();
+  for (const auto& t : infos) {
+    if (t.err) throw NoInputError("topic '" + t.name + "': " + kafka::err_text(t.err) + " (brokers " + o_.brokers + ")");
+    if (o_.partitions.empty()) {
+      for (int p = 0; p < t.partitions; ++p) rd_kafka_topic_partition_list_add(list.get(), t.name.c_str(), p);
+    } else {
+      for (int32_t p : o_.partitions) {
+        if (p >= t.partitions)
+          throw NoInputError("topic '" + t.name + "' has no partition " + std::to_string(p) + " (it has " +
+                             std::to_string(t.partitions) + ")");
+        rd_kafka_topic_partition_list_add(list.get(), t.name.c_str(), p);
+      }
+    }
+  }
+  return list;
+}
+
+// Retention may have deleted what the group committed but never read. librdkafka then starts at
+// auto.offset.reset without a word; say how many offsets were skipped. Best effort: a failed lookup
+// only costs the warning. (Deletions while a running consumer lags behind are not seen here.)
+// Run from the main loop, not the rebalance callback (round trips), on the partitions it noted.
+void Consumer::warn_deleted_offsets() {
+  auto q = kafka::make_list(static_cast<int>(to_check_.size()));
+  for (const auto& k : to_check_) rd_kafka_topic_partition_list_add(q.get(), k.first.c_str(), k.second);
+  to_check_.clear();
+  if (q->cnt == 0 || rd_kafka_committed(rk_.get(), q.get(), o_.connect_timeout_ms)) return;
+  for (int i = 0; i < q->cnt; ++i) {
+    const auto& e = q->elems[i];
+    int64_t lo = 0, hi = 0;
+    if (e.err || e.offset < 0 ||
+        rd_kafka_query_watermark_offsets(rk_.get(), e.topic, e.partition, &lo, &hi, o_.connect_timeout_ms) ||
+        e.offset >= lo)
+      continue;
+    bool to_end = start_.kind == StartOffset::end;  // auto.offset.reset=latest
+    int64_t from = to_end ? hi : lo;
+    log::warn(e.topic, " [", e.partition, "]: the group's committed offset ", e.offset,
+              " is gone from the broker (retention kept offsets ", lo, " on): ", from - e.offset,
+              " offsets skipped, reading from ", from, to_end ? " (the end)" : " (the earliest kept)");
+  }
+}
+
+void Consumer::plan_start_offsets(const std::vector<kafka::TopicInfo>& topics) {
+  if (!explicit_offset_) return;
+  auto all = kafka::make_list();
+  for (const auto& t : topics)
+    for (int p = 0; p < t.partitions; ++p) rd_kafka_topic_partition_list_add(all.get(), t.name.c_str(), p);
+  apply_start_offsets(all.get(), false);
+  for (int i = 0; i < all->cnt; ++i) planned_[{all->elems[i].topic, all->elems[i].partition}] = all->elems[i].offset;
+  seen_.clear();  // planned, not yet applied
+}
+
+void Consumer::apply_start_offsets(rd_kafka_topic_partition_list_t* parts, bool group_assign) {
+  std::vector<int> todo;
+  for (int i = 0; i < parts->cnt; ++i) {
+    Key k{parts->elems[i].topic, parts->elems[i].partition};
+    if (group_assign && (!explicit_offset_ || seen_.count(k))) continue;  // committed offsets rule
+    seen_.insert(k);
+    todo.push_back(i);
+  }
+  if (todo.empty()) return;
+  if (group_assign) {
+    // In the rebalance callback the group waits for this member: no broker round trips here (issue
+    // 30: each could take --connect-timeout). The offsets were planned at setup; a partition added
+    // since is scanned from the beginning for -o @TIME, which needs no lookup.
+    for (int i : todo) {
+      auto& e = parts->elems[i];
+      auto it = planned_.find({e.topic, e.partition});
+      if (it != planned_.end()) {
+        e.offset = it->second;
+      } else if (start_.kind == StartOffset::time) {
+        e.offset = RD_KAFKA_OFFSET_BEGINNING;
+        scan_from_[{e.topic, e.partition}] = start_.value;
+      } else {
+        e.offset = start_.kind == StartOffset::tail ? RD_KAFKA_OFFSET_TAIL(start_.value) : start_.value;
+      }
+    }
+    return;
+  }
+  auto set_all = [&](int64_t off) {
+    for (int i : todo) parts->elems[i].offset = off;
+  };
+  switch (start_.kind) {
+    case StartOffset::beginning: set_all(RD_KAFKA_OFFSET_BEGINNING); break;
+    case StartOffset::end: set_all(RD_KAFKA_OFFSET_END); break;
+    case StartOffset::stored: set_all(RD_KAFKA_OFFSET_STORED); break;
+    case StartOffset::absolute:
+      set_all(start_.value);
+      warn_out_of_range(parts, todo);
+      break;
+    case StartOffset::tail: set_all(RD_KAFKA_OFFSET_TAIL(start_.value)); break;
+    case StartOffset::time: {
+      auto q = kafka::make_list(static_cast<int>(todo.size()));
+      for (int i : todo) rd_kafka_topic_partition_list_add(q.get(), parts->elems[i].topic, parts->elems[i].partition)->offset = start_.value;
+      auto err = rd_kafka_offsets_for_times(rk_.get(), q.get(), o_.connect_timeout_ms);
+      if (err) throw UnavailableError("looking up offsets for time " + format_iso_ms(start_.value) + ": " + kafka::err_text(err));
+      std::vector<std::pair<Key, int64_t>> unresolved;  // partition, its last offset
+      for (int j = 0; j < q->cnt; ++j) {
+        auto& r = q->elems[j];
+        auto& dst = parts->elems[todo[static_cast<size_t>(j)]];
+        if (r.err) throw UnavailableError(std::string("offset for time in ") + r.topic + " [" + std::to_string(r.partition) + "]: " + kafka::err_text(r.err));
+        dst.offset = r.offset < 0 ? RD_KAFKA_OFFSET_END : r.offset;
+        if (r.offset >= 0) {
+          log::debug(r.topic, " [", r.partition, "] starts at offset ", r.offset, " for ", format_iso_ms(start_.value));
+          continue;
+        }
+        // -1 means "no message at or after that time", or a broker that cannot look times up
+        // (librdkafka's mock cluster): the last message's timestamp tells which
+        int64_t lo = 0, hi = 0;
+        if (rd_kafka_query_watermark_offsets(rk_.get(), r.topic, r.partition, &lo, &hi, o_.connect_timeout_ms) == 0) {
+          dst.offset = hi;  // the end now, not when assigned (planned at setup, a group joins later)
+          if (hi > lo) unresolved.push_back({{r.topic, r.partition}, hi - 1});
+        }
+      }
+      if (unresolved.empty()) break;
+      auto last = last_timestamps(unresolved);
+      for (int j = 0; j < q->cnt; ++j) {
+        auto& dst = parts->elems[todo[static_cast<size_t>(j)]];
+        auto it = last.find({dst.topic, dst.partition});
+        if (it == last.end() || it->second < start_.value) continue;
+        log::debug(dst.topic, " [", dst.partition, "]: the broker did not resolve the time; scanning from the beginning");
+        dst.offset = RD_KAFKA_OFFSET_BEGINNING;
+        scan_from_[{dst.topic, dst.partition}] = start_.value;
+      }
+      break;
+    }
+  }
+}
+
+// -o N outside what a partition holds: librdkafka applies auto.offset.reset without a word, so a
+// user asking for offset 5000 of a partition that ends at 4096 silently got everything from the
+// beginning (issue 28, as kcat does). Say so, loudly, per partition. Best effort, as above.
+void Consumer::warn_out_of_range(const rd_kafka_topic_partition_list_t* parts, const std::vector<int>& todo) {
+  for (int i : todo) {
+    const auto& e = parts->elems[i];
+    int64_t lo = 0, hi = 0;
+    if (rd_kafka_query_watermark_offsets(rk_.get(), e.topic, e.partition, &lo, &hi, o_.connect_timeout_ms)) continue;
+    if (e.offset >= lo && e.offset <= hi) continue;
+    // -o N runs with auto.offset.reset=earliest
+    log::warn(e.topic, " [", e.partition, "]: -o ", e.offset, " is ", e.offset > hi ? "past the end" : "before the start",
+              " of the partition (it holds offsets ", lo, " to ", hi - 1, "): reading from offset ", lo,
+              e.offset > hi ? ", its beginning (Kafka's auto.offset.reset), not from the end" : ", the earliest kept");
+  }
+}
+
+std::map<Key, int64_t> Consumer::last_timestamps(const std::vector<std::pair<Key, int64_t>>& at) {
+  // a separate short-lived consumer, so the group's assignment is left alone
+  std::vector<std::pair<std::string, std::string>> defaults = {
+      {"bootstrap.servers", o_.brokers}, {"group.id", "kafka-cat-sensor-peek"}, {"enable.auto.commit", "false"},
+      {"enable.partition.eof", "true"}};
+  std::vector<std::string> props;
+  for (const auto& x : o_.x_props) {
+    auto kv = kafka::split_property(x);
+    if (kv.first.rfind("group.", 0) != 0 && kv.first.rfind("partition.assignment", 0) != 0) props.push_back(x);
+  }
+  auto rk = kafka::make_handle(RD_KAFKA_CONSUMER, kafka::make_conf(defaults, props));
+  rd_kafka_poll_set_consumer(rk.get());
+  auto list = kafka::make_list();
+  for (const auto& [k, off] : at) rd_kafka_topic_partition_list_add(list.get(), k.first.c_str(), k.second)->offset = off;
+  rd_kafka_assign(rk.get(), list.get());
+  std::map<Key, int64_t> out;
+  size_t answered = 0;
+  using Clock = std::chrono::steady_clock;
+  auto deadline = Clock::now() + std::chrono::milliseconds(o_.connect_timeout_ms);
+  while (answered < at.size() && Clock::now() < deadline && !stop_requested()) {
+    kafka::Message m(rd_kafka_consumer_poll(rk.get(), 100));
+    if (!m || !m->rkt) continue;
+    Key k{rd_kafka_topic_name(m->rkt), m->partition};
+    if (out.count(k)) continue;
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      out[k] = -1;
+      ++answered;
+    } else if (!m->err) {
+      rd_kafka_timestamp_type_t tt;
+      out[k] = rd_kafka_message_timestamp(m.get(), &tt);
+      ++answered;
+    }
+  }
+  rd_kafka_consumer_close(rk.get());
+  return out;
+}
+
+}  // namespace sp::kcs
