@@ -2,6 +2,7 @@
 // end: the last acknowledgements, the final commit, close, the summary. (Offsets: start_offsets.cpp;
 // callbacks and commits: group.cpp; writing: output.cpp.)
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -50,9 +51,19 @@ void Consumer::setup() {
     until_ms_ = parse_until(o_.until);
     has_until_ = true;
   }
-  for (const auto& path : o_.commit_acks)
-    if (std::count(o_.commit_acks.begin(), o_.commit_acks.end(), path) > 1)
-      throw UsageError("--commit-acks " + path + " given twice: give each sink its own file");
+  // One file read by two readers would split each sink's acks between them: compare the files, not
+  // their spellings (`a1` and `./a1`, a hard link).
+  for (size_t i = 0; i < o_.commit_acks.size(); ++i)
+    for (size_t j = 0; j < i; ++j) {
+      const auto& a = o_.commit_acks[j];
+      const auto& b = o_.commit_acks[i];
+      if (a == b) throw UsageError("--commit-acks " + b + " given twice: give each sink its own file");
+      // stat, not std::filesystem::equivalent: libstdc++'s refuses FIFOs, the usual ack file
+      struct stat sa {}, sb {};
+      if (::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+          sa.st_ino == sb.st_ino)
+        throw UsageError("--commit-acks " + b + " names the same file as " + a + ": give each sink its own file");
+    }
   if (!o_.commit_acks.empty()) {
     if (o_.group.empty()) throw UsageError("--commit-acks needs a consumer group (-G) to commit to");
     if (!o_.envelope)
