@@ -88,12 +88,7 @@ wait_until 60 warned || fail "no warning: $(tail -3 silent.err)"
 assert_contains "$(cat silent.err)" "messages written, and not one acknowledgement in 2 s (--ack-timeout): nothing is committed" "the warning"
 assert_contains "$(cat silent.err)" "--format values" "the likely cause"
 # while it runs: which of its threads could take a stop signal (SigBlk must hold SIGINT and SIGTERM)
-takers=""
-for task in /proc/$ps/task/*; do
-  [ "${task##*/}" = "$ps" ] && continue
-  blk=$(awk '/^SigBlk:/ {print $2}' "$task/status")
-  (( (16#$blk & 16#4002) == 16#4002 )) || takers+=" $(cat "$task/comm")(${task##*/})"
-done
+takers=$(stop_signal_takers $ps)
 kill -TERM $ps
 wait $ps || fail "the consumer exited $?: $(tail -3 silent.err)"
 pass "--commit-acks with no ack at all: warned after --ack-timeout"

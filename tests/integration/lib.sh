@@ -43,3 +43,17 @@ wait_until() {
     sleep 0.1
   done
 }
+
+# stop_signal_takers PID: the helper threads of PID (all but the main thread) that do not block
+# SIGINT and SIGTERM, as "comm(tid)" words; empty when the main thread is the only one that can take
+# a stop signal (issue 30 item 7: the tools' blocking reads return EINTR only in the thread that took it).
+stop_signal_takers() {
+  local pid=$1 task blk takers=""
+  for task in /proc/"$pid"/task/*; do
+    [ "${task##*/}" = "$pid" ] && continue
+    blk=$(awk '/^SigBlk:/ {print $2}' "$task/status" 2>/dev/null) || continue
+    [ -n "$blk" ] || continue
+    (( (16#$blk & 16#4002) == 16#4002 )) || takers+=" $(cat "$task/comm" 2>/dev/null)(${task##*/})"
+  done
+  echo "${takers# }"
+}

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/core/metrics.hpp"
+#include "common/core/signals.hpp"
 #include "put.hpp"
 
 namespace sp::s3put {
@@ -26,7 +27,8 @@ using Job = std::function<void(s3::Client&)>;
 class PartPool {
  public:
   PartPool(const s3::Settings& s, int n) : limit_(n) {
-    for (int i = 0; i < n; ++i) threads_.emplace_back([this, s] { loop(s); });
+    // stop signals blocked: SIGTERM must reach the main thread blocked in read() (common/core/signals.hpp)
+    for (int i = 0; i < n; ++i) threads_.push_back(start_thread("s3-put part uploader", [this, s] { loop(s); }));
   }
   ~PartPool() {
     {
