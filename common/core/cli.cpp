@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -101,6 +103,59 @@ CLI::Option* add_duration(CLI::App& app, const std::string& name, double& second
       ->check(CLI::Range(lo, hi));
 }
 
+namespace {
+// The long names of every option of app ("--table"), hidden ones too (a former spelling answers).
+std::vector<std::string> long_names(const CLI::App& app) {
+  std::vector<std::string> out;
+  for (const CLI::Option* o : app.get_options())
+    for (const auto& n : o->get_lnames()) out.push_back("--" + n);
+  return out;
+}
+}  // namespace
+
+std::string unexpected_arguments(const CLI::App& app, const std::vector<std::string>& args,
+                                 std::vector<std::string> remaining) {
+  std::vector<std::string> names = long_names(app);
+  std::string out;
+  auto add = [&out](const std::string& part) { out += (out.empty() ? "" : "; ") + part; };
+  size_t hidden = 0;
+  bool after_unknown = false;  // the previous argument was an unknown option without "=VALUE"
+  const CLI::Option* taking = nullptr;  // the previous argument was a known option that takes a value
+  for (const auto& a : args) {
+    auto it = std::find(remaining.begin(), remaining.end(), a);
+    bool value_of_known = taking != nullptr && !(a.size() > 1 && a[0] == '-');
+    taking = nullptr;
+    if (it == remaining.end() || value_of_known) {  // placed by the parser
+      const CLI::Option* o = a.size() > 1 && a[0] == '-' ? app.get_option_no_throw(a) : nullptr;
+      if (o && o->get_expected_min() > 0) taking = o;
+      after_unknown = false;
+      continue;
+    }
+    remaining.erase(it);
+    if (a.size() > 1 && a[0] == '-' && !(a.size() > 1 && (std::isdigit(static_cast<unsigned char>(a[1])) || a[1] == '.'))) {
+      size_t eq = a.find('=');
+      std::string name = a.substr(0, eq);
+      if (eq != std::string::npos) ++hidden;
+      std::string part = "unknown option " + log::printable(name, 60);
+      if (name.rfind("--", 0) == 0) {
+        if (std::string near = nearest_name(name, names); !near.empty()) part += " (did you mean " + near + "?)";
+      }
+      add(part);
+      after_unknown = eq == std::string::npos;
+    } else if (after_unknown) {
+      ++hidden;  // most likely the unknown option's value: a password given to a misspelt --password
+      after_unknown = false;
+    } else {
+      add("unexpected argument '" + log::printable(a, 60) + "'");
+    }
+  }
+  hidden += remaining.size();  // not found in args (cannot happen): not shown either
+  if (hidden)
+    add(std::to_string(hidden) + (hidden == 1 ? " value" : " values") +
+        " after an unknown option not shown (it may be a secret)");
+  return out;
+}
+
 }  // namespace cli
 
 int tool_main(const char* tool, const std::string& description, std::initializer_list<Exit> exits, int argc,
@@ -132,6 +187,11 @@ int tool_main(const char* tool, const std::string& description, std::initializer
   } catch (const CLI::CallForVersion& e) {
     std::cout << e.what() << std::endl;
     return 0;
+  } catch (const CLI::ExtrasError& e) {
+    // CLI11's own text lists every stray word: `--pasword hunter2` would show the password
+    log::error(cli::unexpected_arguments(app, std::vector<std::string>(argv + 1, argv + argc), app.remaining()));
+    std::cerr << "Try '" << tool << " --help' for more information.\n";
+    return code(Exit::usage);
   } catch (const CLI::ParseError& e) {
     log::error(e.what());
     std::cerr << "Try '" << tool << " --help' for more information.\n";

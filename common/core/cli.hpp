@@ -11,6 +11,7 @@
 #include <functional>
 #include <initializer_list>
 #include <string>
+#include <vector>
 
 #include "common/core/config.hpp"
 #include "common/core/errors.hpp"
@@ -71,6 +72,13 @@ CLI::Option* add_duration(CLI::App& app, const std::string& name, double& second
                           double hi);
 // Parses one duration as Duration does (for unit tests); throws CLI::ValidationError.
 double parse_duration(const std::string& text, double bare_unit = 1.0);
+
+// The usage error for the arguments CLI11 could not place (`remaining`, in any order; `args` is argv
+// without the program name, in order): each unknown option by its name only (never "=VALUE"), with the
+// nearest long option ("did you mean --table?"), and stray words; a word right after an unknown option
+// is taken for its value and only counted: `--pasword hunter2` must not print the password.
+std::string unexpected_arguments(const CLI::App& app, const std::vector<std::string>& args,
+                                 std::vector<std::string> remaining);
 
 }  // namespace cli
 

@@ -65,4 +65,35 @@ TEST(Cli, Durations) {
   EXPECT_THROW(sp::cli::parse_duration("s"), CLI::ValidationError);
 }
 
+// Issue 28 item 11 (the command line's share): CLI11 listed every stray word, so a password given to a
+// misspelt option (`--pasword hunter2`, `--pasword=hunter2`) was printed. Issue 27: "did you mean".
+std::string extras_error(CLI::App& app, const std::vector<std::string>& args) {
+  std::vector<std::string> rev(args.rbegin(), args.rend());
+  try {
+    app.parse(rev);
+  } catch (const CLI::ExtrasError&) {
+    return sp::cli::unexpected_arguments(app, args, app.remaining());
+  }
+  return "(parsed)";
+}
+
+TEST(Cli, UnexpectedArgumentsNeverShowAValueAndSuggestTheNearestOption) {
+  CLI::App app;
+  std::string table, user;
+  app.add_option("--table", table);
+  app.add_option("-u,--user", user);
+  app.allow_extras(false);
+  std::string msg = extras_error(app, {"--user", "writer", "--pasword", "hunter2"});
+  EXPECT_EQ(msg, "unknown option --pasword; 1 value after an unknown option not shown (it may be a secret)");
+  msg = extras_error(app, {"--pasword=hunter2", "--tabel", "t"});
+  EXPECT_EQ(msg.find("hunter2"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("unknown option --tabel (did you mean --table?)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("2 values"), std::string::npos) << msg;
+  // a word not after an unknown option is shown: `sensor-parse rows.json`
+  EXPECT_EQ(extras_error(app, {"--table", "t", "rows.json"}), "unexpected argument 'rows.json'");
+  // the parser's own words are not extras even when an extra has the same text
+  EXPECT_EQ(extras_error(app, {"--table", "x", "--tabel", "x"}),
+            "unknown option --tabel (did you mean --table?); 1 value after an unknown option not shown (it may be a secret)");
+}
+
 }  // namespace
