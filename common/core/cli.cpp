@@ -60,24 +60,44 @@ void refuse(CLI::App& app, const std::string& name, bool takes_value, const std:
   o->trigger_on_parse()->group("");
 }
 
+namespace {
+std::string not_a_duration(const std::string& text, double bare_unit) {
+  return "'" + text + "' is not a duration: give a number with a unit (250ms, 1.5s, 2m, 1h) or a bare number of " +
+         (bare_unit == 1.0 ? "seconds" : bare_unit == 0.001 ? "milliseconds (deprecated)" : "units");
+}
+}  // namespace
+
 double parse_duration(const std::string& text, double bare_unit) {
   size_t used = 0;
   double v = 0;
   try {
     v = std::stod(text, &used);
   } catch (const std::exception&) {
-    throw CLI::ValidationError("'" + text + "' is not a duration (like 250ms, 1.5s, 2m, 1h)");
+    throw CLI::ValidationError(not_a_duration(text, bare_unit));
   }
   std::string unit = text.substr(used);
   double scale = unit.empty() ? bare_unit : unit == "ms" ? 0.001 : unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : -1;
-  if (scale < 0 || !std::isfinite(v))
-    throw CLI::ValidationError("'" + text + "' is not a duration (like 250ms, 1.5s, 2m, 1h)");
+  if (scale < 0 || !std::isfinite(v)) throw CLI::ValidationError(not_a_duration(text, bare_unit));
   return v * scale;
 }
 
-CLI::Validator Duration(double bare_unit, const std::string& bare_warning) {
+std::string duration_text(double seconds) {
+  char buf[40];
+  double whole = std::round(seconds);
+  if (seconds != 0 && whole == seconds && std::fmod(whole, 3600) == 0)
+    std::snprintf(buf, sizeof buf, "%gh", seconds / 3600);
+  else if (seconds != 0 && whole == seconds && std::fmod(whole, 60) == 0)
+    std::snprintf(buf, sizeof buf, "%gm", seconds / 60);
+  else if (seconds == 0 || std::fabs(seconds) >= 1)
+    std::snprintf(buf, sizeof buf, "%gs", seconds);
+  else
+    std::snprintf(buf, sizeof buf, "%gms", seconds * 1000);
+  return buf;
+}
+
+CLI::Validator Duration(double bare_unit, const std::string& bare_warning, double lo, double hi) {
   return CLI::Validator(
-      [bare_unit, bare_warning](std::string& s) -> std::string {
+      [bare_unit, bare_warning, lo, hi](std::string& s) -> std::string {
         std::string in = s;
         double secs = 0;
         try {
@@ -85,6 +105,10 @@ CLI::Validator Duration(double bare_unit, const std::string& bare_warning) {
         } catch (const CLI::ValidationError& e) {
           return e.what();
         }
+        // the bounds in the same units, never CLI::Range's "0 to 1.797...e+308" (DBL_MAX in full)
+        if (secs < lo || secs > hi)
+          return in + " is out of range (" +
+                 (std::isinf(hi) ? "at least " + duration_text(lo) : duration_text(lo) + " to " + duration_text(hi)) + ")";
         if (!bare_warning.empty() && in.find_first_not_of("0123456789.+-eE") == std::string::npos) log::warn(bare_warning);
         char buf[40];
         std::snprintf(buf, sizeof buf, "%.17g", secs);
@@ -95,12 +119,11 @@ CLI::Validator Duration(double bare_unit, const std::string& bare_warning) {
 }
 
 CLI::Option* add_duration(CLI::App& app, const std::string& name, double& seconds, const std::string& help, double lo,
-                          double hi) {
+                          double hi, double bare_unit, const std::string& bare_warning) {
   return app.add_option(name, seconds, help)
-      ->capture_default_str()
-      ->transform(Duration())
-      ->type_name("DURATION")
-      ->check(CLI::Range(lo, hi));
+      ->default_str(duration_text(seconds))
+      ->transform(Duration(bare_unit, bare_warning, lo, hi))
+      ->type_name("DURATION");
 }
 
 namespace {

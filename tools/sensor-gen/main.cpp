@@ -28,8 +28,7 @@ int main(int argc, char** argv) {
             ->check(CLI::Range(0.0, 1.0));
         app.add_option("--start", start, "Timestamp of the first message (ISO-8601; default 2025-07-07T22:00:00Z)");
         sp::cli::alias(app, "--interval-ms",
-                       app.add_option("--interval", interval, "Time between messages' timestamps (seconds, or 100ms, 1m)")
-                           ->default_str("1s")->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::NonNegativeNumber),
+                       sp::cli::add_duration(app, "--interval", interval, "Time between messages' timestamps (seconds, or 100ms, 1m)", 0),
                        true, "ms");
         app.add_option("--first-id", o.first_id, "Number of the first id (msg-N)")->capture_default_str();
         app.add_flag("--csv", o.csv, "CSV with a header instead of JSON lines");
