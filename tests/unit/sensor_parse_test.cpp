@@ -9,6 +9,7 @@
 
 #include "common/core/errors.hpp"
 #include "common/core/log.hpp"
+#include "common/rows/envelope.hpp"
 #include "parse.hpp"
 
 using sp::RowFormat;
@@ -237,6 +238,32 @@ TEST(SensorParse, EnvelopesCarryCoordinates) {
   EXPECT_EQ(r.reason, "envelope: partition is missing or not an integer");
   EXPECT_FALSE(r.has_coords);
   EXPECT_TRUE(out.empty());
+}
+
+// Issue 27: a Kafka value that is not UTF-8 reaches sensor-parse as kafka-cat-sensor --envelope writes
+// it ("value_encoding":"base64"); it was rejected as 'not JSON: starts with "/"' (the base64 text's
+// first letter). The line comes from append_envelope, the writer kafka-cat-sensor uses.
+TEST(SensorParse, EnvelopeValueThatIsNotUtf8IsSaidSo) {
+  sp::envelope::JsonTool json;
+  sp::envelope::MessageView m;
+  m.topic = "sensor_metrics";
+  m.partition = 5;
+  m.offset = 77;
+  std::string bytes("\xff\xfe{\"id\":1}", 10);
+  m.value = sp::envelope::bytes(bytes);
+  std::string line;
+  sp::envelope::append_envelope(line, m, json);
+  line.pop_back();
+  ASSERT_NE(line.find("\"value_encoding\":\"base64\""), std::string::npos) << line;
+  RecordParser p(Schema::default_schema(), RowFormat::json);
+  std::string out;
+  Reject r;
+  ASSERT_FALSE(p.json_line(line, out, r));
+  EXPECT_EQ(r.reason, "envelope: value is not UTF-8, so not JSON (the envelope carries its bytes base64-encoded)");
+  EXPECT_TRUE(r.has_coords);
+  EXPECT_EQ(r.topic, "sensor_metrics");
+  EXPECT_EQ(r.partition, 5);
+  EXPECT_EQ(r.offset, 77);
 }
 
 TEST(SensorParse, SchemaFileShapes) {
