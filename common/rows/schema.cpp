@@ -128,8 +128,8 @@ Schema Schema::from_json(const std::string& text, const std::string& origin) {
           throw ConfigError(where + ": max_length only applies to String columns");
         c.max_length = cj["max_length"].get<size_t>();
       }
-      if ((c.min || c.max) && !is_integer(t) && !is_float(t))
-        throw ConfigError(where + ": min/max only apply to numeric columns");
+      if ((c.min || c.max) && !is_integer(t) && !is_float(t) && t != ColType::Decimal)
+        throw ConfigError(where + ": min/max only apply to numeric columns (integers, floats, Decimal)");
       if (c.min && c.max && *c.min > *c.max)
         throw ConfigError(where + ": min " + cj["min"].dump() + " is above max " + cj["max"].dump());
       if (cj.contains("codec")) {

@@ -266,6 +266,19 @@ TEST(SensorParse, EnvelopeValueThatIsNotUtf8IsSaidSo) {
   EXPECT_EQ(r.offset, 77);
 }
 
+// Issue 27: a Decimal column with min/max was refused as "not numeric"; it is bounded like the others,
+// on both paths, whether the number came as a JSON number or a string.
+TEST(SensorParse, DecimalColumnsTakeMinAndMax) {
+  auto s = Schema::from_json(R"j({"columns":[{"name":"id","type":"String","path":"id"},
+      {"name":"price","type":"Decimal(9, 2)","path":"value.price","min":0,"max":1000}]})j", "s.json");
+  EXPECT_EQ(convert(R"({"id":"a","value":{"price":12.5}})", RowFormat::json, s), "{\"id\":\"a\",\"price\":12.50}\n");
+  EXPECT_EQ(convert(R"({"id":"a","value":{"price":1000}})", RowFormat::json, s), "{\"id\":\"a\",\"price\":1000.00}\n");
+  EXPECT_EQ(convert(R"({"id":"a","value":{"price":-0.01}})", RowFormat::json, s),
+            "REJECT: value.price: -0.01 is below the minimum 0");
+  EXPECT_EQ(convert(R"({"id":"a","value":{"price":"1000.01"}})", RowFormat::json, s),
+            "REJECT: value.price: \"1000.01\" is above the maximum 1000");
+}
+
 TEST(SensorParse, SchemaFileShapes) {
   Schema s = Schema::from_json(R"({"columns":[
       {"name":"id","type":"String"},
