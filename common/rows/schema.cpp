@@ -176,6 +176,35 @@ Schema Schema::from_json(const std::string& text, const std::string& origin) {
   return s;
 }
 
+std::string Schema::to_json() const {
+  // ordered_json: the keys in the order a person reads them (name, type, path, ...)
+  nlohmann::ordered_json j;
+  j["table"] = table;
+  j["columns"] = nlohmann::ordered_json::array();
+  for (const auto& c : columns) {
+    nlohmann::ordered_json cj;
+    cj["name"] = c.name;
+    cj["type"] = c.explicit_nullable ? "Nullable(" + c.base_type() + ")" : c.base_type();
+    cj["path"] = c.path_text;
+    if (c.default_json) cj["default"] = nlohmann::ordered_json::parse(*c.default_json);
+    if (!c.required && !c.default_json && !c.explicit_nullable) cj["required"] = false;
+    if (c.min) cj["min"] = *c.min;
+    if (c.max) cj["max"] = *c.max;
+    if (c.max_length) cj["max_length"] = c.max_length;
+    if (!c.codec.empty()) cj["codec"] = c.codec;
+    j["columns"].push_back(std::move(cj));
+  }
+  j["order_by"] = order_by;
+  if (!partition_by.empty()) j["partition_by"] = partition_by;
+  if (!ttl.empty()) j["ttl"] = ttl;
+  if (!settings.empty()) {
+    nlohmann::ordered_json sj = nlohmann::ordered_json::object();
+    for (const auto& [name, value] : settings) sj[name] = value;
+    j["settings"] = std::move(sj);
+  }
+  return j.dump(2) + "\n";
+}
+
 Schema Schema::load(const std::string& path) {
   if (path.empty()) return default_schema();
   std::ifstream in(path, std::ios::binary);

@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
         app.add_option("--max-line-bytes", o.max_line, "Longer input lines are rejected unread (memory bound)")
             ->capture_default_str()
             ->check(CLI::Range(size_t{64}, size_t{64} << 20));
+        app.add_flag("--print-schema", c.print_schema,
+                     "Print the schema in use (--schema, else the built-in seed schema) as a schema file and exit: a file to start from");
         app.add_flag("--stats", o.stats,
                      "At the end, print on stderr a table of rejects by reason and of rows by sensor (also with -q)");
       },
