@@ -67,6 +67,33 @@ void check_keys(const nlohmann::json& obj, const std::vector<std::string>& known
 }
 }  // namespace
 
+namespace {
+// A schema file that names neither order_by nor partition_by gets the built-in schema's shape (issue 27:
+// it got the first column alone and no partitions): the first DateTime, DateTime64 or Date column that
+// is never null is the time column; ORDER BY sensor_id (when there is one, never null), the time column,
+// the first column; PARTITION BY toYYYYMM(time column). A file that gives order_by gets no partitions
+// it did not ask for (its keys are its author's choice; a table made before keeps its layout).
+const Column* first_time_column(const Schema& s) {
+  for (const auto& c : s.columns)
+    if ((c.type == ColType::DateTime || c.type == ColType::DateTime64 || c.type == ColType::Date) && !c.nullable())
+      return &c;
+  return nullptr;
+}
+
+std::vector<std::string> default_order_by(const Schema& s) {
+  std::vector<std::string> out;
+  auto add = [&out](const std::string& name) {
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  };
+  int sensor = s.index_of("sensor_id");
+  if (sensor >= 0 && !s.columns[static_cast<size_t>(sensor)].nullable() && !s.columns[static_cast<size_t>(sensor)].is_container())
+    add("sensor_id");
+  if (const Column* t = first_time_column(s)) add(t->name);
+  add(s.columns[0].name);
+  return out;
+}
+}  // namespace
+
 Schema Schema::from_json(const std::string& text, const std::string& origin) {
   nlohmann::json j;
   try {
@@ -151,7 +178,7 @@ Schema Schema::from_json(const std::string& text, const std::string& origin) {
         throw ConfigError(origin +
                           ": order_by must name at least one column (it is the key that collapses re-delivered rows)");
     } else {
-      s.order_by = {s.columns[0].name};
+      s.order_by = default_order_by(s);
     }
     for (size_t k = 0; k < s.order_by.size(); ++k) {
       const std::string& o = s.order_by[k];
@@ -164,6 +191,8 @@ Schema Schema::from_json(const std::string& text, const std::string& origin) {
     if (j.contains("partition_by")) {
       if (!j["partition_by"].is_string()) throw ConfigError(origin + ": partition_by must be a string");
       s.partition_by = schema_detail::parse_partition_by(j["partition_by"].get<std::string>(), s, origin);
+    } else if (const Column* t = first_time_column(s); t && !j.contains("order_by")) {
+      s.partition_by = schema_detail::parse_partition_by("toYYYYMM(" + quote_identifier(t->name) + ")", s, origin);
     }
     if (j.contains("ttl")) {
       if (!j["ttl"].is_string()) throw ConfigError(origin + ": ttl must be a string like \"ts + INTERVAL 90 DAY\"");

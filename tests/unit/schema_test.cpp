@@ -248,3 +248,28 @@ TEST(Schema, ToJsonReadsBackToTheSameSchema) {
   EXPECT_NE(seed.find("\"partition_by\": \"toYYYYMM(ts)\""), std::string::npos) << seed;
   EXPECT_NE(seed.find("\"min\": -100.0"), std::string::npos) << seed;
 }
+
+// Issue 27: a schema file without keys got ORDER BY its first column and no partitions, unlike the
+// built-in schema; now it gets the built-in's shape. A file that gives order_by keeps its own choice.
+TEST(Schema, FileWithoutKeysGetsTheBuiltInShape) {
+  const std::string cols = R"j("columns":[{"name":"id"},{"name":"at","type":"DateTime64(3)","path":"timestamp"},
+      {"name":"sensor_id","path":"value.sensor_id"},{"name":"v","type":"Float64"}])j";
+  auto s = sp::Schema::from_json("{" + cols + "}", "s.json");
+  EXPECT_EQ(s.order_by, (std::vector<std::string>{"sensor_id", "at", "id"}));
+  EXPECT_EQ(s.partition_by, "toYYYYMM(at)");
+  // the seed's columns written as a file without keys: the built-in schema's DDL
+  auto seed = sp::Schema::from_json(R"j({"columns":[{"name":"id","max_length":256},
+      {"name":"ts","type":"DateTime","path":"timestamp"},{"name":"sensor_id","path":"value.sensor_id","max_length":256},
+      {"name":"temperature","type":"Float64","path":"value.temperature","min":-100,"max":150},
+      {"name":"humidity","type":"Float64","path":"value.humidity","min":0,"max":100},
+      {"name":"pressure","type":"Float64","path":"value.pressure","min":300,"max":1200}]})j", "seed.json");
+  EXPECT_EQ(seed.create_table_sql("db", "t"), sp::Schema::default_schema().create_table_sql("db", "t"));
+  // no time column, no sensor_id: the first column; an optional time column is no key
+  auto plain = sp::Schema::from_json(R"j({"columns":[{"name":"k"},{"name":"t","type":"Date","required":false}]})j", "p");
+  EXPECT_EQ(plain.order_by, (std::vector<std::string>{"k"}));
+  EXPECT_EQ(plain.partition_by, "");
+  // order_by given: no partitions added
+  auto chosen = sp::Schema::from_json("{" + cols + R"j(,"order_by":["id"]})j", "c");
+  EXPECT_EQ(chosen.order_by, (std::vector<std::string>{"id"}));
+  EXPECT_EQ(chosen.partition_by, "");
+}
