@@ -52,6 +52,12 @@ void alias(CLI::App& app, const std::string& old_name, CLI::Option* now, bool wa
   o->trigger_on_parse()->group("");
 }
 
+CLI::Option* choices(CLI::Option* o, const std::vector<std::string>& values) {
+  std::string list;
+  for (const auto& v : values) list += (list.empty() ? "" : ",") + v;
+  return o->type_name("{" + list + "}");
+}
+
 void refuse(CLI::App& app, const std::string& name, bool takes_value, const std::string& hint) {
   auto fail = [name, hint] { throw CLI::ValidationError(name, hint); };
   CLI::Option* o = takes_value ? app.add_option(name, [fail](const CLI::results_t&) { fail(); return true; })

@@ -60,6 +60,10 @@ namespace cli {
 void alias(CLI::App& app, const std::string& old_name, CLI::Option* now, bool warn = true,
            const std::string& suffix = "");
 
+// The values an option takes, shown in --help as its type ("{json,tsv,csv,values}"), from where the
+// shell completions (completions/gen-completions.py) offer them. Checking the value stays the tool's.
+CLI::Option* choices(CLI::Option* o, const std::vector<std::string>& values);
+
 // A habit from another client (clickhouse-client's --password x, --host...) answered with a usage
 // error (exit 2) that says the right way; the value given (maybe a password) is never shown.
 void refuse(CLI::App& app, const std::string& name, bool takes_value, const std::string& hint);
