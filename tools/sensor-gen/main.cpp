@@ -24,9 +24,10 @@ int main(int argc, char** argv) {
         sp::cli::alias(app, "-n", app.add_option("-c,--count", o.count, "Number of messages (0: no end, until stopped)")->capture_default_str());
         app.add_option("--rate", rate, "Write this many messages per second, paced (N, N/s, N/m, N/h); timestamps then step 1/rate unless --interval is given");
         app.add_option("--seed", o.seed, "Random seed (same seed, same output)")->capture_default_str();
+        // a Range, not CLI::PositiveNumber, whose message prints DBL_MAX in full
         app.add_option("--sensors", o.sensors, "Number of distinct sensors")
             ->capture_default_str()
-            ->check(CLI::PositiveNumber);
+            ->check(CLI::Range(uint32_t{1}, UINT32_MAX));
         app.add_option("--bad-fraction", o.bad_fraction, "Share of malformed lines, 0..1")
             ->capture_default_str()
             ->check(CLI::Range(0.0, 1.0));
@@ -39,7 +40,7 @@ int main(int argc, char** argv) {
         app.add_flag("--envelope", o.envelope, "kafka-cat-sensor --envelope lines (topic, partition, offset, value)");
         app.add_option("--partitions", o.partitions, "Partitions in --envelope mode (sensor number modulo this)")
             ->capture_default_str()
-            ->check(CLI::PositiveNumber);
+            ->check(CLI::Range(uint32_t{1}, uint32_t{100000}));
       },
       [&](const sp::CommonOptions&) {
         if (!rate.empty()) {
