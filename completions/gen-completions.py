@@ -5,7 +5,8 @@ usage: gen-completions.py TOOL_BINARY OUT_DIR
 writes OUT_DIR/bash/TOOL, OUT_DIR/zsh/_TOOL and OUT_DIR/fish/TOOL.fish.
 The build runs it on every tool after linking (completions/CMakeLists.txt); the installed files
 are the ones for the exact --help of the installed binary. Options whose help mentions a file
-complete file names; other options that take a value complete nothing (the value is free text).
+complete file names; an option whose type is "{a,b,c}" (sp::cli::choices) completes those values;
+other options that take a value complete nothing (the value is free text).
 """
 import os
 import re
@@ -38,8 +39,11 @@ def parse_help(text):
             if not m:
                 raise SystemExit(f"gen-completions: cannot read option line {line!r}")
             names = m.group("names").split(",")
+            # a type "{a,b,c}" (sp::cli::choices) lists the values the option takes
+            choices = re.search(r"\{([^}]*)\}", m.group("type") or "")
             cur = {"short": names[0][1:] if len(names) == 2 else None, "long": names[-1][2:],
-                   "value": bool(m.group("type")), "desc": desc}
+                   "value": bool(m.group("type")), "desc": desc,
+                   "choices": choices.group(1).split(",") if choices else []}
             opts.append(cur)
         elif cur is not None and not cur["desc"]:
             cur["desc"] = line.strip()  # the description on its own line
@@ -52,9 +56,13 @@ def bash(tool, opts):
     fn = "_" + re.sub(r"[^A-Za-z0-9]", "_", tool)
     words = " ".join(sorted({"--" + o["long"] for o in opts} | {"-" + o["short"] for o in opts if o["short"]}))
     files = "|".join(n for o in opts if o["file"] for n in (["-" + o["short"]] if o["short"] else []) + ["--" + o["long"]])
-    values = "|".join(n for o in opts if o["value"] and not o["file"]
+    values = "|".join(n for o in opts if o["value"] and not o["file"] and not o["choices"]
                       for n in (["-" + o["short"]] if o["short"] else []) + ["--" + o["long"]])
     cases = []
+    for o in opts:
+        if o["choices"]:
+            names = "|".join((["-" + o["short"]] if o["short"] else []) + ["--" + o["long"]])
+            cases.append(f"    {names})\n      COMPREPLY=($(compgen -W '{' '.join(o['choices'])}' -- \"$cur\"))\n      return ;;")
     if files:
         cases.append(f"    {files})\n      COMPREPLY=($(compgen -f -- \"$cur\"))\n      compopt -o filenames 2>/dev/null\n      return ;;")
     if values:
@@ -88,7 +96,7 @@ def zsh(tool, opts):
         desc = o["desc"].replace("[", "(").replace("]", ")").replace("\\", "\\\\")
         action = ""
         if o["value"]:
-            action = ":file:_files" if o["file"] else ":value: "
+            action = ":file:_files" if o["file"] else f":value:({' '.join(o['choices'])})" if o["choices"] else ":value: "
         if o["short"]:
             excl = f"(-{o['short']} --{o['long']})"
             specs.append(zsh_quote(f"{excl}") + "{" + f"-{o['short']},--{o['long']}" + "}" + zsh_quote(f"[{desc}]{action}"))
@@ -111,7 +119,7 @@ def fish(tool, opts):
             parts.append(f"-s {o['short']}")
         parts.append(f"-l {o['long']}")
         if o["value"]:
-            parts.append("-r -F" if o["file"] else "-x")
+            parts.append("-r -F" if o["file"] else "-x -a '" + " ".join(o["choices"]) + "'" if o["choices"] else "-x")
         parts.append("-d " + "'" + o["desc"].replace("\\", "\\\\").replace("'", "\\'") + "'")
         lines.append(" ".join(parts))
     return "\n".join(lines) + "\n"

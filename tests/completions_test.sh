@@ -55,6 +55,15 @@ vopt=$(printf '%s\n' "$help" | grep -E '^  (-[A-Za-z0-9],)?--[a-z0-9-]+ [A-Z]' |
        grep -oE -- '--[a-z0-9-]+' | sed -n 1p)
 [ -z "$vopt" ] || [ -z "$(cd "$tmp" && complete_words "$vopt" "")" ] || fail "value of $vopt completes to file names"
 
+# an option whose --help type is {a,b,c} (sp::cli::choices) completes those values, in bash and fish
+while read -r opt list; do
+  [ -n "$opt" ] || continue
+  want=$(tr ',' '\n' <<<"$list" | sort | tr '\n' ' ')
+  assert_same "$(complete_words "$opt" "" | sort | tr '\n' ' ')" "$want" "'$tool $opt <TAB>'"
+  assert_same "$(fish --no-config -c "source $dir/fish/$tool.fish; complete -C '$tool $opt '" | cut -f1 | sort | tr '\n' ' ')" \
+    "$want" "fish '$tool $opt <TAB>'"
+done < <(printf '%s\n' "$help" | sed -nE 's/^  (-[A-Za-z0-9],)?(--[a-z0-9-]+) \{([^}]*)\}.*/\2 \3/p')
+
 # zsh and fish: the files parse; fish offers the same long options
 zsh -n "$dir/zsh/_$tool" || fail "zsh cannot parse $dir/zsh/_$tool"
 fish -n "$dir/fish/$tool.fish" || fail "fish cannot parse $dir/fish/$tool.fish"

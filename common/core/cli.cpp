@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -50,6 +52,12 @@ void alias(CLI::App& app, const std::string& old_name, CLI::Option* now, bool wa
   o->trigger_on_parse()->group("");
 }
 
+CLI::Option* choices(CLI::Option* o, const std::vector<std::string>& values) {
+  std::string list;
+  for (const auto& v : values) list += (list.empty() ? "" : ",") + v;
+  return o->type_name("{" + list + "}");
+}
+
 void refuse(CLI::App& app, const std::string& name, bool takes_value, const std::string& hint) {
   auto fail = [name, hint] { throw CLI::ValidationError(name, hint); };
   CLI::Option* o = takes_value ? app.add_option(name, [fail](const CLI::results_t&) { fail(); return true; })
@@ -58,24 +66,44 @@ void refuse(CLI::App& app, const std::string& name, bool takes_value, const std:
   o->trigger_on_parse()->group("");
 }
 
+namespace {
+std::string not_a_duration(const std::string& text, double bare_unit) {
+  return "'" + text + "' is not a duration: give a number with a unit (250ms, 1.5s, 2m, 1h) or a bare number of " +
+         (bare_unit == 1.0 ? "seconds" : bare_unit == 0.001 ? "milliseconds (deprecated)" : "units");
+}
+}  // namespace
+
 double parse_duration(const std::string& text, double bare_unit) {
   size_t used = 0;
   double v = 0;
   try {
     v = std::stod(text, &used);
   } catch (const std::exception&) {
-    throw CLI::ValidationError("'" + text + "' is not a duration (like 250ms, 1.5s, 2m, 1h)");
+    throw CLI::ValidationError(not_a_duration(text, bare_unit));
   }
   std::string unit = text.substr(used);
   double scale = unit.empty() ? bare_unit : unit == "ms" ? 0.001 : unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : -1;
-  if (scale < 0 || !std::isfinite(v))
-    throw CLI::ValidationError("'" + text + "' is not a duration (like 250ms, 1.5s, 2m, 1h)");
+  if (scale < 0 || !std::isfinite(v)) throw CLI::ValidationError(not_a_duration(text, bare_unit));
   return v * scale;
 }
 
-CLI::Validator Duration(double bare_unit, const std::string& bare_warning) {
+std::string duration_text(double seconds) {
+  char buf[40];
+  double whole = std::round(seconds);
+  if (seconds != 0 && whole == seconds && std::fmod(whole, 3600) == 0)
+    std::snprintf(buf, sizeof buf, "%gh", seconds / 3600);
+  else if (seconds != 0 && whole == seconds && std::fmod(whole, 60) == 0)
+    std::snprintf(buf, sizeof buf, "%gm", seconds / 60);
+  else if (seconds == 0 || std::fabs(seconds) >= 1)
+    std::snprintf(buf, sizeof buf, "%gs", seconds);
+  else
+    std::snprintf(buf, sizeof buf, "%gms", seconds * 1000);
+  return buf;
+}
+
+CLI::Validator Duration(double bare_unit, const std::string& bare_warning, double lo, double hi) {
   return CLI::Validator(
-      [bare_unit, bare_warning](std::string& s) -> std::string {
+      [bare_unit, bare_warning, lo, hi](std::string& s) -> std::string {
         std::string in = s;
         double secs = 0;
         try {
@@ -83,6 +111,10 @@ CLI::Validator Duration(double bare_unit, const std::string& bare_warning) {
         } catch (const CLI::ValidationError& e) {
           return e.what();
         }
+        // the bounds in the same units, never CLI::Range's "0 to 1.797...e+308" (DBL_MAX in full)
+        if (secs < lo || secs > hi)
+          return in + " is out of range (" +
+                 (std::isinf(hi) ? "at least " + duration_text(lo) : duration_text(lo) + " to " + duration_text(hi)) + ")";
         if (!bare_warning.empty() && in.find_first_not_of("0123456789.+-eE") == std::string::npos) log::warn(bare_warning);
         char buf[40];
         std::snprintf(buf, sizeof buf, "%.17g", secs);
@@ -93,12 +125,64 @@ CLI::Validator Duration(double bare_unit, const std::string& bare_warning) {
 }
 
 CLI::Option* add_duration(CLI::App& app, const std::string& name, double& seconds, const std::string& help, double lo,
-                          double hi) {
+                          double hi, double bare_unit, const std::string& bare_warning) {
   return app.add_option(name, seconds, help)
-      ->capture_default_str()
-      ->transform(Duration())
-      ->type_name("DURATION")
-      ->check(CLI::Range(lo, hi));
+      ->default_str(duration_text(seconds))
+      ->transform(Duration(bare_unit, bare_warning, lo, hi))
+      ->type_name("DURATION");
+}
+
+namespace {
+// The long names of every option of app ("--table"), hidden ones too (a former spelling answers).
+std::vector<std::string> long_names(const CLI::App& app) {
+  std::vector<std::string> out;
+  for (const CLI::Option* o : app.get_options())
+    for (const auto& n : o->get_lnames()) out.push_back("--" + n);
+  return out;
+}
+}  // namespace
+
+std::string unexpected_arguments(const CLI::App& app, const std::vector<std::string>& args,
+                                 std::vector<std::string> remaining) {
+  std::vector<std::string> names = long_names(app);
+  std::string out;
+  auto add = [&out](const std::string& part) { out += (out.empty() ? "" : "; ") + part; };
+  size_t hidden = 0;
+  bool after_unknown = false;  // the previous argument was an unknown option without "=VALUE"
+  const CLI::Option* taking = nullptr;  // the previous argument was a known option that takes a value
+  for (const auto& a : args) {
+    auto it = std::find(remaining.begin(), remaining.end(), a);
+    bool value_of_known = taking != nullptr && !(a.size() > 1 && a[0] == '-');
+    taking = nullptr;
+    if (it == remaining.end() || value_of_known) {  // placed by the parser
+      const CLI::Option* o = a.size() > 1 && a[0] == '-' ? app.get_option_no_throw(a) : nullptr;
+      if (o && o->get_expected_min() > 0) taking = o;
+      after_unknown = false;
+      continue;
+    }
+    remaining.erase(it);
+    if (a.size() > 1 && a[0] == '-' && !(a.size() > 1 && (std::isdigit(static_cast<unsigned char>(a[1])) || a[1] == '.'))) {
+      size_t eq = a.find('=');
+      std::string name = a.substr(0, eq);
+      if (eq != std::string::npos) ++hidden;
+      std::string part = "unknown option " + log::printable(name, 60);
+      if (name.rfind("--", 0) == 0) {
+        if (std::string near = nearest_name(name, names); !near.empty()) part += " (did you mean " + near + "?)";
+      }
+      add(part);
+      after_unknown = eq == std::string::npos;
+    } else if (after_unknown) {
+      ++hidden;  // most likely the unknown option's value: a password given to a misspelt --password
+      after_unknown = false;
+    } else {
+      add("unexpected argument '" + log::printable(a, 60) + "'");
+    }
+  }
+  hidden += remaining.size();  // not found in args (cannot happen): not shown either
+  if (hidden)
+    add(std::to_string(hidden) + (hidden == 1 ? " value" : " values") +
+        " after an unknown option not shown (it may be a secret)");
+  return out;
 }
 
 }  // namespace cli
@@ -132,6 +216,11 @@ int tool_main(const char* tool, const std::string& description, std::initializer
   } catch (const CLI::CallForVersion& e) {
     std::cout << e.what() << std::endl;
     return 0;
+  } catch (const CLI::ExtrasError& e) {
+    // CLI11's own text lists every stray word: `--pasword hunter2` would show the password
+    log::error(cli::unexpected_arguments(app, std::vector<std::string>(argv + 1, argv + argc), app.remaining()));
+    std::cerr << "Try '" << tool << " --help' for more information.\n";
+    return code(Exit::usage);
   } catch (const CLI::ParseError& e) {
     log::error(e.what());
     std::cerr << "Try '" << tool << " --help' for more information.\n";

@@ -10,7 +10,9 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <initializer_list>
+#include <limits>
 #include <string>
+#include <vector>
 
 #include "common/core/config.hpp"
 #include "common/core/errors.hpp"
@@ -58,19 +60,37 @@ namespace cli {
 void alias(CLI::App& app, const std::string& old_name, CLI::Option* now, bool warn = true,
            const std::string& suffix = "");
 
+// The values an option takes, shown in --help as its type ("{json,tsv,csv,values}"), from where the
+// shell completions (completions/gen-completions.py) offer them. Checking the value stays the tool's.
+CLI::Option* choices(CLI::Option* o, const std::vector<std::string>& values);
+
 // A habit from another client (clickhouse-client's --password x, --host...) answered with a usage
 // error (exit 2) that says the right way; the value given (maybe a password) is never shown.
 void refuse(CLI::App& app, const std::string& name, bool takes_value, const std::string& hint);
 
-// A duration: a number with a unit (250ms, 1.5s, 2m, 1h) or a bare number in seconds; the option's
-// variable receives seconds. bare_unit/bare_warning: for an option whose bare numbers always meant
-// another unit (milliseconds = 0.001), a bare number keeps that meaning and warns.
-CLI::Validator Duration(double bare_unit = 1.0, const std::string& bare_warning = "");
-// A duration option in seconds [lo, hi] with its default shown: the one way tools declare them.
+// Durations, the one parser for every duration option of every tool: a number with a unit (250ms,
+// 1.5s, 2m, 1h) or a bare number in seconds; the option's variable receives seconds.
+// bare_unit/bare_warning: for an option whose bare numbers always meant another unit (milliseconds =
+// 0.001), a bare number keeps that meaning and warns. A value outside [lo, hi] is refused with the
+// bounds as durations ("--batch-seconds: 2h is out of range (1ms to 1h)"); hi may be infinity.
+CLI::Validator Duration(double bare_unit = 1.0, const std::string& bare_warning = "", double lo = 0,
+                        double hi = std::numeric_limits<double>::infinity());
+// A duration option in seconds [lo, hi] with its default shown as a duration: the one way tools declare
+// them. Errors name the option and the accepted forms.
 CLI::Option* add_duration(CLI::App& app, const std::string& name, double& seconds, const std::string& help, double lo,
-                          double hi);
+                          double hi = std::numeric_limits<double>::infinity(), double bare_unit = 1.0,
+                          const std::string& bare_warning = "");
 // Parses one duration as Duration does (for unit tests); throws CLI::ValidationError.
 double parse_duration(const std::string& text, double bare_unit = 1.0);
+// Seconds as the shortest duration text: "1h", "2m", "1.5s", "250ms", "0s".
+std::string duration_text(double seconds);
+
+// The usage error for the arguments CLI11 could not place (`remaining`, in any order; `args` is argv
+// without the program name, in order): each unknown option by its name only (never "=VALUE"), with the
+// nearest long option ("did you mean --table?"), and stray words; a word right after an unknown option
+// is taken for its value and only counted: `--pasword hunter2` must not print the password.
+std::string unexpected_arguments(const CLI::App& app, const std::vector<std::string>& args,
+                                 std::vector<std::string> remaining);
 
 }  // namespace cli
 

@@ -1,11 +1,14 @@
 #include "common/core/config.hpp"
 
+#include <unistd.h>  // environ
+
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "common/core/errors.hpp"
 #include "common/core/log.hpp"
@@ -189,7 +192,9 @@ bool is_secret_key(const std::string& full) {
 Config Config::parse(const std::string& text, const std::string& origin) {
   Config c;
   c.origin_ = origin;
-  std::istringstream in(text);
+  // Windows editors (Notepad) start a UTF-8 file with a byte order mark: not part of the first line
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  std::istringstream in(text.compare(0, kBom.size(), kBom) == 0 ? text.substr(kBom.size()) : text);
   std::string raw, section;
   int lineno = 0;
   while (std::getline(in, raw)) {
@@ -338,9 +343,37 @@ std::optional<std::string> Config::resolve(const std::string& flag, const char* 
 const Config& config() { return g_config; }
 void set_config(Config c) { g_config = std::move(c); }
 
+namespace {
+// Where the name of a secret file came from, for an error that must not show the name itself: an
+// environment variable ..._FILE or a "..._file" key of the loaded configuration holding exactly this
+// path, else the command line (--password-file is the only such flag).
+std::string secret_file_source(const std::string& path) {
+  for (char** e = ::environ; e && *e; ++e) {
+    std::string entry = *e;
+    size_t eq = entry.find('=');
+    if (eq == std::string::npos || entry.compare(eq + 1, std::string::npos, path) != 0) continue;
+    std::string name = entry.substr(0, eq);
+    if (name.size() > 5 && name.compare(name.size() - 5, 5, "_FILE") == 0) return "the environment variable " + name;
+  }
+  const Config& c = config();
+  for (const auto& [key, value] : c.values())
+    if (value == path && key.size() > 5 && key.compare(key.size() - 5, 5, "_file") == 0) {
+      std::string at = c.where(key);  // "FILE:LINE: "
+      return key + " (" + at.substr(0, at.size() - 2) + ")";
+    }
+  return "the command line";
+}
+}  // namespace
+
 std::string read_secret_file(const std::string& path) {
   std::string text;
-  if (!read_file(path, text)) throw ConfigError("cannot read secret file " + path + ": " + errno_text(errno));
+  // Never the path: a password pasted into password_file instead of password would be on the screen
+  // (and in cron mail). Where it was given is enough to find it.
+  if (!read_file(path, text)) {
+    int err = errno;
+    throw ConfigError("cannot read the secret file named by " + secret_file_source(path) + ": " + errno_text(err) +
+                      " (its name is not shown: it may be a secret given in the wrong place)");
+  }
   size_t nl = text.find('\n');
   if (nl != std::string::npos) text.resize(nl);
   if (!text.empty() && text.back() == '\r') text.pop_back();

@@ -47,9 +47,9 @@ class Config {
 
   // flag (when non-empty) > env var (when set and non-empty) > file key > nullopt.
   std::optional<std::string> resolve(const std::string& flag, const char* env, const std::string& key) const;
+  std::string where(const std::string& key) const;  // "FILE:LINE: " of a key (or "FILE: ")
 
  private:
-  std::string where(const std::string& key) const;  // "FILE:LINE: " of a key (or "FILE: ")
   std::map<std::string, std::string> values_;
   std::map<std::string, int> lines_;                 // key -> line it was (last) set on
   std::vector<std::pair<std::string, int>> sections_;  // section headers in file order
@@ -87,6 +87,8 @@ void set_config(Config c);
 bool is_secret_key(const std::string& full_key);
 
 // Reads a secret from a file (first line, trailing newline/CR stripped) and registers it with the logger.
+// A file that cannot be read is a ConfigError naming where its name was given (the environment variable,
+// the config key with FILE:LINE, or the command line), never the name: it may be the secret itself.
 std::string read_secret_file(const std::string& path);
 
 }  // namespace sp

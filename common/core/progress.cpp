@@ -1,15 +1,32 @@
 #include "common/core/progress.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <string>
 
 #include "common/core/log.hpp"
 
 namespace sp {
 
+bool progress_wanted(bool stderr_is_tty, bool stdout_is_pipe) { return stderr_is_tty && !stdout_is_pipe; }
+
+bool is_anonymous_pipe(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) return false;
+  char link[64];
+  std::string path = "/proc/self/fd/" + std::to_string(fd);
+  ssize_t n = ::readlink(path.c_str(), link, sizeof link - 1);
+  if (n <= 0) return true;
+  return std::string(link, static_cast<size_t>(n)).rfind("pipe:", 0) == 0;
+}
+
 Progress::Progress(std::string unit)
-    : unit_(std::move(unit)), tty_(::isatty(2) == 1), start_(std::chrono::steady_clock::now()), last_(start_) {}
+    : unit_(std::move(unit)),
+      tty_(progress_wanted(::isatty(2) == 1, is_anonymous_pipe(1))),
+      start_(std::chrono::steady_clock::now()),
+      last_(start_) {}
 
 Progress::~Progress() { done(); }
 

@@ -1,4 +1,7 @@
 // Progress on long work when stderr is a terminal (never in pipes/logs), and the one-line exit summary.
+// In a pipeline on a terminal every stage shares that terminal: only the last stage draws (the one whose
+// stdout does not feed another stage through a pipe), so one line shows the pipeline's progress instead of
+// several stages overwriting each other's line (issue 27). See progress_wanted().
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -26,6 +29,13 @@ class Progress {
   uint64_t calls_ = 0;
   std::chrono::steady_clock::time_point start_, last_;
 };
+
+// Whether a stage draws a progress line: stderr is a terminal and stdout is not an anonymous pipe
+// (`tool | next-stage`). stdout on the terminal, a file or a named FIFO (ch-insert > acks.fifo) is the
+// pipeline's end.
+bool progress_wanted(bool stderr_is_tty, bool stdout_is_pipe);
+// Whether fd is an anonymous pipe ("pipe:[N]" in /proc/self/fd; any FIFO when /proc cannot tell).
+bool is_anonymous_pipe(int fd);
 
 // "1.2M", "532", "12.5k"
 std::string human_count(double n);

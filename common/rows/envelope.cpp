@@ -200,7 +200,14 @@ Keys::Keys(simdjson::dom::object obj) {
       take(field.value, offset, has_offset, dup_offset);
     else if (parse::same_key(k, "value"))
       take(field.value, value, has_value, dup_value);
+    else if (parse::same_key(k, "value_encoding"))
+      value_encoding = field.value, has_value_encoding = true;
   }
+}
+
+bool Keys::value_is_base64() const {
+  std::string_view enc;
+  return has_value_encoding && value_encoding.get_string().get(enc) == simdjson::SUCCESS && enc == "base64";
 }
 
 std::string read_coords(const Keys& k, Coords& c, std::string (*quote)(std::string_view)) {

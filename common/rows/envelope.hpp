@@ -83,12 +83,14 @@ std::optional<Coords> read_coords_prefix(std::string_view line);
 // The envelope keys of a parsed line's object, from one pass; dup_* when one appears more than once
 // (parsers disagree about duplicates: such a line has no coordinates).
 struct Keys {
-  simdjson::dom::element topic, partition, offset, value;
-  bool has_topic = false, has_partition = false, has_offset = false, has_value = false;
+  simdjson::dom::element topic, partition, offset, value, value_encoding;
+  bool has_topic = false, has_partition = false, has_offset = false, has_value = false, has_value_encoding = false;
   bool dup_topic = false, dup_partition = false, dup_offset = false, dup_value = false;
   explicit Keys(simdjson::dom::object obj);
   // An envelope has all three; a sensor's own message has "value" but never "topic"/"offset".
   bool is_envelope() const { return has_topic && has_offset && has_value; }
+  // "value_encoding":"base64": the value's bytes were not UTF-8, so "value" is their base64 text.
+  bool value_is_base64() const;
 };
 
 // The coordinates of an envelope, checked: "" and c set, or the reason they are unusable

@@ -67,6 +67,33 @@ void check_keys(const nlohmann::json& obj, const std::vector<std::string>& known
 }
 }  // namespace
 
+namespace {
+// A schema file that names neither order_by nor partition_by gets the built-in schema's shape (issue 27:
+// it got the first column alone and no partitions): the first DateTime, DateTime64 or Date column that
+// is never null is the time column; ORDER BY sensor_id (when there is one, never null), the time column,
+// the first column; PARTITION BY toYYYYMM(time column). A file that gives order_by gets no partitions
+// it did not ask for (its keys are its author's choice; a table made before keeps its layout).
+const Column* first_time_column(const Schema& s) {
+  for (const auto& c : s.columns)
+    if ((c.type == ColType::DateTime || c.type == ColType::DateTime64 || c.type == ColType::Date) && !c.nullable())
+      return &c;
+  return nullptr;
+}
+
+std::vector<std::string> default_order_by(const Schema& s) {
+  std::vector<std::string> out;
+  auto add = [&out](const std::string& name) {
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  };
+  int sensor = s.index_of("sensor_id");
+  if (sensor >= 0 && !s.columns[static_cast<size_t>(sensor)].nullable() && !s.columns[static_cast<size_t>(sensor)].is_container())
+    add("sensor_id");
+  if (const Column* t = first_time_column(s)) add(t->name);
+  add(s.columns[0].name);
+  return out;
+}
+}  // namespace
+
 Schema Schema::from_json(const std::string& text, const std::string& origin) {
   nlohmann::json j;
   try {
@@ -128,8 +155,8 @@ Schema Schema::from_json(const std::string& text, const std::string& origin) {
           throw ConfigError(where + ": max_length only applies to String columns");
         c.max_length = cj["max_length"].get<size_t>();
       }
-      if ((c.min || c.max) && !is_integer(t) && !is_float(t))
-        throw ConfigError(where + ": min/max only apply to numeric columns");
+      if ((c.min || c.max) && !is_integer(t) && !is_float(t) && t != ColType::Decimal)
+        throw ConfigError(where + ": min/max only apply to numeric columns (integers, floats, Decimal)");
       if (c.min && c.max && *c.min > *c.max)
         throw ConfigError(where + ": min " + cj["min"].dump() + " is above max " + cj["max"].dump());
       if (cj.contains("codec")) {
@@ -151,7 +178,7 @@ Schema Schema::from_json(const std::string& text, const std::string& origin) {
         throw ConfigError(origin +
                           ": order_by must name at least one column (it is the key that collapses re-delivered rows)");
     } else {
-      s.order_by = {s.columns[0].name};
+      s.order_by = default_order_by(s);
     }
     for (size_t k = 0; k < s.order_by.size(); ++k) {
       const std::string& o = s.order_by[k];
@@ -164,6 +191,8 @@ Schema Schema::from_json(const std::string& text, const std::string& origin) {
     if (j.contains("partition_by")) {
       if (!j["partition_by"].is_string()) throw ConfigError(origin + ": partition_by must be a string");
       s.partition_by = schema_detail::parse_partition_by(j["partition_by"].get<std::string>(), s, origin);
+    } else if (const Column* t = first_time_column(s); t && !j.contains("order_by")) {
+      s.partition_by = schema_detail::parse_partition_by("toYYYYMM(" + quote_identifier(t->name) + ")", s, origin);
     }
     if (j.contains("ttl")) {
       if (!j["ttl"].is_string()) throw ConfigError(origin + ": ttl must be a string like \"ts + INTERVAL 90 DAY\"");
@@ -174,6 +203,35 @@ Schema Schema::from_json(const std::string& text, const std::string& origin) {
     throw ConfigError(origin + ": bad schema: " + e.what());
   }
   return s;
+}
+
+std::string Schema::to_json() const {
+  // ordered_json: the keys in the order a person reads them (name, type, path, ...)
+  nlohmann::ordered_json j;
+  j["table"] = table;
+  j["columns"] = nlohmann::ordered_json::array();
+  for (const auto& c : columns) {
+    nlohmann::ordered_json cj;
+    cj["name"] = c.name;
+    cj["type"] = c.explicit_nullable ? "Nullable(" + c.base_type() + ")" : c.base_type();
+    cj["path"] = c.path_text;
+    if (c.default_json) cj["default"] = nlohmann::ordered_json::parse(*c.default_json);
+    if (!c.required && !c.default_json && !c.explicit_nullable) cj["required"] = false;
+    if (c.min) cj["min"] = *c.min;
+    if (c.max) cj["max"] = *c.max;
+    if (c.max_length) cj["max_length"] = c.max_length;
+    if (!c.codec.empty()) cj["codec"] = c.codec;
+    j["columns"].push_back(std::move(cj));
+  }
+  j["order_by"] = order_by;
+  if (!partition_by.empty()) j["partition_by"] = partition_by;
+  if (!ttl.empty()) j["ttl"] = ttl;
+  if (!settings.empty()) {
+    nlohmann::ordered_json sj = nlohmann::ordered_json::object();
+    for (const auto& [name, value] : settings) sj[name] = value;
+    j["settings"] = std::move(sj);
+  }
+  return j.dump(2) + "\n";
 }
 
 Schema Schema::load(const std::string& path) {

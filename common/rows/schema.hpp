@@ -102,6 +102,9 @@ struct Schema {
   static Schema default_schema();
   // Parses the JSON schema text; ConfigError says which column/field is wrong.
   static Schema from_json(const std::string& text, const std::string& origin);
+  // The schema as a schema file (pretty JSON, newline-terminated) that from_json reads back to the same
+  // schema: sensor-parse --print-schema, a file to start from.
+  std::string to_json() const;
   // Empty path -> default_schema(); otherwise reads and parses the file.
   static Schema load(const std::string& path);
   // The schema every tool uses: --schema flag > $SENSOR_SCHEMA > config "schema.file" > the seed's

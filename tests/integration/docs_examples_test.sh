@@ -41,9 +41,11 @@ export KAFKA_BROKERS=$B
 SUBST="kafka:9092=$B http://127.0.0.1:8080=$AWS_ENDPOINT_URL"
 [ "$(id -u)" = 0 ] || fail "needs root for the mount namespace"
 
-# what the examples read: a topic with 100000 messages whose record timestamps are their own (for
-# the time-range backfill), the ClickHouse table, the archive's buckets and a day and the last hours
-sensor-gen -c 100000 --seed 1 | kafka-cat-sensor -q -P -t sensor_metrics --key-field value.sensor_id \
+# what the examples read: a topic with 99000 messages whose record timestamps are their own (for
+# the time-range backfill), the ClickHouse table, the archive's buckets and a day and the last hours.
+# Fewer than the Debugging block's -c 100000: a consumer example without -e must not wait for more
+# (issue 27: it hung on a smaller topic).
+sensor-gen -c 99000 --seed 1 | kafka-cat-sensor -q -P -t sensor_metrics --key-field value.sensor_id \
   --timestamp-field timestamp || fail "produce"
 ch-insert -q --create-table </dev/null || fail "create table"
 aws_ref s3 mb s3://raw >/dev/null && aws_ref s3 mb s3://archive >/dev/null || fail "buckets"

@@ -147,6 +147,27 @@ for line in "password: $SECRET" "secret_access_key $S3_SECRET" "sasl.password: $
 done
 echo "malformed config lines: ${#leaks[@]} leaks so far"
 
+# issue 28 item 11: a secret in the wrong place: a password pasted into a ..._file key or option (the file is
+# then missing: the error named it), or given to a misspelt option (CLI11 listed every stray word)
+printf '[clickhouse]\nuser = writer\npassword_file = %s\n' "$SECRET" >pasted.ini
+printf '[s3]\naccess_key_id = %s\nsecret_access_key_file = %s\n' "$S3_ACCESS_KEY" "$S3_SECRET" >s3pasted.ini
+for url in "$CH_URL" "http://$DEAD"; do
+  STDIN=rows.jsonl check "clickhouse.password_file = the password $url" ch-insert -vv --config pasted.ini --url "$url" --retries 1 --no-acks
+  grep -q "pasted.ini:3" "err.$n_runs" || fail "the missing password_file is not named by its line: $(cat "err.$n_runs")"
+  STDIN=rows.jsonl check "--password-file the password $url" ch-insert -vv --password-file "$SECRET" --url "$url" --retries 1 --no-acks
+  STDIN=rows.jsonl check "CLICKHOUSE_PASSWORD_FILE=the password $url" env CLICKHOUSE_PASSWORD_FILE="$SECRET" \
+    ch-insert -vv --url "$url" --retries 1 --no-acks
+done
+check "s3.secret_access_key_file = the secret" s3-cat -vv --config s3pasted.ini --endpoint "$S3_ENDPOINT" --retries 0 s3://sec/b.jsonl
+grep -q "s3pasted.ini:3" "err.$n_runs" || fail "the missing secret_access_key_file is not named by its line: $(cat "err.$n_runs")"
+for t in "${tools[@]}"; do
+  check "$t --pasword SECRET" "$t" -vv --pasword "$SECRET"
+  grep -q "did you mean --password" "err.$n_runs" || [ "$t" != ch-insert ] || fail "no 'did you mean': $(cat "err.$n_runs")"
+  check "$t --pasword=SECRET" "$t" -vv --pasword="$SECRET"
+  check "$t --secret-access-key SECRET" "$t" -vv --secret-access-key "$S3_SECRET" s3://sec/x
+done
+echo "secrets in the wrong place (file keys, misspelt options): ${#leaks[@]} leaks so far"
+
 if [ ${#leaks[@]} -gt 0 ]; then
   printf '%s\n' "${leaks[@]}" >&2
   fail "${#leaks[@]} of $n_runs runs printed a secret (listed above)"

@@ -129,6 +129,52 @@ TEST(Config, SecretFileFirstLineOnly) {
   EXPECT_EQ(sp::log::redact("x s3cr3t-value y"), "x *** y");
 }
 
+// Issue 28 item 11: "password_file = VALUE" with no such file printed VALUE, which is the password when
+// it was pasted into the wrong key. The error names where the name came from, never the name.
+TEST(Config, UnreadableSecretFileIsNamedByItsKeyNeverByItsName) {
+  std::string ini = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_pwkey.ini";
+  std::ofstream(ini) << "[clickhouse]\nuser = writer\npassword_file = Pa55wordInTheWrongKey\n"
+                        "[s3]\nsecret_access_key_file = S3SecretInTheWrongKey\n";
+  sp::Config saved = sp::config();
+  sp::set_config(sp::Config::load(ini));
+  auto error_of = [](const std::string& path) {
+    try {
+      sp::read_secret_file(path);
+    } catch (const sp::ConfigError& e) {
+      EXPECT_EQ(e.code(), sp::Exit::config);
+      return std::string(e.what());
+    }
+    return std::string("(read)");
+  };
+  std::string msg = error_of("Pa55wordInTheWrongKey");
+  EXPECT_EQ(msg.find("Pa55word"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("clickhouse.password_file (" + ini + ":3)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("No such file"), std::string::npos) << msg;
+  msg = error_of("S3SecretInTheWrongKey");
+  EXPECT_EQ(msg.find("S3Secret"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("s3.secret_access_key_file (" + ini + ":5)"), std::string::npos) << msg;
+  ::setenv("CLICKHOUSE_PASSWORD_FILE", "EnvPa55word", 1);
+  msg = error_of("EnvPa55word");
+  ::unsetenv("CLICKHOUSE_PASSWORD_FILE");
+  EXPECT_EQ(msg.find("EnvPa55word"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("CLICKHOUSE_PASSWORD_FILE"), std::string::npos) << msg;
+  msg = error_of("FlagPa55word");  // --password-file
+  EXPECT_EQ(msg.find("FlagPa55word"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("command line"), std::string::npos) << msg;
+  sp::set_config(saved);
+}
+
+// Issue 28 item 10: a file saved with a UTF-8 byte order mark (Notepad) failed on its first line.
+TEST(Config, LeadingByteOrderMarkIsSkipped) {
+  auto c = sp::Config::parse("\xEF\xBB\xBF[clickhouse]\nurl = http://h:8123\n", "bom.ini");
+  EXPECT_EQ(c.get("clickhouse.url"), "http://h:8123");
+  EXPECT_NO_THROW(c.check());
+  auto top = sp::Config::parse("\xEF\xBB\xBF# comment\n[s3]\nregion = eu\n", "bom.ini");
+  EXPECT_EQ(top.get("s3.region"), "eu");
+  // only at the start: a BOM inside the file is still an error (it is no key)
+  EXPECT_THROW(sp::Config::parse("[s3]\n\xEF\xBB\xBF\n", "bom.ini"), sp::ConfigError);
+}
+
 // Issue 18: a misspelt key ("pasword_file") was silently ignored: the tool then ran without it.
 namespace {
 std::string load_error(const std::string& text) {

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "common/core/errors.hpp"
 
@@ -219,4 +221,55 @@ TEST(Schema, UnknownKeysAreErrorsWithTheNearestKnownOne) {
             "max_length, codec)");
   const std::string known_only = schema_error(R"({"columns":[{"name":"id"}],"table":"t","partition_by":"id"})");
   EXPECT_EQ(known_only.find("unknown key"), std::string::npos) << known_only;
+}
+
+// Issue 27: no way to print the built-in schema as a file to start from (sensor-parse --print-schema).
+// to_json is read back by from_json to the same schema: same file text, same DDL.
+TEST(Schema, ToJsonReadsBackToTheSameSchema) {
+  std::ifstream tuned(std::string(SOURCE_DIR) + "/examples/schema-tuned.json");
+  std::stringstream tuned_text;
+  tuned_text << tuned.rdbuf();
+  std::vector<sp::Schema> schemas = {
+      sp::Schema::default_schema(), sp::Schema::from_json(tuned_text.str(), "schema-tuned.json"),
+      sp::Schema::from_json(R"j({"table":"t","columns":[{"name":"id"},
+        {"name":"ts","type":"DateTime64(3, 'UTC')","path":"timestamp"},
+        {"name":"price","type":"Decimal(9, 2)","path":"v.price","default":"1.50","min":0,"max":1000},
+        {"name":"fw","path":"v.fw","required":false},{"name":"n","type":"Nullable(Int32)","path":"v.n"},
+        {"name":"tags","type":"Array(String)","path":"v.tags","required":false},
+        {"name":"state","type":"Enum8('ok' = 1, 'fault' = 2)","path":"v.state","default":"ok"}],
+        "order_by":["id","ts"],"partition_by":"toYYYYMMDD(ts)"})j", "s.json")};
+  for (const auto& s : schemas) {
+    std::string text = s.to_json();
+    sp::Schema back = sp::Schema::from_json(text, "printed.json");
+    EXPECT_EQ(back.to_json(), text);
+    EXPECT_EQ(back.create_table_sql("db", back.table), s.create_table_sql("db", s.table)) << text;
+  }
+  std::string seed = sp::Schema::default_schema().to_json();
+  EXPECT_NE(seed.find("\"partition_by\": \"toYYYYMM(ts)\""), std::string::npos) << seed;
+  EXPECT_NE(seed.find("\"min\": -100.0"), std::string::npos) << seed;
+}
+
+// Issue 27: a schema file without keys got ORDER BY its first column and no partitions, unlike the
+// built-in schema; now it gets the built-in's shape. A file that gives order_by keeps its own choice.
+TEST(Schema, FileWithoutKeysGetsTheBuiltInShape) {
+  const std::string cols = R"j("columns":[{"name":"id"},{"name":"at","type":"DateTime64(3)","path":"timestamp"},
+      {"name":"sensor_id","path":"value.sensor_id"},{"name":"v","type":"Float64"}])j";
+  auto s = sp::Schema::from_json("{" + cols + "}", "s.json");
+  EXPECT_EQ(s.order_by, (std::vector<std::string>{"sensor_id", "at", "id"}));
+  EXPECT_EQ(s.partition_by, "toYYYYMM(at)");
+  // the seed's columns written as a file without keys: the built-in schema's DDL
+  auto seed = sp::Schema::from_json(R"j({"columns":[{"name":"id","max_length":256},
+      {"name":"ts","type":"DateTime","path":"timestamp"},{"name":"sensor_id","path":"value.sensor_id","max_length":256},
+      {"name":"temperature","type":"Float64","path":"value.temperature","min":-100,"max":150},
+      {"name":"humidity","type":"Float64","path":"value.humidity","min":0,"max":100},
+      {"name":"pressure","type":"Float64","path":"value.pressure","min":300,"max":1200}]})j", "seed.json");
+  EXPECT_EQ(seed.create_table_sql("db", "t"), sp::Schema::default_schema().create_table_sql("db", "t"));
+  // no time column, no sensor_id: the first column; an optional time column is no key
+  auto plain = sp::Schema::from_json(R"j({"columns":[{"name":"k"},{"name":"t","type":"Date","required":false}]})j", "p");
+  EXPECT_EQ(plain.order_by, (std::vector<std::string>{"k"}));
+  EXPECT_EQ(plain.partition_by, "");
+  // order_by given: no partitions added
+  auto chosen = sp::Schema::from_json("{" + cols + R"j(,"order_by":["id"]})j", "c");
+  EXPECT_EQ(chosen.order_by, (std::vector<std::string>{"id"}));
+  EXPECT_EQ(chosen.partition_by, "");
 }

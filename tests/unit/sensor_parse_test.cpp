@@ -9,6 +9,7 @@
 
 #include "common/core/errors.hpp"
 #include "common/core/log.hpp"
+#include "common/rows/envelope.hpp"
 #include "parse.hpp"
 
 using sp::RowFormat;
@@ -237,6 +238,45 @@ TEST(SensorParse, EnvelopesCarryCoordinates) {
   EXPECT_EQ(r.reason, "envelope: partition is missing or not an integer");
   EXPECT_FALSE(r.has_coords);
   EXPECT_TRUE(out.empty());
+}
+
+// Issue 27: a Kafka value that is not UTF-8 reaches sensor-parse as kafka-cat-sensor --envelope writes
+// it ("value_encoding":"base64"); it was rejected as 'not JSON: starts with "/"' (the base64 text's
+// first letter). The line comes from append_envelope, the writer kafka-cat-sensor uses.
+TEST(SensorParse, EnvelopeValueThatIsNotUtf8IsSaidSo) {
+  sp::envelope::JsonTool json;
+  sp::envelope::MessageView m;
+  m.topic = "sensor_metrics";
+  m.partition = 5;
+  m.offset = 77;
+  std::string bytes("\xff\xfe{\"id\":1}", 10);
+  m.value = sp::envelope::bytes(bytes);
+  std::string line;
+  sp::envelope::append_envelope(line, m, json);
+  line.pop_back();
+  ASSERT_NE(line.find("\"value_encoding\":\"base64\""), std::string::npos) << line;
+  RecordParser p(Schema::default_schema(), RowFormat::json);
+  std::string out;
+  Reject r;
+  ASSERT_FALSE(p.json_line(line, out, r));
+  EXPECT_EQ(r.reason, "envelope: value is not UTF-8, so not JSON (the envelope carries its bytes base64-encoded)");
+  EXPECT_TRUE(r.has_coords);
+  EXPECT_EQ(r.topic, "sensor_metrics");
+  EXPECT_EQ(r.partition, 5);
+  EXPECT_EQ(r.offset, 77);
+}
+
+// Issue 27: a Decimal column with min/max was refused as "not numeric"; it is bounded like the others,
+// on both paths, whether the number came as a JSON number or a string.
+TEST(SensorParse, DecimalColumnsTakeMinAndMax) {
+  auto s = Schema::from_json(R"j({"columns":[{"name":"id","type":"String","path":"id"},
+      {"name":"price","type":"Decimal(9, 2)","path":"value.price","min":0,"max":1000}]})j", "s.json");
+  EXPECT_EQ(convert(R"({"id":"a","value":{"price":12.5}})", RowFormat::json, s), "{\"id\":\"a\",\"price\":12.50}\n");
+  EXPECT_EQ(convert(R"({"id":"a","value":{"price":1000}})", RowFormat::json, s), "{\"id\":\"a\",\"price\":1000.00}\n");
+  EXPECT_EQ(convert(R"({"id":"a","value":{"price":-0.01}})", RowFormat::json, s),
+            "REJECT: value.price: -0.01 is below the minimum 0");
+  EXPECT_EQ(convert(R"({"id":"a","value":{"price":"1000.01"}})", RowFormat::json, s),
+            "REJECT: value.price: \"1000.01\" is above the maximum 1000");
 }
 
 TEST(SensorParse, SchemaFileShapes) {

@@ -21,8 +21,7 @@ int main(int argc, char** argv) {
         app.add_option("--batch-rows", o.batch_rows, "Send a batch at this many rows")->capture_default_str()->check(CLI::Range(uint64_t{1}, uint64_t{1000000}));
         app.add_option("--batch-bytes", o.batch_bytes, "... or at this many bytes (suffixes k, M, G; KiB, MiB)")
             ->transform(CLI::AsSizeValue(false))->default_str("16MiB");
-        app.add_option("--batch-seconds", o.batch_seconds, "... or this long after the batch's first row")
-            ->capture_default_str()->check(CLI::Range(0.001, 3600.0));
+        sp::cli::add_duration(app, "--batch-seconds", o.batch_seconds, "... or this long after the batch's first row (seconds, or 500ms, 2m)", 0.001, 3600.0);
         app.add_option("--compression-level", o.gzip_level, "gzip level of request bodies, 0 = send uncompressed")
             ->capture_default_str()->check(CLI::Range(0, 9));
         auto* parallel = app.add_option("-j,--parallel", o.parallel, "Batches sent at once, each on its own connection (acks stay in order)")
@@ -30,10 +29,8 @@ int main(int argc, char** argv) {
         sp::cli::alias(app, "-P", parallel);  // -P is kcat's produce
         app.add_option("--retries", o.retries, "Retries per request on network errors, timeouts and retriable server errors (-1 = forever)")
             ->capture_default_str()->check(CLI::Range(-1, 1000000));
-        app.add_option("--retry-max-delay", o.retry_max_delay_seconds, "Longest wait between retries (seconds, or 500ms, 2m; exponential backoff, full jitter)")
-            ->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::Range(0.001, 3600.0));
-        app.add_option("--timeout", c.timeout_s, "Timeout of one request (seconds, or 500ms, 2m)")
-            ->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::Range(0.1, 86400.0));
+        sp::cli::add_duration(app, "--retry-max-delay", o.retry_max_delay_seconds, "Longest wait between retries (seconds, or 500ms, 2m; exponential backoff, full jitter)", 0.001, 3600.0);
+        sp::cli::add_duration(app, "--timeout", c.timeout_s, "Timeout of one request (seconds, or 500ms, 2m)", 0.1, 86400.0);
         app.add_option("--acks", c.acks_path, "Write acks (JSON lines: topic, partition, highest offset) here instead of stdout; - for stdout even on a terminal");
         app.add_flag("--no-acks", c.no_acks, "Write no acks");
         app.add_option("-r,--rejects", c.rejects_path, "Append rejected rows as JSON lines with ClickHouse's message to FILE");

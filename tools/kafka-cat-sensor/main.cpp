@@ -26,10 +26,8 @@ int main(int argc, char** argv) {
         app.add_option("--commit-acks", o.commit_acks, "Commit only offsets acknowledged in FILE (a FIFO fed by ch-insert or s3-put --acks); repeatable: commit what every FILE acknowledged");
         // durations: seconds, or with a unit (500ms, 2m); --commit-interval's bare number stays milliseconds
         // (what it always was), with a warning
-        app.add_option("--commit-interval", f.commit_interval, "Time between commits (500ms, 2s; a bare number is milliseconds, deprecated)")
-            ->default_str("1s")
-            ->transform(sp::cli::Duration(0.001, "--commit-interval: a bare number is read as milliseconds (deprecated); write it with a unit, like 500ms or 2s"))->type_name("DURATION")
-            ->check(CLI::Range(0.01, 3600.0));
+        sp::cli::add_duration(app, "--commit-interval", f.commit_interval, "Time between commits (500ms, 2s; a bare number is milliseconds, deprecated)", 0.01, 3600.0,
+                              0.001, "--commit-interval: a bare number is read as milliseconds (deprecated); write it with a unit, like 500ms or 2s");
         sp::cli::add_duration(app, "--ack-timeout", f.ack_timeout, "How long to wait for the last acknowledgements at exit (seconds, or 500ms, 2m)", 0.0, 86400.0);
         sp::cli::add_duration(app, "--revoke-wait", f.revoke_wait, "How long to wait for acknowledgements before giving up partitions in a rebalance (seconds, or 500ms, 2m)", 0.0, 600.0);
         sp::cli::add_duration(app, "--connect-timeout", f.connect_timeout, "How long to wait for the brokers at start (seconds, or 500ms, 2m)", 0.1, 3600.0);

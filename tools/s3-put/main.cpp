@@ -30,8 +30,7 @@ int main(int argc, char** argv) {
             ->capture_default_str()->check(CLI::Range(1, 64)));
         app.add_option("--rotate-bytes", sf.rotate_bytes, "Start a new object after this many input bytes (at a line end)");
         app.add_option("--rotate-lines", o.rotate_lines, "Start a new object after this many lines");
-        app.add_option("--rotate-seconds", o.rotate_seconds, "Start a new object after this many seconds (at a line end)")
-            ->check(CLI::NonNegativeNumber);
+        sp::cli::add_duration(app, "--rotate-seconds", o.rotate_seconds, "Start a new object after this long (seconds, or 500ms, 2m; at a line end)", 0);
         app.add_option("--seq-start", o.seq_start, "First {seq} number")->capture_default_str();
         app.add_option("-z,--compress", sf.compress, "gzip, zstd or none (adds .gz / .zst to the key)");
         app.add_flag("--gzip", sf.gzip, "Same as --compress gzip");
@@ -39,8 +38,7 @@ int main(int argc, char** argv) {
         app.add_option("--level", o.level, "Compression level (0 = default: gzip 6, zstd 3)")->check(CLI::Range(0, 22));
         app.add_option("--content-type", o.content_type, "Content-Type of the objects");
         app.add_option("--storage-class", o.storage_class, "x-amz-storage-class (STANDARD, STANDARD_IA, ...)");
-        app.add_option("--abort-time", o.abort_seconds, "How long to keep trying to abort a failed multipart upload (seconds, or 2m)")
-            ->capture_default_str()->transform(sp::cli::Duration())->type_name("DURATION")->check(CLI::PositiveNumber);
+        sp::cli::add_duration(app, "--abort-time", o.abort_seconds, "How long to keep trying to abort a failed multipart upload (seconds, or 2m)", 0.001);
         app.add_option("--host-name", o.host, "Value of {host} (default: this machine's name)");
         app.add_option("--run-id", o.run_id, "Value of {run} (default: 12 random hex digits, new for every run)");
         app.add_option("--acks", o.acks,

@@ -1,10 +1,14 @@
 #include "gen.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "common/core/errors.hpp"
 #include "common/core/timeutil.hpp"
 #include "common/rows/envelope.hpp"
 
@@ -150,20 +154,59 @@ std::string envelope_line(const std::string& line, const Reading& r, int kind, u
 }
 }  // namespace
 
+double parse_rate(const std::string& text) {
+  size_t used = 0;
+  double n = 0;
+  try {
+    n = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  std::string unit = used ? text.substr(used) : "";
+  double per = unit.empty() || unit == "/s" ? 1 : unit == "/m" ? 60 : unit == "/h" ? 3600 : 0;
+  if (!used || per == 0 || !std::isfinite(n) || n <= 0)
+    throw UsageError("--rate: '" + text + "' is not a rate: give messages per second, minute or hour (100, 100/s, 600/m, 3600/h)");
+  return n / per;
+}
+
+namespace {
+// With a rate: flushes what is buffered and sleeps until line i is due (in slices, so a stop request is
+// seen within 100 ms); false when stopped.
+bool pace(const Options& opt, uint64_t i, std::chrono::steady_clock::time_point start, std::string& buf,
+          std::ostream& out) {
+  auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                         std::chrono::duration<double>(static_cast<double>(i) / opt.rate));
+  if (std::chrono::steady_clock::now() >= due) return true;
+  out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
+  out.flush();
+  buf.clear();
+  if (!out) return false;  // the reader is gone (`sensor-gen -c 0 --rate 10/s | head`)
+  for (auto now = std::chrono::steady_clock::now(); now < due; now = std::chrono::steady_clock::now()) {
+    if (opt.stop && opt.stop()) return false;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(due - now, std::chrono::milliseconds(100)));
+  }
+  return true;
+}
+}  // namespace
+
 Stats generate(const Options& opt, std::ostream& out) {
   Rng rng{opt.seed};
+  // which lines are malformed: a stream of its own, so that the readings (and so the good lines) of a
+  // seed do not depend on --bad-fraction
+  Rng bad_rng{opt.seed ^ 0x6261646c696e6573ULL};
+  auto start = std::chrono::steady_clock::now();
   Stats st;
   std::string buf;
   buf.reserve(1 << 16);
   if (opt.csv) buf += "id,timestamp,sensor_id,temperature,humidity,pressure\n";
   std::vector<uint64_t> offsets;  // next offset per partition (--envelope)
-  for (uint64_t i = 0; i < opt.count; ++i) {
-    if (opt.stop && i % 4096 == 0 && opt.stop()) {
+  for (uint64_t i = 0; opt.count == 0 || i < opt.count; ++i) {
+    if ((opt.stop && (opt.rate > 0 || i % 4096 == 0) && opt.stop()) || (opt.rate > 0 && !pace(opt, i, start, buf, out))) {
       st.stopped = true;
       break;
     }
     Reading r = next_reading(rng, opt, i);
-    bool bad = opt.bad_fraction > 0 && rng.unit() < opt.bad_fraction;
+    bool bad = bad_rng.unit() < opt.bad_fraction;
     if (opt.csv) {
       buf += csv_line(r, bad);
     } else {
@@ -176,6 +219,7 @@ Stats generate(const Options& opt, std::ostream& out) {
     if (buf.size() > (1 << 16) - 512) {
       out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
       buf.clear();
+      if (!out) break;  // without an end (-c 0) nothing else would stop it
     }
   }
   out.write(buf.data(), static_cast<std::streamsize>(buf.size()));

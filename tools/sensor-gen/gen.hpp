@@ -9,7 +9,7 @@
 namespace sp::gen {
 
 struct Options {
-  uint64_t count = 1000;
+  uint64_t count = 1000;             // 0: no end (until stopped)
   uint64_t seed = 42;
   uint32_t sensors = 100;
   double bad_fraction = 0.0;         // 0..1, share of malformed lines
@@ -19,7 +19,8 @@ struct Options {
   uint64_t first_id = 1;             // ids are msg-<first_id + i>
   bool envelope = false;             // kafka-cat-sensor --envelope lines instead of raw messages
   uint32_t partitions = 4;           // envelope partitions: sensor number modulo this
-  std::function<bool()> stop;        // asked every few thousand lines; true ends the output early
+  double rate = 0;                   // lines per second, paced (output flushed as it goes); 0 = at once
+  std::function<bool()> stop;        // asked every few thousand lines (every line when paced); true ends the output early
 };
 
 struct Stats {
@@ -27,8 +28,12 @@ struct Stats {
   bool stopped = false;  // opt.stop ended it before opt.count lines (every line written is whole)
 };
 
-// Writes opt.count lines (plus a header in CSV mode) to out.
+// Writes opt.count lines (plus a header in CSV mode) to out. Line i is the same for a seed whatever
+// bad_fraction is, or it is malformed: which lines are bad comes from a random stream of its own.
 Stats generate(const Options& opt, std::ostream& out);
+
+// "100", "100/s", "600/m", "3600/h" -> messages per second (> 0); UsageError otherwise.
+double parse_rate(const std::string& text);
 
 // The kinds of malformed lines produced, in order of the cycle (for docs and tests).
 extern const char* const kBadKinds[];

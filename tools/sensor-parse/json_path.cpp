@@ -147,6 +147,11 @@ bool RecordParser::Impl::read_envelope(const envelope::Keys& env, std::string& o
       doc_prefix = "/value";
       return message(value, out, r);
     case element_type::STRING: {
+      // bytes that are not UTF-8 are no JSON text: say so, not what the base64 text starts with
+      if (env.value_is_base64()) {
+        r.reason = "envelope: value is not UTF-8, so not JSON (the envelope carries its bytes base64-encoded)";
+        return false;
+      }
       // kafka-cat-sensor embeds a value that was not JSON as a string: it may still be the
       // message (e.g. JSON with a trailing byte the producer added); parse it on its own.
       std::string_view text = value.get_string().value_unsafe();

@@ -11,10 +11,10 @@ int main(int argc, char** argv) {
       "Validate sensor messages (JSON lines, kafka-cat-sensor envelopes or CSV) from stdin into rows on stdout",
       {sp::Exit::rejects, sp::Exit::data, sp::Exit::interrupted}, argc, argv,
       [&](CLI::App& app) {
-        app.add_option("-f,--format", c.format, "Output row format: json (JSONEachRow), tsv, csv or values")
-            ->capture_default_str();
-        app.add_option("-i,--input-format", c.input, "Input format: auto, json or csv (CSV needs a header line)")
-            ->capture_default_str();
+        sp::cli::choices(app.add_option("-f,--format", c.format, "Output row format: json (JSONEachRow), tsv, csv or values")
+            ->capture_default_str(), {"json", "tsv", "csv", "values"});
+        sp::cli::choices(app.add_option("-i,--input-format", c.input, "Input format: auto, json or csv (CSV needs a header line)")
+            ->capture_default_str(), {"auto", "json", "csv"});
         // --schema as ch-insert's, no letter (-s was also s3-cat's summarize)
         sp::cli::alias(app, "-s", app.add_option("--schema", c.schema_path,
                        "Schema file (JSON; default: the seed's six columns; env SENSOR_SCHEMA, config schema.file)"));
@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
         app.add_option("--max-line-bytes", o.max_line, "Longer input lines are rejected unread (memory bound)")
             ->capture_default_str()
             ->check(CLI::Range(size_t{64}, size_t{64} << 20));
+        app.add_flag("--print-schema", c.print_schema,
+                     "Print the schema in use (--schema, else the built-in seed schema) as a schema file and exit: a file to start from");
         app.add_flag("--stats", o.stats,
                      "At the end, print on stderr a table of rejects by reason and of rows by sensor (also with -q)");
       },

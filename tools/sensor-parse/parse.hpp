@@ -113,6 +113,7 @@ Stats run(const Options& opt, const Schema& schema, LineReader& in, LineWriter& 
 struct Command {
   Options o;
   std::string format = "json", input = "auto", schema_path, rejects_path;
+  bool print_schema = false;  // --print-schema: the schema as a file on stdout, nothing read
 };
 
 // The tool: resolves the schema, opens --rejects, runs stdin to stdout, logs the summary (and the

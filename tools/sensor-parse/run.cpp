@@ -333,6 +333,10 @@ int run_command(Command& c) {
   o.format = parse_row_format(c.format);
   o.input = parse_input_format(c.input);
   Schema schema = Schema::resolve(c.schema_path);
+  if (c.print_schema) {
+    std::fputs(schema.to_json().c_str(), stdout);
+    return 0;
+  }
 
   int rfd = -1;
   if (!c.rejects_path.empty()) {

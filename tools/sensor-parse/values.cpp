@@ -310,6 +310,13 @@ bool RecordParser::Impl::decimal(const Column& c, std::string_view v, bool as_st
   if (n) {
     cell.kind = Cell::k_num;  // unquoted: ClickHouse 18.16 reads no quoted Decimal in CSV or JSONEachRow
     cell.n = static_cast<uint8_t>(n);
+    if (c.min || c.max) {  // the bounds are doubles: compared as one (the cell's canonical text)
+      double d = 0;
+      std::from_chars(cell.buf, cell.buf + n, d);
+      std::string t = as_string ? quoted(v) : std::string(v);
+      if (c.min && d < *c.min) return fail(c, t + " is below the minimum " + num_text(*c.min));
+      if (c.max && d > *c.max) return fail(c, t + " is above the maximum " + num_text(*c.max));
+    }
     return true;
   }
   std::string t = as_string ? quoted(v) : std::string(v);
