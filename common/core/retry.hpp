@@ -57,8 +57,12 @@ class Retry {
   bool spent() const;
   // Retries so far (each next() is one).
   int retries() const { return backoff_.attempts(); }
-  // The delay before the next attempt; counts the retry.
-  std::chrono::milliseconds next() { return backoff_.next(); }
+  // The delay before the next attempt; counts the retry. Never longer than what is left of the time
+  // budget (at least 1 ms), so the last attempt starts before the budget ends, not a backoff later.
+  std::chrono::milliseconds next();
+  // What is left of max_time; milliseconds::max() without a time limit. For attempts' own timeouts
+  // (a request must not outlast the budget).
+  std::chrono::milliseconds remaining() const;
   // Waits d; when the wait was stopped throws Error(Exit::interrupted, message).
   void wait(std::chrono::milliseconds d, const std::string& message) const;
 

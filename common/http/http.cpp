@@ -98,9 +98,9 @@ HttpResponse HttpClient::perform(const HttpRequest& req) {
   curl_easy_setopt(h_, CURLOPT_SSL_VERIFYPEER, req.verify_tls ? 1L : 0L);
   curl_easy_setopt(h_, CURLOPT_SSL_VERIFYHOST, req.verify_tls ? 2L : 0L);
   if (!req.ca_file.empty()) curl_easy_setopt(h_, CURLOPT_CAINFO, req.ca_file.c_str());
-  // Low-speed guard: a server that stalls for 60 s counts as a timeout (then retried by callers).
+  // Low-speed guard: a server that stalls for stall_timeout_s counts as a timeout (then retried by callers).
   curl_easy_setopt(h_, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(h_, CURLOPT_LOW_SPEED_TIME, 60L);
+  curl_easy_setopt(h_, CURLOPT_LOW_SPEED_TIME, std::max(req.stall_timeout_s, 1L));
 
   ReadCtx rctx{req.body, 0};
   if (req.method == "GET") {

@@ -21,6 +21,9 @@ struct HttpRequest {
   std::string_view body;             // request body (must outlive perform())
   long timeout_ms = 300000;          // whole request
   long connect_timeout_ms = 10000;
+  // A transfer that moves no byte for this many seconds (a hung server) fails as a timeout. A limit
+  // on stalling rather than on the whole request, so a large body that is moving is never cut.
+  long stall_timeout_s = 60;
   bool verify_tls = true;
   std::string ca_file;  // extra CA bundle (optional)
   // When set, the response body is streamed here instead of collected (return false to abort).

@@ -44,6 +44,16 @@ Retry request_retry(const Settings& s) {
   Retry::Budget b{s.backoff_initial, s.backoff_max, std::max(s.max_attempts - 1, 0), s.retry_time};
   return Retry(b, [abandonable = s.abandonable](std::chrono::milliseconds d) { return wait_to_retry(abandonable, d); });
 }
+
+// An attempt's own limits within its retry budget (--retry-time; s3-put's abort: --abort-time): a
+// transfer that moves no byte for what is left of the budget is abandoned (1 s at least, as libcurl
+// counts whole seconds; 60 s at most), and so is a connection not made in that time (10 s at most).
+// A hung server cannot hold a request past the budget, and a slow transfer that moves is never cut.
+void fit_to_budget(HttpRequest& req, const Retry& retry) {
+  int64_t left_ms = retry.remaining().count();
+  req.stall_timeout_s = static_cast<long>(std::clamp<int64_t>(left_ms / 1000 + (left_ms % 1000 != 0), 1, 60));
+  req.connect_timeout_ms = static_cast<long>(std::clamp<int64_t>(left_ms, 1000, req.connect_timeout_ms));
+}
 }  // namespace
 
 Location Location::parse(const std::string& url) {
@@ -366,7 +376,8 @@ std::pair<std::string, std::string> Client::url_for(const std::string& bucket, c
   return {scheme_ + "://" + host + path, path};
 }
 
-HttpResponse Client::send_once(const Call& c, const std::string& payload_hash, const std::string& content_md5) {
+HttpResponse Client::send_once(const Call& c, const std::string& payload_hash, const std::string& content_md5,
+                               const Retry& retry) {
   auto [url, path] = url_for(c.bucket, c.key);
   std::string q = sigv4::canonical_query(c.query);
   if (!q.empty()) url += "?" + q;
@@ -398,6 +409,7 @@ HttpResponse Client::send_once(const Call& c, const std::string& payload_hash, c
   req.verify_tls = s_.verify_tls;
   req.ca_file = s_.ca_file;
   req.timeout_ms = s_.timeout_ms;
+  fit_to_budget(req, retry);
   if (s_.abandonable) req.cancelled = abandon_requested;
   log::trace("s3: ", c.method, " ", url);
   HttpResponse r = http_.perform(req);
@@ -443,7 +455,7 @@ HttpResponse Client::call(const Call& c) {
     std::string problem;
     if (s_.abandonable && abandon_requested()) throw TempFailError(c.what + ": abandoned (second signal)");
     try {
-      HttpResponse r = send_once(c, payload_hash, content_md5);
+      HttpResponse r = send_once(c, payload_hash, content_md5, retry);
       ErrorBody e;
       // CompleteMultipartUpload may answer 200 and then an <Error> body
       bool error_in_200 = r.status / 100 == 2 && c.method == "POST" && r.body.find("<Error>") != std::string::npos;
@@ -599,7 +611,7 @@ uint64_t Client::get_object(const Location& loc, const std::function<bool(const 
     };
     std::string problem;
     try {
-      HttpResponse r = send_once(c, sigv4::kEmptySha256, "");
+      HttpResponse r = send_once(c, sigv4::kEmptySha256, "", retry);
       if (r.status / 100 == 2) {
         if (resume.short_body())
           throw S3Error(Exit::tempfail, c.what + ": resumed at byte " + std::to_string(from) +

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/core/errors.hpp"
+#include "common/core/retry.hpp"
 #include "common/http/http.hpp"
 #include "common/s3/sigv4.hpp"
 
@@ -190,7 +191,9 @@ class Client {
     std::string md5_raw = {};  // the body's MD5 when the caller already has it
     std::function<void(long)> on_stream_start = {};  // see HttpRequest
   };
-  HttpResponse send_once(const Call& c, const std::string& payload_hash, const std::string& content_md5);
+  // One attempt, its timeouts fitted to what is left of retry's budget.
+  HttpResponse send_once(const Call& c, const std::string& payload_hash, const std::string& content_md5,
+                         const Retry& retry);
   // With retries; returns a 2xx answer or throws S3Error / TempFailError.
   HttpResponse call(const Call& c);
   [[noreturn]] void fail(const Call& c, const HttpResponse& r);

@@ -74,3 +74,29 @@ TEST(Retry, AStoppedWaitIsInterrupted) {
     EXPECT_STREQ(e.what(), "GET s3://b/k: interrupted while retrying: 503");
   }
 }
+
+// A request's own timeouts come from what is left of the time budget, and the delay before the last
+// attempt never reaches past it (issue 28, item 8: a hung server held s3-put long past --retry-time).
+TEST(Retry, DelaysAndRemainingKeepToTheTimeBudget) {
+  sp::Retry::Budget forever;
+  sp::Retry r(forever, [](std::chrono::milliseconds) { return true; });
+  EXPECT_EQ(r.remaining(), std::chrono::milliseconds::max());
+  sp::Retry::Budget timed;
+  timed.initial = std::chrono::seconds(30);  // a backoff far longer than the budget
+  timed.max = std::chrono::seconds(30);
+  timed.max_time = std::chrono::seconds(3);
+  sp::Retry t(timed, [](std::chrono::milliseconds) { return true; });
+  EXPECT_LE(t.remaining().count(), 3000);
+  EXPECT_GT(t.remaining().count(), 0);
+  for (int i = 0; i < 20; ++i) {
+    auto d = t.next();
+    EXPECT_LE(d.count(), 3000) << "a wait past the budget";
+    EXPECT_GE(d.count(), 1);
+  }
+  sp::Retry::Budget gone;
+  gone.max_time = std::chrono::milliseconds(1);
+  sp::Retry g(gone, [](std::chrono::milliseconds) { return true; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(g.remaining().count(), 0);
+  EXPECT_EQ(g.next().count(), 1);
+}
