@@ -34,6 +34,8 @@ struct HttpRequest {
   // When set, polled during the transfer (at least once a second): true abandons it (an
   // HttpTransportError), so a transfer stuck on a slow server cannot hold up a tool that must stop.
   std::function<bool()> cancelled;
+  // The three callbacks may throw: the exception ends the transfer and perform() rethrows it after
+  // libcurl has returned (it never unwinds through libcurl's C frames).
 };
 
 struct HttpResponse {
