@@ -46,7 +46,7 @@ size_t on_write(char* p, size_t size, size_t n, void* ud) {
     if (t.req->on_body && t.resp->status / 100 == 2) {
       if (!t.started) {
         t.started = true;
-        if (t.req->on_stream_start) t.req->on_stream_start(t.resp->status);
+        if (t.req->on_stream_start) t.req->on_stream_start(*t.resp);
       }
       return t.req->on_body(p, len) ? len : 0;
     }

@@ -14,6 +14,16 @@
 
 namespace sp {
 
+struct HttpResponse {
+  long status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
 struct HttpRequest {
   std::string method = "GET";
   std::string url;
@@ -28,24 +38,15 @@ struct HttpRequest {
   std::string ca_file;  // extra CA bundle (optional)
   // When set, the response body is streamed here instead of collected (return false to abort).
   std::function<bool(const char* data, size_t n)> on_body;
-  // With on_body: called with the status once, before the first byte of a 2xx body is streamed.
-  std::function<void(long status)> on_stream_start;
+  // With on_body: called once with the answer's status and headers (no body), before the first byte
+  // of a 2xx body is streamed.
+  std::function<void(const HttpResponse& head)> on_stream_start;
   bool head_only = false;  // HEAD: no body expected
   // When set, polled during the transfer (at least once a second): true abandons it (an
   // HttpTransportError), so a transfer stuck on a slow server cannot hold up a tool that must stop.
   std::function<bool()> cancelled;
   // The three callbacks may throw: the exception ends the transfer and perform() rethrows it after
   // libcurl has returned (it never unwinds through libcurl's C frames).
-};
-
-struct HttpResponse {
-  long status = 0;
-  std::string body;
-  std::map<std::string, std::string> headers;  // names lower-cased
-  std::string header(const std::string& lower_name) const {
-    auto it = headers.find(lower_name);
-    return it == headers.end() ? std::string() : it->second;
-  }
 };
 
 // Connection refused, DNS, timeout, TLS failure, reset: no HTTP answer at all.

@@ -593,7 +593,10 @@ std::optional<ObjectInfo> Client::head_object(const Location& loc) {
 
 uint64_t Client::get_object(const Location& loc, const std::function<bool(const char*, size_t)>& sink, uint64_t offset) {
   uint64_t delivered = 0;
+  // The first answer's ETag: which version of the object is being read. Every resumed request asks
+  // for it (If-Match), so a replaced object is an error, never spliced onto what was delivered.
   std::string etag;
+  bool answered = false;  // a first 2xx answer started
   Retry retry = request_retry(s_);
   while (true) {
     Call c{"GET", loc.bucket, loc.key, {}, {}, {}, nullptr, "GET " + loc.str()};
@@ -601,7 +604,17 @@ uint64_t Client::get_object(const Location& loc, const std::function<bool(const 
     if (from > 0) c.headers.emplace_back("range", "bytes=" + std::to_string(from) + "-");
     if (!etag.empty()) c.headers.emplace_back("if-match", "\"" + etag + "\"");
     ResumeSkip resume(from);  // a server may ignore Range
-    c.on_stream_start = [&](long status) { resume.start(status); };
+    c.on_stream_start = [&](const HttpResponse& head) {
+      std::string got = unquote(head.header("etag"));
+      if (!answered) {
+        answered = true;
+        etag = got;
+      } else if (!etag.empty() && !got.empty() && got != etag) {  // a server that ignores If-Match
+        throw S3Error(Exit::tempfail, c.what + ": the object changed while it was being read (ETag " + got +
+                                          ", not " + etag + ")", head.status, "PreconditionFailed", "");
+      }
+      resume.start(head.status);
+    };
     c.on_body = [&](const char* p, size_t n) {
       size_t drop = resume.drop(n);
       if (drop == n) return true;
@@ -631,13 +644,6 @@ uint64_t Client::get_object(const Location& loc, const std::function<bool(const 
       if (retry.spent())
         give_up(c.what + ": giving up after " + std::to_string(retry.retries() + 1) + " attempts at byte " +
                 std::to_string(offset + delivered) + ": " + problem);
-    }
-    // remember which version we are reading, so a resume never splices two different objects
-    if (etag.empty() && delivered > 0) {
-      try {
-        if (auto info = head_object(loc)) etag = info->etag;
-      } catch (const Error&) {
-      }
     }
     auto d = retry.next();
     ++retries_;

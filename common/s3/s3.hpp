@@ -189,7 +189,7 @@ class Client {
     std::function<bool(const char*, size_t)> on_body;
     std::string what;     // for messages: "PUT s3://b/k part 3"
     std::string md5_raw = {};  // the body's MD5 when the caller already has it
-    std::function<void(long)> on_stream_start = {};  // see HttpRequest
+    std::function<void(const HttpResponse&)> on_stream_start = {};  // see HttpRequest
   };
   // One attempt, its timeouts fitted to what is left of retry's budget.
   HttpResponse send_once(const Call& c, const std::string& payload_hash, const std::string& content_md5,

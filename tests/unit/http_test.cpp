@@ -157,7 +157,7 @@ TEST(Http, ExceptionFromABodyCallbackSurfacesFromPerform) {
   EXPECT_EQ(r.body.size(), 1u << 20);
 
   req.on_body = [](const char*, size_t) { return true; };
-  req.on_stream_start = [](long) { throw std::runtime_error("from on_stream_start"); };
+  req.on_stream_start = [](const sp::HttpResponse&) { throw std::runtime_error("from on_stream_start"); };
   EXPECT_THROW(http.perform(req), std::runtime_error);
 
   req.on_stream_start = nullptr;
