@@ -13,6 +13,7 @@
 #include "common/core/log.hpp"
 #include "common/core/retry.hpp"
 #include "common/core/signals.hpp"
+#include "common/s3/s3_xml.hpp"
 
 namespace sp::s3 {
 
@@ -215,123 +216,14 @@ Settings resolve(const Flags& flags, bool require_credentials) {
   return s;
 }
 
-// ---------- XML ----------
-
-std::string xml_unescape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '&') {
-      out += s[i];
-      continue;
-    }
-    size_t semi = s.find(';', i);
-    if (semi == std::string_view::npos || semi - i > 10) {
-      out += s[i];
-      continue;
-    }
-    std::string_view ent = s.substr(i + 1, semi - i - 1);
-    if (ent == "amp") out += '&';
-    else if (ent == "lt") out += '<';
-    else if (ent == "gt") out += '>';
-    else if (ent == "quot") out += '"';
-    else if (ent == "apos") out += '\'';
-    else if (!ent.empty() && ent[0] == '#') {
-      unsigned long cp = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X')
-                             ? std::strtoul(std::string(ent.substr(2)).c_str(), nullptr, 16)
-                             : std::strtoul(std::string(ent.substr(1)).c_str(), nullptr, 10);
-      // UTF-8 encode the code point
-      if (cp < 0x80) out += static_cast<char>(cp);
-      else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-      } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-      } else {
-        out += static_cast<char>(0xF0 | ((cp >> 18) & 0x07));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-      }
-    } else {
-      out += s[i];
-      continue;
-    }
-    i = semi;
-  }
-  return out;
-}
-
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-std::vector<std::string> xml_values(std::string_view xml, const std::string& tag) {
-  std::vector<std::string> out;
-  std::string open = "<" + tag + ">", close = "</" + tag + ">", empty = "<" + tag + "/>";
-  size_t pos = 0;
-  while (true) {
-    size_t a = xml.find(open, pos), e = xml.find(empty, pos);
-    if (e != std::string_view::npos && (a == std::string_view::npos || e < a)) {
-      out.emplace_back();
-      pos = e + empty.size();
-      continue;
-    }
-    if (a == std::string_view::npos) break;
-    size_t b = xml.find(close, a + open.size());
-    if (b == std::string_view::npos) break;
-    out.push_back(xml_unescape(xml.substr(a + open.size(), b - a - open.size())));
-    pos = b + close.size();
-  }
-  return out;
-}
+// ---------- answers ----------
 
 namespace {
-std::string first_value(std::string_view xml, const std::string& tag) {
-  auto v = xml_values(xml, tag);
-  return v.empty() ? std::string() : v.front();
-}
-// The <block>...</block> elements of xml, each as a view.
-std::vector<std::string_view> xml_blocks(std::string_view xml, const std::string& tag) {
-  std::vector<std::string_view> out;
-  std::string open = "<" + tag + ">", close = "</" + tag + ">";
-  size_t pos = 0;
-  while (true) {
-    size_t a = xml.find(open, pos);
-    if (a == std::string_view::npos) break;
-    size_t b = xml.find(close, a);
-    if (b == std::string_view::npos) break;
-    out.push_back(xml.substr(a + open.size(), b - a - open.size()));
-    pos = b + close.size();
-  }
-  return out;
-}
 std::string unquote(std::string s) {
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
   return s;
 }
 }  // namespace
-
-ErrorBody parse_error(std::string_view xml) {
-  ErrorBody e;
-  e.code = first_value(xml, "Code");
-  e.message = first_value(xml, "Message");
-  e.request_id = first_value(xml, "RequestId");
-  return e;
-}
 
 bool retriable(long status, const std::string& code) {
   if (status >= 500 || status == 429 || status == 408) return true;
@@ -458,7 +350,7 @@ HttpResponse Client::call(const Call& c) {
       HttpResponse r = send_once(c, payload_hash, content_md5, retry);
       ErrorBody e;
       // CompleteMultipartUpload may answer 200 and then an <Error> body
-      bool error_in_200 = r.status / 100 == 2 && c.method == "POST" && r.body.find("<Error>") != std::string::npos;
+      bool error_in_200 = r.status / 100 == 2 && c.method == "POST" && is_error_body(r.body);
       if (r.status / 100 == 2 && !error_in_200) return r;
       e = parse_error(r.body);
       if (!retriable(error_in_200 ? 500 : r.status, e.code)) fail(c, r);
@@ -502,7 +394,7 @@ std::string Client::put_object(const Location& loc, std::string_view body, const
 std::string Client::create_multipart(const Location& loc, const Headers& extra) {
   Call c{"POST", loc.bucket, loc.key, {{"uploads", ""}}, extra, {}, nullptr, "CreateMultipartUpload " + loc.str()};
   auto r = call(c);
-  std::string id = first_value(r.body, "UploadId");
+  std::string id = parse_upload_id(r.body);
   if (id.empty()) throw S3Error(Exit::software, c.what + ": answer has no UploadId", r.status, "", "");
   return id;
 }
@@ -524,7 +416,7 @@ std::string Client::complete_multipart(const Location& loc, const std::string& u
   Call c{"POST", loc.bucket, loc.key, {{"uploadId", upload_id}}, {{"content-type", "application/xml"}}, xml, nullptr,
          "CompleteMultipartUpload " + loc.str()};
   auto r = call(c);
-  return unquote(first_value(r.body, "ETag"));
+  return unquote(parse_complete_etag(r.body));
 }
 
 void Client::abort_multipart(const Location& loc, const std::string& upload_id) {
@@ -541,16 +433,10 @@ std::vector<Part> Client::list_parts(const Location& loc, const std::string& upl
            "ListParts " + loc.str()};
     if (!marker.empty()) c.query.emplace_back("part-number-marker", marker);
     auto r = call(c);
-    for (auto block : xml_blocks(r.body, "Part")) {
-      Part p;
-      p.number = std::atoi(first_value(block, "PartNumber").c_str());
-      p.etag = unquote(first_value(block, "ETag"));
-      p.size = std::strtoull(first_value(block, "Size").c_str(), nullptr, 10);
-      out.push_back(p);
-    }
-    std::string next = first_value(r.body, "NextPartNumberMarker");
-    if (first_value(r.body, "IsTruncated") != "true" || next.empty() || next == marker) break;
-    marker = next;
+    PartPage page = parse_list_parts(r.body);
+    out.insert(out.end(), page.parts.begin(), page.parts.end());
+    if (!page.truncated || page.next_marker.empty() || page.next_marker == marker) break;
+    marker = page.next_marker;
   }
   return out;
 }
@@ -565,11 +451,11 @@ std::vector<Upload> Client::list_multipart_uploads(const std::string& bucket, co
       c.query.emplace_back("upload-id-marker", id_marker);
     }
     auto r = call(c);
-    for (auto block : xml_blocks(r.body, "Upload"))
-      out.push_back({first_value(block, "Key"), first_value(block, "UploadId"), first_value(block, "Initiated")});
-    if (first_value(r.body, "IsTruncated") != "true") break;
-    key_marker = first_value(r.body, "NextKeyMarker");
-    id_marker = first_value(r.body, "NextUploadIdMarker");
+    UploadPage page = parse_list_uploads(r.body);
+    out.insert(out.end(), page.uploads.begin(), page.uploads.end());
+    if (!page.truncated) break;
+    key_marker = page.next_key_marker;
+    id_marker = page.next_upload_id_marker;
     if (key_marker.empty()) break;
   }
   return out;
@@ -691,16 +577,11 @@ void Client::list_objects(const std::string& bucket, const std::string& prefix,
            nullptr, "ListObjectsV2 s3://" + bucket + "/" + prefix};
     if (!token.empty()) c.query.emplace_back("continuation-token", token);
     auto r = call(c);
-    for (auto block : xml_blocks(r.body, "Contents")) {
-      ObjectInfo o;
-      o.key = first_value(block, "Key");
-      o.size = std::strtoull(first_value(block, "Size").c_str(), nullptr, 10);
-      o.etag = unquote(first_value(block, "ETag"));
-      o.last_modified = first_value(block, "LastModified");
+    ObjectPage page = parse_list_objects(r.body);
+    for (const auto& o : page.objects)
       if (!fn(o)) return;
-    }
-    std::string next = first_value(r.body, "NextContinuationToken");
-    if (first_value(r.body, "IsTruncated") != "true") break;
+    const std::string& next = page.next_token;
+    if (!page.truncated) break;
     if (next.empty() || next == token)
       throw S3Error(Exit::software, c.what + ": truncated listing without a continuation token", r.status, "", "");
     token = next;

@@ -87,16 +87,13 @@ class S3Error : public Error {
   std::string request_id;
 };
 
-// Parsed <Error><Code/><Message/><RequestId/></Error> body.
+// Parsed <Error><Code/><Message/><RequestId/></Error> body (empty when the body is not one); the
+// other answers' readers are in s3_xml.hpp.
 struct ErrorBody {
   std::string code, message, request_id;
 };
 ErrorBody parse_error(std::string_view xml);
-// XML text content with entities decoded (&amp; &lt; &gt; &quot; &apos; &#N; &#xN;).
-std::string xml_unescape(std::string_view s);
 std::string xml_escape(std::string_view s);
-// All <tag>text</tag> values (unescaped) found in xml, in order; `within` restricts to children of <within>.
-std::vector<std::string> xml_values(std::string_view xml, const std::string& tag);
 // A GET resumed at byte `from` with Range: a 206 answer starts there; a server that ignores Range
 // answers 200 with the whole object, whose first `from` bytes were delivered already (If-Match on
 // the ETag makes sure it is the same object): those are dropped, so nothing is delivered twice.
