@@ -5,6 +5,7 @@
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <set>
 
 #include "common/core/log.hpp"
 
@@ -12,6 +13,49 @@ namespace sp {
 
 namespace {
 std::once_flag g_curl_init;
+
+// The endpoints (scheme://host:port) that have answered in this process, for
+// HttpTransportError::never_reached. Shared by every HttpClient (ch-insert's sender threads, s3-put's
+// part uploaders).
+std::mutex g_answered_mu;
+std::set<std::string>& answered_endpoints() {
+  static std::set<std::string> s;
+  return s;
+}
+
+// "http://127.0.0.1:9000" for any URL of that server (the default port filled in); "" when the URL
+// does not parse (libcurl then fails the request with its own error).
+std::string endpoint_of(const std::string& url) {
+  CURLU* u = curl_url();
+  if (!u) return "";
+  std::string out;
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
+    char *scheme = nullptr, *host = nullptr, *port = nullptr;
+    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+      out = std::string(scheme) + "://" + host + ":" + port;
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+  }
+  curl_url_cleanup(u);
+  return out;
+}
+
+void note_answered(const std::string& url) {
+  std::string ep = endpoint_of(url);
+  std::lock_guard<std::mutex> g(g_answered_mu);
+  answered_endpoints().insert(ep);
+}
+
+// A transport failure that never reached the server (see HttpTransportError::never_reached).
+bool never_reached(CURLcode rc, const std::string& url) {
+  if (rc != CURLE_COULDNT_CONNECT && rc != CURLE_COULDNT_RESOLVE_HOST && rc != CURLE_COULDNT_RESOLVE_PROXY) return false;
+  std::string ep = endpoint_of(url);
+  std::lock_guard<std::mutex> g(g_answered_mu);
+  return answered_endpoints().count(ep) == 0;
+}
 
 // The state one perform() shares with libcurl's callbacks.
 struct Transfer {
@@ -180,6 +224,7 @@ HttpResponse HttpClient::perform(const HttpRequest& req) {
 
   CURLcode rc = curl_easy_perform(h_);
   curl_slist_free_all(hdrs);
+  if (resp.status > 0) note_answered(req.url);  // a status line came, whatever happened after it
   if (t.error) std::rethrow_exception(t.error);  // a callback's, kept out of libcurl's frames
   if (rc != CURLE_OK) {
     if (rc == CURLE_WRITE_ERROR && req.on_body) throw IoError("download aborted by the receiver");
@@ -187,7 +232,7 @@ HttpResponse HttpClient::perform(const HttpRequest& req) {
     if (rc == CURLE_URL_MALFORMAT)
       throw UsageError("'" + url_for_log(req.url) + "' is not a valid URL: " + (errbuf[0] ? errbuf : curl_easy_strerror(rc)));
     std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-    throw HttpTransportError(rc, req.method + " " + url_for_log(req.url) + ": " + detail);
+    throw HttpTransportError(rc, req.method + " " + url_for_log(req.url) + ": " + detail, never_reached(rc, req.url));
   }
   long status = 0;
   curl_easy_getinfo(h_, CURLINFO_RESPONSE_CODE, &status);

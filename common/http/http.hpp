@@ -52,8 +52,15 @@ struct HttpRequest {
 // Connection refused, DNS, timeout, TLS failure, reset: no HTTP answer at all.
 class HttpTransportError : public Error {
  public:
-  HttpTransportError(CURLcode c, const std::string& msg) : Error(Exit::unavailable, msg), curl_code(c) {}
+  HttpTransportError(CURLcode c, const std::string& msg, bool never_reached = false)
+      : Error(Exit::unavailable, msg), curl_code(c), never_reached(never_reached) {}
   CURLcode curl_code;
+  // The connection was refused or the host name did not resolve, and this endpoint (scheme, host and
+  // port) has not answered once since the process started: most likely a wrong address or a server
+  // not started, rather than one lost mid-stream. Retry::spent(true) gives such failures a short
+  // budget (Retry::kUnreachedTime). A retry loop over several endpoints (replicas) should pass true
+  // only when every endpoint it tried failed this way.
+  bool never_reached;
   bool timed_out() const { return curl_code == CURLE_OPERATION_TIMEDOUT; }
 };
 

@@ -46,6 +46,13 @@ Retry request_retry(const Settings& s) {
   return Retry(b, [abandonable = s.abandonable](std::chrono::milliseconds d) { return wait_to_retry(abandonable, d); });
 }
 
+// Why a request was given up sooner than --retries / --retry-time say.
+std::string never_reached_hint(const HttpTransportError& e) {
+  if (!e.never_reached) return "";
+  return " (no answer from this endpoint since the start: given up after " +
+         std::to_string(Retry::kUnreachedTime.count() / 1000) + " s; check --endpoint and that the server runs)";
+}
+
 // An attempt's own limits within its retry budget (--retry-time; s3-put's abort: --abort-time): a
 // transfer that moves no byte for what is left of the budget is abandoned (1 s at least, as libcurl
 // counts whole seconds; 60 s at most), and so is a connection not made in that time (10 s at most).
@@ -362,8 +369,9 @@ HttpResponse Client::call(const Call& c) {
     } catch (const HttpTransportError& e) {
       if (s_.abandonable && abandon_requested()) throw TempFailError(c.what + ": abandoned (second signal)");
       problem = e.what();
-      if (retry.spent())
-        give_up(c.what + ": giving up after " + std::to_string(retry.retries() + 1) + " attempts: " + problem);
+      if (retry.spent(e.never_reached))
+        give_up(c.what + ": giving up after " + std::to_string(retry.retries() + 1) + " attempts: " + problem +
+                never_reached_hint(e));
     }
     auto d = retry.next();
     ++retries_;
@@ -527,9 +535,9 @@ uint64_t Client::get_object(const Location& loc, const std::function<bool(const 
       problem = std::to_string(r.status) + " " + e.code;
     } catch (const HttpTransportError& e) {
       problem = e.what();
-      if (retry.spent())
+      if (retry.spent(e.never_reached))
         give_up(c.what + ": giving up after " + std::to_string(retry.retries() + 1) + " attempts at byte " +
-                std::to_string(offset + delivered) + ": " + problem);
+                std::to_string(offset + delivered) + ": " + problem + never_reached_hint(e));
     }
     auto d = retry.next();
     ++retries_;

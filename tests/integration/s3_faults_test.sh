@@ -4,9 +4,10 @@
 #  - gone for good: exit 75, the error names the upload id and the abort command, which cleans up;
 #  - down longer than the part retries but back within --abort-time: the upload is aborted, no
 #    multipart upload stays listed;
-#  - a download broken mid-way resumes with a ranged GET and the bytes match;
+#  - a download broken mid-way (the server gone for 12 s) resumes with a ranged GET and the bytes match;
 #  - a hung server (SIGSTOP): s3-put ends within --retry-time and --abort-time;
-#  - an object overwritten while its download is broken: 'object changed', no spliced output.
+#  - an object overwritten while its download is broken: 'object changed', no spliced output;
+#  - an endpoint that refuses connections from the start: given up after 10 s (69), not 10 retries.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
 start_swift
@@ -94,6 +95,7 @@ s3-put s3://flt/big.bin <big
 reader=$!
 sleep 1.5
 swift stop-proxy
+sleep 12  # longer than the 10 s given to a server never reached: this one answered, so s3-cat keeps trying
 swift start
 wait $reader
 assert_eq "$(cat cat.rc)" 0 "s3-cat across the outage"
@@ -219,3 +221,15 @@ n=$(stat -c %s got8)
 [ "$n" -gt 0 ] && [ "$n" -lt $((48 * 1024 * 1024)) ] || fail "expected part of the first object, got $n bytes"
 cmp -s got8 <(head -c "$n" v1) || fail "the output is not the first object's first $n bytes (spliced?)"
 pass "an object overwritten during a broken download: 'object changed' (75), no spliced output"
+
+# --- 9. a refused connection at start (issue 27): an endpoint that never answered is given up after 10 s
+# (exit 69), not after the configured retries (before: 56 s for s3-cat's default 10 attempts); a server
+# lost mid-stream keeps them (part 4: a 12 s outage). The ceiling of 40 s is generous on purpose.
+port=$(free_port)
+set +e
+timeout -k 5 40 s3-cat --endpoint "http://127.0.0.1:$port" s3://flt/changing.bin >/dev/null 2>cat9.log
+rc=$?
+set -e
+assert_eq "$rc" 69 "s3-cat against a closed port (124: still retrying at 40 s) ($(tail -1 cat9.log))"
+assert_contains "$(cat cat9.log)" "no answer from this endpoint since the start: given up after 10 s"
+pass "a refused connection at start: s3-cat gives up after 10 s with 69"

@@ -165,3 +165,40 @@ TEST(Http, ExceptionFromABodyCallbackSurfacesFromPerform) {
   EXPECT_THROW(http.perform(req), std::logic_error);
   std::filesystem::remove_all(dir);
 }
+
+// Issue 27: a refused connection to an endpoint that never answered is told apart from one to an endpoint
+// that did (a server lost mid-stream), so callers give up on the first quickly and keep retrying the second.
+TEST(Http, RefusedBeforeAnyAnswerIsNeverReached) {
+  std::string dir = temp_dir_with_file("obj", 10);
+  std::string url;
+  sp::HttpClient http;
+  sp::HttpRequest req;
+  {
+    PythonHttpServer server(dir);
+    url = server.url();
+    req.url = url + "obj";
+    EXPECT_EQ(http.perform(req).status, 200);
+  }
+  try {  // the same server, now stopped: it answered before
+    http.perform(req);
+    FAIL() << "no exception";
+  } catch (const sp::HttpTransportError& e) {
+    EXPECT_EQ(e.curl_code, CURLE_COULDNT_CONNECT) << e.what();
+    EXPECT_FALSE(e.never_reached) << e.what();
+  }
+  req.url = kDeadUrl;  // nothing ever answered there
+  try {
+    http.perform(req);
+    FAIL() << "no exception";
+  } catch (const sp::HttpTransportError& e) {
+    EXPECT_TRUE(e.never_reached) << e.what();
+  }
+  req.url = "http://sp-no-such-host.invalid/";
+  try {
+    http.perform(req);
+    FAIL() << "no exception";
+  } catch (const sp::HttpTransportError& e) {
+    EXPECT_TRUE(e.never_reached) << e.what();
+  }
+  std::filesystem::remove_all(dir);
+}

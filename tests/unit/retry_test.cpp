@@ -100,3 +100,28 @@ TEST(Retry, DelaysAndRemainingKeepToTheTimeBudget) {
   EXPECT_EQ(g.remaining().count(), 0);
   EXPECT_EQ(g.next().count(), 1);
 }
+
+// Issue 27: a server never reached (refused, not resolved) gets unreached_time, whatever the configured
+// budget; one lost mid-stream keeps the configured one.
+TEST(Retry, NeverReachedGetsTheShortBudget) {
+  EXPECT_EQ(sp::Retry::kUnreachedTime, std::chrono::seconds(10));  // what the man pages say
+  sp::Retry::Budget b;  // no limit on retries or time
+  b.unreached_time = std::chrono::milliseconds(20);
+  sp::Retry r(b, [](std::chrono::milliseconds) { return true; });
+  EXPECT_FALSE(r.spent(true));
+  EXPECT_LE(r.remaining().count(), 20);
+  b.initial = b.max = std::chrono::seconds(30);
+  sp::Retry slow(b, [](std::chrono::milliseconds) { return true; });
+  EXPECT_FALSE(slow.spent(true));
+  EXPECT_LE(slow.next().count(), 20) << "the wait keeps to the short budget";
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_TRUE(r.spent(true));
+  EXPECT_FALSE(r.spent(false)) << "a server lost mid-stream keeps the configured budget";
+  EXPECT_EQ(r.remaining(), std::chrono::milliseconds::max());
+  sp::Retry::Budget timed;
+  timed.max_time = std::chrono::milliseconds(5);
+  timed.unreached_time = std::chrono::seconds(10);
+  sp::Retry t(timed, [](std::chrono::milliseconds) { return true; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(t.spent(true)) << "the shorter of the two budgets";
+}
