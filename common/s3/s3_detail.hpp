@@ -1,4 +1,5 @@
-// Private to common/s3: the helpers the S3 client's files (s3.cpp, s3_write.cpp, s3_get.cpp) share.
+// Private to common/s3: the helpers the S3 client's files (s3.cpp, s3_write.cpp, s3_get.cpp,
+// s3_xml.cpp) share.
 #pragma once
 #include <string>
 

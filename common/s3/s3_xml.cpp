@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/s3/s3_detail.hpp"
+
 namespace sp::s3 {
 
 namespace {
@@ -49,11 +51,6 @@ std::string text(const pugi::xml_node& parent, const char* name) {
 }
 
 bool truncated(const pugi::xml_node& root) { return text(root, "IsTruncated") == "true"; }
-
-std::string unquote(std::string s) {
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
-  return s;
-}
 
 uint64_t number(const std::string& s) { return std::strtoull(s.c_str(), nullptr, 10); }
 }  // namespace
