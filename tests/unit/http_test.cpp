@@ -120,20 +120,24 @@ class PythonHttpServer {
   std::string url_;
 };
 
-std::string temp_dir_with_file(const std::string& name, size_t bytes) {
-  char tmpl[] = "/tmp/sp-http-test.XXXXXX";
-  std::string dir = mkdtemp(tmpl);
-  std::ofstream(dir + "/" + name) << std::string(bytes, 'x');
-  return dir;
-}
+// A temporary directory holding one file of `bytes` x's, removed with the object (a failed test too).
+struct TempDirWithFile {
+  std::string path;
+  TempDirWithFile(const std::string& name, size_t bytes) {
+    char tmpl[] = "/tmp/sp-http-test.XXXXXX";
+    path = mkdtemp(tmpl);
+    std::ofstream(path + "/" + name) << std::string(bytes, 'x');
+  }
+  ~TempDirWithFile() { std::filesystem::remove_all(path); }
+};
 }  // namespace
 
 // Issue 30, item 6: an exception from a caller's callback must not unwind through libcurl's C frames
 // (std::terminate, or curl's state left half-changed): perform() rethrows it after curl returns, and the
 // client stays usable.
 TEST(Http, ExceptionFromABodyCallbackSurfacesFromPerform) {
-  std::string dir = temp_dir_with_file("obj", 1 << 20);
-  PythonHttpServer server(dir);
+  TempDirWithFile dir("obj", 1 << 20);
+  PythonHttpServer server(dir.path);
   sp::HttpClient http;
   sp::HttpRequest req;
   req.url = server.url() + "obj";
@@ -163,18 +167,17 @@ TEST(Http, ExceptionFromABodyCallbackSurfacesFromPerform) {
   req.on_stream_start = nullptr;
   req.cancelled = []() -> bool { throw std::logic_error("from cancelled"); };
   EXPECT_THROW(http.perform(req), std::logic_error);
-  std::filesystem::remove_all(dir);
 }
 
 // Issue 27: a refused connection to an endpoint that never answered is told apart from one to an endpoint
 // that did (a server lost mid-stream), so callers give up on the first quickly and keep retrying the second.
 TEST(Http, RefusedBeforeAnyAnswerIsNeverReached) {
-  std::string dir = temp_dir_with_file("obj", 10);
+  TempDirWithFile dir("obj", 10);
   std::string url;
   sp::HttpClient http;
   sp::HttpRequest req;
   {
-    PythonHttpServer server(dir);
+    PythonHttpServer server(dir.path);
     url = server.url();
     req.url = url + "obj";
     EXPECT_EQ(http.perform(req).status, 200);
@@ -200,5 +203,4 @@ TEST(Http, RefusedBeforeAnyAnswerIsNeverReached) {
   } catch (const sp::HttpTransportError& e) {
     EXPECT_TRUE(e.never_reached) << e.what();
   }
-  std::filesystem::remove_all(dir);
 }
