@@ -37,9 +37,23 @@ bool sleep_unless_stopped(std::chrono::milliseconds d) {
 Retry::Retry(const Budget& b, WaitFn wait)
     : budget_(b), wait_(std::move(wait)), backoff_(b.initial, b.max), start_(std::chrono::steady_clock::now()) {}
 
-bool Retry::spent() const {
+bool Retry::spent(bool never_reached) const {
+  unreached_ = never_reached;
   if (budget_.max_retries >= 0 && backoff_.attempts() >= budget_.max_retries) return true;
-  return budget_.max_time.count() > 0 && std::chrono::steady_clock::now() - start_ >= budget_.max_time;
+  return remaining().count() <= 0;
+}
+
+std::chrono::milliseconds Retry::remaining() const {
+  auto limit = budget_.max_time;
+  if (unreached_ && (limit.count() <= 0 || budget_.unreached_time < limit)) limit = budget_.unreached_time;
+  if (limit.count() <= 0) return std::chrono::milliseconds::max();
+  auto used = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_);
+  return std::max(limit - used, std::chrono::milliseconds(0));
+}
+
+std::chrono::milliseconds Retry::next() {
+  auto d = backoff_.next();
+  return std::max(std::min(d, remaining()), std::chrono::milliseconds(1));
 }
 
 void Retry::wait(std::chrono::milliseconds d, const std::string& message) const {

@@ -1,18 +1,19 @@
+// The S3 client's core: locations, one signed request and its retries, errors. Its other parts:
+// s3_write.cpp (PUT, multipart), s3_get.cpp (HEAD, GET), s3_list.cpp (listing), s3_settings.cpp
+// (resolve), s3_xml.cpp (the answers' XML), s3_config.cpp (--config s3://).
 #include "common/s3/s3.hpp"
 
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "common/codec/base64.hpp"
-#include "common/core/config.hpp"
 #include "common/core/log.hpp"
 #include "common/core/retry.hpp"
 #include "common/core/signals.hpp"
+#include "common/s3/s3_detail.hpp"
+#include "common/s3/s3_xml.hpp"
 
 namespace sp::s3 {
 
@@ -20,11 +21,6 @@ namespace {
 // Any S3 answer seen by this process: after that, failing transports mean "down for now" (75),
 // before it "unreachable" (69).
 std::atomic<bool> g_reached{false};
-
-[[noreturn]] void give_up(const std::string& msg) {
-  if (g_reached.load()) throw TempFailError(msg);
-  throw UnavailableError(msg);
-}
 
 // The wait before a retry. An abandonable client (s3-put's uploads) goes on retrying after a first
 // stop signal, since it stores what was read; only a second one ends the wait. Others stop at the first.
@@ -39,12 +35,39 @@ bool wait_to_retry(bool abandonable, std::chrono::milliseconds d) {
   return false;
 }
 
+// An attempt's own limits within its retry budget (--retry-time; s3-put's abort: --abort-time): a
+// transfer that moves no byte for what is left of the budget is abandoned (1 s at least, as libcurl
+// counts whole seconds; 60 s at most), and so is a connection not made in that time (10 s at most).
+// A hung server cannot hold a request past the budget, and a slow transfer that moves is never cut.
+void fit_to_budget(HttpRequest& req, const Retry& retry) {
+  int64_t left_ms = retry.remaining().count();
+  req.stall_timeout_s = static_cast<long>(std::clamp<int64_t>(left_ms / 1000 + (left_ms % 1000 != 0), 1, 60));
+  req.connect_timeout_ms = static_cast<long>(std::clamp<int64_t>(left_ms, 1000, req.connect_timeout_ms));
+}
+}  // namespace
+
+[[noreturn]] void give_up(const std::string& msg) {
+  if (g_reached.load()) throw TempFailError(msg);
+  throw UnavailableError(msg);
+}
+
 // A request's retry budget: --retries counts attempts, the first included.
 Retry request_retry(const Settings& s) {
   Retry::Budget b{s.backoff_initial, s.backoff_max, std::max(s.max_attempts - 1, 0), s.retry_time};
   return Retry(b, [abandonable = s.abandonable](std::chrono::milliseconds d) { return wait_to_retry(abandonable, d); });
 }
-}  // namespace
+
+// Why a request was given up sooner than --retries / --retry-time say.
+std::string never_reached_hint(const HttpTransportError& e) {
+  if (!e.never_reached) return "";
+  return " (no answer from this endpoint since the start: given up after " +
+         std::to_string(Retry::kUnreachedTime.count() / 1000) + " s; check --endpoint and that the server runs)";
+}
+
+std::string unquote(std::string s) {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
+  return s;
+}
 
 Location Location::parse(const std::string& url) {
   if (url.rfind("s3://", 0) != 0) throw UsageError("'" + url + "' is not an S3 URL (want s3://bucket/key)");
@@ -63,265 +86,7 @@ void check_key_length(const std::string& key) {
   throw UsageError("key '" + key.substr(0, 60) + "...' is " + std::to_string(key.size()) +
                    " bytes long; S3 allows at most " + std::to_string(kMaxKeyBytes));
 }
-
-// ---------- settings ----------
-
-namespace {
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? std::string(v) : std::string();
-}
-
-std::optional<Config> load_ini(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return Config::parse(ss.str(), path);
-}
-
-struct AwsFiles {
-  std::optional<Config> credentials, config;
-  std::string credentials_path, config_path;
-};
-
-AwsFiles load_aws_files() {
-  AwsFiles f;
-  std::string home = env("HOME");
-  f.credentials_path = env("AWS_SHARED_CREDENTIALS_FILE");
-  if (f.credentials_path.empty() && !home.empty()) f.credentials_path = home + "/.aws/credentials";
-  f.config_path = env("AWS_CONFIG_FILE");
-  if (f.config_path.empty() && !home.empty()) f.config_path = home + "/.aws/config";
-  if (!f.credentials_path.empty()) f.credentials = load_ini(f.credentials_path);
-  if (!f.config_path.empty()) f.config = load_ini(f.config_path);
-  return f;
-}
-
-// A profile's key from ~/.aws/credentials ([name]) or ~/.aws/config ([profile name], [default]).
-std::optional<std::string> profile_get(const AwsFiles& f, const std::string& profile, const std::string& key) {
-  if (f.credentials)
-    if (auto v = f.credentials->get(profile + "." + key)) return v;
-  if (f.config) {
-    if (auto v = f.config->get("profile " + profile + "." + key)) return v;
-    if (profile == "default")
-      if (auto v = f.config->get("default." + key)) return v;
-  }
-  return std::nullopt;
-}
-
-bool profile_exists(const AwsFiles& f, const std::string& profile) {
-  auto has_section = [](const std::optional<Config>& c, const std::string& prefix) {
-    if (!c) return false;
-    for (const auto& kv : c->values())
-      if (kv.first.rfind(prefix + ".", 0) == 0) return true;
-    return false;
-  };
-  return has_section(f.credentials, profile) || has_section(f.config, "profile " + profile) ||
-         (profile == "default" && has_section(f.config, "default"));
-}
-}  // namespace
-
-Settings resolve(const Flags& flags, bool require_credentials) {
-  Settings s;
-  const Config& cfg = config();
-  AwsFiles aws = load_aws_files();
-  std::string profile = flags.profile;
-  if (profile.empty()) profile = env("AWS_PROFILE");
-  if (profile.empty()) profile = cfg.get_or("s3.profile", "");
-  bool explicit_profile = !profile.empty();
-  if (!explicit_profile) profile = "default";
-  if (explicit_profile && !profile_exists(aws, profile))
-    throw ConfigError("AWS profile '" + profile + "' not found in " + aws.credentials_path + " or " + aws.config_path);
-
-  auto first = [](std::initializer_list<std::optional<std::string>> vals) -> std::string {
-    for (const auto& v : vals)
-      if (v && !v->empty()) return *v;
-    return "";
-  };
-  auto envo = [](const char* n) -> std::optional<std::string> {
-    std::string v = env(n);
-    return v.empty() ? std::nullopt : std::optional<std::string>(v);
-  };
-  auto flago = [](const std::string& v) { return v.empty() ? std::nullopt : std::optional<std::string>(v); };
-
-  s.endpoint = first({flago(flags.endpoint), envo("AWS_ENDPOINT_URL_S3"), envo("AWS_ENDPOINT_URL"), cfg.get("s3.endpoint"),
-                      profile_get(aws, profile, "endpoint_url")});
-  while (!s.endpoint.empty() && s.endpoint.back() == '/') s.endpoint.pop_back();
-  std::string region = first({flago(flags.region), envo("AWS_REGION"), envo("AWS_DEFAULT_REGION"), cfg.get("s3.region"),
-                              profile_get(aws, profile, "region")});
-  if (!region.empty()) s.region = region;
-
-  std::string id = env("AWS_ACCESS_KEY_ID"), secret = env("AWS_SECRET_ACCESS_KEY");
-  if (!id.empty() && !secret.empty()) {
-    s.credentials = {id, secret, env("AWS_SESSION_TOKEN")};
-    s.credentials_source = "environment (AWS_ACCESS_KEY_ID)";
-  } else {
-    auto from_profile = [&]() -> bool {
-      auto pid = profile_get(aws, profile, "aws_access_key_id");
-      auto psecret = profile_get(aws, profile, "aws_secret_access_key");
-      if (!pid || !psecret) return false;
-      s.credentials = {*pid, *psecret, profile_get(aws, profile, "aws_session_token").value_or("")};
-      s.credentials_source = "profile " + profile;
-      return true;
-    };
-    bool found = false;
-    if (explicit_profile) found = from_profile();
-    if (!found && cfg.get("s3.access_key_id")) {
-      std::string sec = cfg.get_or("s3.secret_access_key", "");
-      if (sec.empty() && cfg.get("s3.secret_access_key_file")) sec = read_secret_file(*cfg.get("s3.secret_access_key_file"));
-      if (sec.empty())
-        throw ConfigError(cfg.origin() + ": s3.access_key_id is set but neither s3.secret_access_key nor "
-                          "s3.secret_access_key_file is");
-      s.credentials = {*cfg.get("s3.access_key_id"), sec, cfg.get_or("s3.session_token", "")};
-      s.credentials_source = "config file " + cfg.origin();
-      found = true;
-    }
-    if (!found && !explicit_profile) found = from_profile();
-    if (!found && require_credentials)
-      throw ConfigError("no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE (with "
-                        "~/.aws/credentials), or s3.access_key_id and s3.secret_access_key in the config file");
-  }
-  log::add_secret(s.credentials.secret_key);
-  log::add_secret(s.credentials.session_token);
-
-  if (flags.path_style) {
-    s.path_style = *flags.path_style;
-  } else if (auto a = cfg.get("s3.addressing")) {
-    if (*a == "path") s.path_style = true;
-    else if (*a == "virtual") s.path_style = false;
-    else throw ConfigError(cfg.origin() + ": s3.addressing must be 'path' or 'virtual', not '" + *a + "'");
-  } else {
-    s.path_style = !s.endpoint.empty();
-  }
-  s.ca_file = first({flago(flags.ca_file),
-                     envo("AWS_CA_BUNDLE"), cfg.get("s3.ca_file")});
-  // insecure as in [clickhouse] and the flag; verify_tls is its earlier, inverted name
-  auto insecure = cfg.get_bool("s3.insecure");
-  auto verify = cfg.get_bool("s3.verify_tls");
-  if (insecure && verify && *insecure == *verify)
-    throw ConfigError(cfg.origin() + ": s3.insecure = " + (*insecure ? "true" : "false") + " and s3.verify_tls = " +
-                      (*verify ? "true" : "false") + " contradict each other: keep one (insecure)");
-  s.verify_tls = !flags.insecure && !insecure.value_or(false) && verify.value_or(true);
-  return s;
-}
-
-// ---------- XML ----------
-
-std::string xml_unescape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '&') {
-      out += s[i];
-      continue;
-    }
-    size_t semi = s.find(';', i);
-    if (semi == std::string_view::npos || semi - i > 10) {
-      out += s[i];
-      continue;
-    }
-    std::string_view ent = s.substr(i + 1, semi - i - 1);
-    if (ent == "amp") out += '&';
-    else if (ent == "lt") out += '<';
-    else if (ent == "gt") out += '>';
-    else if (ent == "quot") out += '"';
-    else if (ent == "apos") out += '\'';
-    else if (!ent.empty() && ent[0] == '#') {
-      unsigned long cp = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X')
-                             ? std::strtoul(std::string(ent.substr(2)).c_str(), nullptr, 16)
-                             : std::strtoul(std::string(ent.substr(1)).c_str(), nullptr, 10);
-      // UTF-8 encode the code point
-      if (cp < 0x80) out += static_cast<char>(cp);
-      else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-      } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-      } else {
-        out += static_cast<char>(0xF0 | ((cp >> 18) & 0x07));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-      }
-    } else {
-      out += s[i];
-      continue;
-    }
-    i = semi;
-  }
-  return out;
-}
-
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-std::vector<std::string> xml_values(std::string_view xml, const std::string& tag) {
-  std::vector<std::string> out;
-  std::string open = "<" + tag + ">", close = "</" + tag + ">", empty = "<" + tag + "/>";
-  size_t pos = 0;
-  while (true) {
-    size_t a = xml.find(open, pos), e = xml.find(empty, pos);
-    if (e != std::string_view::npos && (a == std::string_view::npos || e < a)) {
-      out.emplace_back();
-      pos = e + empty.size();
-      continue;
-    }
-    if (a == std::string_view::npos) break;
-    size_t b = xml.find(close, a + open.size());
-    if (b == std::string_view::npos) break;
-    out.push_back(xml_unescape(xml.substr(a + open.size(), b - a - open.size())));
-    pos = b + close.size();
-  }
-  return out;
-}
-
-namespace {
-std::string first_value(std::string_view xml, const std::string& tag) {
-  auto v = xml_values(xml, tag);
-  return v.empty() ? std::string() : v.front();
-}
-// The <block>...</block> elements of xml, each as a view.
-std::vector<std::string_view> xml_blocks(std::string_view xml, const std::string& tag) {
-  std::vector<std::string_view> out;
-  std::string open = "<" + tag + ">", close = "</" + tag + ">";
-  size_t pos = 0;
-  while (true) {
-    size_t a = xml.find(open, pos);
-    if (a == std::string_view::npos) break;
-    size_t b = xml.find(close, a);
-    if (b == std::string_view::npos) break;
-    out.push_back(xml.substr(a + open.size(), b - a - open.size()));
-    pos = b + close.size();
-  }
-  return out;
-}
-std::string unquote(std::string s) {
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
-  return s;
-}
-}  // namespace
-
-ErrorBody parse_error(std::string_view xml) {
-  ErrorBody e;
-  e.code = first_value(xml, "Code");
-  e.message = first_value(xml, "Message");
-  e.request_id = first_value(xml, "RequestId");
-  return e;
-}
+// ---------- answers ----------
 
 bool retriable(long status, const std::string& code) {
   // 501 Not Implemented (Swift's answer to a conditional PUT) is the same on every try
@@ -367,7 +132,8 @@ std::pair<std::string, std::string> Client::url_for(const std::string& bucket, c
   return {scheme_ + "://" + host + path, path};
 }
 
-HttpResponse Client::send_once(const Call& c, const std::string& payload_hash, const std::string& content_md5) {
+HttpResponse Client::send_once(const Call& c, const std::string& payload_hash, const std::string& content_md5,
+                               const Retry& retry) {
   auto [url, path] = url_for(c.bucket, c.key);
   std::string q = sigv4::canonical_query(c.query);
   if (!q.empty()) url += "?" + q;
@@ -399,6 +165,7 @@ HttpResponse Client::send_once(const Call& c, const std::string& payload_hash, c
   req.verify_tls = s_.verify_tls;
   req.ca_file = s_.ca_file;
   req.timeout_ms = s_.timeout_ms;
+  fit_to_budget(req, retry);
   if (s_.abandonable) req.cancelled = abandon_requested;
   log::trace("s3: ", c.method, " ", url);
   HttpResponse r = http_.perform(req);
@@ -444,10 +211,10 @@ HttpResponse Client::call(const Call& c) {
     std::string problem;
     if (s_.abandonable && abandon_requested()) throw TempFailError(c.what + ": abandoned (second signal)");
     try {
-      HttpResponse r = send_once(c, payload_hash, content_md5);
+      HttpResponse r = send_once(c, payload_hash, content_md5, retry);
       ErrorBody e;
       // CompleteMultipartUpload may answer 200 and then an <Error> body
-      bool error_in_200 = r.status / 100 == 2 && c.method == "POST" && r.body.find("<Error>") != std::string::npos;
+      bool error_in_200 = r.status / 100 == 2 && c.method == "POST" && is_error_body(r.body);
       if (r.status / 100 == 2 && !error_in_200) return r;
       e = parse_error(r.body);
       if (!retriable(error_in_200 ? 500 : r.status, e.code)) fail(c, r);
@@ -459,241 +226,14 @@ HttpResponse Client::call(const Call& c) {
     } catch (const HttpTransportError& e) {
       if (s_.abandonable && abandon_requested()) throw TempFailError(c.what + ": abandoned (second signal)");
       problem = e.what();
-      if (retry.spent())
-        give_up(c.what + ": giving up after " + std::to_string(retry.retries() + 1) + " attempts: " + problem);
+      if (retry.spent(e.never_reached))
+        give_up(c.what + ": giving up after " + std::to_string(retry.retries() + 1) + " attempts: " + problem +
+                never_reached_hint(e));
     }
     auto d = retry.next();
     ++retries_;
     log::warn(c.what, ": ", problem, "; retry ", retry.retries(), " in ", d.count(), " ms");
     retry.wait(d, c.what + ": interrupted while retrying: " + problem);
-  }
-}
-
-namespace {
-void check_etag(const std::string& what, const std::string& got, const std::string& md5_raw) {
-  std::string want = sigv4::hex(md5_raw);
-  std::string g = unquote(got);
-  // SSE-KMS / SSE-C objects have ETags that are not the MD5: only a 32-hex answer is comparable
-  if (g.size() == 32 && g != want)
-    throw S3Error(Exit::tempfail, what + ": server ETag " + g + " does not match the MD5 we sent (" + want + ")", 200,
-                  "BadETag", "");
-}
-}  // namespace
-
-std::string Client::put_object(const Location& loc, std::string_view body, const Headers& extra) {
-  Call c{"PUT", loc.bucket, loc.key, {}, extra, body, nullptr, "PUT " + loc.str(), sigv4::md5(body)};
-  auto r = call(c);
-  std::string etag = unquote(r.header("etag"));
-  check_etag(c.what, etag, c.md5_raw);
-  return etag;
-}
-
-std::string Client::create_multipart(const Location& loc, const Headers& extra) {
-  Call c{"POST", loc.bucket, loc.key, {{"uploads", ""}}, extra, {}, nullptr, "CreateMultipartUpload " + loc.str()};
-  auto r = call(c);
-  std::string id = first_value(r.body, "UploadId");
-  if (id.empty()) throw S3Error(Exit::software, c.what + ": answer has no UploadId", r.status, "", "");
-  return id;
-}
-
-std::string Client::upload_part(const Location& loc, const std::string& upload_id, int number, std::string_view body) {
-  Call c{"PUT", loc.bucket, loc.key, {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}}, {}, body, nullptr,
-         "UploadPart " + loc.str() + " part " + std::to_string(number), sigv4::md5(body)};
-  auto r = call(c);
-  std::string etag = unquote(r.header("etag"));
-  check_etag(c.what, etag, c.md5_raw);
-  return etag;
-}
-
-std::string Client::complete_multipart(const Location& loc, const std::string& upload_id, const std::vector<Part>& parts,
-                                       const Headers& extra) {
-  std::string xml = "<CompleteMultipartUpload>";
-  for (const auto& p : parts)
-    xml += "<Part><PartNumber>" + std::to_string(p.number) + "</PartNumber><ETag>\"" + p.etag + "\"</ETag></Part>";
-  xml += "</CompleteMultipartUpload>";
-  Call c{"POST", loc.bucket, loc.key, {{"uploadId", upload_id}}, {{"content-type", "application/xml"}}, xml, nullptr,
-         "CompleteMultipartUpload " + loc.str()};
-  c.headers.insert(c.headers.end(), extra.begin(), extra.end());
-  auto r = call(c);
-  return unquote(first_value(r.body, "ETag"));
-}
-
-void Client::abort_multipart(const Location& loc, const std::string& upload_id) {
-  Call c{"DELETE", loc.bucket, loc.key, {{"uploadId", upload_id}}, {}, {}, nullptr,
-         "AbortMultipartUpload " + loc.str() + " (upload id " + upload_id + ")"};
-  call(c);
-}
-
-std::vector<Part> Client::list_parts(const Location& loc, const std::string& upload_id) {
-  std::vector<Part> out;
-  std::string marker;
-  while (true) {
-    Call c{"GET", loc.bucket, loc.key, {{"uploadId", upload_id}, {"max-parts", "1000"}}, {}, {}, nullptr,
-           "ListParts " + loc.str()};
-    if (!marker.empty()) c.query.emplace_back("part-number-marker", marker);
-    auto r = call(c);
-    for (auto block : xml_blocks(r.body, "Part")) {
-      Part p;
-      p.number = std::atoi(first_value(block, "PartNumber").c_str());
-      p.etag = unquote(first_value(block, "ETag"));
-      p.size = std::strtoull(first_value(block, "Size").c_str(), nullptr, 10);
-      out.push_back(p);
-    }
-    std::string next = first_value(r.body, "NextPartNumberMarker");
-    if (first_value(r.body, "IsTruncated") != "true" || next.empty() || next == marker) break;
-    marker = next;
-  }
-  return out;
-}
-
-std::vector<Upload> Client::list_multipart_uploads(const std::string& bucket, const std::string& prefix) {
-  std::vector<Upload> out;
-  std::string key_marker, id_marker;
-  while (true) {
-    Call c{"GET", bucket, "", {{"uploads", ""}, {"prefix", prefix}}, {}, {}, nullptr, "ListMultipartUploads s3://" + bucket};
-    if (!key_marker.empty()) {
-      c.query.emplace_back("key-marker", key_marker);
-      c.query.emplace_back("upload-id-marker", id_marker);
-    }
-    auto r = call(c);
-    for (auto block : xml_blocks(r.body, "Upload"))
-      out.push_back({first_value(block, "Key"), first_value(block, "UploadId"), first_value(block, "Initiated")});
-    if (first_value(r.body, "IsTruncated") != "true") break;
-    key_marker = first_value(r.body, "NextKeyMarker");
-    id_marker = first_value(r.body, "NextUploadIdMarker");
-    if (key_marker.empty()) break;
-  }
-  return out;
-}
-
-void Client::delete_object(const Location& loc) {
-  Call c{"DELETE", loc.bucket, loc.key, {}, {}, {}, nullptr, "DELETE " + loc.str()};
-  call(c);
-}
-
-std::optional<ObjectInfo> Client::head_object(const Location& loc) {
-  Call c{"HEAD", loc.bucket, loc.key, {}, {}, {}, nullptr, "HEAD " + loc.str()};
-  try {
-    auto r = call(c);
-    ObjectInfo o;
-    o.key = loc.key;
-    o.size = std::strtoull(r.header("content-length").c_str(), nullptr, 10);
-    o.etag = unquote(r.header("etag"));
-    o.last_modified = r.header("last-modified");
-    return o;
-  } catch (const S3Error& e) {
-    if (e.status == 404 && e.s3_code == "NoSuchKey") return std::nullopt;
-    throw;
-  }
-}
-
-uint64_t Client::get_object(const Location& loc, const std::function<bool(const char*, size_t)>& sink, uint64_t offset) {
-  uint64_t delivered = 0;
-  std::string etag;
-  Retry retry = request_retry(s_);
-  while (true) {
-    Call c{"GET", loc.bucket, loc.key, {}, {}, {}, nullptr, "GET " + loc.str()};
-    uint64_t from = offset + delivered;
-    if (from > 0) c.headers.emplace_back("range", "bytes=" + std::to_string(from) + "-");
-    if (!etag.empty()) c.headers.emplace_back("if-match", "\"" + etag + "\"");
-    ResumeSkip resume(from);  // a server may ignore Range
-    c.on_stream_start = [&](long status) { resume.start(status); };
-    c.on_body = [&](const char* p, size_t n) {
-      size_t drop = resume.drop(n);
-      if (drop == n) return true;
-      if (!sink(p + drop, n - drop)) return false;
-      delivered += n - drop;
-      return true;
-    };
-    std::string problem;
-    try {
-      HttpResponse r = send_once(c, sigv4::kEmptySha256, "");
-      if (r.status / 100 == 2) {
-        if (resume.short_body())
-          throw S3Error(Exit::tempfail, c.what + ": resumed at byte " + std::to_string(from) +
-                                            " but the server sent a shorter whole object: it changed while it was being read",
-                        r.status, "", "");
-        return delivered;
-      }
-      if (r.status == 416 && from > 0) return delivered;  // resumed exactly at the end
-      ErrorBody e = parse_error(r.body);
-      if (r.status == 412)
-        throw S3Error(Exit::tempfail, c.what + ": the object changed while it was being read (ETag no longer " + etag + ")",
-                      412, "PreconditionFailed", e.request_id);
-      if (!retriable(r.status, e.code) || retry.spent()) fail(c, r);
-      problem = std::to_string(r.status) + " " + e.code;
-    } catch (const HttpTransportError& e) {
-      problem = e.what();
-      if (retry.spent())
-        give_up(c.what + ": giving up after " + std::to_string(retry.retries() + 1) + " attempts at byte " +
-                std::to_string(offset + delivered) + ": " + problem);
-    }
-    // remember which version we are reading, so a resume never splices two different objects
-    if (etag.empty() && delivered > 0) {
-      try {
-        if (auto info = head_object(loc)) etag = info->etag;
-      } catch (const Error&) {
-      }
-    }
-    auto d = retry.next();
-    ++retries_;
-    log::warn(c.what, ": ", problem, " after ", offset + delivered, " bytes; resuming in ", d.count(), " ms");
-    retry.wait(d, c.what + ": interrupted while retrying: " + problem);
-  }
-}
-
-std::string Client::get_small(const Location& loc, size_t max_bytes) {
-  std::string out;
-  bool too_big = false;
-  try {
-    get_object(loc, [&](const char* p, size_t n) {
-      if (out.size() + n > max_bytes) {
-        too_big = true;
-        return false;
-      }
-      out.append(p, n);
-      return true;
-    });
-  } catch (const IoError&) {
-    if (too_big) throw DataError(loc.str() + " is larger than " + std::to_string(max_bytes) + " bytes");
-    throw;
-  }
-  return out;
-}
-
-bool Client::check_bucket(const std::string& bucket, const std::string& prefix) {
-  Call c{"GET", bucket, "", {{"list-type", "2"}, {"prefix", prefix}, {"max-keys", "1"}}, {}, {}, nullptr,
-         "checking s3://" + bucket + "/ (ListObjectsV2)"};
-  try {
-    call(c);
-    return true;
-  } catch (const S3Error& e) {
-    if (e.s3_code == "AccessDenied") return false;
-    throw;
-  }
-}
-
-void Client::list_objects(const std::string& bucket, const std::string& prefix,
-                          const std::function<bool(const ObjectInfo&)>& fn, int page_size) {
-  std::string token;
-  while (true) {
-    Call c{"GET", bucket, "", {{"list-type", "2"}, {"prefix", prefix}, {"max-keys", std::to_string(page_size)}}, {}, {},
-           nullptr, "ListObjectsV2 s3://" + bucket + "/" + prefix};
-    if (!token.empty()) c.query.emplace_back("continuation-token", token);
-    auto r = call(c);
-    for (auto block : xml_blocks(r.body, "Contents")) {
-      ObjectInfo o;
-      o.key = first_value(block, "Key");
-      o.size = std::strtoull(first_value(block, "Size").c_str(), nullptr, 10);
-      o.etag = unquote(first_value(block, "ETag"));
-      o.last_modified = first_value(block, "LastModified");
-      if (!fn(o)) return;
-    }
-    std::string next = first_value(r.body, "NextContinuationToken");
-    if (first_value(r.body, "IsTruncated") != "true") break;
-    if (next.empty() || next == token)
-      throw S3Error(Exit::software, c.what + ": truncated listing without a continuation token", r.status, "", "");
-    token = next;
   }
 }
 

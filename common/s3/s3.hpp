@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/core/errors.hpp"
+#include "common/core/retry.hpp"
 #include "common/http/http.hpp"
 #include "common/s3/sigv4.hpp"
 
@@ -86,16 +87,13 @@ class S3Error : public Error {
   std::string request_id;
 };
 
-// Parsed <Error><Code/><Message/><RequestId/></Error> body.
+// Parsed <Error><Code/><Message/><RequestId/></Error> body (empty when the body is not one); the
+// other answers' readers are in s3_xml.hpp.
 struct ErrorBody {
   std::string code, message, request_id;
 };
 ErrorBody parse_error(std::string_view xml);
-// XML text content with entities decoded (&amp; &lt; &gt; &quot; &apos; &#N; &#xN;).
-std::string xml_unescape(std::string_view s);
 std::string xml_escape(std::string_view s);
-// All <tag>text</tag> values (unescaped) found in xml, in order; `within` restricts to children of <within>.
-std::vector<std::string> xml_values(std::string_view xml, const std::string& tag);
 // A GET resumed at byte `from` with Range: a 206 answer starts there; a server that ignores Range
 // answers 200 with the whole object, whose first `from` bytes were delivered already (If-Match on
 // the ETag makes sure it is the same object): those are dropped, so nothing is delivered twice.
@@ -191,9 +189,11 @@ class Client {
     std::function<bool(const char*, size_t)> on_body;
     std::string what;     // for messages: "PUT s3://b/k part 3"
     std::string md5_raw = {};  // the body's MD5 when the caller already has it
-    std::function<void(long)> on_stream_start = {};  // see HttpRequest
+    std::function<void(const HttpResponse&)> on_stream_start = {};  // see HttpRequest
   };
-  HttpResponse send_once(const Call& c, const std::string& payload_hash, const std::string& content_md5);
+  // One attempt, its timeouts fitted to what is left of retry's budget.
+  HttpResponse send_once(const Call& c, const std::string& payload_hash, const std::string& content_md5,
+                         const Retry& retry);
   // With retries; returns a 2xx answer or throws S3Error / TempFailError.
   HttpResponse call(const Call& c);
   [[noreturn]] void fail(const Call& c, const HttpResponse& r);

@@ -20,7 +20,7 @@ void add(CLI::App& app, Flags& f) {
   app.add_option("--ca-file", f.conn.ca_file, "Extra CA bundle for https endpoints (env AWS_CA_BUNDLE, config s3.ca_file)");
   app.add_option("--retries", f.retries, "Retries per request after the first attempt (-1 = no limit; --retry-time still bounds them)")
       ->capture_default_str()->check(CLI::Range(-1, 1000000));
-  cli::add_duration(app, "--retry-time", f.retry_time, "How long to keep retrying one request (seconds, or 500ms, 2m, 1h)", 0.001);
+  cli::add_duration(app, "--retry-time", f.retry_time, "How long to keep retrying one request, a hung attempt included (seconds, or 500ms, 2m, 1h)", 0.001);
 }
 
 s3::Settings settings(Flags& f) {

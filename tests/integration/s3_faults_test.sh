@@ -4,7 +4,10 @@
 #  - gone for good: exit 75, the error names the upload id and the abort command, which cleans up;
 #  - down longer than the part retries but back within --abort-time: the upload is aborted, no
 #    multipart upload stays listed;
-#  - a download broken mid-way resumes with a ranged GET and the bytes match.
+#  - a download broken mid-way (the server gone for 12 s) resumes with a ranged GET and the bytes match;
+#  - a hung server (SIGSTOP): s3-put ends within --retry-time and --abort-time;
+#  - an object overwritten while its download is broken: 'object changed', no spliced output;
+#  - an endpoint that refuses connections from the start: given up after 10 s (69), not 10 retries.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
 start_swift
@@ -92,6 +95,7 @@ s3-put s3://flt/big.bin <big
 reader=$!
 sleep 1.5
 swift stop-proxy
+sleep 12  # longer than the 10 s given to a server never reached: this one answered, so s3-cat keeps trying
 swift start
 wait $reader
 assert_eq "$(cat cat.rc)" 0 "s3-cat across the outage"
@@ -152,3 +156,80 @@ assert_eq "$(aws_ref s3api list-multipart-uploads --bucket flt --query 'Uploads[
   "the named upload is the one left"
 aws_ref s3api abort-multipart-upload --bucket flt --key abandon.bin --upload-id "$id"
 pass "a second signal while S3 is down: exit 130 at once, the upload id left behind named"
+
+# --- 7. a hung endpoint (issue 28, item 8): the proxy frozen with SIGSTOP accepts connections and never
+# answers. The requests' stall limit follows --retry-time and --abort-time (before: 60 s per request,
+# 128 s in all), so s3-put gives up within its budget with the documented exit code: 75 once the server
+# had answered (mid-upload), 69 when it never did (at start). The ceiling of 60 s is generous on
+# purpose: the old code needs 128 s.
+proxy_pid=$(cat "$SWIFT_DIR_ARG/run/proxy.pid")
+on_exit "kill -CONT $proxy_pid"
+mkfifo f7
+timeout -k 10 60 s3-put -v --part-size 5M --retries 100000 --retry-time 10 --abort-time 5 s3://flt/hung.bin <f7 2>put7.log &
+pid=$!
+exec 8>f7
+cat d1 >&8
+wait_until 60 grep -q "multipart upload of" put7.log || fail "multipart never started: $(cat put7.log)"
+kill -STOP "$proxy_pid"
+(cat d2 >&8) 2>/dev/null &
+writer=$!
+set +e
+wait $pid
+rc=$?
+set -e
+exec 8>&- || true
+kill $writer 2>/dev/null || true
+assert_eq "$rc" 75 "exit code against a hung server mid-upload (124: not ended by the 60 s ceiling) ($(tail -3 put7.log))"
+grep -q "aborting the multipart upload" put7.log || fail "no abort attempt: $(tail -5 put7.log)"
+set +e
+echo x | timeout -k 10 60 s3-put --retry-time 10 s3://flt/hung-start.txt 2>put7b.log
+rc=$?
+set -e
+assert_eq "$rc" 69 "exit code against a server hung from the start ($(tail -3 put7b.log))"
+kill -CONT "$proxy_pid"
+wait_until 60 curl -sf "$S3_ENDPOINT/healthcheck" || fail "the proxy did not come back"
+for id in $(aws_ref s3api list-multipart-uploads --bucket flt --prefix hung.bin --query 'Uploads[].UploadId' --output text); do
+  [ "$id" = None ] || aws_ref s3api abort-multipart-upload --bucket flt --key hung.bin --upload-id "$id"
+done
+pass "a hung server: s3-put ends within --retry-time and --abort-time (75 mid-upload, 69 at start)"
+
+# --- 8. an object overwritten while its download is broken (issue 30, item 9): the resumed GET carries
+# the first answer's ETag (If-Match), so the server refuses it and s3-cat says the object changed (75)
+# instead of splicing the new object's tail onto the old one's head (before: the ETag came from a HEAD
+# after the failure, the new object's, and the splice went out with exit 0)
+head -c $((48 * 1024 * 1024)) /dev/urandom >v1
+head -c $((48 * 1024 * 1024)) /dev/urandom >v2
+s3-put -q --part-size 64M s3://flt/changing.bin <v1
+mkfifo out8
+s3-cat -v --retries 100000 --retry-time 300 s3://flt/changing.bin >out8 2>cat8.log &
+pid=$!
+exec 9<out8  # opened, not read yet: the download stalls in s3-cat's first write
+written() { [ "$(awk '/^wchar/ {print $2}' "/proc/$pid/io")" -gt 0 ]; }
+wait_until 60 written || fail "s3-cat wrote nothing: $(cat cat8.log)"
+s3-put -q --part-size 64M s3://flt/changing.bin <v2  # overwritten while the first answer is being read
+swift stop-proxy  # the download breaks
+swift start
+cat <&9 >got8
+exec 9<&-
+set +e
+wait $pid
+rc=$?
+set -e
+assert_eq "$rc" 75 "s3-cat of an object overwritten during a broken download ($(tail -2 cat8.log))"
+assert_contains "$(cat cat8.log)" "the object changed while it was being read"
+n=$(stat -c %s got8)
+[ "$n" -gt 0 ] && [ "$n" -lt $((48 * 1024 * 1024)) ] || fail "expected part of the first object, got $n bytes"
+cmp -s got8 <(head -c "$n" v1) || fail "the output is not the first object's first $n bytes (spliced?)"
+pass "an object overwritten during a broken download: 'object changed' (75), no spliced output"
+
+# --- 9. a refused connection at start (issue 27): an endpoint that never answered is given up after 10 s
+# (exit 69), not after the configured retries (before: 56 s for s3-cat's default 10 attempts); a server
+# lost mid-stream keeps them (part 4: a 12 s outage). The ceiling of 40 s is generous on purpose.
+port=$(free_port)
+set +e
+timeout -k 5 40 s3-cat --endpoint "http://127.0.0.1:$port" s3://flt/changing.bin >/dev/null 2>cat9.log
+rc=$?
+set -e
+assert_eq "$rc" 69 "s3-cat against a closed port (124: still retrying at 40 s) ($(tail -1 cat9.log))"
+assert_contains "$(cat cat9.log)" "no answer from this endpoint since the start: given up after 10 s"
+pass "a refused connection at start: s3-cat gives up after 10 s with 69"

@@ -1,8 +1,16 @@
-// The HTTP layer's own checks: header values that would break the request (issue 16, item 4).
+// The HTTP layer's own checks: header values that would break the request (issue 16, item 4), and
+// exceptions from the caller's callbacks (issue 30, item 6).
 #include "common/http/http.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
 #include <string>
 
 using sp::HttpClient;
@@ -70,4 +78,129 @@ TEST(Http, MalformedUrlRefusedAsUsage) {
   sp::HttpRequest req;
   req.url = "http://[::1";
   EXPECT_THROW(http.perform(req), sp::UsageError);
+}
+
+namespace {
+// Python's standard HTTP server (python3 is one of the project's dependencies) serving dir on a free
+// port of 127.0.0.1, for the tests that need real 2xx answers; stopped with the object.
+class PythonHttpServer {
+ public:
+  explicit PythonHttpServer(const std::string& dir) {
+    int fds[2];
+    if (pipe(fds) != 0) throw std::runtime_error("pipe");
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[1], 1);
+      int null = open("/dev/null", O_WRONLY);  // its request log
+      if (null >= 0) dup2(null, 2);
+      close(fds[0]);
+      close(fds[1]);
+      execlp("python3", "python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", dir.c_str(),
+             static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(fds[1]);
+    // "Serving HTTP on 127.0.0.1 port 39853 (http://127.0.0.1:39853/) ..." once it listens
+    std::string line;
+    char c;
+    while (line.find('\n') == std::string::npos && read(fds[0], &c, 1) == 1) line += c;
+    close(fds[0]);
+    auto at = line.find(" port ");
+    if (at == std::string::npos) throw std::runtime_error("python3 -m http.server did not start: " + line);
+    url_ = "http://127.0.0.1:" + std::to_string(std::stoi(line.substr(at + 6))) + "/";
+  }
+  ~PythonHttpServer() {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  const std::string& url() const { return url_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string url_;
+};
+
+// A temporary directory holding one file of `bytes` x's, removed with the object (a failed test too).
+struct TempDirWithFile {
+  std::string path;
+  TempDirWithFile(const std::string& name, size_t bytes) {
+    char tmpl[] = "/tmp/sp-http-test.XXXXXX";
+    path = mkdtemp(tmpl);
+    std::ofstream(path + "/" + name) << std::string(bytes, 'x');
+  }
+  ~TempDirWithFile() { std::filesystem::remove_all(path); }
+};
+}  // namespace
+
+// Issue 30, item 6: an exception from a caller's callback must not unwind through libcurl's C frames
+// (std::terminate, or curl's state left half-changed): perform() rethrows it after curl returns, and the
+// client stays usable.
+TEST(Http, ExceptionFromABodyCallbackSurfacesFromPerform) {
+  TempDirWithFile dir("obj", 1 << 20);
+  PythonHttpServer server(dir.path);
+  sp::HttpClient http;
+  sp::HttpRequest req;
+  req.url = server.url() + "obj";
+  size_t calls = 0;
+  req.on_body = [&](const char*, size_t) -> bool {
+    ++calls;
+    throw sp::IoError("stdout: No space left on device");
+  };
+  try {
+    http.perform(req);
+    FAIL() << "no exception";
+  } catch (const sp::IoError& e) {
+    EXPECT_STREQ(e.what(), "stdout: No space left on device");
+  }
+  EXPECT_EQ(calls, 1u) << "the transfer goes on after the callback failed";
+
+  req.on_body = nullptr;
+  req.on_stream_start = nullptr;
+  auto r = http.perform(req);  // the same handle, after the failed transfer
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.size(), 1u << 20);
+
+  req.on_body = [](const char*, size_t) { return true; };
+  req.on_stream_start = [](const sp::HttpResponse&) { throw std::runtime_error("from on_stream_start"); };
+  EXPECT_THROW(http.perform(req), std::runtime_error);
+
+  req.on_stream_start = nullptr;
+  req.cancelled = []() -> bool { throw std::logic_error("from cancelled"); };
+  EXPECT_THROW(http.perform(req), std::logic_error);
+}
+
+// Issue 27: a refused connection to an endpoint that never answered is told apart from one to an endpoint
+// that did (a server lost mid-stream), so callers give up on the first quickly and keep retrying the second.
+TEST(Http, RefusedBeforeAnyAnswerIsNeverReached) {
+  TempDirWithFile dir("obj", 10);
+  std::string url;
+  sp::HttpClient http;
+  sp::HttpRequest req;
+  {
+    PythonHttpServer server(dir.path);
+    url = server.url();
+    req.url = url + "obj";
+    EXPECT_EQ(http.perform(req).status, 200);
+  }
+  try {  // the same server, now stopped: it answered before
+    http.perform(req);
+    FAIL() << "no exception";
+  } catch (const sp::HttpTransportError& e) {
+    EXPECT_EQ(e.curl_code, CURLE_COULDNT_CONNECT) << e.what();
+    EXPECT_FALSE(e.never_reached) << e.what();
+  }
+  req.url = kDeadUrl;  // nothing ever answered there
+  try {
+    http.perform(req);
+    FAIL() << "no exception";
+  } catch (const sp::HttpTransportError& e) {
+    EXPECT_TRUE(e.never_reached) << e.what();
+  }
+  req.url = "http://sp-no-such-host.invalid/";
+  try {
+    http.perform(req);
+    FAIL() << "no exception";
+  } catch (const sp::HttpTransportError& e) {
+    EXPECT_TRUE(e.never_reached) << e.what();
+  }
 }

@@ -26,24 +26,6 @@ TEST(S3Location, ParsesBucketAndKey) {
   EXPECT_THROW(Location::parse("s3:///key"), UsageError);
 }
 
-TEST(S3Xml, ErrorBodyAndEntities) {
-  auto e = parse_error(
-      "<?xml version='1.0' encoding='UTF-8'?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>The request "
-      "signature we calculated does not match the signature you provided. Check your key and signing method."
-      "</Message><RequestId>tx123</RequestId></Error>");
-  EXPECT_EQ(e.code, "SignatureDoesNotMatch");
-  EXPECT_EQ(e.request_id, "tx123");
-  EXPECT_NE(e.message.find("does not match"), std::string::npos);
-  EXPECT_EQ(xml_unescape("a &amp; b &lt;c&gt; &quot;&apos; &#233; &#x263A;"), "a & b <c> \"' \xC3\xA9 \xE2\x98\xBA");
-  EXPECT_EQ(xml_unescape("broken & text"), "broken & text");
-  EXPECT_EQ(xml_escape("<a&'\">"), "&lt;a&amp;&apos;&quot;&gt;");
-  auto keys = xml_values("<Contents><Key>a&amp;b</Key></Contents><Contents><Key>c d</Key></Contents><Key/>", "Key");
-  ASSERT_EQ(keys.size(), 3u);
-  EXPECT_EQ(keys[0], "a&b");
-  EXPECT_EQ(keys[1], "c d");
-  EXPECT_EQ(keys[2], "");
-}
-
 TEST(S3Errors, RetriableClassification) {
   EXPECT_TRUE(retriable(500, "InternalError"));
   EXPECT_TRUE(retriable(503, "SlowDown"));
