@@ -222,10 +222,19 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
   std::string why, shard_key;
   uint64_t local_rejects = 0;  // merged into st after the sender threads are joined
   bool seen_row = false;       // a row (accepted or refused) was read before this one
-  auto reject_here = [&](const std::string& reason) {  // refused before sending
+  // Refused before sending: into the rejects file with the row's coordinates (read from the row as
+  // sensor-parse writes them, from the end of an overlong one), acknowledged or holding its partition
+  // back by the rule of rows ClickHouse refused (note_not_stored). A line torn by a stage killed
+  // upstream is neither: its message comes again whole, and nothing follows it.
+  Ack at;
+  auto reject_here = [&](const std::string& reason, bool coords_known) {
     ++local_rejects;
     m.rejected.inc();
-    rej.reject(line.number, line.text, reason, 0, nullptr, nullptr);
+    if (!coords_known) coords_known = row_line_coordinates(o.format, line.overlong ? line.tail : line.text, at);
+    rej.reject(line.number, line.text, reason, 0, coords_known ? &at : nullptr);
+    if (o.dry_run || line.unterminated) return;
+    if (batch->empty()) batch->first = Clock::now();
+    note_not_stored(*batch, rej.keeps(), coords_known ? &at : nullptr);
   };
   // the sender joined first: the batch in flight is drained and its counts are final
   auto finish = [&] {
@@ -252,7 +261,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
       if (line.overlong) {
         m.rows_in.inc();
         reject_here("line longer than " + std::to_string(o.max_line) + " bytes (" + std::to_string(line.full_size) +
-                    "): not sent");
+                    "): not sent", false);
         continue;
       }
       uint64_t start = batch->data.size();
@@ -294,7 +303,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
                             "); do sensor-parse and ch-insert use the same schema (--schema, SENSOR_SCHEMA, "
                             "[schema] file)?");
         seen_row = true;
-        reject_here(why);
+        reject_here(why, false);
         continue;
       }
       seen_row = true;
@@ -307,7 +316,8 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
         if (!row_string_field(o.format, std::string_view(batch->data).substr(start), shape, key_col, shard_key)) {
           // ClickHouse would hash a number or NULL otherwise than the text: no shard to be sure of
           batch->data.resize(start);
-          reject_here("no string in the shard key column '" + o.shard_key + "'");
+          at = Ack{c.topic, c.partition, c.offset};
+          reject_here("no string in the shard key column '" + o.shard_key + "'", c.present);
           continue;
         }
         meta.shard = static_cast<uint32_t>(router->shard_of(shard_key));

@@ -76,6 +76,10 @@ struct Stats {
   uint64_t rows_in = 0, inserted = 0, rejected = 0, batches = 0, posts = 0, retries = 0;
   uint64_t bytes_in = 0, bytes_sent = 0;
   uint64_t unsent = 0;  // rows read but neither inserted nor rejected (failure / interrupt)
+  // Rejected rows kept nowhere (no --rejects, or coordinates unknown), and the offsets not
+  // acknowledged because of them (theirs and those after them in the same partitions).
+  uint64_t lost = 0, held_back = 0;
+  std::vector<std::string> held_from;  // "topic[partition] offset N" per partition held back
   std::vector<EndpointStats> endpoints;  // per --url (or --shard URL): rows and INSERTs it took, its failures
 };
 
