@@ -146,6 +146,18 @@ void prepare_for_sending(const Options& o, const std::string& statement, Batch& 
 
 }  // namespace
 
+std::string date_beyond_server(const ServerCaps& caps, const Column& col, std::string_view value) {
+  if (!caps.dates_end_2105 || (col.type != ColType::Date && col.type != ColType::DateTime)) return {};
+  // "YYYY-MM-DD..." (sensor-parse's text, or an ISO time): the date decides, as the last day is whole
+  if (value.size() < 10 || value[4] != '-' || value[7] != '-' || value.substr(0, 10) < "2106-01-01") return {};
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (value[i] < '0' || value[i] > '9') return {};
+  return col.name + ": \"" + log::printable(value, 40) + "\" is after 2105-12-31" +
+         (col.type == ColType::DateTime ? " 23:59:59" : "") + ", the last " +
+         (col.type == ColType::DateTime ? "DateTime" : "Date") + " ClickHouse " +
+         caps.version.text + " stores (it would store a wrong date without an error)";
+}
+
 std::vector<std::pair<std::string, std::string>> insert_params(const Options& o, const ServerCaps& caps,
                                                               const std::string& statement, std::string_view body,
                                                               size_t rows) {
@@ -195,6 +207,12 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
     while (key_col < shape.columns.size() && shape.columns[key_col] != o.shard_key) ++key_col;
     if (key_col == shape.columns.size()) throw UsageError("--shard-key '" + o.shard_key + "': not a column of the schema");
   }
+  // Date and DateTime columns whose values the server may not store (ServerCaps::dates_end_2105)
+  std::vector<size_t> date_cols;
+  if (caps.dates_end_2105)
+    for (size_t i = 0; i < schema.columns.size(); ++i)
+      if (schema.columns[i].type == ColType::Date || schema.columns[i].type == ColType::DateTime) date_cols.push_back(i);
+  std::string date_value, date_why;
   std::unique_ptr<Sender> sender;
   if (!o.dry_run) sender = std::make_unique<Sender>(o, caps, statement, client, out, rej, st, m);
 
@@ -310,6 +328,16 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
       if (batch->rows.empty()) {
         if (batch->marks.empty()) batch->first = Clock::now();
         log::debug("batch ", seq + 1, " starts at line ", line.number);
+      }
+      date_why.clear();
+      for (size_t col : date_cols)
+        if (date_why.empty() && row_string_field(o.format, std::string_view(batch->data).substr(start), shape, col, date_value))
+          date_why = date_beyond_server(caps, schema.columns[col], date_value);
+      if (!date_why.empty()) {
+        batch->data.resize(start);
+        at = Ack{c.topic, c.partition, c.offset};
+        reject_here(date_why, c.present);
+        continue;
       }
       RowMeta meta{start, line.number, 0, 0, -1};
       if (router) {

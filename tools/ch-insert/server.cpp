@@ -148,6 +148,7 @@ ServerCaps ServerCaps::of(const ChVersion& v) {
   // Parallel parsing (20.x on) cuts one POST into several blocks, each committed on its own, so a
   // bad row late in a batch would leave the rows before it inserted and then re-sent by the split.
   caps.serial_parsing = v.at_least(20, 1);
+  caps.dates_end_2105 = !v.text.empty() && !v.at_least(22, 1);
   return caps;
 }
 
