@@ -460,6 +460,12 @@ void Sender::post(ClickHouseClient* client, Route& route, Stats& st, const Batch
         case ChErrorKind::missing:
           throw NoInputError(err.message + " (create it with --create-table, or check --database/--table)");
         case ChErrorKind::permanent:
+          // A column of the schema the table lacks (NO_SUCH_COLUMN_IN_TABLE) is the configuration's
+          // fault, as --create-table reports it (78): the same mismatch, the same exit status.
+          if (err.code == 16)
+            throw ConfigError("the table lacks a column of the schema: " + err.message +
+                              " (use the schema the table was made with (--schema, SENSOR_SCHEMA), another --table, "
+                              "or add the column)");
           throw DataError("ClickHouse refused the insert: " + err.message);
         case ChErrorKind::transport:
         case ChErrorKind::retriable: break;

@@ -271,6 +271,13 @@ void warn_if_not_collapsing(const Options& o, ClickHouseClient& client, const st
 
 ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClient& client) {
   Retry retry(retry_budget(o));
+  // A server never reached at start (refused, no route, no answer) is most likely a wrong --url or a
+  // server not running: given up after kNeverReached, as kafka-cat-sensor does with brokers, rather
+  // than after the whole --retries budget (70 s). Once it has answered anything, even a 5xx, it is
+  // there: the whole budget, as for a server lost mid-stream. --retries -1 waits forever either way.
+  constexpr auto kNeverReached = std::chrono::seconds(10);
+  const auto started = std::chrono::steady_clock::now();
+  bool reached = false;
   ChVersion v;
   for (;;) {
     try {
@@ -282,6 +289,11 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
         throw AuthError("ClickHouse refused user '" + client.connection().user + "': " + err.message +
                         " (check --user, CLICKHOUSE_USER and the password source)");
       if (err.kind != ChErrorKind::transport && err.kind != ChErrorKind::retriable) throw;
+      if (err.kind != ChErrorKind::transport) reached = true;
+      if (!reached && o.retries >= 0 && std::chrono::steady_clock::now() - started >= kNeverReached)
+        throw UnavailableError(err.message + " (never reached in " + std::to_string(kNeverReached.count()) +
+                               " s at start, " + std::to_string(retry.retries()) +
+                               " retries; is the server running? check --url, CLICKHOUSE_URL)");
       if (retry.spent())
         throw UnavailableError(err.message + " (gave up after " + std::to_string(retry.retries()) +
                                " retries; is the server running? check --url)");
