@@ -130,7 +130,10 @@ std::vector<uint32_t> prepare_shards(const Options& o, ClickHouseClient& client)
     if (query_shard(o, sc, i, "EXISTS TABLE " + quote_identifier(db) + "." + quote_identifier(o.local_table)).substr(0, 1) != "1")
       throw NoInputError("table " + db + "." + o.local_table + " does not exist on shard " + std::to_string(i + 1) + " (" +
                          url_for_log(sc.current_url()) + "; --create-table --cluster NAME creates it on every server)");
-    for (size_t k = 0; k < o.shards[i].size(); ++k) check_replica(o, sc, i, k, check);
+    // small queries: a replica that hangs (accepts, never answers) is given 10 s, not the insert --timeout
+    c.timeout_ms = std::min(c.timeout_ms, 10000L);
+    ClickHouseClient checker(c);
+    for (size_t k = 0; k < o.shards[i].size(); ++k) check_replica(o, checker, i, k, check);
   }
   std::string w;
   for (auto x : weights) w += (w.empty() ? "" : ", ") + std::to_string(x);
