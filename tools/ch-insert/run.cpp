@@ -59,7 +59,7 @@ void log_summary(const Options& o, const Stats& st, double seconds) {
             st.unsent ? ", " + std::to_string(st.unsent) + " NOT inserted (not acknowledged)" : "", "; ", st.batches,
             " batches, ", st.posts, " requests, ", st.retries, " retries, ", human_bytes(static_cast<double>(st.bytes_sent)),
             " sent");
-  if (st.lost || st.held_back) {
+  if (st.held_back) {  // rows kept nowhere in a stream without coordinates hold nothing back
     std::string from;
     for (const auto& h : st.held_from) from += (from.empty() ? "" : ", ") + h;
     log::warn(st.lost, st.lost == 1 ? " rejected row is" : " rejected rows are",

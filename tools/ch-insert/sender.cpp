@@ -258,10 +258,13 @@ void Sender::queue_acks_locked() {
     uint64_t offsets = 0;
     for (const auto& p : d.parts) offsets += p.offsets;
     if (held_all_ || d.unknown_lost) {
-      if (!held_all_)
-        log::warn("a row stored nowhere has no readable Kafka coordinates: nothing read from here on is "
-                  "acknowledged (give --rejects to keep rejected rows)");
       held_all_ = true;
+      // said when it first withholds an ack (a stream without coordinates has none to withhold)
+      if (offsets && !held_all_said_) {
+        held_all_said_ = true;
+        log::warn("a rejected row stored nowhere had no readable Kafka coordinates: nothing read from it on is "
+                  "acknowledged (give --rejects to keep rejected rows)");
+      }
       st_.held_back += offsets;
       continue;
     }

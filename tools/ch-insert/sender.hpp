@@ -199,6 +199,7 @@ class Sender {
   // of them after a row stored nowhere whose coordinates are unknown.
   std::map<std::pair<std::string, int32_t>, int64_t> held_;
   bool held_all_ = false;
+  bool held_all_said_ = false;
 };
 
 }  // namespace sp::chi
