@@ -301,6 +301,11 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
         throw UnavailableError(err.message + " (gave up after " + std::to_string(retry.retries()) +
                                " retries; is the server running? check --url)");
       auto d = retry.next();
+      if (!reached && o.retries >= 0) {  // the last wait ends with the 10 s, not past them
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(kNeverReached -
+                                                                          (std::chrono::steady_clock::now() - started));
+        d = std::max(std::chrono::milliseconds(1), std::min(d, left));
+      }
       log::warn(err.message, "; retry ", retry.retries(), " in ", d.count(), " ms");
       if (err.kind == ChErrorKind::transport) client.failover();
       retry.wait(d, "interrupted while waiting for ClickHouse");
