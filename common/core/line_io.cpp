@@ -99,7 +99,40 @@ bool LineReader::fill() {
   return true;
 }
 
+int open_lines_for_append(const std::string& path, const char* what) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) throw IoError(std::string("cannot open ") + what + " file " + path + ": " + errno_text(errno));
+  struct stat sb {};
+  if (::fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0) return fd;  // a pipe, /dev/stderr: as it is
+  // the last byte, read through a second descriptor (this one may only write)
+  char last = '\n';
+  int rfd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (rfd >= 0) {
+    if (::pread(rfd, &last, 1, sb.st_size - 1) != 1) last = '\n';
+    ::close(rfd);
+  }
+  if (last != '\n') {
+    try {
+      write_all(fd, "\n", 1, (std::string("cannot write ") + what + " file " + path).c_str());
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+  }
+  return fd;
+}
+
+void LineReader::keep_tail(const char* p, size_t n) {
+  if (n >= kTailBytes) {
+    tail_.assign(p + n - kTailBytes, kTailBytes);
+    return;
+  }
+  tail_.append(p, n);
+  if (tail_.size() > kTailBytes) tail_.erase(0, tail_.size() - kTailBytes);
+}
+
 bool LineReader::next(Line& out) {
+  out.tail = {};
   out.overlong = false;
   out.unterminated = false;
   size_t scanned = 0;  // bytes of the current partial line already searched for '\n'
@@ -121,6 +154,7 @@ bool LineReader::next(Line& out) {
       // A line found whole in the buffer is still held to the limit, so callers see one rule.
       out.overlong = len > max_line_;
       out.text = std::string_view(start, out.overlong ? max_line_ : len);
+      if (out.overlong) out.tail = std::string_view(start, len).substr(len - std::min(len, kTailBytes));
       begin_ += len + 1;
       return true;
     }
@@ -131,6 +165,8 @@ bool LineReader::next(Line& out) {
       size_t keep = max_line_;
       size_t total = avail;
       size_t tail_begin = begin_ + keep;
+      tail_.clear();
+      keep_tail(buf_.data() + tail_begin, avail - keep);
       if (cap() - tail_begin < kReadChunk) resize(tail_begin + kReadChunk);
       bool found = false;
       for (;;) {
@@ -146,6 +182,7 @@ bool LineReader::next(Line& out) {
         if (p) {
           size_t upto = static_cast<const char*>(p) - (buf_.data() + end_);
           total += upto;
+          keep_tail(buf_.data() + end_, upto);
           // move what follows the '\n' right after the prefix; it becomes the next line's start
           size_t rest = n - upto - 1;
           std::memmove(buf_.data() + tail_begin, static_cast<const char*>(p) + 1, rest);
@@ -154,6 +191,7 @@ bool LineReader::next(Line& out) {
           break;
         }
         total += n;
+        keep_tail(buf_.data() + end_, n);
       }
       if (!found) end_ = tail_begin;
       ++lineno_;
@@ -162,6 +200,7 @@ bool LineReader::next(Line& out) {
       out.unterminated = !found;
       out.full_size = total;
       out.text = std::string_view(buf_.data() + begin_, keep);
+      out.tail = tail_;
       begin_ = tail_begin;
       return true;
     }
@@ -174,6 +213,7 @@ bool LineReader::next(Line& out) {
         out.overlong = len > max_line_;
         out.unterminated = true;
         out.text = std::string_view(buf_.data() + begin_, out.overlong ? max_line_ : len);
+        if (out.overlong) out.tail = std::string_view(buf_.data() + begin_, len).substr(len - std::min(len, kTailBytes));
         begin_ = end_;
         return true;
       }

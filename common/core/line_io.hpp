@@ -15,6 +15,9 @@ struct Line {
   uint64_t number = 0;    // 1-based line number
   bool overlong = false;  // longer than max_line: text holds the first max_line bytes, the rest was skipped
   size_t full_size = 0;   // the line's real length in bytes (>= text.size() when overlong)
+  // When overlong: the line's last bytes (up to LineReader::kTailBytes), where a row keeps its
+  // Kafka coordinates, so a reject of the cut line can still name its message.
+  std::string_view tail;
   // The input ended inside this line (no '\n' after it): a stage upstream stopped while writing it,
   // like a SIGKILLed kafka-cat-sensor; a reader can say so rather than blame the line's content.
   bool unterminated = false;
@@ -49,6 +52,7 @@ class LineReader {
   // At least this many bytes after the end of every returned line's text are readable (their
   // content is unspecified), so a parser that reads ahead (simdjson) can work in place.
   static constexpr size_t kPadding = 64;
+  static constexpr size_t kTailBytes = 512;
 
   // Next line; false at end of input. A last line without '\n' is still returned.
   bool next(Line& out);
@@ -60,6 +64,8 @@ class LineReader {
 
  private:
   bool fill();  // reads more; false at EOF
+  void keep_tail(const char* p, size_t n);  // the last kTailBytes of an overlong line, piece by piece
+  std::string tail_;
   size_t cap() const { return buf_.size() - kPadding; }
   void resize(size_t n) { buf_.resize(n + kPadding); }
   Source src_;
@@ -80,6 +86,12 @@ class LineReader {
 // that has more to do then (s3-put --tee stores what it read) catches it. Any other failure throws
 // IoError("<what>: <reason>").
 void write_all(int fd, const char* p, size_t n, const char* what);
+
+// Opens a file of lines (a rejects file) for appending, created 0644 if missing; the fd is the
+// caller's. A regular file that does not end in '\n' (its last record torn by a full disk or a crash
+// in an earlier run) first gets one, so the next record starts on a line of its own and stays
+// parseable. IoError "cannot open <what> file PATH: reason" (or "cannot write", for that newline).
+int open_lines_for_append(const std::string& path, const char* what);
 
 // Buffered writer. A write to a closed pipe (EPIPE) throws BrokenPipe; any other failure IoError.
 class LineWriter {

@@ -6,8 +6,8 @@ namespace sp::chflags {
 
 void add(CLI::App& app, ChFlags& f) {
   app.add_option("--url", f.urls,
-                 "ClickHouse HTTP(S) URL; repeat for failover (env CLICKHOUSE_URL, config clickhouse.url; "
-                 "default http://127.0.0.1:8123)");
+                 "ClickHouse HTTP(S) URL; repeat for failover (env CLICKHOUSE_URL, config clickhouse.url, "
+                 "http://$CLICKHOUSE_HOST:8123; default http://127.0.0.1:8123)");
   app.add_option("-u,--user", f.user, "User (env CLICKHOUSE_USER, config clickhouse.user; default 'default')");
   app.add_option("--password-file", f.password_file,
                  "Read the password from this file's first line (else env CLICKHOUSE_PASSWORD, "

@@ -66,6 +66,20 @@ std::string tidy_message(std::string_view body) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
   return s;
 }
+// No URL given: clickhouse-client's CLICKHOUSE_HOST is honoured on the HTTP interface's default port
+// (http://HOST:8123). Its CLICKHOUSE_PORT is the native TCP port (9000), which HTTP cannot use: it is
+// not taken, and a warning says what to give instead, rather than ignoring either without a word.
+std::string default_url_from_client_env() {
+  std::string host = env_or_empty("CLICKHOUSE_HOST"), port = env_or_empty("CLICKHOUSE_PORT");
+  if (!port.empty())
+    log::warn("CLICKHOUSE_PORT=", log::printable(port, 20), " is clickhouse-client's native TCP port, not used here: ",
+              "this speaks ClickHouse's HTTP interface (port 8123 by default); give CLICKHOUSE_URL=http://HOST:PORT");
+  if (host.empty()) return "http://127.0.0.1:8123";
+  std::string url = "http://" + (host.find(':') != std::string::npos && host.front() != '[' ? "[" + host + "]" : host) +
+                    ":8123";
+  log::debug("ClickHouse URL ", url, " from CLICKHOUSE_HOST");
+  return url;
+}
 }  // namespace
 
 ChConnection resolve_ch_connection(const ChFlags& f) {
@@ -74,7 +88,7 @@ ChConnection resolve_ch_connection(const ChFlags& f) {
   std::vector<std::string> urls = f.urls;
   if (urls.empty()) {
     auto u = cfg.resolve("", "CLICKHOUSE_URL", "clickhouse.url");
-    urls = split_comma_list(u ? *u : "http://127.0.0.1:8123");
+    urls = split_comma_list(u ? *u : default_url_from_client_env());
   }
   if (urls.empty()) throw UsageError("no ClickHouse URL given (--url, CLICKHOUSE_URL or clickhouse.url)");
   std::string url_user, url_pass;

@@ -35,7 +35,8 @@ struct ChConnection {
   long timeout_ms = 300000;
 };
 
-// Resolves: urls  --url > CLICKHOUSE_URL > clickhouse.url (comma-separated list) > http://127.0.0.1:8123
+// Resolves: urls  --url > CLICKHOUSE_URL > clickhouse.url (comma-separated list) >
+//                 http://$CLICKHOUSE_HOST:8123 (CLICKHOUSE_PORT, the native port: a warning) > http://127.0.0.1:8123
 //           user  --user > CLICKHOUSE_USER > clickhouse.user > (user in the URL) > default
 //           password  --password-file > CLICKHOUSE_PASSWORD > CLICKHOUSE_PASSWORD_FILE >
 //                     clickhouse.password_file > clickhouse.password > (password in the URL)

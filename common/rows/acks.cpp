@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <climits>
 
+#include "common/core/errors.hpp"
+#include "common/core/line_io.hpp"
 #include "common/rows/envelope.hpp"
+#include "common/rows/row_detail.hpp"
 #include "common/rows/rows.hpp"
 
 namespace sp {
@@ -61,6 +64,109 @@ bool envelope_coordinates(std::string_view line, Ack& out) {
   // another shape (or an escaped topic): the whole line decides
   auto j = nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
   return !j.is_discarded() && j.is_object() && fields(j, out, nullptr);
+}
+
+namespace {
+// ,"_topic":"t","_partition":N,"_offset":N} at the end of a JSON row (RowBuilder::coords, then end()).
+bool json_tail_coordinates(std::string_view line, Ack& out) {
+  static constexpr std::string_view kTopic = "\"_topic\":";
+  size_t at = line.rfind(kTopic);
+  // the member's own quote, not an escaped one inside a string: a ',' or '{' comes before it
+  if (at == std::string_view::npos || at == 0 || (line[at - 1] != ',' && line[at - 1] != '{')) return false;
+  size_t p = at + kTopic.size();
+  int64_t part = 0, off = 0;
+  std::string topic;
+  using namespace row_detail;
+  if (!json_string_at(line, p, topic) || !expect(line, p, ",\"_partition\":") || !json_int_at(line, p, part) ||
+      !expect(line, p, ",\"_offset\":") || !json_int_at(line, p, off) || !expect(line, p, "}"))
+    return false;
+  skip_ws(line, p);
+  if (p != line.size() || part < 0 || part > INT32_MAX || off < 0) return false;
+  out.topic = std::move(topic);
+  out.partition = static_cast<int32_t>(part);
+  out.offset = off;
+  return true;
+}
+
+// TAB or ',' _topic, _partition, _offset as the last three fields. Kafka topic names are ASCII
+// letters, digits, '.', '_' and '-': no separator, quote or escape inside one.
+bool delimited_tail_coordinates(std::string_view line, char sep, Ack& out) {
+  size_t s3 = line.rfind(sep);
+  if (s3 == std::string_view::npos || s3 == 0) return false;
+  size_t s2 = line.rfind(sep, s3 - 1);
+  if (s2 == std::string_view::npos || s2 == 0) return false;
+  size_t s1 = line.rfind(sep, s2 - 1);
+  if (s1 == std::string_view::npos) return false;
+  std::string_view topic = line.substr(s1 + 1, s2 - s1 - 1);
+  if (sep == ',' && topic.size() >= 2 && topic.front() == '"' && topic.back() == '"')
+    topic = topic.substr(1, topic.size() - 2);
+  int64_t part = 0, off = 0;
+  if (topic.empty() || topic.find_first_of("\"\\") != std::string_view::npos ||
+      !row_detail::parse_int(line.substr(s2 + 1, s3 - s2 - 1), part) ||
+      !row_detail::parse_int(line.substr(s3 + 1), off) || part < 0 || part > INT32_MAX || off < 0)
+    return false;
+  out.topic.assign(topic);
+  out.partition = static_cast<int32_t>(part);
+  out.offset = off;
+  return true;
+}
+}  // namespace
+
+bool row_line_coordinates(RowFormat f, std::string_view line, Ack& out) {
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+  switch (f) {
+    case RowFormat::json: return json_tail_coordinates(line, out);
+    case RowFormat::tsv: return delimited_tail_coordinates(line, '\t', out);
+    case RowFormat::csv: return delimited_tail_coordinates(line, ',', out);
+    case RowFormat::values: return false;
+  }
+  return false;
+}
+
+void AckWriter::queue(std::string_view lines) {
+  std::lock_guard<std::mutex> lk(q_mu_);
+  if (!failed_) queue_.append(lines.data(), lines.size());
+}
+
+void AckWriter::write_queued() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> w(write_mu_, std::try_to_lock);
+      if (!w) return;  // the thread writing takes this thread's lines too (it looks again below)
+      for (;;) {
+        std::string chunk;
+        {
+          std::lock_guard<std::mutex> lk(q_mu_);
+          if (failed_ || queue_.empty()) break;
+          chunk.swap(queue_);
+        }
+        try {
+          out_->write(chunk);
+          out_->flush();
+        } catch (...) {
+          std::lock_guard<std::mutex> lk(q_mu_);
+          failed_ = true;
+          error_ = std::current_exception();
+          queue_.clear();
+          return;
+        }
+      }
+    }
+    // Lines queued while this thread held the writer by a thread that then found it busy: this
+    // thread writes them (nobody else will).
+    std::lock_guard<std::mutex> lk(q_mu_);
+    if (failed_ || queue_.empty()) return;
+  }
+}
+
+bool AckWriter::failed() const {
+  std::lock_guard<std::mutex> lk(q_mu_);
+  return failed_;
+}
+
+std::exception_ptr AckWriter::error() const {
+  std::lock_guard<std::mutex> lk(q_mu_);
+  return error_;
 }
 
 void AckHighWater::add(std::string_view topic, int32_t partition, int64_t offset) {

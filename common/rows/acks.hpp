@@ -4,11 +4,16 @@
 // every offset before it that this writer received are stored".
 #pragma once
 #include <cstdint>
+#include <exception>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace sp {
+
+enum class RowFormat;  // rows.hpp
+class LineWriter;      // common/core/line_io.hpp
 
 struct Ack {
   std::string topic;
@@ -26,6 +31,39 @@ bool parse_ack(std::string_view line, Ack& out, std::string* why);
 // common/rows/envelope.hpp); a line in another shape
 // (fields reordered, an escaped topic) is parsed whole. False when the line carries none.
 bool envelope_coordinates(std::string_view line, Ack& out);
+
+// The Kafka coordinates (_topic, _partition, _offset) of a row line that split_row (row_input.hpp)
+// refused, read as sensor-parse writes them (RowBuilder::coords): the last three members of a JSON
+// object, the last three fields of a TSV or CSV line; `line` may be just the end of a row (the tail of
+// an overlong one). False when they are not there in that shape (VALUES rows carry none).
+bool row_line_coordinates(RowFormat f, std::string_view line, Ack& out);
+
+// One writer of ack lines for several threads: lines are queued in the order given (callers queue
+// under their own lock, in the order acks must leave), and written by whichever thread calls
+// write_queued() first, outside every lock but the writer's own, so a reader that stops draining
+// blocks only the thread writing, never the callers' state. Lines leave whole (a chunk is written
+// to its end or the output is given up), and after a failure nothing more is written: error()
+// holds it (BrokenPipe when the reader closed its end).
+class AckWriter {
+ public:
+  explicit AckWriter(LineWriter* out) : out_(out) {}
+  // Queues whole lines, each ending in '\n'.
+  void queue(std::string_view lines);
+  // Writes everything queued, including what other threads queue meanwhile; returns at once when
+  // another thread is writing (it writes this thread's lines too). The output is flushed after each
+  // chunk: a FIFO reader (kafka-cat-sensor --commit-acks) commits as soon as it sees a line.
+  void write_queued();
+  bool failed() const;
+  std::exception_ptr error() const;
+
+ private:
+  LineWriter* out_;
+  mutable std::mutex q_mu_;  // queue_, failed_, error_: never held during I/O
+  std::mutex write_mu_;      // the one thread writing
+  std::string queue_;
+  bool failed_ = false;
+  std::exception_ptr error_;
+};
 
 // The highest offset seen per topic/partition, for acknowledging a set of lines at once. Cheap
 // per line: topics are few (a vector), partitions index a vector.

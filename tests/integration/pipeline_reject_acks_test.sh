@@ -50,3 +50,32 @@ assert_eq "$(count_lines rejects.jsonl)" 3 "rejects after a restart (none append
 assert_eq "$(rows)" "$N" "rows"
 assert_eq "$(committed)" "$END" "committed offset after the restart"
 pass "restart: no reject appended again"
+
+# Issue 28 item 1: rows ClickHouse refuses, without ch-insert --rejects (as the README's streaming
+# pipeline and the shipped unit run it): a table whose id column is FixedString(5), so msg-1..msg-9 are
+# stored and msg-10 on refused (Code 131, too long). The group's committed offset must stop at the first message stored nowhere (neither in the
+# table nor in sensor-parse's rejects file); before, ch-insert acknowledged every offset and the
+# refused messages were committed, existing only in stderr warnings.
+q "CREATE TABLE refused (id FixedString(5), ts DateTime, sensor_id String, temperature Float64, humidity Float64, pressure Float64) ENGINE = ReplacingMergeTree ORDER BY (sensor_id, ts, id)"
+committed_refused() {
+  kafka_sh tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --bootstrap-server "$B" \
+    --describe --group refused 2>/dev/null | awk '$2 == "sensor_metrics" && $3 == 0 {print $4}'
+}
+rm -f acks3 && mkfifo acks3
+kafka-cat-sensor -b "$B" -t sensor_metrics -G refused --envelope --commit-acks acks3 --ack-timeout 2 -e \
+  "${GROUP_PROPS[@]}" 2>kc3.log | sensor-parse --rejects rejects3.jsonl 2>sp3.log | tee rows3.jsonl |
+  ch-insert --table refused --batch-seconds 0.2 2>ch3.log >acks3 || true
+stored3=$(q "SELECT count() FROM refused")
+[ "$stored3" -lt "$N" ] || fail "expected ClickHouse to refuse rows, $stored3 of $N stored"
+want=$(q "SELECT id FROM refused" | python3 -c '
+import json, sys
+stored = set(sys.stdin.read().split())
+kept = {json.loads(l)["offset"] for l in open("rejects3.jsonl")}
+ok = {r["_offset"] for r in map(json.loads, open("rows3.jsonl")) if "id" in r and r["id"] in stored} | kept
+o = 0
+while o in ok: o += 1
+print(o)')
+[ "$want" -gt 0 ] && [ "$want" -lt "$END" ] || fail "want a refused row after stored ones, before the end: $want"
+assert_eq "$(committed_refused)" "$want" "committed offset with rows refused and kept nowhere (first one stored nowhere)"
+assert_contains "$(cat ch3.log)" "kept nowhere (no --rejects)" "ch-insert's summary"
+pass "rows refused by ClickHouse without --rejects: committed offset $want stops at the first one ($stored3 of $N stored)"

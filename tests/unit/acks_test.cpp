@@ -3,6 +3,18 @@
 
 #include "common/rows/acks.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "common/core/errors.hpp"
+#include "common/core/line_io.hpp"
+#include "common/rows/rows.hpp"
+
 using sp::Ack;
 
 TEST(AckLine, RoundTrips) {
@@ -56,4 +68,85 @@ TEST(AckHighWater, HighestPerPartitionInOrder) {
   EXPECT_EQ(h.lines(), "");
   h.add("a", 1, 0);
   EXPECT_EQ(h.lines(), "{\"topic\":\"a\",\"partition\":1,\"offset\":0}\n");
+}
+
+// A row refused by ch-insert's own checks names its message by the coordinates sensor-parse puts at
+// the row's end (RowBuilder::coords), read here from the whole line or from just its end.
+TEST(RowLineCoordinates, ReadFromTheEndOfARowInEachFormat) {
+  Ack a;
+  ASSERT_TRUE(sp::row_line_coordinates(sp::RowFormat::json,
+                                       R"({"id":"x","extra":1,"_topic":"sensor_metrics","_partition":3,"_offset":42})", a));
+  EXPECT_EQ(a.topic, "sensor_metrics");
+  EXPECT_EQ(a.partition, 3);
+  EXPECT_EQ(a.offset, 42);
+  ASSERT_TRUE(sp::row_line_coordinates(sp::RowFormat::json, R"(xxxx","_topic":"t.1","_partition":0,"_offset":7})", a));
+  EXPECT_EQ(a.topic, "t.1");
+  EXPECT_EQ(a.offset, 7);
+  ASSERT_TRUE(sp::row_line_coordinates(sp::RowFormat::tsv, "a\tb\tsensor_metrics\t2\t5", a));
+  EXPECT_EQ(a.topic, "sensor_metrics");
+  EXPECT_EQ(a.partition, 2);
+  EXPECT_EQ(a.offset, 5);
+  ASSERT_TRUE(sp::row_line_coordinates(sp::RowFormat::csv, "a,\"b,c\",\"sensor_metrics\",1,9\r", a));
+  EXPECT_EQ(a.topic, "sensor_metrics");
+  EXPECT_EQ(a.partition, 1);
+  EXPECT_EQ(a.offset, 9);
+  // not there, or only inside a string value, or followed by more: no coordinates
+  EXPECT_FALSE(sp::row_line_coordinates(sp::RowFormat::json, R"({"id":"x"})", a));
+  EXPECT_FALSE(sp::row_line_coordinates(sp::RowFormat::json, R"({"s":"\"_topic\":\"t\",\"_partition\":1,\"_offset\":2}"})", a));
+  EXPECT_FALSE(sp::row_line_coordinates(sp::RowFormat::json, R"({"_topic":"t","_partition":1,"_offset":2,"x":1})", a));
+  EXPECT_FALSE(sp::row_line_coordinates(sp::RowFormat::json, R"({"_topic":"t","_partition":-1,"_offset":2})", a));
+  EXPECT_FALSE(sp::row_line_coordinates(sp::RowFormat::tsv, "a\tb\tc", a));
+  EXPECT_FALSE(sp::row_line_coordinates(sp::RowFormat::tsv, "a\tt\t1\tx", a));
+  EXPECT_FALSE(sp::row_line_coordinates(sp::RowFormat::values, "('a', 1)", a));
+}
+
+// One writer for several threads: lines leave in the order queued, whole, whichever thread writes.
+TEST(AckWriter, WritesQueuedLinesInOrderFromManyThreads) {
+  std::ostringstream os;
+  sp::LineWriter w(os);
+  sp::AckWriter acks(&w);
+  std::mutex order;  // callers queue under their own lock, in the order acks must leave
+  int next = 0;
+  std::vector<std::thread> th;
+  for (int t = 0; t < 4; ++t)
+    th.emplace_back([&] {
+      for (int i = 0; i < 500; ++i) {
+        {
+          std::lock_guard<std::mutex> lk(order);
+          acks.queue(sp::ack_line("t", 0, next++) + "\n");
+        }
+        acks.write_queued();
+      }
+    });
+  for (auto& t : th) t.join();
+  acks.write_queued();
+  EXPECT_FALSE(acks.failed());
+  std::istringstream in(os.str());
+  std::string line;
+  int64_t want = 0;
+  while (std::getline(in, line)) {
+    Ack a;
+    ASSERT_TRUE(sp::parse_ack(line, a, nullptr)) << line;
+    EXPECT_EQ(a.offset, want++);
+  }
+  EXPECT_EQ(want, 2000);
+}
+
+TEST(AckWriter, AFailedOutputIsReportedAndNothingMoreIsWritten) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  ::close(fds[0]);  // the reader is gone
+  auto old = ::signal(SIGPIPE, SIG_IGN);
+  {
+    sp::LineWriter w(fds[1]);
+    sp::AckWriter acks(&w);
+    acks.queue(sp::ack_line("t", 0, 1) + "\n");
+    acks.write_queued();
+    EXPECT_TRUE(acks.failed());
+    EXPECT_THROW(std::rethrow_exception(acks.error()), sp::BrokenPipe);
+    acks.queue(sp::ack_line("t", 0, 2) + "\n");
+    acks.write_queued();  // nothing written, nothing thrown
+  }
+  ::signal(SIGPIPE, old);
+  ::close(fds[1]);
 }

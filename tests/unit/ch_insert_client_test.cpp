@@ -253,3 +253,22 @@ TEST(ChClient, MalformedUrlsAreUsageErrors) {
   auto c = sp::resolve_ch_connection(f);
   EXPECT_EQ(c.urls[1], "http://[::1]:8123");
 }
+
+// Issue 27: clickhouse-client's CLICKHOUSE_HOST is honoured on the HTTP port when no URL is given
+// anywhere; a URL from the environment or the config file wins over it.
+TEST(ChClient, ClickhouseClientHostVariable) {
+  for (const char* v : {"CLICKHOUSE_URL", "CLICKHOUSE_HOST", "CLICKHOUSE_PORT"}) ::unsetenv(v);
+  sp::set_config(sp::Config::parse("", "t.ini"));
+  sp::ChFlags f;
+  EXPECT_EQ(sp::resolve_ch_connection(f).urls.at(0), "http://127.0.0.1:8123");
+  ::setenv("CLICKHOUSE_HOST", "ch1.example", 1);
+  ::setenv("CLICKHOUSE_PORT", "9000", 1);  // the native port: not used (a warning)
+  EXPECT_EQ(sp::resolve_ch_connection(f).urls.at(0), "http://ch1.example:8123");
+  ::setenv("CLICKHOUSE_HOST", "::1", 1);
+  EXPECT_EQ(sp::resolve_ch_connection(f).urls.at(0), "http://[::1]:8123");
+  ::setenv("CLICKHOUSE_URL", "http://other:8124", 1);
+  EXPECT_EQ(sp::resolve_ch_connection(f).urls.at(0), "http://other:8124");
+  f.urls = {"http://flag:1"};
+  EXPECT_EQ(sp::resolve_ch_connection(f).urls.at(0), "http://flag:1");
+  for (const char* v : {"CLICKHOUSE_URL", "CLICKHOUSE_HOST", "CLICKHOUSE_PORT"}) ::unsetenv(v);
+}

@@ -132,3 +132,29 @@ TEST(ChInsertRequest, DdlTimeoutNamesUnfinishedAndActiveMembers) {
   EXPECT_EQ(u->active, 2);
   EXPECT_FALSE(sp::chi::ddl_unfinished("Code: 60, e.displayText() = DB::Exception: Table default.x doesn't exist").has_value());
 }
+
+// Issue 28 item 3: Date and DateTime end with 2105-12-31 on 18.16 (checked there by inserting); later
+// servers store what sensor-parse lets through; a dry run (no version) checks nothing.
+TEST(ChInsertRequest, DatesBeyondTheServer) {
+  sp::Column dt, d, s;
+  dt.name = "ts";
+  dt.type = sp::ColType::DateTime;
+  d.name = "day";
+  d.type = sp::ColType::Date;
+  s.name = "sensor_id";
+  auto old = caps("18.16.1");
+  EXPECT_EQ(sp::chi::date_beyond_server(old, dt, "2105-12-31 23:59:59"), "");
+  EXPECT_EQ(sp::chi::date_beyond_server(old, dt, "2105-12-31T23:59:59Z"), "");
+  EXPECT_EQ(sp::chi::date_beyond_server(old, d, "2105-12-31"), "");
+  EXPECT_EQ(sp::chi::date_beyond_server(old, dt, "2106-01-01 00:00:00"),
+            "ts: \"2106-01-01 00:00:00\" is after 2105-12-31 23:59:59, the last DateTime ClickHouse 18.16.1 stores "
+            "(it would store a wrong date without an error)");
+  EXPECT_NE(sp::chi::date_beyond_server(old, dt, "2106-02-07T06:28:15Z"), "");
+  EXPECT_NE(sp::chi::date_beyond_server(old, d, "2149-06-06"), "");
+  EXPECT_EQ(sp::chi::date_beyond_server(old, s, "2149-06-06"), "");      // not a date column
+  EXPECT_EQ(sp::chi::date_beyond_server(old, dt, "1700000000"), "");      // not a date text this check knows
+  EXPECT_NE(sp::chi::date_beyond_server(caps("21.12.1"), d, "2106-01-01"), "");  // unverified: the older bound
+  EXPECT_EQ(sp::chi::date_beyond_server(caps("22.1.3"), dt, "2106-02-07 06:28:15"), "");
+  EXPECT_EQ(sp::chi::date_beyond_server(caps("26.7.2.1"), d, "2149-06-06"), "");
+  EXPECT_EQ(sp::chi::date_beyond_server(ServerCaps{}, dt, "2106-01-01 00:00:00"), "");
+}

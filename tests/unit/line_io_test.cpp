@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <sstream>
 
 #include "common/core/errors.hpp"
@@ -138,4 +139,57 @@ TEST(WidenPipe, PipesGrowToOneMebibyteOtherFdsAreUntouched) {
   sp::widen_pipe(fd);  // not a pipe: nothing happens, nothing fails
   EXPECT_LT(::fcntl(fd, F_GETPIPE_SZ), 0);
   for (int f : {p[0], p[1], q[0], q[1], fd}) ::close(f);
+}
+
+// Issue 28/30: a row's Kafka coordinates are at its end, past the cut of an overlong line: the line's
+// last bytes come with it, whether the line is found whole in the buffer or skipped chunk by chunk.
+TEST(LineReader, OverlongLineKeepsItsTail) {
+  std::string end = ",\"_topic\":\"t\",\"_partition\":7,\"_offset\":99}";
+  for (size_t size : {size_t{300}, size_t{5 * 1024 * 1024}}) {
+    std::string line = std::string(size, 'x') + end;
+    std::istringstream in(line + "\nafter\n" + line);  // the last one without its '\n'
+    sp::LineReader r(in, 200);
+    sp::Line l;
+    ASSERT_TRUE(r.next(l));
+    ASSERT_TRUE(l.overlong);
+    ASSERT_GE(l.tail.size(), end.size()) << size;
+    EXPECT_EQ(l.tail.substr(l.tail.size() - end.size()), end) << size;
+    EXPECT_LE(l.tail.size(), sp::LineReader::kTailBytes);
+    ASSERT_TRUE(r.next(l));
+    EXPECT_EQ(l.text, "after");
+    EXPECT_TRUE(l.tail.empty());
+    ASSERT_TRUE(r.next(l));
+    ASSERT_TRUE(l.overlong);
+    ASSERT_GE(l.tail.size(), end.size()) << size;
+    EXPECT_EQ(l.tail.substr(l.tail.size() - end.size()), end) << size;
+  }
+}
+
+// Issue 28 item 5: a rejects file whose last record was torn (a full disk) gets a '\n' before the
+// next run's first record; a whole file, an empty one and a new one are appended to as they are.
+TEST(OpenLinesForAppend, StartsOnAFreshLineAfterATornRecord) {
+  char dir[] = "/tmp/sp-append-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  auto run = [&](const std::string& name, const std::string& before) {
+    std::string path = std::string(dir) + "/" + name;
+    if (!before.empty() || name == "empty") {
+      int f = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      EXPECT_EQ(::write(f, before.data(), before.size()), static_cast<ssize_t>(before.size()));
+      ::close(f);
+    }
+    int fd = sp::open_lines_for_append(path, "rejects");
+    EXPECT_EQ(::write(fd, "{\"b\":2}\n", 8), 8);
+    ::close(fd);
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    ::unlink(path.c_str());
+    return s.str();
+  };
+  EXPECT_EQ(run("torn", "{\"a\":1}\n{\"a\":"), "{\"a\":1}\n{\"a\":\n{\"b\":2}\n");
+  EXPECT_EQ(run("whole", "{\"a\":1}\n"), "{\"a\":1}\n{\"b\":2}\n");
+  EXPECT_EQ(run("empty", ""), "{\"b\":2}\n");
+  EXPECT_EQ(run("new", ""), "{\"b\":2}\n");
+  EXPECT_THROW(sp::open_lines_for_append(std::string(dir) + "/no/such/dir", "rejects"), sp::IoError);
+  ::rmdir(dir);
 }

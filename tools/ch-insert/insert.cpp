@@ -146,6 +146,18 @@ void prepare_for_sending(const Options& o, const std::string& statement, Batch& 
 
 }  // namespace
 
+std::string date_beyond_server(const ServerCaps& caps, const Column& col, std::string_view value) {
+  if (!caps.dates_end_2105 || (col.type != ColType::Date && col.type != ColType::DateTime)) return {};
+  // "YYYY-MM-DD..." (sensor-parse's text, or an ISO time): the date decides, as the last day is whole
+  if (value.size() < 10 || value[4] != '-' || value[7] != '-' || value.substr(0, 10) < "2106-01-01") return {};
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (value[i] < '0' || value[i] > '9') return {};
+  return col.name + ": \"" + log::printable(value, 40) + "\" is after 2105-12-31" +
+         (col.type == ColType::DateTime ? " 23:59:59" : "") + ", the last " +
+         (col.type == ColType::DateTime ? "DateTime" : "Date") + " ClickHouse " +
+         caps.version.text + " stores (it would store a wrong date without an error)";
+}
+
 std::vector<std::pair<std::string, std::string>> insert_params(const Options& o, const ServerCaps& caps,
                                                               const std::string& statement, std::string_view body,
                                                               size_t rows) {
@@ -195,6 +207,12 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
     while (key_col < shape.columns.size() && shape.columns[key_col] != o.shard_key) ++key_col;
     if (key_col == shape.columns.size()) throw UsageError("--shard-key '" + o.shard_key + "': not a column of the schema");
   }
+  // Date and DateTime columns whose values the server may not store (ServerCaps::dates_end_2105)
+  std::vector<size_t> date_cols;
+  if (caps.dates_end_2105)
+    for (size_t i = 0; i < schema.columns.size(); ++i)
+      if (schema.columns[i].type == ColType::Date || schema.columns[i].type == ColType::DateTime) date_cols.push_back(i);
+  std::string date_value, date_why;
   std::unique_ptr<Sender> sender;
   if (!o.dry_run) sender = std::make_unique<Sender>(o, caps, statement, client, out, rej, st, m);
 
@@ -222,10 +240,19 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
   std::string why, shard_key;
   uint64_t local_rejects = 0;  // merged into st after the sender threads are joined
   bool seen_row = false;       // a row (accepted or refused) was read before this one
-  auto reject_here = [&](const std::string& reason) {  // refused before sending
+  // Refused before sending: into the rejects file with the row's coordinates (read from the row as
+  // sensor-parse writes them, from the end of an overlong one), acknowledged or holding its partition
+  // back by the rule of rows ClickHouse refused (note_not_stored). A line torn by a stage killed
+  // upstream is neither: its message comes again whole, and nothing follows it.
+  Ack at;
+  auto reject_here = [&](const std::string& reason, bool coords_known) {
     ++local_rejects;
     m.rejected.inc();
-    rej.reject(line.number, line.text, reason, 0, nullptr, nullptr);
+    if (!coords_known) coords_known = row_line_coordinates(o.format, line.overlong ? line.tail : line.text, at);
+    rej.reject(line.number, line.text, reason, 0, coords_known ? &at : nullptr);
+    if (o.dry_run || line.unterminated) return;
+    if (batch->empty()) batch->first = Clock::now();
+    note_not_stored(*batch, rej.keeps(), coords_known ? &at : nullptr);
   };
   // the sender joined first: the batch in flight is drained and its counts are final
   auto finish = [&] {
@@ -252,7 +279,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
       if (line.overlong) {
         m.rows_in.inc();
         reject_here("line longer than " + std::to_string(o.max_line) + " bytes (" + std::to_string(line.full_size) +
-                    "): not sent");
+                    "): not sent", false);
         continue;
       }
       uint64_t start = batch->data.size();
@@ -294,7 +321,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
                             "); do sensor-parse and ch-insert use the same schema (--schema, SENSOR_SCHEMA, "
                             "[schema] file)?");
         seen_row = true;
-        reject_here(why);
+        reject_here(why, false);
         continue;
       }
       seen_row = true;
@@ -302,12 +329,23 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
         if (batch->marks.empty()) batch->first = Clock::now();
         log::debug("batch ", seq + 1, " starts at line ", line.number);
       }
+      date_why.clear();
+      for (size_t col : date_cols)
+        if (date_why.empty() && row_string_field(o.format, std::string_view(batch->data).substr(start), shape, col, date_value))
+          date_why = date_beyond_server(caps, schema.columns[col], date_value);
+      if (!date_why.empty()) {
+        batch->data.resize(start);
+        at = Ack{c.topic, c.partition, c.offset};
+        reject_here(date_why, c.present);
+        continue;
+      }
       RowMeta meta{start, line.number, 0, 0, -1};
       if (router) {
         if (!row_string_field(o.format, std::string_view(batch->data).substr(start), shape, key_col, shard_key)) {
           // ClickHouse would hash a number or NULL otherwise than the text: no shard to be sure of
           batch->data.resize(start);
-          reject_here("no string in the shard key column '" + o.shard_key + "'");
+          at = Ack{c.topic, c.partition, c.offset};
+          reject_here("no string in the shard key column '" + o.shard_key + "'", c.present);
           continue;
         }
         meta.shard = static_cast<uint32_t>(router->shard_of(shard_key));

@@ -61,6 +61,12 @@ struct ServerCaps {
   bool dedup_token = false;     // send insert_deduplication_token (server >= 22.2)
   bool serial_parsing = false;  // send input_format_parallel_parsing=0 (server >= 20.1)
   ChVersion version;            // text "" in a dry run: the DDL is shown whole
+  // Date and DateTime end with 2105-12-31 (23:59:59) on old servers (checked on 18.16.1 by inserting:
+  // 2106-01-01 is stored as 0000-00-00, 2106-02-07 06:28:15 as 1970-01-01 06:28:15, with a 200);
+  // current ones store what sensor-parse lets through (DateTime up to 2106-02-07 06:28:15, Date up
+  // to 2149-06-06). Between 18.16 and 22.1 the older bound is kept: a few rows of the year 2106 go to
+  // the rejects rather than risk silent zeros.
+  bool dates_end_2105 = false;
   static ServerCaps of(const ChVersion& v);
   std::vector<uint32_t> shard_weights;  // --shard with --cluster: system.clusters' weights (else 1 each)
 };
@@ -68,6 +74,10 @@ struct ServerCaps {
 // The URL parameters of the INSERT of `rows` rows whose request body is `body` (gzip'd or not):
 // the statement (not for VALUES, whose body is the statement), settings, and the deduplication
 // token on servers that have it. Pure, so the request for each server version is unit-tested.
+// The value of a Date or DateTime column the server would not store (caps.dates_end_2105): the reason
+// for its reject, or "" when the value is fine (or not a date text this check knows). Pure: unit-tested.
+std::string date_beyond_server(const ServerCaps& caps, const Column& col, std::string_view value);
+
 std::vector<std::pair<std::string, std::string>> insert_params(const Options& o, const ServerCaps& caps,
                                                               const std::string& statement, std::string_view body,
                                                               size_t rows);
@@ -76,6 +86,10 @@ struct Stats {
   uint64_t rows_in = 0, inserted = 0, rejected = 0, batches = 0, posts = 0, retries = 0;
   uint64_t bytes_in = 0, bytes_sent = 0;
   uint64_t unsent = 0;  // rows read but neither inserted nor rejected (failure / interrupt)
+  // Rejected rows kept nowhere (no --rejects, or coordinates unknown), and the offsets not
+  // acknowledged because of them (theirs and those after them in the same partitions).
+  uint64_t lost = 0, held_back = 0;
+  std::vector<std::string> held_from;  // "topic[partition] offset N" per partition held back
   std::vector<EndpointStats> endpoints;  // per --url (or --shard URL): rows and INSERTs it took, its failures
 };
 

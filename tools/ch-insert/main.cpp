@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
         sp::cli::add_duration(app, "--timeout", c.timeout_s, "Timeout of one request (seconds, or 500ms, 2m)", 0.1, 86400.0);
         app.add_option("--acks", c.acks_path, "Write acks (JSON lines: topic, partition, highest offset) here instead of stdout; - for stdout even on a terminal");
         app.add_flag("--no-acks", c.no_acks, "Write no acks");
-        app.add_option("-r,--rejects", c.rejects_path, "Append rejected rows as JSON lines with ClickHouse's message to FILE");
+        app.add_option("-r,--rejects", c.rejects_path, "Append rejected rows as JSON lines (the reason, the row's Kafka coordinates) to FILE; they are then acknowledged (without it a rejected row is kept nowhere and its partition not acknowledged past it)");
         app.add_option("--max-rejects", o.max_rejects, "Exit 1 when more rows than this were rejected (-1 = no limit)")->capture_default_str();
         app.add_flag("--keep-coordinates", o.keep_coordinates, "Send _topic, _partition, _offset as columns too");
         app.add_flag("--create-table", o.create_table, "Create the table from the schema if missing (ReplacingMergeTree)");

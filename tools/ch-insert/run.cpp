@@ -14,11 +14,9 @@
 namespace sp::chi {
 
 namespace {
-int open_output(const std::string& path, const char* what) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) throw IoError(std::string("cannot open ") + what + " file " + path + ": " + errno_text(errno));
-  return fd;
-}
+// Appended to; a record torn by an earlier run (a full disk) is ended first, so the next starts on
+// its own line (acks and rejects alike).
+int open_output(const std::string& path, const char* what) { return open_lines_for_append(path, what); }
 
 // An output file (--acks, --rejects) opened for appending; close() flushes it (errors throw), the
 // destructor too (errors swallowed: on the way out of a failure).
@@ -61,6 +59,14 @@ void log_summary(const Options& o, const Stats& st, double seconds) {
             st.unsent ? ", " + std::to_string(st.unsent) + " NOT inserted (not acknowledged)" : "", "; ", st.batches,
             " batches, ", st.posts, " requests, ", st.retries, " retries, ", human_bytes(static_cast<double>(st.bytes_sent)),
             " sent");
+  if (st.held_back) {  // rows kept nowhere in a stream without coordinates hold nothing back
+    std::string from;
+    for (const auto& h : st.held_from) from += (from.empty() ? "" : ", ") + h;
+    log::warn(st.lost, st.lost == 1 ? " rejected row is" : " rejected rows are",
+              " kept nowhere (no --rejects): ", st.held_back, " offsets not acknowledged",
+              from.empty() ? std::string(" (every partition held back: coordinates unknown)") : " (from " + from + " on)",
+              "; they are read again after a restart (fix the table or give --rejects)");
+  }
   if (st.endpoints.size() > 1) {
     std::string by;
     for (const auto& e : st.endpoints)

@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <tuple>
+
 #include "common/codec/compress.hpp"
 #include "common/core/log.hpp"
 #include "common/rows/acks.hpp"
@@ -48,8 +51,7 @@ void build_body(const Options& o, const std::string& statement, const Batch& bt,
     out.assign(body.data(), body.size());
 }
 
-void RejectSink::reject(uint64_t line, std::string_view row, const std::string& error, int code, const Batch* b,
-                        const RowMeta* m) {
+void RejectSink::reject(uint64_t line, std::string_view row, const std::string& error, int code, const Ack* at) {
   std::lock_guard<std::mutex> lk(mu_);
   // ClickHouse's message quotes the row's bytes: escaped, so input never drives the terminal
   log::warn("line ", line, ": rejected: ", log::printable(error, 500));
@@ -57,16 +59,28 @@ void RejectSink::reject(uint64_t line, std::string_view row, const std::string& 
   std::string s = "{\"line\":" + std::to_string(line) + ",\"error\":";
   append_json_string(s, error);
   if (code) s += ",\"code\":" + std::to_string(code);
-  if (b && m && m->topic >= 0) {
+  if (at) {
     s += ",\"topic\":";
-    append_json_string(s, b->topics[static_cast<size_t>(m->topic)]);
-    s += ",\"partition\":" + std::to_string(m->partition) + ",\"offset\":" + std::to_string(m->offset);
+    append_json_string(s, at->topic);
+    s += ",\"partition\":" + std::to_string(at->partition) + ",\"offset\":" + std::to_string(at->offset);
   }
   s += ",\"row\":";
   while (!row.empty() && row.back() == '\n') row.remove_suffix(1);
   append_json_string(s, row);
   s += '}';
   w_->line(s);
+}
+
+void note_not_stored(Batch& b, bool kept, const Ack* at, bool row_in_batch) {
+  if (kept) {
+    // a row of the batch (refused by ClickHouse) is acknowledged as one of its rows already
+    if (at && !row_in_batch) b.marks.push_back({b.topic_index(at->topic), at->partition, at->offset});
+    return;
+  }
+  if (at)
+    b.lost.push_back({b.topic_index(at->topic), at->partition, at->offset, row_in_batch});
+  else
+    b.lost.push_back({-1, 0, 0, row_in_batch});
 }
 
 void RejectSink::flush() {
@@ -77,6 +91,7 @@ void RejectSink::flush() {
 Sender::Sender(const Options& o, const ServerCaps& caps, const std::string& statement, ClickHouseClient* client,
                Outputs& out, RejectSink& rej, Stats& st, Metrics& m)
     : o_(o), caps_(caps), out_(out), rej_(rej), st_(st), m_(m) {
+  if (out.acks) acks_ = std::make_unique<AckWriter>(out.acks);
   // one route (the --url endpoints, into --table), or one per --shard (its replicas, into the local table)
   std::vector<std::vector<std::string>> lists = o.shards;
   if (lists.empty()) lists.push_back(client->connection().urls);
@@ -179,7 +194,7 @@ void Sender::insert_parts(const std::vector<ClickHouseClient*>& clients, Stats& 
   }
   for (auto& e : errs)
     if (e) std::rethrow_exception(e);
-  for (auto& p : b.parts) finish_rejects(st, p);
+  for (auto& p : b.parts) finish_rejects(st, p, b);
 }
 
 void Sender::loop(std::vector<ClickHouseClient*> clients) {
@@ -199,12 +214,12 @@ void Sender::loop(std::vector<ClickHouseClient*> clients) {
     try {
       if (b->parts.empty()) {
         insert_range(clients[0], *routes_[0], local, *b, 0, b->rows.size(), 0);
-        finish_rejects(local, *b);
+        finish_rejects(local, *b, *b);
       } else {
         insert_parts(clients, local, *b);
       }
       rej_.flush();  // rejects are on disk before their offsets are acknowledged
-      done.acks = ack_lines(*b);
+      done = ack_plan(*b);
       done.ok = true;
     } catch (...) {
       err = std::current_exception();
@@ -221,58 +236,128 @@ void Sender::loop(std::vector<ClickHouseClient*> clients) {
         ++st_.batches;
         m_.batches.inc();
         done_[b->seq] = std::move(done);
-        emit_acks_locked();
+        queue_acks_locked();
       }
       --in_flight_;
     }
     b.reset();
+    write_acks();  // outside mu_: a reader that stops draining holds up this thread only
     cv_.notify_all();
   }
 }
 
-// Writes the acks of every finished batch that has no unfinished batch before it. Runs on a
-// sender thread, so a failed write (the reader closed stdout, the disk is full) must not escape:
-// it becomes the run's error, later acks are dropped, and no batch is sent again.
-void Sender::emit_acks_locked() {
-  while (!acks_failed_ && !done_.empty() && done_.begin()->first == next_ack_) {
+// Queues the acks of every finished batch that has no unfinished batch before it, in batch order,
+// holding back partitions after a row stored nowhere (note_not_stored). Under mu_; written by
+// write_acks() outside it.
+void Sender::queue_acks_locked() {
+  while (!done_.empty() && done_.begin()->first == next_ack_) {
     Done d = std::move(done_.begin()->second);
     done_.erase(done_.begin());
     ++next_ack_;
-    if (!out_.acks || d.acks.empty()) continue;
-    try {
-      for (const auto& l : d.acks) out_.acks->line(l);
-      out_.acks->flush();  // a FIFO reader (kafka-cat-sensor) commits as soon as it sees the line
-    } catch (const BrokenPipe&) {
-      acks_failed_ = true;
-      log::info("the acks' reader closed its end: stopping (rows not acknowledged are read again upstream)");
-      if (!error_) error_ = std::current_exception();
-    } catch (const Error& e) {
-      acks_failed_ = true;
-      if (!error_) error_ = std::make_exception_ptr(IoError(std::string("cannot write acks: ") + e.what()));
+    st_.lost += d.lost;
+    uint64_t offsets = 0;
+    for (const auto& p : d.parts) offsets += p.offsets;
+    if (held_all_ || d.unknown_lost) {
+      held_all_ = true;
+      // said when it first withholds an ack (a stream without coordinates has none to withhold)
+      if (offsets && !held_all_said_) {
+        held_all_said_ = true;
+        log::warn("a rejected row stored nowhere had no readable Kafka coordinates: nothing read from it on is "
+                  "acknowledged (give --rejects to keep rejected rows)");
+      }
+      st_.held_back += offsets;
+      continue;
     }
+    std::string lines;
+    for (const auto& p : d.parts) {
+      auto key = std::make_pair(p.topic, p.partition);
+      if (held_.count(key)) {
+        st_.held_back += p.offsets;
+        continue;
+      }
+      if (p.ack >= 0) {
+        lines += ack_line(p.topic, p.partition, p.ack);
+        lines += '\n';
+      }
+      if (p.first_lost >= 0) {
+        held_[key] = p.first_lost;
+        st_.held_back += p.held;
+        st_.held_from.push_back(p.topic + "[" + std::to_string(p.partition) + "] offset " +
+                                std::to_string(p.first_lost));
+        log::warn("topic ", p.topic, " partition ", p.partition, ": the row of offset ", p.first_lost,
+                  " was refused and is kept nowhere (no --rejects): no offset from it on is acknowledged, so it "
+                  "is read again after a restart");
+      }
+    }
+    if (acks_ && !lines.empty()) acks_->queue(lines);
   }
 }
 
-std::vector<std::string> Sender::ack_lines(const Batch& b) {
-  std::vector<std::string> lines;
-  std::map<std::pair<int32_t, int32_t>, int64_t> hi;
+// Writes the acks queued, on a sender thread without mu_, so a failed write (the reader closed
+// its end, the disk is full) must not escape: it becomes the run's error, later acks are dropped,
+// and no batch is sent again.
+void Sender::write_acks() {
+  if (!acks_) return;
+  acks_->write_queued();
+  if (!acks_->failed()) return;
+  std::lock_guard<std::mutex> lk(mu_);
+  if (error_) return;
+  try {
+    std::rethrow_exception(acks_->error());
+  } catch (const BrokenPipe&) {
+    log::info("the acks' reader closed its end: stopping (rows not acknowledged are read again upstream)");
+    error_ = std::current_exception();
+  } catch (const Error& e) {
+    error_ = std::make_exception_ptr(IoError(std::string("cannot write acks: ") + e.what()));
+  } catch (...) {
+    error_ = std::current_exception();
+  }
+}
+
+// Per topic/partition of a finished batch: what it acknowledges. Its rows (stored, or refused and
+// kept in the rejects file) and ack markers count up to the first row stored nowhere.
+Sender::Done Sender::ack_plan(const Batch& b) {
+  Done d;
+  std::map<std::pair<int32_t, int32_t>, PartAck> by;
+  for (const auto& l : b.lost) {
+    ++d.lost;
+    if (l.topic < 0) {
+      d.unknown_lost = true;
+      continue;
+    }
+    PartAck& p = by[{l.topic, l.partition}];
+    if (p.first_lost < 0 || l.offset < p.first_lost) p.first_lost = l.offset;
+    if (!l.in_rows) {  // rows are counted below
+      ++p.offsets;
+      ++p.held;
+    }
+  }
   auto note = [&](int32_t topic, int32_t partition, int64_t offset) {
-    auto [it, fresh] = hi.try_emplace({topic, partition}, offset);
-    if (!fresh && offset > it->second) it->second = offset;
+    PartAck& p = by[{topic, partition}];
+    ++p.offsets;
+    if (p.first_lost >= 0 && offset >= p.first_lost)
+      ++p.held;
+    else if (offset > p.ack)
+      p.ack = offset;
   };
   for (const auto& r : b.rows)
     if (r.topic >= 0) note(r.topic, r.partition, r.offset);
   for (const auto& k : b.marks) note(k.topic, k.partition, k.offset);
-  std::map<std::pair<std::string, int32_t>, int64_t> sorted;
-  for (const auto& [k, v] : hi) sorted[{b.topics[static_cast<size_t>(k.first)], k.second}] = v;
-  for (const auto& [k, v] : sorted) lines.push_back(ack_line(k.first, k.second, v));
-  return lines;
+  for (auto& [k, p] : by) {
+    p.topic = b.topics[static_cast<size_t>(k.first)];
+    p.partition = k.second;
+    d.parts.push_back(std::move(p));
+  }
+  std::sort(d.parts.begin(), d.parts.end(), [](const PartAck& x, const PartAck& y) {
+    return std::tie(x.topic, x.partition) < std::tie(y.topic, y.partition);
+  });
+  return d;
 }
 
 // Rows of a batch that passed the schema check all refused by ClickHouse: the table does not fit
 // the schema (a column's type, say), and every later row would be refused too. Stop instead of
 // draining the stream into the rejects file; nothing of the batch is acknowledged.
-void Sender::finish_rejects(Stats& st, Batch& bt) {
+void Sender::finish_rejects(Stats& st, Batch& bt, Batch& owner) {
   if (bt.refused.size() >= 2 && bt.refused.size() == bt.rows.size())
     throw DataError("ClickHouse refused every one of the " + std::to_string(bt.rows.size()) +
                     " rows of batch " + std::to_string(bt.seq) + " (first: " +
@@ -282,7 +367,12 @@ void Sender::finish_rejects(Stats& st, Batch& bt) {
   for (const auto& r : bt.refused) {
     ++st.rejected;
     m_.rejected.inc();
-    rej_.reject(bt.rows[r.row].line, bt.row(r.row), r.error, r.code, &bt, &bt.rows[r.row]);
+    const RowMeta& meta = bt.rows[r.row];
+    Ack at;
+    if (meta.topic >= 0) at = Ack{bt.topics[static_cast<size_t>(meta.topic)], meta.partition, meta.offset};
+    rej_.reject(meta.line, bt.row(r.row), r.error, r.code, meta.topic >= 0 ? &at : nullptr);
+    // a row without coordinates (no Kafka message behind it) holds nothing back
+    if (meta.topic >= 0) note_not_stored(owner, rej_.keeps(), &at, true);
   }
   bt.refused.clear();
 }
@@ -373,6 +463,12 @@ void Sender::post(ClickHouseClient* client, Route& route, Stats& st, const Batch
         case ChErrorKind::missing:
           throw NoInputError(err.message + " (create it with --create-table, or check --database/--table)");
         case ChErrorKind::permanent:
+          // A column of the schema the table lacks (NO_SUCH_COLUMN_IN_TABLE) is the configuration's
+          // fault, as --create-table reports it (78): the same mismatch, the same exit status.
+          if (err.code == 16)
+            throw ConfigError("the table lacks a column of the schema: " + err.message +
+                              " (use the schema the table was made with (--schema, SENSOR_SCHEMA), another --table, "
+                              "or add the column)");
           throw DataError("ClickHouse refused the insert: " + err.message);
         case ChErrorKind::transport:
         case ChErrorKind::retriable: break;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/core/metrics.hpp"
+#include "common/rows/acks.hpp"
 #include "insert.hpp"
 
 namespace sp::chi {
@@ -43,6 +44,16 @@ struct Batch {
     int64_t offset;
   };
   std::vector<Mark> marks;
+  // Rows read with the batch that are stored nowhere: refused (by ClickHouse or here) without a
+  // rejects file to keep them. Their partition is acknowledged up to the row before the first one
+  // and no further (note_not_stored). topic -1: a row whose coordinates could not be read.
+  struct Lost {
+    int32_t topic;
+    int32_t partition;
+    int64_t offset;
+    bool in_rows;  // one of `rows` (refused by ClickHouse), counted there too
+  };
+  std::vector<Lost> lost;
   std::vector<std::string> topics;
   Clock::time_point first;
   std::string wire;  // the whole batch's request body, compressed by the reading thread
@@ -58,7 +69,7 @@ struct Batch {
   // sent to its shard; the batch itself keeps only what its acks need (rows' coordinates, marks).
   std::vector<Batch> parts;
 
-  bool empty() const { return rows.empty() && marks.empty(); }
+  bool empty() const { return rows.empty() && marks.empty() && lost.empty(); }
   std::string_view row(size_t i) const {
     uint64_t e = i + 1 < rows.size() ? rows[i + 1].start : data.size();
     return std::string_view(data).substr(rows[i].start, e - rows[i].start);
@@ -94,14 +105,23 @@ void build_body(const Options& o, const std::string& statement, const Batch& bt,
 class RejectSink {
  public:
   explicit RejectSink(LineWriter* w) : w_(w) {}
-  void reject(uint64_t line, std::string_view row, const std::string& error, int code, const Batch* b,
-              const RowMeta* m);
+  // at: the row's Kafka coordinates, null when it has none (or they could not be read)
+  void reject(uint64_t line, std::string_view row, const std::string& error, int code, const Ack* at);
   void flush();
+  bool keeps() const { return w_ != nullptr; }  // rejects go to a file (--rejects)
 
  private:
   std::mutex mu_;
   LineWriter* w_;
 };
+
+// The one rule for a row that is not stored, whoever refused it (ClickHouse, or the checks of the
+// reading thread): in the rejects file (kept) it is delivered, so its offset is acknowledged like a
+// stored row's; kept nowhere, its partition is held back from its offset on (b.lost), for the rest of
+// the run, so kafka-cat-sensor never commits past it. `at` null: the row's coordinates are unknown,
+// so every partition is held back (when kept, there is nothing to acknowledge). row_in_batch: the
+// row is one of b.rows (refused by ClickHouse), acknowledged as such when kept.
+void note_not_stored(Batch& b, bool kept, const Ack* at, bool row_in_batch = false);
 
 // Sends batches on --parallel threads, each with its own connection, while the reading thread
 // fills the next batch. Acks are written in batch order: a batch's offsets are acknowledged only
@@ -120,8 +140,18 @@ class Sender {
   void finish();
 
  private:
+  // What a finished batch acknowledges, per topic/partition: the highest offset below its first row
+  // stored nowhere (-1: none), that row's offset (-1: none), and how many offsets it held back.
+  struct PartAck {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t ack = -1, first_lost = -1;
+    uint64_t offsets = 0, held = 0;
+  };
   struct Done {
-    std::vector<std::string> acks;
+    std::vector<PartAck> parts;
+    bool unknown_lost = false;  // a row stored nowhere whose partition is unknown
+    uint64_t lost = 0;          // rows stored nowhere
     bool ok = false;
   };
   struct EndpointMetrics {
@@ -140,9 +170,10 @@ class Sender {
   void stop();
   void insert_parts(const std::vector<ClickHouseClient*>& clients, Stats& st, Batch& b);
   void loop(std::vector<ClickHouseClient*> clients);
-  void emit_acks_locked();
-  std::vector<std::string> ack_lines(const Batch& b);
-  void finish_rejects(Stats& st, Batch& bt);
+  void queue_acks_locked();
+  void write_acks();
+  static Done ack_plan(const Batch& b);
+  void finish_rejects(Stats& st, Batch& bt, Batch& owner);
   void insert_range(ClickHouseClient* client, Route& route, Stats& st, Batch& bt, size_t a, size_t b, int depth);
   void post(ClickHouseClient* client, Route& route, Stats& st, const Batch& bt, size_t a, size_t b);
 
@@ -162,8 +193,13 @@ class Sender {
   bool closing_ = false;
   std::exception_ptr error_;
   std::map<uint64_t, Done> done_;  // finished batches whose acks wait for earlier ones
-  bool acks_failed_ = false;       // the ack output broke: nothing more is written to it
   uint64_t next_ack_ = 1;
+  std::unique_ptr<AckWriter> acks_;  // null without an ack output
+  // Partitions held back (by topic, partition: the offset of the first row stored nowhere), or all
+  // of them after a row stored nowhere whose coordinates are unknown.
+  std::map<std::pair<std::string, int32_t>, int64_t> held_;
+  bool held_all_ = false;
+  bool held_all_said_ = false;
 };
 
 }  // namespace sp::chi

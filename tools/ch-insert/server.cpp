@@ -2,6 +2,7 @@
 // (ServerCaps), --create-table's DDL fitted to that version (server_ddl) and checked against an
 // existing table, and shard-direct's shards (--shard: weights from system.clusters, local tables).
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <regex>
 
@@ -36,6 +37,61 @@ std::string query_shard(const Options& o, ClickHouseClient& c, size_t shard, con
   }
 }
 
+// What the replicas of the --shards said so far: the shard macro of each (18.16 has no getMacro(),
+// but system.macros), so that a URL given in the wrong --shard is found whichever replica answers.
+struct ShardCheck {
+  std::map<std::string, size_t> macro_shard;  // shard macro -> the --shard (0-based) its first URL was in
+  std::vector<std::string> macro_of;          // per --shard: the macro of its first URL that has one
+};
+
+std::string first_line(std::string s) {
+  auto nl = s.find_first_of("\r\n");
+  if (nl != std::string::npos) s.resize(nl);
+  return s;
+}
+
+// Every URL of every --shard, before the first insert: the replica must say it belongs to that shard,
+// by system.clusters (with --cluster: the shard whose member it is, is_local) and by its {shard} macro
+// (the same for every URL of one --shard, another for each --shard). A URL given in another shard's
+// --shard would take that shard's rows when its own replicas fail over to it. A replica that does not
+// answer now cannot be checked: a warning says so.
+void check_replica(const Options& o, ClickHouseClient& sc, size_t i, size_t k, ShardCheck& check) {
+  sc.use(k);
+  const std::string here = "--shard " + std::to_string(i + 1) + " (" + url_for_log(sc.current_url()) + ")";
+  std::string num, macro;
+  try {
+    if (!o.cluster.empty())
+      num = first_line(sc.query("SELECT shard_num FROM system.clusters WHERE cluster = " + sql_literal(o.cluster) +
+                                " AND is_local = 1 LIMIT 1"));
+    macro = first_line(sc.query("SELECT substitution FROM system.macros WHERE macro = 'shard'"));
+  } catch (const ChRequestError& e) {
+    if (e.error().kind != ChErrorKind::transport && e.error().kind != ChErrorKind::retriable) throw;
+    log::warn(here, ": does not answer now (", e.error().message,
+              "), so it is not checked to be a replica of that shard; it takes rows when it is back");
+    return;
+  }
+  if (!o.cluster.empty()) {
+    if (num.empty())  // a proxy or a name the server does not know as its own: nothing to check against
+      log::warn(here, ": its server is not a member of cluster '", o.cluster,
+                "' by its own system.clusters (is_local); the --shard order cannot be checked there");
+    else if (num != std::to_string(i + 1))
+      throw ConfigError(here + " is shard " + num + " of cluster '" + o.cluster + "' (its system.clusters): give " +
+                        "each shard's replicas in one --shard, in the cluster's shard order");
+  }
+  if (macro.empty()) return;  // no {shard} macro: nothing more to compare
+  auto [it, fresh] = check.macro_shard.try_emplace(macro, i);
+  if (!fresh && it->second != i)
+    throw ConfigError(here + " has the shard macro '" + macro + "' of the replicas in --shard " +
+                      std::to_string(it->second + 1) + ": it is a replica of another shard (give each shard's " +
+                      "replicas in one --shard)");
+  if (check.macro_of.size() <= i) check.macro_of.resize(i + 1);
+  if (check.macro_of[i].empty())
+    check.macro_of[i] = macro;
+  else if (check.macro_of[i] != macro)
+    throw ConfigError(here + " has the shard macro '" + macro + "', another URL of that --shard '" +
+                      check.macro_of[i] + "': they are not replicas of one shard");
+}
+
 // --shard: the local table on every shard; with --cluster the shards' weights from system.clusters,
 // whose shard count must be the --shard list's, and the order: the server behind each --shard says
 // which shard of the cluster it is (system.clusters' is_local). A list in another order would put
@@ -66,6 +122,7 @@ std::vector<uint32_t> prepare_shards(const Options& o, ClickHouseClient& client)
                         " times: give each shard's replicas in one --shard, in the cluster's shard order");
     weights = w;
   }
+  ShardCheck check;
   for (size_t i = 0; i < o.shards.size(); ++i) {
     ChConnection c = client.connection();
     c.urls = o.shards[i];
@@ -73,17 +130,10 @@ std::vector<uint32_t> prepare_shards(const Options& o, ClickHouseClient& client)
     if (query_shard(o, sc, i, "EXISTS TABLE " + quote_identifier(db) + "." + quote_identifier(o.local_table)).substr(0, 1) != "1")
       throw NoInputError("table " + db + "." + o.local_table + " does not exist on shard " + std::to_string(i + 1) + " (" +
                          url_for_log(sc.current_url()) + "; --create-table --cluster NAME creates it on every server)");
-    if (o.cluster.empty()) continue;
-    std::string num = query_shard(o, sc, i, "SELECT shard_num FROM system.clusters WHERE cluster = " + sql_literal(o.cluster) +
-                                                " AND is_local = 1 LIMIT 1");
-    while (!num.empty() && (num.back() == '\n' || num.back() == '\r')) num.pop_back();
-    std::string here = "--shard " + std::to_string(i + 1) + " (" + url_for_log(sc.current_url()) + ")";
-    if (num.empty())  // a proxy or a name the server does not know as its own: nothing to check against
-      log::warn(here, ": its server is not a member of cluster '", o.cluster,
-                "' by its own system.clusters (is_local); the --shard order cannot be checked there");
-    else if (num != std::to_string(i + 1))
-      throw ConfigError(here + " is shard " + num + " of cluster '" + o.cluster + "' (its system.clusters): give " +
-                        "each shard's replicas in one --shard, in the cluster's shard order");
+    // small queries: a replica that hangs (accepts, never answers) is given 10 s, not the insert --timeout
+    c.timeout_ms = std::min(c.timeout_ms, 10000L);
+    ClickHouseClient checker(c);
+    for (size_t k = 0; k < o.shards[i].size(); ++k) check_replica(o, checker, i, k, check);
   }
   std::string w;
   for (auto x : weights) w += (w.empty() ? "" : ", ") + std::to_string(x);
@@ -148,6 +198,7 @@ ServerCaps ServerCaps::of(const ChVersion& v) {
   // Parallel parsing (20.x on) cuts one POST into several blocks, each committed on its own, so a
   // bad row late in a batch would leave the rows before it inserted and then re-sent by the split.
   caps.serial_parsing = v.at_least(20, 1);
+  caps.dates_end_2105 = !v.text.empty() && !v.at_least(22, 1);
   return caps;
 }
 
@@ -204,8 +255,32 @@ void run_ddl(const Options& o, ClickHouseClient& client, const std::vector<std::
 }
 }  // namespace
 
+namespace {
+// --create-table leaves an existing table as it is. With the schema's columns but another engine than
+// ReplacingMergeTree (a plain MergeTree made by hand), the rows a restart delivers again (at-least-once)
+// stay duplicated for good: said once at start. With --cluster the rows are stored in TABLE_local.
+void warn_if_not_collapsing(const Options& o, ClickHouseClient& client, const std::string& db) {
+  const std::string table = o.cluster.empty() ? o.table : o.table + "_local";
+  std::string engine = client.query("SELECT engine FROM system.tables WHERE database = " + sql_literal(db) +
+                                    " AND name = " + sql_literal(table) + " FORMAT TabSeparated");
+  while (!engine.empty() && (engine.back() == '\n' || engine.back() == '\r')) engine.pop_back();
+  if (engine.empty() || engine.find("ReplacingMergeTree") != std::string::npos) return;
+  log::warn("table ", db, ".", table, " already exists with engine ", engine,
+            ", not ReplacingMergeTree as --create-table makes it: rows delivered again after a restart "
+            "(at-least-once) will never collapse into one; use another --table, or recreate this one "
+            "(the DDL: --dry-run --create-table)");
+}
+}  // namespace
+
 ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClient& client) {
   Retry retry(retry_budget(o));
+  // A server never reached at start (refused, no route, no answer) is most likely a wrong --url or a
+  // server not running: given up after kNeverReached, as kafka-cat-sensor does with brokers, rather
+  // than after the whole --retries budget (70 s). Once it has answered anything, even a 5xx, it is
+  // there: the whole budget, as for a server lost mid-stream. --retries -1 waits forever either way.
+  constexpr auto kNeverReached = std::chrono::seconds(10);
+  const auto started = std::chrono::steady_clock::now();
+  bool reached = false;
   ChVersion v;
   for (;;) {
     try {
@@ -217,10 +292,20 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
         throw AuthError("ClickHouse refused user '" + client.connection().user + "': " + err.message +
                         " (check --user, CLICKHOUSE_USER and the password source)");
       if (err.kind != ChErrorKind::transport && err.kind != ChErrorKind::retriable) throw;
+      if (err.kind != ChErrorKind::transport) reached = true;
+      if (!reached && o.retries >= 0 && std::chrono::steady_clock::now() - started >= kNeverReached)
+        throw UnavailableError(err.message + " (never reached in " + std::to_string(kNeverReached.count()) +
+                               " s at start, " + std::to_string(retry.retries()) +
+                               " retries; is the server running? check --url, CLICKHOUSE_URL)");
       if (retry.spent())
         throw UnavailableError(err.message + " (gave up after " + std::to_string(retry.retries()) +
                                " retries; is the server running? check --url)");
       auto d = retry.next();
+      if (!reached && o.retries >= 0) {  // the last wait ends with the 10 s, not past them
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(kNeverReached -
+                                                                          (std::chrono::steady_clock::now() - started));
+        d = std::max(std::chrono::milliseconds(1), std::min(d, left));
+      }
       log::warn(err.message, "; retry ", retry.retries(), " in ", d.count(), " ms");
       if (err.kind == ChErrorKind::transport) client.failover();
       retry.wait(d, "interrupted while waiting for ClickHouse");
@@ -254,6 +339,7 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
                           "\n(use the schema the table was made with (--schema, SENSOR_SCHEMA), another --table, or "
                           "change the table)");
       }
+      warn_if_not_collapsing(o, client, db);
       log::info("table ", db, ".", o.table, " is ready (created if it was missing",
                 o.cluster.empty() ? "" : ", with " + o.table + "_local on every server of cluster " + o.cluster, ")");
     } else if (o.shards.empty() && client.query("EXISTS TABLE " + target).substr(0, 1) != "1") {

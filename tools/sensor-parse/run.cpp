@@ -340,8 +340,7 @@ int run_command(Command& c) {
 
   int rfd = -1;
   if (!c.rejects_path.empty()) {
-    rfd = ::open(c.rejects_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (rfd < 0) throw IoError("cannot open rejects file " + c.rejects_path + ": " + errno_text(errno));
+    rfd = open_lines_for_append(c.rejects_path, "rejects");  // on a fresh line after a torn record
   }
   Stats st;
   {
