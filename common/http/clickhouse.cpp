@@ -321,6 +321,7 @@ HttpResponse ClickHouseClient::send(const std::vector<std::pair<std::string, std
   } catch (const HttpTransportError& e) {
     ChError err;
     err.kind = ChErrorKind::transport;
+    err.never_reached = e.never_reached;
     err.message = log::redact(std::string("ClickHouse at ") + url_for_log(current_url()) + " did not answer: " +
                               curl_easy_strerror(e.curl_code));
     if (e.curl_code == CURLE_PEER_FAILED_VERIFICATION || e.curl_code == CURLE_SSL_CACERT_BADFILE ||

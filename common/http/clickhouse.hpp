@@ -62,6 +62,7 @@ struct ChError {
   long status = 0;       // HTTP status (0 for transport errors)
   std::string message;   // one line (ClickHouse's text with newlines folded), secrets redacted
   std::string detail;    // the full server text (multi-line row diagnostics), secrets redacted
+  bool never_reached = false;  // transport: this server has not answered once (HttpTransportError::never_reached)
 };
 
 // Extracts "Code: N" from a ClickHouse error body (0 when there is none).

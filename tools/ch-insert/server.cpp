@@ -274,13 +274,11 @@ void warn_if_not_collapsing(const Options& o, ClickHouseClient& client, const st
 
 ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClient& client) {
   Retry retry(retry_budget(o));
-  // A server never reached at start (refused, no route, no answer) is most likely a wrong --url or a
-  // server not running: given up after kNeverReached, as kafka-cat-sensor does with brokers, rather
-  // than after the whole --retries budget (70 s). Once it has answered anything, even a 5xx, it is
-  // there: the whole budget, as for a server lost mid-stream. --retries -1 waits forever either way.
-  constexpr auto kNeverReached = std::chrono::seconds(10);
-  const auto started = std::chrono::steady_clock::now();
-  bool reached = false;
+  // A server never reached at start (the connection refused, the name not resolved) is most likely a
+  // wrong --url or a server not running: given up after Retry::kUnreachedTime, as kafka-cat-sensor does
+  // with brokers, rather than after the whole --retries budget (70 s). Once it has answered anything,
+  // even a 5xx, it is there: the whole budget, as for a server lost mid-stream (common/core/retry.hpp).
+  // --retries -1 waits forever either way (a unit started before its server).
   ChVersion v;
   for (;;) {
     try {
@@ -292,20 +290,15 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
         throw AuthError("ClickHouse refused user '" + client.connection().user + "': " + err.message +
                         " (check --user, CLICKHOUSE_USER and the password source)");
       if (err.kind != ChErrorKind::transport && err.kind != ChErrorKind::retriable) throw;
-      if (err.kind != ChErrorKind::transport) reached = true;
-      if (!reached && o.retries >= 0 && std::chrono::steady_clock::now() - started >= kNeverReached)
-        throw UnavailableError(err.message + " (never reached in " + std::to_string(kNeverReached.count()) +
-                               " s at start, " + std::to_string(retry.retries()) +
-                               " retries; is the server running? check --url, CLICKHOUSE_URL)");
-      if (retry.spent())
-        throw UnavailableError(err.message + " (gave up after " + std::to_string(retry.retries()) +
-                               " retries; is the server running? check --url)");
+      const bool unreached = err.kind == ChErrorKind::transport && err.never_reached && o.retries >= 0;
+      if (retry.spent(unreached))
+        throw UnavailableError(err.message +
+                               (unreached ? " (never reached in " +
+                                                std::to_string(Retry::kUnreachedTime.count() / 1000) + " s at start, "
+                                          : std::string(" (gave up after ")) +
+                               std::to_string(retry.retries()) + " retries; is the server running? check --url" +
+                               (unreached ? ", CLICKHOUSE_URL)" : ")"));
       auto d = retry.next();
-      if (!reached && o.retries >= 0) {  // the last wait ends with the 10 s, not past them
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(kNeverReached -
-                                                                          (std::chrono::steady_clock::now() - started));
-        d = std::max(std::chrono::milliseconds(1), std::min(d, left));
-      }
       log::warn(err.message, "; retry ", retry.retries(), " in ", d.count(), " ms");
       if (err.kind == ChErrorKind::transport) client.failover();
       retry.wait(d, "interrupted while waiting for ClickHouse");
