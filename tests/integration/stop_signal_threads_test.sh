@@ -13,7 +13,7 @@ start_swift
 aws_ref s3 mb s3://raw >/dev/null
 
 mkfifo put.in
-{ stage put s3-put --parallel 4 's3://raw/sig/{run}-{seq}.jsonl' <put.in 2>put.err; echo $? >put.rc; } &
+{ rc=0; stage put s3-put --parallel 4 's3://raw/sig/{run}-{seq}.jsonl' <put.in 2>put.err || rc=$?; echo $rc >put.rc; } &
 exec 3>put.in
 printf '{"n":%d}\n' $(seq 1 100) >&3
 wait_until 20 test -s put.pid || fail "s3-put did not start"
@@ -26,3 +26,22 @@ exec 3>&-
 assert_eq "$(cat put.rc)" 0 "s3-put's exit status after SIGTERM ($(tail -3 put.err))"
 assert_eq "$(s3-cat --prefix s3://raw/sig/ | wc -l)" 100 "lines stored before the stop"
 pass "s3-put: only the main thread takes SIGTERM, and it stores what it read"
+
+# ch-insert: its sender threads (--parallel) must leave SIGTERM to the main thread reading stdin
+start_clickhouse
+mkfifo ch.in
+sensor-gen -c 100 --seed 7 | sensor-parse >rows.jsonl 2>/dev/null
+{ rc=0; stage ins ch-insert --url "$CH_URL" --table sensor_metrics --create-table --parallel 3 --batch-seconds 1 \
+    <ch.in >/dev/null 2>ins.err || rc=$?; echo $rc >ins.rc; } &
+exec 4>ch.in
+cat rows.jsonl >&4
+wait_until 20 test -s ins.pid || fail "ch-insert did not start"
+pid=$(cat ins.pid)
+wait_until 30 bash -c "[ \$(ls /proc/$pid/task | wc -l) -gt 3 ]" || fail "ch-insert started no sender threads: $(ls /proc/$pid/task)"
+assert_eq "$(stop_signal_takers "$pid")" "" "ch-insert helper threads that take SIGINT/SIGTERM"
+kill -TERM "$pid"
+wait_until 60 test -e ins.rc || fail "ch-insert did not stop on SIGTERM with its input still open ($(tail -3 ins.err))"
+exec 4>&-
+assert_eq "$(cat ins.rc)" 130 "ch-insert's exit status after SIGTERM, what was read sent first ($(tail -3 ins.err))"
+assert_eq "$(q 'SELECT count() FROM sensor_metrics FINAL')" 100 "rows stored before the stop"
+pass "ch-insert: only the main thread takes SIGTERM, and it stores what it read"

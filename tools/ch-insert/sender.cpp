@@ -7,6 +7,7 @@
 
 #include "common/codec/compress.hpp"
 #include "common/core/log.hpp"
+#include "common/core/signals.hpp"
 #include "common/rows/acks.hpp"
 
 namespace sp::chi {
@@ -125,7 +126,8 @@ Sender::Sender(const Options& o, const ServerCaps& caps, const std::string& stat
       owned_.push_back(std::make_unique<ClickHouseClient>(c));
       clients.push_back(owned_.back().get());
     }
-    threads_.emplace_back([this, clients] { loop(clients); });
+    // stop signals blocked: SIGTERM must reach the main thread blocked in read() (common/core/signals.hpp)
+    threads_.push_back(start_thread("ch-insert sender", [this, clients] { loop(clients); }));
   }
 }
 
@@ -183,7 +185,7 @@ void Sender::insert_parts(const std::vector<ClickHouseClient*>& clients, Stats& 
   };
   std::vector<std::thread> th;
   for (size_t i = 1; i < b.parts.size(); ++i)
-    if (!b.parts[i].rows.empty()) th.emplace_back(run, i);
+    if (!b.parts[i].rows.empty()) th.push_back(start_thread("ch-insert shard sender", [&run, i] { run(i); }));
   run(0);
   for (auto& t : th) t.join();
   for (const auto& l : ls) {
