@@ -49,14 +49,6 @@ kcat -P -b "$BS" -t seed -X sticky.partitioning.linger.ms=0 <"$tmp/msgs.jsonl" |
   bench_skip "kcat could not fill the mock cluster"
 n=$(count)
 [ "$n" -eq "$N" ] || bench_skip "the mock cluster holds $n of $N messages kcat produced"
-side_consume_ours() {
-  bench_ours consume_ours sh -c "'$KCS' -q -b '$BS' -t seed -e | wc -l >'$tmp/n'"
-  bench_check_ours "kafka-cat-sensor -e: messages" "$(cat "$tmp/n")" "$N"
-}
-side_consume_kcat() {
-  bench_ref consume_kcat sh -c "kcat -C -q -b '$BS' -t seed -e | wc -l >'$tmp/n'" || return 0
-  bench_check_ref consume_kcat "kcat -C -e: messages" "$(cat "$tmp/n")" "$N" || true
-}
 # into a pipe whose reader is about as fast: librdkafka's 1 s fetch pause shows here (FetchWaker)
 side_pipe_ours() {
   bench_ours pipe_ours sh -c "'$KCS' -q -b '$BS' -t seed -e | '$BIN_DIR/sensor-parse' -q | wc -l >'$tmp/n'"

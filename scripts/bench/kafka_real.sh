@@ -36,14 +36,6 @@ topic seed
 kcat -P -b "$BS" -t seed -X sticky.partitioning.linger.ms=1 <"$tmp/msgs.jsonl" || bench_skip "kcat could not fill the broker"
 n=$(count seed)
 [ "$n" -eq "$N" ] || bench_skip "the broker holds $n of the $N messages kcat produced"
-side_consume_ours() {
-  bench_ours consume_ours sh -c "'$KCS' -q -b '$BS' -t seed -e | wc -l >'$tmp/n'"
-  bench_check_ours "kafka-cat-sensor -e: messages" "$(cat "$tmp/n")" "$N"
-}
-side_consume_kcat() {
-  bench_ref consume_kcat sh -c "kcat -C -q -b '$BS' -t seed -e | wc -l >'$tmp/n'" || return 0
-  bench_check_ref consume_kcat "kcat -C -e: messages" "$(cat "$tmp/n")" "$N" || true
-}
 side_consume_java() {
   bench_ref consume_java sh -c "$ktool org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server '$BS' \
     --topic seed --from-beginning --max-messages $N --timeout-ms 20000 2>/dev/null | wc -l >'$tmp/n'" || return 0

@@ -177,3 +177,15 @@ bench_scaled() { awk -v f="$1" -v n="$BENCH_MESSAGES" 'BEGIN { v = int(f * n / 1
 
 # bench_about: one line saying how the rows below were measured
 bench_about() { echo "(timed rows: median of $BENCH_PAIRS alternating pairs after $BENCH_WARMUP warm-up round(s); spread = min-max of the per-pair ratio)"; }
+
+# The consume rows of both Kafka sections (the mock cluster's and the real broker's): our consumer and
+# kcat read topic seed at $BS to its end, each run's output counted (wc -l, the same cheap reader on
+# both sides). Uses the section's KCS, BS, tmp and N when a side runs.
+side_consume_ours() {
+  bench_ours consume_ours sh -c "'$KCS' -q -b '$BS' -t seed -e | wc -l >'$tmp/n'"
+  bench_check_ours "kafka-cat-sensor -e: messages" "$(cat "$tmp/n")" "$N"
+}
+side_consume_kcat() {
+  bench_ref consume_kcat sh -c "kcat -C -q -b '$BS' -t seed -e | wc -l >'$tmp/n'" || return 0
+  bench_check_ref consume_kcat "kcat -C -e: messages" "$(cat "$tmp/n")" "$N" || true
+}
