@@ -123,9 +123,9 @@ bool row_line_coordinates(RowFormat f, std::string_view line, Ack& out) {
   return false;
 }
 
-void AckWriter::queue(std::string_view lines) {
+void AckWriter::queue(std::string_view topic, int32_t partition, int64_t offset) {
   std::lock_guard<std::mutex> lk(q_mu_);
-  if (!failed_) queue_.append(lines.data(), lines.size());
+  if (!failed_) pending_.add(topic, partition, offset);
 }
 
 void AckWriter::write_queued() {
@@ -137,8 +137,9 @@ void AckWriter::write_queued() {
         std::string chunk;
         {
           std::lock_guard<std::mutex> lk(q_mu_);
-          if (failed_ || queue_.empty()) break;
-          chunk.swap(queue_);
+          if (failed_ || pending_.empty()) break;
+          chunk = pending_.lines();
+          pending_.clear();
         }
         try {
           out_->write(chunk);
@@ -147,7 +148,7 @@ void AckWriter::write_queued() {
           std::lock_guard<std::mutex> lk(q_mu_);
           failed_ = true;
           error_ = std::current_exception();
-          queue_.clear();
+          pending_.clear();
           return;
         }
       }
@@ -155,7 +156,7 @@ void AckWriter::write_queued() {
     // Lines queued while this thread held the writer by a thread that then found it busy: this
     // thread writes them (nobody else will).
     std::lock_guard<std::mutex> lk(q_mu_);
-    if (failed_ || queue_.empty()) return;
+    if (failed_ || pending_.empty()) return;
   }
 }
 

@@ -38,33 +38,6 @@ bool envelope_coordinates(std::string_view line, Ack& out);
 // an overlong one). False when they are not there in that shape (VALUES rows carry none).
 bool row_line_coordinates(RowFormat f, std::string_view line, Ack& out);
 
-// One writer of ack lines for several threads: lines are queued in the order given (callers queue
-// under their own lock, in the order acks must leave), and written by whichever thread calls
-// write_queued() first, outside every lock but the writer's own, so a reader that stops draining
-// blocks only the thread writing, never the callers' state. Lines leave whole (a chunk is written
-// to its end or the output is given up), and after a failure nothing more is written: error()
-// holds it (BrokenPipe when the reader closed its end).
-class AckWriter {
- public:
-  explicit AckWriter(LineWriter* out) : out_(out) {}
-  // Queues whole lines, each ending in '\n'.
-  void queue(std::string_view lines);
-  // Writes everything queued, including what other threads queue meanwhile; returns at once when
-  // another thread is writing (it writes this thread's lines too). The output is flushed after each
-  // chunk: a FIFO reader (kafka-cat-sensor --commit-acks) commits as soon as it sees a line.
-  void write_queued();
-  bool failed() const;
-  std::exception_ptr error() const;
-
- private:
-  LineWriter* out_;
-  mutable std::mutex q_mu_;  // queue_, failed_, error_: never held during I/O
-  std::mutex write_mu_;      // the one thread writing
-  std::string queue_;
-  bool failed_ = false;
-  std::exception_ptr error_;
-};
-
 // The highest offset seen per topic/partition, for acknowledging a set of lines at once. Cheap
 // per line: topics are few (a vector), partitions index a vector.
 class AckHighWater {
@@ -82,6 +55,34 @@ class AckHighWater {
   };
   std::vector<Topic> topics_;
   uint64_t count_ = 0;
+};
+
+// One writer of ack lines for several threads: acks are queued (callers queue under their own lock,
+// each partition's in rising order) and written by whichever thread calls write_queued() first,
+// outside every lock but the writer's own, so a reader that stops draining blocks only the thread
+// writing, never the callers' state. Queued acks of one partition collapse into the highest (an ack
+// covers every offset before it), so what waits for a stalled reader is bounded by the partitions, not
+// by the time it stalls. Lines leave whole (a chunk is written to its end or the output is given up),
+// and after a failure nothing more is written: error() holds it (BrokenPipe when the reader closed
+// its end).
+class AckWriter {
+ public:
+  explicit AckWriter(LineWriter* out) : out_(out) {}
+  void queue(std::string_view topic, int32_t partition, int64_t offset);
+  // Writes everything queued, including what other threads queue meanwhile; returns at once when
+  // another thread is writing (it writes this thread's lines too). The output is flushed after each
+  // chunk: a FIFO reader (kafka-cat-sensor --commit-acks) commits as soon as it sees a line.
+  void write_queued();
+  bool failed() const;
+  std::exception_ptr error() const;
+
+ private:
+  LineWriter* out_;
+  mutable std::mutex q_mu_;  // pending_, failed_, error_: never held during I/O
+  std::mutex write_mu_;      // the one thread writing
+  AckHighWater pending_;
+  bool failed_ = false;
+  std::exception_ptr error_;
 };
 
 }  // namespace sp

@@ -270,17 +270,13 @@ void Sender::queue_acks_locked() {
       st_.held_back += offsets;
       continue;
     }
-    std::string lines;
     for (const auto& p : d.parts) {
       auto key = std::make_pair(p.topic, p.partition);
       if (held_.count(key)) {
         st_.held_back += p.offsets;
         continue;
       }
-      if (p.ack >= 0) {
-        lines += ack_line(p.topic, p.partition, p.ack);
-        lines += '\n';
-      }
+      if (p.ack >= 0 && acks_) acks_->queue(p.topic, p.partition, p.ack);
       if (p.first_lost >= 0) {
         held_[key] = p.first_lost;
         st_.held_back += p.held;
@@ -291,7 +287,6 @@ void Sender::queue_acks_locked() {
                   "is read again after a restart");
       }
     }
-    if (acks_ && !lines.empty()) acks_->queue(lines);
   }
 }
 
