@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -87,10 +88,18 @@ void split_parts(Batch& b, size_t shards) {
   }
 }
 
+// --dry-run's line naming the --setting values sent with each INSERT ("" without any).
+std::string settings_line(const Options& o) {
+  if (o.settings.empty()) return {};
+  std::string s = "-- settings:";
+  for (const auto& [name, value] : o.settings) s += " " + name + "=" + value;
+  return s + "\n";
+}
+
 // --dry-run: the batch as it would be sent (per shard, shard-direct), on w; counted as inserted.
 void dry_send(const Options& o, const std::string& statement, LineWriter& w, Stats& st, Batch& b) {
   if (!o.shards.empty()) {
-    w.write("-- batch " + std::to_string(b.seq) + ": " + std::to_string(b.rows.size()) + " rows\n");
+    w.write("-- batch " + std::to_string(b.seq) + ": " + std::to_string(b.rows.size()) + " rows\n" + settings_line(o));
     split_parts(b, o.shards.size());
     for (size_t k = 0; k < b.parts.size(); ++k) {
       const Batch& p = b.parts[k];
@@ -105,7 +114,7 @@ void dry_send(const Options& o, const std::string& statement, LineWriter& w, Sta
     ++st.batches;
     return;
   }
-  std::string s = "-- batch " + std::to_string(b.seq) + ": " + std::to_string(b.rows.size()) + " rows\n";
+  std::string s = "-- batch " + std::to_string(b.seq) + ": " + std::to_string(b.rows.size()) + " rows\n" + settings_line(o);
   if (o.format != RowFormat::values) s += statement + "\n";
   w.write(s);
   if (o.format == RowFormat::values) {
@@ -174,7 +183,70 @@ std::vector<std::pair<std::string, std::string>> insert_params(const Options& o,
   if (!o.cluster.empty() && o.shards.empty()) params.emplace_back("insert_distributed_sync", "1");
   if (caps.dedup_token)
     params.emplace_back("insert_deduplication_token", hex64(fnv1a(body)) + "-" + std::to_string(rows));
+  params.insert(params.end(), o.settings.begin(), o.settings.end());  // none of the above (parse_settings)
   return params;
+}
+
+namespace {
+
+// Why a --setting NAME is refused (nullptr: allowed). The ones ch-insert sends itself, and the ones
+// that would let ClickHouse answer 200 for rows it did not store, or that are not settings at all.
+const char* refused_setting(const std::string& name, const std::string& value) {
+  static const std::vector<std::pair<const char*, const char*>> refused = {
+      {"query", "ch-insert sends the INSERT statement itself (--table, --format)"},
+      {"database", "give it with --database (env CLICKHOUSE_DATABASE)"},
+      {"user", "give it with --user (env CLICKHOUSE_USER)"},
+      {"password", "a password belongs in CLICKHOUSE_PASSWORD or --password-file, not in a URL"},
+      {"quota_key", "ch-insert sends no quota key"},
+      {"session_id", "ch-insert's requests share no session"},
+      {"compress", "ch-insert reads plain answers"},
+      {"decompress", "ch-insert sends gzip'd bodies (--compression-level), not ClickHouse's own compression"},
+      {"input_format_allow_errors_num",
+       "ClickHouse would skip bad rows without an error and ch-insert would acknowledge rows never stored; "
+       "ch-insert isolates bad rows itself (--rejects)"},
+      {"input_format_allow_errors_ratio",
+       "ClickHouse would skip bad rows without an error and ch-insert would acknowledge rows never stored; "
+       "ch-insert isolates bad rows itself (--rejects)"},
+      {"max_insert_block_size", "ch-insert sets it so that each INSERT is one block, stored all or nothing"},
+      {"min_insert_block_size_rows", "ch-insert sends each batch as one block, stored all or nothing"},
+      {"min_insert_block_size_bytes", "ch-insert sends each batch as one block, stored all or nothing"},
+      {"input_format_parallel_parsing", "ch-insert turns it off so that each INSERT is one block, stored all or nothing"},
+      {"date_time_input_format", "ch-insert sends best_effort; --basic-dates turns it off"},
+      {"insert_deduplicate", "a batch resent after a lost answer would be stored twice"},
+      {"insert_deduplication_token", "ch-insert sets it per batch, so that a resent batch is deduplicated"},
+      {"insert_distributed_sync",
+       "with --cluster ch-insert sets it to 1, so that a 200 means every shard has the rows, not that they wait "
+       "in a spool to be forwarded"},
+  };
+  for (const auto& [n, why] : refused)
+    if (name == n) return why;
+  if (name == "wait_for_async_insert" && value == "0")
+    return "with async_insert, ClickHouse would answer before the rows are stored and ch-insert would "
+           "acknowledge rows that may never be";
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> parse_settings(const std::vector<std::string>& items) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& item : items) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos)
+      throw UsageError("--setting '" + log::printable(item, 60) + "': give NAME=VALUE (e.g. --setting insert_quorum=2)");
+    std::string name = item.substr(0, eq), value = item.substr(eq + 1);
+    if (name.empty()) throw UsageError("--setting '" + log::printable(item, 60) + "': no setting name before '='");
+    for (unsigned char ch : name)
+      if (!std::isalnum(ch) && ch != '_')
+        throw UsageError("--setting '" + log::printable(item, 60) +
+                         "': a ClickHouse setting name has only letters, digits and '_'");
+    if (const char* why = refused_setting(name, value))
+      throw UsageError("--setting " + name + ": not allowed: " + why);
+    for (const auto& [n, v] : out)
+      if (n == name) throw UsageError("--setting " + name + ": given twice (" + v + " and " + log::printable(value, 60) + ")");
+    out.emplace_back(std::move(name), std::move(value));
+  }
+  return out;
 }
 
 std::string insert_statement(RowFormat f, const std::string& database, const std::string& table,

@@ -50,7 +50,15 @@ struct Options {
   bool best_effort_dates = true;
   int64_t max_rejects = -1;  // -1: no limit
   size_t max_line = 1 << 20;
+  // --setting NAME=VALUE: ClickHouse settings sent with every INSERT as URL parameters (after
+  // ch-insert's own, which parse_settings keeps them from replacing), in the order given
+  std::vector<std::pair<std::string, std::string>> settings;
 };
+
+// --setting values checked and split: UsageError for a malformed item ("NAME=VALUE", NAME of
+// [A-Za-z0-9_]), a name given twice, and the settings ch-insert controls itself or whose value would
+// break its guarantees (rows acknowledged but never stored), saying why. Pure: unit-tested.
+std::vector<std::pair<std::string, std::string>> parse_settings(const std::vector<std::string>& items);
 
 // --retries (-1: forever), --retry-initial, --retry-max-delay, no time limit: the budget of every
 // request ch-insert retries (inserts, the version check, shard queries).
@@ -148,6 +156,7 @@ struct Command {
   ChFlags ch;  // --url, --user, ... (common/http/ch_flags.hpp)
   std::string format = "json", acks_path, rejects_path, table;
   std::vector<std::string> shards;  // --shard values, "URL[,URL...]"
+  std::vector<std::string> settings;  // --setting values, "NAME=VALUE"
   std::string shard_key, local_table;
   bool no_acks = false, basic_dates = false;
   double timeout_s = 300;

@@ -53,6 +53,10 @@ int main(int argc, char** argv) {
             ->needs(shard);
         // -n is no count's here: a long option only, as sensor-gen's count is -c (kcat's)
         sp::cli::alias(app, "-n", app.add_flag("--dry-run", o.dry_run, "Print the statements that would be sent (and the DDL with --create-table); contact no server"));
+        app.add_option("--setting", c.settings,
+                       "ClickHouse setting sent with every INSERT, NAME=VALUE (repeat; e.g. insert_quorum=2); "
+                       "those ch-insert sets itself or that would drop rows silently are refused")
+            ->type_name("NAME=VALUE");
         app.add_flag("--basic-dates", c.basic_dates, "Do not send date_time_input_format=best_effort (rows hold 'YYYY-MM-DD hh:mm:ss' only)");
         sp::cli::alias(app, "--max-line",
                        app.add_option("--max-line-bytes", o.max_line, "Longest accepted input line in bytes; longer ones are rejected")->capture_default_str());

@@ -272,6 +272,24 @@ void warn_if_not_collapsing(const Options& o, ClickHouseClient& client, const st
 }
 }  // namespace
 
+namespace {
+
+// --setting values tried once at start with a query that reads nothing: a name the server does not know
+// (Code 115) or a value it cannot parse is a configuration to fix, not an INSERT to retry.
+void check_settings(const Options& o, ClickHouseClient& client, const ChVersion& v) {
+  if (o.settings.empty()) return;
+  try {
+    client.query("SELECT 1", o.settings);
+  } catch (const ChRequestError& e) {
+    const ChErrorKind k = e.error().kind;
+    if (k == ChErrorKind::transport || k == ChErrorKind::retriable || k == ChErrorKind::foreign) throw;
+    throw ConfigError("ClickHouse " + v.text + " at " + url_for_log(client.current_url()) +
+                      " refused the --setting values: " + e.error().message + " (nothing was sent)");
+  }
+}
+
+}  // namespace
+
 ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClient& client) {
   Retry retry(retry_budget(o));
   // A server never reached at start (the connection refused, the name not resolved) is most likely a
@@ -305,6 +323,7 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
     }
   }
   ServerCaps caps = ServerCaps::of(v);
+  check_settings(o, client, v);
   log::debug("ClickHouse ", v.text, " at ", url_for_log(client.current_url()),
              caps.dedup_token ? " (using insert_deduplication_token)" : "");
   const std::string& db = client.connection().database;
