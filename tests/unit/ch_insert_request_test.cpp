@@ -67,6 +67,34 @@ TEST(ChInsertRequest, Version26_7ClusterValuesNoBestEffort) {
   EXPECT_EQ(p[3].first, "insert_deduplication_token");
 }
 
+// --setting (issue 27): the user's settings follow ch-insert's own, on every version, and none of the
+// names ch-insert sends itself can be given (a second value of the same parameter would decide which
+// of them the server takes, and ch-insert's guarantees rest on its own).
+TEST(ChInsertRequest, UserSettingsAfterOwnNeverReplacingThem) {
+  Options o;
+  o.settings = sp::chi::parse_settings({"insert_quorum=2", "async_insert=1", "input_format_skip_unknown_fields=0"});
+  auto p = insert_params(o, caps("18.16.1"), kStmt, "body", 3);
+  ASSERT_EQ(p.size(), 6u);
+  EXPECT_EQ(p[3], (std::pair<std::string, std::string>{"insert_quorum", "2"}));
+  EXPECT_EQ(p[5], (std::pair<std::string, std::string>{"input_format_skip_unknown_fields", "0"}));
+  Options all;
+  all.cluster = "sensors";
+  for (const char* v : {"18.16.1", "20.1.2.4", "22.2.2.1", "26.7.2.1"})
+    for (const auto& [name, value] : insert_params(all, caps(v), kStmt, "body", 3))
+      EXPECT_THROW(sp::chi::parse_settings({name + "=" + value}), sp::UsageError) << name << " on " << v;
+  EXPECT_THROW(sp::chi::parse_settings({"database=x"}), sp::UsageError);
+  EXPECT_THROW(sp::chi::parse_settings({"password=x"}), sp::UsageError);
+  EXPECT_THROW(sp::chi::parse_settings({"wait_for_async_insert=0"}), sp::UsageError);
+  EXPECT_NO_THROW(sp::chi::parse_settings({"wait_for_async_insert=1"}));
+  EXPECT_THROW(sp::chi::parse_settings({"insert_quorum"}), sp::UsageError);
+  EXPECT_THROW(sp::chi::parse_settings({"=2"}), sp::UsageError);
+  EXPECT_THROW(sp::chi::parse_settings({"insert-quorum=2"}), sp::UsageError);
+  EXPECT_THROW(sp::chi::parse_settings({"insert_quorum=2", "insert_quorum=3"}), sp::UsageError);
+  // a value may hold '=' and be empty: the server judges values (once, at start)
+  EXPECT_EQ(sp::chi::parse_settings({"format_csv_delimiter==", "x="}),
+            (Params{{"format_csv_delimiter", "="}, {"x", ""}}));
+}
+
 TEST(ChInsertRequest, DdlPerVersion) {
   Options o;
   o.table = "tuned";
