@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# --setting NAME=VALUE (issue 27) against clickhouse-server 18.16: the setting reaches ClickHouse with
+# every INSERT and changes what it does (log_queries=1: ClickHouse logs those INSERTs, and only
+# those), and a setting the
+# server does not know, or a value it cannot parse, ends the run at start with 78, nothing sent, not
+# retried. (The quorum on a replicated cluster: ch_insert_quorum_test.sh.)
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ch_lib.sh"
+cd "$TEST_TMP"
+start_clickhouse
+export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
+
+sensor-gen -c 200 --seed 4 | grep -v '^$' | sed 's/^/{"topic":"t","partition":0,"offset":0,"value":/; s/$/}/' |
+  awk '{sub(/"offset":0/, "\"offset\":" NR - 1); print}' | sensor-parse -q >rows.jsonl 2>/dev/null
+n=$(wc -l <rows.jsonl)
+[ "$n" -gt 100 ] || fail "expected rows to insert, got $n"
+
+# log_queries (0 on this server): ClickHouse logs the INSERTs of the run that sends it, and only those
+assert_eq "$(q "SELECT value FROM system.settings WHERE name = 'log_queries'")" 0 "the server's default"
+rc=0; ch-insert --create-table --table plain --batch-rows 50 <rows.jsonl >acks.out 2>err.txt || rc=$?
+assert_eq "$rc" 0 "without the setting: exit status ($(tail -2 err.txt))"
+rc=0; ch-insert --create-table --table logged --batch-rows 50 --setting log_queries=1 <rows.jsonl >acks.out 2>err.txt || rc=$?
+assert_eq "$rc" 0 "with --setting log_queries=1: exit status ($(tail -2 err.txt))"
+assert_eq "$(q 'SELECT count() FROM logged')" "$n" "rows stored with the setting"
+assert_contains "$(tail -1 acks.out)" "\"offset\":$((n - 1))" "the last row acknowledged"
+q "SYSTEM FLUSH LOGS"
+inserts() { q "SELECT count() FROM system.query_log WHERE type = 2 AND query LIKE 'INSERT INTO $1 %'"; }
+assert_eq "$(inserts plain)" 0 "INSERTs logged without the setting"
+[ "$(inserts logged)" -ge $((n / 50)) ] || fail "INSERTs logged with the setting: $(inserts logged), want at least $((n / 50))"
+pass "--setting log_queries=1 reaches ClickHouse with every INSERT: $(inserts logged) INSERTs logged, none without it"
+
+# a setting 18.16 does not know (Code 115), a misspelled one: 78 at start, nothing sent (18.16 takes
+# insert_quorum=two without a word, so a value it cannot parse is not tried here)
+for bad in no_such_setting=1 insert_qorum=2; do
+  rc=0; ch-insert --table logged --retries 1000 --setting "$bad" <rows.jsonl >acks.out 2>err.txt || rc=$?
+  assert_eq "$rc" 78 "--setting $bad: exit status ($(tail -2 err.txt))"
+  assert_contains "$(cat err.txt)" "refused the --setting values: " "--setting $bad: the reason"
+  assert_contains "$(cat err.txt)" "(nothing was sent)" "--setting $bad: what happened"
+  ! grep -q "retry" err.txt || fail "--setting $bad was retried: $(grep retry err.txt | head -2)"
+  [ ! -s acks.out ] || fail "--setting $bad: something was acknowledged"
+done
+assert_contains "$(ch-insert --table logged --setting no_such_setting=1 <rows.jsonl 2>&1 >/dev/null)" "Code: 115" "ClickHouse's code"
+assert_eq "$(q 'SELECT count() FROM logged')" "$n" "rows stored by the refused runs"
+pass "a setting unknown to ClickHouse 18.16: exit 78 at start, not retried, nothing sent"
