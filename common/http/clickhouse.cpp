@@ -206,6 +206,8 @@ ChErrorKind classify_ch_error(long status, int code) {
       242,  // TABLE_IS_READ_ONLY
       252,  // TOO_MANY_PARTS
       285,  // TOO_FEW_LIVE_REPLICAS
+      286,  // UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE: before 20.10 (insert_quorum_parallel) a quorum
+            // insert waits for the previous one, so ch-insert's parallel batches meet it (nothing written)
       319,  // UNKNOWN_STATUS_OF_INSERT
       394,  // QUERY_WAS_CANCELLED (server shutting down)
       425,  // SYSTEM_ERROR
