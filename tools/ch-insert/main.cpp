@@ -57,6 +57,10 @@ int main(int argc, char** argv) {
                        "ClickHouse setting sent with every INSERT, NAME=VALUE (repeat; e.g. insert_quorum=2); "
                        "those ch-insert sets itself or that would drop rows silently are refused")
             ->type_name("NAME=VALUE");
+        // clickhouse-client takes settings as flags of their own: the ones reached for when inserting
+        for (const char* name : {"insert_quorum", "insert_quorum_timeout", "async_insert"})
+          sp::cli::refuse(app, std::string("--") + name, true,
+                          std::string("give ClickHouse settings as --setting ") + name + "=VALUE");
         app.add_flag("--basic-dates", c.basic_dates, "Do not send date_time_input_format=best_effort (rows hold 'YYYY-MM-DD hh:mm:ss' only)");
         sp::cli::alias(app, "--max-line",
                        app.add_option("--max-line-bytes", o.max_line, "Longest accepted input line in bytes; longer ones are rejected")->capture_default_str());
