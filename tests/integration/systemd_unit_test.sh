@@ -7,7 +7,10 @@
 # real S3 (Swift), reading only the config file. `systemctl stop` (SIGTERM to every process of the
 # unit at once, KillMode=control-group) in the middle of a stream and at the end loses nothing, ends
 # within TimeoutStopSec, and after the last stop every offset is committed: a restart re-reads
-# nothing.
+# nothing. Then an instance past @9 (@10 and up) with /etc/sensor-pipeline/%i.env (EnvironmentFile=)
+# setting another topic, group, table and archive: its messages land there, and its four stages serve
+# /metrics on the ports the unit documents for it (issue 27: the topic, group, table and archive were
+# fixed in the unit, and @10 asked for port 91010).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pipeline_lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
@@ -68,13 +71,14 @@ done
 
 # The unit's commands with systemd's escapes resolved: one argv per line, NUL-separated, and the
 # Environment= assignments.
-python3 - "$UNIT" "$instance" <<'PY' || fail "could not read the unit's commands"
+read_unit() {
+python3 - "$UNIT" "$1" <<'PY' || fail "could not read the unit's commands"
 import re, shlex, sys
 text = open(sys.argv[1]).read().replace("\\\n", " ")  # a continued line joins with a space
 inst = sys.argv[2]
 keys = {}
 for line in text.splitlines():
-    m = re.match(r"^(ExecStartPre|ExecStart|Environment)=(.*)$", line)
+    m = re.match(r"^(ExecStartPre|ExecStart|Environment|EnvironmentFile)=(.*)$", line)
     if m:
         keys.setdefault(m.group(1), []).append(m.group(2))
 def resolve(s):  # specifiers: %i, %% (and nothing else is used); $$ is a literal $
@@ -84,18 +88,27 @@ for k in ("ExecStartPre", "ExecStart"):
     assert len(keys.get(k, [])) == 1, f"want one {k}"
     with open(k + ".argv", "wb") as f:
         f.write(b"\0".join(a.encode() for a in shlex.split(resolve(keys[k][0]))))
-with open("unit.env", "w") as f:
-    for e in keys.get("Environment", []):
-        f.write(resolve(e) + "\n")
+with open("unit.env", "wb") as f:  # one assignment each, NUL-separated: a value may hold spaces
+    f.write(b"\0".join(a.encode() for e in keys.get("Environment", []) for a in shlex.split(resolve(e))))
+with open("unit.envfile", "w") as f:
+    f.write("\n".join(resolve(e) for e in keys.get("EnvironmentFile", [])) + "\n")
 PY
-grep -qx 'SENSOR_PIPELINE_CONFIG=/etc/sensor-pipeline/config.ini' unit.env || fail "unit's Environment: $(cat unit.env)"
-grep -q 'kafka-cat-sensor -G sensor-ingest' ExecStart.argv || fail "ExecStart: $(tr '\0' ' ' <ExecStart.argv)"
-mkdir run state svc-home
-# systemd's environment for the service: nothing of this shell's (no CLICKHOUSE_*/AWS_* variables)
-unit_env=(env -i PATH="$PATH" HOME="$TEST_TMP/svc-home" LANG=C.UTF-8 RUNTIME_DIRECTORY="$TEST_TMP/run"
-          STATE_DIRECTORY="$TEST_TMP/state" SENSOR_PIPELINE_CONFIG="$TEST_TMP/etc/config.ini")
+grep -qzx 'SENSOR_PIPELINE_CONFIG=/etc/sensor-pipeline/config.ini' unit.env || fail "unit's Environment: $(tr '\0' ' ' <unit.env)"
+grep -qx -- "-/etc/sensor-pipeline/$1.env" unit.envfile || fail "unit's EnvironmentFile: $(cat unit.envfile)"
 mapfile -d '' pre <ExecStartPre.argv
 mapfile -d '' start <ExecStart.argv
+mapfile -d '' defaults <unit.env
+# systemd's environment for the service: nothing of this shell's (no CLICKHOUSE_*/AWS_* variables);
+# the unit's Environment=, then its EnvironmentFile= (which wins), then the paths systemd sets (the
+# test's /etc/sensor-pipeline is $TEST_TMP/etc)
+local -a from_file=()
+if [ -f "etc/$1.env" ]; then mapfile -t from_file < <(grep -v '^#' "etc/$1.env"); fi
+unit_env=(env -i PATH="$PATH" HOME="$TEST_TMP/svc-home" LANG=C.UTF-8 "${defaults[@]}" "${from_file[@]}"
+          RUNTIME_DIRECTORY="$TEST_TMP/run" STATE_DIRECTORY="$TEST_TMP/state" SENSOR_PIPELINE_CONFIG="$TEST_TMP/etc/config.ini")
+}
+read_unit "$instance"
+grep -qzx 'PIPELINE_GROUP=sensor-ingest' unit.env || fail "unit's default group: $(tr '\0' ' ' <unit.env)"
+mkdir run state svc-home
 
 # start_unit: ExecStartPre, then ExecStart in its own process group (the unit's cgroup)
 start_unit() {
@@ -168,3 +181,51 @@ pass "two runs of the unit, stopped as systemd stops it: $n_valid rows once unde
 # everything is committed: a restart reads nothing (the group's lag is 0 on every partition)
 assert_lag_zero sensor-ingest sensor_metrics 4
 pass "after systemctl stop every offset is committed (lag 0 on 4 partitions)"
+
+# An instance past @9 with its own env file: another topic, group, table and archive prefix. Its
+# ports: 9140 + 4 * (i - 10) + stage, as the unit's header says; an instance whose four are free here.
+kafka_topic plant2 2
+instance=
+for i in 10 42 57 73 88 99 123 250; do
+  python3 - "$i" <<'PY' && { instance=$i; break; }
+import socket, sys
+base = 9140 + 4 * (int(sys.argv[1]) - 10)
+for p in range(base, base + 4):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        sys.exit(1)
+    finally:
+        s.close()
+PY
+done
+[ -n "$instance" ] || fail "no instance past @9 with four free ports"
+ports=$(seq $((9140 + 4 * (instance - 10))) $((9143 + 4 * (instance - 10))))
+cat >etc/"$instance".env <<'EOF'
+# what an admin writes in /etc/sensor-pipeline/INSTANCE.env (% literal: no systemd specifiers here)
+PIPELINE_TOPIC=plant2
+PIPELINE_GROUP=plant2-ingest
+PIPELINE_TABLE=plant2_metrics
+PIPELINE_ARCHIVE=s3://raw/plant2/%Y/%m/%d/%H%M%S-{host}-{run}-{seq}.jsonl
+EOF
+read_unit "$instance"
+sensor-gen -c 3000 --seed 22 --sensors 10 | grep -v '^$' >plant2.jsonl
+sensor-parse --format tsv <plant2.jsonl 2>/dev/null | cut -f1 | sort >plant2_ids
+kafka-cat-sensor -P -b "$B" -t plant2 --key-field value.sensor_id <plant2.jsonl 2>/dev/null || fail "produce to plant2"
+: >unit.log
+start_unit
+wait_until 120 bash -c "[ \$(curl -sS -H 'X-ClickHouse-User: $CH_USER' -H 'X-ClickHouse-Key: $CH_PASSWORD' '$CH_URL/' --data-binary 'SELECT uniqExact(id) FROM plant2_metrics' 2>/dev/null || echo 0) -ge $(wc -l <plant2_ids) ]" ||
+  fail "@$instance did not load topic plant2 into plant2_metrics: $(tail -5 unit.log)"
+for p in $ports; do
+  curl -fsS "http://127.0.0.1:$p/metrics" >metrics.$p || fail "@$instance: nothing serves /metrics on port $p: $(tail -5 unit.log)"
+done
+stop_unit
+! grep -E ': error: ' unit.log || fail "errors in @$instance's log (above)"
+q "SELECT id FROM plant2_metrics FINAL FORMAT TSV" | sort >got_plant2
+cmp -s plant2_ids got_plant2 || fail "plant2 ids differ: $(diff plant2_ids got_plant2 | head -5)"
+assert_eq "$(q "SELECT count() FROM sensor_metrics FINAL FORMAT TSV")" "$n_valid" "rows in sensor_metrics after @$instance (it must not write there)"
+n_arch=$(s3-cat --prefix s3://raw/plant2/ 2>/dev/null | wc -l)
+assert_eq "$n_arch" "$(wc -l <plant2.jsonl)" "messages archived under s3://raw/plant2/"
+assert_lag_zero plant2-ingest plant2 2
+pass "@$instance with its env file: topic plant2 -> plant2_metrics, archive s3://raw/plant2/, group plant2-ingest, /metrics on $(echo $ports)"
