@@ -12,8 +12,10 @@ int run_command(const Flags& f, Options& o) {
   if (f.consume && o.produce) throw UsageError("-C and -P exclude each other");
   o.topics = f.topics;
   o.topics.insert(o.topics.end(), f.positional.begin(), f.positional.end());
-  if (o.topics.empty()) o.topics.push_back("sensor_metrics");
   for (const auto& p : f.partitions) parse_partitions(p, o.partitions);
+  if (o.list && o.lag) throw UsageError("-L and --lag exclude each other");
+  if ((o.list || o.lag) && (o.produce || o.mock_brokers > 0)) throw UsageError("-L and --lag exclude -P and --mock-cluster");
+  if (o.topics.empty() && !o.list && !o.lag) o.topics.push_back("sensor_metrics");  // -L, --lag: all topics
   for (const auto& x : o.x_props) kafka::split_property(x);
   o.connect_timeout_ms = static_cast<int>(f.connect_timeout * 1000);
   o.ack_timeout_ms = static_cast<int>(f.ack_timeout * 1000);
@@ -22,6 +24,8 @@ int run_command(const Flags& f, Options& o) {
   o.stats_interval_s = static_cast<int>(f.stats_interval);
   if (o.mock_brokers > 0) return run_mock(o, STDOUT_FILENO);
   o.brokers = kafka::resolve_brokers(f.brokers, o.x_props);
+  if (o.list) return run_list(o, STDOUT_FILENO);
+  if (o.lag) return run_lag(o, STDOUT_FILENO);
   if (o.produce) return run_producer(o, STDIN_FILENO);
   return run_consumer(o, STDOUT_FILENO);
 }
