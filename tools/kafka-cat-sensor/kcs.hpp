@@ -44,6 +44,7 @@ struct Options {
   // metadata
   bool list = false;                // -L: brokers, topics, partitions (kcat -L)
   bool lag = false;                 // --lag: the group's committed offsets and lag per partition
+  bool query = false;               // -Q: offsets for times, -t TOPIC:PARTITION:TIME
   // mock
   int mock_brokers = 0;             // --mock-cluster N
   int mock_partitions = 64;         // --partitions
@@ -68,6 +69,7 @@ int run_mock(const Options& o, int out_fd);
 // -L and --lag (metadata.cpp); o.topics empty: all topics.
 int run_list(const Options& o, int out_fd);
 int run_lag(const Options& o, int out_fd);
+int run_query(const Options& o, int out_fd);
 
 // Acknowledged positions per topic/partition (the next offset to read), filled by a reader thread.
 // Only an ack for an offset this process wrote in the current assignment counts: committing any

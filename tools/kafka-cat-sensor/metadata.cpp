@@ -8,6 +8,7 @@
 
 #include "common/core/errors.hpp"
 #include "common/core/line_io.hpp"
+#include "common/core/timeutil.hpp"
 #include "common/kafka/kafka.hpp"
 #include "kcs.hpp"
 
@@ -120,7 +121,64 @@ std::string list_json(const rd_kafka_metadata_t* md, const std::vector<const rd_
   return j.dump() + "\n";
 }
 
+// -Q's TOPIC:PARTITION:TIME (Kafka topic names have no ':'; TIME is epoch milliseconds, as kcat
+// takes it, or ISO-8601, whose own colons come after the second ':').
+struct TimeQuery {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t ms = 0;
+};
+
+TimeQuery parse_time_query(const std::string& arg) {
+  auto bad = [&](const std::string& why) {
+    return UsageError("-Q -t " + arg + ": " + why + " (want TOPIC:PARTITION:TIME, TIME epoch ms or ISO-8601)");
+  };
+  auto c1 = arg.find(':');
+  auto c2 = c1 == std::string::npos ? c1 : arg.find(':', c1 + 1);
+  if (c2 == std::string::npos || c1 == 0) throw bad("missing part");
+  TimeQuery q;
+  q.topic = arg.substr(0, c1);
+  std::string part = arg.substr(c1 + 1, c2 - c1 - 1), time = arg.substr(c2 + 1);
+  if (part.empty() || part.size() > 9 || part.find_first_not_of("0123456789") != std::string::npos) throw bad("bad partition");
+  q.partition = std::stoi(part);
+  if (!time.empty() && time.size() <= 15 && time.find_first_not_of("0123456789") == std::string::npos) {
+    q.ms = std::stoll(time);
+  } else {
+    std::string why;
+    auto ms = parse_iso8601_ms(time, &why);
+    if (!ms) throw bad("bad time: " + why);
+    q.ms = *ms;
+  }
+  return q;
+}
+
 }  // namespace
+
+int run_query(const Options& o, int out_fd) {
+  std::vector<TimeQuery> queries;
+  for (const auto& t : o.topics) queries.push_back(parse_time_query(t));
+  if (queries.empty()) throw UsageError("-Q needs -t TOPIC:PARTITION:TIME");
+  auto rk = make_client(o, "");
+  fetch_metadata(rk.get(), o);  // no broker answering: 69, as everywhere
+  auto list = kafka::make_list(static_cast<int>(queries.size()));
+  for (const auto& q : queries) rd_kafka_topic_partition_list_add(list.get(), q.topic.c_str(), q.partition)->offset = q.ms;
+  if (auto err = rd_kafka_offsets_for_times(rk.get(), list.get(), o.connect_timeout_ms))
+    throw UnavailableError("looking up offsets for times: " + kafka::err_text(err));
+  std::string s;
+  for (int i = 0; i < list->cnt; ++i) {
+    const auto& tp = list->elems[i];
+    std::string where = std::string(tp.topic) + " [" + std::to_string(tp.partition) + "]";
+    if (tp.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) throw NoInputError(where + ": " + kafka::err_text(tp.err));
+    if (tp.err) throw UnavailableError(where + ": " + kafka::err_text(tp.err));
+    // -1: no message at or after that time (the next one produced gets the end offset)
+    if (o.envelope)
+      s += nlohmann::json({{"topic", tp.topic}, {"partition", tp.partition}, {"timestamp", queries[static_cast<size_t>(i)].ms}, {"offset", tp.offset}}).dump() + "\n";
+    else
+      s += where + ": offset " + std::to_string(tp.offset) + "\n";
+  }
+  write_all(out_fd, s.data(), s.size(), "stdout");
+  return 0;
+}
 
 int run_list(const Options& o, int out_fd) {
   auto rk = make_client(o, "");
