@@ -30,9 +30,8 @@ void note_client_error(int err, const char* reason) {
   client_error_reason = reason ? reason : "";
 }
 
-namespace {
 // Why no broker answered: a refusal noted by note_client_error, else a timeout.
-[[noreturn]] void throw_unreachable(rd_kafka_resp_err_t err, int timeout_ms, const std::string& brokers) {
+void throw_unreachable(rd_kafka_resp_err_t err, int timeout_ms, const std::string& brokers) {
   int noted;
   std::string reason;
   {
@@ -54,7 +53,6 @@ namespace {
     throw UnavailableError(what + ": TLS failed: " + reason + "; check ssl.ca.location and the broker's certificate");
   throw UnavailableError(what + "; check -b and that the brokers run");
 }
-}  // namespace
 
 
 bool refuses_message(rd_kafka_resp_err_t err) {

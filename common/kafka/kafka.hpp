@@ -79,6 +79,10 @@ std::vector<TopicInfo> fetch_topics(rd_kafka_t* rk, const std::vector<std::strin
 
 std::string err_text(rd_kafka_resp_err_t err);
 
+// No broker answered a request (err) within timeout_ms: AuthError for a noted login refusal, else
+// UnavailableError naming the brokers (and a noted TLS failure).
+[[noreturn]] void throw_unreachable(rd_kafka_resp_err_t err, int timeout_ms, const std::string& brokers);
+
 // A topic's configuration (DescribeConfigs: retention.ms, message.timestamp.after.max.ms, ...) by
 // name, the broker's defaults included. Empty when no broker answers within timeout_ms or the
 // request is refused (ACLs): callers then assume Kafka's defaults and say so.

@@ -72,8 +72,8 @@ with open(os.path.join(out, "index"), "w") as idx:
         for a, b in subst:
             body = body.replace(a, b)
         first = next(l for l in body.split("\n") if l.strip() and not l.startswith("#"))
-        # a consumer in a group without -e or -c streams until stopped
-        kind = "stream" if re.search(r"kafka-cat-sensor[^|]* -G ", body) and not re.search(r" -(e|c) ", body) else "run"
+        # a consumer in a group without -e or -c streams until stopped (--lag -G only reads the group's offsets)
+        kind = "stream" if re.search(r"kafka-cat-sensor[^|]* -G ", body) and not re.search(r" -(e|c) | --lag ", body) else "run"
         open(os.path.join(out, f"{n}.sh"), "w").write(body + "\n")
         idx.write(f"{n}\t{name}: {first[:90]}\t{kind}\n")
 PY

@@ -12,8 +12,11 @@ int run_command(const Flags& f, Options& o) {
   if (f.consume && o.produce) throw UsageError("-C and -P exclude each other");
   o.topics = f.topics;
   o.topics.insert(o.topics.end(), f.positional.begin(), f.positional.end());
-  if (o.topics.empty()) o.topics.push_back("sensor_metrics");
   for (const auto& p : f.partitions) parse_partitions(p, o.partitions);
+  if (int(o.list) + int(o.lag) + int(o.query) > 1) throw UsageError("-L, --lag and -Q exclude each other");
+  bool meta = o.list || o.lag || o.query;
+  if (meta && (o.produce || o.mock_brokers > 0)) throw UsageError("-L, --lag and -Q exclude -P and --mock-cluster");
+  if (o.topics.empty() && !meta) o.topics.push_back("sensor_metrics");  // -L, --lag: all topics
   for (const auto& x : o.x_props) kafka::split_property(x);
   o.connect_timeout_ms = static_cast<int>(f.connect_timeout * 1000);
   o.ack_timeout_ms = static_cast<int>(f.ack_timeout * 1000);
@@ -22,6 +25,9 @@ int run_command(const Flags& f, Options& o) {
   o.stats_interval_s = static_cast<int>(f.stats_interval);
   if (o.mock_brokers > 0) return run_mock(o, STDOUT_FILENO);
   o.brokers = kafka::resolve_brokers(f.brokers, o.x_props);
+  if (o.list) return run_list(o, STDOUT_FILENO);
+  if (o.lag) return run_lag(o, STDOUT_FILENO);
+  if (o.query) return run_query(o, STDOUT_FILENO);
   if (o.produce) return run_producer(o, STDIN_FILENO);
   return run_consumer(o, STDOUT_FILENO);
 }

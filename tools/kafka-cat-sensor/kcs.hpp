@@ -41,6 +41,10 @@ struct Options {
   std::string key_field;            // --key-field dotted.path
   std::string timestamp_field;      // --timestamp-field dotted.path: the record's timestamp
   bool allow_expired = false;       // --allow-expired: produce times older than the topic's retention.ms
+  // metadata
+  bool list = false;                // -L: brokers, topics, partitions (kcat -L)
+  bool lag = false;                 // --lag: the group's committed offsets and lag per partition
+  bool query = false;               // -Q: offsets for times, -t TOPIC:PARTITION:TIME
   // mock
   int mock_brokers = 0;             // --mock-cluster N
   int mock_partitions = 64;         // --partitions
@@ -62,6 +66,10 @@ int run_command(const Flags& f, Options& o);
 int run_consumer(const Options& o, int out_fd);
 int run_producer(const Options& o, int in_fd);
 int run_mock(const Options& o, int out_fd);
+// -L and --lag (metadata.cpp); o.topics empty: all topics.
+int run_list(const Options& o, int out_fd);
+int run_lag(const Options& o, int out_fd);
+int run_query(const Options& o, int out_fd);
 
 // Acknowledged positions per topic/partition (the next offset to read), filled by a reader thread.
 // Only an ack for an offset this process wrote in the current assignment counts: committing any

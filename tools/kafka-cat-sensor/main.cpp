@@ -41,6 +41,10 @@ int main(int argc, char** argv) {
                        "Produce: the record's timestamp from this JSON field (ISO-8601 or epoch ms, e.g. timestamp)");
         app.add_flag("--allow-expired", o.allow_expired,
                      "Produce: with --timestamp-field, send times older than the topic's retention.ms (deleted within minutes)");
+        app.add_flag("-L,--list", o.list, "List brokers, topics and partitions with leader, replicas and ISR (kcat -L; -t: those topics; -J: JSON)");
+        app.add_flag("--lag", o.lag,
+                     "Show group -G's committed offset, log end offset and lag per partition without joining it (-t, -p: those only; -J: JSON lines)");
+        app.add_flag("-Q,--query", o.query, "Offsets for times: the first offset at or after TIME for each -t TOPIC:PARTITION:TIME (TIME epoch ms or ISO-8601; -J: JSON lines)");
         app.add_option("--mock-cluster", o.mock_brokers, "Start a mock Kafka cluster with N brokers, print its bootstrap servers, run until SIGTERM");
         app.add_option("--partitions", o.mock_partitions, "Mock cluster: partitions per topic")->capture_default_str();
         app.add_option("--mock-control", o.mock_control, "Mock cluster: read fault-injection commands from FILE (down ID, up ID, rtt ID MS, topic NAME N)");
