@@ -31,14 +31,7 @@ usage() { echo "usage: $0 start|stop|kill|restart|status DIR | cluster DIR [SHAR
 cmd=$1
 dir=$(mkdir -p "$2" && cd "$2" && pwd)
 
-free_port() { free_ports 1; }
-# N distinct free ports: all sockets stay bound until every port is chosen (a cluster needs many).
-free_ports() {
-  python3 -c 'import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/ports.sh"  # free_ports N, free_port
 
 server_bin() {
   if command -v clickhouse-server >/dev/null 2>&1; then echo clickhouse-server
@@ -368,8 +361,9 @@ case $cmd in
     fi
     pass=${CH_WRITER_PASSWORD:-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')}
     https=""
-    [ "${CH_TLS:-0}" = 1 ] && https=$(free_port)
-    write_config "$(free_port)" "$(free_port)" "$(free_port)" "$pass" "$https"
+    read -r -a ports <<<"$(free_ports 4)"
+    [ "${CH_TLS:-0}" = 1 ] && https=${ports[3]}
+    write_config "${ports[0]}" "${ports[1]}" "${ports[2]}" "$pass" "$https"
     launch
     ;;
   restart)

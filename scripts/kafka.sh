@@ -43,9 +43,7 @@ die() {
   exit 69
 }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
+. "$here/ports.sh"  # free_ports N
 
 # The jars, fetched once. A stamp marks a complete copy, so an interrupted fetch is redone.
 fetch() {
@@ -215,7 +213,8 @@ case "$cmd" in
     mkdir -p "$dir/ports"; echo "$nodes" >"$dir/nodes"
     voters=""
     for n in $(seq 1 "$nodes"); do
-      for kind in plain sasl ctrl; do free_port >"$dir/ports/$kind.$n"; done
+      read -r p_plain p_sasl p_ctrl <<<"$(free_ports 3)"
+      echo "$p_plain" >"$dir/ports/plain.$n"; echo "$p_sasl" >"$dir/ports/sasl.$n"; echo "$p_ctrl" >"$dir/ports/ctrl.$n"
       voters+="${voters:+,}$n@127.0.0.1:$(cat "$dir/ports/ctrl.$n")"
     done
     make_tls

@@ -14,7 +14,7 @@
 set -euo pipefail
 
 die() { echo "swift.sh: $*" >&2; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+. "$(dirname "${BASH_SOURCE[0]}")/ports.sh"  # free_ports N
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
@@ -34,7 +34,7 @@ configure() {
   mkdir -p "$dir/srv/d1" "$dir/log" "$dir/run"
   cp /etc/swift/swift.conf "$dir/swift.conf" 2>/dev/null || printf '[swift-hash]\nswift_hash_path_suffix = sp\nswift_hash_path_prefix = sp\n[storage-policy:0]\nname = Policy-0\ndefault = yes\n' >"$dir/swift.conf"
   local proxy_port account_port container_port object_port
-  proxy_port=$(free_port) account_port=$(free_port) container_port=$(free_port) object_port=$(free_port)
+  read -r proxy_port account_port container_port object_port <<<"$(free_ports 4)"
   printf 'PROXY_PORT=%s\nACCOUNT_PORT=%s\nCONTAINER_PORT=%s\nOBJECT_PORT=%s\n' \
     "$proxy_port" "$account_port" "$container_port" "$object_port" >"$dir/ports"
   local common="bind_ip = 127.0.0.1
