@@ -36,7 +36,13 @@ done
 # npm fetches chDB (ClickHouse 26 as a library, scripts/ch-compat-chdb.sh); the machine's own Node.js
 # is kept when there is one (Debian's npm package would conflict with it)
 command -v npm >/dev/null || missing+=(nodejs npm)
+# Servers built from source, once per machine into a cache outside the tree (offline afterwards):
+# MinIO from its Go module (about 7 minutes on 2 cores the first time).
+build_cached() {
+  bash "$(dirname "$0")/minio.sh" build
+}
 if [ ${#missing[@]} -eq 0 ]; then
+  build_cached
   exit 0
 fi
 echo "install-deps: installing ${missing[*]}" >&2
@@ -49,3 +55,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # services must not start at install time (no init system here; our scripts start them)
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+build_cached
