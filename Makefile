@@ -6,6 +6,7 @@ JOBS       ?= $(shell nproc)
 PREFIX     ?= /usr/local
 FUZZ_SECONDS ?= 60
 KAFKA      ?= real
+DEMO_S3    ?= minio
 
 .PHONY: all deps build test test-fast test-asan fuzz bench demo install deb clean lint
 
@@ -50,9 +51,10 @@ lint: deps
 bench: build
 	bash scripts/bench.sh $(BUILD)
 
-# KAFKA=mock: librdkafka's mock cluster instead of a real Apache Kafka broker (no JVM, quicker start)
+# KAFKA=mock: librdkafka's mock cluster instead of a real Apache Kafka broker (no JVM, quicker start);
+# DEMO_S3=swift: OpenStack Swift's S3 layer instead of MinIO
 demo: build
-	KAFKA=$(KAFKA) bash scripts/demo.sh $(BUILD)
+	KAFKA=$(KAFKA) DEMO_S3=$(DEMO_S3) bash scripts/demo.sh $(BUILD)
 
 install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The main job on local servers: a real Apache Kafka broker (scripts/kafka.sh; KAFKA=mock uses
-# librdkafka's mock cluster instead, the quick path), a local ClickHouse and a local S3 server (Swift)
-# in a temp dir; sensor-gen data (with some malformed lines) produced to Kafka; the full pipeline with
-# the raw stream archived to S3 on the way; a report; everything stopped.
+# librdkafka's mock cluster instead, the quick path), a local ClickHouse and a local S3 server (MinIO,
+# the seed's store; DEMO_S3=swift uses OpenStack Swift's S3 layer instead) in a temp dir; sensor-gen data
+# (with some malformed lines) produced to Kafka; the full pipeline with the raw stream archived to S3 on
+# the way; a report that names the servers; everything stopped.
 #
 #   make demo                         # or: scripts/demo.sh [BUILD_DIR]
 #   make demo KAFKA=mock              # librdkafka's mock cluster instead of a real broker (no JVM)
+#   make demo DEMO_S3=swift           # Swift's S3 layer (Debian packages) instead of MinIO
 #   DEMO_MESSAGES=1000000 make demo   # more data
 #
 # The demo uses its own servers: CLICKHOUSE_URL, AWS_* and the like in the caller's environment are
@@ -20,13 +22,27 @@ N=${DEMO_MESSAGES:-200000}
 BAD=${DEMO_BAD_FRACTION:-0.002}
 BUCKET=${DEMO_BUCKET:-raw}
 KAFKA=${KAFKA:-real}
+DEMO_S3=${DEMO_S3:-minio}
+case "$DEMO_S3" in
+  minio) S3_SCRIPT=$here/scripts/minio.sh S3_NAME="MinIO" ;;
+  swift) S3_SCRIPT=$here/scripts/swift.sh S3_NAME="OpenStack Swift with its S3 API" ;;
+  *) echo "demo: DEMO_S3 must be minio or swift, not '$DEMO_S3'" >&2; exit 2 ;;
+esac
 TOPIC=sensor_metrics
 # nothing from the caller's environment reaches the tools
 unset CLICKHOUSE_URL CLICKHOUSE_USER CLICKHOUSE_PASSWORD CLICKHOUSE_DATABASE KAFKA_BROKERS SENSOR_SCHEMA \
   AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION \
   AWS_DEFAULT_REGION SENSOR_PIPELINE_CONFIG 2>/dev/null || true
+# MinIO is built once per machine (make's deps step already does), before HOME is the demo's own: the
+# build's Go module cache (read-only files) belongs in the caller's HOME, not in the removed work dir
+if [ "$DEMO_S3" = minio ] && [ -z "${DEMO_S3_ENDPOINT:-}" ]; then
+  minio_bin=$("$S3_SCRIPT" path) || { echo "demo: no MinIO server (make demo DEMO_S3=swift uses Swift instead)" >&2; exit 69; }
+  minio_version=${minio_bin%/bin/minio}
+  S3_NAME="MinIO, github.com/minio/minio@${minio_version##*/minio-}"
+fi
 work=$(mktemp -d /tmp/sensor-demo.XXXXXX)
-# Kafka's jars stay in the caller's cache (fetched once), although HOME is the demo's own
+# Kafka's jars and the MinIO server stay in the caller's cache (fetched or built once), although HOME is
+# the demo's own
 export SENSOR_CACHE_DIR="${SENSOR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sensor-pipeline}"
 export HOME="$work/home"  # no ~/.config/sensor-pipeline or ~/.aws of the caller's
 mkdir -p "$HOME"
@@ -36,7 +52,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   [ -n "${KAFKA_STARTED:-}" ] && "$here/scripts/kafka.sh" stop "$work/kafka" >/dev/null 2>&1
   [ -n "${CH_STARTED:-}" ] && "$here/scripts/clickhouse.sh" stop "$work/clickhouse" >/dev/null 2>&1
-  [ -n "${S3_STARTED:-}" ] && "$here/scripts/swift.sh" stop "$work/s3" >/dev/null 2>&1
+  [ -n "${S3_STARTED:-}" ] && "$S3_SCRIPT" stop "$work/s3" >/dev/null 2>&1
   wait 2>/dev/null
   rm -rf "$work"
 }
@@ -73,13 +89,14 @@ else
 fi
 if [ -n "${DEMO_S3_ENDPOINT:-}" ]; then
   export AWS_ENDPOINT_URL=$DEMO_S3_ENDPOINT AWS_ACCESS_KEY_ID=${DEMO_S3_ACCESS_KEY:-} AWS_SECRET_ACCESS_KEY=${DEMO_S3_SECRET_KEY:-}
+  S3_NAME="given: $AWS_ENDPOINT_URL"
   echo "S3 (given): $AWS_ENDPOINT_URL, bucket $BUCKET"
 else
   S3_STARTED=1
-  eval "$("$here/scripts/swift.sh" start "$work/s3")"
+  eval "$("$S3_SCRIPT" start "$work/s3")"
   export AWS_ENDPOINT_URL=$S3_ENDPOINT AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY
   export AWS_REGION=$S3_REGION AWS_DEFAULT_REGION=$S3_REGION
-  echo "S3 (OpenStack Swift with its S3 API): $AWS_ENDPOINT_URL"
+  echo "S3 ($S3_NAME): $AWS_ENDPOINT_URL"
   # a bucket is made once by whoever runs the store; here Debian's aws CLI does it
   env -u AWS_CA_BUNDLE /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" s3 mb "s3://$BUCKET" >/dev/null
 fi
@@ -123,7 +140,7 @@ for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
     c[re.sub(r"'[^']*'", "'…'", r)[:70]] += 1
 for reason, n in c.most_common(10): print(f"    {n:8d}  {reason}")
 PY
-echo "  S3 archive:"
+echo "  S3 archive ($S3_NAME):"
 s3-cat --summarize "s3://$BUCKET/sensors/" | sed 's/^/    /'
 echo "  per-sensor aggregates (top 10 by readings):"
 q "SELECT sensor_id, count() AS readings, round(avg(temperature),1) AS avg_temp, round(min(temperature),1) AS min_temp,

@@ -2,7 +2,7 @@
 # The hourly backfill example as cron runs it: installed by `cmake --install`, run from where the
 # installed examples/hourly-backfill.cron points, started under `env -i` with cron's environment
 # (HOME, SHELL, PATH=/usr/bin:/bin, no /usr/local/bin, nor the build directory) plus the variables the
-# script documents, against a real S3 (Swift) and a real ClickHouse. The archive is what the pipeline
+# script documents, against a real S3 (MinIO) and a real ClickHouse. The archive is what the pipeline
 # writes: s3-put with the README's streaming key template and with the systemd unit's (issue 27: the
 # script read a prefix no key has, loaded nothing and exited 0 every hour). A quiet hour (no objects)
 # succeeds; an hour with objects lands its rows; every stage's --metrics-file holds metrics after
@@ -12,7 +12,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ch_lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
-start_swift
+start_s3
 start_clickhouse
 cd "$TEST_TMP"
 

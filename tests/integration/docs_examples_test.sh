@@ -2,7 +2,7 @@
 # ctest-label: slow
 # The docs' examples work as written (issue 18): every ```sh block of README.md and every ``` block of
 # a man page's EXAMPLES section runs against local real servers (ClickHouse, an Apache Kafka broker,
-# Swift S3). Only hosts, ports and credentials are adapted: ClickHouse and S3 through the variables
+# MinIO S3). Only hosts, ports and credentials are adapted: ClickHouse and S3 through the variables
 # the tools read (CLICKHOUSE_URL/USER/PASSWORD, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...), and the docs'
 # placeholder addresses (SUBST below: the broker kafka:9092, a local S3 endpoint) by the local ones.
 #
@@ -35,7 +35,7 @@ export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_P
 start_kafka 1 4
 kafka_topic sensor_metrics 4 1 retention.ms=-1
 B=$BS
-start_swift
+start_s3
 export KAFKA_BROKERS=$B
 # placeholders of the docs -> the local servers
 SUBST="kafka:9092=$B http://127.0.0.1:8080=$AWS_ENDPOINT_URL"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prometheus' own linter on every tool's metrics: `promtool check metrics` (names, units, HELP, TYPE,
 # counters ending in _total) must pass on each tool's --metrics-file textfile and on its /metrics
-# served by --metrics-listen, produced by real work against real servers (ClickHouse, Swift S3; the
+# served by --metrics-listen, produced by real work against real servers (ClickHouse, MinIO S3; the
 # Kafka mock cluster, as only the metric text matters here).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ch_lib.sh"
@@ -11,7 +11,7 @@ command -v promtool >/dev/null || fail "promtool missing (Debian package prometh
 cd "$TEST_TMP"
 start_clickhouse
 export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
-start_swift
+start_s3
 aws_ref s3 mb s3://metrics >/dev/null
 start_kafka_mock 1 2 sensor_metrics
 

@@ -3,10 +3,10 @@
 # The delivery guarantee, proven for the README's whole streaming pipeline (issue 11):
 #   kafka-cat-sensor -G --envelope --commit-acks ACKS --commit-acks S3ACKS
 #     | s3-put --tee --acks S3ACKS --rotate-seconds 1 | sensor-parse | ch-insert > ACKS
-# against a real ClickHouse, a real Apache Kafka broker and a real S3 (Swift). Each round restarts the
-# pipeline and, a few seconds in while data flows, kills one stage with SIGKILL (kafka-cat-sensor,
-# s3-put, sensor-parse, ch-insert in turn), or stops ClickHouse, or takes the S3 endpoint away for a
-# few seconds. A last round runs to the end. Then: every valid message id is in ClickHouse exactly
+# against a real ClickHouse, a real Apache Kafka broker and a real S3 (MinIO, the seed's store;
+# S3_SERVER=swift runs it on Swift's S3 layer). Each round restarts the pipeline and, a few seconds in
+# while data flows, kills one stage with SIGKILL (kafka-cat-sensor, s3-put, sensor-parse, ch-insert in
+# turn), or stops ClickHouse, or takes the S3 endpoint away for a few seconds. A last round runs to the end. Then: every valid message id is in ClickHouse exactly
 # once under FINAL, every malformed message in the rejects file, every message (by its coordinates)
 # in the S3 archive read back with s3-cat, and a backfill from the archive adds no rows under FINAL.
 source "$(dirname "$0")/lib.sh"
@@ -16,7 +16,7 @@ RANDOM=${CHAOS_SEED:-$$}
 source "$(dirname "$0")/pipeline_lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
 start_servers 8
-start_swift
+start_s3
 aws_ref s3 mb s3://raw >/dev/null
 
 # The oracle: the same data parsed locally, without Kafka, tells which ids are valid and how many are not.
@@ -78,10 +78,10 @@ for ((round = 0; round < ROUNDS; round++)); do
     sleep 3
     "$SRC_DIR/scripts/clickhouse.sh" restart "$TEST_TMP/ch" >/dev/null
   elif [ "$victim" = s3-endpoint ]; then
-    echo "round $round: S3 endpoint stopped after ${delay}s for 4 s; rows so far $(rows)"
-    "$SRC_DIR/scripts/swift.sh" stop-proxy "$SWIFT_DIR"
+    echo "round $round: S3 endpoint ($S3_SERVER) stopped after ${delay}s for 4 s; rows so far $(rows)"
+    s3_stop_endpoint
     sleep 4
-    eval "$("$SRC_DIR/scripts/swift.sh" start "$SWIFT_DIR")"
+    s3_start_endpoint
   else
     pid=$(cat "$victim.pid" 2>/dev/null || true)
     if [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; then

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Debian's Prometheus server scrapes a live streaming pipeline (a real Kafka broker, Swift S3 for the
+# Debian's Prometheus server scrapes a live streaming pipeline (a real Kafka broker, MinIO S3 for the
 # raw archive, ClickHouse): through Prometheus' HTTP API every stage's target is up, the consumer lag
 # is stored per partition, the example rules (examples/prometheus) load and record from real series,
 # SensorPipelineStageDown goes pending for a target that does not answer, and every metric the
@@ -11,7 +11,7 @@ source "$(dirname "$0")/s3_lib.sh"
 command -v prometheus >/dev/null || fail "prometheus missing (Debian package prometheus; scripts/install-deps.sh)"
 PROM_DIR=$SRC_DIR/examples/prometheus
 start_servers 3
-start_swift
+start_s3
 aws_ref s3 mb s3://raw >/dev/null
 sensor-gen -c 2000 --bad-fraction 0.05 --seed 4 | grep -v '^$' >msgs.jsonl
 kafka-cat-sensor -P -b "$B" -t sensor_metrics <msgs.jsonl 2>/dev/null

@@ -3,7 +3,7 @@
 # ch-insert stored the valid rows); the README's cron snippet must then end non-zero, so that cron
 # sees the failure. Runs the README's "Cron: hourly backfill" block as written (only the metrics
 # path adapted) in a cron-like environment (`env -i`, `bash -c`, PATH=/usr/bin:/bin plus the tools'
-# directory, as the README's Pipelines section says) against real S3 (Swift) and ClickHouse, on an
+# directory, as the README's Pipelines section says) against real S3 (MinIO) and ClickHouse, on an
 # hour whose messages are about 20% malformed. Also examples/backfill-hour.sh on the same hour.
 # Issue 27: the archive is written by s3-put with the README's streaming template as written, so the
 # backfill must find what the pipeline really stores (it read a prefix no key has, loaded nothing and
@@ -12,7 +12,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ch_lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
-start_swift
+start_s3
 start_clickhouse
 cd "$TEST_TMP"
 

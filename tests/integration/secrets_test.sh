@@ -2,7 +2,7 @@
 # No secret ever reaches stderr or stdout (issue 16, item 3). Every tool runs at -vv with secrets entering
 # every way a user can give them (environment, password files, the config file, user:password@ in URLs from
 # flags, the environment and the config file, [librdkafka] keys including misspelt ones, S3 secret keys and
-# session tokens, ~/.aws), against real servers (ClickHouse, Swift, the Kafka mock) and against unreachable
+# session tokens, ~/.aws), against real servers (ClickHouse, MinIO, the Kafka mock) and against unreachable
 # endpoints so the error paths print too; every byte a tool writes is searched for every secret's value.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ch_lib.sh"
@@ -16,8 +16,8 @@ TOKEN=Tk4wSessi0nT0ken     # S3 session token
 FSECRET=Fx2mFileS3cr3t     # secrets read from files
 export CH_WRITER_PASSWORD=$SECRET
 start_clickhouse
-start_swift
-S3_SECRET=$AWS_SECRET_ACCESS_KEY  # Swift's (fixed) secret: must not show either
+start_s3
+S3_SECRET=$AWS_SECRET_ACCESS_KEY  # the S3 server's own secret: must not show either
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_ENDPOINT_URL
 aws_ref() { AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET /usr/bin/aws --endpoint-url "$S3_ENDPOINT" "$@"; }
 aws_ref s3 mb s3://sec >/dev/null
@@ -78,7 +78,7 @@ for ini in good.ini dead.ini; do
   STDIN=msgs.jsonl check "kafka-cat-sensor -P $ini" kafka-cat-sensor -vv --config $ini --connect-timeout 2 -P
   check "kafka-cat-sensor -C $ini" kafka-cat-sensor -vv --config $ini --connect-timeout 2 -e
 done
-[ "$(s3-cat --config good.ini s3://sec/a.jsonl 2>/dev/null | wc -l)" = 50 ] || fail "the good config did not reach Swift"
+[ "$(s3-cat --config good.ini s3://sec/a.jsonl 2>/dev/null | wc -l)" = 50 ] || fail "the good config did not reach $S3_SERVER"
 echo "config file secrets, servers up and down: ${#leaks[@]} leaks so far"
 
 # secrets from the environment and files; URL user:password@ from flags, env and config (with and without scheme)

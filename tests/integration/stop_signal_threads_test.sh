@@ -30,7 +30,7 @@ stops_on_term() {
   assert_eq "$(cat "$name.rc")" "$want" "$1's exit status after SIGTERM ($(tail -3 "$name.err"))"
 }
 
-start_swift
+start_s3
 aws_ref s3 mb s3://raw >/dev/null
 printf '{"n":%d}\n' $(seq 1 100) >lines.jsonl
 stops_on_term put 4 0 lines.jsonl s3-put --parallel 4 's3://raw/sig/{run}-{seq}.jsonl'

@@ -4,7 +4,7 @@
 # taken from the file with systemd's escapes resolved (%i, %%, $$) and run the way systemd runs
 # them (a clean environment with RUNTIME_DIRECTORY, STATE_DIRECTORY and the unit's Environment=,
 # its own process group), move every message from a real Kafka broker into a real ClickHouse and a
-# real S3 (Swift), reading only the config file. `systemctl stop` (SIGTERM to every process of the
+# real S3 (MinIO), reading only the config file. `systemctl stop` (SIGTERM to every process of the
 # unit at once, KillMode=control-group) in the middle of a stream and at the end loses nothing, ends
 # within TimeoutStopSec, and after the last stop every offset is committed: a restart re-reads
 # nothing. Then an instance past @9 (@10 and up) with /etc/sensor-pipeline/%i.env (EnvironmentFile=)
@@ -25,7 +25,7 @@ out=$(cd unit && systemd-analyze verify --man=no ./sensor-pipeline@1.service 2>&
 pass "systemd-analyze verify: the unit is clean"
 
 start_servers 4
-start_swift
+start_s3
 aws_ref s3 mb s3://raw >/dev/null
 N=40000
 sensor-gen -c "$N" --bad-fraction 0.02 --seed 21 --sensors 40 | grep -v '^$' >msgs.jsonl
