@@ -4,7 +4,8 @@
 # a man page's EXAMPLES section runs against local real servers (ClickHouse, an Apache Kafka broker,
 # MinIO S3). Only hosts, ports and credentials are adapted: ClickHouse and S3 through the variables
 # the tools read (CLICKHOUSE_URL/USER/PASSWORD, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...), and the docs'
-# placeholder addresses (SUBST below: the broker kafka:9092, a local S3 endpoint) by the local ones.
+# placeholder addresses and credentials (SUBST below: the broker kafka:9092, a local S3 endpoint and the
+# keys a man page gives it) by the local ones.
 #
 # Each block runs as one `bash -e -o pipefail` script in a fresh directory and in a private mount
 # namespace with empty /run and /var/lib (the paths the README's service layout uses, as on a fresh
@@ -37,8 +38,11 @@ kafka_topic sensor_metrics 4 1 retention.ms=-1
 B=$BS
 start_s3
 export KAFKA_BROKERS=$B
-# placeholders of the docs -> the local servers
-SUBST="kafka:9092=$B http://127.0.0.1:8080=$AWS_ENDPOINT_URL"
+# placeholders of the docs -> the local servers, one "PLACEHOLDER<TAB>LOCAL" a line (the man page's
+# local-S3 example gives Swift's test keys; MinIO has its own)
+SUBST="kafka:9092	$B
+http://127.0.0.1:8080	$AWS_ENDPOINT_URL
+AWS_ACCESS_KEY_ID=test:tester AWS_SECRET_ACCESS_KEY=testing	AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY"
 [ "$(id -u)" = 0 ] || fail "needs root for the mount namespace"
 
 # what the examples read: a topic with 99000 messages whose record timestamps are their own (for
@@ -58,7 +62,7 @@ done
 mkdir -p "$TEST_TMP/ex"
 python3 - "$SRC_DIR" "$TEST_TMP/ex" "$SUBST" <<'PY'
 import os, re, sys
-src, out, subst = sys.argv[1], sys.argv[2], [p.split("=", 1) for p in sys.argv[3].split()]
+src, out, subst = sys.argv[1], sys.argv[2], [p.split("\t", 1) for p in sys.argv[3].split("\n")]
 blocks = []
 for line in open(os.path.join(src, "README.md")).read().split("\n```sh\n")[1:]:
     blocks.append(("README.md", line.split("\n```", 1)[0]))
