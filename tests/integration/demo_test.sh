@@ -15,7 +15,7 @@ demo() {  # demo NAME [VAR=VALUE...]: scripts/demo.sh with another setup's varia
     bash "$SRC_DIR/scripts/demo.sh" "$(dirname "$BIN_DIR")" >"$name.out" 2>"$name.err" || rc=$?
 }
 check_demo() {  # check_demo NAME S3_NAME
-  assert_eq "$rc" 0 "demo exit status: $(tail -5 "$1.err" "$1.out")"
+  assert_eq "$rc" 0 "demo exit status: $(tail -n 5 "$1.err" "$1.out")"
   assert_contains "$(cat "$1.out")" "demo: ok: every message is in ClickHouse or in the rejects file" "the demo's verdict"
   assert_contains "$(cat "$1.out")" "rows in ClickHouse:" "the report"
   assert_contains "$(grep 'S3 archive' "$1.out")" "$2" "the report names the S3 server"
