@@ -73,9 +73,10 @@ for name in sorted(os.listdir(os.path.join(src, "man"))):
         blocks.append((name, re.sub(r"\\(.)", r"\1", b)))  # scdoc escapes (\\ at line ends)
 with open(os.path.join(out, "index"), "w") as idx:
     for n, (name, body) in enumerate(blocks):
+        # named as the docs write it (the adapted block holds the local S3 server's secret key)
+        first = next(l for l in body.split("\n") if l.strip() and not l.startswith("#"))
         for a, b in subst:
             body = body.replace(a, b)
-        first = next(l for l in body.split("\n") if l.strip() and not l.startswith("#"))
         # a consumer in a group without -e or -c streams until stopped (--lag -G only reads the group's offsets)
         kind = "stream" if re.search(r"kafka-cat-sensor[^|]* -G ", body) and not re.search(r" -(e|c) | --lag ", body) else "run"
         open(os.path.join(out, f"{n}.sh"), "w").write(body + "\n")
