@@ -12,7 +12,7 @@
 # mc: BENCH_MC=PATH, else the one scripts/minio.sh builds into the cache (`build-mc`, minutes, once per
 # machine; Debian's `mc` is Midnight Commander), built here unless BENCH_BUILD_MC=0. No mc: its rows are
 # skipped with the reason (on Swift, `mc pipe` fails: Swift's S3 layer refuses mc's aws-chunked uploads).
-aws and rclone are configured by the environment, mc by a config directory in the temp dir: nothing is left.
+# aws and rclone are configured by the environment, mc by a config directory in the temp dir: nothing is left.
 set -euo pipefail
 SRC_DIR=$(cd "$(dirname "$0")/../.." && pwd)
 source "$SRC_DIR/scripts/bench/lib.sh"
@@ -53,9 +53,9 @@ rclone() { env -u AWS_CA_BUNDLE rclone "$@"; }
 mc_bin=${BENCH_MC:-}
 mc_why=
 if [ -z "$mc_bin" ]; then
-  cached=--cached
-  [ "${BENCH_BUILD_MC:-1}" = 0 ] || cached=
-  mc_bin=$("$SRC_DIR/scripts/minio.sh" mc-path $cached 2>"$work/mc.err") || mc_why=$(tail -n 1 "$work/mc.err" | sed 's/^minio\.sh: //')
+  # the build's messages (minutes, once per machine; a failure's log) go to stderr as they come
+  [ "${BENCH_BUILD_MC:-1}" = 0 ] || "$SRC_DIR/scripts/minio.sh" build-mc || true
+  mc_bin=$("$SRC_DIR/scripts/minio.sh" mc-path --cached 2>"$work/mc.err") || mc_why=$(tail -n 1 "$work/mc.err" | sed 's/^minio\.sh: //')
 fi
 if [ -z "$mc_why" ] && [ ! -x "$mc_bin" ]; then mc_why="$mc_bin is not an executable"; fi
 if [ -n "$mc_why" ]; then
@@ -134,7 +134,7 @@ target() { # NAME OURS REF...
   awk -v n="$name" -v o="$(bench_median "$ours")" -v r="$(bench_median "$best")" -v b="${label[$best]}" -v m="$(bench_rss_mb "$ours")" \
     'BEGIN { printf "target %s: %.2fx the fastest reference (%s; goal <= 1.0), peak RSS %s MiB (goal < 128)\n", n, (r > 0 ? o / r : 0), b, m }'
 }
-echo "server: $SERVER; ${MIB} MiB from a pipe; mc: ${mc_why:+not available}${mc_why:-$mc_bin}"
+echo "server: $SERVER; ${MIB} MiB from a pipe; mc: ${mc_why:+not available: }${mc_why:-$mc_bin}"
 printf '%-34s %9s %8s\n' "writer (stdin -> one object)" seconds rss_mb
 for side in put_ours put_aws mc_put put_rclone; do row $side; done
 printf '%-34s %9s %8s\n' "reader (one object -> md5sum)" seconds rss_mb
