@@ -19,8 +19,8 @@
 # The server is built from its Go module with the machine's Go (about 7 minutes on 2 cores the first time,
 # a 150 MB binary) and cached outside the work tree beside Kafka's jars, keyed by the version below.
 # `mc` is built the same way on demand (its own version and cache entry; 308 s here under load with MinIO's
-# modules already fetched, a 42 MB binary; only `make bench` compares with it, so install-deps does not build it). MINIO_VERSION, MC_VERSION and SENSOR_CACHE_DIR can be set.
-# Region us-east-1, path-style addressing.
+# modules already fetched, a 42 MB binary; only `make bench` compares with it, so install-deps does not
+# build it). MINIO_VERSION, MC_VERSION and SENSOR_CACHE_DIR can be set. Region us-east-1, path-style addressing.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
