@@ -6,7 +6,8 @@
 # Every timed row is measured the same way (scripts/bench/lib.sh): warm-up rounds not counted, the
 # sides alternating, the median of BENCH_PAIRS pairs and the spread (min-max) of their ratio.
 # Environment: BENCH_PAIRS (default 5), BENCH_WARMUP (default 1), BENCH_MESSAGES (default 1000000;
-# the S3 object size scales with it), BENCH_ONLY="parse ch ..." (a subset of the sections).
+# the S3 object size scales with it), BENCH_ONLY="parse ch ..." (a subset of the sections); the s3
+# section's own (scripts/bench/s3.sh): BENCH_S3_MIB, BENCH_S3_SERVER=swift, BENCH_MC, BENCH_BUILD_MC=0.
 #
 # Exit status: 0 when every section measured or was skipped (a server that does not start, a reference
 # tool missing or misbehaving: said why, in the summary too); 1 when one of our tools failed or gave a

@@ -12,40 +12,51 @@
 #   scripts/minio.sh stop-proxy DIR          # the endpoint refuses connections until `start DIR` (as swift.sh's)
 #   scripts/minio.sh freeze DIR | thaw DIR   # SIGSTOP / SIGCONT: a server that accepts and never answers
 #   scripts/minio.sh path                    # prints the cached server binary's path (builds it first)
+#   scripts/minio.sh build-mc                # build MinIO's client `mc` once into the cache (the bench only)
+#   scripts/minio.sh mc-path [--cached]      # prints the cached `mc` binary's path (builds it first; with
+#                                            # --cached exits 1 with a reason instead of building)
 #
 # The server is built from its Go module with the machine's Go (about 7 minutes on 2 cores the first time,
 # a 150 MB binary) and cached outside the work tree beside Kafka's jars, keyed by the version below.
-# MINIO_VERSION and SENSOR_CACHE_DIR can be set. Region us-east-1, path-style addressing.
+# `mc` is built the same way on demand (its own version and cache entry; 308 s here under load with MinIO's
+# modules already fetched, a 42 MB binary; only `make bench` compares with it, so install-deps does not
+# build it). MINIO_VERSION, MC_VERSION and SENSOR_CACHE_DIR can be set. Region us-east-1, path-style addressing.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 version=${MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}
-cache=${SENSOR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sensor-pipeline}/minio-$version
+cache_root=${SENSOR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sensor-pipeline}
+cache=$cache_root/minio-$version
 bin=$cache/bin/minio
+mc_version=${MC_VERSION:-v0.0.0-20250313080218-cf909e1063a9}
+mc_cache=$cache_root/mc-$mc_version
 
 die() { echo "minio.sh: $*" >&2; exit 69; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' >&2; exit 2; }
 . "$here/ports.sh"  # free_ports N
 
 # One build per machine; tests that start servers in parallel wait for it. A stamp marks a complete binary.
-build() {
-  [ -f "$cache/complete" ] && return 0
-  mkdir -p "$cache"
-  exec 9>"$cache.lock"
+build_module() { # NAME MODULE VERSION CACHE_DIR MINUTES
+  local name=$1 module=$2 ver=$3 dir=$4 minutes=$5
+  [ -f "$dir/complete" ] && return 0
+  mkdir -p "$dir"
+  exec 9>"$dir.lock"
   flock 9
-  [ -f "$cache/complete" ] && { exec 9>&-; return 0; }
-  command -v go >/dev/null || die "go is not installed (MinIO is built from its Go module)"
-  echo "minio.sh: building MinIO $version into $cache (once per machine; about 7 minutes on 2 cores)" >&2
+  [ -f "$dir/complete" ] && { exec 9>&-; return 0; }
+  command -v go >/dev/null || die "go is not installed ($name is built from its Go module)"
+  echo "minio.sh: building $name $ver into $dir (once per machine; about $minutes minutes on 2 cores)" >&2
   local t0=$SECONDS
-  rm -rf "$cache/bin"
-  if ! GOBIN="$cache/bin" GOFLAGS=-mod=mod go install "github.com/minio/minio@$version" >"$cache/build.log" 2>&1; then
-    tail -20 "$cache/build.log" >&2
-    die "could not build MinIO $version (log: $cache/build.log)"
+  rm -rf "$dir/bin"
+  if ! GOBIN="$dir/bin" GOFLAGS=-mod=mod go install "$module@$ver" >"$dir/build.log" 2>&1; then
+    tail -20 "$dir/build.log" >&2
+    die "could not build $name $ver (log: $dir/build.log)"
   fi
-  touch "$cache/complete"
+  touch "$dir/complete"
   exec 9>&-
-  echo "minio.sh: built MinIO $version in $((SECONDS - t0)) s" >&2
+  echo "minio.sh: built $name $ver in $((SECONDS - t0)) s" >&2
 }
+build() { build_module MinIO github.com/minio/minio "$version" "$cache" 7; }
+build_mc() { build_module mc github.com/minio/mc "$mc_version" "$mc_cache" 5; }
 
 alive() { [ -f "$1/run/minio.pid" ] && kill -0 "$(cat "$1/run/minio.pid")" 2>/dev/null; }
 
@@ -113,6 +124,15 @@ cmd=$1; shift
 case "$cmd" in
   build) build ;;
   path) build; echo "$bin" ;;
+  build-mc) build_mc ;;
+  mc-path)
+    if [ "${1:-}" = --cached ]; then
+      [ -f "$mc_cache/complete" ] ||
+        { echo "minio.sh: mc $mc_version is not built (scripts/minio.sh build-mc, once per machine)" >&2; exit 1; }
+    else
+      build_mc
+    fi
+    echo "$mc_cache/bin/mc" ;;
   start)
     dir=${1:-}
     [ -n "$dir" ] || dir=$(mktemp -d /tmp/sp-minio.XXXXXX)
