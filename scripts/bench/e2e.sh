@@ -4,7 +4,8 @@
 #   plain     kafka-cat-sensor -e | sensor-parse | ch-insert (the reference's job: every partition to the end)
 #   acked     the production shape: consumer group, envelopes, commits only what ClickHouse acknowledged
 #             (acks FIFO; the group join included)
-#   archived  the same with the raw archive in a real S3 (Swift): s3-put --tee --zstd --acks as a second
+#   archived  the same with the raw archive in a real S3 (MinIO; BENCH_S3_SERVER=swift: Swift's S3 layer):
+#             s3-put --tee --zstd --acks as a second
 #             ack source (committed once S3 holds it too)
 #   floor     the acked pipeline with only the archive's compression on the side (zstd -1 to /dev/null, no
 #             S3): what compressing the stream alone costs on this machine
@@ -20,19 +21,24 @@ bin=$(cd "$build/bin" && pwd)
 export PATH="$bin:$PATH"
 for t in kafka-cat-sensor sensor-parse ch-insert s3-put s3-cat sensor-gen; do bench_need_ours "$bin/$t"; done
 bench_need_ref kcat jq clickhouse-client /usr/bin/aws zstd /usr/bin/time
+case "${BENCH_S3_SERVER:-minio}" in
+  minio) s3_script=$here/scripts/minio.sh s3_name=MinIO ;;
+  swift) s3_script=$here/scripts/swift.sh s3_name=Swift ;;
+  *) echo "bench e2e: BENCH_S3_SERVER must be minio or swift, not '$BENCH_S3_SERVER'" >&2; exit 2 ;;
+esac
 work=$(mktemp -d /tmp/sp-bench-e2e.XXXXXX)
 cleanup() {
   [ -n "${kpid:-}" ] && kill "$kpid" 2>/dev/null
   "$here/scripts/kafka.sh" stop "$work/kafka" >/dev/null 2>&1 || true
   "$here/scripts/clickhouse.sh" stop "$work/ch" >/dev/null 2>&1 || true
-  "$here/scripts/swift.sh" stop "$work/swift" >/dev/null 2>&1 || true
+  "$s3_script" stop "$work/s3" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 bench_init "$work"
 bench_start "clickhouse-server" "$here/scripts/clickhouse.sh" start "$work/ch"
 export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
-bench_start "the Swift S3 server (scripts/swift.sh)" "$here/scripts/swift.sh" start "$work/swift"
+bench_start "the $s3_name S3 server (scripts/${s3_script##*/})" "$s3_script" start "$work/s3"
 export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY AWS_REGION=$S3_REGION AWS_ENDPOINT_URL=$S3_ENDPOINT
 /usr/bin/aws --endpoint-url "$S3_ENDPOINT" s3 mb s3://raw >/dev/null 2>"$work/mb.err" ||
   bench_skip "aws s3 mb failed: $(tail -n 2 "$work/mb.err")"
