@@ -1,12 +1,21 @@
 #include "common/rows/acks.hpp"
 
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <climits>
 
 #include "common/core/errors.hpp"
 #include "common/core/line_io.hpp"
+#include "common/core/log.hpp"
 #include "common/rows/envelope.hpp"
 #include "common/rows/row_detail.hpp"
 #include "common/rows/rows.hpp"
@@ -123,9 +132,25 @@ bool row_line_coordinates(RowFormat f, std::string_view line, Ack& out) {
   return false;
 }
 
+AckWriter::AckWriter(const std::string& path, Unblocked policy) : path_(path), policy_(policy) {
+  struct stat st {};
+  bool fifo = ::stat(path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode);
+  fd_ = ::open(path.c_str(), fifo ? O_RDWR | O_NONBLOCK | O_CLOEXEC : O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw IoError("--acks " + path + ": " + errno_text(errno));
+}
+
+AckWriter::~AckWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
 void AckWriter::queue(std::string_view topic, int32_t partition, int64_t offset) {
   std::lock_guard<std::mutex> lk(q_mu_);
   if (!failed_) pending_.add(topic, partition, offset);
+}
+
+void AckWriter::queue(const AckHighWater& hw) {
+  std::lock_guard<std::mutex> lk(q_mu_);
+  if (!failed_) hw.each([&](std::string_view t, int32_t p, int64_t o) { pending_.add(t, p, o); });
 }
 
 void AckWriter::write_queued() {
@@ -142,8 +167,7 @@ void AckWriter::write_queued() {
           pending_.clear();
         }
         try {
-          out_->write(chunk);
-          out_->flush();
+          emit(chunk);
         } catch (...) {
           std::lock_guard<std::mutex> lk(q_mu_);
           failed_ = true;
@@ -158,6 +182,72 @@ void AckWriter::write_queued() {
     std::lock_guard<std::mutex> lk(q_mu_);
     if (failed_ || pending_.empty()) return;
   }
+}
+
+void AckWriter::emit(const std::string& chunk) {
+  if (out_) {
+    out_->write(chunk);
+    out_->flush();
+  } else {
+    emit_unblocked(chunk);
+  }
+}
+
+// In chunks of whole lines of at most PIPE_BUF bytes: a pipe takes such a write whole or not at all
+// (EAGAIN), so a reader that stops reading makes the writer drop whole lines, never half of one.
+void AckWriter::emit_unblocked(const std::string& lines) {
+  size_t pos = 0;
+  while (pos < lines.size()) {
+    size_t end = pos;
+    while (end < lines.size()) {
+      size_t nl = lines.find('\n', end);
+      size_t next = nl == std::string::npos ? lines.size() : nl + 1;
+      if (end > pos && next - pos > PIPE_BUF) break;
+      end = next;
+    }
+    if (!write_whole(lines.data() + pos, end - pos)) {
+      size_t n = lines.size() - pos;
+      {
+        std::lock_guard<std::mutex> lk(q_mu_);
+        dropped_ += n;
+      }
+      log::warn("--acks ", path_, ": nobody reads the acks (is kafka-cat-sensor running?); ", n,
+                " bytes of whole ack lines dropped (those messages are read again, not lost)");
+      return;
+    }
+    pos = end;
+  }
+}
+
+bool AckWriter::write_whole(const char* p, size_t n) {
+  size_t written = 0;
+  auto started = std::chrono::steady_clock::now();
+  while (written < n) {
+    ssize_t w = ::write(fd_, p + written, n - written);
+    if (w >= 0) {
+      written += static_cast<size_t>(w);
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) throw IoError("--acks " + path_ + ": write: " + errno_text(errno));
+    auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    int limit = written == 0 ? policy_.drop_after_ms : policy_.finish_line_ms;
+    if (waited.count() >= limit) {
+      if (written == 0) return false;
+      // a torn line glues the next ack to it: the reader loses both (and says the FIFO is corrupt)
+      throw IoError("--acks " + path_ + ": nobody reads the acks and an ack line of " + std::to_string(n) +
+                    " bytes is half written (" + std::to_string(written) +
+                    " bytes); stopping rather than leaving a torn line in the FIFO");
+    }
+    pollfd pfd{fd_, POLLOUT, 0};
+    ::poll(&pfd, 1, static_cast<int>(limit - waited.count()));
+  }
+  return true;
+}
+
+uint64_t AckWriter::dropped_bytes() const {
+  std::lock_guard<std::mutex> lk(q_mu_);
+  return dropped_;
 }
 
 bool AckWriter::failed() const {

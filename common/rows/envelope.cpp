@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <climits>
-#include <cstdio>
 #include <cstring>
 
 #include "common/codec/base64.hpp"
@@ -53,10 +52,91 @@ bool valid_topic(std::string_view t) {
 
 
 namespace {
-void append_int(std::string& out, int64_t v) {
-  char buf[24];
-  auto len = std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
-  out.append(buf, static_cast<size_t>(len));
+// Integers and timestamps are formatted in place, as sensor-parse's RowBuilder does: snprintf and
+// the heap strings of format_iso_ms cost more than the rest of an envelope (issue 30 item 13).
+template <size_t N>
+char* put(char* p, const char (&lit)[N]) {
+  std::memcpy(p, lit, N - 1);
+  return p + N - 1;
+}
+
+// format_iso_ms's text ("2025-07-07T22:00:00.123Z", 24 bytes) without its strings; the date is
+// computed once a day (per thread), as RowBuilder::datetime does.
+char* put_iso_ms(char* p, int64_t ms) {
+  int64_t secs = floor_seconds(ms);
+  auto frac = static_cast<int>(ms - secs * 1000);
+  if (secs < 0) {
+    format_datetime(secs, p);
+  } else {
+    thread_local int64_t day = -1;
+    thread_local char date[10];
+    int64_t d = secs / 86400, rem = secs % 86400;
+    if (d != day) {
+      char full[19];
+      format_datetime(secs, full);
+      std::memcpy(date, full, 10);
+      day = d;
+    }
+    auto two = [](char* at, int64_t v) {
+      at[0] = static_cast<char>('0' + v / 10);
+      at[1] = static_cast<char>('0' + v % 10);
+    };
+    std::memcpy(p, date, 10);
+    two(p + 11, rem / 3600);
+    p[13] = ':';
+    two(p + 14, rem / 60 % 60);
+    p[16] = ':';
+    two(p + 17, rem % 60);
+  }
+  p[10] = 'T';
+  p[19] = '.';
+  p[20] = static_cast<char>('0' + frac / 100);
+  p[21] = static_cast<char>('0' + frac / 10 % 10);
+  p[22] = static_cast<char>('0' + frac % 10);
+  p[23] = 'Z';
+  return p + 24;
+}
+
+// A byte of JSON whitespace or a control byte (which JSON allows in no string) somewhere in these
+// 8 bytes of ASCII: the "has a byte less than n" trick (exact for n <= 128).
+inline bool has_space_or_control(uint64_t x) {
+  constexpr uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  return ((x - ones * 0x21) & ~x & highs) != 0;
+}
+
+// A value in the plain subset of JSON (common/rows/plain_json.hpp: ASCII, no escapes, what sensors
+// send): checked by the plain lexer and copied with the whitespace outside strings left out, the
+// bytes simdjson's parse and minify give, in one pass and a copy. False (nothing appended) for any
+// other value, which the caller hands to simdjson: the lexer only ever says "plain and valid".
+// `padded`: a copy of v with 16 readable bytes after it, so the lexer scans strings 16 bytes at a time.
+bool append_plain_json(std::string& out, std::string_view v, std::string& padded) {
+  if (padded.size() < v.size() + 16) padded.resize(v.size() + 16);
+  std::memcpy(padded.data(), v.data(), v.size());
+  parse::PlainJson lex(std::string_view(padded.data(), v.size()), 16);
+  if (!lex.skip_value(0) || !lex.at_end()) return false;
+  size_t i = 0;
+  for (; i + 8 <= v.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, v.data() + i, 8);
+    if (has_space_or_control(w)) break;
+  }
+  for (; i < v.size(); ++i)
+    if (static_cast<unsigned char>(v[i]) <= ' ') break;
+  if (i == v.size()) {  // compact already (the common case): copied as it is
+    out.append(v);
+    return true;
+  }
+  // Plain strings hold no escaped quote, so every '"' opens or closes one.
+  out.append(v.data(), i);
+  bool in_string = false;
+  for (size_t k = 0; k < i; ++k) in_string ^= v[k] == '"';
+  for (; i < v.size(); ++i) {
+    char c = v[i];
+    if (c == '"') in_string = !in_string;
+    else if (!in_string && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) continue;
+    out += c;
+  }
+  return true;
 }
 
 // A string field, or base64 with "<name>_encoding" before it when the bytes are not UTF-8.
@@ -99,19 +179,22 @@ void append_header_value(std::string& out, Bytes b) {
 void append_head(std::string& out, const MessageView& m) {
   out += "{\"topic\":";
   append_json_string(out, m.topic);
-  out += ",\"partition\":";
-  append_int(out, m.partition);
-  out += ",\"offset\":";
-  append_int(out, m.offset);
+  // the fixed-size part in one piece (one append, not ten)
+  char b[160];
+  char* p = put(b, ",\"partition\":");
+  p = std::to_chars(p, p + 12, m.partition).ptr;
+  p = put(p, ",\"offset\":");
+  p = std::to_chars(p, p + 21, m.offset).ptr;
   if (m.timestamp_ms) {
-    out += ",\"timestamp\":\"";
-    out += format_iso_ms(*m.timestamp_ms);
-    out += "\",\"timestamp_ms\":";
-    append_int(out, *m.timestamp_ms);
+    p = put(p, ",\"timestamp\":\"");
+    p = put_iso_ms(p, *m.timestamp_ms);
+    p = put(p, "\",\"timestamp_ms\":");
+    p = std::to_chars(p, p + 21, *m.timestamp_ms).ptr;
   } else {
-    out += ",\"timestamp\":null,\"timestamp_ms\":null";
+    p = put(p, ",\"timestamp\":null,\"timestamp_ms\":null");
   }
-  out += ',';
+  *p++ = ',';
+  out.append(b, static_cast<size_t>(p - b));
   append_text_field(out, "key", m.key);
   out += ",\"headers\":{";
   const auto& hs = m.headers;
@@ -148,8 +231,21 @@ void append_head(std::string& out, const MessageView& m) {
   out += "},";
 }
 
+bool JsonTool::append_plain(std::string& out, std::string_view text) {
+  return append_plain_json(out, text, impl_->padded);
+}
+
 void append_envelope(std::string& out, const MessageView& m, JsonTool& json) {
   append_head(out, m);
+  if (!m.value.null()) {
+    size_t at = out.size();
+    out += "\"value\":";
+    if (json.append_plain(out, m.value.view())) {
+      out += "}\n";
+      return;
+    }
+    out.resize(at);
+  }
   if (!m.value.null() && json.valid(m.value.view())) {
     out += "\"value\":";
     json.append_compact(out, m.value.view());

@@ -50,6 +50,10 @@ class JsonTool {
   bool valid(std::string_view text);
   // Appends text with insignificant whitespace removed; only for text that valid() accepted.
   void append_compact(std::string& out, std::string_view text);
+  // Appends text compacted, as append_compact would, when it is plain JSON (ASCII, no escapes:
+  // plain_json.hpp), checked without simdjson; false (nothing appended) for any other text, valid or
+  // not, which valid() then decides. The envelope writer's fast path.
+  bool append_plain(std::string& out, std::string_view text);
 
  private:
   struct Impl;

@@ -238,6 +238,9 @@ class PlainJson {
         bool integral;
         if (!number(n, integral)) return false;
         if (integral) return int64_sure(n);  // in range, no need to read it
+        // Without an exponent and within 64 characters a number is between 1e-63 and 1e64 (or 0):
+        // number_value would accept it, so it need not be read either.
+        if (n.size() <= 64 && n.find_first_of("eE") == std::string_view::npos) return true;
         int64_t i;
         double d;
         return number_value(n, integral, i, d);

@@ -3,8 +3,14 @@
 
 #include "common/rows/acks.hpp"
 
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
 
 #include <mutex>
 #include <sstream>
@@ -167,4 +173,107 @@ TEST(AckWriter, AFailedOutputIsReportedAndNothingMoreIsWritten) {
   }
   ::signal(SIGPIPE, old);
   ::close(fds[1]);
+}
+
+// s3-put --acks (AckWriter::Unblocked): moved from s3-put's own writer (issue 30 item 12).
+namespace {
+struct TempFifo {
+  std::string dir, path;
+  TempFifo() {
+    char tmpl[] = "/tmp/acks_test.XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    path = dir + "/acks";
+    if (::mkfifo(path.c_str(), 0600) != 0) throw std::runtime_error("mkfifo");
+  }
+  ~TempFifo() {
+    ::unlink(path.c_str());
+    ::rmdir(dir.c_str());
+  }
+};
+
+std::string drain(int fd) {
+  std::string got;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return got;
+}
+}  // namespace
+
+TEST(AckWriterUnblocked, ANonReadingFifoGetsWholeLinesOrNoneAndLaterAcksAgain) {
+  TempFifo f;
+  sp::AckWriter acks(f.path, sp::AckWriter::Unblocked{0, 0});  // nobody reads: drop at once
+  size_t total = 0;
+  for (int32_t p = 0; p < 4000; ++p) {  // ~180 KB: more than the pipe holds
+    acks.queue("sensor_metrics", p, 1000000 + p);
+    total += sp::ack_line("sensor_metrics", p, 1000000 + p).size() + 1;
+  }
+  acks.write_queued();
+  EXPECT_FALSE(acks.failed());
+  EXPECT_GT(acks.dropped_bytes(), 0u);
+
+  int rd = ::open(f.path.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(rd, 0);
+  std::string got = drain(rd);
+  ASSERT_FALSE(got.empty());
+  ASSERT_EQ(got.back(), '\n');
+  EXPECT_EQ(got.size() + acks.dropped_bytes(), total);
+  std::istringstream in(got);
+  std::string line;
+  int32_t next = 0;
+  while (std::getline(in, line)) {  // whole lines, in order, each the ack queued
+    Ack a;
+    std::string why;
+    ASSERT_TRUE(sp::parse_ack(line, a, &why)) << line;
+    EXPECT_EQ(a.partition, next);
+    EXPECT_EQ(a.offset, 1000000 + next);
+    ++next;
+  }
+  EXPECT_LT(next, 4000);
+
+  acks.queue("sensor_metrics", 7, 2000000);  // a reader drains again: acks flow again
+  acks.write_queued();
+  EXPECT_EQ(drain(rd), sp::ack_line("sensor_metrics", 7, 2000000) + "\n");
+  ::close(rd);
+}
+
+TEST(AckWriterUnblocked, ALineStartedAndNotFinishedFailsRatherThanTear) {
+  TempFifo f;
+  sp::AckWriter acks(f.path, sp::AckWriter::Unblocked{0, 0});
+  int fd = ::open(f.path.c_str(), O_RDWR | O_NONBLOCK);
+  ASSERT_GE(fd, 0);
+  std::string fill(65536, 'x');
+  while (::write(fd, fill.data(), fill.size()) > 0 || ::write(fd, fill.data(), 1) > 0) {
+  }
+  char page[4096];
+  ASSERT_EQ(::read(fd, page, sizeof page), 4096);  // one page free: part of a long line fits
+  std::string topic(2 * PIPE_BUF, 't');  // a line longer than PIPE_BUF: a pipe may take part of it
+  acks.queue(topic, 0, 1);
+  acks.write_queued();
+  EXPECT_TRUE(acks.failed());
+  EXPECT_THROW(std::rethrow_exception(acks.error()), sp::IoError);
+  ::close(fd);
+}
+
+TEST(AckWriterUnblocked, ARegularFileIsAppendedTo) {
+  TempFifo f;
+  std::string file = f.dir + "/acks.jsonl";
+  { std::ofstream(file) << "earlier\n"; }
+  {
+    sp::AckWriter acks(file, sp::AckWriter::Unblocked{});
+    sp::AckHighWater hw;
+    hw.add("t", 1, 5);
+    hw.add("t", 1, 9);
+    hw.add("s", 0, 3);
+    acks.queue(hw);
+    acks.write_queued();
+    EXPECT_FALSE(acks.failed());
+  }
+  std::ifstream in(file);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(all, "earlier\n" + sp::ack_line("s", 0, 3) + "\n" + sp::ack_line("t", 1, 9) + "\n");
+  ::unlink(file.c_str());
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "common/codec/cityhash.hpp"
 #include "common/core/log.hpp"
 #include "common/core/progress.hpp"
 #include "common/core/retry.hpp"
@@ -27,12 +28,6 @@ Retry::Budget retry_budget(const Options& o) {
 
 namespace {
 
-uint64_t fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-  return h;
-}
-
 std::string hex64(uint64_t v) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
@@ -49,42 +44,6 @@ bool wait_readable(int fd, Clock::time_point deadline) {
     if (rc > 0) return true;
     if (rc < 0 && errno != EINTR) return true;  // let read() report the error
     if (stop_requested()) return true;
-  }
-}
-
-// An empty batch to fill from stdin.
-std::unique_ptr<Batch> new_batch(const Options& o) {
-  auto b = std::make_unique<Batch>();
-  // Reserved whole (untouched pages cost no memory), so the buffer never reallocates and
-  // copies while it fills.
-  b->data.reserve(static_cast<size_t>(o.batch_bytes + o.max_line + 2));
-  b->rows.reserve(static_cast<size_t>(std::min<uint64_t>(o.batch_rows, 1u << 20)));
-  return b;
-}
-
-// Shard-direct: the batch's rows copied into one part per shard (in input order within each).
-void split_parts(Batch& b, size_t shards) {
-  b.parts.resize(shards);
-  // sized first, so that no part's buffer grows (and copies) while it fills
-  std::vector<size_t> bytes(b.parts.size()), rows(b.parts.size());
-  for (size_t i = 0; i < b.rows.size(); ++i) {
-    bytes[b.rows[i].shard] += b.row(i).size();
-    ++rows[b.rows[i].shard];
-  }
-  for (size_t k = 0; k < b.parts.size(); ++k) {
-    Batch& p = b.parts[k];
-    p.seq = b.seq;
-    p.topics = b.topics;
-    p.first = b.first;
-    p.data.reserve(bytes[k]);
-    p.rows.reserve(rows[k]);
-  }
-  for (size_t i = 0; i < b.rows.size(); ++i) {
-    Batch& p = b.parts[b.rows[i].shard];
-    RowMeta m = b.rows[i];
-    m.start = p.data.size();
-    p.data += b.row(i);
-    p.rows.push_back(m);
   }
 }
 
@@ -130,30 +89,40 @@ void dry_send(const Options& o, const std::string& statement, LineWriter& w, Sta
   ++st.batches;
 }
 
-// A batch made ready for the sender (on the reading thread): compressed whole, or split by shard
-// and each part compressed.
-void prepare_for_sending(const Options& o, const std::string& statement, Batch& b) {
-  if (!o.shards.empty()) {
-    // Each part compressed here, as a whole batch is below; the batch keeps its rows' coordinates.
-    split_parts(b, o.shards.size());
-    std::string().swap(b.data);
-    for (auto& p : b.parts) {
-      if (p.rows.empty() || o.gzip_level == 0) continue;
-      build_body(o, statement, p, 0, p.rows.size(), p.wire);
-      std::string().swap(p.data);
-    }
-    return;
-  }
-  // Compressed here, so the sender thread only waits on the network and the next batch's
-  // reading overlaps the server's parsing of this one.
-  if (!b.rows.empty() && (o.gzip_level > 0 || o.format == RowFormat::values))
-    build_body(o, statement, b, 0, b.rows.size(), b.wire);
-  // The compressed body is all a batch needs in flight; the raw rows are rebuilt from it in the
-  // rare case ClickHouse refuses the batch and it must be split. Halves the memory per batch.
-  if (o.gzip_level > 0 && o.format != RowFormat::values) std::string().swap(b.data);
+}  // namespace
+
+void reserve_batch(const Options& o, Batch& b) {
+  // Reserved whole (untouched pages cost no memory), so the buffer never reallocates and
+  // copies while it fills.
+  b.data.reserve(static_cast<size_t>(o.batch_bytes + o.max_line + 2));
+  b.rows.reserve(static_cast<size_t>(std::min<uint64_t>(o.batch_rows, 1u << 20)));
 }
 
-}  // namespace
+// Shard-direct: the batch's rows copied into one part per shard (in input order within each).
+void split_parts(Batch& b, size_t shards) {
+  b.parts.resize(shards);
+  // sized first, so that no part's buffer grows (and copies) while it fills
+  std::vector<size_t> bytes(b.parts.size()), rows(b.parts.size());
+  for (size_t i = 0; i < b.rows.size(); ++i) {
+    bytes[b.rows[i].shard] += b.row(i).size();
+    ++rows[b.rows[i].shard];
+  }
+  for (size_t k = 0; k < b.parts.size(); ++k) {
+    Batch& p = b.parts[k];
+    p.seq = b.seq;
+    p.topics = b.topics;
+    p.first = b.first;
+    p.data.reserve(bytes[k]);
+    p.rows.reserve(rows[k]);
+  }
+  for (size_t i = 0; i < b.rows.size(); ++i) {
+    Batch& p = b.parts[b.rows[i].shard];
+    RowMeta m = b.rows[i];
+    m.start = p.data.size();
+    p.data += b.row(i);
+    p.rows.push_back(m);
+  }
+}
 
 std::string date_beyond_server(const ServerCaps& caps, const Column& col, std::string_view value) {
   if (!caps.dates_end_2105 || (col.type != ColType::Date && col.type != ColType::DateTime)) return {};
@@ -181,8 +150,10 @@ std::vector<std::pair<std::string, std::string>> insert_params(const Options& o,
   // once every shard's replicated table has the rows (and a retry of the same block is deduplicated).
   // Shard-direct (--shard) writes into the local tables: nothing to forward.
   if (!o.cluster.empty() && o.shards.empty()) params.emplace_back("insert_distributed_sync", "1");
+  // The token hashes the body as sent, eight bytes at a time (CityHash64; FNV-1a went a byte at a time
+  // over each whole batch on its sender thread).
   if (caps.dedup_token)
-    params.emplace_back("insert_deduplication_token", hex64(fnv1a(body)) + "-" + std::to_string(rows));
+    params.emplace_back("insert_deduplication_token", hex64(codec::city_hash64_v102(body)) + "-" + std::to_string(rows));
   params.insert(params.end(), o.settings.begin(), o.settings.end());  // none of the above (parse_settings)
   return params;
 }
@@ -290,8 +261,16 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
 
   Progress progress("rows");
   uint64_t seq = 0;
-  auto batch = new_batch(o);
+  auto batch = sender ? sender->new_batch() : std::make_unique<Batch>();
+  // ch_insert_rows_read_total is published per batch, not per row: an atomic double is a
+  // compare-exchange loop, once per row on the reading thread.
+  uint64_t rows_published = 0;
+  auto publish_rows = [&] {
+    m.rows_in.inc(static_cast<double>(st.rows_in - rows_published));
+    rows_published = st.rows_in;
+  };
   auto flush = [&] {
+    publish_rows();
     if (batch->empty()) return;
     if (o.dry_run) {  // nothing is acknowledged: markers only go
       if (!batch->rows.empty()) {
@@ -302,9 +281,8 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
       return;
     }
     batch->seq = ++seq;
-    prepare_for_sending(o, statement, *batch);
-    sender->submit(std::move(batch));
-    batch = new_batch(o);
+    sender->submit(std::move(batch));  // compressed by the sender thread that takes it
+    batch = sender->new_batch();
   };
 
   Line line;
@@ -329,6 +307,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
   // the sender joined first: the batch in flight is drained and its counts are final
   auto finish = [&] {
     sender.reset();
+    publish_rows();
     st.rejected += local_rejects;
     progress.done();
     rej.flush();
@@ -349,7 +328,6 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
       st.bytes_in += line.full_size + 1;
       progress.update(st.rows_in, st.bytes_in);
       if (line.overlong) {
-        m.rows_in.inc();
         reject_here("line longer than " + std::to_string(o.max_line) + " bytes (" + std::to_string(line.full_size) +
                     "): not sent", false);
         continue;
@@ -379,7 +357,6 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
         batch->marks.push_back({batch->topic_index(c.topic), c.partition, c.offset});
         continue;
       }
-      m.rows_in.inc();
       if (rs == RowStatus::invalid) {
         batch->data.resize(start);
         // The first row of the input, refused for its columns: whoever wrote the rows used another

@@ -141,6 +141,72 @@ Sender::~Sender() {
     }
 }
 
+std::unique_ptr<Batch> Sender::new_batch() {
+  std::unique_ptr<Batch> b;
+  {
+    std::lock_guard<std::mutex> lk(pool_mu_);
+    if (!spare_batches_.empty()) {
+      b = std::move(spare_batches_.back());
+      spare_batches_.pop_back();
+    } else {
+      b = std::make_unique<Batch>();
+    }
+    if (!spare_data_.empty() && b->data.capacity() < spare_data_.back().capacity()) {
+      b->data.swap(spare_data_.back());
+      spare_data_.pop_back();
+    }
+  }
+  reserve_batch(o_, *b);
+  return b;
+}
+
+// A batch done: emptied (a new Batch, so no field is missed), its three big buffers kept for new_batch().
+void Sender::recycle(std::unique_ptr<Batch> b) {
+  std::string data = std::move(b->data), wire = std::move(b->wire);
+  std::vector<RowMeta> rows = std::move(b->rows);
+  *b = Batch();
+  data.clear();
+  wire.clear();
+  rows.clear();
+  b->data = std::move(data);
+  b->wire = std::move(wire);
+  b->rows = std::move(rows);
+  std::lock_guard<std::mutex> lk(pool_mu_);
+  if (spare_batches_.size() <= static_cast<size_t>(std::max(1, o_.parallel))) spare_batches_.push_back(std::move(b));
+}
+
+// Raw rows no longer needed by a batch in flight (compressed): kept for new_batch(), or freed.
+void Sender::recycle_data(std::string& data) {
+  std::string d;
+  d.swap(data);
+  d.clear();
+  std::lock_guard<std::mutex> lk(pool_mu_);
+  if (d.capacity() > 0 && spare_data_.size() <= static_cast<size_t>(std::max(1, o_.parallel)))
+    spare_data_.push_back(std::move(d));
+}
+
+// A batch made ready for sending, by the sender thread that took it (the reading thread goes on
+// reading meanwhile): compressed whole, or split by shard and each part compressed.
+void Sender::prepare(Batch& b) {
+  const std::string& statement = routes_[0]->statement;
+  if (!o_.shards.empty()) {
+    // the batch keeps its rows' coordinates (for its acks); each part its rows
+    split_parts(b, o_.shards.size());
+    recycle_data(b.data);
+    for (auto& p : b.parts) {
+      if (p.rows.empty() || o_.gzip_level == 0) continue;
+      build_body(o_, statement, p, 0, p.rows.size(), p.wire);
+      std::string().swap(p.data);
+    }
+    return;
+  }
+  if (!b.rows.empty() && (o_.gzip_level > 0 || o_.format == RowFormat::values))
+    build_body(o_, statement, b, 0, b.rows.size(), b.wire);
+  // The compressed body is all a batch needs in flight; the raw rows are rebuilt from it in the
+  // rare case ClickHouse refuses the batch and it must be split.
+  if (o_.gzip_level > 0 && o_.format != RowFormat::values) recycle_data(b.data);
+}
+
 void Sender::submit(std::unique_ptr<Batch> b) {
   std::unique_lock<std::mutex> lk(mu_);
   cv_.wait(lk, [&] { return in_flight_ < std::max(1, o_.parallel) || error_; });
@@ -214,6 +280,7 @@ void Sender::loop(std::vector<ClickHouseClient*> clients) {
     Done done;
     std::exception_ptr err;
     try {
+      prepare(*b);
       if (b->parts.empty()) {
         insert_range(clients[0], *routes_[0], local, *b, 0, b->rows.size(), 0);
         finish_rejects(local, *b, *b);
@@ -242,7 +309,7 @@ void Sender::loop(std::vector<ClickHouseClient*> clients) {
       }
       --in_flight_;
     }
-    b.reset();
+    recycle(std::move(b));
     write_acks();  // outside mu_: a reader that stops draining holds up this thread only
     cv_.notify_all();
   }

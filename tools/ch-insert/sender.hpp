@@ -56,7 +56,7 @@ struct Batch {
   std::vector<Lost> lost;
   std::vector<std::string> topics;
   Clock::time_point first;
-  std::string wire;  // the whole batch's request body, compressed by the reading thread
+  std::string wire;  // the whole batch's request body, compressed by the sender thread that took it
   // Rows ClickHouse refused, held until the batch is done: when it refused every row, the fault is
   // the table's, not the rows' (see Sender::finish_rejects).
   struct Refused {
@@ -94,6 +94,11 @@ struct Metrics {
   Histogram& seconds = metrics().histogram("ch_insert_post_seconds", "Duration of INSERT requests",
                                            {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
 };
+
+// An empty batch's buffers reserved for --batch-bytes and --batch-rows.
+void reserve_batch(const Options& o, Batch& b);
+// Shard-direct: the batch's rows copied into one part per shard (in input order within each).
+void split_parts(Batch& b, size_t shards);
 
 // The request body for rows [a, b): the rows themselves (or the seed's VALUES statement), gzip'd
 // unless --compression-level 0.
@@ -134,7 +139,11 @@ class Sender {
   // dropped unsent) and leaves the endpoints' stats in st.
   ~Sender();
 
-  // Blocks while --parallel batches are in flight: this is the backpressure on stdin.
+  // An empty batch for the reading thread to fill, with the buffers of a batch already sent when
+  // there is one: ~17 MiB reserved per batch are reused, not mapped and faulted in again each time.
+  std::unique_ptr<Batch> new_batch();
+  // Blocks while --parallel batches are in flight: this is the backpressure on stdin. The sender
+  // thread that takes the batch compresses it.
   void submit(std::unique_ptr<Batch> b);
   // Waits for the last batch, stops the threads, rethrows the first failure.
   void finish();
@@ -168,6 +177,9 @@ class Sender {
   };
 
   void stop();
+  void prepare(Batch& b);
+  void recycle(std::unique_ptr<Batch> b);
+  void recycle_data(std::string& data);
   void insert_parts(const std::vector<ClickHouseClient*>& clients, Stats& st, Batch& b);
   void loop(std::vector<ClickHouseClient*> clients);
   void queue_acks_locked();
@@ -200,6 +212,11 @@ class Sender {
   std::map<std::pair<std::string, int32_t>, int64_t> held_;
   bool held_all_ = false;
   bool held_all_said_ = false;
+  // Buffers for new_batch(): batches done, and the raw rows of batches compressed (kept apart: a
+  // batch in flight holds only its compressed body). At most --parallel + 1 of each.
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Batch>> spare_batches_;
+  std::vector<std::string> spare_data_;
 };
 
 }  // namespace sp::chi

@@ -123,6 +123,7 @@ void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
   rd_kafka_assign(rk, nullptr);
   if (acks_)
     for (const auto& [k, s] : parts_) acks_->revoke(k.first, k.second);
+  for (auto& [k, s] : parts_) s.publish();
   parts_.clear();
   index_.clear();
 }
@@ -152,7 +153,10 @@ void Consumer::add_parts(const rd_kafka_topic_partition_list_t* parts) {
 void Consumer::remove_parts(const rd_kafka_topic_partition_list_t* parts) {
   for (int i = 0; i < parts->cnt; ++i) {
     if (acks_) acks_->revoke(parts->elems[i].topic, parts->elems[i].partition);
-    parts_.erase({parts->elems[i].topic, parts->elems[i].partition});
+    auto it = parts_.find({parts->elems[i].topic, parts->elems[i].partition});
+    if (it == parts_.end()) continue;
+    it->second.publish();
+    parts_.erase(it);
   }
   index_.clear();
 }

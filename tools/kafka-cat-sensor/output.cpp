@@ -100,8 +100,8 @@ void Consumer::handle(rd_kafka_message_t* m) {
   s->eof = false;
   ++messages_;
   bytes_ += out_.size() - before;
-  s->msgs->inc();
-  s->bytes->inc(static_cast<double>(m->len));
+  ++s->unpublished_msgs;
+  s->unpublished_bytes += m->len;
 }
 
 void Consumer::flush() {
@@ -114,6 +114,7 @@ void Consumer::flush() {
         acks_->wrote(s.topic, s.partition, s.first, s.written);
         s.told = s.written;
       }
+  for (auto& [k, s] : parts_) s.publish();
   write_all(fd_, out_.data(), out_.size(), "write to stdout");
   out_.clear();
   for (auto& [k, s] : parts_) s.flushed = s.written;

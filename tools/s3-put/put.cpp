@@ -12,7 +12,6 @@
 #include <memory>
 #include <optional>
 
-#include "ack_out.hpp"
 #include "common/core/errors.hpp"
 #include "common/core/line_io.hpp"
 #include "common/core/log.hpp"
@@ -66,7 +65,7 @@ class PutRun {
  public:
   PutRun(const Options& o, const s3::Settings& settings, s3::Location base, std::string run_id, Claim claim, int in, int out)
       : o_(o), base_(std::move(base)), claim_(claim), host_(o.host.empty() ? local_host() : o.host), headers_(object_headers(o)),
-        run_id_(std::move(run_id)), acks_out_(o.acks.empty() ? nullptr : std::make_unique<AckOut>(o.acks)), us_(abandonable(settings)), client_(us_), pool_(us_, std::max(1, o.concurrency)),
+        run_id_(std::move(run_id)), acks_out_(o.acks.empty() ? nullptr : std::make_unique<AckWriter>(o.acks, AckWriter::Unblocked{})), us_(abandonable(settings)), client_(us_), pool_(us_, std::max(1, o.concurrency)),
         seq_(o.seq_start), rotate_after_(static_cast<int64_t>(o.rotate_seconds * 1000)), in_(in), out_(out),
         tee_(o.tee) {
     // the values are known now: a --host-name or --run-id that would put a control character in
@@ -273,8 +272,10 @@ class PutRun {
   void acknowledge() {
     // the object is complete (S3 answered 200): only now are its lines acknowledged
     if (acks_out_ && !high_.empty()) {
-      acks_out_->write(high_.lines());
+      acks_out_->queue(high_);
       high_.clear();
+      acks_out_->write_queued();
+      if (acks_out_->failed()) std::rethrow_exception(acks_out_->error());
     }
   }
 
@@ -287,7 +288,7 @@ class PutRun {
   const s3::Headers headers_;
   const std::string run_id_;
   uint64_t skipped_keys_ = 0;
-  std::unique_ptr<AckOut> acks_out_;
+  std::unique_ptr<AckWriter> acks_out_;  // the one ack writer, never waiting long (--acks: a side channel)
   AckHighWater high_;  // coordinates of the envelope lines in the current object
   std::string head_;   // the start of a line split between reads (its coordinates are at the front)
   uint64_t uncoordinated_ = 0;
