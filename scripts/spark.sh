@@ -27,7 +27,9 @@ cmd=$1; shift
 # pyspark's own jars: the connector's run-time dependencies that Spark already ships (Scala, Hadoop's
 # client, slf4j, snappy, lz4) are left out, so that one copy of each is on the class path, as with
 # spark.jars.packages, which also leaves them to Spark.
-pyspark_jars() { "$venv/bin/python" -c 'import os, pyspark; print(os.path.join(os.path.dirname(pyspark.__file__), "jars"))'; }
+pyspark_jars() {
+  "$venv/bin/python" -c 'import os, pyspark; print(os.path.join(os.path.dirname(pyspark.__file__), "jars"))'
+}
 
 install() {
   [ -f "$cache/complete" ] && return 0
@@ -42,7 +44,8 @@ install() {
   mkdir -p "$cache"
   local t0=$SECONDS
   echo "spark.sh: installing pyspark $version and its Kafka source into $cache (once)" >&2
-  python3 -m venv "$venv" >"$cache/install.log" 2>&1 || { tail -5 "$cache/install.log" >&2; die "python3 -m venv failed"; }
+  python3 -m venv "$venv" >"$cache/install.log" 2>&1 ||
+    { tail -5 "$cache/install.log" >&2; die "python3 -m venv failed"; }
   if ! "$venv/bin/pip" install -q "pyspark==$version" >>"$cache/install.log" 2>&1; then
     tail -20 "$cache/install.log" >&2
     die "could not install pyspark==$version from PyPI (log: $cache/install.log)"
@@ -59,11 +62,13 @@ install() {
     name=$(basename "$jar" | sed -E 's/-[0-9][^-]*(-[A-Za-z0-9.]+)?\.jar$//')
     compgen -G "$spark_jars/$name-[0-9]*.jar" >/dev/null || cp "$jar" "$cache/jars/"
   done
-  [ -n "$(compgen -G "$cache/jars/spark-sql-kafka-0-10_2.13-$version.jar")" ] || die "the connector jar is missing from $cache/maven"
+  [ -n "$(compgen -G "$cache/jars/spark-sql-kafka-0-10_2.13-$version.jar")" ] ||
+    die "the connector jar is missing from $cache/maven"
   rm -rf "$cache/maven"
   touch "$cache/complete"
   exec 9>&-
-  echo "spark.sh: installed pyspark $version and the connector in $((SECONDS - t0)) s ($(du -sh "$cache" | cut -f1))" >&2
+  echo "spark.sh: installed pyspark $version and the connector in $((SECONDS - t0)) s" \
+    "($(du -sh "$cache" | cut -f1))" >&2
 }
 
 check() {

@@ -11,10 +11,11 @@
 # process tree (scripts/bench/seed_spark/treestat.py): wall time, CPU seconds (user + sys of every process,
 # the JVM and Spark's Python workers included), the peak RSS of the largest process and the peak of the sum
 # of all (sampled every 0.1 s); also the time from the start to the first row visible in ClickHouse (a
-# count() polled every 0.05 s), Spark's own start-up (from the start to its session being ready), and the
-# CPU the broker and ClickHouse spent meanwhile. Every run's rows must equal those of a reference load by
-# the plain pipeline (scripts/bench/seed_spark/same_rows.sh: same ids, same values), so that both sides do
-# the same work. Timed as every row is (scripts/bench/lib.sh): warm-up, sides in turn, medians.
+# count() polled every 0.05 s, after 2 s every 0.2 s), Spark's own start-up (from the start to its session
+# being ready), and the CPU the broker and ClickHouse spent meanwhile. Every run's rows must equal those of
+# a reference load by the plain pipeline (scripts/bench/seed_spark/same_rows.sh: same ids, same values), so
+# that both sides do the same work. Timed as every row is (scripts/bench/lib.sh): warm-up, sides in turn,
+# medians.
 # Skipped (with the reason) when pyspark is not installed: scripts/spark.sh install, once per machine.
 #   scripts/bench/seed_spark.sh [N_MESSAGES]   (BIN_DIR defaults to build/bin)
 set -euo pipefail
@@ -45,7 +46,8 @@ bench_start "the Kafka broker (scripts/kafka.sh)" "$here/scripts/kafka.sh" start
 "$here/scripts/kafka.sh" topic "$work/kafka" sensor_metrics 16 >/dev/null 2>"$work/topic.err" ||
   bench_skip "the broker did not create the topic: $(tail -n 2 "$work/topic.err")"
 B=$KAFKA_BOOTSTRAP
-sensor-gen -c "$n" --seed 3 --sensors 1000 | kafka-cat-sensor -q -P -b "$B" -t sensor_metrics --key-field value.sensor_id
+sensor-gen -c "$n" --seed 3 --sensors 1000 |
+  kafka-cat-sensor -q -P -b "$B" -t sensor_metrics --key-field value.sensor_id
 
 q() { curl -sS -H "X-ClickHouse-User: $CH_USER" -H "X-ClickHouse-Key: $CH_PASSWORD" "$CH_URL/" --data-binary "$1"; }
 for t in sensor_metrics expected; do ch-insert -q --create-table --table $t </dev/null >/dev/null; done
@@ -53,16 +55,19 @@ bench_server_ok() { [ "$(q 'SELECT 1')" = 1 ] && kill -0 "$kafka_pid"; }
 rows() { q "SELECT count() FROM $1"; }
 mkfifo "$work/acks"
 
-plain_cmd="kafka-cat-sensor -q -b '$B' -t sensor_metrics -e | sensor-parse -q | ch-insert -q --table sensor_metrics --no-acks"
+plain_cmd() { # TABLE
+  echo "kafka-cat-sensor -q -b '$B' -t sensor_metrics -e | sensor-parse -q | ch-insert -q --table $1 --no-acks"
+}
 # the reference rows: the plain pipeline once, untimed
-sh -c "${plain_cmd/--table sensor_metrics/--table expected}" || bench_fail "the plain pipeline failed loading the reference rows"
+sh -c "$(plain_cmd expected)" || bench_fail "the plain pipeline failed loading the reference rows"
 bench_check_ours "reference load: rows" "$(rows expected)" "$n"
 deployed_cmd() { # GROUP
   echo "kafka-cat-sensor -q -b '$B' -t sensor_metrics -G '$1' -e --envelope --commit-acks '$work/acks' \
     | sensor-parse -q | ch-insert -q --table sensor_metrics >'$work/acks'"
 }
 spark_cmd() { # CHECKPOINT LOG
-  echo "'$here/scripts/spark.sh' run --bootstrap '$B' --topic sensor_metrics --table sensor_metrics --checkpoint '$1' 2>'$2'"
+  echo "'$here/scripts/spark.sh' run --bootstrap '$B' --topic sensor_metrics --table sensor_metrics \
+    --checkpoint '$1' 2>'$2'"
 }
 
 cpu_of() { # PID: its user + sys clock ticks so far
@@ -70,9 +75,14 @@ cpu_of() { # PID: its user + sys clock ticks so far
 }
 kafka_pid=$(cat "$work/kafka/node1/pid")
 hz=$(getconf CLK_TCK)
-# watch_first_row FILE: the epoch when the table first holds a row, written to FILE (runs in the background)
+# watch_first_row FILE: the epoch when the table first holds a row, written to FILE (runs in the background).
+# Polled every 0.05 s for the first 2 s (the pipelines' first rows), then every 0.2 s: over a Spark run of
+# a minute a curl every 0.05 s would load the machine it is measured on.
 watch_first_row() {
-  until [ "$(rows sensor_metrics 2>/dev/null)" -gt 0 ] 2>/dev/null; do sleep 0.05; done
+  local i=0
+  until [ "$(rows sensor_metrics 2>/dev/null)" -gt 0 ] 2>/dev/null; do
+    if [ $((i += 1)) -le 40 ]; then sleep 0.05; else sleep 0.2; fi
+  done
   date +%s.%N >"$1"
 }
 
@@ -130,7 +140,7 @@ side_deployed() {
   bench_check_ours "deployed pipeline: rows" "$(rows sensor_metrics)" "$n"
 }
 side_plain() {
-  measured plain ours "$plain_cmd"
+  measured plain ours "$(plain_cmd sensor_metrics)"
   bench_check_ours "plain pipeline: rows" "$(rows sensor_metrics)" "$n"
   bench_check_ours "plain pipeline: rows equal to the reference load" "$(same_rows)" "same rows: $n"
 }
@@ -138,21 +148,23 @@ bench_rounds side_spark side_deployed side_plain
 
 # medians of the side's columns: timings (2 wall, 3 max RSS, 4 CPU) and SIDE.more (2 sum RSS, 3 first row,
 # 4 start-up, 5 broker CPU, 6 ClickHouse CPU)
-med() { # FILE COLUMN
-  awk -v f="$2" '$f != "-" { print $f }' "$BENCH_DIR/$1" 2>/dev/null | sort -g |
-    awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
+med() { bench_median "$@"; }
 mib() { [ "$1" = - ] && echo - || awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
-printf 'the seed'"'"'s Spark job vs the pipeline: %d messages, Apache Kafka %s (1 broker, 16 partitions), %d CPUs, pyspark %s local[2]\n' \
-  "$n" "$KAFKA_VERSION" "$(nproc)" "$SPARK_VERSION"
-printf '%-44s %7s %7s %9s %9s %9s %9s %8s %8s\n' side wall_s cpu_s "max_rss" "sum_rss" first_row startup broker_s ch_cpu_s
+printf "the seed's Spark job vs the pipeline: %d messages, Apache Kafka %s (1 broker, 16 partitions), %d CPUs,\n" \
+  "$n" "$KAFKA_VERSION" "$(nproc)"
+printf 'pyspark %s local[2]\n' "$SPARK_VERSION"
+printf '%-44s %7s %7s %9s %9s %9s %9s %8s %8s\n' side wall_s cpu_s max_rss sum_rss first_row startup broker_s \
+  ch_cpu_s
 for s in spark deployed plain; do
   case $s in
     spark) what="spark: the seed's job (availableNow)" ;;
     deployed) what="deployed: -G --envelope --commit-acks" ;;
     plain) what="plain: -e | sensor-parse | ch-insert" ;;
   esac
-  if bench_is_broken "$s"; then printf '%-44s %s\n' "$what" "skipped: $(cut -d' ' -f2- "$BENCH_DIR/$s.broken")"; continue; fi
+  if bench_is_broken "$s"; then
+    printf '%-44s %s\n' "$what" "skipped: $(cut -d' ' -f2- "$BENCH_DIR/$s.broken")"
+    continue
+  fi
   printf '%-44s %7s %7s %8sM %8sM %9s %9s %8s %8s\n' "$what" "$(med "$s" 2)" "$(med "$s" 4)" "$(mib "$(med "$s" 3)")" \
     "$(mib "$(med "$s.more" 2)")" "$(med "$s.more" 3)" "$(med "$s.more" 4)" "$(med "$s.more" 5)" "$(med "$s.more" 6)"
 done

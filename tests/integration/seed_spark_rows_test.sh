@@ -16,12 +16,13 @@ if ! "$SRC_DIR/scripts/spark.sh" check 2>spark.check; then
 fi
 N=3000
 start_servers 4
-sensor-gen -c "$N" --seed 5 --sensors 50 | kafka-cat-sensor -q -P -b "$B" -t sensor_metrics --key-field value.sensor_id ||
-  fail "produce"
+sensor-gen -c "$N" --seed 5 --sensors 50 |
+  kafka-cat-sensor -q -P -b "$B" -t sensor_metrics --key-field value.sensor_id || fail "produce"
 for t in ours spark_metrics; do ch-insert -q --create-table --table $t </dev/null || fail "create table $t"; done
 mkfifo acks
 kafka-cat-sensor -q -b "$B" -t sensor_metrics -G ours -e --envelope --commit-acks acks "${GROUP_PROPS[@]}" 2>kc.log |
-  sensor-parse -q 2>sp.log | ch-insert -q --table ours 2>ch.log >acks || fail "the pipeline failed: $(tail -3 kc.log ch.log)"
+  sensor-parse -q 2>sp.log | ch-insert -q --table ours 2>ch.log >acks ||
+  fail "the pipeline failed: $(tail -3 kc.log ch.log)"
 assert_eq "$(q "SELECT count() FROM ours")" "$N" "the pipeline's rows"
 
 "$SRC_DIR/scripts/spark.sh" run --bootstrap "$B" --topic sensor_metrics --table spark_metrics \

@@ -17,10 +17,11 @@ url=${CLICKHOUSE_URL:-http://127.0.0.1:8123}
 cfg_escape() { local s=${1//\\/\\\\}; printf '%s' "${s//\"/\\\"}"; }
 q() {
   # the password in a header from curl's config on stdin: never on a command line
-  curl -sS --fail-with-body -K - "${url%/}/" --data-binary "$1" <<EOF || { echo "same_rows.sh: query failed: $1" >&2; exit 2; }
+  curl -sS --fail-with-body -K - "${url%/}/" --data-binary "$1" <<EOF ||
 header = "X-ClickHouse-User: $(cfg_escape "${CLICKHOUSE_USER:-default}")"
 header = "X-ClickHouse-Key: $(cfg_escape "${CLICKHOUSE_PASSWORD:-}")"
 EOF
+    { echo "same_rows.sh: query failed: $1" >&2; exit 2; }
 }
 cols="id, ts, sensor_id, temperature, humidity, pressure"
 # rows of X not in Y (all columns): ClickHouse 18.16 has tuple IN over a subquery
@@ -33,7 +34,8 @@ if [ "$na" = "$nb" ] && [ "$na" = "$ua" ] && [ "$nb" = "$ub" ] && [ "$only_a" = 
   echo "same rows: $na"
   exit 0
 fi
-echo "rows differ: $a has $na rows ($ua ids), $b has $nb rows ($ub ids); $only_a rows only in $a, $only_b only in $b" >&2
+echo "rows differ: $a has $na rows ($ua ids), $b has $nb rows ($ub ids);" \
+  "$only_a rows only in $a, $only_b only in $b" >&2
 [ "$only_a" = 0 ] || { echo "only in $a:" >&2; q "$(missing "$a" "$b") ORDER BY id LIMIT 5 FORMAT TSV" >&2; }
 [ "$only_b" = 0 ] || { echo "only in $b:" >&2; q "$(missing "$b" "$a") ORDER BY id LIMIT 5 FORMAT TSV" >&2; }
 exit 1

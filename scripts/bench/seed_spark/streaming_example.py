@@ -103,6 +103,7 @@ def make_batch_writer(args, stats):
     def write_to_clickhouse(batch_df, batch_id):
         """The seed's write_to_clickhouse: count, convert to dicts, validate, build, send, log."""
         t0 = time.time()
+        # as the seed: count() and then collect(), each a Spark job over the batch (Kafka read twice)
         count = batch_df.count()
         if count == 0:
             log.info("batch %d: empty", batch_id)
@@ -144,7 +145,8 @@ def create_spark_session(args):
     if jars:
         builder = builder.config("spark.jars", jars)
     else:
-        builder = builder.config("spark.jars.packages", "org.apache.spark:spark-sql-kafka-0-10_2.13:" + args.spark_version)
+        builder = builder.config("spark.jars.packages",
+                                 "org.apache.spark:spark-sql-kafka-0-10_2.13:" + args.spark_version)
     try:
         spark = builder.getOrCreate()
     except Exception:
@@ -155,10 +157,12 @@ def create_spark_session(args):
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bootstrap", required=True, help="Kafka bootstrap servers (host:port[,...])")
     p.add_argument("--topic", default="sensor_metrics")
-    p.add_argument("--table", default="sensor_metrics", help="ClickHouse table (id, ts, sensor_id, temperature, humidity, pressure)")
+    p.add_argument("--table", default="sensor_metrics",
+                   help="ClickHouse table (id, ts, sensor_id, temperature, humidity, pressure)")
     p.add_argument("--checkpoint", required=True, help="the query's checkpoint directory (its offsets)")
     p.add_argument("--master", default="local[2]")
     p.add_argument("--starting-offsets", default="earliest")
