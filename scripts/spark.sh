@@ -5,7 +5,7 @@
 # nothing is downloaded. Too heavy for `make test` and CI (a 450 MB download): only `make bench` uses it,
 # and a bench section without it is skipped.
 #
-#   scripts/spark.sh install      # fill the cache (pip + mvn: a 450 MB download, 600 MB on disk, 1-3 min)
+#   scripts/spark.sh install      # fill the cache (pip + mvn: a 450 MB download, 520 MB on disk, 1-3 min)
 #   scripts/spark.sh check        # exit 0 when the cache is complete, else 3 with the reason on stderr
 #   scripts/spark.sh env          # SPARK_PYTHON= SPARK_KAFKA_JARS= SPARK_VERSION= lines, for eval
 #   scripts/spark.sh run ARGS...  # the seed's job (scripts/bench/seed_spark/streaming_example.py ARGS...)
@@ -25,8 +25,7 @@ die() { echo "spark.sh: $*" >&2; exit 69; }
 cmd=$1; shift
 
 # pyspark's own jars: the connector's run-time dependencies that Spark already ships (Scala, Hadoop's
-# client, slf4j, snappy, lz4) are left out, so that one copy of each is on the class path, as with
-# spark.jars.packages, which also leaves them to Spark.
+# client, slf4j, snappy, lz4) are left out, so that one copy of each, Spark's, is on the class path.
 pyspark_jars() {
   "$venv/bin/python" -c 'import os, pyspark; print(os.path.join(os.path.dirname(pyspark.__file__), "jars"))'
 }
