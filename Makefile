@@ -48,6 +48,7 @@ lint: deps
 
 # Every tool against its reference tool (scripts/bench.sh): BENCH_PAIRS (5), BENCH_WARMUP (1),
 # BENCH_MESSAGES (1000000; e.g. 20000 for a short run), BENCH_ONLY="parse ch ..." (a subset of sections).
+# The seed_spark section (the PySpark job the toolkit replaces) needs `scripts/spark.sh install` once; skipped without.
 bench: build
 	bash scripts/bench.sh $(BUILD)
 
