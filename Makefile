@@ -22,7 +22,7 @@ build: deps
 # The whole suite: unit, CLI golden and integration tests on the normal build, then the same tests
 # (minus the heavy "slow" ones) under ASan+UBSan, then the parser fuzzer for FUZZ_SECONDS.
 test: build
-	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -LE bench
 	$(MAKE) test-asan
 	$(MAKE) fuzz
 
@@ -33,7 +33,7 @@ test-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) -LE slow
+	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) -LE 'slow|bench'
 
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFUZZ=ON >/dev/null
@@ -48,8 +48,10 @@ lint: deps
 
 # Every tool against its reference tool (scripts/bench.sh): BENCH_PAIRS (5), BENCH_WARMUP (1),
 # BENCH_MESSAGES (1000000; e.g. 20000 for a short run), BENCH_ONLY="parse ch ..." (a subset of sections).
+# First the bench's own checks (ctest label "bench": the Spark baseline stores the same rows as ours).
 # The seed_spark section (the PySpark job the toolkit replaces) needs `scripts/spark.sh install` once; skipped without.
 bench: build
+	ctest --test-dir $(BUILD) --output-on-failure -L bench
 	bash scripts/bench.sh $(BUILD)
 
 # KAFKA=mock: librdkafka's mock cluster instead of a real Apache Kafka broker (no JVM, quicker start);

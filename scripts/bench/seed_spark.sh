@@ -38,6 +38,7 @@ cleanup() {
 }
 trap cleanup EXIT
 bench_init "$work"
+[ "${BENCH_SPARK:-1}" != 0 ] || bench_skip "BENCH_SPARK=0 (the Spark baseline is left out of this run)"
 "$here/scripts/spark.sh" check 2>"$work/spark.check" || bench_skip "$(sed 's/^spark.sh: //' "$work/spark.check")"
 eval "$("$here/scripts/spark.sh" env)"
 bench_start "clickhouse-server" "$here/scripts/clickhouse.sh" start "$work/ch"

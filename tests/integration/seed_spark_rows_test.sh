@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # ctest-label: slow
+# ctest-label: bench
 # ctest-skip-code: 77
 # Issue 25: the Spark baseline of `make bench` (scripts/bench/seed_spark/) does the same work as the toolkit.
 # One real topic, filled by sensor-gen | kafka-cat-sensor -P, is loaded twice into a real ClickHouse: by the
