@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
         sp::cli::alias(app, "-n", app.add_flag("--dry-run", o.dry_run, "Print the statements that would be sent (and the DDL with --create-table); contact no server"));
         app.add_option("--setting", c.settings,
                        "ClickHouse setting sent with every INSERT, NAME=VALUE (repeat; e.g. insert_quorum=2); "
-                       "those ch-insert sets itself or that would drop rows silently are refused")
+                       "those ch-insert sets itself or that would drop rows silently are refused; config file: [clickhouse_settings] NAME = VALUE")
             ->type_name("NAME=VALUE");
         // clickhouse-client takes settings as flags of their own: the ones reached for when inserting
         for (const char* name : {"insert_quorum", "insert_quorum_timeout", "async_insert"})

@@ -113,6 +113,7 @@ int run_command(Command& c) {
   o.format = parse_row_format(c.format);
   o.best_effort_dates = !c.basic_dates;
   o.settings = parse_settings(c.settings);
+  add_config_settings(o.settings, config());
   c.ch.timeout_ms = static_cast<long>(c.timeout_s * 1000);
   if (o.batch_bytes < 1) throw UsageError("--batch-bytes must be at least 1");
   if (o.batch_bytes > (1ull << 30)) throw UsageError("--batch-bytes must be at most 1GiB");
