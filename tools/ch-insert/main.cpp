@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
         // -t is kcat's (and kafka-cat-sensor's) topic: the table has no short flag
         sp::cli::alias(app, "-t", app.add_option("--table", c.table, "Table (default: the schema's \"table\", else sensor_metrics)"));
         app.add_option("--schema", o.schema_path, "Schema file shared with sensor-parse (default: env SENSOR_SCHEMA, config schema.file, the seed's columns)");
-        app.add_option("-f,--format", c.format, "Input rows: json (JSONEachRow), tsv, csv or values")->capture_default_str();
+        sp::cli::choices(app.add_option("-f,--format", c.format, "Input rows: json (JSONEachRow), tsv, csv or values")->capture_default_str(),
+                         {"json", "tsv", "csv", "values"});
         app.add_option("--batch-rows", o.batch_rows, "Send a batch at this many rows")->capture_default_str()->check(CLI::Range(uint64_t{1}, uint64_t{1000000}));
         app.add_option("--batch-bytes", o.batch_bytes, "... or at this many bytes (suffixes k, M, G; KiB, MiB)")
             ->transform(CLI::AsSizeValue(false))->default_str("16MiB");
