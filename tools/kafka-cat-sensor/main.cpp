@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
                        "Start: beginning, end, stored, N, -N (N before the end), @TIME (ISO-8601) (default beginning; stored with -G)");
         app.add_option("--until", o.until, "Stop each partition at its first message after TIME (ISO-8601)");
         app.add_flag("-e,--exit", o.exit_at_end, "Exit when all assigned partitions are at their end (also with -G)");
-        app.add_option("-c,--count", o.count, "Exit after N messages")->check(CLI::NonNegativeNumber);
+        // not CLI::NonNegativeNumber, whose message prints DBL_MAX in full
+        app.add_option("-c,--count", o.count, "Exit after N messages")->check(sp::cli::NonNegative("a count of messages (a whole number, 0 or more)"));
         app.add_option("-X,--property", o.x_props, "librdkafka property NAME=VALUE (TLS, SASL, tuning); repeatable");
         app.add_flag("-J,--envelope", o.envelope, "JSON lines with topic, partition, offset, timestamp, key, headers and value");
         app.add_option("-f,--format", o.format,
