@@ -24,6 +24,8 @@ PACKAGES=(
   zookeeper openjdk-17-jre-headless maven
   # reference and peer tools (tests, benchmarks)
   kcat jq awscli rclone curl python3 procps psmisc time
+  # examples/logrotate run as written (tests/integration/logrotate_rejects_test.sh)
+  logrotate
   # throwaway CAs (scripts/kafka.sh, clickhouse.sh) and the zstd CLI the S3 tests compare with
   openssl zstd
   # Prometheus server and promtool: metric lint, rule unit tests, the scrape test (tests/integration)

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <set>
 
@@ -85,6 +86,17 @@ double parse_duration(const std::string& text, double bare_unit) {
   double scale = unit.empty() ? bare_unit : unit == "ms" ? 0.001 : unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : -1;
   if (scale < 0 || !std::isfinite(v)) throw CLI::ValidationError(not_a_duration(text, bare_unit));
   return v * scale;
+}
+
+CLI::Validator NonNegative(const std::string& what) {
+  return CLI::Validator(
+      [what](std::string& s) -> std::string {
+        char* end = nullptr;
+        double v = std::strtod(s.c_str(), &end);
+        if (s.empty() || end == nullptr || *end != '\0' || !(v >= 0)) return "'" + log::printable(s, 40) + "' is not " + what;
+        return "";
+      },
+      "");
 }
 
 std::string duration_text(double seconds) {

@@ -68,6 +68,10 @@ CLI::Option* choices(CLI::Option* o, const std::vector<std::string>& values);
 // error (exit 2) that says the right way; the value given (maybe a password) is never shown.
 void refuse(CLI::App& app, const std::string& name, bool takes_value, const std::string& hint);
 
+// A number 0 or more, refused as "'-1' is not WHAT" (CLI::NonNegativeNumber's message prints the
+// upper bound, DBL_MAX, in full); the option's type converts it as usual.
+CLI::Validator NonNegative(const std::string& what);
+
 // Durations, the one parser for every duration option of every tool: a number with a unit (250ms,
 // 1.5s, 2m, 1h) or a bare number in seconds; the option's variable receives seconds.
 // bare_unit/bare_warning: for an option whose bare numbers always meant another unit (milliseconds =

@@ -148,6 +148,7 @@ const std::vector<ConfigKey>& known_config_keys() {
       {"clickhouse", "database", false},
       {"clickhouse", "ca_file", false},
       {"clickhouse", "insecure", true},
+      {"clickhouse_settings", "*", false},  // any ClickHouse setting sent with every INSERT (ch-insert --setting)
       {"s3", "endpoint", false},
       {"s3", "region", false},
       {"s3", "addressing", false, "path|virtual"},

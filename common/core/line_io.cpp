@@ -228,11 +228,41 @@ LineWriter::LineWriter(int fd, size_t buffer) : fd_(fd), cap_(buffer) {
 }
 LineWriter::LineWriter(std::ostream& out, size_t buffer) : os_(&out), cap_(buffer) { buf_.reserve(cap_); }
 
+LineWriter::LineWriter(const std::string& path, const char* what, size_t buffer)
+    : fd_(open_lines_for_append(path, what)), cap_(buffer), path_(path), what_(what), owned_(true) {
+  buf_.reserve(cap_);
+  struct stat sb {};
+  if (::fstat(fd_, &sb) == 0 && S_ISREG(sb.st_mode)) {
+    regular_ = true;
+    dev_ = sb.st_dev;
+    ino_ = sb.st_ino;
+  }
+}
+
 LineWriter::~LineWriter() {
   try {
     flush_buffer();
   } catch (...) {
   }
+  if (owned_ && fd_ >= 0) ::close(fd_);
+}
+
+void LineWriter::close() {
+  if (!owned_ || fd_ < 0) return flush();
+  flush_buffer();
+  int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) throw IoError(std::string("cannot write ") + what_ + " file " + path_ + ": " + errno_text(errno));
+}
+
+void LineWriter::follow() {
+  // One stat per write of a file that is written rarely (rejects) or in batches (acks): cheap.
+  struct stat sb {};
+  if (::stat(path_.c_str(), &sb) == 0 && sb.st_dev == dev_ && sb.st_ino == ino_) return;
+  int fd = open_lines_for_append(path_, what_);  // created anew: logrotate's nocreate leaves that to us
+  ::close(fd_);  // the renamed file got every byte already (write_all returned)
+  fd_ = fd;
+  if (::fstat(fd_, &sb) == 0) dev_ = sb.st_dev, ino_ = sb.st_ino;
 }
 
 void LineWriter::flush() {
@@ -259,7 +289,10 @@ void LineWriter::write_out(const char* p, size_t n) {
     if (!*os_) throw IoError("write error on output stream");
     return;
   }
+  if (fd_ < 0) throw IoError(std::string(what_ ? what_ : "output") + " file written after close()");
+  if (regular_ && line_start_) follow();  // only between lines: a line is never split over two files
   write_all(fd_, p, n, "write error");
+  if (n > 0) line_start_ = p[n - 1] == '\n';
 }
 
 void write_all(int fd, const char* p, size_t n, const char* what) {

@@ -98,7 +98,15 @@ class LineWriter {
  public:
   explicit LineWriter(int fd, size_t buffer = 1 << 16);
   explicit LineWriter(std::ostream& out, size_t buffer = 1 << 16);
-  ~LineWriter();  // flushes, swallowing errors: call flush() to see them
+  // A file of lines (a rejects or acks file) this writer opens with open_lines_for_append, owns and
+  // follows: when the path no longer names the open file (logrotate renamed or removed it), the next
+  // write that starts a line reopens the path, creating a new file. Lines go whole into one file or
+  // the other, never split, and none is lost: a line written between the rename and that check lands
+  // in the renamed file (logrotate's delaycompress leaves it uncompressed until the next rotation).
+  // A pipe or /dev/stderr is written as it is.
+  LineWriter(const std::string& path, const char* what, size_t buffer = 1 << 16);
+  ~LineWriter();  // flushes, swallowing errors: call flush() to see them (and closes an owned file)
+  void close();   // flushes and closes an owned file; IoError when either fails
   LineWriter(const LineWriter&) = delete;
   LineWriter& operator=(const LineWriter&) = delete;
 
@@ -132,11 +140,17 @@ class LineWriter {
  private:
   void flush_buffer();
   void write_out(const char* p, size_t n);
+  void follow();  // reopens an owned file whose path now names another file or none
   int fd_ = -1;
   std::ostream* os_ = nullptr;
   size_t cap_;
   std::string buf_;
   uint64_t bytes_ = 0;
+  // an owned file (the path constructor): its path, what it is (for errors), the inode it has open
+  std::string path_;
+  const char* what_ = nullptr;
+  bool owned_ = false, regular_ = false, line_start_ = true;
+  uint64_t dev_ = 0, ino_ = 0;
 };
 
 }  // namespace sp

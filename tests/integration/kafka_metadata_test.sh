@@ -65,10 +65,10 @@ kafka-cat-sensor -b "$BS" -t lt -p 0 -e -J >p0.out 2>p0.err || fail "reading par
 [ "$(count_lines p0.out)" -gt 2 ] || fail "partition 0 holds too little: $(count_lines p0.out)"
 t=$(jq -s -r '.[length / 2 | floor].timestamp_ms' p0.out)
 want=$(jq -s -r --argjson t "$t" '[.[] | select(.timestamp_ms >= $t)][0].offset' p0.out)
-assert_eq "$(kafka-cat-sensor -Q -b "$BS" -t "lt:0:$t")" "lt [0]: offset $want" "-Q at a message's time"
+assert_eq "$(kafka-cat-sensor -Q -b "$BS" -t "lt:0:$t")" "lt [0] offset $want" "-Q at a message's time"
 assert_eq "$(kafka-cat-sensor -Q -J -b "$BS" -t "lt:0:$((t + 3600000))" | jq -c '[.topic, .partition, .offset]')" \
   '["lt",0,-1]' "-Q -J after the last message: -1"
-assert_eq "$(kafka-cat-sensor -Q -b "$BS" -t 'lt:0:1970-01-01T00:00:00Z')" "lt [0]: offset 0" "-Q with an ISO-8601 time"
+assert_eq "$(kafka-cat-sensor -Q -b "$BS" -t 'lt:0:1970-01-01T00:00:00Z')" "lt [0] offset 0" "-Q with an ISO-8601 time"
 set +e
 kafka-cat-sensor -Q -b "$BS" -t lt:0 >/dev/null 2>q.err; qrc=$?
 set -e

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/core/errors.hpp"
 #include "format.hpp"
 
 using namespace sp::kcs;
@@ -110,3 +111,50 @@ TEST(KafkaRaw, WritesAsIsCompactsMultilineJsonAndRefusesBrokenFraming) {
   EXPECT_EQ(out, bin + "\n");
 }
 
+
+// -f: the bytes kcat 1.7's format.c writes for the same message and format string.
+namespace {
+std::string formatted(std::string_view spec, const MessageView& m) {
+  std::string out;
+  append_formatted(out, parse_format(spec), m);
+  return out;
+}
+}  // namespace
+
+TEST(KafkaFormatString, EveryTokenAsKcatWritesIt) {
+  auto m = msg("{\"t\":1}");
+  m.key = bytes("sensor-001");
+  m.headers.push_back({"trace", bytes("abc")});
+  m.headers.push_back({"empty", bytes("")});
+  m.headers.push_back({"gone", Bytes{}});
+  EXPECT_EQ(formatted("Topic %t [%p] at offset %o: key %k: %s\\n", m),
+            "Topic sensor_metrics [3] at offset 42: key sensor-001: {\"t\":1}\n");
+  EXPECT_EQ(formatted("%T|%S|%K|%h|100%%\\t%s\\r\\n", m),
+            "1751925600000|7|10|trace=abc,empty=,gone=NULL|100%\t{\"t\":1}\r\n");
+  EXPECT_EQ(formatted("%R", m), std::string("\0\0\0\7", 4));
+}
+
+TEST(KafkaFormatString, NullKeyNullValueNoTimestampNoHeaders) {
+  MessageView m;
+  m.topic = "t";
+  EXPECT_EQ(formatted("[%k][%s][%K][%S][%T][%h]", m), "[][][-1][-1][-1][]");
+  EXPECT_EQ(formatted("%R", m), "\xff\xff\xff\xff");
+  m.key = bytes("");
+  m.value = bytes("");
+  EXPECT_EQ(formatted("[%K][%S]", m), "[0][0]");
+}
+
+TEST(KafkaFormatString, EscapesAndLiteralsWithoutTokens) {
+  auto m = msg("v");
+  EXPECT_EQ(formatted("\\x41\\101\\0101\\x4a\\q\\\\%s\\", m), "Ae" "AJq\\v\\");
+  EXPECT_EQ(formatted("no tokens", m), "no tokens");
+  EXPECT_EQ(formatted("", m), "");
+  EXPECT_EQ(formatted("%s\\000|", m), std::string("v\0|", 3));
+}
+
+TEST(KafkaFormatString, RefusesWhatKcatRefuses) {
+  EXPECT_THROW(parse_format("%s%"), sp::UsageError);
+  EXPECT_THROW(parse_format("%x"), sp::UsageError);
+  EXPECT_TRUE(needs_headers(parse_format("%h")));
+  EXPECT_FALSE(needs_headers(parse_format("%s %k")));
+}

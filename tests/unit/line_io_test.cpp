@@ -193,3 +193,33 @@ TEST(OpenLinesForAppend, StartsOnAFreshLineAfterATornRecord) {
   EXPECT_THROW(sp::open_lines_for_append(std::string(dir) + "/no/such/dir", "rejects"), sp::IoError);
   ::rmdir(dir);
 }
+
+// logrotate renames the file between two writes, even in the middle of a line: the writer goes on
+// in a new file at the next line, never splitting one (examples/logrotate relies on it).
+TEST(LineWriterFollowsPath, ReopensAtTheNextLineAfterARename) {
+  char dir[] = "/tmp/sp-follow-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string path = std::string(dir) + "/rejects.jsonl", rotated = path + ".1";
+  auto slurp = [](const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  {
+    sp::LineWriter w(path, "rejects", 8);  // a tiny buffer: a line goes out in several writes
+    w.line("{\"a\":1}");
+    w.flush();
+    w.write("{\"b\":");  // half a line out ...
+    w.flush();
+    ASSERT_EQ(::rename(path.c_str(), rotated.c_str()), 0);
+    w.write("2}\n");  // ... its end follows it into the renamed file
+    w.line("{\"c\":3}");
+    w.close();
+  }
+  EXPECT_EQ(slurp(rotated), "{\"a\":1}\n{\"b\":2}\n");
+  EXPECT_EQ(slurp(path), "{\"c\":3}\n");
+  ::unlink(path.c_str());
+  ::unlink(rotated.c_str());
+  ::rmdir(dir);
+}

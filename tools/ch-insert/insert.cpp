@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -199,6 +200,12 @@ const char* refused_setting(const std::string& name, const std::string& value) {
 
 }  // namespace
 
+namespace {
+bool plain_setting_name(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char ch) { return std::isalnum(ch) || ch == '_'; });
+}
+}  // namespace
+
 std::vector<std::pair<std::string, std::string>> parse_settings(const std::vector<std::string>& items) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& item : items) {
@@ -207,10 +214,9 @@ std::vector<std::pair<std::string, std::string>> parse_settings(const std::vecto
       throw UsageError("--setting '" + log::printable(item, 60) + "': give NAME=VALUE (e.g. --setting insert_quorum=2)");
     std::string name = item.substr(0, eq), value = item.substr(eq + 1);
     if (name.empty()) throw UsageError("--setting '" + log::printable(item, 60) + "': no setting name before '='");
-    for (unsigned char ch : name)
-      if (!std::isalnum(ch) && ch != '_')
-        throw UsageError("--setting '" + log::printable(item, 60) +
-                         "': a ClickHouse setting name has only letters, digits and '_'");
+    if (!plain_setting_name(name))
+      throw UsageError("--setting '" + log::printable(item, 60) +
+                       "': a ClickHouse setting name has only letters, digits and '_'");
     if (const char* why = refused_setting(name, value))
       throw UsageError("--setting " + name + ": not allowed: " + why);
     for (const auto& [n, v] : out)
@@ -218,6 +224,22 @@ std::vector<std::pair<std::string, std::string>> parse_settings(const std::vecto
     out.emplace_back(std::move(name), std::move(value));
   }
   return out;
+}
+
+void add_config_settings(std::vector<std::pair<std::string, std::string>>& settings, const Config& cfg) {
+  const std::string prefix = std::string(kConfigSettingsSection) + ".";
+  for (const auto& [key, value] : cfg.values()) {
+    if (key.rfind(prefix, 0) != 0) continue;
+    std::string name = key.substr(prefix.size());
+    if (std::any_of(settings.begin(), settings.end(), [&](const auto& s) { return s.first == name; })) continue;
+    // a name that is not plain is not shown: it may be a secret whose '=' sits in the wrong place
+    if (!plain_setting_name(name))
+      throw ConfigError(cfg.where(key) + "a key in [" + kConfigSettingsSection +
+                        "] that is not a ClickHouse setting name (only letters, digits and '_'; the name is not shown)");
+    if (const char* why = refused_setting(name, value))
+      throw ConfigError(cfg.where(key) + kConfigSettingsSection + "." + name + ": not allowed: " + why);
+    settings.emplace_back(std::move(name), value);
+  }
 }
 
 std::string insert_statement(RowFormat f, const std::string& database, const std::string& table,

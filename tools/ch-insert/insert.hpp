@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/core/config.hpp"
 #include "common/core/retry.hpp"
 #include "common/http/clickhouse.hpp"
 #include "common/core/line_io.hpp"
@@ -59,6 +60,11 @@ struct Options {
 // [A-Za-z0-9_]), a name given twice, and the settings ch-insert controls itself or whose value would
 // break its guarantees (rows acknowledged but never stored), saying why. Pure: unit-tested.
 std::vector<std::pair<std::string, std::string>> parse_settings(const std::vector<std::string>& items);
+// The config file's [clickhouse_settings] (NAME = VALUE, one setting a line) appended to the --setting
+// values: a flag wins over the file's value of the same name. The same refusals as --setting, as a
+// ConfigError (exit 78) naming FILE:LINE.
+inline constexpr const char* kConfigSettingsSection = "clickhouse_settings";
+void add_config_settings(std::vector<std::pair<std::string, std::string>>& settings, const Config& cfg);
 
 // --retries (-1: forever), --retry-initial, --retry-max-delay, no time limit: the budget of every
 // request ch-insert retries (inserts, the version check, shard queries).

@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
         // -t is kcat's (and kafka-cat-sensor's) topic: the table has no short flag
         sp::cli::alias(app, "-t", app.add_option("--table", c.table, "Table (default: the schema's \"table\", else sensor_metrics)"));
         app.add_option("--schema", o.schema_path, "Schema file shared with sensor-parse (default: env SENSOR_SCHEMA, config schema.file, the seed's columns)");
-        app.add_option("-f,--format", c.format, "Input rows: json (JSONEachRow), tsv, csv or values")->capture_default_str();
+        sp::cli::choices(app.add_option("-f,--format", c.format, "Input rows: json (JSONEachRow), tsv, csv or values")->capture_default_str(),
+                         {"json", "tsv", "csv", "values"});
         app.add_option("--batch-rows", o.batch_rows, "Send a batch at this many rows")->capture_default_str()->check(CLI::Range(uint64_t{1}, uint64_t{1000000}));
         app.add_option("--batch-bytes", o.batch_bytes, "... or at this many bytes (suffixes k, M, G; KiB, MiB)")
             ->transform(CLI::AsSizeValue(false))->default_str("16MiB");
@@ -55,7 +56,7 @@ int main(int argc, char** argv) {
         sp::cli::alias(app, "-n", app.add_flag("--dry-run", o.dry_run, "Print the statements that would be sent (and the DDL with --create-table); contact no server"));
         app.add_option("--setting", c.settings,
                        "ClickHouse setting sent with every INSERT, NAME=VALUE (repeat; e.g. insert_quorum=2); "
-                       "those ch-insert sets itself or that would drop rows silently are refused")
+                       "those ch-insert sets itself or that would drop rows silently are refused; config file: [clickhouse_settings] NAME = VALUE")
             ->type_name("NAME=VALUE");
         // clickhouse-client takes settings as flags of their own: the ones reached for when inserting
         for (const char* name : {"insert_quorum", "insert_quorum_timeout", "async_insert"})

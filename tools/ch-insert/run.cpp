@@ -14,31 +14,19 @@
 namespace sp::chi {
 
 namespace {
-// Appended to; a record torn by an earlier run (a full disk) is ended first, so the next starts on
-// its own line (acks and rejects alike).
-int open_output(const std::string& path, const char* what) { return open_lines_for_append(path, what); }
-
-// An output file (--acks, --rejects) opened for appending; close() flushes it (errors throw), the
-// destructor too (errors swallowed: on the way out of a failure).
+// An output file (--acks, --rejects) opened for appending (a record torn by an earlier run, a full
+// disk, is ended first, so the next starts on its own line), reopened when logrotate renames it
+// (LineWriter's path constructor); close() flushes it (errors throw), the destructor too (errors
+// swallowed: on the way out of a failure).
 class OutputFile {
  public:
-  OutputFile(const std::string& path, const char* what) : fd_(open_output(path, what)), w_(std::make_unique<LineWriter>(fd_)) {}
-  ~OutputFile() {
-    w_.reset();  // flushes what it holds (the acks of confirmed batches) while the file is open
-    if (fd_ >= 0) ::close(fd_);
-  }
+  OutputFile(const std::string& path, const char* what) : w_(std::make_unique<LineWriter>(path, what)) {}
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
   LineWriter* writer() { return w_.get(); }
-  void close() {
-    w_->flush();
-    w_.reset();
-    ::close(fd_);
-    fd_ = -1;
-  }
+  void close() { w_->close(); }
 
  private:
-  int fd_;
   std::unique_ptr<LineWriter> w_;
 };
 
@@ -113,6 +101,7 @@ int run_command(Command& c) {
   o.format = parse_row_format(c.format);
   o.best_effort_dates = !c.basic_dates;
   o.settings = parse_settings(c.settings);
+  add_config_settings(o.settings, config());
   c.ch.timeout_ms = static_cast<long>(c.timeout_s * 1000);
   if (o.batch_bytes < 1) throw UsageError("--batch-bytes must be at least 1");
   if (o.batch_bytes > (1ull << 30)) throw UsageError("--batch-bytes must be at most 1GiB");

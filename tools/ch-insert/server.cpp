@@ -274,7 +274,7 @@ void warn_if_not_collapsing(const Options& o, ClickHouseClient& client, const st
 
 namespace {
 
-// --setting values tried once at start with a query that reads nothing: a name the server does not know
+// --setting and [clickhouse_settings] values tried once at start with a query that reads nothing: a name the server does not know
 // (Code 115) or a value it cannot parse is a configuration to fix, not an INSERT to retry.
 void check_settings(const Options& o, ClickHouseClient& client, const ChVersion& v) {
   if (o.settings.empty()) return;
@@ -284,7 +284,7 @@ void check_settings(const Options& o, ClickHouseClient& client, const ChVersion&
     const ChErrorKind k = e.error().kind;
     if (k == ChErrorKind::transport || k == ChErrorKind::retriable || k == ChErrorKind::foreign) throw;
     throw ConfigError("ClickHouse " + v.text + " at " + url_for_log(client.current_url()) +
-                      " refused the --setting values: " + e.error().message + " (nothing was sent)");
+                      " refused the settings (--setting, [clickhouse_settings]): " + e.error().message + " (nothing was sent)");
   }
 }
 

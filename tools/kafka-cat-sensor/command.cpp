@@ -4,6 +4,7 @@
 #include "common/core/errors.hpp"
 #include "common/kafka/kafka.hpp"
 #include "kcs.hpp"
+#include "format.hpp"
 #include "offsets.hpp"
 
 namespace sp::kcs {
@@ -18,6 +19,12 @@ int run_command(const Flags& f, Options& o) {
   if (meta && (o.produce || o.mock_brokers > 0)) throw UsageError("-L, --lag and -Q exclude -P and --mock-cluster");
   if (o.topics.empty() && !meta) o.topics.push_back("sensor_metrics");  // -L, --lag: all topics
   for (const auto& x : o.x_props) kafka::split_property(x);
+  if (!o.format.empty()) {
+    if (o.produce || meta || o.mock_brokers > 0) throw UsageError("-f formats consumed messages: it excludes -P, -L, --lag, -Q and --mock-cluster");
+    if (o.envelope) throw UsageError("-f and -J exclude each other (kcat's %t %p %o %T %k %h give the envelope's fields)");
+    if (!o.commit_acks.empty()) throw UsageError("--commit-acks needs --envelope, not -f: ch-insert acknowledges the coordinates the envelope carries");
+    parse_format(o.format);  // refused before connecting
+  }
   o.connect_timeout_ms = static_cast<int>(f.connect_timeout * 1000);
   o.ack_timeout_ms = static_cast<int>(f.ack_timeout * 1000);
   o.revoke_wait_ms = static_cast<int>(f.revoke_wait * 1000);

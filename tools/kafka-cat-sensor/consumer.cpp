@@ -39,6 +39,11 @@ void Consumer::close() {
 }
 
 void Consumer::setup() {
+  if (!o_.format.empty()) {
+    format_ = parse_format(o_.format);
+    has_format_ = true;
+    format_headers_ = needs_headers(format_);
+  }
   if (!o_.offset.empty()) {
     start_ = parse_offset(o_.offset);
     explicit_offset_ = start_.kind == StartOffset::absolute || start_.kind == StartOffset::tail ||

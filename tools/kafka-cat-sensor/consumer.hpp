@@ -132,6 +132,9 @@ class Consumer {
   std::chrono::steady_clock::time_point first_output_{};  // when the first message reached the output
   bool warned_no_acks_ = false;
   JsonTool json_;
+  Format format_;               // -f
+  bool has_format_ = false;
+  bool format_headers_ = false;  // -f has %h
 
   uint64_t messages_ = 0, bytes_ = 0, skipped_newline_ = 0, skipped_null_ = 0, compacted_ = 0;
   uint64_t last_stats_messages_ = 0;

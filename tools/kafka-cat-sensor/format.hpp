@@ -30,4 +30,21 @@ enum class RawResult {
 // Appends the value and '\n' to out (except for null_value / breaks_framing).
 RawResult append_raw(std::string& out, Bytes value, JsonTool& json);
 
+// -f: kcat's output format strings, token for token as kcat 1.7 writes them (its format.c), so that
+// a kcat -f command line gives the same bytes here. Nothing is added: no newline unless the format
+// has one, tombstones and values with newlines are written as they are (as kcat does).
+struct FormatPart {
+  enum Kind { literal, value, value_len, value_len_be32, key, key_len, topic, partition, offset, timestamp, headers };
+  Kind kind = literal;
+  std::string text;  // literal: the bytes, escapes resolved
+};
+using Format = std::vector<FormatPart>;
+// %s value, %S value length (-1 null), %R that as a big-endian int32, %k key, %K key length (-1
+// null), %t topic, %p partition, %o offset, %T timestamp in ms (-1 none), %h headers (n=v,n=v; a
+// null value NULL), %% a percent sign; in the text \n \r \t, \xHH, \NNN (decimal; octal with a
+// leading 0), any other \c is c. UsageError for an unknown token or a lone % at the end.
+Format parse_format(std::string_view spec);
+bool needs_headers(const Format& f);
+void append_formatted(std::string& out, const Format& f, const MessageView& m);
+
 }  // namespace sp::kcs

@@ -1,5 +1,6 @@
 // libFuzzer target: any bytes as key/value/header must give exactly one valid JSON line (envelope)
-// and never a line break inside a raw value; and -P --key-field's plain-line fast path must find
+// and never a line break inside a raw value; any bytes as a -f format string are parsed or refused
+// with a UsageError, never a crash, and render any message; and -P --key-field's plain-line fast path must find
 // the same key as simdjson in any line.
 #include <nlohmann/json.hpp>
 
@@ -7,6 +8,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "common/core/errors.hpp"
 #include "format.hpp"
 #include "producer.hpp"
 
@@ -28,6 +30,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if ((r == sp::kcs::RawResult::written || r == sp::kcs::RawResult::compacted) &&
       out.find('\n') != out.size() - 1)
     std::abort();
+
+  try {
+    std::string fmt_out;
+    sp::kcs::append_formatted(fmt_out, sp::kcs::parse_format(all.substr(cut)), m);
+  } catch (const sp::UsageError&) {
+  }
 
   static sp::kcs::KeyExtractor fast_nested("value.sensor_id"), slow_nested("value.sensor_id", false);
   static sp::kcs::KeyExtractor fast_top("a"), slow_top("a", false);

@@ -29,6 +29,7 @@ struct Options {
   bool exit_at_end = false;         // -e
   int64_t count = -1;               // -c
   bool envelope = false;            // --envelope
+  std::string format;               // -f: kcat's format string
   std::vector<std::string> commit_acks;  // --commit-acks FILE (repeatable: one per sink)
   int commit_interval_ms = 1000;
   int ack_timeout_ms = 30000;       // wait for the last acks at exit

@@ -20,9 +20,13 @@ int main(int argc, char** argv) {
                        "Start: beginning, end, stored, N, -N (N before the end), @TIME (ISO-8601) (default beginning; stored with -G)");
         app.add_option("--until", o.until, "Stop each partition at its first message after TIME (ISO-8601)");
         app.add_flag("-e,--exit", o.exit_at_end, "Exit when all assigned partitions are at their end (also with -G)");
-        app.add_option("-c,--count", o.count, "Exit after N messages")->check(CLI::NonNegativeNumber);
+        // not CLI::NonNegativeNumber, whose message prints DBL_MAX in full
+        app.add_option("-c,--count", o.count, "Exit after N messages")->check(sp::cli::NonNegative("a count of messages (a whole number, 0 or more)"));
         app.add_option("-X,--property", o.x_props, "librdkafka property NAME=VALUE (TLS, SASL, tuning); repeatable");
         app.add_flag("-J,--envelope", o.envelope, "JSON lines with topic, partition, offset, timestamp, key, headers and value");
+        app.add_option("-f,--format", o.format,
+                       "Output each message as kcat -f does: %s value, %k key, %t topic, %p partition, %o offset, %T timestamp (ms), "
+                       "%h headers, %S/%K value/key length, %R value length as 4 bytes, %%; \\n \\t \\r \\xHH (no newline is added)");
         app.add_option("--commit-acks", o.commit_acks, "Commit only offsets acknowledged in FILE (a FIFO fed by ch-insert or s3-put --acks); repeatable: commit what every FILE acknowledged");
         // durations: seconds, or with a unit (500ms, 2m); --commit-interval's bare number stays milliseconds
         // (what it always was), with a warning

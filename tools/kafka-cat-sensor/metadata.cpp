@@ -4,6 +4,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/core/errors.hpp"
@@ -158,6 +159,9 @@ int run_query(const Options& o, int out_fd) {
   std::vector<TimeQuery> queries;
   for (const auto& t : o.topics) queries.push_back(parse_time_query(t));
   if (queries.empty()) throw UsageError("-Q needs -t TOPIC:PARTITION:TIME");
+  // kcat -Q's order: by topic, then partition, whatever the order of the -t
+  std::stable_sort(queries.begin(), queries.end(),
+                   [](const TimeQuery& a, const TimeQuery& b) { return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition); });
   auto rk = make_client(o, "");
   fetch_metadata(rk.get(), o);  // no broker answering: 69, as everywhere
   auto list = kafka::make_list(static_cast<int>(queries.size()));
@@ -174,7 +178,7 @@ int run_query(const Options& o, int out_fd) {
     if (o.envelope)
       s += nlohmann::json({{"topic", tp.topic}, {"partition", tp.partition}, {"timestamp", queries[static_cast<size_t>(i)].ms}, {"offset", tp.offset}}).dump() + "\n";
     else
-      s += where + ": offset " + std::to_string(tp.offset) + "\n";
+      s += where + " offset " + std::to_string(tp.offset) + "\n";  // kcat -Q's line, to the byte
   }
   write_all(out_fd, s.data(), s.size(), "stdout");
   return 0;

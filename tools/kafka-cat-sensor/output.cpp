@@ -58,7 +58,7 @@ void Consumer::handle(rd_kafka_message_t* m) {
   }
   Bytes value{static_cast<const char*>(m->payload), m->len};
   size_t before = out_.size();
-  if (o_.envelope) {
+  if (o_.envelope || has_format_) {
     MessageView v;
     v.topic = s->topic;
     v.partition = s->partition;
@@ -69,14 +69,18 @@ void Consumer::handle(rd_kafka_message_t* m) {
     v.key = Bytes{static_cast<const char*>(m->key), m->key_len};
     v.value = value;
     rd_kafka_headers_t* hdrs = nullptr;
-    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
+    // parsing the headers costs: only for the envelope and a format with %h
+    if ((o_.envelope || format_headers_) && rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
       const char* name;
       const void* val;
       size_t size;
       for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
         v.headers.push_back({name, Bytes{static_cast<const char*>(val), size}});
     }
-    append_envelope(out_, v, json_);
+    if (has_format_)
+      append_formatted(out_, format_, v);
+    else
+      append_envelope(out_, v, json_);
   } else {
     switch (append_raw(out_, value, json_)) {
       case RawResult::written: break;

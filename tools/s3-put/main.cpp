@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
         app.add_option("--rotate-lines", o.rotate_lines, "Start a new object after this many lines");
         sp::cli::add_duration(app, "--rotate-seconds", o.rotate_seconds, "Start a new object after this long (seconds, or 500ms, 2m; at a line end)", 0);
         app.add_option("--seq-start", o.seq_start, "First {seq} number")->capture_default_str();
-        app.add_option("-z,--compress", sf.compress, "gzip, zstd or none (adds .gz / .zst to the key)");
+        sp::cli::choices(app.add_option("-z,--compress", sf.compress, "gzip, zstd or none (adds .gz / .zst to the key)"),
+                         {"gzip", "zstd", "none"});
         app.add_flag("--gzip", sf.gzip, "Same as --compress gzip");
         app.add_flag("--zstd", sf.zstd, "Same as --compress zstd");
         app.add_option("--level", o.level, "Compression level (0 = default: gzip 6, zstd 3)")->check(CLI::Range(0, 22));

@@ -338,22 +338,17 @@ int run_command(Command& c) {
     return 0;
   }
 
-  int rfd = -1;
-  if (!c.rejects_path.empty()) {
-    rfd = open_lines_for_append(c.rejects_path, "rejects");  // on a fresh line after a torn record
-  }
   Stats st;
   {
+    // appended to, on a fresh line after a torn record; reopened when logrotate renames it
+    std::unique_ptr<LineWriter> rej;
+    if (!c.rejects_path.empty()) rej = std::make_unique<LineWriter>(c.rejects_path, "rejects");
     LineReader in(0, o.max_line);
     LineWriter out(1);
-    std::unique_ptr<LineWriter> rej;
-    if (rfd >= 0) rej = std::make_unique<LineWriter>(rfd);
     st = run(o, schema, in, out, rej.get());
     out.flush();
-    if (rej) rej->flush();
+    if (rej) rej->close();
   }
-  if (rfd >= 0 && ::close(rfd) != 0)
-    throw IoError("cannot write rejects file " + c.rejects_path + ": " + errno_text(errno));
 
   log_summary(st);
   // a report the user asked for: not a log line, so -q does not hide it
