@@ -4,7 +4,7 @@
 # and the summary line's format.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
-start_swift
+start_s3
 cd "$TEST_TMP"
 aws_ref s3 mb s3://hst >/dev/null
 
