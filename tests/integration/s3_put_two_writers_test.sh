@@ -103,7 +103,7 @@ for server in minio swift; do
     # --- 3. a multipart object whose key another writer stores while its parts go out: writer A has sent
     # its first part of fixed-000000 and waits for more input; writer B then stores fixed-000000 and more.
     # A's object must not overwrite B's, and must not be lost (before: exit 75, its lines not archived).
-    rm -f in-a && mkfifo in-a
+    rm -f in-a acks-a acks-b && mkfifo in-a
     s3-put -v --part-size 5M --rotate-bytes 11M --acks acks-a 's3://raw/held/fixed-{seq}.jsonl' <in-a 2>err-a &
     pa=$!
     exec 3>in-a

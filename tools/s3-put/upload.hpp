@@ -112,8 +112,10 @@ Claim probe_claim(const s3::Settings& settings, const s3::Location& base, const 
 // One object being written: compressed bytes accumulate in the current part; full parts go to the pool.
 class ObjectUpload {
  public:
+  // next_key: another free key for the object (the template's next {seq}), for an object whose key
+  // another writer took before its first part went out (Claim::put).
   ObjectUpload(const Options& o, s3::Client& client, PartPool& pool, s3::Location loc, s3::Headers headers, Metrics& m,
-               Claim claim = Claim::none);
+               Claim claim = Claim::none, std::function<std::string()> next_key = {});
 
   void write(std::string_view data);
 
@@ -145,6 +147,8 @@ class ObjectUpload {
 
  private:
   void send_part();
+  // Claim::put: takes the key for a multipart object before its first part goes out (see upload.cpp).
+  void claim_key();
 
   void complete();
   // The object in one request; false when its key is taken.
@@ -169,6 +173,8 @@ class ObjectUpload {
   bool aborted_ = false;
   bool compressed_ = false;  // the compressor's end is in buf_
   Claim claim_;
+  std::function<std::string()> next_key_;
+  bool claimed_ = false;  // an empty object holds the key for this multipart object (claim_key)
   std::mutex mu_;
   std::vector<s3::Part> parts_;
   std::exception_ptr error_;
