@@ -118,6 +118,29 @@ for server in minio swift; do
     check held/ held-a.jsonl big-b.jsonl
     assert_eq "$rc_a" 0 "writer A whose key was taken while its parts went out ($(grep -v debug err-a | tail -2))"
     pass "$server: a multipart object whose key is taken meanwhile moves to the next {seq}: nothing overwritten, nothing lost"
+
+    # --- 4. a multipart object that fails (the server gone longer than the part retries) leaves neither
+    # its parts nor the empty object that held its key
+    rm -f in-a && mkfifo in-a
+    s3-put -v --part-size 5M --retries 100000 --retry-time 2 --abort-time 300 's3://raw/fail/fixed-{seq}.jsonl' <in-a 2>err-a &
+    pa=$!
+    exec 3>in-a
+    cat held-a.jsonl >&3
+    wait_until 120 grep -q "multipart upload of s3://raw/fail/fixed-000000.jsonl started" err-a ||
+      fail "no multipart upload: $(tail -3 err-a)"
+    s3_stop_endpoint
+    (cat held-a.jsonl >&3) 2>/dev/null &
+    writer=$!
+    wait_until 120 grep -q "aborting the multipart upload" err-a || fail "no abort attempt: $(grep -v debug err-a | tail -3)"
+    s3_start_endpoint
+    rc_a=0; wait "$pa" || rc_a=$?
+    exec 3>&- || true
+    kill "$writer" 2>/dev/null || true
+    assert_eq "$rc_a" 75 "a multipart object given up ($(grep -v debug err-a | tail -2))"
+    assert_eq "$(s3-cat --list s3://raw/fail/)" "" "objects left under fail/ (the empty object that held the key)"
+    assert_eq "$(aws_ref s3api list-multipart-uploads --bucket raw --prefix fail/fixed-000000.jsonl --query 'length(Uploads || `[]`)')" 0 \
+      "multipart uploads left"
+    pass "$server: a failed multipart object leaves no parts and no empty object behind"
   fi
 
   # --- the README's template: both store all 400 lines and acknowledge exactly them

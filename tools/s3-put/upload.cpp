@@ -122,6 +122,7 @@ bool ObjectUpload::store_whole() {
 // Gives up on the object: lets in-flight parts end, then aborts the multipart upload so no parts are
 // left behind (billed and invisible). Never throws.
 void ObjectUpload::abort() noexcept {
+  if (upload_id_.empty()) release_claim();  // the key was taken, the upload never started
   if (upload_id_.empty() || aborted_) return;
   aborted_ = true;
   try {
@@ -144,14 +145,28 @@ void ObjectUpload::abort() noexcept {
     aborter.abort_multipart(loc_, upload_id_);
     m_.aborts.inc();
     log::warn("aborted multipart upload of ", loc_.str(), " (upload id ", upload_id_, "): no parts left behind");
-    if (claimed_) {  // the empty object that held the key for it goes too (if it is still ours: empty)
-      auto info = aborter.head_object(loc_);
-      if (info && info->size == 0) aborter.delete_object(loc_);
-    }
   } catch (const std::exception& e) {
     log::error("could not abort the multipart upload of ", loc_.str(), ": ", e.what(),
                "; its parts stay stored until aborted: aws s3api abort-multipart-upload --bucket ", loc_.bucket,
                " --key '", loc_.key, "' --upload-id ", upload_id_);
+  }
+  release_claim();
+}
+
+// The empty object that held the key for a multipart object that failed goes too, if it is still
+// ours (empty). Never throws: at worst an empty object stays, which the next run's {seq} skips.
+void ObjectUpload::release_claim() noexcept {
+  if (!claimed_) return;
+  claimed_ = false;
+  try {
+    s3::Settings as = client_.settings();
+    as.abandonable = false;
+    if (abandon_requested()) as.timeout_ms = std::min(as.timeout_ms, 10000L);
+    s3::Client c(as);
+    auto info = c.head_object(loc_);
+    if (info && info->size == 0) c.delete_object(loc_);
+  } catch (const std::exception& e) {
+    log::warn("could not delete the empty object that held ", loc_.str(), " for this upload: ", e.what());
   }
 }
 

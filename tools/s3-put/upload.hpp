@@ -122,8 +122,10 @@ class ObjectUpload {
   // Completes the object; returns the bytes stored, or nothing when another writer stored the key
   // first (a conditional write answered 412) and the object, still held whole, can go to another
   // key (rekey, then finish again). On failure aborts the multipart upload and rethrows; an object
-  // of several parts whose key was taken meanwhile is such a failure (TempFailError: its parts are
-  // gone from memory, so it cannot move; its lines are acknowledged by nothing).
+  // of several parts whose key was taken meanwhile is such a failure where the server's conditional
+  // writes are not trusted (Claim::unguarded; TempFailError: its parts are gone from memory, so it
+  // cannot move; its lines are acknowledged by nothing). Under Claim::put it took its key before its
+  // first part went out (claim_key), so that cannot happen.
   std::optional<uint64_t> finish();
   // The object goes to another key (after finish() found its key taken).
   void rekey(const std::string& key) { loc_.key = key; }
@@ -147,8 +149,10 @@ class ObjectUpload {
 
  private:
   void send_part();
-  // Claim::put: takes the key for a multipart object before its first part goes out (see upload.cpp).
+  // Claim::put: takes the key for a multipart object before its first part goes out (see upload.cpp);
+  // release_claim deletes what took it when the object fails.
   void claim_key();
+  void release_claim() noexcept;
 
   void complete();
   // The object in one request; false when its key is taken.
