@@ -183,6 +183,9 @@ void Client::fail(const Call& c, const HttpResponse& r) {
   }
   std::string msg = c.what + ": " + std::to_string(r.status) + " " + e.code;
   if (!e.message.empty()) msg += ": " + e.message;
+  // MinIO keeps objects as files: its rules for keys are stricter than S3's (AWS and Swift store these)
+  if (e.code == "XMinioInvalidObjectName" || e.code == "XMinioInvalidResourceName")
+    msg += " (MinIO refuses a key with a '.' or '..' segment, an empty segment ('//') or a segment over 255 bytes)";
   Exit code = Exit::software;
   if (r.status == 403 || e.code == "SignatureDoesNotMatch" || e.code == "InvalidAccessKeyId" || e.code == "AccessDenied" ||
       e.code == "AuthorizationHeaderMalformed" || e.code == "InvalidToken" || e.code == "ExpiredToken" ||

@@ -5,7 +5,7 @@
 # part size x (concurrency + 1) + 32 MiB (a memory bound, not a timing).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
-start_swift
+start_s3
 cd "$TEST_TMP"
 aws_ref s3 mb s3://large >/dev/null
 head -c $((200 * 1024 * 1024)) /dev/urandom >src

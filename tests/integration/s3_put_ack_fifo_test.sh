@@ -7,7 +7,7 @@
 # reader finds afterwards must be whole ack lines only. Real S3 (Swift); the reader is this test.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
-start_swift
+start_s3
 cd "$TEST_TMP"
 aws_ref s3 mb s3://raw >/dev/null
 sensor-gen -c 2000 --envelope --partitions 200 >env.jsonl

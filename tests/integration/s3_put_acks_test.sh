@@ -8,7 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
 source "$(dirname "$0")/kafka_lib.sh"
-start_swift
+start_s3
 cd "$TEST_TMP"
 aws_ref s3 mb s3://arch >/dev/null
 keys() { s3-cat --list "s3://arch/$1" | wc -l; }
@@ -51,12 +51,12 @@ head -5 env.jsonl >&7
 sleep 0.3
 [ ! -s acks3.jsonl ] || fail "acknowledged before the object was completed: $(cat acks3.jsonl)"
 wait_until 10 test -s acks3.jsonl || fail "no ack after the rotation: $(cat put3.log)"
-"$SRC_DIR/scripts/swift.sh" stop-proxy "$SWIFT_DIR"
+s3_stop_endpoint
 before=$(wc -l <acks3.jsonl)
 sed -n 6,20p env.jsonl >&7
 sleep 4  # rotation is due; the object cannot be stored
 assert_eq "$(wc -l <acks3.jsonl)" "$before" "acks while S3 was down"
-eval "$("$SRC_DIR/scripts/swift.sh" start "$SWIFT_DIR")"
+s3_start_endpoint
 wait_until 60 bash -c "[ \$(wc -l <acks3.jsonl) -gt $before ]" || fail "no ack after S3 came back: $(tail -5 put3.log)"
 # a line torn at the end of the input (the stage before was killed) is archived, never acknowledged
 printf '%s' '{"topic":"sensor_metrics","partition":0,"offset":777777,"timestamp":null,"val' >&7
@@ -94,14 +94,14 @@ K=(kafka-cat-sensor -b "$BS" -t arch -G g1 -e -J -v "${GROUP_PROPS[@]}" --ack-ti
 mkfifo ch.fifo s3.fifo
 # the other sink (ClickHouse in the pipeline) acknowledges every line at once
 ack_all() { jq -c --unbuffered '{topic, partition, offset}'; }
-"$SRC_DIR/scripts/swift.sh" stop-proxy "$SWIFT_DIR"
+s3_stop_endpoint
 ( "${K[@]}" --commit-acks ch.fifo --commit-acks s3.fifo 2>k1.err \
     | s3-put --tee --acks s3.fifo --rotate-seconds 1 's3://arch/p/{run}-{seq}.jsonl' 2>p1.err \
     | ack_all >ch.fifo ) &
 pipe=$!
 wait_until 60 grep -q 'waiting up to 3 s for the last acknowledgements' k1.err || fail "run 1 did not reach its end: $(tail -3 k1.err)"
 wait_until 30 bash -c "grep -q 'partitions are not fully acknowledged' k1.err" || fail "run 1: $(tail -3 k1.err)"
-eval "$("$SRC_DIR/scripts/swift.sh" start "$SWIFT_DIR")"
+s3_start_endpoint
 wait $pipe || true
 grep -q 'committed arch\[' k1.err && fail "committed while the archive held nothing: $(grep committed k1.err | head -3)"
 # run 2 reads everything again; S3 is up, so both sinks acknowledge and all is committed

@@ -4,7 +4,7 @@
 # listing, credentials from ~/.aws and the config file, --config s3://, and the error cases.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
-start_swift
+start_s3
 cd "$TEST_TMP"
 aws_ref s3 mb s3://tst >/dev/null
 
@@ -101,12 +101,12 @@ pass "list and summarize"
 
 # --- credentials: ~/.aws profile, config file [s3], --config s3://
 mkdir -p "$HOME/.aws"
-printf '[archive]\naws_access_key_id = test:tester\naws_secret_access_key = testing\n' >"$HOME/.aws/credentials"
+printf '[archive]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$S3_ACCESS_KEY" "$S3_SECRET_KEY" >"$HOME/.aws/credentials"
 printf '[profile archive]\nregion = us-east-1\n' >"$HOME/.aws/config"
 (unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY; AWS_PROFILE=archive s3-cat s3://tst/one.bin) >prof.out
 assert_eq "$(cat prof.out)" x "credentials from AWS_PROFILE"
-printf '[s3]\nendpoint = %s\naccess_key_id = test:tester\nsecret_access_key_file = %s\n' "$S3_ENDPOINT" "$TEST_TMP/secret" >cfg.ini
-echo testing >secret
+printf '[s3]\nendpoint = %s\naccess_key_id = %s\nsecret_access_key_file = %s\n' "$S3_ENDPOINT" "$S3_ACCESS_KEY" "$TEST_TMP/secret" >cfg.ini
+echo "$S3_SECRET_KEY" >secret
 (unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_ENDPOINT_URL; s3-cat --config cfg.ini s3://tst/one.bin) >cfg.out
 assert_eq "$(cat cfg.out)" x "credentials and endpoint from the config file"
 # the configuration read from S3 applies: a wrong region there breaks the signature (and region is
@@ -137,7 +137,7 @@ rc=$?
 set -e
 assert_eq "$rc" 77 "wrong secret exit code"
 grep -q "SignatureDoesNotMatch" err.txt || fail "wrong secret: $(cat err.txt)"
-grep -q "test:tester" err.txt || fail "wrong secret message should name the key id: $(cat err.txt)"
+grep -qF "$S3_ACCESS_KEY" err.txt || fail "wrong secret message should name the key id: $(cat err.txt)"
 grep -q "not-the-secret-xyz" err.txt && fail "the secret leaked into stderr"
 set +e
 AWS_SECRET_ACCESS_KEY=not-the-secret-xyz s3-cat -v s3://tst/one.bin 2>err.txt; rc=$?

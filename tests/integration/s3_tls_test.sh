@@ -5,7 +5,7 @@
 # bytes (Python's ssl module; no socat or stunnel on the machine): every answer is Swift's.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
-start_swift
+start_s3
 aws_ref s3 mb s3://tls >/dev/null
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TEST_TMP/tls.key" -out "$TEST_TMP/tls.crt" -days 2 \

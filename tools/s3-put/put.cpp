@@ -229,7 +229,8 @@ class PutRun {
 
   void open() {
     std::string key = free_key();
-    cur_ = std::make_unique<ObjectUpload>(o_, client_, pool_, s3::Location{base_.bucket, key}, headers_, m_, claim_);
+    cur_ = std::make_unique<ObjectUpload>(o_, client_, pool_, s3::Location{base_.bucket, key}, headers_, m_, claim_,
+                                          [this] { return free_key(); });
     cur_lines_ = 0;
     opened_ = std::chrono::steady_clock::now();
   }

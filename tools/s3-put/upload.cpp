@@ -12,9 +12,9 @@
 namespace sp::s3put {
 
 ObjectUpload::ObjectUpload(const Options& o, s3::Client& client, PartPool& pool, s3::Location loc, s3::Headers headers, Metrics& m,
-                           Claim claim)
+                           Claim claim, std::function<std::string()> next_key)
     : o_(o), client_(client), pool_(pool), loc_(std::move(loc)), headers_(std::move(headers)), m_(m),
-      comp_(make_compressor(o.codec, o.level)), claim_(claim) {
+      comp_(make_compressor(o.codec, o.level)), claim_(claim), next_key_(std::move(next_key)) {
   buf_.reserve(o_.part_size + (1 << 20));
 }
 
@@ -80,6 +80,27 @@ const s3::Headers kIfNoneMatch{{"if-none-match", "*"}};
 bool taken(const s3::S3Error& e) { return e.status == 412 || (e.status == 409 && e.s3_code == "ConditionalRequestConflict"); }
 }  // namespace
 
+// A multipart object cannot move once its parts are out (an upload belongs to its key, and the parts
+// are gone from memory): finding its key taken at CompleteMultipartUpload meant giving the object up.
+// So under Claim::put it takes the key before the first part goes out, with an empty object written
+// If-None-Match: *; a key taken by another writer (412) costs nothing then, the object still in memory
+// moves to the next free key. The completion replaces the empty object (unconditionally: no other
+// writer of the template writes over it); a failed object deletes it again (abort).
+void ObjectUpload::claim_key() {
+  while (true) {
+    try {
+      client_.put_object(loc_, "", kIfNoneMatch);
+      claimed_ = true;
+      return;
+    } catch (const s3::S3Error& e) {
+      if (!taken(e) || !next_key_) throw;
+    }
+    std::string was = loc_.str();
+    loc_.key = next_key_();
+    log::warn(was, " was taken by another writer meanwhile: not overwriting it, this object goes to ", loc_.str());
+  }
+}
+
 bool ObjectUpload::stored_already(const std::string& etag) {
   auto info = client_.head_object(loc_);
   return info && info->etag == etag;
@@ -101,6 +122,7 @@ bool ObjectUpload::store_whole() {
 // Gives up on the object: lets in-flight parts end, then aborts the multipart upload so no parts are
 // left behind (billed and invisible). Never throws.
 void ObjectUpload::abort() noexcept {
+  if (upload_id_.empty()) release_claim();  // the key was taken, the upload never started
   if (upload_id_.empty() || aborted_) return;
   aborted_ = true;
   try {
@@ -128,6 +150,24 @@ void ObjectUpload::abort() noexcept {
                "; its parts stay stored until aborted: aws s3api abort-multipart-upload --bucket ", loc_.bucket,
                " --key '", loc_.key, "' --upload-id ", upload_id_);
   }
+  release_claim();
+}
+
+// The empty object that held the key for a multipart object that failed goes too, if it is still
+// ours (empty). Never throws: at worst an empty object stays, which the next run's {seq} skips.
+void ObjectUpload::release_claim() noexcept {
+  if (!claimed_) return;
+  claimed_ = false;
+  try {
+    s3::Settings as = client_.settings();
+    as.abandonable = false;
+    if (abandon_requested()) as.timeout_ms = std::min(as.timeout_ms, 10000L);
+    s3::Client c(as);
+    auto info = c.head_object(loc_);
+    if (info && info->size == 0) c.delete_object(loc_);
+  } catch (const std::exception& e) {
+    log::warn("could not delete the empty object that held ", loc_.str(), " for this upload: ", e.what());
+  }
 }
 
 void ObjectUpload::send_part() {
@@ -135,6 +175,7 @@ void ObjectUpload::send_part() {
     throw DataError(loc_.str() + ": more than " + std::to_string(kMaxParts) + " parts; use a larger --part-size or rotation");
   rethrow_part_error();
   if (upload_id_.empty()) {
+    if (claim_ == Claim::put) claim_key();
     upload_id_ = client_.create_multipart(loc_, headers_);
     log::debug("multipart upload of ", loc_.str(), " started (upload id ", upload_id_, ")");
   }
@@ -186,8 +227,16 @@ void ObjectUpload::complete() {
   std::string want = s3::multipart_etag(md5s);
   std::string etag;
   try {
-    etag = client_.complete_multipart(loc_, upload_id_, parts, claim_ == Claim::none ? s3::Headers{} : kIfNoneMatch);
+    bool conditional = claim_ == Claim::unguarded || (claim_ == Claim::put && !claimed_);
+    etag = client_.complete_multipart(loc_, upload_id_, parts, conditional ? kIfNoneMatch : s3::Headers{});
   } catch (const s3::S3Error& e) {
+    // MinIO forgets a completed upload at once: a completion retried after its answer was lost (the
+    // first try stored the object) is answered 404 NoSuchUpload (AWS and Swift answer 200 again). The
+    // object under the key, by its ETag, says whether it is this one.
+    if (e.s3_code == "NoSuchUpload" && stored_already(want)) {
+      log::debug("completed ", loc_.str(), " (a retried completion: the first try had stored it)");
+      return;
+    }
     if (!taken(e)) throw;
     if (stored_already(want)) return;
     throw TempFailError(loc_.str() + ": another writer stored this key while this object of " + std::to_string(parts.size()) +

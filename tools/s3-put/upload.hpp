@@ -112,16 +112,20 @@ Claim probe_claim(const s3::Settings& settings, const s3::Location& base, const 
 // One object being written: compressed bytes accumulate in the current part; full parts go to the pool.
 class ObjectUpload {
  public:
+  // next_key: another free key for the object (the template's next {seq}), for an object whose key
+  // another writer took before its first part went out (Claim::put).
   ObjectUpload(const Options& o, s3::Client& client, PartPool& pool, s3::Location loc, s3::Headers headers, Metrics& m,
-               Claim claim = Claim::none);
+               Claim claim = Claim::none, std::function<std::string()> next_key = {});
 
   void write(std::string_view data);
 
   // Completes the object; returns the bytes stored, or nothing when another writer stored the key
   // first (a conditional write answered 412) and the object, still held whole, can go to another
   // key (rekey, then finish again). On failure aborts the multipart upload and rethrows; an object
-  // of several parts whose key was taken meanwhile is such a failure (TempFailError: its parts are
-  // gone from memory, so it cannot move; its lines are acknowledged by nothing).
+  // of several parts whose key was taken meanwhile is such a failure where the server's conditional
+  // writes are not trusted (Claim::unguarded; TempFailError: its parts are gone from memory, so it
+  // cannot move; its lines are acknowledged by nothing). Under Claim::put it took its key before its
+  // first part went out (claim_key), so that cannot happen.
   std::optional<uint64_t> finish();
   // The object goes to another key (after finish() found its key taken).
   void rekey(const std::string& key) { loc_.key = key; }
@@ -145,6 +149,10 @@ class ObjectUpload {
 
  private:
   void send_part();
+  // Claim::put: takes the key for a multipart object before its first part goes out (see upload.cpp);
+  // release_claim deletes what took it when the object fails.
+  void claim_key();
+  void release_claim() noexcept;
 
   void complete();
   // The object in one request; false when its key is taken.
@@ -169,6 +177,8 @@ class ObjectUpload {
   bool aborted_ = false;
   bool compressed_ = false;  // the compressor's end is in buf_
   Claim claim_;
+  std::function<std::string()> next_key_;
+  bool claimed_ = false;  // an empty object holds the key for this multipart object (claim_key)
   std::mutex mu_;
   std::vector<s3::Part> parts_;
   std::exception_ptr error_;
