@@ -39,10 +39,10 @@ B=$BS
 start_s3
 export KAFKA_BROKERS=$B
 # placeholders of the docs -> the local servers, one "PLACEHOLDER<TAB>LOCAL" a line (the man page's
-# local-S3 example gives Swift's test keys; MinIO has its own)
+# local-S3 example gives MinIO's default root user and port; the test's MinIO has its own)
 SUBST="kafka:9092	$B
-http://127.0.0.1:8080	$AWS_ENDPOINT_URL
-AWS_ACCESS_KEY_ID=test:tester AWS_SECRET_ACCESS_KEY=testing	AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY"
+http://127.0.0.1:9000	$AWS_ENDPOINT_URL
+AWS_ACCESS_KEY_ID=minioadmin AWS_SECRET_ACCESS_KEY=minioadmin	AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY"
 [ "$(id -u)" = 0 ] || fail "needs root for the mount namespace"
 
 # what the examples read: a topic with 99000 messages whose record timestamps are their own (for
