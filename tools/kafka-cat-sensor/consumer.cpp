@@ -259,13 +259,38 @@ void Consumer::wait_for_last_acks() {
   auto failed = [&] {
     return std::any_of(ack_readers_.begin(), ack_readers_.end(), [](const auto& r) { return r->failed(); });
   };
-  acks_->wait_for(o_.ack_timeout_ms, [&] { return acks_caught_up(nullptr) || gone() || failed(); });
+  // The group must keep this member while it waits (longer than max.poll.interval.ms, say, when
+  // s3-put's last upload is retried): librdkafka puts a consumer that does not poll out of the
+  // group, and its final commit then fails. So poll on, with fetching paused (librdkafka's way for
+  // an application busy elsewhere); what still arrives was not written, is dropped and read again.
+  pause_fetching();
+  acks_->wait_for(o_.ack_timeout_ms, [&] {
+    serve_group();
+    return acks_caught_up(nullptr) || gone() || failed() || !fatal_.empty();
+  });
   if (acks_caught_up(nullptr)) return;
   uint64_t missing = 0;
   for (auto& [k, s] : parts_)
     if (s.flushed >= 0 && acks_->acked(s.topic, s.partition) < s.flushed) ++missing;
   log::warn(missing, " partitions are not fully acknowledged", gone() ? " (every stage that acknowledges has exited)" : "",
             ": their unacknowledged messages will be read again");
+}
+
+void Consumer::pause_fetching() {
+  rd_kafka_topic_partition_list_t* assigned = nullptr;
+  if (rd_kafka_assignment(rk_.get(), &assigned) || !assigned) return;
+  kafka::PartitionList list(assigned);
+  if (auto err = rd_kafka_pause_partitions(rk_.get(), list.get())) log::debug("pausing the fetch: ", kafka::err_text(err));
+}
+
+// Non-blocking polls: the poll interval restarts, rebalance and commit callbacks run. Messages
+// fetched before the pause (or of a partition assigned meanwhile) are not written: dropped, bounded.
+void Consumer::serve_group() {
+  for (int i = 0; i < 1024; ++i) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_.get(), 0);
+    if (!m) break;
+    rd_kafka_message_destroy(m);
+  }
 }
 
 void Consumer::summary(double secs, bool interrupted) const {

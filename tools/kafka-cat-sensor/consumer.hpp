@@ -100,6 +100,8 @@ class Consumer {
   void open_ack_readers();
   std::string must_stop() const;
   void wait_for_last_acks();
+  void pause_fetching();  // while waiting for the last acks: nothing more is fetched
+  void serve_group();     // ... but the consumer is polled, so the group keeps this member
   void check_acks_arrive(std::chrono::steady_clock::time_point now);
   // rd_kafka_consumer_close, once: in group mode its revoke is the last commit.
   void close();
