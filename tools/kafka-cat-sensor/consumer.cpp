@@ -179,7 +179,7 @@ int Consumer::run() {
       if (!flush_quietly()) break;
       last_flush = now;
     }
-    if (acks_ && !warned_no_acks_) check_acks_arrive(now);
+    if (acks_ && !acks_seen_) check_acks_arrive(now);
     if (now - last_commit > std::chrono::milliseconds(o_.commit_interval_ms)) {
       commit(false, nullptr);
       last_commit = now;
@@ -221,6 +221,9 @@ int Consumer::run() {
 // committed, silently (issue 28: rows without their Kafka coordinates, as sensor-parse --format
 // values writes them, are never acknowledged). Said once, --ack-timeout after the first message
 // reached the output; any ack line, even a refused or bad one, shows the path works.
+// It cannot tell a stage that never acknowledges from one that acknowledges late: s3-put does so
+// once per stored object, --rotate-seconds after the first line, which may exceed --ack-timeout.
+// So the warning names that case, and the first ack after it says that the path works after all.
 void Consumer::check_acks_arrive(Clock::time_point now) {
   bool flushed = std::any_of(parts_.begin(), parts_.end(), [](const auto& p) { return p.second.flushed >= 0; });
   if (!flushed) return;
@@ -228,17 +231,22 @@ void Consumer::check_acks_arrive(Clock::time_point now) {
   uint64_t lines = acks_->count();
   for (const auto& r : ack_readers_) lines += r->bad_lines() + r->refused();
   if (lines > 0) {
-    warned_no_acks_ = true;
+    acks_seen_ = true;
+    if (warned_no_acks_)
+      log::info("--commit-acks: the first acknowledgement came ", std::chrono::duration<double>(now - first_output_).count(),
+                " s after the first message written: the warning above no longer applies, offsets are committed");
     return;
   }
-  if (now - first_output_ < std::chrono::milliseconds(o_.ack_timeout_ms)) return;
+  if (warned_no_acks_ || now - first_output_ < std::chrono::milliseconds(o_.ack_timeout_ms)) return;
   warned_no_acks_ = true;
   std::string files;
   for (const auto& f : o_.commit_acks) files += (files.empty() ? "" : ", ") + f;
   log::warn("--commit-acks: ", messages_, " messages written, and not one acknowledgement in ",
             o_.ack_timeout_ms / 1000.0, " s (--ack-timeout): nothing is committed. Check that the acknowledging stage "
             "writes to ", files, " and that the rows it stores carry their Kafka coordinates (sensor-parse writes "
-            "them for --envelope input, except in --format values, which has no place for them)");
+            "them for --envelope input, except in --format values, which has no place for them). s3-put "
+            "acknowledges an object once it is stored: with --rotate-seconds longer than --ack-timeout its first "
+            "acknowledgement comes later, and is reported");
 }
 
 void Consumer::wait_for_last_acks() {

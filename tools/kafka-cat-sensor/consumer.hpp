@@ -133,6 +133,7 @@ class Consumer {
   bool closed_ = false;   // rd_kafka_consumer_close done
   std::chrono::steady_clock::time_point first_output_{};  // when the first message reached the output
   bool warned_no_acks_ = false;
+  bool acks_seen_ = false;  // an ack line arrived: the path works, no more checks
   JsonTool json_;
 
   uint64_t messages_ = 0, bytes_ = 0, skipped_newline_ = 0, skipped_null_ = 0, compacted_ = 0;
