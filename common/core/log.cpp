@@ -37,6 +37,12 @@ void add_secret(const std::string& secret) {
   g_secrets.push_back(secret);
 }
 
+std::vector<std::string> swap_secrets(std::vector<std::string> secrets) {
+  std::lock_guard<std::mutex> lk(g_mu);
+  g_secrets.swap(secrets);
+  return secrets;
+}
+
 namespace {
 // Characters that end a URL in a message: URLs are quoted or stand between spaces.
 bool ends_token(char c) {

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sp::log {
 
@@ -18,6 +19,9 @@ inline bool enabled(Level l) { return static_cast<int>(l) <= static_cast<int>(le
 
 // Registers a secret (password, secret key, token) so it never reaches stderr.
 void add_secret(const std::string& secret);
+// Replaces the registered secrets by `secrets` and returns those it had: unit tests, one process,
+// start each test with an empty registry and put the previous one back after it.
+std::vector<std::string> swap_secrets(std::vector<std::string> secrets);
 // The registered secrets and URL passwords (redact_userinfo) of text replaced by "***".
 std::string redact(std::string_view text);
 // Replaces the password of every user:password@host in text by "***" ("http://u:***@h:8123/",

@@ -6,14 +6,8 @@
 # retried. (The quorum on a replicated cluster: ch_insert_quorum_test.sh.)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ch_lib.sh"
-cd "$TEST_TMP"
-start_clickhouse
-export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
-
-sensor-gen -c 200 --seed 4 | grep -v '^$' | sed 's/^/{"topic":"t","partition":0,"offset":0,"value":/; s/$/}/' |
-  awk '{sub(/"offset":0/, "\"offset\":" NR - 1); print}' | sensor-parse -q >rows.jsonl 2>/dev/null
-n=$(wc -l <rows.jsonl)
-[ "$n" -gt 100 ] || fail "expected rows to insert, got $n"
+start_clickhouse_for_ch_insert
+make_rows 200 4
 
 # log_queries (0 on this server): ClickHouse logs the INSERTs of the run that sends it, and only those
 assert_eq "$(q "SELECT value FROM system.settings WHERE name = 'log_queries'")" 0 "the server's default"

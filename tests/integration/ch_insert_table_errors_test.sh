@@ -6,14 +6,8 @@
 # And acks are for programs: none on a terminal unless --acks - asks for them.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ch_lib.sh"
-cd "$TEST_TMP"
-start_clickhouse
-export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
-
-sensor-gen -c 200 --seed 4 | grep -v '^$' | sed 's/^/{"topic":"t","partition":0,"offset":0,"value":/; s/$/}/' |
-  awk '{sub(/"offset":0/, "\"offset\":" NR - 1); print}' | sensor-parse -q >rows.jsonl 2>/dev/null
-n=$(wc -l <rows.jsonl)
-[ "$n" -gt 100 ] || fail "expected rows to insert, got $n"
+start_clickhouse_for_ch_insert
+make_rows 200 4
 
 run() { # TABLE: ch-insert into TABLE; sets rc; acks in acks.out, rejects in rej.jsonl
   rm -f rej.jsonl acks.out

@@ -4,6 +4,21 @@
 
 using sp::log::redact_userinfo;
 
+// The secret registry is the process's: a secret an earlier test registered (a config's
+// password=x, a Kafka sasl.password) redacted "x" in every later test's messages when the binary
+// ran as one process. Each test starts with an empty registry; the one before it is put back after.
+namespace {
+class SecretRegistryIsolation : public ::testing::EmptyTestEventListener {
+  void OnTestStart(const ::testing::TestInfo&) override { saved_ = sp::log::swap_secrets({}); }
+  void OnTestEnd(const ::testing::TestInfo&) override { sp::log::swap_secrets(std::move(saved_)); }
+  std::vector<std::string> saved_;
+};
+const bool kIsolated = [] {
+  ::testing::UnitTest::GetInstance()->listeners().Append(new SecretRegistryIsolation);
+  return true;
+}();
+}  // namespace
+
 // Issue 16: a URL's password reached stderr when the URL was refused before it was parsed
 // ("ch-insert --url 'writer:S3cr3t@host:8123'") or was printed whole.
 TEST(Log, RedactsThePasswordOfEveryUrl) {

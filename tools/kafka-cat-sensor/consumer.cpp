@@ -184,7 +184,7 @@ int Consumer::run() {
       if (!flush_quietly()) break;
       last_flush = now;
     }
-    if (acks_ && !warned_no_acks_) check_acks_arrive(now);
+    if (acks_ && !acks_seen_) check_acks_arrive(now);
     if (now - last_commit > std::chrono::milliseconds(o_.commit_interval_ms)) {
       commit(false, nullptr);
       last_commit = now;
@@ -226,6 +226,9 @@ int Consumer::run() {
 // committed, silently (issue 28: rows without their Kafka coordinates, as sensor-parse --format
 // values writes them, are never acknowledged). Said once, --ack-timeout after the first message
 // reached the output; any ack line, even a refused or bad one, shows the path works.
+// It cannot tell a stage that never acknowledges from one that acknowledges late: s3-put does so
+// once per stored object, --rotate-seconds after the first line, which may exceed --ack-timeout.
+// So the warning names that case, and the first ack after it says that the path works after all.
 void Consumer::check_acks_arrive(Clock::time_point now) {
   bool flushed = std::any_of(parts_.begin(), parts_.end(), [](const auto& p) { return p.second.flushed >= 0; });
   if (!flushed) return;
@@ -233,17 +236,22 @@ void Consumer::check_acks_arrive(Clock::time_point now) {
   uint64_t lines = acks_->count();
   for (const auto& r : ack_readers_) lines += r->bad_lines() + r->refused();
   if (lines > 0) {
-    warned_no_acks_ = true;
+    acks_seen_ = true;
+    if (warned_no_acks_)
+      log::info("--commit-acks: the first acknowledgement came ", std::chrono::duration<double>(now - first_output_).count(),
+                " s after the first message written: the warning above no longer applies, offsets are committed");
     return;
   }
-  if (now - first_output_ < std::chrono::milliseconds(o_.ack_timeout_ms)) return;
+  if (warned_no_acks_ || now - first_output_ < std::chrono::milliseconds(o_.ack_timeout_ms)) return;
   warned_no_acks_ = true;
   std::string files;
   for (const auto& f : o_.commit_acks) files += (files.empty() ? "" : ", ") + f;
   log::warn("--commit-acks: ", messages_, " messages written, and not one acknowledgement in ",
             o_.ack_timeout_ms / 1000.0, " s (--ack-timeout): nothing is committed. Check that the acknowledging stage "
             "writes to ", files, " and that the rows it stores carry their Kafka coordinates (sensor-parse writes "
-            "them for --envelope input, except in --format values, which has no place for them)");
+            "them for --envelope input, except in --format values, which has no place for them). s3-put "
+            "acknowledges an object once it is stored: with --rotate-seconds longer than --ack-timeout its first "
+            "acknowledgement comes later, and is reported");
 }
 
 void Consumer::wait_for_last_acks() {
@@ -264,13 +272,38 @@ void Consumer::wait_for_last_acks() {
   auto failed = [&] {
     return std::any_of(ack_readers_.begin(), ack_readers_.end(), [](const auto& r) { return r->failed(); });
   };
-  acks_->wait_for(o_.ack_timeout_ms, [&] { return acks_caught_up(nullptr) || gone() || failed(); });
+  // The group must keep this member while it waits (longer than max.poll.interval.ms, say, when
+  // s3-put's last upload is retried): librdkafka puts a consumer that does not poll out of the
+  // group, and its final commit then fails. So poll on, with fetching paused (librdkafka's way for
+  // an application busy elsewhere); what still arrives was not written, is dropped and read again.
+  pause_fetching();
+  acks_->wait_for(o_.ack_timeout_ms, [&] {
+    serve_group();
+    return acks_caught_up(nullptr) || gone() || failed() || !fatal_.empty();
+  });
   if (acks_caught_up(nullptr)) return;
   uint64_t missing = 0;
   for (auto& [k, s] : parts_)
     if (s.flushed >= 0 && acks_->acked(s.topic, s.partition) < s.flushed) ++missing;
   log::warn(missing, " partitions are not fully acknowledged", gone() ? " (every stage that acknowledges has exited)" : "",
             ": their unacknowledged messages will be read again");
+}
+
+void Consumer::pause_fetching() {
+  rd_kafka_topic_partition_list_t* assigned = nullptr;
+  if (rd_kafka_assignment(rk_.get(), &assigned) || !assigned) return;
+  kafka::PartitionList list(assigned);
+  if (auto err = rd_kafka_pause_partitions(rk_.get(), list.get())) log::debug("pausing the fetch: ", kafka::err_text(err));
+}
+
+// Non-blocking polls: the poll interval restarts, rebalance and commit callbacks run. Messages
+// fetched before the pause (or of a partition assigned meanwhile) are not written: dropped, bounded.
+void Consumer::serve_group() {
+  for (int i = 0; i < 1024; ++i) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_.get(), 0);
+    if (!m) break;
+    rd_kafka_message_destroy(m);
+  }
 }
 
 void Consumer::summary(double secs, bool interrupted) const {

@@ -100,6 +100,8 @@ class Consumer {
   void open_ack_readers();
   std::string must_stop() const;
   void wait_for_last_acks();
+  void pause_fetching();  // while waiting for the last acks: nothing more is fetched
+  void serve_group();     // ... but the consumer is polled, so the group keeps this member
   void check_acks_arrive(std::chrono::steady_clock::time_point now);
   // rd_kafka_consumer_close, once: in group mode its revoke is the last commit.
   void close();
@@ -131,6 +133,7 @@ class Consumer {
   bool closed_ = false;   // rd_kafka_consumer_close done
   std::chrono::steady_clock::time_point first_output_{};  // when the first message reached the output
   bool warned_no_acks_ = false;
+  bool acks_seen_ = false;  // an ack line arrived: the path works, no more checks
   JsonTool json_;
   Format format_;               // -f
   bool has_format_ = false;
