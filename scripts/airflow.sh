@@ -85,6 +85,7 @@ settings() {
   export AIRFLOW_HOME AIRFLOW__CORE__LOAD_EXAMPLES=False
   # the CLI warns on every call that it cannot draw graphs
   export PYTHONWARNINGS=${PYTHONWARNINGS:-ignore:Could not import graphviz}
+  export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ beside the DAG files (examples/ is installed as is)
 }
 
 af() { "$venv/bin/airflow" "$@"; }
