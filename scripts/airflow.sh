@@ -4,7 +4,7 @@
 #
 #   scripts/airflow.sh install                  # build the venv once (install-deps, CI); adopts a working
 #                                               # venv already there (made by hand) instead of rebuilding
-#   scripts/airflow.sh path                     # prints the venv's directory (installs first)
+#   scripts/airflow.sh path                     # prints the venv's directory (exit 69 when not installed)
 #   eval "$(scripts/airflow.sh home DIR [DAGS])"  # a fresh AIRFLOW_HOME in DIR on SQLite (`airflow db migrate`),
 #                                               # DAGS (default examples/airflow) checked for import errors;
 #                                               # prints `export AIRFLOW_HOME=DIR`
@@ -116,7 +116,7 @@ check_imports() {
 cmd=$1; shift
 case "$cmd" in
   install) install ;;
-  path) install; echo "$venv" ;;
+  path) need_venv; echo "$venv" ;;
   home)
     [ $# -ge 1 ] || usage
     need_venv

@@ -130,10 +130,10 @@ def tool_env() -> dict[str, str]:
     return {k: v for k, v in env.items() if v}
 
 
+# Retries wait Airflow's [core] default_task_retry_delay (300 s unless the deployment sets it).
 default_args = {
     "owner": "sensor-pipeline",
     "retries": 2,
-    "retry_delay": timedelta(minutes=5),
     "execution_timeout": timedelta(hours=1),
 }
 # env="{{ tool_env() }}" renders to a dict: templates render to Python objects in these DAGs.
