@@ -27,7 +27,7 @@ venv=${SENSOR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sensor-pipeline}/airflo
 constraints=$here/airflow/constraints.txt
 dags_default=$(cd "$here/.." && pwd)/examples/airflow
 
-die() { echo "airflow.sh: $*" >&2; exit "${2:-69}"; }
+die() { echo "airflow.sh: $1" >&2; exit "${2:-69}"; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' >&2; exit 2; }
 
 works() { # the venv runs this Airflow and imports the providers the DAGs use
@@ -104,12 +104,13 @@ make_home() { # DIR DAGS
 }
 
 check_imports() {
-  local out
-  out=$(af dags list-import-errors --local -o plain 2>&1) || { echo "$out" >&2; die "airflow dags list-import-errors failed" 70; }
-  if ! grep -qx 'No data found' <<<"$out"; then
-    echo "$out" >&2
-    die "DAG files in $AIRFLOW__CORE__DAGS_FOLDER do not import (above)" 78
-  fi
+  local out rc=0
+  out=$(af dags list-import-errors --local -o plain 2>&1) || rc=$?
+  [ $rc -eq 0 ] && grep -qx 'No data found' <<<"$out" && return 0
+  echo "$out" >&2
+  # it exits 1 when it lists errors
+  grep -q '^filepath' <<<"$out" && die "DAG files in $AIRFLOW__CORE__DAGS_FOLDER do not import (above)" 78
+  die "airflow dags list-import-errors failed (exit $rc)" 70
 }
 
 [ $# -ge 1 ] || usage
