@@ -16,7 +16,9 @@
 # The DAG files are parsed first (`airflow dags list-import-errors --local`): a DAG that does not import
 # stops here with its traceback (exit 78) instead of `dags test` answering "Dag not found".
 # Variables and connections come from the environment as Airflow reads them (AIRFLOW_VAR_NAME,
-# AIRFLOW_CONN_ID). The venv: Python 3 with venv (Debian: python3-venv), apache-airflow and the amazon
+# AIRFLOW_CONN_ID), or from `airflow.sh airflow variables set` / `connections import` in a home. A task's
+# retries wait AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY seconds: 5 here unless set (Airflow's default, 300,
+# would keep `dags test` of a failing task waiting 5 minutes per retry). The venv: Python 3 with venv (Debian: python3-venv), apache-airflow and the amazon
 # provider from PyPI with pip, pinned by scripts/airflow/constraints.txt (about 400 MB; a few minutes the
 # first time, then offline). AIRFLOW_VERSION and SENSOR_CACHE_DIR can be set.
 set -euo pipefail
@@ -83,6 +85,7 @@ settings() {
   # shellcheck disable=SC1091
   [ -f "$AIRFLOW_HOME/airflow.env" ] && . "$AIRFLOW_HOME/airflow.env"
   export AIRFLOW_HOME AIRFLOW__CORE__LOAD_EXAMPLES=False
+  export AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY=${AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY:-5}
   # the CLI warns on every call that it cannot draw graphs
   export PYTHONWARNINGS=${PYTHONWARNINGS:-ignore:Could not import graphviz}
   export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ beside the DAG files (examples/ is installed as is)
