@@ -157,13 +157,16 @@ with DAG(
 ) as backfill:
     HOUR = "{{ data_interval_start | archive_hour }}"
 
-    # Exit 99: nothing stored for the hour yet, poke again; any other failure of s3-cat (no bucket,
-    # credentials refused: its message above) fails the sensor at once instead of waiting for the timeout.
-    # An hour that never gets an object fails after `timeout` (the cron script counts it a success).
+    # Exit 99: nothing stored for the hour yet, or S3 unavailable for now (s3-cat's 69, 75): poke again.
+    # Any other failure of s3-cat (no bucket, credentials refused: its message above) fails the sensor at
+    # once instead of waiting for the timeout. An hour that never gets an object fails after `timeout`
+    # (the cron script counts it a success).
     wait_for_archive = BashSensor(
         task_id="wait_for_archive",
         bash_command=(
-            f'objects=$(s3-cat --list --hour "{HOUR}" "$BACKFILL_ARCHIVE") || exit $?\n'
+            f'objects=$(s3-cat --list --hour "{HOUR}" "$BACKFILL_ARCHIVE") || {{ rc=$?\n'
+            '  case $rc in 69 | 75) echo "S3 unavailable (exit $rc): poking again later"; exit 99 ;; esac\n'
+            '  exit $rc\n}\n'
             f'[ -n "$objects" ] || {{ echo "no object of hour {HOUR} stored yet"; exit 99; }}\n'
             f'echo "hour {HOUR}: $(wc -l <<<"$objects") objects stored"\n'
         ),
