@@ -12,7 +12,8 @@
 # - a gap (rows of the hour deleted from ClickHouse) fails reconcile, naming how many; the rerun the DAG
 #   documents inserts the hour again: the gap is filled and nothing is doubled under FINAL
 # - a stage that exits non-zero (ch-insert: no such table) fails the task, with ch-insert's own message
-#   in the task log; the sensor fails at once on s3-cat's error (no such bucket) instead of waiting
+#   in the task log; the sensor fails at once on s3-cat's error (no such bucket) instead of waiting, and
+#   pokes again while S3 is down
 # - sensor_storage_report prints the archive's objects and bytes and writes its metrics
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ch_lib.sh"
@@ -143,6 +144,21 @@ rc=0; AIRFLOW_VAR_SENSOR_ARCHIVE='s3://no-such-bucket/sensors/%Y/%m/%d/%H%M%S-{h
 [ "$(grep -c 'Running command: objects=' sensor.log)" = 1 ] || fail "the sensor should fail at its first poke: $(why sensor.log)"
 assert_contains "$(cat sensor.log)" "NoSuchBucket" "s3-cat's message in the sensor's log"
 pass "the sensor fails at once on s3-cat's error, with its message"
+
+# S3 down when the sensor pokes: it pokes again (every minute) instead of failing, and the run completes
+# once the endpoint is back
+s3_stop_endpoint
+"$airflow_sh" test sensor_backfill_hourly "$logical" >down.log 2>&1 &
+run=$!
+on_exit "kill $run"
+wait_until 300 grep -q "S3 unavailable (exit 69): poking again later" down.log \
+  || fail "the sensor should wait for S3: $(why down.log)"
+"$S3_SCRIPT" start "$S3_DIR" >/dev/null  # the same port and data, without exporting its credentials here
+rc=0; wait "$run" || rc=$?
+assert_eq "$rc" 0 "the run once S3 is back (log: $(why down.log))"
+[ "$(grep -c 'Running command: objects=' down.log)" -ge 2 ] || fail "the sensor should have poked twice or more"
+assert_contains "$(cat down.log)" "hour $hour: all $valid1 archived rows are in ClickHouse"
+pass "with S3 down the sensor pokes again; once it is back the run loads the hour"
 
 # --- the storage report
 rc=0; "$airflow_sh" test sensor_storage_report "$logical" >report.log 2>&1 || rc=$?
