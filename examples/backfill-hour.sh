@@ -14,7 +14,9 @@
 #   BACKFILL_ARCHIVE      the archive's key template, exactly as given to s3-put (the README's and the
 #                         systemd unit's layout: s3://raw/sensors/%Y/%m/%d/%H%M%S-{host}-{run}-{seq}.jsonl)
 #   BACKFILL_METRICS_DIR  node_exporter textfile directory (/var/lib/node_exporter/textfile)
-#   BACKFILL_STATE_DIR    where rejected lines and the last run's messages are kept (/var/lib/sensor-pipeline)
+#   BACKFILL_TABLE        the ClickHouse table (sensor_metrics)
+#   BACKFILL_STATE_DIR    where rejected lines (sensor-parse's and ch-insert's) and the last run's
+#                         messages are kept (/var/lib/sensor-pipeline)
 #   BACKFILL_LOCK         lock file against overlapping runs (/run/lock/sensor-backfill.lock)
 set -euo pipefail
 # cron runs jobs with PATH=/usr/bin:/bin. Installed, this script is PREFIX/share/sensor-pipeline/examples/
@@ -29,6 +31,7 @@ hour=${1:-$(date -u -d '1 hour ago' +%Y-%m-%dT%H)}
 archive=${BACKFILL_ARCHIVE:-'s3://raw/sensors/%Y/%m/%d/%H%M%S-{host}-{run}-{seq}.jsonl'}
 metrics=${BACKFILL_METRICS_DIR:-/var/lib/node_exporter/textfile}
 state=${BACKFILL_STATE_DIR:-/var/lib/sensor-pipeline}
+table=${BACKFILL_TABLE:-sensor_metrics}
 exec 9>"${BACKFILL_LOCK:-/run/lock/sensor-backfill.lock}"
 flock -n 9 || { echo "backfill-hour.sh: another run holds the lock" >&2; exit 75; }
 log=$state/backfill-last.log
@@ -36,7 +39,8 @@ rc=0
 { s3-cat --hour "$hour" "$archive" --metrics-file "$metrics/sensor_backfill_s3.prom" \
   | sensor-parse --rejects "$state/backfill-rejects-$hour.jsonl" \
       --max-reject-ratio 0.05 --metrics-file "$metrics/sensor_backfill_parse.prom" \
-  | ch-insert --table sensor_metrics --no-acks --metrics-file "$metrics/sensor_backfill_ch.prom"; } 2>"$log" || rc=$?
+  | ch-insert --table "$table" --no-acks --rejects "$state/backfill-ch-rejects-$hour.jsonl" \
+      --metrics-file "$metrics/sensor_backfill_ch.prom"; } 2>"$log" || rc=$?
 if [ "$rc" -ne 0 ]; then
   cat "$log" >&2 || true
   echo "backfill-hour.sh: hour $hour of $archive failed (exit $rc); the stages' messages are above" >&2

@@ -23,7 +23,7 @@ PACKAGES=(
   # from Maven Central (scripts/kafka.sh)
   zookeeper openjdk-17-jre-headless maven
   # reference and peer tools (tests, benchmarks)
-  kcat jq awscli rclone curl python3 procps psmisc time
+  kcat jq awscli rclone curl python3 python3-venv procps psmisc time
   # examples/logrotate run as written (tests/integration/logrotate_rejects_test.sh)
   logrotate
   # throwaway CAs (scripts/kafka.sh, clickhouse.sh) and the zstd CLI the S3 tests compare with
@@ -39,9 +39,10 @@ done
 # is kept when there is one (Debian's npm package would conflict with it)
 command -v npm >/dev/null || missing+=(nodejs npm)
 # Servers built from source, once per machine into a cache outside the tree (offline afterwards):
-# MinIO from its Go module (about 7 minutes on 2 cores the first time).
+# MinIO from its Go module (about 7 minutes on 2 cores the first time); Apache Airflow's venv from PyPI.
 build_cached() {
   bash "$(dirname "$0")/minio.sh" build
+  bash "$(dirname "$0")/airflow.sh" install
 }
 if [ ${#missing[@]} -eq 0 ]; then
   build_cached

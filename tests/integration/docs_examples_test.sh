@@ -25,6 +25,7 @@ declare -A SKIP=(
   ["ch-insert.1.scd: CLICKHOUSE_USER=writer"]="needs two HTTPS ClickHouse servers ch1/ch2 and /etc/sensor-pipeline/ch.pass (ch_insert_tls_test covers --ca-file over HTTPS)"
   ["README.md: ch-insert --cluster sensors"]="needs the four servers ch1..ch4 of a cluster named sensors (ch_insert_cluster_test and ch_insert_shard_direct_test run these flags against scripts/clickhouse.sh cluster)"
   ["ch-insert.1.scd: ch-insert --cluster sensors"]="needs the four servers ch1..ch4 of a cluster named sensors (ch_insert_shard_direct_test runs --shard against scripts/clickhouse.sh cluster)"
+  ["README.md: cp /usr/share/sensor-pipeline/examples/airflow"]="needs an Airflow installation (airflow_dags_test imports the connections and sets the Variables the same way, then runs the DAGs)"
   ["kafka-cat-sensor.1.scd: kafka-cat-sensor -b kafka:9093"]="needs a Kafka cluster with TLS client certificates (kafka_sasl_test covers SASL_SSL)"
 )
 
