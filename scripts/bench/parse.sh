@@ -48,7 +48,7 @@ for cmp in parse-tsv-vs-jq parse-envelope-vs-jq parse-values-vs-jq; do
   bench_rounds side_ours side_ref
   o=$(bench_median "ours.$cmp") oc=$(bench_median "ours.$cmp" 4)
   printf '%-22s %8s %8s %8s %8s %12s\n' "$cmp" "${o}s" "$(bench_median "ref.$cmp")s" "${oc}s" "$(bench_median "ref.$cmp" 4)s" \
-    "$(awk -v n="$n" -v s="$o" -v c="$oc" 'BEGIN { printf "%.2f/%.2fM", s > 0 ? n / s / 1e6 : 0, c > 0 ? n / c / 1e6 : 0 }')"
+    "$(awk -v n="$n" -v s="$o" -v c="$oc" 'BEGIN { printf "%.2f/%.2fM", (s > 0 ? n / s / 1e6 : 0), (c > 0 ? n / c / 1e6 : 0) }')"
   results+=("$(bench_result "$cmp" "ours.$cmp" "ref.$cmp")")
 done
 bench_about

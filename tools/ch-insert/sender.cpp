@@ -208,6 +208,13 @@ void Sender::prepare(Batch& b) {
 }
 
 void Sender::submit(std::unique_ptr<Batch> b) {
+  // With one sender, compressing on it would serialize compression with the server's answer; here,
+  // on the reading thread, batch N+1 is compressed while batch N is in flight (--parallel 1 took
+  // 1.30 s against 0.83 s for 1M rows in the bench when its sender compressed).
+  if (o_.parallel <= 1) {
+    prepare(*b);
+    b->prepared = true;
+  }
   std::unique_lock<std::mutex> lk(mu_);
   cv_.wait(lk, [&] { return in_flight_ < std::max(1, o_.parallel) || error_; });
   if (error_) std::rethrow_exception(error_);
@@ -280,7 +287,7 @@ void Sender::loop(std::vector<ClickHouseClient*> clients) {
     Done done;
     std::exception_ptr err;
     try {
-      prepare(*b);
+      if (!b->prepared) prepare(*b);
       if (b->parts.empty()) {
         insert_range(clients[0], *routes_[0], local, *b, 0, b->rows.size(), 0);
         finish_rejects(local, *b, *b);

@@ -57,6 +57,7 @@ struct Batch {
   std::vector<std::string> topics;
   Clock::time_point first;
   std::string wire;  // the whole batch's request body, compressed by the sender thread that took it
+  bool prepared = false;  // wire (or parts) made already: by the reading thread when --parallel is 1
   // Rows ClickHouse refused, held until the batch is done: when it refused every row, the fault is
   // the table's, not the rows' (see Sender::finish_rejects).
   struct Refused {
