@@ -91,8 +91,11 @@ void check_key_length(const std::string& key) {
 bool retriable(long status, const std::string& code) {
   // 501 Not Implemented (Swift's answer to a conditional PUT) is the same on every try
   if ((status >= 500 && status != 501) || status == 429 || status == 408) return true;
+  // 499 ClientDisconnected: MinIO's answer to a request in flight while it shuts down (seen when the
+  // server was stopped mid-part): the request never finished, the next try is a new one
+  if (status == 499) return true;
   return code == "RequestTimeout" || code == "SlowDown" || code == "InternalError" || code == "ServiceUnavailable" ||
-         code == "OperationAborted";
+         code == "OperationAborted" || code == "ClientDisconnected";
 }
 
 std::string multipart_etag(const std::vector<std::string>& part_md5_hex) {
