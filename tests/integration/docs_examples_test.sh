@@ -5,7 +5,7 @@
 # MinIO S3). Only hosts, ports and credentials are adapted: ClickHouse and S3 through the variables
 # the tools read (CLICKHOUSE_URL/USER/PASSWORD, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...), and the docs'
 # placeholder addresses and credentials (SUBST below: the broker kafka:9092, a local S3 endpoint and the
-# keys a man page gives it) by the local ones.
+# keys a man page gives it) by the local ones, and the hourly backfill's hour (the last one) by this one.
 #
 # Each block runs as one `bash -e -o pipefail` script in a fresh directory and in a private mount
 # namespace with empty /run and /var/lib (the paths the README's service layout uses, as on a fresh
