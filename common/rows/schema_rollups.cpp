@@ -37,7 +37,9 @@ std::string lower(std::string s) {
 
 // "5 minutes" -> {5, "minute"}; ConfigError naming `where` otherwise.
 void parse_interval(const std::string& text, Rollup& r, const std::string& where) {
-  auto err = [&](const std::string& why) { return ConfigError(where + ": interval '" + text + "': " + why + kIntervalGrammar); };
+  auto err = [&](const std::string& why) {
+    return ConfigError(where + ": interval '" + text + "': " + why + kIntervalGrammar);
+  };
   size_t i = text.find_first_not_of(" \t");
   if (i == std::string::npos) throw err("empty");
   long n = 1;
@@ -54,8 +56,8 @@ void parse_interval(const std::string& text, Rollup& r, const std::string& where
   if (std::find(std::begin(kUnits), std::end(kUnits), unit) == std::end(kUnits))
     throw err("unknown unit '" + text.substr(i, e + 1 - i) + "'");
   long whole = unit == "hour" ? 24 : unit == "day" ? 1 : 60;
-  if (n < 1 || n > whole || whole % n != 0) throw err(std::to_string(n) + " " + unit + "s do not divide " +
-                                                      (unit == "second" ? "a minute" : unit == "minute" ? "an hour" : "a day"));
+  const char* whole_text = unit == "second" ? "a minute" : unit == "minute" ? "an hour" : "a day";
+  if (n < 1 || n > whole || whole % n != 0) throw err(std::to_string(n) + " " + unit + "s do not divide " + whole_text);
   r.every = static_cast<int>(n);
   r.unit = unit;
 }
@@ -92,7 +94,8 @@ Rollup parse_rollup(const nlohmann::json& rj, const Schema& s, const std::string
     if (std::find(std::begin(known), std::end(known), item.key()) == std::end(known))
       throw ConfigError(where + ": unknown key \"" + item.key() + "\" (known: name, interval, by, time, aggregates)");
   }
-  if (!plain_name(r.name)) throw ConfigError(where + ": the name must be letters, digits and '_', not starting with a digit");
+  if (!plain_name(r.name))
+    throw ConfigError(where + ": the name must be letters, digits and '_', not starting with a digit");
   if (r.name == s.table) throw ConfigError(where + ": the name is the table's");
   if (!rj.contains("interval") || !rj["interval"].is_string())
     throw ConfigError(where + ": needs an \"interval\" string like \"1 minute\"");
@@ -108,7 +111,8 @@ Rollup parse_rollup(const nlohmann::json& rj, const Schema& s, const std::string
       if (!b.is_string()) throw ConfigError(where + ": by must be an array of column names");
       const Column& c = column(b.get<std::string>(), "by");
       if (c.nullable() || c.is_container())
-        throw ConfigError(where + ": by column '" + c.name + "' must not be optional without a default, an Array or a Map");
+        throw ConfigError(where + ": by column '" + c.name +
+                          "' must not be optional without a default, an Array or a Map");
       if (std::find(r.by.begin(), r.by.end(), c.name) != r.by.end())
         throw ConfigError(where + ": by names column '" + c.name + "' twice");
       r.by.push_back(c.name);
@@ -131,7 +135,8 @@ Rollup parse_rollup(const nlohmann::json& rj, const Schema& s, const std::string
   if (std::find(r.by.begin(), r.by.end(), r.time) != r.by.end())
     throw ConfigError(where + ": time column '" + r.time + "' is also in by (the bucket replaces it)");
   if (!rj.contains("aggregates") || !rj["aggregates"].is_object() || rj["aggregates"].empty())
-    throw ConfigError(where + ": needs \"aggregates\", e.g. {\"temperature\": [\"min\", \"avg\", \"max\"], \"*\": [\"count\"]}");
+    throw ConfigError(where +
+                      ": needs \"aggregates\", e.g. {\"temperature\": [\"min\", \"avg\", \"max\"], \"*\": [\"count\"]}");
   const auto& aj = rj["aggregates"];
   for (const auto& item : aj.items()) {
     const Column* c = item.key() == "*" ? nullptr : &column(item.key(), "aggregates");
@@ -221,7 +226,8 @@ std::string Rollup::interval_text() const {
 namespace schema_detail {
 
 std::vector<Rollup> parse_rollups(const nlohmann::json& rj, const Schema& s, const std::string& origin) {
-  if (!rj.is_array()) throw ConfigError(origin + ": rollups must be an array of objects like {\"name\": ..., \"interval\": ...}");
+  if (!rj.is_array())
+    throw ConfigError(origin + ": rollups must be an array of objects like {\"name\": ..., \"interval\": ...}");
   std::vector<Rollup> out;
   size_t i = 0;
   for (const auto& one : rj) {
@@ -260,8 +266,10 @@ std::vector<std::pair<std::string, std::string>> Schema::rollup_columns(const Ro
   out.emplace_back(r.time, "DateTime");
   for (const auto& a : r.aggregates) {
     std::string type = "AggregateFunction(count)";
-    if (!a.column.empty())
-      type = "AggregateFunction(" + a.function + ", " + argument_type(columns[static_cast<size_t>(index_of(a.column))]) + ")";
+    if (!a.column.empty()) {
+      const Column& c = columns[static_cast<size_t>(index_of(a.column))];
+      type = "AggregateFunction(" + a.function + ", " + argument_type(c) + ")";
+    }
     out.emplace_back(column_name(a), type);
   }
   return out;
@@ -276,15 +284,18 @@ std::vector<std::string> Schema::rollup_differences(
   const auto want = rollup_columns(r);
   std::vector<std::string> out;
   for (const auto& w : want) {
-    auto it = std::find_if(table_columns.begin(), table_columns.end(), [&](const auto& tc) { return tc.first == w.first; });
+    auto it = std::find_if(table_columns.begin(), table_columns.end(),
+                           [&](const auto& tc) { return tc.first == w.first; });
+    const std::string name = quote_identifier(w.first);
     if (it == table_columns.end())
-      out.push_back("missing column " + quote_identifier(w.first) + " " + w.second + " (in the schema, not in the rollup)");
+      out.push_back("missing column " + name + " " + w.second + " (in the schema, not in the rollup)");
     else if (squeeze(it->second) != squeeze(w.second))
-      out.push_back("column " + quote_identifier(w.first) + ": the rollup has " + it->second + ", the schema " + w.second);
+      out.push_back("column " + name + ": the rollup has " + it->second + ", the schema " + w.second);
   }
   for (const auto& tc : table_columns)
     if (std::none_of(want.begin(), want.end(), [&](const auto& w) { return w.first == tc.first; }))
-      out.push_back("extra column " + quote_identifier(tc.first) + " " + tc.second + " (in the rollup, not in the schema)");
+      out.push_back("extra column " + quote_identifier(tc.first) + " " + tc.second +
+                    " (in the rollup, not in the schema)");
   return out;
 }
 
@@ -307,8 +318,8 @@ std::vector<std::string> Schema::create_rollups_sql(const std::string& database,
   const std::string source = tbl.empty() ? table : tbl;
   if (cluster.empty()) {
     for (const auto& r : rollups) {
-      out.push_back(rollup_table_sql(*this, r, "CREATE TABLE IF NOT EXISTS " + prefix(database) + quote_identifier(r.name), "") +
-                    "ENGINE = AggregatingMergeTree()\n" + keys_sql(r));
+      const std::string head = "CREATE TABLE IF NOT EXISTS " + prefix(database) + quote_identifier(r.name);
+      out.push_back(rollup_table_sql(*this, r, head, "") + "ENGINE = AggregatingMergeTree()\n" + keys_sql(r));
       out.push_back("CREATE MATERIALIZED VIEW IF NOT EXISTS " + prefix(database) + quote_identifier(r.name + "_mv") +
                     "\nTO " + prefix(database) + quote_identifier(r.name) + "\n" +
                     select_sql(*this, r, prefix(database) + quote_identifier(source)));
