@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
         app.add_option("-r,--rejects", c.rejects_path, "Append rejected rows as JSON lines (the reason, the row's Kafka coordinates) to FILE; they are then acknowledged (without it a rejected row is kept nowhere and its partition not acknowledged past it)");
         app.add_option("--max-rejects", o.max_rejects, "Exit 1 when more rows than this were rejected (-1 = no limit)")->capture_default_str();
         app.add_flag("--keep-coordinates", o.keep_coordinates, "Send _topic, _partition, _offset as columns too");
-        app.add_flag("--create-table", o.create_table, "Create the table from the schema if missing (ReplacingMergeTree)");
+        app.add_flag("--create-table", o.create_table, "Create the table (ReplacingMergeTree) and the schema's rollups from the schema if missing");
         app.add_option("--cluster", o.cluster,
                        "ClickHouse cluster (remote_servers name): --create-table makes replicated TABLE_local tables "
                        "and the Distributed TABLE over them ON CLUSTER; inserts wait for the shards");
