@@ -300,7 +300,8 @@ uint64_t Resolver::prepare(Batch& b, const std::function<void()>& drain) {
       }
     }
     if (dropped) {
-      log::debug("batch ", b.seq, ": ", dropped, " rows already stored, not sent");
+      log::info("--exactly-once: batch ", b.seq, ": ", dropped, " of its rows are stored already (an earlier run sent "
+                "them): acknowledged, not sent");
       drop_rows(b, drop);
       offs = batch_offsets(b);
     }
