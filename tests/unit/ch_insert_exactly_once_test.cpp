@@ -176,3 +176,13 @@ TEST(ChInsertExactlyOnce, DroppedRowsBecomeMarkers) {
   EXPECT_EQ(offs.at(P0).rows, (std::vector<int64_t>{6}));
   EXPECT_EQ(offs.at(P0).all, (std::vector<int64_t>{5, 6}));
 }
+
+TEST(ChInsertExactlyOnce, MessageReadTwiceIntoOneBatchIsSentOnce) {
+  Batch b = batch({{0, 5}, {0, 6}, {1, 0}, {0, 5}, {0, 6}, {0, 7}});
+  EXPECT_EQ(eo::drop_repeats(b), 2u);
+  ASSERT_EQ(b.rows.size(), 4u);
+  EXPECT_EQ(b.data, "row0.5\nrow0.6\nrow1.0\nrow0.7\n");
+  Batch once = batch({{0, 5}, {1, 5}});
+  EXPECT_EQ(eo::drop_repeats(once), 0u);
+  EXPECT_EQ(once.rows.size(), 2u);
+}

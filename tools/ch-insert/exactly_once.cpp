@@ -275,7 +275,34 @@ void Resolver::wait_run_gone(const std::string& run) {
   waited_.insert(run);
 }
 
+// A message read twice into one batch (upstream went back within it, a rebalance): its first row is
+// the one sent; the others would be new to the lookup (the batch's intent is not written yet).
+uint64_t drop_repeats(Batch& b) {
+  const BatchOffsets offs = batch_offsets(b);
+  bool repeats = false;
+  for (const auto& [k, p] : offs)
+    repeats = repeats || std::adjacent_find(p.all.begin(), p.all.end()) != p.all.end();
+  if (!repeats) return 0;
+  std::set<std::pair<Key, int64_t>> seen;
+  for (const auto& m : b.marks) seen.insert({{b.topics[static_cast<size_t>(m.topic)], m.partition}, m.offset});
+  std::vector<char> drop(b.rows.size(), 0);
+  uint64_t n = 0;
+  for (size_t i = 0; i < b.rows.size(); ++i) {
+    const RowMeta& m = b.rows[i];
+    if (m.topic >= 0 && !seen.insert({{b.topics[static_cast<size_t>(m.topic)], m.partition}, m.offset}).second) {
+      drop[i] = 1;
+      ++n;
+    }
+  }
+  if (n) {
+    log::info("--exactly-once: batch ", b.seq, ": ", n, " rows of messages read twice into it: sent once");
+    drop_rows(b, drop);
+  }
+  return n;
+}
+
 uint64_t Resolver::prepare(Batch& b, const std::function<void()>& drain) {
+  uint64_t dropped = drop_repeats(b);  // counted with the rows found stored: acknowledged, not sent (again)
   BatchOffsets offs = batch_offsets(b);
   std::vector<Key> load = t_.to_load(offs);
   if (!load.empty()) {
@@ -283,7 +310,6 @@ uint64_t Resolver::prepare(Batch& b, const std::function<void()>& drain) {
     for (const auto& f : tsv_rows(query(read_state_sql(o_.database, o_.table, load), "reading the intents")))
       if (f.size() >= 4) t_.loaded({f[0], static_cast<int32_t>(std::stol(f[1]))}, std::stoll(f[2]), f[3]);
   }
-  uint64_t dropped = 0;
   std::vector<Range> check = t_.to_check(offs);
   if (!check.empty()) {
     drain();  // this run's batches in flight are stored (or failed) before the lookup
@@ -292,15 +318,17 @@ uint64_t Resolver::prepare(Batch& b, const std::function<void()>& drain) {
     for (const auto& f : tsv_rows(query(stored_sql(o_.database, o_.table, check), "looking up stored rows")))
       if (f.size() >= 3) found.insert({{f[0], static_cast<int32_t>(std::stol(f[1]))}, std::stoll(f[2])});
     std::vector<char> drop(b.rows.size(), 0);
+    uint64_t stored = 0;
     for (size_t i = 0; i < b.rows.size(); ++i) {
       const RowMeta& m = b.rows[i];
       if (m.topic >= 0 && found.count({{b.topics[static_cast<size_t>(m.topic)], m.partition}, m.offset})) {
         drop[i] = 1;
-        ++dropped;
+        ++stored;
       }
     }
-    if (dropped) {
-      log::info("--exactly-once: batch ", b.seq, ": ", dropped, " of its rows are stored already (an earlier run sent "
+    dropped += stored;
+    if (stored) {
+      log::info("--exactly-once: batch ", b.seq, ": ", stored, " of its rows are stored already (an earlier run sent "
                 "them): acknowledged, not sent");
       drop_rows(b, drop);
       offs = batch_offsets(b);

@@ -109,6 +109,10 @@ class Resolver {
 size_t stored_rows(ClickHouseClient& c, const Options& o, const Batch& b, size_t a, size_t e,
                    const std::string& query_id);
 
+// A message read twice into one batch (upstream went back within it): its later rows are dropped (as
+// markers), so it is sent once. Returns how many.
+uint64_t drop_repeats(Batch& b);
+
 // Drops rows of `b` (drop[i] for row i), keeping their offsets acknowledged as markers.
 void drop_rows(Batch& b, const std::vector<char>& drop);
 
