@@ -121,4 +121,27 @@ grep 'rows,' rerun.log
 assert_contains "$(cat rerun.log)" "; $lost inserted, 0 rejected, $((n_valid - lost)) already stored" "rerun summary"
 got=$(q "SELECT count(), uniqExact(id) FROM sensor_metrics FORMAT TSV")
 assert_eq "$got" "$n_valid	$n_valid" "rows without FINAL after day $day ($lost rows) was dropped and the topic read again"
-pass "$n_valid valid messages stored once without FINAL over $days daily partitions, the view exact, after $ROUNDS SIGKILLs of ch-insert and a backfill rerun; a day's part lost, only its $lost rows stored again"
+# An insert of a killed ch-insert still running on the server: the next run waits until it has ended
+# (system.processes, by the killed run's query_id prefix) before it looks its rows up; otherwise it would
+# find nothing yet and store them all a second time. Every INSERT into slow_t takes 6 s (two views,
+# sleep(3) each: 3 s is the most one call may sleep), the time between the kill and the next run's lookup.
+q "CREATE TABLE slow_t AS sensor_metrics ENGINE = MergeTree PARTITION BY toYYYYMMDD(ts) ORDER BY (sensor_id, ts, id)" ||
+  fail "create slow_t"
+for v in slow_t_mv1 slow_t_mv2; do
+  q "CREATE MATERIALIZED VIEW $v TO slow_sink AS SELECT sleep(3) AS n FROM slow_t" || fail "create $v"
+done
+sensor-gen -c 3000 --envelope --partitions 4 --interval 5m | sensor-parse -q >slow_rows.jsonl
+n_slow=$(wc -l <slow_rows.jsonl)
+running() { [ "$(q "SELECT count() FROM system.processes WHERE query_id LIKE 'sp-eo-%' FORMAT TSV")" -gt 0 ]; }
+stage slow ch-insert $EO_FLAG -t slow_t --no-acks <slow_rows.jsonl 2>slow1.log &
+wait_until 60 running || fail "the first run's INSERT never showed in system.processes: $(tail -3 slow1.log)"
+kill -9 "$(cat slow.pid)"
+wait $! 2>/dev/null || true
+running || fail "the killed run's INSERT ended before the next run started: nothing to wait for"
+ch-insert $EO_FLAG -t slow_t --no-acks <slow_rows.jsonl 2>slow2.log || fail "second run: $(tail -3 slow2.log)"
+grep -E 'waiting|rows,' slow2.log
+assert_contains "$(cat slow2.log)" "waiting for the inserts of run" "second run's log"
+got=$(q "SELECT count(), uniqExact(id) FROM slow_t FORMAT TSV")
+assert_eq "$got" "$n_slow	$n_slow" "rows of slow_t after a run killed mid-insert and the next one"
+
+pass "$n_valid valid messages stored once without FINAL over $days daily partitions, the view exact, after $ROUNDS SIGKILLs of ch-insert and a backfill rerun; a day's part lost, only its $lost rows stored again; a killed run's insert waited for"
