@@ -5,6 +5,8 @@
 #   client    clickhouse-client --query 'INSERT ... FORMAT JSONEachRow' over the native protocol
 #   ours      ch-insert, defaults (100k-row gzip'd batches, 2 in flight, acks off)
 #   ours_p1   the same with -P 1 (one batch in flight: only compression overlaps the server)
+#   ours_kc / ours_eo  rows with Kafka coordinates (sensor-gen --envelope over 8 partitions | sensor-parse)
+#             stored with --keep-coordinates, and with --exactly-once (issue 26): the mode's cost
 # Timed as every row is (scripts/bench/lib.sh: warm-up, sides in turn, median of pairs, spread); every
 # run's row count is checked; peak RSS by /usr/bin/time.
 # Usage: scripts/bench/ch.sh [ROWS]    (BIN_DIR defaults to build/bin; ROWS to BENCH_MESSAGES or 1000000)
@@ -24,6 +26,7 @@ bench_start "clickhouse-server" "$SRC_DIR/scripts/clickhouse.sh" start "$tmp/ch"
 q() { curl -sS --fail-with-body "$CH_URL/" --data-binary "$1"; }
 
 sensor-gen -c "$ROWS" | sensor-parse -q >"$tmp/rows.jsonl"
+sensor-gen -c "$ROWS" --envelope --partitions 8 | sensor-parse -q >"$tmp/rows_kafka.jsonl"
 size=$(stat -c %s "$tmp/rows.jsonl")
 echo "rows: $ROWS, $((size / 1048576)) MiB JSONEachRow; ClickHouse $(q 'SELECT version()'); $(nproc) cores"
 
@@ -58,11 +61,28 @@ side_ours_p1() {
   bench_ours ours_p1 sh -c "ch-insert --url '$CH_URL' --table t_ours_p1 --no-acks -q -j 1 <'$tmp/rows.jsonl'"
   bench_check_ours "ch-insert -j 1: rows inserted" "$(count t_ours_p1)" "$ROWS"
 }
-bench_rounds side_curl side_ours side_client side_ours_p1
+fresh_coords() {  # TABLE: an empty table with the coordinates' columns, no exactly-once state (untimed)
+  q "DROP TABLE IF EXISTS $1" >/dev/null
+  q "DROP TABLE IF EXISTS $1_kafka_offsets" >/dev/null
+  ch-insert --url "$CH_URL" --table "$1" --create-table --exactly-once -q </dev/null >/dev/null
+  q "DROP TABLE $1_kafka_offsets" >/dev/null
+}
+side_ours_kc() {
+  fresh_coords t_kc
+  bench_ours ours_kc sh -c "ch-insert --url '$CH_URL' --table t_kc --keep-coordinates --no-acks -q <'$tmp/rows_kafka.jsonl'"
+  bench_check_ours "ch-insert --keep-coordinates: rows inserted" "$(count t_kc)" "$ROWS"
+}
+side_ours_eo() {
+  fresh_coords t_eo
+  bench_ours ours_eo sh -c "ch-insert --url '$CH_URL' --table t_eo --exactly-once --no-acks -q <'$tmp/rows_kafka.jsonl'"
+  bench_check_ours "ch-insert --exactly-once: rows inserted" "$(count t_eo)" "$ROWS"
+}
+bench_rounds side_curl side_ours side_client side_ours_p1 side_ours_kc side_ours_eo
 
 printf '%-34s %9s %9s\n' tool seconds rss_mb
-for n in curl client ours ours_p1; do printf '%-34s %9s %9s\n' "$n" "$(bench_median $n)" "$(bench_rss_mb $n)"; done
+for n in curl client ours ours_p1 ours_kc ours_eo; do printf '%-34s %9s %9s\n' "$n" "$(bench_median $n)" "$(bench_rss_mb $n)"; done
 bench_about
 bench_result ch-insert-vs-curl ours curl
 bench_result ch-insert-P1-vs-curl ours_p1 curl
 bench_result ch-insert-vs-clickhouse-client ours client
+bench_result ch-insert-exactly-once-vs-without ours_eo ours_kc

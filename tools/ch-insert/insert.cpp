@@ -14,6 +14,7 @@
 #include "common/core/retry.hpp"
 #include "common/core/signals.hpp"
 #include "common/rows/row_input.hpp"
+#include "exactly_once.hpp"
 #include "sender.hpp"
 #include "shards.hpp"
 
@@ -90,6 +91,22 @@ void dry_send(const Options& o, const std::string& statement, LineWriter& w, Sta
   ++st.batches;
 }
 
+// --exactly-once: a row without Kafka coordinates could not be told from one stored before. Refused
+// with 65 (a data error: the wrong input), naming the line. With the coordinates required as columns,
+// such a row is `invalid`: split again without them to tell it from a row with another fault.
+void require_coordinates(const Options& o, const RowShape& shape, const Line& line, RowStatus rs, const RowCoords& c) {
+  bool missing = rs == RowStatus::row && !c.present;
+  if (rs == RowStatus::invalid) {
+    std::string scratch, why;
+    RowCoords bare;
+    missing = split_row(o.format, line.text, shape, false, scratch, bare, why) == RowStatus::row && !bare.present;
+  }
+  if (missing)
+    throw DataError("line " + std::to_string(line.number) + ": a row without Kafka coordinates (_topic, _partition, "
+                    "_offset): --exactly-once needs them on every row (sensor-parse writes them for kafka-cat-sensor "
+                    "--envelope lines and archive lines); stopped there");
+}
+
 }  // namespace
 
 void reserve_batch(const Options& o, Batch& b) {
@@ -139,9 +156,11 @@ std::string date_beyond_server(const ServerCaps& caps, const Column& col, std::s
 
 std::vector<std::pair<std::string, std::string>> insert_params(const Options& o, const ServerCaps& caps,
                                                               const std::string& statement, std::string_view body,
-                                                              size_t rows) {
+                                                              size_t rows, const std::string& query_id) {
   std::vector<std::pair<std::string, std::string>> params;
   if (o.format != RowFormat::values) params.emplace_back("query", statement);
+  // --exactly-once: a later run waits while the server still runs an insert of this one (system.processes)
+  if (!query_id.empty()) params.emplace_back("query_id", query_id);
   if (o.best_effort_dates) params.emplace_back("date_time_input_format", "best_effort");
   // One block per POST, so a refused POST leaves nothing behind (all or nothing).
   params.emplace_back("max_insert_block_size", std::to_string(std::max<uint64_t>(rows, 1048576)));
@@ -280,6 +299,9 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
   std::string date_value, date_why;
   std::unique_ptr<Sender> sender;
   if (!o.dry_run) sender = std::make_unique<Sender>(o, caps, statement, client, out, rej, st, m);
+  std::unique_ptr<eo::Resolver> resolver;  // --exactly-once: resolves each batch before it goes
+  if (o.exactly_once && !o.dry_run) resolver = std::make_unique<eo::Resolver>(o, client->connection(), o.eo_run);
+  uint64_t already = 0;  // rows found stored, merged into st at the end
 
   Progress progress("rows");
   uint64_t seq = 0;
@@ -303,6 +325,11 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
       return;
     }
     batch->seq = ++seq;
+    if (resolver) {
+      const uint64_t n = resolver->prepare(*batch, [&] { sender->drain(); });
+      already += n;
+      m.already.inc(static_cast<double>(n));
+    }
     sender->submit(std::move(batch));  // compressed by the sender thread that takes it
     batch = sender->new_batch();
   };
@@ -331,9 +358,10 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
     sender.reset();
     publish_rows();
     st.rejected += local_rejects;
+    st.already += already;
     progress.done();
     rej.flush();
-    st.unsent = st.rows_in - st.inserted - st.rejected;
+    st.unsent = st.rows_in - st.inserted - st.rejected - st.already;
   };
   const auto window = std::chrono::microseconds(static_cast<int64_t>(o.batch_seconds * 1e6));
   try {
@@ -364,6 +392,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
         --st.rows_in;  // not a row
         continue;
       }
+      if (o.exactly_once && !line.unterminated) require_coordinates(o, shape, line, rs, c);
       // A marker cut short by a killed sensor-parse may have lost digits of its offset: a torn line
       // like any other. Its message is read again upstream.
       if (rs == RowStatus::marker && line.unterminated) {

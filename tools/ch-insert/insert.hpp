@@ -37,6 +37,10 @@ struct Options {
   double retry_max_delay_seconds = 30;
   bool keep_coordinates = false;
   bool create_table = false;
+  // --exactly-once (exactly_once.hpp): every row carries its coordinates, which are stored; the state
+  // table TABLE_kafka_offsets says what may be stored already. eo_run tags this run's inserts.
+  bool exactly_once = false;
+  std::string eo_run;
   // remote_servers name: --create-table makes replicated local tables + a Distributed one ON CLUSTER,
   // and inserts wait until the Distributed table has written to the shards (insert_distributed_sync)
   std::string cluster;
@@ -92,14 +96,16 @@ struct ServerCaps {
 // for its reject, or "" when the value is fine (or not a date text this check knows). Pure: unit-tested.
 std::string date_beyond_server(const ServerCaps& caps, const Column& col, std::string_view value);
 
+// query_id: --exactly-once's id of this POST (sp-eo-RUN-N), "" for none.
 std::vector<std::pair<std::string, std::string>> insert_params(const Options& o, const ServerCaps& caps,
                                                               const std::string& statement, std::string_view body,
-                                                              size_t rows);
+                                                              size_t rows, const std::string& query_id = {});
 
 struct Stats {
   uint64_t rows_in = 0, inserted = 0, rejected = 0, batches = 0, posts = 0, retries = 0;
   uint64_t bytes_in = 0, bytes_sent = 0;
-  uint64_t unsent = 0;  // rows read but neither inserted nor rejected (failure / interrupt)
+  uint64_t already = 0;  // --exactly-once: rows found stored (by an earlier run), acknowledged, not sent
+  uint64_t unsent = 0;  // rows read but neither inserted, rejected nor already stored (failure / interrupt)
   // Rejected rows kept nowhere (no --rejects, or coordinates unknown), and the offsets not
   // acknowledged because of them (theirs and those after them in the same partitions).
   uint64_t lost = 0, held_back = 0;

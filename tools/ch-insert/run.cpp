@@ -8,6 +8,7 @@
 #include "common/core/log.hpp"
 #include "common/core/progress.hpp"
 #include "common/core/signals.hpp"
+#include "exactly_once.hpp"
 #include "insert.hpp"
 #include "shards.hpp"
 
@@ -44,6 +45,7 @@ AckTarget ack_target(const Command& c) {
 void log_summary(const Options& o, const Stats& st, double seconds) {
   log::info(summary_text(st.rows_in, st.bytes_in, seconds, "rows"), "; ", st.inserted,
             o.dry_run ? " would be inserted, " : " inserted, ", st.rejected, " rejected",
+            o.exactly_once ? ", " + std::to_string(st.already) + " already stored (not sent)" : std::string(),
             st.unsent ? ", " + std::to_string(st.unsent) + " NOT inserted (not acknowledged)" : "", "; ", st.batches,
             " batches, ", st.posts, " requests, ", st.retries, " retries, ", human_bytes(static_cast<double>(st.bytes_sent)),
             " sent");
@@ -107,9 +109,19 @@ int run_command(Command& c) {
   if (o.batch_bytes > (1ull << 30)) throw UsageError("--batch-bytes must be at most 1GiB");
   Schema schema = Schema::resolve(o.schema_path);
   o.table = c.table.empty() ? schema.table : c.table;  // flag > schema file > sensor_metrics
+  if (o.exactly_once) {
+    if (!c.shards.empty() || !o.cluster.empty())
+      throw UsageError("--exactly-once with --cluster or --shard: not supported yet (it works into one server's table)");
+    if (o.format == RowFormat::values)
+      throw UsageError("--exactly-once: -f values rows carry no Kafka coordinates; use json, tsv or csv");
+    o.keep_coordinates = true;  // stored: the rows an earlier run stored are found by them
+    o.eo_run = eo::new_run_id();
+  }
   size_t shard_urls = 0;
   if (!c.shards.empty()) resolve_shards(c, schema, shard_urls);
   ChConnection conn = resolve_ch_connection(c.ch);
+  if (o.exactly_once && conn.urls.size() > 1)
+    throw UsageError("--exactly-once: give one --url (its state and rows are one server's; replicas are not supported yet)");
   o.database = conn.database;
   if (!o.shards.empty()) {
     // the shards' URLs as resolved (credentials moved out, trailing '/' dropped), in --shard order
@@ -132,6 +144,7 @@ int run_command(Command& c) {
     out.dry_run = &std_out;
     if (o.create_table)
       for (const auto& sql : create_table_statements(o, schema, o.database)) std_out.line(sql + ";");
+    if (o.exactly_once) std_out.line(eo::create_state_sql(o.database, o.table) + ";");
   } else {
     switch (ack_target(c)) {
       case AckTarget::file:

@@ -9,6 +9,7 @@
 #include "common/core/log.hpp"
 #include "common/core/signals.hpp"
 #include "common/rows/acks.hpp"
+#include "exactly_once.hpp"
 
 namespace sp::chi {
 
@@ -229,6 +230,12 @@ void Sender::finish() {
     cv_.wait(lk, [&] { return in_flight_ == 0 || error_; });
   }
   stop();
+  if (error_) std::rethrow_exception(error_);
+}
+
+void Sender::drain() {
+  std::unique_lock<std::mutex> lk(mu_);
+  cv_.wait(lk, [&] { return in_flight_ == 0 || error_; });
   if (error_) std::rethrow_exception(error_);
 }
 
@@ -499,7 +506,11 @@ void Sender::post(ClickHouseClient* client, Route& route, Stats& st, const Batch
     build_body(o_, statement_, bt, a, b, built);
     body = built;
   }
-  const auto params = insert_params(o_, caps_, statement_, body, b - a);
+  // --exactly-once: each POST its own id (a retry's too: the server refuses an id still running)
+  auto query_id = [&] { return o_.exactly_once ? eo::query_id_prefix(o_.eo_run) + std::to_string(++posts_seq_) : ""; };
+  auto params = insert_params(o_, caps_, statement_, body, b - a, query_id());
+  int attempt = 0;
+  bool unsure = false;  // --exactly-once: the attempt before failed and may have stored the rows
 
   Retry retry(retry_budget(o_));
   for (;;) {
@@ -507,8 +518,30 @@ void Sender::post(ClickHouseClient* client, Route& route, Stats& st, const Batch
     const size_t ep = eps_.pick(t0);
     client->use(ep);
     try {
+      if (unsure) {
+        // Sent again only when none of them is stored; all stored is success. Some stored (a table
+        // partitioned so that the INSERT became several parts, committed one by one): the run stops
+        // (75), and the restart's resolution sends exactly the missing rows.
+        std::string failed;
+        for (const auto& [name, value] : params)
+          if (name == "query_id") failed = value;
+        size_t n = eo::stored_rows(*client, o_, bt, a, b, failed);
+        unsure = false;
+        if (n == b - a) {
+          log::info(route.what, "the ", b - a, " rows of the failed insert ", failed, " were stored after all: not sent again");
+          eps_.succeeded(ep, b - a);
+          return;
+        }
+        if (n > 0)
+          throw TempFailError(route.what + "the failed insert " + failed + " stored " + std::to_string(n) + " of its " +
+                              std::to_string(b - a) + " rows: stopping (they are acknowledged by the next run, which "
+                              "sends only the missing ones)");
+      }
       ++st.posts;
       m_.posts.inc();
+      if (o_.exactly_once && attempt++ > 0)
+        for (auto& [name, value] : params)
+          if (name == "query_id") value = query_id();
       HttpResponse r = client->post(params, body, o_.gzip_level > 0);
       m_.seconds.observe(std::chrono::duration<double>(Clock::now() - t0).count());
       st.bytes_sent += body.size();
@@ -542,7 +575,7 @@ void Sender::post(ClickHouseClient* client, Route& route, Stats& st, const Batch
                               "or add the column)");
           throw DataError("ClickHouse refused the insert: " + err.message);
         case ChErrorKind::transport:
-        case ChErrorKind::retriable: break;
+        case ChErrorKind::retriable: unsure = o_.exactly_once; break;
       }
       if (retry.spent())
         throw TempFailError(route.what + "ClickHouse still failing after " + std::to_string(retry.retries()) +

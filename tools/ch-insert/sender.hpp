@@ -4,6 +4,7 @@
 // Private to ch-insert.
 #pragma once
 #include <chrono>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -92,6 +93,8 @@ struct Metrics {
   Counter& posts = metrics().counter("ch_insert_posts_total", "INSERT requests sent (incl. retries and splits)");
   Counter& retries = metrics().counter("ch_insert_retries_total", "Requests retried after a temporary failure");
   Counter& bytes_sent = metrics().counter("ch_insert_bytes_sent_total", "Request bytes sent (compressed)");
+  Counter& already = metrics().counter("ch_insert_rows_already_stored_total",
+                                       "--exactly-once: rows found stored by an earlier run, acknowledged and not sent");
   Histogram& seconds = metrics().histogram("ch_insert_post_seconds", "Duration of INSERT requests",
                                            {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
 };
@@ -148,6 +151,9 @@ class Sender {
   void submit(std::unique_ptr<Batch> b);
   // Waits for the last batch, stops the threads, rethrows the first failure.
   void finish();
+  // Waits until every batch submitted is done (stored or failed); rethrows the first failure.
+  // --exactly-once looks up stored rows only once this run's own are.
+  void drain();
 
  private:
   // What a finished batch acknowledges, per topic/partition: the highest offset below its first row
@@ -203,6 +209,7 @@ class Sender {
   std::condition_variable cv_;
   std::deque<std::unique_ptr<Batch>> queue_;
   int in_flight_ = 0;  // queued + being sent
+  std::atomic<uint64_t> posts_seq_{0};  // --exactly-once: numbers each POST's query_id
   bool closing_ = false;
   std::exception_ptr error_;
   std::map<uint64_t, Done> done_;  // finished batches whose acks wait for earlier ones

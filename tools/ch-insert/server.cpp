@@ -8,6 +8,7 @@
 
 #include "common/core/log.hpp"
 #include "common/core/retry.hpp"
+#include "exactly_once.hpp"
 #include "insert.hpp"
 
 namespace sp::chi {
@@ -309,6 +310,25 @@ void check_settings(const Options& o, ClickHouseClient& client, const ChVersion&
 
 }  // namespace
 
+namespace {
+// --exactly-once: the table stores every row's coordinates (what the lookup of stored rows reads), and
+// the state table exists. The state table is ch-insert's own bookkeeping, not the schema's: created
+// whether or not --create-table is given (IF NOT EXISTS: it is shared by every run and consumer).
+void prepare_exactly_once(const Options& o, ClickHouseClient& client, const std::string& db) {
+  std::string missing;
+  auto cols = table_columns(client, db, o.table);
+  for (const char* name : {"_topic", "_partition", "_offset"})
+    if (std::none_of(cols.begin(), cols.end(), [&](const auto& c) { return c.first == name; }))
+      missing += (missing.empty() ? "" : ", ") + std::string(name);
+  if (!missing.empty())
+    throw ConfigError("table " + db + "." + o.table + " lacks " + missing + ": --exactly-once stores each row's "
+                      "Kafka coordinates (_topic String, _partition Int32, _offset Int64) to find rows stored before; "
+                      "add them (ALTER TABLE ... ADD COLUMN), or give --create-table another --table");
+  client.query(eo::create_state_sql(db, o.table));
+  log::info("exactly-once: run ", o.eo_run, ", state in ", db, ".", eo::state_table(o.table));
+}
+}  // namespace
+
 ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClient& client) {
   Retry retry(retry_budget(o));
   // A server never reached at start (the connection refused, the name not resolved) is most likely a
@@ -371,7 +391,7 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
                           "change the table)");
       }
       check_rollups(o, schema, client, db);
-      warn_if_not_collapsing(o, client, db);
+      if (!o.exactly_once) warn_if_not_collapsing(o, client, db);  // nothing to collapse then
       log::info("table ", db, ".", o.table, " is ready (created if it was missing",
                 o.cluster.empty() ? "" : ", with " + o.table + "_local on every server of cluster " + o.cluster, ")",
                 schema.rollups.empty() ? "" : ", with " + std::to_string(schema.rollups.size()) + " rollup(s)");
@@ -386,12 +406,22 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
       throw NoInputError(e.error().message + " (check --database, or use --create-table)");
     throw Error(e.code(), "preparing table " + db + "." + o.table + ": " + e.error().message);
   }
+  if (o.exactly_once) prepare_exactly_once(o, client, db);
   if (!o.shards.empty()) caps.shard_weights = prepare_shards(o, client);
   return caps;
 }
 
-std::vector<std::string> create_table_statements(const Options& o, const Schema& schema, const std::string& db) {
+std::vector<std::string> create_table_statements(const Options& o, const Schema& given, const std::string& db) {
   std::vector<std::string> out;
+  Schema schema = given;
+  if (o.exactly_once) {  // the coordinates, stored: how rows stored by an earlier run are found
+    for (auto [name, type] : {std::pair{"_topic", ColType::String}, {"_partition", ColType::Int32}, {"_offset", ColType::Int64}}) {
+      Column c;
+      c.name = name;
+      c.type = type;
+      schema.columns.push_back(c);
+    }
+  }
   if (o.cluster.empty()) {
     if (db != "default") out.push_back("CREATE DATABASE IF NOT EXISTS " + quote_identifier(db));
     out.push_back(schema.create_table_sql(db, o.table));

@@ -1,0 +1,343 @@
+#include "exactly_once.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <thread>
+
+#include "common/core/log.hpp"
+#include "common/core/retry.hpp"
+#include "common/core/signals.hpp"
+#include "common/rows/schema.hpp"
+#include "sender.hpp"
+
+namespace sp::chi::eo {
+
+namespace {
+std::string target(const std::string& db, const std::string& table) {
+  return quote_identifier(db.empty() ? "default" : db) + "." + quote_identifier(table);
+}
+
+// TSV answer lines split at tabs (topics and run ids hold nothing TSV escapes).
+std::vector<std::vector<std::string>> tsv_rows(const std::string& s) {
+  std::vector<std::vector<std::string>> out;
+  size_t b = 0;
+  while (b < s.size()) {
+    size_t e = s.find('\n', b);
+    if (e == std::string::npos) e = s.size();
+    std::vector<std::string> f;
+    size_t p = b;
+    for (;;) {
+      size_t t = s.find('\t', p);
+      if (t == std::string::npos || t > e) {
+        f.push_back(s.substr(p, e - p));
+        break;
+      }
+      f.push_back(s.substr(p, t - p));
+      p = t + 1;
+    }
+    if (e > b) out.push_back(std::move(f));
+    b = e + 1;
+  }
+  return out;
+}
+}  // namespace
+
+std::string state_table(const std::string& table) { return table + "_kafka_offsets"; }
+
+std::string create_state_sql(const std::string& db, const std::string& table) {
+  return "CREATE TABLE IF NOT EXISTS " + target(db, state_table(table)) +
+         " (topic String, partition Int32, intent Int64, run String, updated_at DateTime DEFAULT now()) "
+         "ENGINE = ReplacingMergeTree(intent) ORDER BY (topic, partition)";
+}
+
+std::string read_state_sql(const std::string& db, const std::string& table, const std::vector<Key>& parts) {
+  std::string where;
+  for (const auto& [topic, partition] : parts)
+    where += (where.empty() ? "" : " OR ") + std::string("(topic = ") + sql_literal(topic) +
+             " AND partition = " + std::to_string(partition) + ")";
+  return "SELECT topic, partition, max(intent), argMax(run, intent) FROM " + target(db, state_table(table)) +
+         " WHERE " + where + " GROUP BY topic, partition FORMAT TabSeparated";
+}
+
+std::string intent_insert_sql(const std::string& db, const std::string& table,
+                              const std::vector<std::pair<Key, int64_t>>& intents, const std::string& run) {
+  std::string s = "INSERT INTO " + target(db, state_table(table)) + " (topic, partition, intent, run) VALUES";
+  for (size_t i = 0; i < intents.size(); ++i)
+    s += (i ? ", (" : " (") + sql_literal(intents[i].first.first) + ", " + std::to_string(intents[i].first.second) +
+         ", " + std::to_string(intents[i].second) + ", " + sql_literal(run) + ")";
+  return s;
+}
+
+std::string stored_sql(const std::string& db, const std::string& table, const std::vector<Range>& ranges) {
+  std::string where;
+  for (const auto& r : ranges)
+    where += (where.empty() ? "" : " OR ") + std::string("(_topic = ") + sql_literal(r.key.first) +
+             " AND _partition = " + std::to_string(r.key.second) + " AND _offset BETWEEN " +
+             std::to_string(r.first) + " AND " + std::to_string(r.last) + ")";
+  return "SELECT _topic, _partition, _offset FROM " + target(db, table) + " WHERE " + where + " FORMAT TabSeparated";
+}
+
+std::string query_id_prefix(const std::string& run) { return "sp-eo-" + run + "-"; }
+
+std::string running_sql(const std::string& prefix) {
+  // substring, not LIKE: '_' and '%' would be patterns; startsWith is not in every old server
+  return "SELECT count() FROM system.processes WHERE substring(query_id, 1, " + std::to_string(prefix.size()) +
+         ") = " + sql_literal(prefix) + " FORMAT TabSeparated";
+}
+
+std::string new_run_id() {
+  std::random_device rd;
+  uint64_t v = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%012llx", static_cast<unsigned long long>(v & 0xffffffffffffull));
+  return buf;
+}
+
+BatchOffsets batch_offsets(const Batch& b) {
+  BatchOffsets out;
+  auto key = [&](int32_t topic, int32_t partition) { return Key{b.topics[static_cast<size_t>(topic)], partition}; };
+  for (const auto& r : b.rows)
+    if (r.topic >= 0) {
+      auto& p = out[key(r.topic, r.partition)];
+      p.rows.push_back(r.offset);
+      p.all.push_back(r.offset);
+    }
+  for (const auto& m : b.marks) out[key(m.topic, m.partition)].all.push_back(m.offset);
+  for (const auto& l : b.lost)
+    if (l.topic >= 0 && !l.in_rows) out[key(l.topic, l.partition)].all.push_back(l.offset);
+  for (auto& [k, p] : out) std::sort(p.all.begin(), p.all.end());
+  return out;
+}
+
+std::vector<Key> Tracker::to_load(const BatchOffsets& b) const {
+  std::vector<Key> out;
+  for (const auto& [k, p] : b) {
+    auto it = parts_.find(k);
+    bool load = it == parts_.end() || !it->second.known || !it->second.seen;
+    int64_t next = load ? 0 : it->second.last + 1;
+    for (size_t i = 0; !load && i < p.all.size(); ++i) load = p.all[i] != next + static_cast<int64_t>(i);
+    if (load) out.push_back(k);
+  }
+  return out;
+}
+
+void Tracker::loaded(const Key& k, int64_t intent, const std::string& run) {
+  Part& p = parts_[k];
+  p.intent = intent;
+  p.run = run;
+  p.known = true;
+}
+
+std::vector<Range> Tracker::to_check(const BatchOffsets& b) const {
+  std::vector<Range> out;
+  for (const auto& [k, p] : b) {
+    auto it = parts_.find(k);
+    int64_t intent = it == parts_.end() ? -1 : it->second.intent;
+    Range r{k, INT64_MAX, -1};
+    for (int64_t off : p.rows)
+      if (off <= intent) {
+        r.first = std::min(r.first, off);
+        r.last = std::max(r.last, off);
+      }
+    if (r.last >= 0) out.push_back(r);
+  }
+  return out;
+}
+
+std::vector<std::pair<Key, int64_t>> Tracker::raises(const BatchOffsets& b) const {
+  std::vector<std::pair<Key, int64_t>> out;
+  for (const auto& [k, p] : b) {
+    if (p.rows.empty()) continue;
+    auto it = parts_.find(k);
+    int64_t intent = it == parts_.end() ? -1 : it->second.intent;
+    int64_t top = *std::max_element(p.rows.begin(), p.rows.end());
+    if (top > intent) out.emplace_back(k, top);
+  }
+  return out;
+}
+
+void Tracker::sent(const BatchOffsets& b, const std::vector<std::pair<Key, int64_t>>& raised, const std::string& run) {
+  for (const auto& [k, p] : b) {
+    Part& part = parts_[k];
+    if (!p.all.empty()) {
+      part.last = p.all.back();
+      part.seen = true;
+    }
+  }
+  for (const auto& [k, intent] : raised) {
+    Part& part = parts_[k];
+    part.intent = std::max(part.intent, intent);
+    part.run = run;
+  }
+}
+
+const Tracker::Part* Tracker::part(const Key& k) const {
+  auto it = parts_.find(k);
+  return it == parts_.end() ? nullptr : &it->second;
+}
+
+void drop_rows(Batch& b, const std::vector<char>& drop) {
+  std::string data;
+  data.reserve(b.data.size());
+  std::vector<RowMeta> rows;
+  rows.reserve(b.rows.size());
+  for (size_t i = 0; i < b.rows.size(); ++i) {
+    const RowMeta& m = b.rows[i];
+    if (drop[i]) {
+      b.marks.push_back({m.topic, m.partition, m.offset});
+      continue;
+    }
+    RowMeta k = m;
+    k.start = data.size();
+    data += b.row(i);
+    rows.push_back(k);
+  }
+  b.data.swap(data);
+  b.rows.swap(rows);
+}
+
+size_t stored_rows(ClickHouseClient& c, const Options& o, const Batch& b, size_t a, size_t e,
+                   const std::string& query_id) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(c.connection().timeout_ms);
+  const std::string running = "SELECT count() FROM system.processes WHERE query_id = " + sql_literal(query_id) +
+                              " FORMAT TabSeparated";
+  while (std::stoll("0" + tsv_rows(c.query(running)).at(0).at(0)) > 0) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      throw TempFailError("--exactly-once: the failed insert " + query_id + " still runs on the server after --timeout");
+    if (stop_requested()) throw Error(Exit::interrupted, "interrupted while waiting for a failed insert to end");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  std::map<Key, Range> by;
+  for (size_t i = a; i < e; ++i) {
+    const RowMeta& m = b.rows[i];
+    if (m.topic < 0) continue;
+    Key k{b.topics[static_cast<size_t>(m.topic)], m.partition};
+    auto [it, fresh] = by.try_emplace(k, Range{k, m.offset, m.offset});
+    it->second.first = std::min(it->second.first, m.offset);
+    it->second.last = std::max(it->second.last, m.offset);
+  }
+  if (by.empty()) return 0;
+  std::vector<Range> ranges;
+  for (const auto& [k, r] : by) ranges.push_back(r);
+  std::set<std::pair<Key, int64_t>> found;
+  for (const auto& f : tsv_rows(c.query(stored_sql(o.database, o.table, ranges))))
+    if (f.size() >= 3) found.insert({{f[0], static_cast<int32_t>(std::stol(f[1]))}, std::stoll(f[2])});
+  size_t n = 0;
+  for (size_t i = a; i < e; ++i) {
+    const RowMeta& m = b.rows[i];
+    if (m.topic >= 0 && found.count({{b.topics[static_cast<size_t>(m.topic)], m.partition}, m.offset})) ++n;
+  }
+  return n;
+}
+
+Resolver::Resolver(const Options& o, const ChConnection& c, std::string run)
+    : o_(o), client_(c), run_(std::move(run)) {}
+
+// A small query, retried like inserts while the server is away.
+std::string Resolver::query(const std::string& sql, const char* what) {
+  Retry retry(retry_budget(o_));
+  for (;;) {
+    try {
+      return client_.query(sql);
+    } catch (const ChRequestError& e) {
+      const ChError& err = e.error();
+      if (err.kind != ChErrorKind::transport && err.kind != ChErrorKind::retriable)
+        throw Error(e.code(), std::string("--exactly-once: ") + what + ": " + err.message);
+      if (retry.spent())
+        throw TempFailError(std::string("--exactly-once: ") + what + ": ClickHouse still failing after " +
+                            std::to_string(retry.retries()) + " retries: " + err.message);
+      auto d = retry.next();
+      log::warn("--exactly-once: ", what, ": ", err.message, "; retry ", retry.retries(), " in ", d.count(), " ms");
+      if (err.kind == ChErrorKind::transport) client_.failover();
+      retry.wait(d, "interrupted while waiting for ClickHouse");
+    }
+  }
+}
+
+// An insert of a run killed with SIGKILL may still be running on the server: its rows may land after
+// the lookup says they are missing. Waited out (by its query_id prefix) for at most --timeout.
+void Resolver::wait_run_gone(const std::string& run) {
+  if (run.empty() || run == run_ || waited_.count(run)) return;
+  const std::string sql = running_sql(query_id_prefix(run));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(client_.connection().timeout_ms);
+  bool said = false;
+  while (std::stoll("0" + tsv_rows(query(sql, "checking the inserts of an earlier run")).at(0).at(0)) > 0) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      throw TempFailError("--exactly-once: an insert of run " + run + " (query_id " + query_id_prefix(run) +
+                          "...) is still running on the server after --timeout; not sending rows it may store");
+    if (!said) log::info("--exactly-once: waiting for the inserts of run ", run, " still running on the server");
+    said = true;
+    if (stop_requested()) throw Error(Exit::interrupted, "interrupted while waiting for an earlier run's inserts");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  waited_.insert(run);
+}
+
+// A message read twice into one batch (upstream went back within it, a rebalance): its first row is
+// the one sent; the others would be new to the lookup (the batch's intent is not written yet).
+uint64_t drop_repeats(Batch& b) {
+  const BatchOffsets offs = batch_offsets(b);
+  bool repeats = false;
+  for (const auto& [k, p] : offs)
+    repeats = repeats || std::adjacent_find(p.all.begin(), p.all.end()) != p.all.end();
+  if (!repeats) return 0;
+  std::set<std::pair<Key, int64_t>> seen;
+  for (const auto& m : b.marks) seen.insert({{b.topics[static_cast<size_t>(m.topic)], m.partition}, m.offset});
+  std::vector<char> drop(b.rows.size(), 0);
+  uint64_t n = 0;
+  for (size_t i = 0; i < b.rows.size(); ++i) {
+    const RowMeta& m = b.rows[i];
+    if (m.topic >= 0 && !seen.insert({{b.topics[static_cast<size_t>(m.topic)], m.partition}, m.offset}).second) {
+      drop[i] = 1;
+      ++n;
+    }
+  }
+  if (n) {
+    log::info("--exactly-once: batch ", b.seq, ": ", n, " rows of messages read twice into it: sent once");
+    drop_rows(b, drop);
+  }
+  return n;
+}
+
+uint64_t Resolver::prepare(Batch& b, const std::function<void()>& drain) {
+  uint64_t dropped = drop_repeats(b);  // counted with the rows found stored: acknowledged, not sent (again)
+  BatchOffsets offs = batch_offsets(b);
+  std::vector<Key> load = t_.to_load(offs);
+  if (!load.empty()) {
+    for (const auto& k : load) t_.loaded(k, -1, "");  // no row in the state table: nothing was sent
+    for (const auto& f : tsv_rows(query(read_state_sql(o_.database, o_.table, load), "reading the intents")))
+      if (f.size() >= 4) t_.loaded({f[0], static_cast<int32_t>(std::stol(f[1]))}, std::stoll(f[2]), f[3]);
+  }
+  std::vector<Range> check = t_.to_check(offs);
+  if (!check.empty()) {
+    drain();  // this run's batches in flight are stored (or failed) before the lookup
+    for (const auto& r : check) wait_run_gone(t_.part(r.key)->run);
+    std::set<std::pair<Key, int64_t>> found;
+    for (const auto& f : tsv_rows(query(stored_sql(o_.database, o_.table, check), "looking up stored rows")))
+      if (f.size() >= 3) found.insert({{f[0], static_cast<int32_t>(std::stol(f[1]))}, std::stoll(f[2])});
+    std::vector<char> drop(b.rows.size(), 0);
+    uint64_t stored = 0;
+    for (size_t i = 0; i < b.rows.size(); ++i) {
+      const RowMeta& m = b.rows[i];
+      if (m.topic >= 0 && found.count({{b.topics[static_cast<size_t>(m.topic)], m.partition}, m.offset})) {
+        drop[i] = 1;
+        ++stored;
+      }
+    }
+    dropped += stored;
+    if (stored) {
+      log::info("--exactly-once: batch ", b.seq, ": ", stored, " of its rows are stored already (an earlier run sent "
+                "them): acknowledged, not sent");
+      drop_rows(b, drop);
+      offs = batch_offsets(b);
+    }
+  }
+  auto raised = t_.raises(offs);
+  if (!raised.empty()) query(intent_insert_sql(o_.database, o_.table, raised, run_), "writing the intents");
+  t_.sent(offs, raised, run_);
+  return dropped;
+}
+
+}  // namespace sp::chi::eo

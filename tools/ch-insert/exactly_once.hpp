@@ -1,0 +1,119 @@
+// ch-insert --exactly-once on one ClickHouse server, 18.16 and up (no KeeperMap, no token needed): the
+// state lives in ClickHouse, a small table TABLE_kafka_offsets holding per topic/partition the highest
+// offset ch-insert has sent or is about to send (its "intent"), written before the rows are; rows at
+// or below a partition's intent may be stored already (a run died before its ack, a backfill rerun),
+// and are looked up by their coordinates in the data table: those found are acknowledged, not sent.
+// Pure parts (the statements, the Tracker) are unit-tested; Resolver does the talking.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/http/clickhouse.hpp"
+#include "insert.hpp"
+
+namespace sp::chi {
+struct Batch;
+}
+
+namespace sp::chi::eo {
+
+using Key = std::pair<std::string, int32_t>;  // topic, partition
+
+// The state table of `table`: TABLE_kafka_offsets in the same database.
+std::string state_table(const std::string& table);
+std::string create_state_sql(const std::string& db, const std::string& table);
+// max(intent) and the run that wrote it, per partition asked for (18.16: no FINAL needed, argMax is there).
+std::string read_state_sql(const std::string& db, const std::string& table, const std::vector<Key>& parts);
+// One INSERT of the raised intents of a batch, tagged with the run that wrote them.
+std::string intent_insert_sql(const std::string& db, const std::string& table,
+                              const std::vector<std::pair<Key, int64_t>>& intents, const std::string& run);
+struct Range {
+  Key key;
+  int64_t first = 0, last = 0;
+};
+// The coordinates of the rows of the data table within the ranges.
+std::string stored_sql(const std::string& db, const std::string& table, const std::vector<Range>& ranges);
+// Every query_id of a run's inserts starts with this ("sp-eo-RUN-").
+std::string query_id_prefix(const std::string& run);
+// How many queries of a run (by query_id prefix) the server is still running.
+std::string running_sql(const std::string& prefix);
+std::string new_run_id();  // 12 hex digits, random
+
+// The offsets of one partition in a batch: of its rows (sent) and of every message it accounts for
+// (rows, ack markers, rows rejected here), the latter sorted.
+struct PartOffsets {
+  std::vector<int64_t> rows;
+  std::vector<int64_t> all;
+};
+using BatchOffsets = std::map<Key, PartOffsets>;
+BatchOffsets batch_offsets(const Batch& b);
+
+// What ch-insert knows of each partition in this run. Pure: the resolution rules, unit-tested.
+class Tracker {
+ public:
+  struct Part {
+    int64_t intent = -1;  // highest offset sent or about to be sent by anyone (-1: none)
+    std::string run;      // the run that wrote it ("" none, or this run)
+    int64_t last = -1;    // the last offset this run saw of it
+    bool known = false;   // intent read from the state table in this run
+    bool seen = false;    // last is set
+  };
+  // Partitions whose intent is to be read before the batch is judged: first seen in this run, or
+  // whose offsets do not continue the last one seen without a gap (a rebalance, an upstream restart,
+  // a rewind: someone else may have sent them meanwhile).
+  std::vector<Key> to_load(const BatchOffsets& b) const;
+  void loaded(const Key& k, int64_t intent, const std::string& run);
+  // Rows above the intent are new; those at or below it may be stored: their range is looked up.
+  std::vector<Range> to_check(const BatchOffsets& b) const;
+  // The intents to write before the batch goes (per partition, its highest row offset above the intent).
+  std::vector<std::pair<Key, int64_t>> raises(const BatchOffsets& b) const;
+  // The batch is handed on: its offsets are the last seen, its raises the intents (written by `run`).
+  void sent(const BatchOffsets& b, const std::vector<std::pair<Key, int64_t>>& raised, const std::string& run);
+  const Part* part(const Key& k) const;
+
+ private:
+  std::map<Key, Part> parts_;
+};
+
+// Runs the mode for ch-insert's reading thread: each batch, before it is handed to the senders, is
+// resolved (prepare). Its own connection (clients are one per thread).
+class Resolver {
+ public:
+  Resolver(const Options& o, const ChConnection& c, std::string run);
+  // Reads the intents it needs, looks up the rows at or below them (after `drain`: the batches
+  // in flight are stored first; and after another run's inserts left the server), drops the rows
+  // found (acknowledged with the batch like markers) and writes the batch's raised intents. Returns
+  // the rows dropped as already stored.
+  uint64_t prepare(Batch& b, const std::function<void()>& drain);
+  const std::string& run() const { return run_; }
+
+ private:
+  std::string query(const std::string& sql, const char* what);
+  void wait_run_gone(const std::string& run);
+  const Options& o_;
+  ClickHouseClient client_;
+  std::string run_;
+  Tracker t_;
+  std::set<std::string> waited_;  // runs whose inserts were waited out
+};
+
+// Rows [a, e) of a batch whose INSERT failed with no certain outcome (no answer, a 5xx): how many of
+// them the server stored, asked once the failed query (query_id) no longer runs there (waited for at
+// most the connection's timeout). ChRequestError when the server does not answer: the caller retries.
+size_t stored_rows(ClickHouseClient& c, const Options& o, const Batch& b, size_t a, size_t e,
+                   const std::string& query_id);
+
+// A message read twice into one batch (upstream went back within it): its later rows are dropped (as
+// markers), so it is sent once. Returns how many.
+uint64_t drop_repeats(Batch& b);
+
+// Drops rows of `b` (drop[i] for row i), keeping their offsets acknowledged as markers.
+void drop_rows(Batch& b, const std::vector<char>& drop);
+
+}  // namespace sp::chi::eo
