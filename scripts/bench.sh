@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 [ -d "$build/bin" ] || { echo "bench: no $build/bin; build first (make build)" >&2; exit 1; }
 export BIN_DIR
 BIN_DIR="$(cd "$build/bin" && pwd)"
-sections=${BENCH_ONLY:-parse ch ch_cluster ch_storage kafka kafka_real s3 e2e seed_spark}
+sections=${BENCH_ONLY:-parse ch ch_cluster ch_storage kafka kafka_real s3 e2e profile seed_spark soak}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 status=0
