@@ -76,7 +76,8 @@ exec 3<&0
 "$@" <&3 3<&- &
 exec >/dev/null 3<&-
 rc=0; wait $! || rc=$?
-times | tail -n 1 | awk '{ for (i = 1; i <= 2; i++) { split($i, p, /m/); s += p[1] * 60 + p[2] } printf "%.2f\n", s }' >"$out"
+times >"$out.times"   # (not in a pipe: there a subshell would report no children)
+tail -n 1 "$out.times" | awk '{ for (i = 1; i <= 2; i++) { split($i, p, /m/); s += p[1] * 60 + p[2] } printf "%.2f\n", s }' >"$out"
 exit $rc
 EOF
 chmod +x "$T"
