@@ -8,9 +8,9 @@
 #             line ch-insert wrote (stamped by a relay between ch-insert and the acks FIFO)
 #   batch timer: the acked pipeline with --batch-seconds 0.1 beside the default 1 s
 # Sides: plain (-e | sensor-parse | ch-insert), acked (group, envelopes, acks FIFO), archived (the same
-# with s3-put --tee --zstd --level 1 --acks, README's deployed block with -e), each also with
-# --format tsv between sensor-parse and ch-insert (the change measured: both carry the coordinates in
-# TSV). Timed as every row is (lib.sh: warm-up, sides in turn, medians). The implied floor: the sum of
+# with s3-put --tee --zstd --level 1 --acks: README's deployed block with -e), each with JSONEachRow
+# between sensor-parse and ch-insert (the default; the deployed block before issue 25) and with
+# --format tsv (the change measured: both carry the coordinates in TSV; the deployed block now). Timed as every row is (lib.sh: warm-up, sides in turn, medians). The implied floor: the sum of
 # every process's CPU over the machine's cores.
 # Then ClickHouse's own CPU per row format for the same N rows: ch-insert from files sensor-parse made
 # (json, tsv, csv), and the raw bodies POSTed by curl (uncompressed: the server's parse alone), with
@@ -169,7 +169,7 @@ for side in plain plain_tsv acked acked_tsv acked_b01 archived archived_tsv; do
     plain) what="plain: -e | parse | ch-insert" ;; plain_tsv) what="plain, --format tsv" ;;
     acked) what="acked: -G --envelope --commit-acks" ;; acked_tsv) what="acked, --format tsv" ;;
     acked_b01) what="acked, ch-insert --batch-seconds 0.1" ;;
-    archived) what="deployed (README block, -e)" ;; archived_tsv) what="deployed, --format tsv" ;;
+    archived) what="deployed, JSONEachRow (before)" ;; archived_tsv) what="deployed, --format tsv (README)" ;;
   esac
   [ "$s3" = - ] && mi=-
   sum=$(awk -v a="$kc" -v b="$s3" -v c="$sp" -v d="$ch" -v e="$br" -v f="$chs" -v g="$mi" 'BEGIN { printf "%.2f", a + b + c + d + e + f + g }')

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Soak (issue 25; a benchmark, not a test): the deployed pipeline exactly as README's "Streaming,
 # at-least-once, raw archive on the way" block runs it (group, --envelope, both --commit-acks FIFOs,
-# s3-put --tee --zstd --acks with the README's key template, sensor-parse --rejects, ch-insert
-# --create-table --retries -1; no -e: it runs until stopped) on a real Kafka broker (16 partitions),
+# s3-put --tee --zstd --acks with the README's key template, sensor-parse --format tsv --rejects,
+# ch-insert --format tsv --create-table --retries -1; no -e: it runs until stopped) on a real Kafka broker (16 partitions),
 # ClickHouse and MinIO, while a producer writes BENCH_SOAK_MESSAGES messages at a steady
 # BENCH_SOAK_RATE (sensor-gen --rate | kafka-cat-sensor -P: generated on the fly, no disk).
 # Once a second every stage's RSS (VmRSS) and open fds, and the table's row count, go to a CSV. When
@@ -63,8 +63,8 @@ mkfifo "$work/acks" "$work/s3-acks"
   kafka-cat-sensor -b "$B" -G ingest --envelope --commit-acks "$work/acks" --commit-acks "$work/s3-acks" 2>"$work/kc.log" \
     | s3-put --tee --zstd --level 1 --rotate-seconds 60 --acks "$work/s3-acks" \
         's3://raw/sensors/%Y/%m/%d/%H%M%S-{host}-{run}-{seq}.jsonl' 2>"$work/s3.log" \
-    | sensor-parse --rejects "$work/rejects.jsonl" 2>"$work/sp.log" \
-    | ch-insert --table sensor_metrics --create-table --retries -1 >"$work/acks" 2>"$work/ch.log"
+    | sensor-parse --format tsv --rejects "$work/rejects.jsonl" 2>"$work/sp.log" \
+    | ch-insert --format tsv --table sensor_metrics --create-table --retries -1 >"$work/acks" 2>"$work/ch.log"
 ) &
 pipe=$!
 # the four stages: the children of the pipeline's subshell, by name
