@@ -134,23 +134,30 @@ mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 printf 'soak: %d messages produced at %d/s asked, %.0f/s achieved (%.0f s), %s, the README deployed block\n' \
   "$produced" "$rate" "$(awk -v n="$produced" -v a="$s0" -v b="$s1" 'BEGIN { print n / (b - a) }')" \
   "$(awk -v a="$s0" -v b="$s1" 'BEGIN { print b - a }')" "Apache Kafka $KAFKA_VERSION (1 broker, 16 partitions), ClickHouse, MinIO"
-printf '%-17s %14s %10s %7s %8s %10s %s\n' stage "rss@first_MiB" rss_end_MiB ratio max_fds "fds@first" "fds grew"
+fmt='%-17s %10s %8s %7s %13s %8s %12s %s\n'
+printf "$fmt" stage rss@first rss_end end/1st "range after 1st" "max/1st" "fds 1st/2nd" "fds grew"
 rows=()
 for i in 0 1 2 3; do
-  k=${keys[i]}
-  # the first sample with FIRST rows stored (the last one when none had as many), and the last sample
-  read -r r1 rend fmax f1 < <(awk -F, -v c=$((3 + 2 * i)) -v first="$first" '
-    NR > 1 && $(c) != "" {
-      if (!got && $2 >= first) { r1 = $(c); f1 = $(c + 1); got = 1 }
-      last = $(c); lastf = $(c + 1); if ($(c + 1) > fmax) fmax = $(c + 1)
-    }
-    END { if (!got) { r1 = last; f1 = lastf } print r1, last, fmax, f1 }' "$csv")
+  # the first sample with FIRST rows stored (the last one when none had as many), the last sample, the
+  # RSS range from the first on (a stage whose RSS swings, as s3-put's with its object buffers, is read
+  # by its range, not by one sample), and the most fds open in the first and in the second half of the run
+  read -r r1 rend rmin rmax fa fb < <(awk -F, -v c=$((3 + 2 * i)) -v first="$first" '
+    NR > 1 && $(c) != "" { n++; r[n] = $(c); f[n] = $(c + 1); if (!at && $2 >= first) at = n }
+    END {
+      if (!at) at = n
+      rmin = rmax = r[at]
+      for (k = at; k <= n; k++) { if (r[k] < rmin) rmin = r[k]; if (r[k] > rmax) rmax = r[k] }
+      for (k = 1; k <= n; k++) if (k <= n / 2) { if (f[k] > fa) fa = f[k] } else if (f[k] > fb) fb = f[k]
+      print r[at], r[n], rmin, rmax, fa + 0, fb + 0
+    }' "$csv")
   ratio=$(awk -v a="$r1" -v b="$rend" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')
-  printf '%-17s %14s %10s %7s %8s %10s %s\n' "${names[i]}" "$(mb "$r1")" "$(mb "$rend")" "$ratio" "$fmax" "$f1" \
-    "$([ "$fmax" -gt "$f1" ] && echo "yes (+$((fmax - f1)))" || echo no)"
-  rows+=("RESULT soak-rss-end-vs-first-million-${names[i]} ours=$(mb "$rend")MiB ref=$(mb "$r1")MiB ratio=$ratio spread=- rss_mb=$(mb "$rend") pairs=-")
+  printf "$fmt" "${names[i]}" "$(mb "$r1")" "$(mb "$rend")" "$ratio" "$(mb "$rmin")-$(mb "$rmax")" \
+    "$(awk -v a="$r1" -v b="$rmax" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')" "$fa/$fb" \
+    "$([ "$fb" -gt "$fa" ] && echo "yes (+$((fb - fa)))" || echo no)"
+  rows+=("RESULT soak-rss-end-vs-first-million-${names[i]} ours=$(mb "$rend")MiB ref=$(mb "$r1")MiB ratio=$ratio spread=- rss_mb=$(mb "$rmax") pairs=-")
 done
-echo "(rss@first: after the first $first messages were stored; end: the last sample before the stop; samples: $(($(wc -l <"$csv") - 1)), once a second)"
+echo "(MiB; rss@first: after the first $first messages were stored; end: the last sample before the stop; fds: the most open"
+echo " in the first and in the second half of the run; samples: $(($(wc -l <"$csv") - 1)), once a second)"
 echo "group lag before the stop: $lag_running; after the stop: $lag (partitions with messages but no commit: $uncommitted); pipeline exit status $rc (a stage stopped by a signal may say so)"
 echo "rows under FINAL: $final, valid messages: $want (rejects file: $rejects lines); archive lines: $archived, produced: $produced"
 printf '%s\n' "${rows[@]}"
