@@ -50,6 +50,8 @@ lint: deps
 # BENCH_MESSAGES (1000000; e.g. 20000 for a short run), BENCH_ONLY="parse ch ..." (a subset of sections).
 # First the bench's own checks (ctest label "bench": the Spark baseline stores the same rows as ours).
 # The seed_spark section (the PySpark job the toolkit replaces) needs `scripts/spark.sh install` once; skipped without.
+# The profile section: where the deployed pipeline's CPU and idle time go. The soak section (last): the README's
+# deployed block for BENCH_SOAK_MESSAGES (20x BENCH_MESSAGES) at BENCH_SOAK_RATE/s (100000); BENCH_SOAK=0 skips it.
 bench: build
 	ctest --test-dir $(BUILD) --output-on-failure -L bench
 	bash scripts/bench.sh $(BUILD)

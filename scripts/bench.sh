@@ -8,6 +8,7 @@
 # Environment: BENCH_PAIRS (default 5), BENCH_WARMUP (default 1), BENCH_MESSAGES (default 1000000;
 # the S3 object size scales with it), BENCH_ONLY="parse ch ..." (a subset of the sections); the s3
 # section's own (scripts/bench/s3.sh): BENCH_S3_MIB, BENCH_S3_SERVER=swift, BENCH_MC, BENCH_BUILD_MC=0.
+# The soak's (scripts/bench/soak.sh, last): BENCH_SOAK=0 skips it, BENCH_SOAK_MESSAGES, BENCH_SOAK_RATE, BENCH_SOAK_CSV.
 #
 # Exit status: 0 when every section measured or was skipped (a server that does not start, a reference
 # tool missing or misbehaving: said why, in the summary too); 1 when one of our tools failed or gave a
@@ -18,7 +19,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 [ -d "$build/bin" ] || { echo "bench: no $build/bin; build first (make build)" >&2; exit 1; }
 export BIN_DIR
 BIN_DIR="$(cd "$build/bin" && pwd)"
-sections=${BENCH_ONLY:-parse ch ch_cluster ch_storage kafka kafka_real s3 e2e seed_spark}
+sections=${BENCH_ONLY:-parse ch ch_cluster ch_storage kafka kafka_real s3 e2e profile seed_spark soak}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 status=0
