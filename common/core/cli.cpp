@@ -178,7 +178,7 @@ std::string unexpected_arguments(const CLI::App& app, const std::vector<std::str
       std::string name = a.substr(0, eq);
       if (eq != std::string::npos) ++hidden;
       std::string part = "unknown option " + log::printable(name, 60);
-      if (name.rfind("--", 0) == 0) {
+      if (name.starts_with("--")) {
         if (std::string near = nearest_name(name, names); !near.empty()) part += " (did you mean " + near + "?)";
       }
       add(part);

@@ -179,11 +179,11 @@ bool parse_bool(const std::string& value, const std::string& what) {
 }
 
 bool is_secret_key(const std::string& full) {
-  if (full.size() > 5 && full.compare(full.size() - 5, 5, "_file") == 0) return false;  // a path to a secret
+  if (full.size() > 5 && full.ends_with("_file")) return false;  // a path to a secret
   // librdkafka has many secret properties (sasl.password, ssl.key.password, ssl.keystore.password,
   // ssl.key.pem, sasl.oauthbearer.client.secret, sasl.oauthbearer.config, ...): every name under
   // [librdkafka] that looks like one is treated as one
-  bool rdkafka = full.rfind("librdkafka.", 0) == 0;
+  bool rdkafka = full.starts_with("librdkafka.");
   for (const char* word : {"password", "passwd", "secret", "token"})
     if (full.find(word) != std::string::npos) return true;
   return rdkafka && (full.find("pass") != std::string::npos || full.find("key") != std::string::npos ||
@@ -195,7 +195,7 @@ Config Config::parse(const std::string& text, const std::string& origin) {
   c.origin_ = origin;
   // Windows editors (Notepad) start a UTF-8 file with a byte order mark: not part of the first line
   constexpr std::string_view kBom = "\xEF\xBB\xBF";
-  std::istringstream in(text.compare(0, kBom.size(), kBom) == 0 ? text.substr(kBom.size()) : text);
+  std::istringstream in(text.starts_with(kBom) ? text.substr(kBom.size()) : text);
   std::string raw, section;
   int lineno = 0;
   while (std::getline(in, raw)) {
@@ -293,14 +293,14 @@ Config Config::load(const std::string& explicit_path, const RemoteConfigFetch& f
   };
   std::string text;
   if (!explicit_path.empty()) {
-    if (explicit_path.rfind("s3://", 0) == 0) return checked(parse(fetch(explicit_path), explicit_path));
+    if (explicit_path.starts_with("s3://")) return checked(parse(fetch(explicit_path), explicit_path));
     if (!read_file(explicit_path, text)) throw ConfigError("cannot read config file " + explicit_path + ": " + errno_text(errno));
     return checked(parse(text, explicit_path));
   }
   const char* env = std::getenv("SENSOR_PIPELINE_CONFIG");
   for (const auto& path : default_locations()) {
     bool from_env = env && path == env;
-    if (from_env && path.rfind("s3://", 0) == 0) return checked(parse(fetch(path), path));
+    if (from_env && path.starts_with("s3://")) return checked(parse(fetch(path), path));
     if (read_file(path, text)) return checked(parse(text, path));
     if (from_env) throw ConfigError("cannot read config file " + path + " (from SENSOR_PIPELINE_CONFIG): " + errno_text(errno));
   }
@@ -354,11 +354,11 @@ std::string secret_file_source(const std::string& path) {
     size_t eq = entry.find('=');
     if (eq == std::string::npos || entry.compare(eq + 1, std::string::npos, path) != 0) continue;
     std::string name = entry.substr(0, eq);
-    if (name.size() > 5 && name.compare(name.size() - 5, 5, "_FILE") == 0) return "the environment variable " + name;
+    if (name.size() > 5 && name.ends_with("_FILE")) return "the environment variable " + name;
   }
   const Config& c = config();
   for (const auto& [key, value] : c.values())
-    if (value == path && key.size() > 5 && key.compare(key.size() - 5, 5, "_file") == 0) {
+    if (value == path && key.size() > 5 && key.ends_with("_file")) {
       std::string at = c.where(key);  // "FILE:LINE: "
       return key + " (" + at.substr(0, at.size() - 2) + ")";
     }

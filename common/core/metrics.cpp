@@ -228,7 +228,7 @@ void MetricsExporter::http_loop() {
       req.append(buf, static_cast<size_t>(n));
     }
     std::string status = "200 OK", body;
-    if (req.rfind("GET /metrics", 0) == 0 || req.rfind("GET / ", 0) == 0) {
+    if (req.starts_with("GET /metrics") || req.starts_with("GET / ")) {
       body = metrics().render();
     } else {
       status = "404 Not Found";

@@ -13,11 +13,7 @@ namespace sp {
 
 class Counter {
  public:
-  void inc(double v = 1) {
-    double cur = v_.load(std::memory_order_relaxed);
-    while (!v_.compare_exchange_weak(cur, cur + v, std::memory_order_relaxed)) {
-    }
-  }
+  void inc(double v = 1) { v_.fetch_add(v, std::memory_order_relaxed); }
   double value() const { return v_.load(std::memory_order_relaxed); }
 
  private:
@@ -27,11 +23,7 @@ class Counter {
 class Gauge {
  public:
   void set(double v) { v_.store(v, std::memory_order_relaxed); }
-  void add(double v) {
-    double cur = v_.load(std::memory_order_relaxed);
-    while (!v_.compare_exchange_weak(cur, cur + v, std::memory_order_relaxed)) {
-    }
-  }
+  void add(double v) { v_.fetch_add(v, std::memory_order_relaxed); }
   double value() const { return v_.load(std::memory_order_relaxed); }
 
  private:

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include "common/core/log.hpp"
 
@@ -19,7 +20,7 @@ bool is_anonymous_pipe(int fd) {
   std::string path = "/proc/self/fd/" + std::to_string(fd);
   ssize_t n = ::readlink(path.c_str(), link, sizeof link - 1);
   if (n <= 0) return true;
-  return std::string(link, static_cast<size_t>(n)).rfind("pipe:", 0) == 0;
+  return std::string_view(link, static_cast<size_t>(n)).starts_with("pipe:");
 }
 
 Progress::Progress(std::string unit)

@@ -344,7 +344,7 @@ std::optional<ChError> ch_response_error(const HttpResponse& r, const std::strin
   // nothing about our rows (a 200 from a web server would otherwise acknowledge rows never stored).
   bool from_clickhouse = false;
   for (const auto& h : r.headers)
-    if (h.first.rfind("x-clickhouse-", 0) == 0) from_clickhouse = true;
+    if (h.first.starts_with("x-clickhouse-")) from_clickhouse = true;
   if (!from_clickhouse) {
     ChError err;
     err.status = r.status;

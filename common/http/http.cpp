@@ -105,7 +105,7 @@ size_t on_header(char* p, size_t size, size_t n, void* ud) {
   return guarded(t, size_t{0}, [&]() -> size_t {
     HttpResponse* resp = t.resp;
     std::string line(p, size * n);
-    if (line.rfind("HTTP/", 0) == 0) {  // a new response (after 100-continue or redirect) starts
+    if (line.starts_with("HTTP/")) {  // a new response (after 100-continue or redirect) starts
       resp->headers.clear();
       auto sp1 = line.find(' ');
       if (sp1 != std::string::npos) resp->status = std::strtol(line.c_str() + sp1 + 1, nullptr, 10);

@@ -117,7 +117,7 @@ void set(rd_kafka_conf_t* conf, const std::string& name, const std::string& valu
     // an unknown name may be a misspelt secret ("sasl.pasword"): its value is never shown
     bool hide = rc == RD_KAFKA_CONF_UNKNOWN || is_secret_property(name);
     std::string msg = origin + ": " + name + (hide ? "" : "=" + value) + ": " + errstr;
-    if (origin.rfind("-X", 0) == 0) throw UsageError(msg);
+    if (origin.starts_with("-X")) throw UsageError(msg);
     throw ConfigError(msg);
   }
 }
@@ -130,7 +130,7 @@ Conf make_conf(const std::vector<std::pair<std::string, std::string>>& defaults,
   const std::string prefix = "librdkafka.";
   const Config& cfg = config();
   for (const auto& [k, v] : cfg.values())
-    if (k.rfind(prefix, 0) == 0) set(conf.get(), k.substr(prefix.size()), v, cfg.origin() + " [librdkafka]");
+    if (k.starts_with(prefix)) set(conf.get(), k.substr(prefix.size()), v, cfg.origin() + " [librdkafka]");
   for (const auto& p : x_props) {
     auto [k, v] = split_property(p);
     set(conf.get(), k, v, "-X " + k);

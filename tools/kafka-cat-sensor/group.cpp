@@ -1,5 +1,6 @@
 // Consume mode: librdkafka's callbacks (rebalance, commit, error), the partitions got and given up,
-// and commits of written or acknowledged offsets.
+// and commits of written or acknowledged offsets. The rebalance is the Consumer's: it touches every
+// concern (start offsets, the output, the acks, the partitions held, commits).
 #include <string>
 
 #include "common/core/errors.hpp"
@@ -45,12 +46,12 @@ void Consumer::on_commit(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_
     if (!e) continue;
     log::warn("commit of ", p.topic, " [", p.partition, "] offset ", p.offset, " failed: ", kafka::err_text(e),
               " (will retry)");
-    auto it = parts_.find({p.topic, p.partition});
-    if (it != parts_.end() && it->second.committed == p.offset) it->second.committed = -1;
+    PartState* s = parts_.find({p.topic, p.partition});
+    if (s && s->committed == p.offset) s->committed = -1;
   }
 }
 
-void Consumer::rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+void Consumer::rebalance_cb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                             void* opaque) {
   auto* self = static_cast<Consumer*>(opaque);
   try {
@@ -62,12 +63,7 @@ void Consumer::rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_to
     // main loop ends on fatal_ anyway).
     guarded("rebalance", [&] {
       bool assign = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
-      if (self->cooperative_) {
-        rd_kafka_error_t* e2 = assign ? rd_kafka_incremental_assign(rk, parts) : rd_kafka_incremental_unassign(rk, parts);
-        if (e2) rd_kafka_error_destroy(e2);
-      } else {
-        rd_kafka_assign(rk, assign ? parts : nullptr);
-      }
+      self->follow_group(assign, parts);
       if (!assign) self->remove_parts(parts);
     });
   } catch (...) {
@@ -78,22 +74,12 @@ void Consumer::rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_to
 void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
   rd_kafka_t* rk = rk_.get();
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    apply_start_offsets(parts, true);
-    for (int i = 0; i < parts->cnt; ++i)
-      if (parts->elems[i].offset == RD_KAFKA_OFFSET_INVALID)  // the committed offset rules: checked later
-        to_check_.push_back({parts->elems[i].topic, parts->elems[i].partition});
+    starts_.apply(rk, parts, true);
     std::string names;
     for (int i = 0; i < parts->cnt; ++i)
       names += (i ? " " : "") + std::string(parts->elems[i].topic) + "[" + std::to_string(parts->elems[i].partition) + "]";
     log::debug("assigned ", parts->cnt, " partitions: ", names);
-    if (cooperative_) {
-      if (auto* e = rd_kafka_incremental_assign(rk, parts)) {
-        log::warn("incremental assign: ", rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
-      }
-    } else {
-      rd_kafka_assign(rk, parts);
-    }
+    follow_group(true, parts);
     add_parts(parts);
     return;
   }
@@ -106,72 +92,55 @@ void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
       if (acks_ && !closing_) {
         // what was written but not yet acknowledged will be read again by the next owner;
         // a short wait for ch-insert's acks avoids most of those duplicates
-        if (!acks_caught_up(&revoked))
-          acks_->wait_for(o_.revoke_wait_ms, [&] { return stop_requested() || acks_caught_up(&revoked); });
+        if (!acks_->caught_up(parts_, &revoked))
+          acks_->tracker().wait_for(o_.revoke_wait_ms, [&] { return stop_requested() || acks_->caught_up(parts_, &revoked); });
       }
       commit(true, &revoked);
     }
-    if (cooperative_) {
-      if (auto* e = rd_kafka_incremental_unassign(rk, parts)) rd_kafka_error_destroy(e);
-    } else {
-      rd_kafka_assign(rk, nullptr);
-    }
+    follow_group(false, parts);
     remove_parts(parts);
     return;
   }
   log::warn("rebalance error: ", kafka::err_text(err));
   rd_kafka_assign(rk, nullptr);
   if (acks_)
-    for (const auto& [k, s] : parts_) acks_->revoke(k.first, k.second);
-  for (auto& [k, s] : parts_) s.publish();
+    for (const auto& [k, s] : parts_) acks_->tracker().revoke(k.first, k.second);
   parts_.clear();
-  index_.clear();
+}
+
+// The assignment follows the group's decision: incrementally with the cooperative protocol, the
+// whole of it with the eager one (an unassign then drops everything).
+void Consumer::follow_group(bool assign, rd_kafka_topic_partition_list_t* parts) {
+  rd_kafka_t* rk = rk_.get();
+  if (!cooperative_) {
+    rd_kafka_assign(rk, assign ? parts : nullptr);
+    return;
+  }
+  rd_kafka_error_t* e = assign ? rd_kafka_incremental_assign(rk, parts) : rd_kafka_incremental_unassign(rk, parts);
+  if (!e) return;
+  if (assign) log::warn("incremental assign: ", rd_kafka_error_string(e));
+  rd_kafka_error_destroy(e);
 }
 
 void Consumer::add_parts(const rd_kafka_topic_partition_list_t* parts) {
   for (int i = 0; i < parts->cnt; ++i) {
     const auto& p = parts->elems[i];
-    PartState s;
-    s.topic = p.topic;
-    s.partition = p.partition;
-    std::string labels = label("topic", s.topic) + "," + label("partition", std::to_string(p.partition));
-    auto& m = metrics();
-    s.msgs = &m.counter("kafka_consumed_messages_total", "Messages consumed and written to stdout", labels);
-    s.bytes = &m.counter("kafka_consumed_bytes_total", "Value bytes consumed", labels);
-    s.lag = &m.gauge("kafka_consumer_lag", "Messages between the last one written and the partition's high watermark", labels);
-    auto scan = scan_from_.find({s.topic, s.partition});
-    if (scan != scan_from_.end()) {
-      s.skip_before = scan->second;
-      scan_from_.erase(scan);
-    }
-    if (acks_) acks_->assign(s.topic, s.partition);
-    parts_[{s.topic, s.partition}] = std::move(s);
+    PartState& s = parts_.add(p.topic, p.partition);
+    s.skip_before = starts_.take_scan_from({s.topic, s.partition});
+    if (acks_) acks_->tracker().assign(s.topic, s.partition);
   }
-  index_.clear();
 }
 
 void Consumer::remove_parts(const rd_kafka_topic_partition_list_t* parts) {
   for (int i = 0; i < parts->cnt; ++i) {
-    if (acks_) acks_->revoke(parts->elems[i].topic, parts->elems[i].partition);
-    auto it = parts_.find({parts->elems[i].topic, parts->elems[i].partition});
-    if (it == parts_.end()) continue;
-    it->second.publish();
-    parts_.erase(it);
+    if (acks_) acks_->tracker().revoke(parts->elems[i].topic, parts->elems[i].partition);
+    parts_.remove(parts->elems[i].topic, parts->elems[i].partition);
   }
-  index_.clear();
 }
 
 int64_t Consumer::safe_offset(const PartState& s) const {
-  if (acks_) return acks_->acked(s.topic, s.partition);
+  if (acks_) return acks_->tracker().acked(s.topic, s.partition);
   return s.flushed;
-}
-
-bool Consumer::acks_caught_up(const std::set<Key>* only) const {
-  for (const auto& [k, s] : parts_) {
-    if (only && !only->count(k)) continue;
-    if (s.flushed >= 0 && acks_->acked(s.topic, s.partition) < s.flushed) return false;
-  }
-  return true;
 }
 
 void Consumer::commit(bool sync, const std::set<Key>* only) {
@@ -179,7 +148,7 @@ void Consumer::commit(bool sync, const std::set<Key>* only) {
   auto list = kafka::make_list();
   std::vector<PartState*> sent;
   for (auto& [k, s] : parts_) {
-    if (only && !only->count(k)) continue;
+    if (only && !only->contains(k)) continue;
     int64_t off = safe_offset(s);
     if (off < 0 || off == s.committed) continue;
     rd_kafka_topic_partition_list_add(list.get(), s.topic.c_str(), s.partition)->offset = off;

@@ -44,8 +44,8 @@ StartOffset parse_offset(const std::string& text) {
     if (!n) throw UsageError("-o '" + text + "': expected -N (N messages before the end)");
     return {StartOffset::tail, *n};
   }
-  if (t.rfind("s@", 0) == 0) return {StartOffset::time, parse_time(flag, text, t.substr(2))};
-  if (t.rfind('@', 0) == 0) return {StartOffset::time, parse_time(flag, text, t.substr(1))};
+  if (t.starts_with("s@")) return {StartOffset::time, parse_time(flag, text, t.substr(2))};
+  if (t.starts_with('@')) return {StartOffset::time, parse_time(flag, text, t.substr(1))};
   if (t.size() >= 10 && std::isdigit(static_cast<unsigned char>(t[0])) && t[4] == '-')
     return {StartOffset::time, parse_time(flag, text, t)};
   throw UsageError("-o '" + text +

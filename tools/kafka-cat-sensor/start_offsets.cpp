@@ -1,5 +1,7 @@
 // Consume mode: where each partition starts (-o, the partitions of -p), and a warning when retention
-// deleted what the group had committed but not read.
+// deleted what the group had committed but not read. (The class: start_offsets.hpp.)
+#include "start_offsets.hpp"
+
 #include <chrono>
 #include <string>
 
@@ -7,12 +9,29 @@
 #include "common/core/log.hpp"
 #include "common/core/signals.hpp"
 #include "common/core/timeutil.hpp"
-#include "consumer.hpp"
 
 namespace sp::kcs {
 
-kafka::PartitionList Consumer::manual_assignment() {
-  auto infos = kafka::fetch_topics(rk_.get(), o_.topics, o_.connect_timeout_ms, o_.brokers);
+StartOffsets::StartOffsets(const Options& o) : o_(o) {
+  if (!o_.offset.empty()) {
+    start_ = parse_offset(o_.offset);
+    explicit_ = start_.kind == StartOffset::absolute || start_.kind == StartOffset::tail || start_.kind == StartOffset::time;
+  } else {
+    start_.kind = o_.group.empty() ? StartOffset::beginning : StartOffset::stored;
+  }
+  if (start_.kind == StartOffset::stored && o_.group.empty()) throw UsageError("-o stored needs a consumer group (-G)");
+}
+
+int64_t StartOffsets::take_scan_from(const Key& k) {
+  auto it = scan_from_.find(k);
+  if (it == scan_from_.end()) return -1;
+  int64_t t = it->second;
+  scan_from_.erase(it);
+  return t;
+}
+
+kafka::PartitionList StartOffsets::manual_assignment(rd_kafka_t* rk) const {
+  auto infos = kafka::fetch_topics(rk, o_.topics, o_.connect_timeout_ms, o_.brokers);
   auto list = kafka::make_list();
   for (const auto& t : infos) {
     if (t.err) throw NoInputError("topic '" + t.name + "': " + kafka::err_text(t.err) + " (brokers " + o_.brokers + ")");
@@ -34,16 +53,16 @@ kafka::PartitionList Consumer::manual_assignment() {
 // auto.offset.reset without a word; say how many offsets were skipped. Best effort: a failed lookup
 // only costs the warning. (Deletions while a running consumer lags behind are not seen here.)
 // Run from the main loop, not the rebalance callback (round trips), on the partitions it noted.
-void Consumer::warn_deleted_offsets() {
+void StartOffsets::warn_deleted(rd_kafka_t* rk) {
   auto q = kafka::make_list(static_cast<int>(to_check_.size()));
   for (const auto& k : to_check_) rd_kafka_topic_partition_list_add(q.get(), k.first.c_str(), k.second);
   to_check_.clear();
-  if (q->cnt == 0 || rd_kafka_committed(rk_.get(), q.get(), o_.connect_timeout_ms)) return;
+  if (q->cnt == 0 || rd_kafka_committed(rk, q.get(), o_.connect_timeout_ms)) return;
   for (int i = 0; i < q->cnt; ++i) {
     const auto& e = q->elems[i];
     int64_t lo = 0, hi = 0;
     if (e.err || e.offset < 0 ||
-        rd_kafka_query_watermark_offsets(rk_.get(), e.topic, e.partition, &lo, &hi, o_.connect_timeout_ms) ||
+        rd_kafka_query_watermark_offsets(rk, e.topic, e.partition, &lo, &hi, o_.connect_timeout_ms) ||
         e.offset >= lo)
       continue;
     bool to_end = start_.kind == StartOffset::end;  // auto.offset.reset=latest
@@ -54,25 +73,24 @@ void Consumer::warn_deleted_offsets() {
   }
 }
 
-void Consumer::plan_start_offsets(const std::vector<kafka::TopicInfo>& topics) {
-  if (!explicit_offset_) return;
+void StartOffsets::plan(rd_kafka_t* rk, const std::vector<kafka::TopicInfo>& topics) {
+  if (!explicit_) return;
   auto all = kafka::make_list();
   for (const auto& t : topics)
     for (int p = 0; p < t.partitions; ++p) rd_kafka_topic_partition_list_add(all.get(), t.name.c_str(), p);
-  apply_start_offsets(all.get(), false);
+  apply(rk, all.get(), false);
   for (int i = 0; i < all->cnt; ++i) planned_[{all->elems[i].topic, all->elems[i].partition}] = all->elems[i].offset;
   seen_.clear();  // planned, not yet applied
 }
 
-void Consumer::apply_start_offsets(rd_kafka_topic_partition_list_t* parts, bool group_assign) {
+void StartOffsets::apply(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* parts, bool group_assign) {
   std::vector<int> todo;
   for (int i = 0; i < parts->cnt; ++i) {
     Key k{parts->elems[i].topic, parts->elems[i].partition};
-    if (group_assign && (!explicit_offset_ || seen_.count(k))) continue;  // committed offsets rule
+    if (group_assign && (!explicit_ || seen_.contains(k))) continue;  // committed offsets rule
     seen_.insert(k);
     todo.push_back(i);
   }
-  if (todo.empty()) return;
   if (group_assign) {
     // In the rebalance callback the group waits for this member: no broker round trips here (issue
     // 30: each could take --connect-timeout). The offsets were planned at setup; a partition added
@@ -89,8 +107,12 @@ void Consumer::apply_start_offsets(rd_kafka_topic_partition_list_t* parts, bool 
         e.offset = start_.kind == StartOffset::tail ? RD_KAFKA_OFFSET_TAIL(start_.value) : start_.value;
       }
     }
+    for (int i = 0; i < parts->cnt; ++i)
+      if (parts->elems[i].offset == RD_KAFKA_OFFSET_INVALID)  // the committed offset rules: checked later
+        to_check_.push_back({parts->elems[i].topic, parts->elems[i].partition});
     return;
   }
+  if (todo.empty()) return;
   auto set_all = [&](int64_t off) {
     for (int i : todo) parts->elems[i].offset = off;
   };
@@ -100,55 +122,59 @@ void Consumer::apply_start_offsets(rd_kafka_topic_partition_list_t* parts, bool 
     case StartOffset::stored: set_all(RD_KAFKA_OFFSET_STORED); break;
     case StartOffset::absolute:
       set_all(start_.value);
-      warn_out_of_range(parts, todo);
+      warn_out_of_range(rk, parts, todo);
       break;
     case StartOffset::tail: set_all(RD_KAFKA_OFFSET_TAIL(start_.value)); break;
-    case StartOffset::time: {
-      auto q = kafka::make_list(static_cast<int>(todo.size()));
-      for (int i : todo) rd_kafka_topic_partition_list_add(q.get(), parts->elems[i].topic, parts->elems[i].partition)->offset = start_.value;
-      auto err = rd_kafka_offsets_for_times(rk_.get(), q.get(), o_.connect_timeout_ms);
-      if (err) throw UnavailableError("looking up offsets for time " + format_iso_ms(start_.value) + ": " + kafka::err_text(err));
-      std::vector<std::pair<Key, int64_t>> unresolved;  // partition, its last offset
-      for (int j = 0; j < q->cnt; ++j) {
-        auto& r = q->elems[j];
-        auto& dst = parts->elems[todo[static_cast<size_t>(j)]];
-        if (r.err) throw UnavailableError(std::string("offset for time in ") + r.topic + " [" + std::to_string(r.partition) + "]: " + kafka::err_text(r.err));
-        dst.offset = r.offset < 0 ? RD_KAFKA_OFFSET_END : r.offset;
-        if (r.offset >= 0) {
-          log::debug(r.topic, " [", r.partition, "] starts at offset ", r.offset, " for ", format_iso_ms(start_.value));
-          continue;
-        }
-        // -1 means "no message at or after that time", or a broker that cannot look times up
-        // (librdkafka's mock cluster): the last message's timestamp tells which
-        int64_t lo = 0, hi = 0;
-        if (rd_kafka_query_watermark_offsets(rk_.get(), r.topic, r.partition, &lo, &hi, o_.connect_timeout_ms) == 0) {
-          dst.offset = hi;  // the end now, not when assigned (planned at setup, a group joins later)
-          if (hi > lo) unresolved.push_back({{r.topic, r.partition}, hi - 1});
-        }
-      }
-      if (unresolved.empty()) break;
-      auto last = last_timestamps(unresolved);
-      for (int j = 0; j < q->cnt; ++j) {
-        auto& dst = parts->elems[todo[static_cast<size_t>(j)]];
-        auto it = last.find({dst.topic, dst.partition});
-        if (it == last.end() || it->second < start_.value) continue;
-        log::debug(dst.topic, " [", dst.partition, "]: the broker did not resolve the time; scanning from the beginning");
-        dst.offset = RD_KAFKA_OFFSET_BEGINNING;
-        scan_from_[{dst.topic, dst.partition}] = start_.value;
-      }
-      break;
+    case StartOffset::time: resolve_times(rk, parts, todo); break;
+  }
+}
+
+// -o @TIME: the broker's offset for the time, per partition; where it has none, the last message's
+// timestamp tells whether the partition is read from its end or scanned from its beginning.
+void StartOffsets::resolve_times(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* parts, const std::vector<int>& todo) {
+  auto q = kafka::make_list(static_cast<int>(todo.size()));
+  for (int i : todo) rd_kafka_topic_partition_list_add(q.get(), parts->elems[i].topic, parts->elems[i].partition)->offset = start_.value;
+  auto err = rd_kafka_offsets_for_times(rk, q.get(), o_.connect_timeout_ms);
+  if (err) throw UnavailableError("looking up offsets for time " + format_iso_ms(start_.value) + ": " + kafka::err_text(err));
+  std::vector<std::pair<Key, int64_t>> unresolved;  // partition, its last offset
+  for (int j = 0; j < q->cnt; ++j) {
+    auto& r = q->elems[j];
+    auto& dst = parts->elems[todo[static_cast<size_t>(j)]];
+    if (r.err) throw UnavailableError(std::string("offset for time in ") + r.topic + " [" + std::to_string(r.partition) + "]: " + kafka::err_text(r.err));
+    dst.offset = r.offset < 0 ? RD_KAFKA_OFFSET_END : r.offset;
+    if (r.offset >= 0) {
+      log::debug(r.topic, " [", r.partition, "] starts at offset ", r.offset, " for ", format_iso_ms(start_.value));
+      continue;
     }
+    // -1 means "no message at or after that time", or a broker that cannot look times up
+    // (librdkafka's mock cluster): the last message's timestamp tells which
+    int64_t lo = 0, hi = 0;
+    if (rd_kafka_query_watermark_offsets(rk, r.topic, r.partition, &lo, &hi, o_.connect_timeout_ms) == 0) {
+      dst.offset = hi;  // the end now, not when assigned (planned at setup, a group joins later)
+      if (hi > lo) unresolved.push_back({{r.topic, r.partition}, hi - 1});
+    }
+  }
+  if (unresolved.empty()) return;
+  auto last = last_timestamps(unresolved);
+  for (int j = 0; j < q->cnt; ++j) {
+    auto& dst = parts->elems[todo[static_cast<size_t>(j)]];
+    auto it = last.find({dst.topic, dst.partition});
+    if (it == last.end() || it->second < start_.value) continue;
+    log::debug(dst.topic, " [", dst.partition, "]: the broker did not resolve the time; scanning from the beginning");
+    dst.offset = RD_KAFKA_OFFSET_BEGINNING;
+    scan_from_[{dst.topic, dst.partition}] = start_.value;
   }
 }
 
 // -o N outside what a partition holds: librdkafka applies auto.offset.reset without a word, so a
 // user asking for offset 5000 of a partition that ends at 4096 silently got everything from the
 // beginning (issue 28, as kcat does). Say so, loudly, per partition. Best effort, as above.
-void Consumer::warn_out_of_range(const rd_kafka_topic_partition_list_t* parts, const std::vector<int>& todo) {
+void StartOffsets::warn_out_of_range(rd_kafka_t* rk, const rd_kafka_topic_partition_list_t* parts,
+                                     const std::vector<int>& todo) const {
   for (int i : todo) {
     const auto& e = parts->elems[i];
     int64_t lo = 0, hi = 0;
-    if (rd_kafka_query_watermark_offsets(rk_.get(), e.topic, e.partition, &lo, &hi, o_.connect_timeout_ms)) continue;
+    if (rd_kafka_query_watermark_offsets(rk, e.topic, e.partition, &lo, &hi, o_.connect_timeout_ms)) continue;
     if (e.offset >= lo && e.offset <= hi) continue;
     // -o N runs with auto.offset.reset=earliest
     log::warn(e.topic, " [", e.partition, "]: -o ", e.offset, " is ", e.offset > hi ? "past the end" : "before the start",
@@ -157,7 +183,7 @@ void Consumer::warn_out_of_range(const rd_kafka_topic_partition_list_t* parts, c
   }
 }
 
-std::map<Key, int64_t> Consumer::last_timestamps(const std::vector<std::pair<Key, int64_t>>& at) {
+std::map<Key, int64_t> StartOffsets::last_timestamps(const std::vector<std::pair<Key, int64_t>>& at) const {
   // a separate short-lived consumer, so the group's assignment is left alone
   std::vector<std::pair<std::string, std::string>> defaults = {
       {"bootstrap.servers", o_.brokers}, {"group.id", "kafka-cat-sensor-peek"}, {"enable.auto.commit", "false"},
@@ -165,7 +191,7 @@ std::map<Key, int64_t> Consumer::last_timestamps(const std::vector<std::pair<Key
   std::vector<std::string> props;
   for (const auto& x : o_.x_props) {
     auto kv = kafka::split_property(x);
-    if (kv.first.rfind("group.", 0) != 0 && kv.first.rfind("partition.assignment", 0) != 0) props.push_back(x);
+    if (!kv.first.starts_with("group.") && !kv.first.starts_with("partition.assignment")) props.push_back(x);
   }
   auto rk = kafka::make_handle(RD_KAFKA_CONSUMER, kafka::make_conf(defaults, props));
   rd_kafka_poll_set_consumer(rk.get());
@@ -180,7 +206,7 @@ std::map<Key, int64_t> Consumer::last_timestamps(const std::vector<std::pair<Key
     kafka::Message m(rd_kafka_consumer_poll(rk.get(), 100));
     if (!m || !m->rkt) continue;
     Key k{rd_kafka_topic_name(m->rkt), m->partition};
-    if (out.count(k)) continue;
+    if (out.contains(k)) continue;
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       out[k] = -1;
       ++answered;

@@ -49,7 +49,7 @@ uint64_t parse_size(const std::string& text, const std::string& flag) {
   std::string unit(end);
   if (errno || end == text.c_str() || v < 0) throw UsageError(flag + ": '" + text + "' is not a size (like 8M, 512k, 1G)");
   for (const char* suf : {"iB", "B"}) {
-    if (unit.size() > std::strlen(suf) && unit.compare(unit.size() - std::strlen(suf), std::string::npos, suf) == 0) {
+    if (unit.size() > std::strlen(suf) && unit.ends_with(suf)) {
       unit.resize(unit.size() - std::strlen(suf));
       break;
     }
