@@ -4,8 +4,8 @@
 # differently. Swift (as AWS) answers 200 again; MinIO forgets a completed upload at once and answers
 # 404 NoSuchUpload, which s3-put took for a failure (exit 66, "NoSuchUpload") although the object was
 # stored. Now it checks the key: holding this object's ETag, the completion is done. Both servers, each
-# behind a relay (Python; it only forwards bytes) that cuts the connection instead of passing on the
-# first completion's answer: every answer s3-put sees is the server's.
+# behind a relay (tests/integration/relay.py; it only forwards bytes) that cuts the connection instead
+# of passing on the first completion's answer: every answer s3-put sees is the server's.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
 cd "$TEST_TMP"
@@ -16,42 +16,7 @@ for server in minio swift; do
   aws_ref s3 mb s3://lost >/dev/null
   port=$(free_port)
   backend=${S3_ENDPOINT#http://}
-  python3 - "$port" "${backend%/}" >"relay-$server.log" 2>&1 <<'PY' &
-import socket, sys, threading
-port, backend = int(sys.argv[1]), sys.argv[2]
-host, bport = backend.rsplit(":", 1)
-cut = threading.Event()  # set once the first completion's answer was dropped
-def serve(c):
-    u = socket.create_connection((host, int(bport)))
-    state = {"drop": False}
-    def up():  # client -> server; notes a CompleteMultipartUpload (POST ...?uploadId=)
-        try:
-            while (d := c.recv(65536)):
-                if d.startswith(b"POST ") and b"uploadId=" in d.split(b"\r\n", 1)[0] and not cut.is_set():
-                    state["drop"] = True
-                u.sendall(d)
-        except OSError:
-            pass
-    threading.Thread(target=up, daemon=True).start()
-    try:
-        while (d := u.recv(65536)):
-            if state["drop"] and not cut.is_set():
-                cut.set()  # the server has answered: the object is complete; the client never hears it
-                print("cut the answer to a completion:", d.split(b"\r\n", 1)[0].decode(), flush=True)
-                break
-            c.sendall(d)
-    except OSError:
-        pass
-    for s in (c, u):
-        try: s.shutdown(socket.SHUT_RDWR)
-        except OSError: pass
-        s.close()
-ls = socket.create_server(("127.0.0.1", port))
-print("ready", flush=True)
-while True:
-    s, _ = ls.accept()
-    threading.Thread(target=serve, args=(s,), daemon=True).start()
-PY
+  python3 "$SRC_DIR/tests/integration/relay.py" --cut-first-completion "$port" "${backend%/}" >"relay-$server.log" 2>&1 &
   relay=$!
   on_exit "kill $relay"
   wait_until 10 grep -q ready "relay-$server.log" || fail "relay did not start: $(cat "relay-$server.log")"

@@ -3,7 +3,8 @@
 # terminator with a self-signed certificate:
 # verified by default (refused), --ca-file hands the CA to libcurl (accepted), --insecure skips the
 # check, and the former --no-verify-tls still works with a warning. The terminator only forwards
-# bytes (Python's ssl module; no socat or stunnel on the machine): every answer is the server's.
+# bytes (tests/integration/relay.py, Python's ssl module; no socat or stunnel on the machine): every
+# answer is the server's.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
 start_s3
@@ -13,36 +14,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TEST_TMP/tls.key" -out "$TES
   -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1 || fail "openssl req"
 port=$(free_port)
 backend=${S3_ENDPOINT#http://}
-python3 - "$port" "${backend%/}" "$TEST_TMP/tls.crt" "$TEST_TMP/tls.key" >"$TEST_TMP/proxy.log" 2>&1 <<'PY' &
-import socket, ssl, sys, threading
-port, backend, crt, key = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-host, bport = backend.rsplit(":", 1)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(crt, key)
-def pump(a, b):
-    try:
-        while (d := a.recv(65536)):
-            b.sendall(d)
-    except OSError:
-        pass
-    finally:
-        for s in (a, b):
-            try: s.shutdown(socket.SHUT_RDWR)
-            except OSError: pass
-def serve(raw):
-    try:
-        c = ctx.wrap_socket(raw, server_side=True)
-    except (ssl.SSLError, OSError):
-        raw.close(); return  # a client that refused our certificate
-    u = socket.create_connection((host, int(bport)))
-    threading.Thread(target=pump, args=(u, c), daemon=True).start()
-    pump(c, u)
-ls = socket.create_server(("127.0.0.1", port))
-print("ready", flush=True)
-while True:
-    s, _ = ls.accept()
-    threading.Thread(target=serve, args=(s,), daemon=True).start()
-PY
+python3 "$SRC_DIR/tests/integration/relay.py" --tls "$TEST_TMP/tls.crt" "$TEST_TMP/tls.key" "$port" "${backend%/}" \
+  >"$TEST_TMP/proxy.log" 2>&1 &
 proxy=$!
 on_exit "kill $proxy"
 wait_until 10 grep -q ready "$TEST_TMP/proxy.log" || fail "TLS terminator did not start: $(cat "$TEST_TMP/proxy.log")"
