@@ -23,26 +23,19 @@ export PATH="$bin:$PATH"
 for t in kafka-cat-sensor sensor-parse ch-insert s3-put s3-cat sensor-gen; do bench_need_ours "$bin/$t"; done
 bench_need_ref kcat jq clickhouse-client /usr/bin/aws zstd /usr/bin/time
 case "${BENCH_S3_SERVER:-minio}" in
-  minio) s3_script=$here/scripts/minio.sh s3_name=MinIO ;;
-  swift) s3_script=$here/scripts/swift.sh s3_name=Swift ;;
+  minio) s3_script=$here/scripts/minio.sh ;;
+  swift) s3_script=$here/scripts/swift.sh ;;
   *) echo "bench e2e: BENCH_S3_SERVER must be minio or swift, not '$BENCH_S3_SERVER'" >&2; exit 2 ;;
 esac
 work=$(mktemp -d /tmp/sp-bench-e2e.XXXXXX)
 cleanup() {
   [ -n "${kpid:-}" ] && kill "$kpid" 2>/dev/null
-  "$here/scripts/kafka.sh" stop "$work/kafka" >/dev/null 2>&1 || true
-  "$here/scripts/clickhouse.sh" stop "$work/ch" >/dev/null 2>&1 || true
-  "$s3_script" stop "$work/s3" >/dev/null 2>&1 || true
+  bench_stop_servers "$work" "$s3_script"
   rm -rf "$work"
 }
 trap cleanup EXIT
 bench_init "$work"
-bench_start "clickhouse-server" "$here/scripts/clickhouse.sh" start "$work/ch"
-export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
-bench_start "the $s3_name S3 server (scripts/${s3_script##*/})" "$s3_script" start "$work/s3"
-export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY AWS_REGION=$S3_REGION AWS_ENDPOINT_URL=$S3_ENDPOINT
-/usr/bin/aws --endpoint-url "$S3_ENDPOINT" s3 mb s3://raw >/dev/null 2>"$work/mb.err" ||
-  bench_skip "aws s3 mb failed: $(tail -n 2 "$work/mb.err")"
+bench_ch_s3 "$work" "$s3_script"
 if [ "${BENCH_KAFKA:-real}" = mock ]; then
   kafka-cat-sensor --mock-cluster 1 --partitions 64 -t sensor_metrics >"$work/k.out" 2>"$work/k.log" &
   kpid=$!
@@ -51,10 +44,7 @@ if [ "${BENCH_KAFKA:-real}" = mock ]; then
   B=$(head -1 "$work/k.out")
   kafka_what="librdkafka's mock cluster, 64 partitions"
 else
-  bench_start "the Kafka broker (scripts/kafka.sh)" "$here/scripts/kafka.sh" start "$work/kafka" 1
-  "$here/scripts/kafka.sh" topic "$work/kafka" sensor_metrics 16 >/dev/null 2>"$work/topic.err" ||
-    bench_skip "the broker did not create the topic: $(tail -n 2 "$work/topic.err")"
-  B=$KAFKA_BOOTSTRAP
+  bench_kafka "$work"
   kafka_what="Apache Kafka $KAFKA_VERSION, 1 broker, 16 partitions"
 fi
 sensor-gen -c "$n" --seed 3 --sensors 1000 | kafka-cat-sensor -q -P -b "$B" -t sensor_metrics --key-field value.sensor_id

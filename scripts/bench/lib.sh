@@ -30,6 +30,7 @@ BENCH_ROUND=0  # runs outside bench_rounds are not counted
 [[ $BENCH_MESSAGES =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_MESSAGES must be 1 or more" >&2; exit 2; }
 
 # bench_init DIR: where the timings go (a directory the section removes on exit)
+BENCH_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)  # the source tree
 bench_init() { BENCH_DIR=$1/timings; mkdir -p "$BENCH_DIR"; }
 
 # bench_skip REASON: this section cannot measure here (not a failure of our tools)
@@ -69,6 +70,31 @@ bench_start() {
   out=$("$@" 2>"$BENCH_DIR/start.err") ||
     bench_skip "$what did not start: $(tail -n 3 "$BENCH_DIR/start.err" | tr '\n' ' ')"
   eval "$out"
+}
+
+# bench_ch_s3 WORK [S3_SCRIPT]: ClickHouse and an S3 server (scripts/minio.sh unless given) in WORK/ch and
+# WORK/s3, the tools' connection variables exported, the bucket raw made. bench_kafka WORK: a real broker
+# in WORK/kafka with the topic sensor_metrics (16 partitions); sets B. bench_stop_servers WORK [S3_SCRIPT]
+# stops what they started (for the section's EXIT trap).
+bench_ch_s3() {
+  local s3=${2:-$BENCH_HERE/scripts/minio.sh}
+  bench_start "clickhouse-server" "$BENCH_HERE/scripts/clickhouse.sh" start "$1/ch"
+  export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
+  bench_start "the S3 server (scripts/${s3##*/})" "$s3" start "$1/s3"
+  export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY AWS_REGION=$S3_REGION AWS_ENDPOINT_URL=$S3_ENDPOINT
+  /usr/bin/aws --endpoint-url "$S3_ENDPOINT" s3 mb s3://raw >/dev/null 2>"$1/mb.err" ||
+    bench_skip "aws s3 mb failed: $(tail -n 2 "$1/mb.err")"
+}
+bench_kafka() {
+  bench_start "the Kafka broker (scripts/kafka.sh)" "$BENCH_HERE/scripts/kafka.sh" start "$1/kafka" 1
+  "$BENCH_HERE/scripts/kafka.sh" topic "$1/kafka" sensor_metrics 16 >/dev/null 2>"$1/topic.err" ||
+    bench_skip "the broker did not create the topic: $(tail -n 2 "$1/topic.err")"
+  B=$KAFKA_BOOTSTRAP
+}
+bench_stop_servers() {
+  "$BENCH_HERE/scripts/kafka.sh" stop "$1/kafka" >/dev/null 2>&1 || true
+  "$BENCH_HERE/scripts/clickhouse.sh" stop "$1/ch" >/dev/null 2>&1 || true
+  "${2:-$BENCH_HERE/scripts/minio.sh}" stop "$1/s3" >/dev/null 2>&1 || true
 }
 
 # _bench_time SIDE CMD...: one run; CMD is a command or a shell function (functions run in this shell,

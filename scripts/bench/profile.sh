@@ -26,23 +26,13 @@ bench_need_ref /usr/bin/aws /usr/bin/time curl
 [ "${BASH_VERSINFO[0]}" -ge 5 ] || bench_skip "bash 5 is needed (EPOCHREALTIME)"
 work=$(mktemp -d /tmp/sp-bench-profile.XXXXXX)
 cleanup() {
-  "$here/scripts/kafka.sh" stop "$work/kafka" >/dev/null 2>&1 || true
-  "$here/scripts/clickhouse.sh" stop "$work/ch" >/dev/null 2>&1 || true
-  "$here/scripts/minio.sh" stop "$work/s3" >/dev/null 2>&1 || true
+  bench_stop_servers "$work"
   rm -rf "$work"
 }
 trap cleanup EXIT
 bench_init "$work"
-bench_start "clickhouse-server" "$here/scripts/clickhouse.sh" start "$work/ch"
-export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
-bench_start "the MinIO S3 server (scripts/minio.sh)" "$here/scripts/minio.sh" start "$work/s3"
-export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY AWS_REGION=$S3_REGION AWS_ENDPOINT_URL=$S3_ENDPOINT
-/usr/bin/aws --endpoint-url "$S3_ENDPOINT" s3 mb s3://raw >/dev/null 2>"$work/mb.err" ||
-  bench_skip "aws s3 mb failed: $(tail -n 2 "$work/mb.err")"
-bench_start "the Kafka broker (scripts/kafka.sh)" "$here/scripts/kafka.sh" start "$work/kafka" 1
-"$here/scripts/kafka.sh" topic "$work/kafka" sensor_metrics 16 >/dev/null 2>"$work/topic.err" ||
-  bench_skip "the broker did not create the topic: $(tail -n 2 "$work/topic.err")"
-B=$KAFKA_BOOTSTRAP
+bench_ch_s3 "$work"
+bench_kafka "$work"
 sensor-gen -c "$n" --seed 3 --sensors 1000 | kafka-cat-sensor -q -P -b "$B" -t sensor_metrics --key-field value.sensor_id
 
 # the servers' processes (the broker: the JVM that setsid started; MinIO: its pid file)

@@ -32,23 +32,13 @@ stages=() prod=() sampler=
 cleanup() {
   [ -n "$sampler" ] && kill "$sampler" 2>/dev/null
   for p in "${prod[@]}" "${stages[@]}"; do kill "$p" 2>/dev/null; done
-  "$here/scripts/kafka.sh" stop "$work/kafka" >/dev/null 2>&1 || true
-  "$here/scripts/clickhouse.sh" stop "$work/ch" >/dev/null 2>&1 || true
-  "$here/scripts/minio.sh" stop "$work/s3" >/dev/null 2>&1 || true
+  bench_stop_servers "$work"
   rm -rf "$work"
 }
 trap cleanup EXIT
 bench_init "$work"
-bench_start "clickhouse-server" "$here/scripts/clickhouse.sh" start "$work/ch"
-export CLICKHOUSE_URL=$CH_URL CLICKHOUSE_USER=$CH_USER CLICKHOUSE_PASSWORD=$CH_PASSWORD
-bench_start "the MinIO S3 server (scripts/minio.sh)" "$here/scripts/minio.sh" start "$work/s3"
-export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY AWS_REGION=$S3_REGION AWS_ENDPOINT_URL=$S3_ENDPOINT
-/usr/bin/aws --endpoint-url "$S3_ENDPOINT" s3 mb s3://raw >/dev/null 2>"$work/mb.err" ||
-  bench_skip "aws s3 mb failed: $(tail -n 2 "$work/mb.err")"
-bench_start "the Kafka broker (scripts/kafka.sh)" "$here/scripts/kafka.sh" start "$work/kafka" 1
-"$here/scripts/kafka.sh" topic "$work/kafka" sensor_metrics 16 >/dev/null 2>"$work/topic.err" ||
-  bench_skip "the broker did not create the topic: $(tail -n 2 "$work/topic.err")"
-B=$KAFKA_BOOTSTRAP
+bench_ch_s3 "$work"
+bench_kafka "$work"
 q() { curl -sS -H "X-ClickHouse-User: $CH_USER" -H "X-ClickHouse-Key: $CH_PASSWORD" "$CH_URL/" --data-binary "$1"; }
 
 # The messages: a fixed seed with a few malformed ones (sensor-parse rejects them; empty lines are left
