@@ -69,8 +69,9 @@ run() {
   n_valid=$(wc -l <expected_ids)
   split -n l/"$rounds" -d msgs.jsonl slice.
   slices=(slice.*)
-  # the tables first (an empty run makes them, and the state table), then the slow view on every server
-  ch-insert $EO_FLAG "${INSERT[@]}" --cluster "$CH_CLUSTER" --create-table --table "$TABLE" --no-acks \
+  # the tables first (an empty run makes them with the coordinate columns, and the state table; the same
+  # tables for EO_FLAG=--keep-coordinates), then the slow view on every server
+  ch-insert --exactly-once "${INSERT[@]}" --cluster "$CH_CLUSTER" --create-table --table "$TABLE" --no-acks \
     </dev/null 2>create.log || fail "$TABLE: creating the tables: $(tail -3 create.log)"
   q "$CH_URL" "CREATE TABLE ${TABLE}_slow ON CLUSTER $CH_CLUSTER (n UInt8) ENGINE = Null" >/dev/null ||
     fail "create the slow sink"
