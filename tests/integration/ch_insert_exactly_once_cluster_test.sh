@@ -15,6 +15,8 @@
 # (restarted 3 s later); a last round runs to the end. Then, without FINAL, through the Distributed table:
 # count() is the number of valid messages, every id once; the group's lag is 0; and a rerun of the whole
 # topic (a backfill) adds nothing.
+# A last part kills a run whose INSERT runs on shard 2 only and checks the next run waits for it there.
+# EO_PARTS (default "dist direct wait") picks the parts to run.
 # EO_FLAG=--keep-coordinates runs the same without the mode: count() then exceeds the valid messages
 # (rows re-delivered after the kills are stored twice): the evidence that the test fails without it.
 source "$(dirname "$0")/lib.sh"
@@ -141,14 +143,63 @@ run() {
   assert_eq "$(q "$CH_URL" "SELECT count(), uniqExact(id) FROM $TABLE")" "$want" "$TABLE rows after the backfill rerun"
 }
 
+# --- 0. --cluster with fewer --url than the cluster has servers: refused (a lookup must read every one)
+rc=0
+ch-insert --exactly-once --url "$CH_URL" --cluster "$CH_CLUSTER" --no-acks </dev/null 2>"$TEST_TMP/short.log" || rc=$?
+assert_eq "$rc" 2 "--exactly-once --cluster with one --url of four: exit status ($(tail -1 "$TEST_TMP/short.log"))"
+assert_contains "$(cat "$TEST_TMP/short.log")" "the cluster has 4 servers, 1 --url given" "the refusal"
+
+part() { [[ " ${EO_PARTS:-dist direct wait} " == *" $1 "* ]]; }
+
 # --- 1. through the Distributed table
+if part dist; then
 mkdir "$TEST_TMP/dist" && cd "$TEST_TMP/dist"
 TOPIC=eo_dist GROUP=eo-dist TABLE=sensor_metrics INSERT=("${urls[@]}" --balance)
 run "$N" 26 ch-insert replica ch-insert ch-insert
 pass "Distributed: $n_valid valid messages stored once without FINAL after 3 SIGKILLs of ch-insert and one of a replica; a backfill rerun added nothing"
+fi
 
 # --- 2. shard-direct
+if part direct; then
 mkdir "$TEST_TMP/direct" && cd "$TEST_TMP/direct"
 TOPIC=eo_direct GROUP=eo-direct TABLE=direct_metrics INSERT=("${shards[@]}" --balance)
 run "$N" 27 ch-insert ch-insert replica ch-insert
 pass "shard-direct: $n_valid valid messages stored once without FINAL after 3 SIGKILLs of ch-insert and one of a replica; a backfill rerun added nothing"
+fi
+
+# --- 3. a killed run's INSERT still running on a server other than the first: shard-direct rows that all
+# go to shard 2, into a local table whose every INSERT sleeps 9 s (defaults that sleep; 3 s is the most
+# one sleep() call may take). The next run waits until no server runs a query of the killed run
+# (system.processes of every server); asking the first server only, it would find nothing running there,
+# nothing stored yet, and store every row a second time.
+part wait || exit 0
+mkdir "$TEST_TMP/wait" && cd "$TEST_TMP/wait"
+q "$CH_URL" "CREATE TABLE slow_local ON CLUSTER $CH_CLUSTER (id String, ts DateTime, sensor_id String,
+    temperature Float64, humidity Float64, pressure Float64, _topic String, _partition Int32, _offset Int64,
+    slow1 UInt8 DEFAULT sleep(3), slow2 UInt8 DEFAULT sleep(3), slow3 UInt8 DEFAULT sleep(3))
+  ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/default/slow_local', '{replica}')
+  PARTITION BY toYYYYMM(ts) ORDER BY (sensor_id, ts, id)" >/dev/null || fail "create slow_local"
+sensor-gen -c 3000 --envelope --partitions 4 --interval 5m --sensors 40 | sensor-parse -q >all_rows.jsonl
+shard2=()
+for sensor in $(grep -o '"sensor_id":"[^"]*"' all_rows.jsonl | sort -u | cut -d'"' -f4); do
+  [ "$(q "$CH_URL" "SELECT cityHash64('$sensor') % 2")" = 1 ] && shard2+=("\"sensor_id\":\"$sensor\"")
+done
+[ ${#shard2[@]} -gt 0 ] || fail "no sensor of shard 2"
+grep -F -f <(printf '%s\n' "${shard2[@]}") all_rows.jsonl >slow_rows.jsonl
+n_slow=$(wc -l <slow_rows.jsonl)
+slow_insert=(ch-insert $EO_FLAG "${shards[@]}" --table slow --local-table slow_local --no-acks)
+running_on() { [ "$(q "$1" "SELECT count() FROM system.processes WHERE query_id LIKE 'sp-eo-%'")" -gt 0 ]; }
+stage slow "${slow_insert[@]}" --batch-rows 100000 <slow_rows.jsonl 2>slow1.log &
+wait_until 60 running_on "$CH_URL_S2R1" || wait_until 1 running_on "$CH_URL_S2R2" ||
+  fail "the first run's INSERT never showed on shard 2: $(tail -3 slow1.log)"
+kill -9 "$(cat slow.pid)"
+wait $! 2>/dev/null || true
+running_on "$CH_URL_S1R1" && fail "shard 1 runs an insert of the killed run: the rows were meant for shard 2 only"
+running_on "$CH_URL_S2R1" || running_on "$CH_URL_S2R2" || fail "the killed run's INSERT ended before the next run started"
+# other batches than the first run's (the replicated table would drop an identical block by itself)
+"${slow_insert[@]}" --batch-rows 500 <slow_rows.jsonl 2>slow2.log || fail "second run: $(tail -3 slow2.log)"
+grep -E 'waiting|rows,' slow2.log
+assert_contains "$(cat slow2.log)" "waiting for the inserts of run" "second run's log"
+got() { q "$1" "SELECT count(), uniqExact(id) FROM slow_local"; }
+assert_eq "$(got "$CH_URL_S2R1")" "$n_slow	$n_slow" "rows of slow_local on shard 2 after a run killed mid-insert and the next one"
+pass "a killed run's insert running on shard 2 only was waited for: its $n_slow rows stored once"

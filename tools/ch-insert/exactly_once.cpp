@@ -139,13 +139,12 @@ std::vector<std::string> ask_every_server(ClickHouseClient& c, const std::string
 }
 
 namespace {
-// The highest count() any server answered (system.processes on every server).
+// The highest count() any server answered (system.processes on every server): each answer is one line,
+// and answers may come joined (ask_all).
 int64_t max_count(const std::vector<std::string>& answers) {
   int64_t m = 0;
-  for (const auto& a : answers) {
-    auto rows = tsv_rows(a);
-    if (!rows.empty()) m = std::max<int64_t>(m, std::stoll("0" + rows.at(0).at(0)));
-  }
+  for (const auto& a : answers)
+    for (const auto& row : tsv_rows(a)) m = std::max<int64_t>(m, std::stoll("0" + row.at(0)));
   return m;
 }
 }  // namespace

@@ -314,16 +314,20 @@ namespace {
 // --exactly-once on a cluster: every server is asked (the lookups read each one), so every server of
 // the cluster must be a --url (with --cluster: system.clusters says how many); the replicated state
 // table is made on each (one may be down: it gets it from a later run; the quorum needs two).
+// Before any DDL: with --cluster (not --shard, whose URLs are checked per shard), a --url per server.
+void check_exactly_once_members(const Options& o, ClickHouseClient& client) {
+  if (!o.exactly_once || o.cluster.empty() || !o.shards.empty()) return;
+  const size_t n = client.connection().urls.size();
+  std::string members = first_line(client.query("SELECT count() FROM system.clusters WHERE cluster = " +
+                                                 sql_literal(o.cluster) + " FORMAT TabSeparated"));
+  if (members != std::to_string(n))
+    throw UsageError("--exactly-once --cluster " + o.cluster + ": the cluster has " + members + " servers, " +
+                     std::to_string(n) + " --url given: give every server once (rows stored on any of them are " +
+                     "looked up there)");
+}
+
 void prepare_exactly_once_cluster(const Options& o, ClickHouseClient& client, const std::string& db) {
   const size_t n = client.connection().urls.size();
-  if (!o.cluster.empty() && o.shards.empty()) {
-    std::string members = first_line(client.query("SELECT count() FROM system.clusters WHERE cluster = " +
-                                                   sql_literal(o.cluster) + " FORMAT TabSeparated"));
-    if (members != std::to_string(n))
-      throw UsageError("--exactly-once --cluster " + o.cluster + ": the cluster has " + members + " servers, " +
-                       std::to_string(n) + " --url given: give every server once (rows stored on any of them are " +
-                       "looked up there)");
-  }
   size_t made = 0;
   for (size_t i = 0; i < n; ++i) {
     client.use(i);
@@ -401,6 +405,7 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
   }
   ServerCaps caps = ServerCaps::of(v);
   check_settings(o, client, v);
+  check_exactly_once_members(o, client);
   log::debug("ClickHouse ", v.text, " at ", url_for_log(client.current_url()),
              caps.dedup_token ? " (using insert_deduplication_token)" : "");
   const std::string& db = client.connection().database;
