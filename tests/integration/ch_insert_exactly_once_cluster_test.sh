@@ -199,7 +199,7 @@ running_on "$CH_URL_S2R1" || running_on "$CH_URL_S2R2" || fail "the killed run's
 # other batches than the first run's (the replicated table would drop an identical block by itself)
 "${slow_insert[@]}" --batch-rows 500 <slow_rows.jsonl 2>slow2.log || fail "second run: $(tail -3 slow2.log)"
 grep -E 'waiting|rows,' slow2.log
-assert_contains "$(cat slow2.log)" "waiting for the inserts of run" "second run's log"
 got() { q "$1" "SELECT count(), uniqExact(id) FROM slow_local"; }
 assert_eq "$(got "$CH_URL_S2R1")" "$n_slow	$n_slow" "rows of slow_local on shard 2 after a run killed mid-insert and the next one"
+assert_contains "$(cat slow2.log)" "waiting for the inserts of run" "second run's log"
 pass "a killed run's insert running on shard 2 only was waited for: its $n_slow rows stored once"
