@@ -39,11 +39,47 @@ TEST(ChInsertExactlyOnce, LookupAndWaitQueries) {
   EXPECT_EQ(eo::query_id_prefix("0123456789ab"), "sp-eo-0123456789ab-");
   EXPECT_EQ(eo::running_sql("sp-eo-0123456789ab-"),
             "SELECT count() FROM system.processes WHERE substring(query_id, 1, 19) = 'sp-eo-0123456789ab-' "
-            "FORMAT TabSeparated");
+            "OR substring(initial_query_id, 1, 19) = 'sp-eo-0123456789ab-' FORMAT TabSeparated");
   std::string a = eo::new_run_id(), b = eo::new_run_id();
   EXPECT_EQ(a.size(), 12u);
   EXPECT_NE(a, b);
   EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos) << a;
+}
+
+// On a cluster (--cluster with a --url per server, --shard): one replicated state for the whole cluster
+// (a ZooKeeper path without {shard}, replica names unique across shards), its intents written with a
+// quorum of two, and the rows looked up in each server's local table.
+TEST(ChInsertExactlyOnce, ClusterStatements) {
+  EXPECT_EQ(eo::create_state_sql("db", "sensor_metrics", true),
+            "CREATE TABLE IF NOT EXISTS `db`.`sensor_metrics_kafka_offsets` (topic String, partition Int32, "
+            "intent Int64, run String, updated_at DateTime DEFAULT now()) ENGINE = ReplicatedReplacingMergeTree("
+            "'/clickhouse/tables/sp-eo/db/sensor_metrics_kafka_offsets', '{shard}-{replica}', intent) "
+            "ORDER BY (topic, partition)");
+  EXPECT_EQ(eo::create_state_sql("", "w's", true),
+            "CREATE TABLE IF NOT EXISTS `default`.`w's_kafka_offsets` (topic String, partition Int32, "
+            "intent Int64, run String, updated_at DateTime DEFAULT now()) ENGINE = ReplicatedReplacingMergeTree("
+            "'/clickhouse/tables/sp-eo/default/w\\'s_kafka_offsets', '{shard}-{replica}', intent) "
+            "ORDER BY (topic, partition)");
+  Options one;
+  one.table = "sensor_metrics";
+  EXPECT_FALSE(eo::on_cluster(one));
+  EXPECT_EQ(eo::rows_table(one), "sensor_metrics");
+  EXPECT_EQ(eo::intent_settings(one, 1), Params{});
+  Options dist = one;
+  dist.cluster = "sensors";
+  EXPECT_TRUE(eo::on_cluster(dist));
+  EXPECT_EQ(eo::rows_table(dist), "sensor_metrics_local");
+  EXPECT_EQ(eo::intent_settings(dist, 4), (Params{{"insert_quorum", "2"}}));
+  EXPECT_EQ(eo::intent_settings(dist, 1), Params{});  // a cluster of one server: no second replica
+  Options direct = one;
+  direct.shards = {{"http://a:8123", "http://b:8123"}, {"http://c:8123"}};
+  direct.local_table = "my_local";
+  EXPECT_TRUE(eo::on_cluster(direct));
+  EXPECT_EQ(eo::rows_table(direct), "my_local");
+  EXPECT_EQ(eo::intent_settings(direct, 3), (Params{{"insert_quorum", "2"}}));
+  EXPECT_EQ(eo::stored_sql("default", eo::rows_table(dist), {{{"s", 1}, 10, 20}}),
+            "SELECT _topic, _partition, _offset FROM `default`.`sensor_metrics_local` WHERE (_topic = 's' AND "
+            "_partition = 1 AND _offset BETWEEN 10 AND 20) FORMAT TabSeparated");
 }
 
 // On 26.x the token stays (a retry of an identical body is dropped by the server as well), and the

@@ -46,10 +46,30 @@ std::vector<std::vector<std::string>> tsv_rows(const std::string& s) {
 
 std::string state_table(const std::string& table) { return table + "_kafka_offsets"; }
 
-std::string create_state_sql(const std::string& db, const std::string& table) {
+std::string create_state_sql(const std::string& db, const std::string& table, bool replicated) {
+  std::string engine = "ReplacingMergeTree(intent)";
+  if (replicated) {
+    // one path for the whole cluster, not per shard: the state is one; the literal escaped as
+    // ClickHouse reads it
+    std::string path = "/clickhouse/tables/sp-eo/" + (db.empty() ? std::string("default") : db) + "/" +
+                       state_table(table);
+    engine = "ReplicatedReplacingMergeTree(" + sql_literal(path) + ", '{shard}-{replica}', intent)";
+  }
   return "CREATE TABLE IF NOT EXISTS " + target(db, state_table(table)) +
          " (topic String, partition Int32, intent Int64, run String, updated_at DateTime DEFAULT now()) "
-         "ENGINE = ReplacingMergeTree(intent) ORDER BY (topic, partition)";
+         "ENGINE = " + engine + " ORDER BY (topic, partition)";
+}
+
+bool on_cluster(const Options& o) { return !o.cluster.empty() || !o.shards.empty(); }
+
+std::string rows_table(const Options& o) {
+  if (!o.shards.empty()) return o.local_table;
+  return o.cluster.empty() ? o.table : o.table + "_local";
+}
+
+std::vector<std::pair<std::string, std::string>> intent_settings(const Options& o, size_t servers) {
+  if (!on_cluster(o) || servers < 2) return {};
+  return {{"insert_quorum", "2"}};
 }
 
 std::string read_state_sql(const std::string& db, const std::string& table, const std::vector<Key>& parts) {
@@ -83,8 +103,9 @@ std::string query_id_prefix(const std::string& run) { return "sp-eo-" + run + "-
 
 std::string running_sql(const std::string& prefix) {
   // substring, not LIKE: '_' and '%' would be patterns; startsWith is not in every old server
-  return "SELECT count() FROM system.processes WHERE substring(query_id, 1, " + std::to_string(prefix.size()) +
-         ") = " + sql_literal(prefix) + " FORMAT TabSeparated";
+  const std::string n = std::to_string(prefix.size()), p = sql_literal(prefix);
+  return "SELECT count() FROM system.processes WHERE substring(query_id, 1, " + n + ") = " + p +
+         " OR substring(initial_query_id, 1, " + n + ") = " + p + " FORMAT TabSeparated";
 }
 
 std::string new_run_id() {
@@ -94,6 +115,39 @@ std::string new_run_id() {
   std::snprintf(buf, sizeof buf, "%012llx", static_cast<unsigned long long>(v & 0xffffffffffffull));
   return buf;
 }
+
+std::vector<std::string> ask_every_server(ClickHouseClient& c, const std::string& sql, size_t may_miss,
+                                          const std::vector<std::pair<std::string, std::string>>& params) {
+  const size_t n = c.connection().urls.size();
+  std::vector<std::string> out;
+  std::unique_ptr<ChRequestError> last;
+  size_t missed = 0;
+  for (size_t i = 0; i < n; ++i) {
+    c.use(i);
+    try {
+      out.push_back(c.query(sql, params));
+    } catch (const ChRequestError& e) {
+      const ChErrorKind k = e.error().kind;
+      // a server that got no state table yet (down when it was made) is one not answering
+      if (k != ChErrorKind::transport && k != ChErrorKind::retriable && !(n > 1 && k == ChErrorKind::missing)) throw;
+      ++missed;
+      last = std::make_unique<ChRequestError>(e);
+    }
+  }
+  if (missed > may_miss) throw *last;
+  return out;
+}
+
+namespace {
+// The highest count() any server answered (system.processes on every server): each answer is one line,
+// and answers may come joined (ask_all).
+int64_t max_count(const std::vector<std::string>& answers) {
+  int64_t m = 0;
+  for (const auto& a : answers)
+    for (const auto& row : tsv_rows(a)) m = std::max<int64_t>(m, std::stoll("0" + row.at(0)));
+  return m;
+}
+}  // namespace
 
 BatchOffsets batch_offsets(const Batch& b) {
   BatchOffsets out;
@@ -202,8 +256,8 @@ size_t stored_rows(ClickHouseClient& c, const Options& o, const Batch& b, size_t
                    const std::string& query_id) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(c.connection().timeout_ms);
   const std::string running = "SELECT count() FROM system.processes WHERE query_id = " + sql_literal(query_id) +
-                              " FORMAT TabSeparated";
-  while (std::stoll("0" + tsv_rows(c.query(running)).at(0).at(0)) > 0) {
+                              " OR initial_query_id = " + sql_literal(query_id) + " FORMAT TabSeparated";
+  while (max_count(ask_every_server(c, running, 0)) > 0) {
     if (std::chrono::steady_clock::now() >= deadline)
       throw TempFailError("--exactly-once: the failed insert " + query_id + " still runs on the server after --timeout");
     if (stop_requested()) throw Error(Exit::interrupted, "interrupted while waiting for a failed insert to end");
@@ -222,8 +276,9 @@ size_t stored_rows(ClickHouseClient& c, const Options& o, const Batch& b, size_t
   std::vector<Range> ranges;
   for (const auto& [k, r] : by) ranges.push_back(r);
   std::set<std::pair<Key, int64_t>> found;
-  for (const auto& f : tsv_rows(c.query(stored_sql(o.database, o.table, ranges))))
-    if (f.size() >= 3) found.insert({{f[0], static_cast<int32_t>(std::stol(f[1]))}, std::stoll(f[2])});
+  for (const auto& answer : ask_every_server(c, stored_sql(o.database, rows_table(o), ranges), 0))
+    for (const auto& f : tsv_rows(answer))
+      if (f.size() >= 3) found.insert({{f[0], static_cast<int32_t>(std::stol(f[1]))}, std::stoll(f[2])});
   size_t n = 0;
   for (size_t i = a; i < e; ++i) {
     const RowMeta& m = b.rows[i];
@@ -236,11 +291,12 @@ Resolver::Resolver(const Options& o, const ChConnection& c, std::string run)
     : o_(o), client_(c), run_(std::move(run)) {}
 
 // A small query, retried like inserts while the server is away.
-std::string Resolver::query(const std::string& sql, const char* what) {
+std::string Resolver::query(const std::string& sql, const char* what,
+                            const std::vector<std::pair<std::string, std::string>>& params) {
   Retry retry(retry_budget(o_));
   for (;;) {
     try {
-      return client_.query(sql);
+      return client_.query(sql, params);
     } catch (const ChRequestError& e) {
       const ChError& err = e.error();
       if (err.kind != ChErrorKind::transport && err.kind != ChErrorKind::retriable)
@@ -256,6 +312,30 @@ std::string Resolver::query(const std::string& sql, const char* what) {
   }
 }
 
+// On a cluster a server that does not answer is asked again (with the others) until enough do.
+std::string Resolver::ask_all(const std::string& sql, const char* what, size_t may_miss) {
+  if (client_.connection().urls.size() < 2) return query(sql, what);
+  Retry retry(retry_budget(o_));
+  for (;;) {
+    try {
+      std::string all;
+      for (const auto& a : ask_every_server(client_, sql, may_miss)) all += a.empty() || a.back() == '\n' ? a : a + "\n";
+      return all;
+    } catch (const ChRequestError& e) {
+      const ChError& err = e.error();
+      if (err.kind != ChErrorKind::transport && err.kind != ChErrorKind::retriable && err.kind != ChErrorKind::missing)
+        throw Error(e.code(), std::string("--exactly-once: ") + what + ": " + err.message);
+      if (retry.spent())
+        throw TempFailError(std::string("--exactly-once: ") + what + ": a server of the cluster still failing after " +
+                            std::to_string(retry.retries()) + " retries: " + err.message);
+      auto d = retry.next();
+      log::warn("--exactly-once: ", what, ": ", err.message, " (", may_miss ? "all servers but one" : "every server",
+                " must answer); retry ", retry.retries(), " in ", d.count(), " ms");
+      retry.wait(d, "interrupted while waiting for ClickHouse");
+    }
+  }
+}
+
 // An insert of a run killed with SIGKILL may still be running on the server: its rows may land after
 // the lookup says they are missing. Waited out (by its query_id prefix) for at most --timeout.
 void Resolver::wait_run_gone(const std::string& run) {
@@ -263,7 +343,7 @@ void Resolver::wait_run_gone(const std::string& run) {
   const std::string sql = running_sql(query_id_prefix(run));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(client_.connection().timeout_ms);
   bool said = false;
-  while (std::stoll("0" + tsv_rows(query(sql, "checking the inserts of an earlier run")).at(0).at(0)) > 0) {
+  while (max_count({ask_all(sql, "checking the inserts of an earlier run", 0)}) > 0) {
     if (std::chrono::steady_clock::now() >= deadline)
       throw TempFailError("--exactly-once: an insert of run " + run + " (query_id " + query_id_prefix(run) +
                           "...) is still running on the server after --timeout; not sending rows it may store");
@@ -307,15 +387,22 @@ uint64_t Resolver::prepare(Batch& b, const std::function<void()>& drain) {
   std::vector<Key> load = t_.to_load(offs);
   if (!load.empty()) {
     for (const auto& k : load) t_.loaded(k, -1, "");  // no row in the state table: nothing was sent
-    for (const auto& f : tsv_rows(query(read_state_sql(o_.database, o_.table, load), "reading the intents")))
-      if (f.size() >= 4) t_.loaded({f[0], static_cast<int32_t>(std::stol(f[1]))}, std::stoll(f[2]), f[3]);
+    // on a cluster every server's answer (all but one): the highest intent wins
+    std::map<Key, std::pair<int64_t, std::string>> top;
+    for (const auto& f : tsv_rows(ask_all(read_state_sql(o_.database, o_.table, load), "reading the intents",
+                                          on_cluster(o_) ? 1 : 0)))
+      if (f.size() >= 4) {
+        auto [it, fresh] = top.try_emplace({f[0], static_cast<int32_t>(std::stol(f[1]))}, std::stoll(f[2]), f[3]);
+        if (!fresh && std::stoll(f[2]) > it->second.first) it->second = {std::stoll(f[2]), f[3]};
+      }
+    for (const auto& [k, v] : top) t_.loaded(k, v.first, v.second);
   }
   std::vector<Range> check = t_.to_check(offs);
   if (!check.empty()) {
     drain();  // this run's batches in flight are stored (or failed) before the lookup
     for (const auto& r : check) wait_run_gone(t_.part(r.key)->run);
     std::set<std::pair<Key, int64_t>> found;
-    for (const auto& f : tsv_rows(query(stored_sql(o_.database, o_.table, check), "looking up stored rows")))
+    for (const auto& f : tsv_rows(ask_all(stored_sql(o_.database, rows_table(o_), check), "looking up stored rows", 0)))
       if (f.size() >= 3) found.insert({{f[0], static_cast<int32_t>(std::stol(f[1]))}, std::stoll(f[2])});
     std::vector<char> drop(b.rows.size(), 0);
     uint64_t stored = 0;
@@ -335,7 +422,9 @@ uint64_t Resolver::prepare(Batch& b, const std::function<void()>& drain) {
     }
   }
   auto raised = t_.raises(offs);
-  if (!raised.empty()) query(intent_insert_sql(o_.database, o_.table, raised, run_), "writing the intents");
+  if (!raised.empty())
+    query(intent_insert_sql(o_.database, o_.table, raised, run_), "writing the intents",
+          intent_settings(o_, client_.connection().urls.size()));
   t_.sent(offs, raised, run_);
   return dropped;
 }

@@ -4,6 +4,10 @@
 // or below a partition's intent may be stored already (a run died before its ack, a backfill rerun),
 // and are looked up by their coordinates in the data table: those found are acknowledged, not sent.
 // Pure parts (the statements, the Tracker) are unit-tested; Resolver does the talking.
+// On a cluster (--cluster with a --url per server, or --shard): the state table is one replicated table
+// with a replica on every server (one ZooKeeper path for all), its intents written with insert_quorum=2
+// and read from every server (the highest wins; all but one must answer); stored rows are looked up in
+// every server's local table (all must answer); an earlier run's inserts are waited out on every server.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -27,7 +31,19 @@ using Key = std::pair<std::string, int32_t>;  // topic, partition
 
 // The state table of `table`: TABLE_kafka_offsets in the same database.
 std::string state_table(const std::string& table);
-std::string create_state_sql(const std::string& db, const std::string& table);
+// replicated: a ReplicatedReplacingMergeTree whose ZooKeeper path has no {shard}: every server of the
+// cluster is a replica of the one state, named '{shard}-{replica}' (unique across the cluster even
+// where replica names repeat from shard to shard). Run on each server (no ON CLUSTER: --shard needs no
+// cluster name, and a server down meanwhile gets it from the next run).
+std::string create_state_sql(const std::string& db, const std::string& table, bool replicated = false);
+// The mode spans several servers (--cluster, --shard): the state is replicated, lookups ask them all.
+bool on_cluster(const Options& o);
+// Where the rows are looked up: the table itself on one server; on a cluster each server's local table
+// (--local-table with --shard; TABLE_local, as --create-table --cluster makes it, with --cluster).
+std::string rows_table(const Options& o);
+// The settings of the intent INSERT: on a cluster insert_quorum=2 (two replicas have the intent before
+// the rows go, so every server but one, asked together, still shows it).
+std::vector<std::pair<std::string, std::string>> intent_settings(const Options& o, size_t servers);
 // max(intent) and the run that wrote it, per partition asked for (18.16: no FINAL needed, argMax is there).
 std::string read_state_sql(const std::string& db, const std::string& table, const std::vector<Key>& parts);
 // One INSERT of the raised intents of a batch, tagged with the run that wrote them.
@@ -41,7 +57,8 @@ struct Range {
 std::string stored_sql(const std::string& db, const std::string& table, const std::vector<Range>& ranges);
 // Every query_id of a run's inserts starts with this ("sp-eo-RUN-").
 std::string query_id_prefix(const std::string& run);
-// How many queries of a run (by query_id prefix) the server is still running.
+// How many queries of a run (by query_id prefix) the server is still running, its own and those a
+// Distributed insert of it started there (initial_query_id).
 std::string running_sql(const std::string& prefix);
 std::string new_run_id();  // 12 hex digits, random
 
@@ -81,6 +98,12 @@ class Tracker {
   std::map<Key, Part> parts_;
 };
 
+// The same query to every server of `c` (its URLs, in turn), once each: the answers of those that
+// answered. More than `may_miss` failing (no answer, a retriable error, the table missing there on a
+// cluster): the last failure is thrown (ChRequestError) for the caller to retry.
+std::vector<std::string> ask_every_server(ClickHouseClient& c, const std::string& sql, size_t may_miss,
+                                          const std::vector<std::pair<std::string, std::string>>& params = {});
+
 // Runs the mode for ch-insert's reading thread: each batch, before it is handed to the senders, is
 // resolved (prepare). Its own connection (clients are one per thread).
 class Resolver {
@@ -94,7 +117,10 @@ class Resolver {
   const std::string& run() const { return run_; }
 
  private:
-  std::string query(const std::string& sql, const char* what);
+  std::string query(const std::string& sql, const char* what,
+                    const std::vector<std::pair<std::string, std::string>>& params = {});
+  // ask_every_server, retried like query(); the answers' lines together.
+  std::string ask_all(const std::string& sql, const char* what, size_t may_miss);
   void wait_run_gone(const std::string& run);
   const Options& o_;
   ClickHouseClient client_;
@@ -105,7 +131,8 @@ class Resolver {
 
 // Rows [a, e) of a batch whose INSERT failed with no certain outcome (no answer, a 5xx): how many of
 // them the server stored, asked once the failed query (query_id) no longer runs there (waited for at
-// most the connection's timeout). ChRequestError when the server does not answer: the caller retries.
+// most the connection's timeout), on every server of `c` (a cluster: the shard's replicas with --shard,
+// every server with --cluster). ChRequestError when a server does not answer: the caller retries.
 size_t stored_rows(ClickHouseClient& c, const Options& o, const Batch& b, size_t a, size_t e,
                    const std::string& query_id);
 

@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
         app.add_flag("--keep-coordinates", o.keep_coordinates, "Send _topic, _partition, _offset as columns too");
         app.add_flag("--exactly-once", o.exactly_once,
                      "Store each Kafka message once even across crashes and reruns: rows must carry their coordinates, "
-                     "which are stored (implies --keep-coordinates); state in TABLE_kafka_offsets (one server only)");
+                     "which are stored (implies --keep-coordinates); state in TABLE_kafka_offsets (one server, or with --cluster "
+                     "and a --url per server, or --shard: replicated on every server)");
         app.add_flag("--create-table", o.create_table, "Create the table (ReplacingMergeTree) and the schema's rollups from the schema if missing");
         app.add_option("--cluster", o.cluster,
                        "ClickHouse cluster (remote_servers name): --create-table makes replicated TABLE_local tables "

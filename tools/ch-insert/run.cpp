@@ -110,8 +110,6 @@ int run_command(Command& c) {
   Schema schema = Schema::resolve(o.schema_path);
   o.table = c.table.empty() ? schema.table : c.table;  // flag > schema file > sensor_metrics
   if (o.exactly_once) {
-    if (!c.shards.empty() || !o.cluster.empty())
-      throw UsageError("--exactly-once with --cluster or --shard: not supported yet (it works into one server's table)");
     if (o.format == RowFormat::values)
       throw UsageError("--exactly-once: -f values rows carry no Kafka coordinates; use json, tsv or csv");
     o.keep_coordinates = true;  // stored: the rows an earlier run stored are found by them
@@ -120,8 +118,9 @@ int run_command(Command& c) {
   size_t shard_urls = 0;
   if (!c.shards.empty()) resolve_shards(c, schema, shard_urls);
   ChConnection conn = resolve_ch_connection(c.ch);
-  if (o.exactly_once && conn.urls.size() > 1)
-    throw UsageError("--exactly-once: give one --url (its state and rows are one server's; replicas are not supported yet)");
+  if (o.exactly_once && conn.urls.size() > 1 && !eo::on_cluster(o))
+    throw UsageError("--exactly-once: several --url need --cluster NAME (a --url per server of the cluster, inserts "
+                     "through its Distributed table) or --shard; one --url is one server");
   o.database = conn.database;
   if (!o.shards.empty()) {
     // the shards' URLs as resolved (credentials moved out, trailing '/' dropped), in --shard order
@@ -144,7 +143,7 @@ int run_command(Command& c) {
     out.dry_run = &std_out;
     if (o.create_table)
       for (const auto& sql : create_table_statements(o, schema, o.database)) std_out.line(sql + ";");
-    if (o.exactly_once) std_out.line(eo::create_state_sql(o.database, o.table) + ";");
+    if (o.exactly_once) std_out.line(eo::create_state_sql(o.database, o.table, eo::on_cluster(o)) + ";");
   } else {
     switch (ack_target(c)) {
       case AckTarget::file:

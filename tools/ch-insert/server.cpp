@@ -311,21 +311,63 @@ void check_settings(const Options& o, ClickHouseClient& client, const ChVersion&
 }  // namespace
 
 namespace {
+// --exactly-once on a cluster: every server is asked (the lookups read each one), so every server of
+// the cluster must be a --url (with --cluster: system.clusters says how many); the replicated state
+// table is made on each (one may be down: it gets it from a later run; the quorum needs two).
+// Before any DDL: with --cluster (not --shard, whose URLs are checked per shard), a --url per server.
+void check_exactly_once_members(const Options& o, ClickHouseClient& client) {
+  if (!o.exactly_once || o.cluster.empty() || !o.shards.empty()) return;
+  const size_t n = client.connection().urls.size();
+  std::string members = first_line(client.query("SELECT count() FROM system.clusters WHERE cluster = " +
+                                                 sql_literal(o.cluster) + " FORMAT TabSeparated"));
+  if (members != std::to_string(n))
+    throw UsageError("--exactly-once --cluster " + o.cluster + ": the cluster has " + members + " servers, " +
+                     std::to_string(n) + " --url given: give every server once (rows stored on any of them are " +
+                     "looked up there)");
+}
+
+void prepare_exactly_once_cluster(const Options& o, ClickHouseClient& client, const std::string& db) {
+  const size_t n = client.connection().urls.size();
+  size_t made = 0;
+  for (size_t i = 0; i < n; ++i) {
+    client.use(i);
+    try {
+      client.query(eo::create_state_sql(db, o.table, true));
+      ++made;
+    } catch (const ChRequestError& e) {
+      const ChErrorKind k = e.error().kind;
+      if (k != ChErrorKind::transport && k != ChErrorKind::retriable) throw;
+      log::warn("--exactly-once: ", url_for_log(client.current_url()), " does not answer (", e.error().message,
+                "): its replica of the state table is made by a later run");
+    }
+  }
+  client.use(0);
+  if (made + 1 < n || made == 0)
+    throw UnavailableError("--exactly-once: " + std::to_string(n - made) + " servers of the cluster do not answer: "
+                           "the state is read from all but one");
+}
+
 // --exactly-once: the table stores every row's coordinates (what the lookup of stored rows reads), and
 // the state table exists. The state table is ch-insert's own bookkeeping, not the schema's: created
 // whether or not --create-table is given (IF NOT EXISTS: it is shared by every run and consumer).
 void prepare_exactly_once(const Options& o, ClickHouseClient& client, const std::string& db) {
   std::string missing;
-  auto cols = table_columns(client, db, o.table);
+  const std::string rows = eo::rows_table(o);
+  auto cols = table_columns(client, db, rows);
   for (const char* name : {"_topic", "_partition", "_offset"})
     if (std::none_of(cols.begin(), cols.end(), [&](const auto& c) { return c.first == name; }))
       missing += (missing.empty() ? "" : ", ") + std::string(name);
   if (!missing.empty())
-    throw ConfigError("table " + db + "." + o.table + " lacks " + missing + ": --exactly-once stores each row's "
+    throw ConfigError("table " + db + "." + rows + " lacks " + missing + ": --exactly-once stores each row's "
                       "Kafka coordinates (_topic String, _partition Int32, _offset Int64) to find rows stored before; "
                       "add them (ALTER TABLE ... ADD COLUMN), or give --create-table another --table");
-  client.query(eo::create_state_sql(db, o.table));
-  log::info("exactly-once: run ", o.eo_run, ", state in ", db, ".", eo::state_table(o.table));
+  if (!eo::on_cluster(o)) {
+    client.query(eo::create_state_sql(db, o.table));
+  } else {
+    prepare_exactly_once_cluster(o, client, db);
+  }
+  log::info("exactly-once: run ", o.eo_run, ", state in ", db, ".", eo::state_table(o.table),
+            eo::on_cluster(o) ? " (replicated on every server)" : "");
 }
 }  // namespace
 
@@ -363,6 +405,7 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
   }
   ServerCaps caps = ServerCaps::of(v);
   check_settings(o, client, v);
+  check_exactly_once_members(o, client);
   log::debug("ClickHouse ", v.text, " at ", url_for_log(client.current_url()),
              caps.dedup_token ? " (using insert_deduplication_token)" : "");
   const std::string& db = client.connection().database;
@@ -406,8 +449,8 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
       throw NoInputError(e.error().message + " (check --database, or use --create-table)");
     throw Error(e.code(), "preparing table " + db + "." + o.table + ": " + e.error().message);
   }
-  if (o.exactly_once) prepare_exactly_once(o, client, db);
   if (!o.shards.empty()) caps.shard_weights = prepare_shards(o, client);
+  if (o.exactly_once) prepare_exactly_once(o, client, db);
   return caps;
 }
 
