@@ -1,6 +1,7 @@
 #include "common/core/timeutil.hpp"
 
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 namespace sp {
@@ -191,6 +192,31 @@ std::string strftime_utc(const std::string& fmt, int64_t epoch_seconds) {
   char buf[1024];
   size_t n = std::strftime(buf, sizeof buf, fmt.c_str(), &tm);
   return std::string(buf, n);
+}
+
+void DateTimeWriter::write(int64_t epoch_seconds, char out[19], char sep) {
+  if (epoch_seconds < 0) {
+    format_datetime(epoch_seconds, out);
+  } else {
+    int64_t day = epoch_seconds / 86400, rem = epoch_seconds % 86400;
+    if (day != day_) {
+      char full[19];
+      format_datetime(epoch_seconds, full);
+      std::memcpy(date_, full, 10);
+      day_ = day;
+    }
+    auto two = [](char* at, int64_t v) {
+      at[0] = static_cast<char>('0' + v / 10);
+      at[1] = static_cast<char>('0' + v % 10);
+    };
+    std::memcpy(out, date_, 10);
+    two(out + 11, rem / 3600);
+    out[13] = ':';
+    two(out + 14, rem / 60 % 60);
+    out[16] = ':';
+    two(out + 17, rem % 60);
+  }
+  out[10] = sep;
 }
 
 }  // namespace sp

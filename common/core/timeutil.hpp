@@ -19,6 +19,16 @@ inline int64_t floor_seconds(int64_t ms) { return ms / 1000 - (ms % 1000 < 0 ? 1
 // 2025-07-07 22:00:00 (ClickHouse DateTime text, UTC). Writes 19 chars into out.
 void format_datetime(int64_t epoch_seconds, char out[19]);
 std::string format_datetime(int64_t epoch_seconds);
+// format_datetime for a stream of times that mostly share a day (rows, envelopes): the date is
+// formatted once a day, the time of day in place. `sep` goes between them (' ', or 'T' for ISO).
+class DateTimeWriter {
+ public:
+  void write(int64_t epoch_seconds, char out[19], char sep = ' ');
+
+ private:
+  int64_t day_ = -1;
+  char date_[10] = {};
+};
 // 2025-07-07T22:00:00.123Z
 std::string format_iso_ms(int64_t epoch_ms);
 

@@ -61,34 +61,12 @@ char* put(char* p, const char (&lit)[N]) {
 }
 
 // format_iso_ms's text ("2025-07-07T22:00:00.123Z", 24 bytes) without its strings; the date is
-// computed once a day (per thread), as RowBuilder::datetime does.
+// formatted once a day (per thread).
 char* put_iso_ms(char* p, int64_t ms) {
   int64_t secs = floor_seconds(ms);
   auto frac = static_cast<int>(ms - secs * 1000);
-  if (secs < 0) {
-    format_datetime(secs, p);
-  } else {
-    thread_local int64_t day = -1;
-    thread_local char date[10];
-    int64_t d = secs / 86400, rem = secs % 86400;
-    if (d != day) {
-      char full[19];
-      format_datetime(secs, full);
-      std::memcpy(date, full, 10);
-      day = d;
-    }
-    auto two = [](char* at, int64_t v) {
-      at[0] = static_cast<char>('0' + v / 10);
-      at[1] = static_cast<char>('0' + v % 10);
-    };
-    std::memcpy(p, date, 10);
-    two(p + 11, rem / 3600);
-    p[13] = ':';
-    two(p + 14, rem / 60 % 60);
-    p[16] = ':';
-    two(p + 17, rem % 60);
-  }
-  p[10] = 'T';
+  thread_local DateTimeWriter dt;
+  dt.write(secs, p, 'T');
   p[19] = '.';
   p[20] = static_cast<char>('0' + frac / 100);
   p[21] = static_cast<char>('0' + frac / 10 % 10);

@@ -283,28 +283,7 @@ void RowBuilder::datetime(int64_t epoch_seconds) {
   bool quoted = f_ != RowFormat::tsv;
   char q = f_ == RowFormat::values ? '\'' : '"';
   if (quoted) *p++ = q;
-  if (epoch_seconds < 0) {
-    format_datetime(epoch_seconds, p);
-  } else {
-    int64_t day = epoch_seconds / 86400, rem = epoch_seconds % 86400;
-    if (day != day_) {
-      char full[19];
-      format_datetime(epoch_seconds, full);
-      std::memcpy(date_, full, 10);
-      day_ = day;
-    }
-    std::memcpy(p, date_, 10);
-    auto two = [](char* d, int64_t v) {
-      d[0] = static_cast<char>('0' + v / 10);
-      d[1] = static_cast<char>('0' + v % 10);
-    };
-    p[10] = ' ';
-    two(p + 11, rem / 3600);
-    p[13] = ':';
-    two(p + 14, rem / 60 % 60);
-    p[16] = ':';
-    two(p + 17, rem % 60);
-  }
+  dt_.write(epoch_seconds, p);
   p += 19;
   if (quoted) *p++ = q;
   pos_ = static_cast<size_t>(p - buf_.get());

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/core/timeutil.hpp"
 #include "common/rows/acks.hpp"
 
 namespace sp {
@@ -86,8 +87,7 @@ class RowBuilder {
   }
   // The date part of the last day written: civil_from_days is the costly part of a DateTime, and a
   // stream's rows mostly fall on one day.
-  int64_t day_ = -1;
-  char date_[10];
+  DateTimeWriter dt_;  // the date formatted once a day
   RowFormat f_;
   std::vector<std::string> json_keys_;  // precomputed "\"name\":" per column
   size_t max_key_ = 0;

@@ -104,7 +104,7 @@ Schema Schema::from_json(const std::string& text, const std::string& origin) {
   if (!j.is_object()) throw ConfigError(origin + ": schema must be a JSON object");
   Schema s;
   try {
-    check_keys(j, {"table", "columns", "order_by", "partition_by", "ttl", "settings"}, origin);
+    check_keys(j, {"table", "columns", "order_by", "partition_by", "ttl", "settings", "rollups"}, origin);
     if (j.contains("table")) {
       // ch-insert's default table (flag > schema > sensor_metrics)
       if (!j["table"].is_string() || j["table"].get_ref<const std::string&>().empty())
@@ -199,6 +199,7 @@ Schema Schema::from_json(const std::string& text, const std::string& origin) {
       s.ttl = schema_detail::parse_ttl(j["ttl"].get<std::string>(), s, origin);
     }
     if (j.contains("settings")) s.settings = schema_detail::parse_settings(j["settings"], origin);
+    if (j.contains("rollups")) s.rollups = schema_detail::parse_rollups(j["rollups"], s, origin);
   } catch (const nlohmann::json::exception& e) {
     throw ConfigError(origin + ": bad schema: " + e.what());
   }
@@ -231,6 +232,7 @@ std::string Schema::to_json() const {
     for (const auto& [name, value] : settings) sj[name] = value;
     j["settings"] = std::move(sj);
   }
+  for (const auto& r : rollups) j["rollups"].push_back(schema_detail::rollup_json(r));
   return j.dump(2) + "\n";
 }
 

@@ -12,8 +12,10 @@
 //   "order_by": ["sensor_id", "ts", "id"],
 //   "partition_by": "toYYYYMM(ts)",
 //   "ttl": "ts + INTERVAL 90 DAY",              table TTL (rows deleted after it)
-//   "settings": {"index_granularity": 8192}     MergeTree table settings
-// }
+//   "settings": {"index_granularity": 8192},    MergeTree table settings
+//   "rollups": [{"name": "sensor_metrics_1m", "interval": "1 minute", "by": ["sensor_id"], "time": "ts",
+//                "aggregates": {"temperature": ["min", "avg", "max"], "*": ["count"]}}]
+// }                                            rollups: schema_rollups.cpp
 // A column may carry "codec": "DoubleDelta, ZSTD(1)" (its CODEC(...) in the DDL).
 // "table" is ch-insert's table when --table is not given. order_by must name at least one column;
 // partition_by takes column names and a few date functions only (grammar in schema_keys.cpp and
@@ -91,6 +93,23 @@ struct Column {
   int enum_index(std::string_view name) const;
 };
 
+// A rollup (schema "rollups", checked by from_json): an AggregatingMergeTree table `name` fed at insert
+// time by the materialized view `name`_mv from the ingest table, one row per `by` values and time
+// bucket, with a column `col`_`fn` (AggregateFunction(fn, T)) per aggregate and `count` for "*".
+struct Rollup {
+  struct Aggregate {
+    std::string column;    // schema column; "" for "*" (fn is count)
+    std::string function;  // min, max, avg, sum, uniq, count
+  };
+  std::string name;
+  int every = 1;        // interval count
+  std::string unit;     // second, minute, hour, day
+  std::vector<std::string> by;
+  std::string time;     // the schema's time column; the bucket column has its name
+  std::vector<Aggregate> aggregates;  // in the file's order, column by column
+  std::string interval_text() const;  // "1 minute", "5 minutes"
+};
+
 struct Schema {
   std::string table = "sensor_metrics";
   std::vector<Column> columns;
@@ -98,6 +117,7 @@ struct Schema {
   std::string partition_by;  // canonical text, as written into the DDL; "" = none
   std::string ttl;           // canonical TTL expression ("`ts` + INTERVAL 90 DAY"); "" = none
   std::vector<std::pair<std::string, uint64_t>> settings;  // checked MergeTree settings, by name
+  std::vector<Rollup> rollups;  // made by ch-insert --create-table after the table
 
   static Schema default_schema();
   // Parses the JSON schema text; ConfigError says which column/field is wrong.
@@ -141,6 +161,21 @@ struct Schema {
     std::vector<std::string> left_out;
   };
   ServerFit fit_server(int major, int minor, const std::vector<std::string>& missing_settings, Schema& adapted) const;
+  // The first rollup whose interval a server of this version cannot bucket, as "rollup 'x': interval
+  // 10 minutes needs toStartOfInterval (ClickHouse 19.3 or newer)"; "" when it can bucket them all.
+  std::string rollup_unsupported_by(int major, int minor) const;
+  // Per rollup, after the table: CREATE TABLE IF NOT EXISTS `db`.`name` (AggregatingMergeTree) and
+  // CREATE MATERIALIZED VIEW IF NOT EXISTS `db`.`name_mv` TO it from `db`.`table`. With a cluster
+  // (checked by create_cluster_sql), all ON CLUSTER: `name`_local ReplicatedAggregatingMergeTree, the
+  // view from `table`_local into it on every server, and `name` Distributed over the locals.
+  std::vector<std::string> create_rollups_sql(const std::string& database, const std::string& table,
+                                              const std::string& cluster = "") const;
+  // A rollup's columns (name, type as system.columns shows them), in the DDL's order.
+  std::vector<std::pair<std::string, std::string>> rollup_columns(const Rollup& r) const;
+  // An existing rollup table's columns against rollup_columns, one line per difference (as
+  // column_differences); empty when they match.
+  std::vector<std::string> rollup_differences(const Rollup& r,
+                                              const std::vector<std::pair<std::string, std::string>>& table_columns) const;
   // The differences between the schema's columns and a table's (name, type as system.columns gives
   // them), one line each: "missing column `x` Float64", "extra column `y` String", "column `z`: table
   // has Float32, schema Float64". Empty when they match (order does not matter); `ignore_extra_prefix`

@@ -177,23 +177,35 @@ const std::string& Schema::sharding_column() const {
   return order_by.front();  // from_json requires at least one
 }
 
-std::vector<std::string> Schema::create_cluster_sql(const std::string& database, const std::string& tbl,
-                                                    const std::string& cluster) const {
+namespace schema_detail {
+
+void check_cluster_name(const std::string& cluster) {
   bool plain = !cluster.empty();
   for (char c : cluster)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') plain = false;
   if (!plain) throw UsageError("--cluster '" + cluster + "': not a cluster name of remote_servers (letters, digits, _-.)");
+}
+
+std::string replicated_path(const std::string& db, const std::string& table) {
+  // the path is a string literal: escape as ClickHouse reads it ('\'', '\\')
+  std::string path = "'/clickhouse/tables/{shard}/";
+  for (char c : db + "/" + table) {
+    if (c == '\'' || c == '\\') path += '\\';
+    path += c;
+  }
+  return path + "'";
+}
+
+}  // namespace schema_detail
+
+std::vector<std::string> Schema::create_cluster_sql(const std::string& database, const std::string& tbl,
+                                                    const std::string& cluster) const {
+  schema_detail::check_cluster_name(cluster);
   const std::string db = database.empty() ? "default" : database;
   const std::string dist = tbl.empty() ? table : tbl;
   const std::string local = dist + "_local";
   const std::string on = " ON CLUSTER " + quote_identifier(cluster);
-  // the path is a string literal: escape as ClickHouse reads it ('\'', '\\')
-  std::string path = "'/clickhouse/tables/{shard}/";
-  for (char c : db + "/" + local) {
-    if (c == '\'' || c == '\\') path += '\\';
-    path += c;
-  }
-  path += "'";
+  const std::string path = schema_detail::replicated_path(db, local);
   std::string first = "CREATE TABLE IF NOT EXISTS " + quote_identifier(db) + "." + quote_identifier(local) + on +
                       column_list(columns) + "ENGINE = ReplicatedReplacingMergeTree(" + path + ", '{replica}')\n";
   first += engine_clauses(*this);

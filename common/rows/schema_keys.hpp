@@ -24,4 +24,13 @@ std::string parse_ttl(const std::string& text, const Schema& s, const std::strin
 // The schema's "settings" object, checked against the settings a schema may set, in its order.
 std::vector<std::pair<std::string, uint64_t>> parse_settings(const nlohmann::json& st, const std::string& origin);
 
+// UsageError when `cluster` is not a plain remote_servers name (letters, digits, _-.).
+void check_cluster_name(const std::string& cluster);
+// The ZooKeeper path of a replicated table, as a string literal: '/clickhouse/tables/{shard}/db/table'.
+std::string replicated_path(const std::string& db, const std::string& table);
+// The schema's "rollups" array, checked against the schema's columns (s has them, and its table).
+std::vector<Rollup> parse_rollups(const nlohmann::json& rj, const Schema& s, const std::string& origin);
+// A rollup as the schema file writes it (to_json).
+nlohmann::ordered_json rollup_json(const Rollup& r);
+
 }  // namespace sp::schema_detail

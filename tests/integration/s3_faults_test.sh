@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# S3 outages against the real server (Swift's S3 endpoint stopped and restarted):
+# S3 outages against the real server (MinIO, or Swift with S3_SERVER=swift; the endpoint stopped and restarted):
 #  - stopped mid-upload and back: the failed parts are retried and the object completes intact;
 #  - gone for good: exit 75, the error names the upload id and the abort command, which cleans up;
 #  - down longer than the part retries but back within --abort-time: the upload is aborted, no

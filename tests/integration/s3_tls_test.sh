@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# s3-put and s3-cat over HTTPS to real Swift behind a TLS terminator with a self-signed certificate:
+# s3-put and s3-cat over HTTPS to a real S3 server (MinIO; S3_SERVER=swift: Swift) behind a TLS
+# terminator with a self-signed certificate:
 # verified by default (refused), --ca-file hands the CA to libcurl (accepted), --insecure skips the
 # check, and the former --no-verify-tls still works with a warning. The terminator only forwards
-# bytes (Python's ssl module; no socat or stunnel on the machine): every answer is Swift's.
+# bytes (Python's ssl module; no socat or stunnel on the machine): every answer is the server's.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/s3_lib.sh"
 start_s3

@@ -13,6 +13,7 @@
 
 #include "common/core/config.hpp"
 #include "common/core/log.hpp"
+#include "temp_path.hpp"
 
 using sp::ChErrorKind;
 
@@ -126,7 +127,8 @@ TEST(ChClient, ConnectionPrecedenceAndUrlSecrets) {
   EXPECT_EQ(c.password, "envpw-s3cret");
   EXPECT_EQ(sp::log::redact("x envpw-s3cret y"), "x *** y");
 
-  std::string pwfile = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_ch_pw";
+  TempPath pw_tmp("ch_pw");
+  const std::string& pwfile = pw_tmp.path;
   std::ofstream(pwfile) << "filepw-2\n";
   f.password_file = pwfile;
   f.user = "flaguser";

@@ -12,6 +12,7 @@
 #include "common/core/errors.hpp"
 #include "common/core/log.hpp"
 #include "common/s3/s3.hpp"
+#include "temp_path.hpp"
 
 TEST(Config, ParsesSectionsCommentsAndQuotes) {
   auto c = sp::Config::parse(
@@ -93,7 +94,8 @@ TEST(Config, SearchOrderUsesEnvThenHomeThenEtc) {
 }
 
 TEST(Config, LoadsFromEnvLocation) {
-  std::string path = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_cfg.ini";
+  TempPath tmp("cfg.ini");
+  const std::string& path = tmp.path;
   std::ofstream(path) << "[kafka]\nbrokers = b:9092\n";
   ::setenv("SENSOR_PIPELINE_CONFIG", path.c_str(), 1);
   auto c = sp::Config::load("");
@@ -123,7 +125,8 @@ TEST(Config, RemoteLocationIsReadByTheFetcherPassedIn) {
 }
 
 TEST(Config, SecretFileFirstLineOnly) {
-  std::string path = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_pw";
+  TempPath tmp("pw");
+  const std::string& path = tmp.path;
   std::ofstream(path) << "s3cr3t-value\r\nignored\n";
   EXPECT_EQ(sp::read_secret_file(path), "s3cr3t-value");
   EXPECT_EQ(sp::log::redact("x s3cr3t-value y"), "x *** y");
@@ -132,7 +135,8 @@ TEST(Config, SecretFileFirstLineOnly) {
 // Issue 28 item 11: "password_file = VALUE" with no such file printed VALUE, which is the password when
 // it was pasted into the wrong key. The error names where the name came from, never the name.
 TEST(Config, UnreadableSecretFileIsNamedByItsKeyNeverByItsName) {
-  std::string ini = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_pwkey.ini";
+  TempPath ini_tmp("pwkey.ini");
+  const std::string& ini = ini_tmp.path;
   std::ofstream(ini) << "[clickhouse]\nuser = writer\npassword_file = Pa55wordInTheWrongKey\n"
                         "[s3]\nsecret_access_key_file = S3SecretInTheWrongKey\n";
   sp::Config saved = sp::config();
@@ -178,7 +182,8 @@ TEST(Config, LeadingByteOrderMarkIsSkipped) {
 // Issue 18: a misspelt key ("pasword_file") was silently ignored: the tool then ran without it.
 namespace {
 std::string load_error(const std::string& text) {
-  std::string path = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_check.ini";
+  TempPath tmp("check.ini");
+  const std::string& path = tmp.path;
   std::ofstream(path) << text;
   try {
     sp::Config::load(path);

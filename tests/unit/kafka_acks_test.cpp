@@ -14,6 +14,7 @@
 #include "common/core/errors.hpp"
 #include "common/core/log.hpp"
 #include "kcs.hpp"
+#include "temp_path.hpp"
 
 using namespace sp::kcs;
 
@@ -22,7 +23,8 @@ namespace {
 // Runs an AckReader over a regular file holding `content` until it counted `bad` bad lines, and
 // returns what it wrote to stderr.
 std::string reader_stderr(const std::string& content, uint64_t bad) {
-  std::string path = ::testing::TempDir() + "/acks_" + std::to_string(::getpid()) + ".txt";
+  TempPath tmp("acks.txt");
+  const std::string& path = tmp.path;
   {
     std::ofstream f(path, std::ios::binary);
     f << content;
@@ -170,7 +172,8 @@ TEST(KafkaAckTracker, SeveralSourcesCommitWhatAllAcknowledged) {
 }
 
 TEST(KafkaAckReader, RefusedAcksAreWarnedOnceEachThenCounted) {
-  std::string path = ::testing::TempDir() + "/acks_refused_" + std::to_string(::getpid()) + ".txt";
+  TempPath tmp("acks_refused.txt");
+  const std::string& path = tmp.path;
   {
     std::ofstream f(path);
     for (int i = 0; i < 8; ++i) f << "{\"topic\":\"t\",\"partition\":0,\"offset\":" << 1000 + i << "}\n";
@@ -206,7 +209,8 @@ TEST(KafkaAckReader, Printable) {
 // At exit kafka-cat-sensor waits for the last acks; once every writer of an ack FIFO has closed it
 // none can come (systemctl stop ends all stages at once), so the wait must not run to --ack-timeout.
 TEST(KafkaAckReader, NoticesTheFifoWritersLeavingOnlyOnceAskedAndAfterALine) {
-  std::string path = ::testing::TempDir() + "/acks_fifo_" + std::to_string(::getpid());
+  TempPath tmp("acks_fifo");
+  const std::string& path = tmp.path;
   ::unlink(path.c_str());
   ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
   AckTracker t({"t"});

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/core/errors.hpp"
+#include "temp_path.hpp"
 
 TEST(Metrics, RendersPrometheusTextFormat) {
   sp::Metrics m;
@@ -27,7 +28,8 @@ TEST(Metrics, RendersPrometheusTextFormat) {
 TEST(Metrics, LabelValuesAreEscaped) { EXPECT_EQ(sp::label("k", "a\"b\\c\nd"), "k=\"a\\\"b\\\\c\\nd\""); }
 
 TEST(Metrics, TextfileIsWrittenAtomically) {
-  std::string path = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_m.prom";
+  TempPath tmp("m.prom");
+  const std::string& path = tmp.path;
   sp::write_file_atomic(path, "sensor_x 1\n");
   std::ifstream in(path);
   std::stringstream ss;

@@ -121,7 +121,8 @@ struct Outputs {
 };
 
 // --create-table's statements: one CREATE TABLE, or with --cluster the database (unless default),
-// the replicated local tables and the Distributed table, all ON CLUSTER.
+// the replicated local tables and the Distributed table, all ON CLUSTER; then the schema's rollups
+// (Schema::create_rollups_sql).
 std::vector<std::string> create_table_statements(const Options& o, const Schema& schema, const std::string& database);
 
 // --create-table's statements for the server found (caps.version; missing_settings: the schema's table

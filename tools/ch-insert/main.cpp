@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
         app.add_flag("--exactly-once", o.exactly_once,
                      "Store each Kafka message once even across crashes and reruns: rows must carry their coordinates, "
                      "which are stored (implies --keep-coordinates); state in TABLE_kafka_offsets (one server only)");
-        app.add_flag("--create-table", o.create_table, "Create the table from the schema if missing (ReplacingMergeTree)");
+        app.add_flag("--create-table", o.create_table, "Create the table (ReplacingMergeTree) and the schema's rollups from the schema if missing");
         app.add_option("--cluster", o.cluster,
                        "ClickHouse cluster (remote_servers name): --create-table makes replicated TABLE_local tables "
                        "and the Distributed TABLE over them ON CLUSTER; inserts wait for the shards");

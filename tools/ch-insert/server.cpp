@@ -208,6 +208,7 @@ ServerDdl server_ddl(const Options& o, const Schema& schema, const std::string& 
   ServerDdl d;
   const ChVersion& v = caps.version;
   d.refused = schema.type_unsupported_by(v.major, v.minor);
+  if (d.refused.empty()) d.refused = schema.rollup_unsupported_by(v.major, v.minor);
   if (!d.refused.empty()) return d;
   Schema adapted;
   auto fit = schema.fit_server(v.major, v.minor, missing_settings, adapted);
@@ -257,6 +258,24 @@ void run_ddl(const Options& o, ClickHouseClient& client, const std::vector<std::
 }  // namespace
 
 namespace {
+// CREATE ... IF NOT EXISTS leaves an existing rollup as it is: one made from another version of the
+// schema would take the view's rows in the wrong columns, or refuse them (and with them every insert
+// into the table). Compared like the table, before any row is sent. With --cluster, `name` is the
+// Distributed table, made AS the local one.
+void check_rollups(const Options& o, const Schema& schema, ClickHouseClient& client, const std::string& db) {
+  for (const auto& r : schema.rollups) {
+    auto diff = schema.rollup_differences(r, table_columns(client, db, r.name));
+    if (diff.empty()) continue;
+    std::string list;
+    for (const auto& d : diff) list += "\n  " + d;
+    throw ConfigError("rollup " + db + "." + r.name + " exists on " + url_for_log(client.current_url()) +
+                      " with other columns than the schema's; nothing was sent:" + list +
+                      "\n(give the rollup another name in the schema, or drop the rollup and its view " + r.name +
+                      "_mv" + (o.cluster.empty() ? "" : " (and " + r.name + "_local) ON CLUSTER " + o.cluster) +
+                      " to have them made again)");
+  }
+}
+
 // --create-table leaves an existing table as it is. With the schema's columns but another engine than
 // ReplacingMergeTree (a plain MergeTree made by hand), the rows a restart delivers again (at-least-once)
 // stay duplicated for good: said once at start. With --cluster the rows are stored in TABLE_local.
@@ -371,9 +390,11 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
                           "\n(use the schema the table was made with (--schema, SENSOR_SCHEMA), another --table, or "
                           "change the table)");
       }
+      check_rollups(o, schema, client, db);
       if (!o.exactly_once) warn_if_not_collapsing(o, client, db);  // nothing to collapse then
       log::info("table ", db, ".", o.table, " is ready (created if it was missing",
-                o.cluster.empty() ? "" : ", with " + o.table + "_local on every server of cluster " + o.cluster, ")");
+                o.cluster.empty() ? "" : ", with " + o.table + "_local on every server of cluster " + o.cluster, ")",
+                schema.rollups.empty() ? "" : ", with " + std::to_string(schema.rollups.size()) + " rollup(s)");
     } else if (o.shards.empty() && client.query("EXISTS TABLE " + target).substr(0, 1) != "1") {
       throw NoInputError("table " + db + "." + o.table + " does not exist on " + url_for_log(client.current_url()) +
                          " (run with --create-table to create it from the schema)");
@@ -404,12 +425,16 @@ std::vector<std::string> create_table_statements(const Options& o, const Schema&
   if (o.cluster.empty()) {
     if (db != "default") out.push_back("CREATE DATABASE IF NOT EXISTS " + quote_identifier(db));
     out.push_back(schema.create_table_sql(db, o.table));
+    auto rollups = schema.create_rollups_sql(db, o.table);
+    out.insert(out.end(), rollups.begin(), rollups.end());
     return out;
   }
   auto tables = schema.create_cluster_sql(db, o.table, o.cluster);  // checks the cluster name
   if (db != "default")
     out.push_back("CREATE DATABASE IF NOT EXISTS " + quote_identifier(db) + " ON CLUSTER " + quote_identifier(o.cluster));
   out.insert(out.end(), tables.begin(), tables.end());
+  auto rollups = schema.create_rollups_sql(db, o.table, o.cluster);
+  out.insert(out.end(), rollups.begin(), rollups.end());
   return out;
 }
 
