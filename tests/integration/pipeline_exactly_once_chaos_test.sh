@@ -15,8 +15,11 @@
 # the raw rows; every malformed message is in the rejects files, every message in the archive (s3-cat),
 # the group's lag is 0. Then backfill reruns, from the archive and from the topic read from the
 # beginning, add nothing: count and rollups unchanged.
-# EOC_FLAG=--keep-coordinates runs the same scenario without the mode: count() then exceeds the valid
-# messages and the rollups count re-delivered rows twice (the figures are printed before the checks).
+# EOC_FLAG=--keep-coordinates runs the same scenario without the mode: the rollups then count re-delivered
+# rows twice (seen: 100034 for 78415 valid), and with EOC_ENGINE=MergeTree (the table on a plain MergeTree,
+# see below) count() exceeds the valid messages (seen: 81957); the figures are printed before the checks.
+# A ClickHouse SIGKILL that lands inside an INSERT can leave a rollup short of rows the table kept (the
+# README's limit; seen in 2 of 5 runs, "were stored after all" in ch-insert's log): the test fails then.
 source "$(dirname "$0")/lib.sh"
 N=${EOC_MESSAGES:-80000}
 EOC_FLAG=${EOC_FLAG:---exactly-once}
@@ -36,6 +39,13 @@ sensor-parse --schema "$S" --format tsv <msgs.jsonl 2>/dev/null | cut -f1 | sort
 n_valid=$(wc -l <expected_ids)
 n_bad=$((N - n_valid))
 [ "$n_bad" -gt 100 ] || fail "expected some malformed messages, got $n_bad"
+# EOC_ENGINE=MergeTree: the table ch-insert would create, made first with that engine instead of
+# ReplacingMergeTree (ch-insert --create-table compares columns, not engines), so that without the mode
+# the copies stay in count() (a ReplacingMergeTree of this size merges them away within seconds).
+if [ -n "${EOC_ENGINE:-}" ]; then
+  q "$(ch-insert -q --exactly-once --create-table --schema "$S" --dry-run </dev/null | awk 'BEGIN {RS = ";\n"} NR == 1' |
+    sed "s/ENGINE = ReplacingMergeTree()/ENGINE = $EOC_ENGINE()/")" || fail "creating the table with $EOC_ENGINE"
+fi
 # Without the mode, the same table (--create-table adds the coordinates' columns only with --exactly-once)
 if [ "$EOC_FLAG" != --exactly-once ]; then
   ch-insert -q --exactly-once --create-table --schema "$S" </dev/null || fail "creating the table"
