@@ -19,8 +19,8 @@
 # rows twice (seen: 100034 for 78415 valid), and with EOC_ENGINE=MergeTree (the table on a plain MergeTree,
 # see below) count() exceeds the valid messages (seen: 81957); the figures are printed before the checks.
 # A ClickHouse SIGKILL that lands inside an INSERT can leave a rollup short of rows the table kept (the
-# README's limit; seen in 3 of 10 runs, each time with "were stored after all" in ch-insert's log): the test
-# fails then.
+# README's limit; seen in 3 of 10 runs, each time with ch-insert's warning "were stored after all"): then
+# the rollups must be short by at most those rows and count none twice; otherwise exact.
 source "$(dirname "$0")/lib.sh"
 N=${EOC_MESSAGES:-80000}
 EOC_FLAG=${EOC_FLAG:---exactly-once}
@@ -211,11 +211,35 @@ check_rows() {
 # each rollup equals the raw rows' aggregates (checked last, so that a run where a view fell short still
 # checks all the rest; the inserts found stored after a failure are named: a ClickHouse crash in the
 # middle of one INSERT can leave the views short of rows the table kept, a limit the README states)
+rollups_are="both rollups exact"
 check_rollups() {
   same_1m >/dev/null 2>&1 && same_1h >/dev/null 2>&1 && return 0
-  cat ch*.log | grep 'were stored after all' >&2 || true
-  same_1m >/dev/null || fail "the 1-minute rollup differs from the raw rows in $(same_1m 2>/dev/null) buckets $1"
-  same_1h >/dev/null || fail "the 1-hour rollup differs from the raw rows in $(same_1h 2>/dev/null) buckets $1"
+  local short
+  short=$(cat ch*.log | { grep -o 'the [0-9]* rows of the failed insert [^ ]* were stored after all' || true; } |
+    awk '{n += $2} END {print n + 0}')
+  if [ "$short" -eq 0 ]; then
+    same_1m >/dev/null || fail "the 1-minute rollup differs from the raw rows in $(same_1m 2>/dev/null) buckets $1"
+    same_1h >/dev/null || fail "the 1-hour rollup differs from the raw rows in $(same_1h 2>/dev/null) buckets $1"
+  fi
+  # The README's limit, warned about by ch-insert: a ClickHouse SIGKILL inside an INSERT left the views
+  # without up to $short rows the table kept. Then a rollup may lack at most those rows, never count one
+  # twice: every bucket's count at most the raw rows', the totals short by at most $short.
+  echo "ClickHouse was killed inside an INSERT whose $short rows the table kept (ch-insert warned): the rollups may lack them"
+  rollups_are="both rollups short by at most the $short rows of an INSERT ClickHouse was killed in (ch-insert warned), none counted twice,"
+  local r
+  for r in 1m 1h; do
+    r=$(python3 - "$r.raw" "$r.rollup" "$short" <<'PY'
+import sys
+def counts(path):
+    return {tuple(f[:2]): int(f[-1]) for f in (l.rstrip("\n").split("\t") for l in open(path))}
+raw, rollup, short = counts(sys.argv[1]), counts(sys.argv[2]), int(sys.argv[3])
+over = [k for k in rollup if rollup[k] > raw.get(k, 0)]
+missing = sum(raw.values()) - sum(rollup.values())
+print("ok" if not over and 0 <= missing <= short else f"{len(over)} buckets over the raw rows, {missing} rows short")
+PY
+)
+    [ "$r" = ok ] || fail "a rollup beyond the limit of a ClickHouse crash inside an INSERT ($short rows): $r $1"
+  done
 }
 
 found=$(cat ch*.log | { grep -o 'batch [0-9]*: [0-9]* of its rows are stored already' || true; } | awk '{n += $3} END {print n + 0}')
@@ -285,5 +309,5 @@ check_rows "after the backfill from Kafka"
 same_rollup 1m.before 1m.rollup 3 5 >/dev/null && same_rollup 1h.before 1h.rollup 3 >/dev/null ||
   fail "the backfill from Kafka changed a rollup"
 check_rollups "(after the rounds and both backfills)"
-pass "$n_valid valid messages stored once without FINAL and both rollups exact after SIGKILLs of every stage, of" \
+pass "$n_valid valid messages stored once without FINAL and $rollups_are after SIGKILLs of every stage, of" \
   "ClickHouse and a rebalance; $n_bad malformed in the rejects files; all $N in the archive; lag 0; two backfill reruns added nothing"
