@@ -43,7 +43,22 @@ void put(std::string& out, T v) {
 
 // ClickHouse's TabSeparated unescaping of a String field, limited to the escapes sensor-parse
 // writes (append_tsv_field); any other backslash sequence is left to ClickHouse (false).
+void put_varint(std::string& out, uint64_t n) {
+  char v[10];
+  size_t k = 0;
+  do {
+    v[k++] = static_cast<char>((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+    n >>= 7;
+  } while (n);
+  out.append(v, k);
+}
+
 bool unescape_into(std::string_view f, std::string& out, std::string& why) {
+  if (std::memchr(f.data(), '\\', f.size()) == nullptr) {  // most values: the bytes as they are
+    put_varint(out, f.size());
+    out.append(f.data(), f.size());
+    return true;
+  }
   size_t len_at = out.size();
   out.append(9, '\0');  // room for the longest varint; the length is written once known
   size_t start = out.size();
