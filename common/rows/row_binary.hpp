@@ -1,5 +1,5 @@
 // TSV row lines (as sensor-parse writes them, common/rows/rows.hpp) re-encoded as ClickHouse's
-// RowBinary, which the server parses for about half the CPU of TabSeparated (README "Where the
+// RowBinary, which the server parses for less CPU than TabSeparated (README "Where the
 // deployed pipeline's time goes"). Pure: no I/O; unit-tested byte by byte (row_binary_test.cpp).
 // Only the types whose text sensor-parse writes one way and ClickHouse reads one way are encoded;
 // a schema with any other type has no plan, and a row whose text is not the expected one is a

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ch-insert --format tsv sends the rows re-encoded as RowBinary (issue 25: ClickHouse parses it for
-# about half the CPU of TabSeparated). Against a real ClickHouse 18.16, rows written by sensor-parse
+# less CPU than TabSeparated). Against a real ClickHouse 18.16, rows written by sensor-parse
 # --format tsv:
 #  - a schema with every type the encoder has (String with tabs, newlines, backslashes, unicode;
 #    Nullable String/Float32/DateTime; Float64, Int16, UInt64, Date, Bool): the table filled through

@@ -38,8 +38,8 @@ struct Options {
   double retry_max_delay_seconds = 30;
   bool keep_coordinates = false;
   bool create_table = false;
-  // --format tsv: the rows re-encoded as RowBinary for the INSERT (ClickHouse parses it for about half
-  // the CPU), decided once at start (choose_row_binary, run.cpp): the columns' encodings, or empty
+  // --format tsv: the rows re-encoded as RowBinary for the INSERT (ClickHouse parses it for less CPU
+  // than the text), decided once at start (choose_row_binary, run.cpp): the columns' encodings, or empty
   // to send the text (--send-text, another format, a type or table that does not allow it)
   bool send_text = false;
   std::vector<RbColumn> row_binary;
