@@ -194,9 +194,9 @@ fmt_run() {
   q "TRUNCATE TABLE fmt_metrics" >/dev/null
   c0=$(cpu "$CH_PID")
   if [ "$how" = ch-insert ]; then
-    # tsv: sent re-encoded as RowBinary (ch-insert's default); tsv-text: the same rows as text (--send-text)
+    # tsv: sent as text (ch-insert's default); tsv-rowbinary: the same rows re-encoded (--send-rowbinary)
     local args=(--format "$f") file=$f
-    [ "$f" = tsv-text ] && args=(--format tsv --send-text) file=tsv
+    [ "$f" = tsv-rowbinary ] && args=(--format tsv --send-rowbinary) file=tsv
     "$T" "$work/cpu.fi" ch-insert -q --no-acks --table fmt_metrics "${args[@]}" <"$work/rows.$file" || bench_fail "ch-insert ${args[*]} failed"
     own=$(cat "$work/cpu.fi")
   else
@@ -210,16 +210,16 @@ fmt_run() {
     >>"$BENCH_DIR/fmt.$how.$f"
   return 0
 }
-side_fmt() { local f; for f in json tsv tsv-text csv; do fmt_run ch-insert "$f"; done; for f in json tsv csv rowbinary; do fmt_run curl "$f"; done; }
+side_fmt() { local f; for f in json tsv tsv-rowbinary csv; do fmt_run ch-insert "$f"; done; for f in json tsv csv rowbinary; do fmt_run curl "$f"; done; }
 bench_rounds side_fmt
 echo "ClickHouse's CPU per row format, $n rows (median of $BENCH_PAIRS; CPU seconds of clickhouse-server per insert)"
 printf '%-10s %10s %16s %14s %13s\n' format body_MiB "CH via ch-insert" "ch-insert CPU" "CH via curl"
-for f in json tsv tsv-text csv rowbinary; do
-  printf '%-10s %10s %16s %14s %13s\n' "$f" "$(awk -v b="$(stat -c %s "$work/rows.${f%-text}")" 'BEGIN { printf "%.1f", b / 1048576 }')" \
+for f in json tsv tsv-rowbinary csv rowbinary; do
+  printf '%-10s %10s %16s %14s %13s\n' "$f" "$(awk -v b="$(stat -c %s "$work/rows.${f%-rowbinary}")" 'BEGIN { printf "%.1f", b / 1048576 }')" \
     "$(bench_median "fmt.ch-insert.$f")" "$(bench_median "fmt.ch-insert.$f" 4)" "$(bench_median "fmt.curl.$f")"
 done
-echo "(via ch-insert: gzip'd batches of 100000 rows, as shipped; tsv: sent re-encoded as RowBinary, tsv-text: the same"
-echo " rows with --send-text; via curl: the raw file in one POST, the parse alone; rowbinary: made by ClickHouse itself,"
+echo "(via ch-insert: gzip'd batches of 100000 rows, as shipped; tsv-rowbinary: the tsv rows with --send-rowbinary,"
+echo " re-encoded; via curl: the raw file in one POST, the parse alone; rowbinary: made by ClickHouse itself,"
 echo " in the rows' order)"
 for f in tsv csv rowbinary; do bench_result "profile-clickhouse-cpu-$f-vs-json" "fmt.curl.$f" fmt.curl.json -; done
-bench_result profile-clickhouse-cpu-tsv-rowbinary-vs-text fmt.ch-insert.tsv fmt.ch-insert.tsv-text -
+bench_result profile-clickhouse-cpu-tsv-rowbinary-vs-text fmt.ch-insert.tsv-rowbinary fmt.ch-insert.tsv -

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# ch-insert --format tsv sends the rows re-encoded as RowBinary (issue 25: ClickHouse parses it for
+# ch-insert --format tsv --send-rowbinary sends the rows re-encoded as RowBinary (issue 25: ClickHouse parses it for
 # less CPU than TabSeparated). Against a real ClickHouse 18.16, rows written by sensor-parse
 # --format tsv:
 #  - a schema with every type the encoder has (String with tabs, newlines, backslashes, unicode;
 #    Nullable String/Float32/DateTime; Float64, Int16, UInt64, Date, Bool): the table filled through
-#    RowBinary reads back identical to the one filled with --send-text (the text as read);
+#    RowBinary reads back identical to the one filled with the text as read (the default);
 #  - the seed's rows from sensor-gen --envelope, with their Kafka coordinates stored (--exactly-once): same;
 #  - a batch ClickHouse refuses as RowBinary (a MATERIALIZED column that cannot be computed for some
 #    rows) is split as text: exactly those rows in --rejects, with ClickHouse's readable reason;
@@ -63,13 +63,13 @@ same_tables() {
   cmp -s "$1.out" "$2.out" || fail "$1 and $2 differ: $(diff "$1.out" "$2.out" | head -n 6)"
 }
 
-ch-insert --schema schema.json --table rb_bin --create-table -f tsv --batch-rows 700 --no-acks -v <rows.tsv 2>bin.log ||
+ch-insert --schema schema.json --table rb_bin --create-table -f tsv --send-rowbinary --batch-rows 700 --no-acks -v <rows.tsv 2>bin.log ||
   fail "RowBinary run: $(tail -n 5 bin.log)"
 grep -q "rows sent as RowBinary" bin.log || fail "not sent as RowBinary: $(grep -i binary bin.log)"
 grep -q "sent as TSV text" bin.log && fail "a batch went as text: $(grep 'TSV text' bin.log)"
-ch-insert --schema schema.json --table rb_txt --create-table -f tsv --send-text --no-acks -v <rows.tsv 2>txt.log ||
-  fail "--send-text run: $(tail -n 5 txt.log)"
-grep -q "TSV text, not RowBinary: --send-text" txt.log || fail "--send-text not said at -v"
+ch-insert --schema schema.json --table rb_txt --create-table -f tsv --no-acks -v <rows.tsv 2>txt.log ||
+  fail "text run: $(tail -n 5 txt.log)"
+grep -q "rows sent as RowBinary" txt.log && fail "sent as RowBinary without --send-rowbinary"
 assert_eq "$(q 'SELECT count() FROM rb_bin')" 3000 "rows stored through RowBinary"
 # Identical, but for one thing: ClickHouse 18.16 reads some Float64 texts (extreme exponents) one unit
 # in the last place off (its fast float parser); RowBinary stores the value sensor-parse wrote exactly.
@@ -99,11 +99,11 @@ PY
 # The seed's rows with their Kafka coordinates, from sensor-gen's envelopes through sensor-parse.
 sensor-gen -c 20000 --envelope --seed 25 | sensor-parse --format tsv -q >seed.tsv 2>/dev/null
 [ "$(wc -l <seed.tsv)" -gt 15000 ] || fail "expected seed rows, got $(wc -l <seed.tsv)"
-ch-insert --table seed_bin --create-table -f tsv --exactly-once --no-acks -v <seed.tsv 2>seed_bin.log ||
+ch-insert --table seed_bin --create-table -f tsv --send-rowbinary --exactly-once --no-acks -v <seed.tsv 2>seed_bin.log ||
   fail "seed RowBinary run: $(tail -n 5 seed_bin.log)"
 grep -q "rows sent as RowBinary" seed_bin.log || fail "seed rows not sent as RowBinary"
-ch-insert --table seed_txt --create-table -f tsv --exactly-once --send-text --no-acks <seed.tsv 2>seed_txt.log ||
-  fail "seed --send-text run: $(tail -n 5 seed_txt.log)"
+ch-insert --table seed_txt --create-table -f tsv --exactly-once --no-acks <seed.tsv 2>seed_txt.log ||
+  fail "seed text run: $(tail -n 5 seed_txt.log)"
 q "SELECT *, _topic, _partition, _offset FROM seed_bin ORDER BY _partition, _offset FORMAT TabSeparated" >seed_bin.out
 q "SELECT *, _topic, _partition, _offset FROM seed_txt ORDER BY _partition, _offset FORMAT TabSeparated" >seed_txt.out
 assert_eq "$(wc -l <seed_bin.out)" "$(wc -l <seed.tsv)" "seed rows stored through RowBinary"
@@ -114,7 +114,7 @@ cmp -s seed_bin.out seed_txt.out || fail "seed tables differ: $(diff seed_bin.ou
 cols=$(ch-insert --schema schema.json --table rb_ref --create-table --dry-run </dev/null 2>/dev/null | tr '\n' ' ' |
   sed 's/;.*//; s/ENGINE/, label_n UInt64 MATERIALIZED toUInt64(label)) ENGINE/; s/) *, label_n/, label_n/')
 q "$cols" || fail "cannot create rb_ref: $cols"
-ch-insert --schema schema.json --table rb_ref -f tsv --batch-rows 700 --no-acks --rejects rej.jsonl -v <rows.tsv 2>ref.log ||
+ch-insert --schema schema.json --table rb_ref -f tsv --send-rowbinary --batch-rows 700 --no-acks --rejects rej.jsonl -v <rows.tsv 2>ref.log ||
   fail "refused run: $(tail -n 5 ref.log)"
 grep -q "rows sent as RowBinary" ref.log || fail "rb_ref not sent as RowBinary"
 grep -q "rows 0\.\.700 of batch .* refused (.*): splitting" ref.log || fail "no whole RowBinary batch refused and split"
@@ -148,7 +148,7 @@ PY
 # A row that does not encode (a Float64 field that is no number): its batch goes as text, and
 # ClickHouse's reason for that one row is in --rejects; the other batches stay RowBinary.
 { head -n 1000 rows.tsv; head -n 1 rows.tsv | awk -F'\t' 'BEGIN{OFS="\t"} {$1="id-bad"; $5="warm"; print}'; } >bad.tsv
-ch-insert --schema schema.json --table rb_bad --create-table -f tsv --batch-rows 400 --no-acks --rejects rej_bad.jsonl -v \
+ch-insert --schema schema.json --table rb_bad --create-table -f tsv --send-rowbinary --batch-rows 400 --no-acks --rejects rej_bad.jsonl -v \
   <bad.tsv 2>bad.log || fail "bad-row run: $(tail -n 5 bad.log)"
 assert_eq "$(grep -c 'sent as TSV text, not RowBinary: line 1001: field 5 (Float64)' bad.log)" 1 "batches sent as text"
 assert_eq "$(wc -l <rej_bad.jsonl)" 1 "rejects"

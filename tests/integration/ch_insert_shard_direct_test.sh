@@ -155,12 +155,12 @@ assert_eq "$(tail -n 1 "$TEST_TMP/acks3")" '{"topic":"t","partition":0,"offset":
 wait_until 60 final_is 7000 || fail "after the re-delivery: $(count_final), want 7000"
 pass "a whole shard killed mid-stream: exit 75, acked only up to $acked (all of it stored); re-delivered, every row once under FINAL"
 
-# --format tsv rows go re-encoded as RowBinary, one body per shard (issue 25): each row on its shard,
-# each shard holding what the same rows sent as text (--send-text) give
+# --format tsv --send-rowbinary rows go re-encoded as RowBinary, one body per shard (issue 25): each row on its shard,
+# each shard holding what the same rows sent as text (the default) give
 sensor-gen -c 3000 --sensors 300 --seed 25 | sensor-parse -q -f tsv >"$TEST_TMP/rows.tsv" 2>/dev/null
 for db in rbin rtxt; do
   extra=()
-  [ "$db" = rtxt ] && extra=(--send-text)
+  [ "$db" = rbin ] && extra=(--send-rowbinary)
   ch-insert "${shards[@]}" --cluster "$CH_CLUSTER" --create-table -d "$db" -f tsv --batch-rows 500 --no-acks -v "${extra[@]}" \
     <"$TEST_TMP/rows.tsv" 2>"$TEST_TMP/err.$db" || fail "ch-insert --shard -f tsv into $db: $(tail -c 1000 "$TEST_TMP/err.$db")"
 done
@@ -178,4 +178,4 @@ for sh in 1 2; do
   n=$((n + $(wc -l <"$TEST_TMP/rbin.$sh")))
 done
 assert_eq "$n" "$(wc -l <"$TEST_TMP/rows.tsv")" "RowBinary rows on the two shards"
-pass "shard-direct --format tsv: $n rows as RowBinary, each shard as with --send-text"
+pass "shard-direct --format tsv: $n rows as RowBinary, each shard as sent as text"

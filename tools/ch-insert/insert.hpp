@@ -40,8 +40,8 @@ struct Options {
   bool create_table = false;
   // --format tsv: the rows re-encoded as RowBinary for the INSERT (ClickHouse parses it for less CPU
   // than the text), decided once at start (choose_row_binary, run.cpp): the columns' encodings, or empty
-  // to send the text (--send-text, another format, a type or table that does not allow it)
-  bool send_text = false;
+  // to send the text (no --send-rowbinary, another format, a type or table that does not allow it)
+  bool send_rowbinary = false;
   std::vector<RbColumn> row_binary;
   // --exactly-once (exactly_once.hpp): every row carries its coordinates, which are stored; the state
   // table TABLE_kafka_offsets says what may be stored already. eo_run tags this run's inserts.

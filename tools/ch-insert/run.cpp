@@ -18,7 +18,7 @@
 namespace sp::chi {
 
 namespace {
-// --format tsv: whether the rows go re-encoded as RowBinary (Options::row_binary), decided once:
+// --format tsv --send-rowbinary: whether the rows go re-encoded as RowBinary (Options::row_binary), decided once:
 // every column of a type the encoder has (row_binary.hpp), the table's columns of the schema's types
 // exactly (RowBinary is read by position and size: a Float32 column fed a Float64 would store other
 // values, where the text would be converted), and with a DateTime column a server in UTC (the text
@@ -26,7 +26,7 @@ namespace {
 void choose_row_binary(Options& o, const Schema& schema, ClickHouseClient& client) {
   auto text = [](const std::string& why) { log::debug("rows sent as TSV text, not RowBinary: ", why); };
   if (o.format != RowFormat::tsv) return;  // JSONEachRow, CSV, VALUES: as read
-  if (o.send_text) return text("--send-text");
+  if (!o.send_rowbinary) return;  // the text as read (the default: see the man page's RowBinary)
   RowBinaryPlan plan = row_binary_plan(schema, o.keep_coordinates);
   if (!plan.ok()) return text(plan.unsupported + " (encoded: String, numbers, Date, DateTime, their Nullable)");
   const std::string table = o.shards.empty() ? o.table : o.local_table;
@@ -62,7 +62,7 @@ void choose_row_binary(Options& o, const Schema& schema, ClickHouseClient& clien
   if (plan.has_datetime && std::find(std::begin(utc), std::end(utc), zone) == std::end(utc))
     return text("the server's time zone is " + zone + ", in which it reads DateTime text (RowBinary would store UTC)");
   o.row_binary = plan.columns;
-  log::debug("rows sent as RowBinary, encoded from the TSV rows (--send-text: as read)");
+  log::debug("rows sent as RowBinary, encoded from the TSV rows (--send-rowbinary)");
 }
 
 // An output file (--acks, --rejects) opened for appending (a record torn by an earlier run, a full
