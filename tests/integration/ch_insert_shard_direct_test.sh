@@ -154,3 +154,28 @@ ch-insert "${shards[@]}" -d metrics --batch-rows 20 --acks "$TEST_TMP/acks3" <"$
 assert_eq "$(tail -n 1 "$TEST_TMP/acks3")" '{"topic":"t","partition":0,"offset":7000}' "ack after the re-delivery"
 wait_until 60 final_is 7000 || fail "after the re-delivery: $(count_final), want 7000"
 pass "a whole shard killed mid-stream: exit 75, acked only up to $acked (all of it stored); re-delivered, every row once under FINAL"
+
+# --format tsv --send-rowbinary rows go re-encoded as RowBinary, one body per shard (issue 25): each row on its shard,
+# each shard holding what the same rows sent as text (the default) give
+sensor-gen -c 3000 --sensors 300 --seed 25 | sensor-parse -q -f tsv >"$TEST_TMP/rows.tsv" 2>/dev/null
+for db in rbin rtxt; do
+  extra=()
+  [ "$db" = rbin ] && extra=(--send-rowbinary)
+  ch-insert "${shards[@]}" --cluster "$CH_CLUSTER" --create-table -d "$db" -f tsv --batch-rows 500 --no-acks -v "${extra[@]}" \
+    <"$TEST_TMP/rows.tsv" 2>"$TEST_TMP/err.$db" || fail "ch-insert --shard -f tsv into $db: $(tail -c 1000 "$TEST_TMP/err.$db")"
+done
+grep -q "rows sent as RowBinary" "$TEST_TMP/err.rbin" || fail "shard-direct TSV rows not sent as RowBinary"
+grep -q "sent as TSV text" "$TEST_TMP/err.rbin" && fail "a shard's part went as text: $(grep 'TSV text' "$TEST_TMP/err.rbin")"
+n=0
+for sh in 1 2; do
+  u=CH_URL_S${sh}R1
+  rows_of() { q "${!u}" "SELECT * FROM $1.sensor_metrics_local ORDER BY id, ts, sensor_id, temperature FORMAT TabSeparated"; }
+  rows_of rbin >"$TEST_TMP/rbin.$sh"
+  rows_of rtxt >"$TEST_TMP/rtxt.$sh"
+  [ -s "$TEST_TMP/rbin.$sh" ] || fail "shard $sh took no RowBinary row"
+  cmp -s "$TEST_TMP/rbin.$sh" "$TEST_TMP/rtxt.$sh" || fail "shard $sh: RowBinary and text rows differ: $(diff "$TEST_TMP/rbin.$sh" "$TEST_TMP/rtxt.$sh" | head -n 4)"
+  assert_eq "$(q "${!u}" "SELECT countIf(cityHash64(sensor_id) % 2 != $((sh - 1))) FROM rbin.sensor_metrics_local")" 0 "RowBinary rows on the wrong shard"
+  n=$((n + $(wc -l <"$TEST_TMP/rbin.$sh")))
+done
+assert_eq "$n" "$(wc -l <"$TEST_TMP/rows.tsv")" "RowBinary rows on the two shards"
+pass "shard-direct --format tsv: $n rows as RowBinary, each shard as sent as text"

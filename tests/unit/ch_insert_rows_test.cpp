@@ -139,6 +139,9 @@ TEST(ChInsertRows, InsertStatements) {
             "INSERT INTO db.t (id, ts, `weird col`) FORMAT JSONEachRow");
   EXPECT_EQ(sp::chi::insert_statement(RowFormat::tsv, "default", "t", cols, true),
             "INSERT INTO t (id, ts, `weird col`, _topic, _partition, _offset) FORMAT TabSeparated");
+  EXPECT_EQ(sp::chi::row_binary_statement(sp::chi::insert_statement(RowFormat::tsv, "default", "t", cols, true)),
+            "INSERT INTO t (id, ts, `weird col`, _topic, _partition, _offset) FORMAT RowBinary");
+  EXPECT_THROW(sp::chi::row_binary_statement(sp::chi::insert_statement(RowFormat::json, "db", "t", cols, false)), sp::Error);
   EXPECT_EQ(sp::ack_line("sensor_metrics", 3, 42), R"({"topic":"sensor_metrics","partition":3,"offset":42})");
 }
 

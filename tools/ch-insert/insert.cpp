@@ -274,6 +274,13 @@ std::string insert_statement(RowFormat f, const std::string& database, const std
   return s;
 }
 
+std::string row_binary_statement(const std::string& tsv_statement) {
+  const std::string tsv = std::string(" FORMAT ") + clickhouse_format_name(RowFormat::tsv);
+  if (tsv_statement.size() < tsv.size() || tsv_statement.compare(tsv_statement.size() - tsv.size(), tsv.size(), tsv) != 0)
+    throw Error(Exit::software, "not a TabSeparated INSERT: " + tsv_statement);
+  return tsv_statement.substr(0, tsv_statement.size() - tsv.size()) + " FORMAT RowBinary";
+}
+
 void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client, LineReader& in, Outputs& out,
                 Stats& st, const ServerCaps& caps) {
   Metrics m;

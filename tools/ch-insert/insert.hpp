@@ -16,6 +16,7 @@
 #include "common/core/retry.hpp"
 #include "common/http/clickhouse.hpp"
 #include "common/core/line_io.hpp"
+#include "common/rows/row_binary.hpp"
 #include "common/rows/rows.hpp"
 #include "common/rows/schema.hpp"
 #include "endpoints.hpp"
@@ -37,6 +38,11 @@ struct Options {
   double retry_max_delay_seconds = 30;
   bool keep_coordinates = false;
   bool create_table = false;
+  // --format tsv: the rows re-encoded as RowBinary for the INSERT (ClickHouse parses it for less CPU
+  // than the text), decided once at start (choose_row_binary, run.cpp): the columns' encodings, or empty
+  // to send the text (no --send-rowbinary, another format, a type or table that does not allow it)
+  bool send_rowbinary = false;
+  std::vector<RbColumn> row_binary;
   // --exactly-once (exactly_once.hpp): every row carries its coordinates, which are stored; the state
   // table TABLE_kafka_offsets says what may be stored already. eo_run tags this run's inserts.
   bool exactly_once = false;
@@ -142,6 +148,8 @@ ServerDdl server_ddl(const Options& o, const Schema& schema, const std::string& 
 // or, for VALUES, the seed's "INSERT INTO sensor_metrics VALUES".
 std::string insert_statement(RowFormat f, const std::string& database, const std::string& table,
                              const std::vector<std::string>& columns, bool keep_coordinates);
+// The same statement for a body of RowBinary (Options::row_binary): "... FORMAT RowBinary".
+std::string row_binary_statement(const std::string& tsv_statement);
 
 // Before reading stdin: reaches the server (retrying like inserts; UnavailableError when it never
 // answers), detects its version, runs --create-table's DDL (adapted to the version: server_ddl) and

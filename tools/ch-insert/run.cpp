@@ -2,6 +2,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <iterator>
+#include <map>
 #include <memory>
 
 #include "common/core/errors.hpp"
@@ -15,6 +18,53 @@
 namespace sp::chi {
 
 namespace {
+// --format tsv --send-rowbinary: whether the rows go re-encoded as RowBinary (Options::row_binary), decided once:
+// every column of a type the encoder has (row_binary.hpp), the table's columns of the schema's types
+// exactly (RowBinary is read by position and size: a Float32 column fed a Float64 would store other
+// values, where the text would be converted), and with a DateTime column a server in UTC (the text
+// is UTC, and ClickHouse reads DateTime text in its own zone). Otherwise the text, said at -v.
+void choose_row_binary(Options& o, const Schema& schema, ClickHouseClient& client) {
+  auto text = [](const std::string& why) { log::debug("rows sent as TSV text, not RowBinary: ", why); };
+  if (o.format != RowFormat::tsv) return;  // JSONEachRow, CSV, VALUES: as read
+  if (!o.send_rowbinary) return;  // the text as read (the default: see the man page's RowBinary)
+  RowBinaryPlan plan = row_binary_plan(schema, o.keep_coordinates);
+  if (!plan.ok()) return text(plan.unsupported + " (encoded: String, numbers, Date, DateTime, their Nullable)");
+  const std::string table = o.shards.empty() ? o.table : o.local_table;
+  std::string tsv;
+  try {
+    tsv = client.query("SELECT name, type, timezone() FROM system.columns WHERE database = " + sql_literal(o.database) +
+                       " AND table = " + sql_literal(table) + " FORMAT TabSeparated");
+  } catch (const ChRequestError& e) {
+    return text("cannot read the table's columns: " + e.error().message);
+  }
+  std::map<std::string, std::string> types;
+  std::string zone;
+  for (size_t pos = 0; pos < tsv.size();) {
+    size_t nl = std::min(tsv.find('\n', pos), tsv.size());
+    std::string_view line(tsv.data() + pos, nl - pos);
+    pos = nl + 1;
+    size_t t1 = line.find('\t'), t2 = t1 == std::string_view::npos ? t1 : line.find('\t', t1 + 1);
+    if (t2 == std::string_view::npos) continue;
+    types[std::string(line.substr(0, t1))] = std::string(line.substr(t1 + 1, t2 - t1 - 1));
+    zone = std::string(line.substr(t2 + 1));
+  }
+  std::vector<std::pair<std::string, std::string>> want;
+  for (const auto& c : schema.columns) want.emplace_back(c.name, c.table_type());
+  if (o.keep_coordinates) want.insert(want.end(), {{"_topic", "String"}, {"_partition", "Int32"}, {"_offset", "Int64"}});
+  for (const auto& [name, type] : want) {
+    auto it = types.find(name);
+    if (it == types.end() || it->second != type)
+      return text("column " + name + " of table " + table + " is " + (it == types.end() ? "missing" : it->second) +
+                  ", the schema's is " + type);
+  }
+  static const char* const utc[] = {"UTC", "Etc/UTC", "UCT", "Etc/UCT", "Universal", "Etc/Universal", "Zulu",
+                                    "Etc/Zulu", "GMT", "Etc/GMT", "Greenwich", "Etc/Greenwich"};
+  if (plan.has_datetime && std::find(std::begin(utc), std::end(utc), zone) == std::end(utc))
+    return text("the server's time zone is " + zone + ", in which it reads DateTime text (RowBinary would store UTC)");
+  o.row_binary = plan.columns;
+  log::debug("rows sent as RowBinary, encoded from the TSV rows (--send-rowbinary)");
+}
+
 // An output file (--acks, --rejects) opened for appending (a record torn by an earlier run, a full
 // disk, is ended first, so the next starts on its own line), reopened when logrotate renames it
 // (LineWriter's path constructor); close() flushes it (errors throw), the destructor too (errors
@@ -155,6 +205,7 @@ int run_command(Command& c) {
     }
     client = std::make_unique<ClickHouseClient>(conn);
     caps = prepare_server(o, schema, *client);
+    choose_row_binary(o, schema, *client);
   }
 
   LineReader in(0, o.max_line);

@@ -9,6 +9,7 @@
 #include "common/core/log.hpp"
 #include "common/core/signals.hpp"
 #include "common/rows/acks.hpp"
+#include "common/rows/row_binary.hpp"
 #include "exactly_once.hpp"
 
 namespace sp::chi {
@@ -28,11 +29,26 @@ void check_summary(const HttpResponse& r, size_t expected) {
 
 }  // namespace
 
-void build_body(const Options& o, const std::string& statement, const Batch& bt, size_t a, size_t b,
-                std::string& out) {
+bool build_body(const Options& o, const std::string& statement, const Batch& bt, size_t a, size_t b,
+                std::string& out, bool binary, std::string* why) {
   std::string raw;
   std::string_view body;
-  if (o.format == RowFormat::values) {
+  // one encoding buffer per thread, kept: a batch's RowBinary is about the size of its text
+  thread_local std::string encoded;
+  bool is_binary = false;
+  if (binary && o.format == RowFormat::tsv && !o.row_binary.empty()) {
+    encoded.clear();
+    std::string w;
+    is_binary = true;
+    for (size_t i = a; i < b && is_binary; ++i)
+      if (!append_row_binary(bt.row(i), o.row_binary, encoded, w)) {
+        is_binary = false;
+        if (why) *why = "line " + std::to_string(bt.rows[i].line) + ": " + w;
+      }
+  }
+  if (is_binary) {
+    body = encoded;
+  } else if (o.format == RowFormat::values) {
     raw.reserve(statement.size() + (b < bt.rows.size() ? bt.rows[b].start : bt.data.size()) - bt.rows[a].start +
                 2 * (b - a) + 2);
     raw = statement;
@@ -51,6 +67,7 @@ void build_body(const Options& o, const std::string& statement, const Batch& bt,
     codec::gzip_compress(body, out, o.gzip_level);
   else
     out.assign(body.data(), body.size());
+  return is_binary;
 }
 
 void RejectSink::reject(uint64_t line, std::string_view row, const std::string& error, int code, const Ack* at) {
@@ -101,6 +118,7 @@ Sender::Sender(const Options& o, const ServerCaps& caps, const std::string& stat
   for (size_t r = 0; r < lists.size(); ++r) {
     auto route = std::make_unique<Route>(lists[r], o.balance, max_rest);
     route->statement = statement;
+    if (!o.row_binary.empty()) route->statement_rb = row_binary_statement(statement);
     if (!o.shards.empty()) route->what = "shard " + std::to_string(r + 1) + ": ";
     for (size_t i = 0; i < route->eps.size(); ++i) {
       std::string l = label("url", url_for_log(route->eps.url(i)));
@@ -189,23 +207,34 @@ void Sender::recycle_data(std::string& data) {
 // A batch made ready for sending, by the sender thread that took it (the reading thread goes on
 // reading meanwhile): compressed whole, or split by shard and each part compressed.
 void Sender::prepare(Batch& b) {
-  const std::string& statement = routes_[0]->statement;
   if (!o_.shards.empty()) {
     // the batch keeps its rows' coordinates (for its acks); each part its rows
     split_parts(b, o_.shards.size());
     recycle_data(b.data);
     for (auto& p : b.parts) {
-      if (p.rows.empty() || o_.gzip_level == 0) continue;
-      build_body(o_, statement, p, 0, p.rows.size(), p.wire);
-      std::string().swap(p.data);
+      if (p.rows.empty() || (o_.gzip_level == 0 && o_.row_binary.empty())) continue;
+      make_wire(p);
+      if (o_.gzip_level > 0 && !p.wire_binary) std::string().swap(p.data);
     }
     return;
   }
-  if (!b.rows.empty() && (o_.gzip_level > 0 || o_.format == RowFormat::values))
-    build_body(o_, statement, b, 0, b.rows.size(), b.wire);
-  // The compressed body is all a batch needs in flight; the raw rows are rebuilt from it in the
-  // rare case ClickHouse refuses the batch and it must be split.
-  if (o_.gzip_level > 0 && o_.format != RowFormat::values) recycle_data(b.data);
+  if (!b.rows.empty() && (o_.gzip_level > 0 || o_.format == RowFormat::values || !o_.row_binary.empty())) make_wire(b);
+  // The compressed text is all a batch needs in flight; the raw rows are rebuilt from it in the
+  // rare case ClickHouse refuses the batch and it must be split. A RowBinary body keeps them.
+  if (o_.gzip_level > 0 && o_.format != RowFormat::values && !b.wire_binary) recycle_data(b.data);
+}
+
+// The body of a whole batch (or shard part): RowBinary when the run sends it (Options::row_binary)
+// and every row encodes, else the text as before (counted; ClickHouse judges the row that did not
+// encode, and the isolation of refused rows applies).
+void Sender::make_wire(Batch& b) {
+  std::string why;
+  b.wire_binary = build_body(o_, routes_[0]->statement, b, 0, b.rows.size(), b.wire, !o_.row_binary.empty(), &why);
+  if (b.wire_binary || o_.row_binary.empty()) return;
+  m_.text_batches.inc();
+  log::debug("batch ", b.seq, " sent as TSV text, not RowBinary: ", log::printable(why, 200));
+  // uncompressed text is sent from data itself (post)
+  if (o_.gzip_level == 0 && o_.format != RowFormat::values) std::string().swap(b.wire);
 }
 
 void Sender::submit(std::unique_ptr<Batch> b) {
@@ -493,19 +522,23 @@ void Sender::insert_range(ClickHouseClient* client, Route& route, Stats& st, Bat
 }
 
 void Sender::post(ClickHouseClient* client, Route& route, Stats& st, const Batch& bt, size_t a, size_t b) {
-  const std::string& statement_ = route.statement;
   Endpoints& eps_ = route.eps;
   std::string built;
   std::string_view body;
+  // Only a whole batch goes as RowBinary: the parts of a refused one go as text, whose errors name
+  // the row and the value (RowBinary's name byte counts)
+  bool binary = false;
   if (a == 0 && b == bt.rows.size() && !bt.wire.empty()) {
     body = bt.wire;
+    binary = bt.wire_binary;
   } else if (o_.gzip_level == 0 && o_.format != RowFormat::values) {
     uint64_t s = bt.rows[a].start, e = b < bt.rows.size() ? bt.rows[b].start : bt.data.size();
     body = std::string_view(bt.data).substr(s, e - s);  // uncompressed: the rows as they are
   } else {
-    build_body(o_, statement_, bt, a, b, built);
+    build_body(o_, route.statement, bt, a, b, built);
     body = built;
   }
+  const std::string& statement_ = binary ? route.statement_rb : route.statement;
   // --exactly-once: each POST its own id (a retry's too: the server refuses an id still running)
   auto query_id = [&] { return o_.exactly_once ? eo::query_id_prefix(o_.eo_run) + std::to_string(++posts_seq_) : ""; };
   auto params = insert_params(o_, caps_, statement_, body, b - a, query_id());

@@ -58,6 +58,7 @@ struct Batch {
   std::vector<std::string> topics;
   Clock::time_point first;
   std::string wire;  // the whole batch's request body, compressed by the sender thread that took it
+  bool wire_binary = false;  // wire holds RowBinary (the text stays in data: a refused batch is split as text)
   bool prepared = false;  // wire (or parts) made already: by the reading thread when --parallel is 1
   // Rows ClickHouse refused, held until the batch is done: when it refused every row, the fault is
   // the table's, not the rows' (see Sender::finish_rejects).
@@ -95,6 +96,8 @@ struct Metrics {
   Counter& bytes_sent = metrics().counter("ch_insert_bytes_sent_total", "Request bytes sent (compressed)");
   Counter& already = metrics().counter("ch_insert_rows_already_stored_total",
                                        "--exactly-once: rows found stored by an earlier run, acknowledged and not sent");
+  Counter& text_batches = metrics().counter("ch_insert_text_batches_total",
+                                             "Batches (shard parts) sent as TSV text, not RowBinary: a row did not encode");
   Histogram& seconds = metrics().histogram("ch_insert_post_seconds", "Duration of INSERT requests",
                                            {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
 };
@@ -105,9 +108,10 @@ void reserve_batch(const Options& o, Batch& b);
 void split_parts(Batch& b, size_t shards);
 
 // The request body for rows [a, b): the rows themselves (or the seed's VALUES statement), gzip'd
-// unless --compression-level 0.
-void build_body(const Options& o, const std::string& statement, const Batch& bt, size_t a, size_t b,
-                std::string& out);
+// unless --compression-level 0. binary (with Options::row_binary): the rows encoded as RowBinary,
+// returning true; a row that does not encode leaves the body text (false) and says why in *why.
+bool build_body(const Options& o, const std::string& statement, const Batch& bt, size_t a, size_t b,
+                std::string& out, bool binary = false, std::string* why = nullptr);
 
 // Rejected rows: logged, and written to --rejects as JSON lines (with the row's Kafka coordinates
 // when it has them). Shared by the reading thread and the sender threads.
@@ -178,6 +182,7 @@ class Sender {
     Route(std::vector<std::string> urls, bool balance, std::chrono::milliseconds max_rest)
         : eps(std::move(urls), balance, std::chrono::seconds(1), max_rest) {}
     std::string statement;
+    std::string statement_rb;  // for a RowBinary body (Options::row_binary)
     std::string what;  // "shard N: " in messages, shard-direct only
     Endpoints eps;
     std::vector<EndpointMetrics> m;
@@ -185,6 +190,7 @@ class Sender {
 
   void stop();
   void prepare(Batch& b);
+  void make_wire(Batch& b);
   void recycle(std::unique_ptr<Batch> b);
   void recycle_data(std::string& data);
   void insert_parts(const std::vector<ClickHouseClient*>& clients, Stats& st, Batch& b);
