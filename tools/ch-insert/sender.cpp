@@ -565,7 +565,7 @@ void Sender::post(ClickHouseClient* client, Route& route, Stats& st, const Batch
           // of this INSERT may have left them short (ClickHouse 18.16 has no way to re-feed them alone).
           log::warn(route.what, "the ", b - a, " rows of the failed insert ", failed,
                     " were stored after all: not sent again; materialized views fed by the table (rollups) lack them"
-                    " if ClickHouse stopped in the middle of that insert (ch-insert(1), EXACTLY ONCE: rebuilding a rollup)");
+                    " if ClickHouse stopped in the middle of that insert: rebuild their buckets from the table (README, Rollups)");
           eps_.succeeded(ep, b - a);
           return;
         }
