@@ -27,8 +27,9 @@ pass() { echo "$TEST_NAME: ok: $*"; }
 assert_eq() { [ "$1" == "$2" ] || fail "${3:-values differ}: got '$1', want '$2'"; }
 assert_contains() { [[ $1 == *"$2"* ]] || fail "${3:-missing text}: '$2' not in: ${1:0:2000}"; }
 
-# A TCP port nobody listens on right now (bind to 0, read the port, release).
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+# free_port, free_ports N: TCP ports nobody listens on right now, below the ephemeral range (why:
+# scripts/ports.sh).
+. "$SRC_DIR/scripts/ports.sh"
 
 # stage NAME CMD...: runs CMD with its pid in NAME.pid in the current directory (so that a test can
 # kill exactly that process of a pipeline).
