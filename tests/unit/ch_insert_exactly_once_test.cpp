@@ -142,15 +142,58 @@ TEST(ChInsertExactlyOnce, FirstSightLoadsThenContiguousDoesNot) {
   t.loaded(P1, -1, "");
   EXPECT_TRUE(t.to_check(b1).empty());  // nothing was ever sent: every row is new
   auto raised = t.raises(b1);
-  EXPECT_EQ(raised, (std::vector<std::pair<eo::Key, int64_t>>{{P0, 6}, {P1, 0}}));
+  // ahead: the top row plus 3 (kIntentAhead) times the partition's span in the batch (5..7 with the
+  // marker: 3 offsets; 0..0: 1)
+  EXPECT_EQ(raised, (std::vector<std::pair<eo::Key, int64_t>>{{P0, 6 + 3 * 3}, {P1, 0 + 3 * 1}}));
   t.sent(b1, raised, "me");
-  EXPECT_EQ(t.part(P0)->intent, 6);
+  EXPECT_EQ(t.part(P0)->intent, 15);
   EXPECT_EQ(t.part(P0)->last, 7);  // the marker counts for contiguity
-  // 8, 9 continue 7 and 1 continues 0: nothing read; all above the intents: new
+  // 8, 9 continue 7 and 1 continues 0: nothing read; at or below this run's own reservation, yet
+  // not looked up (only the intent read from the state table is), and nothing written
   auto b2 = eo::batch_offsets(batch({{0, 8}, {1, 1}, {0, 9}}));
   EXPECT_TRUE(t.to_load(b2).empty());
   EXPECT_TRUE(t.to_check(b2).empty());
-  EXPECT_EQ(t.raises(b2), (std::vector<std::pair<eo::Key, int64_t>>{{P0, 9}, {P1, 1}}));
+  EXPECT_TRUE(t.raises(b2).empty());
+}
+
+// The intent-ahead rule: a raise reserves kIntentAhead batches more per partition, so the batches
+// within the reservation write no intent; the first that goes beyond any partition's intent raises
+// every partition of the batch with rows (they run out together), each to its top plus 3 spans.
+TEST(ChInsertExactlyOnce, IntentsAreWrittenAheadForTheNextBatches) {
+  eo::Tracker t;
+  auto first = eo::batch_offsets(batch({{0, 0}, {0, 1}, {0, 2}, {0, 3}, {1, 0}, {1, 1}}));
+  for (const auto& k : t.to_load(first)) t.loaded(k, -1, "");
+  auto raised = t.raises(first);
+  EXPECT_EQ(raised, (std::vector<std::pair<eo::Key, int64_t>>{{P0, 3 + 3 * 4}, {P1, 1 + 3 * 2}}));
+  t.sent(first, raised, "me");
+  int64_t p0 = 4, p1 = 2;  // the next offsets
+  int writes = 0;
+  for (int i = 0; i < 3; ++i) {  // 3 more batches alike: within the reservation
+    auto b = eo::batch_offsets(batch({{0, p0}, {0, p0 + 1}, {0, p0 + 2}, {0, p0 + 3}, {1, p1}, {1, p1 + 1}}));
+    p0 += 4, p1 += 2;
+    EXPECT_TRUE(t.to_load(b).empty());
+    EXPECT_TRUE(t.to_check(b).empty());
+    auto r = t.raises(b);
+    writes += !r.empty();
+    t.sent(b, r, "me");
+  }
+  EXPECT_EQ(writes, 0);
+  EXPECT_EQ(t.part(P0)->intent, 15);
+  EXPECT_EQ(t.part(P1)->intent, 7);
+  // the fifth goes beyond both (P0 16 > 15, P1 8 > 7): both raised
+  auto fifth = eo::batch_offsets(batch({{0, 16}, {0, 17}, {0, 18}, {0, 19}, {1, 8}, {1, 9}}));
+  EXPECT_EQ(t.raises(fifth), (std::vector<std::pair<eo::Key, int64_t>>{{P0, 19 + 3 * 4}, {P1, 9 + 3 * 2}}));
+  // one partition beyond its intent raises the others of the batch too, though their rows are within
+  // theirs (a raise that would not lift one is left out)
+  eo::Tracker u;
+  u.loaded(P0, -1, "");
+  u.loaded(P1, -1, "");
+  u.loaded({"t", 2}, -1, "");
+  auto a = eo::batch_offsets(batch({{0, 0}, {1, 0}, {1, 1}, {1, 2}, {1, 3}, {2, 0}, {2, 1}, {2, 2}, {2, 3}}));
+  u.sent(a, u.raises(a), "me");  // P0 to 3, P1 and P2 to 15
+  auto b = eo::batch_offsets(batch({{0, 1}, {0, 2}, {0, 3}, {0, 4}, {1, 4}, {2, 4}, {2, 5}, {2, 6}, {2, 7}}));
+  EXPECT_TRUE(u.to_check(b).empty());
+  EXPECT_EQ(u.raises(b), (std::vector<std::pair<eo::Key, int64_t>>{{P0, 4 + 12}, {{"t", 2}, 7 + 12}}));
 }
 
 TEST(ChInsertExactlyOnce, GapOrRewindReloadsAndRowsAtOrBelowIntentAreLookedUp) {
@@ -180,7 +223,7 @@ TEST(ChInsertExactlyOnce, GapOrRewindReloadsAndRowsAtOrBelowIntentAreLookedUp) {
   ASSERT_EQ(check.size(), 1u);
   EXPECT_EQ(check[0].first, 59);
   EXPECT_EQ(check[0].last, 60);
-  EXPECT_EQ(t.raises(rewind), (std::vector<std::pair<eo::Key, int64_t>>{{P0, 61}}));
+  EXPECT_EQ(t.raises(rewind), (std::vector<std::pair<eo::Key, int64_t>>{{P0, 61 + 3 * 3}}));
   // a gap inside a batch (a message rejected upstream without a marker) reloads too
   t.sent(rewind, t.raises(rewind), "me");
   EXPECT_EQ(t.to_load(eo::batch_offsets(batch({{0, 62}, {0, 64}}))), (std::vector<eo::Key>{P0}));

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <random>
 #include <thread>
+#include <unordered_map>
 
 #include "common/core/log.hpp"
 #include "common/core/retry.hpp"
@@ -150,18 +151,34 @@ int64_t max_count(const std::vector<std::string>& answers) {
 }  // namespace
 
 BatchOffsets batch_offsets(const Batch& b) {
-  BatchOffsets out;
-  auto key = [&](int32_t topic, int32_t partition) { return Key{b.topics[static_cast<size_t>(topic)], partition}; };
+  // Per row a slot by (topic index, partition): the key's string is made once per partition, not per
+  // row (this runs on the reading thread for every batch). Rows of one partition mostly come in runs.
+  std::vector<std::pair<uint64_t, PartOffsets>> slots;
+  std::unordered_map<uint64_t, size_t> index;
+  size_t last = SIZE_MAX;
+  auto at = [&](int32_t topic, int32_t partition) -> PartOffsets& {
+    const uint64_t id = (static_cast<uint64_t>(static_cast<uint32_t>(topic)) << 32) | static_cast<uint32_t>(partition);
+    if (last != SIZE_MAX && slots[last].first == id) return slots[last].second;
+    auto [it, fresh] = index.try_emplace(id, slots.size());
+    if (fresh) slots.emplace_back(id, PartOffsets{});
+    last = it->second;
+    return slots[last].second;
+  };
   for (const auto& r : b.rows)
     if (r.topic >= 0) {
-      auto& p = out[key(r.topic, r.partition)];
+      auto& p = at(r.topic, r.partition);
       p.rows.push_back(r.offset);
       p.all.push_back(r.offset);
     }
-  for (const auto& m : b.marks) out[key(m.topic, m.partition)].all.push_back(m.offset);
+  for (const auto& m : b.marks) at(m.topic, m.partition).all.push_back(m.offset);
   for (const auto& l : b.lost)
-    if (l.topic >= 0 && !l.in_rows) out[key(l.topic, l.partition)].all.push_back(l.offset);
-  for (auto& [k, p] : out) std::sort(p.all.begin(), p.all.end());
+    if (l.topic >= 0 && !l.in_rows) at(l.topic, l.partition).all.push_back(l.offset);
+  BatchOffsets out;
+  for (auto& [id, p] : slots) {
+    // in order already unless markers or a rewind mixed in
+    if (!std::is_sorted(p.all.begin(), p.all.end())) std::sort(p.all.begin(), p.all.end());
+    out.emplace(Key{b.topics[static_cast<size_t>(id >> 32)], static_cast<int32_t>(id & 0xffffffffu)}, std::move(p));
+  }
   return out;
 }
 
@@ -180,6 +197,7 @@ std::vector<Key> Tracker::to_load(const BatchOffsets& b) const {
 void Tracker::loaded(const Key& k, int64_t intent, const std::string& run) {
   Part& p = parts_[k];
   p.intent = intent;
+  p.read = intent;
   p.run = run;
   p.known = true;
 }
@@ -188,7 +206,7 @@ std::vector<Range> Tracker::to_check(const BatchOffsets& b) const {
   std::vector<Range> out;
   for (const auto& [k, p] : b) {
     auto it = parts_.find(k);
-    int64_t intent = it == parts_.end() ? -1 : it->second.intent;
+    int64_t intent = it == parts_.end() ? -1 : it->second.read;
     Range r{k, INT64_MAX, -1};
     for (int64_t off : p.rows)
       if (off <= intent) {
@@ -201,13 +219,20 @@ std::vector<Range> Tracker::to_check(const BatchOffsets& b) const {
 }
 
 std::vector<std::pair<Key, int64_t>> Tracker::raises(const BatchOffsets& b) const {
+  auto intent = [&](const Key& k) {
+    auto it = parts_.find(k);
+    return it == parts_.end() ? int64_t{-1} : it->second.intent;
+  };
+  bool beyond = false;
+  for (const auto& [k, p] : b)
+    beyond = beyond || (!p.rows.empty() && *std::max_element(p.rows.begin(), p.rows.end()) > intent(k));
   std::vector<std::pair<Key, int64_t>> out;
+  if (!beyond) return out;
   for (const auto& [k, p] : b) {
     if (p.rows.empty()) continue;
-    auto it = parts_.find(k);
-    int64_t intent = it == parts_.end() ? -1 : it->second.intent;
-    int64_t top = *std::max_element(p.rows.begin(), p.rows.end());
-    if (top > intent) out.emplace_back(k, top);
+    const int64_t top = *std::max_element(p.rows.begin(), p.rows.end());
+    const int64_t want = top + kIntentAhead * (p.all.back() - p.all.front() + 1);
+    if (want > intent(k)) out.emplace_back(k, want);
   }
   return out;
 }
@@ -357,8 +382,10 @@ void Resolver::wait_run_gone(const std::string& run) {
 
 // A message read twice into one batch (upstream went back within it, a rebalance): its first row is
 // the one sent; the others would be new to the lookup (the batch's intent is not written yet).
-uint64_t drop_repeats(Batch& b) {
-  const BatchOffsets offs = batch_offsets(b);
+uint64_t drop_repeats(Batch& b, const BatchOffsets* given) {
+  BatchOffsets made;
+  if (!given) made = batch_offsets(b);
+  const BatchOffsets& offs = given ? *given : made;
   bool repeats = false;
   for (const auto& [k, p] : offs)
     repeats = repeats || std::adjacent_find(p.all.begin(), p.all.end()) != p.all.end();
@@ -382,8 +409,9 @@ uint64_t drop_repeats(Batch& b) {
 }
 
 uint64_t Resolver::prepare(Batch& b, const std::function<void()>& drain) {
-  uint64_t dropped = drop_repeats(b);  // counted with the rows found stored: acknowledged, not sent (again)
   BatchOffsets offs = batch_offsets(b);
+  uint64_t dropped = drop_repeats(b, &offs);  // counted with the rows found stored: acknowledged, not sent (again)
+  if (dropped) offs = batch_offsets(b);
   std::vector<Key> load = t_.to_load(offs);
   if (!load.empty()) {
     for (const auto& k : load) t_.loaded(k, -1, "");  // no row in the state table: nothing was sent
@@ -422,9 +450,14 @@ uint64_t Resolver::prepare(Batch& b, const std::function<void()>& drain) {
     }
   }
   auto raised = t_.raises(offs);
-  if (!raised.empty())
+  if (!raised.empty()) {
+    const auto t0 = std::chrono::steady_clock::now();
     query(intent_insert_sql(o_.database, o_.table, raised, run_), "writing the intents",
           intent_settings(o_, client_.connection().urls.size()));
+    log::debug("--exactly-once: batch ", b.seq, ": intents of ", raised.size(), " partitions raised in ",
+               std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count(),
+               " us");
+  }
   t_.sent(offs, raised, run_);
   return dropped;
 }

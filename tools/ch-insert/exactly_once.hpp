@@ -1,6 +1,7 @@
 // ch-insert --exactly-once on one ClickHouse server, 18.16 and up (no KeeperMap, no token needed): the
 // state lives in ClickHouse, a small table TABLE_kafka_offsets holding per topic/partition the highest
-// offset ch-insert has sent or is about to send (its "intent"), written before the rows are; rows at
+// offset ch-insert has sent or may send (its "intent"), written before the rows are, and ahead: a raise
+// reserves the offsets of the next few batches too (kIntentAhead), so most batches write none; rows at
 // or below a partition's intent may be stored already (a run died before its ack, a backfill rerun),
 // and are looked up by their coordinates in the data table: those found are acknowledged, not sent.
 // Pure parts (the statements, the Tracker) are unit-tested; Resolver does the talking.
@@ -71,11 +72,19 @@ struct PartOffsets {
 using BatchOffsets = std::map<Key, PartOffsets>;
 BatchOffsets batch_offsets(const Batch& b);
 
+// A raise of a partition's intent reserves this many batches more of its offsets (the span of its
+// offsets in the batch that raises it, each): with batches alike, one intent INSERT in kIntentAhead + 1
+// batches instead of one per batch (the intent's round trip is in series with the batch). An intent
+// above what was sent costs only lookups after a restart (rows up to it are looked up, none found).
+constexpr int64_t kIntentAhead = 3;
+
 // What ch-insert knows of each partition in this run. Pure: the resolution rules, unit-tested.
 class Tracker {
  public:
   struct Part {
-    int64_t intent = -1;  // highest offset sent or about to be sent by anyone (-1: none)
+    int64_t intent = -1;  // highest offset sent or reserved by anyone, as far as this run knows (-1: none)
+    int64_t read = -1;    // the intent as last read from the state table: rows at or below it may be
+                          // stored (this run's own reservations above it are not: it sends them first)
     std::string run;      // the run that wrote it ("" none, or this run)
     int64_t last = -1;    // the last offset this run saw of it
     bool known = false;   // intent read from the state table in this run
@@ -86,9 +95,11 @@ class Tracker {
   // a rewind: someone else may have sent them meanwhile).
   std::vector<Key> to_load(const BatchOffsets& b) const;
   void loaded(const Key& k, int64_t intent, const std::string& run);
-  // Rows above the intent are new; those at or below it may be stored: their range is looked up.
+  // Rows above the intent read are new; those at or below it may be stored: their range is looked up.
   std::vector<Range> to_check(const BatchOffsets& b) const;
-  // The intents to write before the batch goes (per partition, its highest row offset above the intent).
+  // The intents to write before the batch goes: none while every row is within the intents; else,
+  // for every partition of the batch with rows, its highest row offset plus kIntentAhead times the
+  // span of its offsets in the batch (all partitions at once: they run out of reserve together).
   std::vector<std::pair<Key, int64_t>> raises(const BatchOffsets& b) const;
   // The batch is handed on: its offsets are the last seen, its raises the intents (written by `run`).
   void sent(const BatchOffsets& b, const std::vector<std::pair<Key, int64_t>>& raised, const std::string& run);
@@ -137,8 +148,8 @@ size_t stored_rows(ClickHouseClient& c, const Options& o, const Batch& b, size_t
                    const std::string& query_id);
 
 // A message read twice into one batch (upstream went back within it): its later rows are dropped (as
-// markers), so it is sent once. Returns how many.
-uint64_t drop_repeats(Batch& b);
+// markers), so it is sent once. Returns how many. `offs`: the batch's batch_offsets, if at hand.
+uint64_t drop_repeats(Batch& b, const BatchOffsets* offs = nullptr);
 
 // Drops rows of `b` (drop[i] for row i), keeping their offsets acknowledged as markers.
 void drop_rows(Batch& b, const std::vector<char>& drop);
