@@ -210,15 +210,23 @@ TEST(ChInsertExactlyOnce, GapOrRewindReloadsAndRowsAtOrBelowIntentAreLookedUp) {
   ASSERT_EQ(check.size(), 1u);
   EXPECT_EQ(check[0].key, P0);
   EXPECT_EQ(check[0].first, 50);
-  EXPECT_EQ(check[0].last, 51);
+  EXPECT_EQ(check[0].last, 60);  // on to the intent read (within 6 spans of 2 above 51)
   EXPECT_TRUE(t.raises(jump).empty());
+  t.looked_up(check);
   t.sent(jump, {}, "me");
+  // the next batch, up to 60, was looked up with it: no lookup again (the rows found stay dropped by
+  // the Resolver's record of them)
+  auto next = eo::batch_offsets(batch({{0, 52}, {0, 53}}));
+  EXPECT_TRUE(t.to_load(next).empty());
+  EXPECT_TRUE(t.to_check(next).empty());
+  t.sent(next, t.raises(next), "me");
   EXPECT_EQ(t.part(P0)->run, "other");  // who wrote the intent: whose inserts are waited out
   // a rewind (an upstream restart reads from the last commit) straddling the intent: the rows up to
   // it are looked up, those above are new and raise it
   auto rewind = eo::batch_offsets(batch({{0, 59}, {0, 60}, {0, 61}}));
   EXPECT_EQ(t.to_load(rewind), (std::vector<eo::Key>{P0}));
-  t.loaded(P0, 60, "other");
+  t.loaded(P0, 60, "other");  // read again: what was looked up is looked up again
+  EXPECT_EQ(t.part(P0)->checked, -1);
   check = t.to_check(rewind);
   ASSERT_EQ(check.size(), 1u);
   EXPECT_EQ(check[0].first, 59);
@@ -228,6 +236,27 @@ TEST(ChInsertExactlyOnce, GapOrRewindReloadsAndRowsAtOrBelowIntentAreLookedUp) {
   t.sent(rewind, t.raises(rewind), "me");
   EXPECT_EQ(t.to_load(eo::batch_offsets(batch({{0, 62}, {0, 64}}))), (std::vector<eo::Key>{P0}));
   EXPECT_TRUE(t.to_load(eo::batch_offsets(batch({{0, 62}, {0, 63}}))).empty());
+}
+
+// After a restart the killed run's reservation is looked up in one go: the batch's rows and 6 spans
+// above its top (kLookupAhead), capped at the intent read; a range starts above what was looked up.
+TEST(ChInsertExactlyOnce, OneLookupCoversTheBatchesAboveUpToALimit) {
+  eo::Tracker t;
+  t.loaded(P0, 1000, "other");
+  auto b1 = eo::batch_offsets(batch({{0, 10}, {0, 11}, {0, 12}, {0, 13}}));
+  auto check = t.to_check(b1);
+  ASSERT_EQ(check.size(), 1u);
+  EXPECT_EQ(check[0].first, 10);
+  EXPECT_EQ(check[0].last, 13 + 6 * 4);  // not to 1000: a backfill rerun would fetch the whole topic
+  t.looked_up(check);
+  t.sent(b1, t.raises(b1), "me");
+  // a bigger batch straddling the end of what was looked up: only the rows above it are looked up
+  std::vector<std::pair<int32_t, int64_t>> rows;
+  for (int64_t off = 14; off < 54; ++off) rows.push_back({0, off});
+  check = t.to_check(eo::batch_offsets(batch(rows)));
+  ASSERT_EQ(check.size(), 1u);
+  EXPECT_EQ(check[0].first, 38);
+  EXPECT_EQ(check[0].last, 53 + 6 * 40);
 }
 
 TEST(ChInsertExactlyOnce, MarkersOnlyPartitionIsReadWhenRowsCome) {

@@ -198,6 +198,7 @@ void Tracker::loaded(const Key& k, int64_t intent, const std::string& run) {
   Part& p = parts_[k];
   p.intent = intent;
   p.read = intent;
+  p.checked = -1;
   p.run = run;
   p.known = true;
 }
@@ -205,17 +206,26 @@ void Tracker::loaded(const Key& k, int64_t intent, const std::string& run) {
 std::vector<Range> Tracker::to_check(const BatchOffsets& b) const {
   std::vector<Range> out;
   for (const auto& [k, p] : b) {
+    if (p.rows.empty()) continue;
     auto it = parts_.find(k);
-    int64_t intent = it == parts_.end() ? -1 : it->second.read;
+    const int64_t read = it == parts_.end() ? -1 : it->second.read;
+    const int64_t checked = it == parts_.end() ? -1 : it->second.checked;
     Range r{k, INT64_MAX, -1};
     for (int64_t off : p.rows)
-      if (off <= intent) {
-        r.first = std::min(r.first, off);
-        r.last = std::max(r.last, off);
-      }
-    if (r.last >= 0) out.push_back(r);
+      if (off <= read && off > checked) r.first = std::min(r.first, off);
+    if (r.first == INT64_MAX) continue;
+    const int64_t top = *std::max_element(p.rows.begin(), p.rows.end());
+    r.last = std::min(read, top + kLookupAhead * (p.all.back() - p.all.front() + 1));
+    out.push_back(r);
   }
   return out;
+}
+
+void Tracker::looked_up(const std::vector<Range>& ranges) {
+  for (const auto& r : ranges) {
+    Part& p = parts_[r.key];
+    p.checked = std::max(p.checked, r.last);
+  }
 }
 
 std::vector<std::pair<Key, int64_t>> Tracker::raises(const BatchOffsets& b) const {
@@ -408,13 +418,41 @@ uint64_t drop_repeats(Batch& b, const BatchOffsets* given) {
   return n;
 }
 
+// Drops the rows of `b` whose offsets a lookup found stored (found_), and forgets the offsets found
+// up to the batch's last of each partition (the batches after it come above, or after a reload).
+uint64_t Resolver::drop_found(Batch& b, const BatchOffsets& offs) {
+  std::vector<char> drop(b.rows.size(), 0);
+  uint64_t n = 0;
+  for (size_t i = 0; i < b.rows.size(); ++i) {
+    const RowMeta& m = b.rows[i];
+    if (m.topic < 0) continue;
+    auto it = found_.find({b.topics[static_cast<size_t>(m.topic)], m.partition});
+    if (it != found_.end() && std::binary_search(it->second.begin(), it->second.end(), m.offset)) {
+      drop[i] = 1;
+      ++n;
+    }
+  }
+  if (n) drop_rows(b, drop);
+  for (const auto& [k, p] : offs) {
+    auto it = found_.find(k);
+    if (it == found_.end() || p.all.empty()) continue;
+    auto& v = it->second;
+    v.erase(v.begin(), std::upper_bound(v.begin(), v.end(), p.all.back()));
+    if (v.empty()) found_.erase(it);
+  }
+  return n;
+}
+
 uint64_t Resolver::prepare(Batch& b, const std::function<void()>& drain) {
   BatchOffsets offs = batch_offsets(b);
   uint64_t dropped = drop_repeats(b, &offs);  // counted with the rows found stored: acknowledged, not sent (again)
   if (dropped) offs = batch_offsets(b);
   std::vector<Key> load = t_.to_load(offs);
   if (!load.empty()) {
-    for (const auto& k : load) t_.loaded(k, -1, "");  // no row in the state table: nothing was sent
+    for (const auto& k : load) {
+      t_.loaded(k, -1, "");  // no row in the state table: nothing was sent
+      found_.erase(k);       // what a lookup found is judged again (looked up anew)
+    }
     // on a cluster every server's answer (all but one): the highest intent wins
     std::map<Key, std::pair<int64_t, std::string>> top;
     for (const auto& f : tsv_rows(ask_all(read_state_sql(o_.database, o_.table, load), "reading the intents",
@@ -429,23 +467,19 @@ uint64_t Resolver::prepare(Batch& b, const std::function<void()>& drain) {
   if (!check.empty()) {
     drain();  // this run's batches in flight are stored (or failed) before the lookup
     for (const auto& r : check) wait_run_gone(t_.part(r.key)->run);
-    std::set<std::pair<Key, int64_t>> found;
+    // each range starts above its partition's `checked`: the offsets found are new to found_ (those it
+    // holds, at or below `checked`, still drop this batch's rows below the range)
     for (const auto& f : tsv_rows(ask_all(stored_sql(o_.database, rows_table(o_), check), "looking up stored rows", 0)))
-      if (f.size() >= 3) found.insert({{f[0], static_cast<int32_t>(std::stol(f[1]))}, std::stoll(f[2])});
-    std::vector<char> drop(b.rows.size(), 0);
-    uint64_t stored = 0;
-    for (size_t i = 0; i < b.rows.size(); ++i) {
-      const RowMeta& m = b.rows[i];
-      if (m.topic >= 0 && found.count({{b.topics[static_cast<size_t>(m.topic)], m.partition}, m.offset})) {
-        drop[i] = 1;
-        ++stored;
-      }
-    }
+      if (f.size() >= 3) found_[{f[0], static_cast<int32_t>(std::stol(f[1]))}].push_back(std::stoll(f[2]));
+    for (auto& [k, v] : found_) std::sort(v.begin(), v.end());
+    t_.looked_up(check);
+  }
+  if (!found_.empty()) {
+    const uint64_t stored = drop_found(b, offs);
     dropped += stored;
     if (stored) {
       log::info("--exactly-once: batch ", b.seq, ": ", stored, " of its rows are stored already (an earlier run sent "
                 "them): acknowledged, not sent");
-      drop_rows(b, drop);
       offs = batch_offsets(b);
     }
   }

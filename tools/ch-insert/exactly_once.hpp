@@ -77,6 +77,10 @@ BatchOffsets batch_offsets(const Batch& b);
 // batches instead of one per batch (the intent's round trip is in series with the batch). An intent
 // above what was sent costs only lookups after a restart (rows up to it are looked up, none found).
 constexpr int64_t kIntentAhead = 3;
+// A lookup covers the batch's rows and this many spans above its top (up to the intent read), so that
+// after a restart one lookup covers the batches of the killed run's reservation, not one each; the
+// offsets found above the batch are kept for the batches to come (at most these spans of rows).
+constexpr int64_t kLookupAhead = 2 * kIntentAhead;
 
 // What ch-insert knows of each partition in this run. Pure: the resolution rules, unit-tested.
 class Tracker {
@@ -85,6 +89,7 @@ class Tracker {
     int64_t intent = -1;  // highest offset sent or reserved by anyone, as far as this run knows (-1: none)
     int64_t read = -1;    // the intent as last read from the state table: rows at or below it may be
                           // stored (this run's own reservations above it are not: it sends them first)
+    int64_t checked = -1;  // rows up to it were looked up since the intent was read (-1: none)
     std::string run;      // the run that wrote it ("" none, or this run)
     int64_t last = -1;    // the last offset this run saw of it
     bool known = false;   // intent read from the state table in this run
@@ -95,8 +100,11 @@ class Tracker {
   // a rewind: someone else may have sent them meanwhile).
   std::vector<Key> to_load(const BatchOffsets& b) const;
   void loaded(const Key& k, int64_t intent, const std::string& run);
-  // Rows above the intent read are new; those at or below it may be stored: their range is looked up.
+  // Rows above the intent read are new; those at or below it may be stored: unless looked up already
+  // (at or below `checked`), their range is, to the intent read or kLookupAhead spans above the batch.
   std::vector<Range> to_check(const BatchOffsets& b) const;
+  // The ranges were looked up: rows up to their ends need no lookup again until the intent is read again.
+  void looked_up(const std::vector<Range>& ranges);
   // The intents to write before the batch goes: none while every row is within the intents; else,
   // for every partition of the batch with rows, its highest row offset plus kIntentAhead times the
   // span of its offsets in the batch (all partitions at once: they run out of reserve together).
@@ -133,10 +141,14 @@ class Resolver {
   // ask_every_server, retried like query(); the answers' lines together.
   std::string ask_all(const std::string& sql, const char* what, size_t may_miss);
   void wait_run_gone(const std::string& run);
+  uint64_t drop_found(Batch& b, const BatchOffsets& offs);
   const Options& o_;
   ClickHouseClient client_;
   std::string run_;
   Tracker t_;
+  // per partition, offsets found stored by a lookup and not yet passed by a batch (sorted): the rows
+  // of later batches at or below the partition's `checked` are dropped by them, without a lookup
+  std::map<Key, std::vector<int64_t>> found_;
   std::set<std::string> waited_;  // runs whose inserts were waited out
 };
 
