@@ -69,30 +69,18 @@ fresh_coords() {  # TABLE: an empty table with the coordinates' columns, no exac
   ch-insert --url "$CH_URL" --table "$1" --create-table --exactly-once -q </dev/null >/dev/null
   q "DROP TABLE $1_kafka_offsets" >/dev/null
 }
-# The server's side of a run, robust on a loaded machine where wall time is not: its user+sys CPU
-# seconds (/proc/PID/stat) and its INSERT count (system.events) before and after, one line per
-# counted round in $tmp/server.SIDE ("cpu_s inserts").
-hz=$(getconf CLK_TCK)
-server_now() {
-  echo "$(sed 's/.*) //' /proc/"$CH_PID"/stat | awk -v hz="$hz" '{ printf "%.3f", ($12 + $13) / hz }') \
-$(q "SELECT value FROM system.events WHERE event = 'InsertQuery'")"
-}
-server_note() {  # SIDE "BEFORE"
-  [ "$BENCH_ROUND" -ge 1 ] || return 0
-  echo "$2 $(server_now)" | awk '{ printf "%.3f %d\n", $3 - $1, $4 - $2 }' >>"$tmp/server.$1"
-}
 side_ours_kc() {
   fresh_coords t_kc
-  local s0; s0=$(server_now)
+  local s0; s0=$(bench_server_now)
   bench_ours ours_kc sh -c "ch-insert --url '$CH_URL' --table t_kc --keep-coordinates --no-acks -q <'$tmp/rows_kafka.jsonl'"
-  server_note ours_kc "$s0"
+  bench_server_note ours_kc "$s0"
   bench_check_ours "ch-insert --keep-coordinates: rows inserted" "$(count t_kc)" "$ROWS"
 }
 side_ours_eo() {
   fresh_coords t_eo
-  local s0; s0=$(server_now)
+  local s0; s0=$(bench_server_now)
   bench_ours ours_eo sh -c "ch-insert --url '$CH_URL' --table t_eo --exactly-once --no-acks -q <'$tmp/rows_kafka.jsonl'"
-  server_note ours_eo "$s0"
+  bench_server_note ours_eo "$s0"
   bench_check_ours "ch-insert --exactly-once: rows inserted" "$(count t_eo)" "$ROWS"
 }
 bench_rounds side_curl side_ours side_client side_ours_p1 side_ours_kc side_ours_eo
@@ -100,10 +88,9 @@ bench_rounds side_curl side_ours side_client side_ours_p1 side_ours_kc side_ours
 printf '%-34s %9s %9s\n' tool seconds rss_mb
 for n in curl client ours ours_p1 ours_kc ours_eo; do printf '%-34s %9s %9s\n' "$n" "$(bench_median $n)" "$(bench_rss_mb $n)"; done
 # the exactly-once pair in CPU seconds and requests (medians over the counted rounds)
-med() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print v[int((NR + 1) / 2)] }'; }
 for n in ours_kc ours_eo; do
   printf '%-34s ch-insert %s CPU-s, server %s CPU-s, %s INSERTs per run\n' "$n" "$(bench_median $n 4)" \
-    "$(cut -d' ' -f1 "$tmp/server.$n" 2>/dev/null | med)" "$(cut -d' ' -f2 "$tmp/server.$n" 2>/dev/null | med)"
+    "$(bench_server_median $n 1)" "$(bench_server_median $n 2)"
 done
 bench_about
 bench_result ch-insert-vs-curl ours curl

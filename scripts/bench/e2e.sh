@@ -9,7 +9,10 @@
 #             ack source (committed once S3 holds it too)
 #   floor     the acked pipeline with only the archive's compression on the side (zstd -1 to /dev/null, no
 #             S3): what compressing the stream alone costs on this machine
-#   eo        the acked pipeline with ch-insert --exactly-once (its state emptied before each round)
+#   acked_tsv the acked pipeline with --format tsv between sensor-parse and ch-insert, as the README's
+#             Streaming block has it: the reference of the exactly-once row
+#   eo        the same with ch-insert --exactly-once (its state emptied before each round); for both,
+#             ClickHouse's CPU seconds and INSERT count are printed too (robust on a loaded machine)
 #   ref       kcat -C -e | jq -c '{...flatten...}' | clickhouse-client --query 'INSERT ... FORMAT JSONEachRow'
 # Timed as every row is (scripts/bench/lib.sh: warm-up, sides in turn, median of pairs, spread); every
 # run's rows are counted in ClickHouse (and the archive's lines in S3). Prints per-stage peak RSS.
@@ -71,9 +74,13 @@ acked_run() {  # GROUP: the acked pipeline without the archive
   kafka-cat-sensor -q -b "$B" -t sensor_metrics -G "$1" -e --envelope --commit-acks "$work/acks" \
     | sensor-parse -q | ch-insert -q --table acked_metrics >"$work/acks"
 }
-eo_run() {  # GROUP: the acked pipeline with --exactly-once (issue 26)
+acked_tsv_run() {  # GROUP: the acked pipeline as deployed (the Streaming block: --format tsv)
   kafka-cat-sensor -q -b "$B" -t sensor_metrics -G "$1" -e --envelope --commit-acks "$work/acks" \
-    | sensor-parse -q | ch-insert -q --exactly-once --table eo_metrics >"$work/acks"
+    | sensor-parse -q --format tsv | ch-insert -q --format tsv --table acked_metrics >"$work/acks"
+}
+eo_run() {  # GROUP: the same with --exactly-once (issue 26)
+  kafka-cat-sensor -q -b "$B" -t sensor_metrics -G "$1" -e --envelope --commit-acks "$work/acks" \
+    | sensor-parse -q --format tsv | ch-insert -q --format tsv --exactly-once --table eo_metrics >"$work/acks"
 }
 archived_run() {  # GROUP: the same with the archive
   kafka-cat-sensor -q -b "$B" -t sensor_metrics -G "$1" -e --envelope --commit-acks "$work/acks" --commit-acks "$work/s3acks" \
@@ -99,10 +106,19 @@ side_archived() {
   bench_check_ours "archived pipeline: rows" "$(rows acked_metrics)" "$n"
   bench_check_ours "archived pipeline: lines in the archive" "$(s3-cat -q --prefix "s3://raw/archive$BENCH_RUN/" | wc -l)" "$n"
 }
+side_acked_tsv() {
+  empty acked_metrics
+  local s0; s0=$(bench_server_now)
+  bench_ours acked_tsv acked_tsv_run "ackedtsv$BENCH_RUN"
+  bench_server_note acked_tsv "$s0"
+  bench_check_ours "acked pipeline (TSV): rows" "$(rows acked_metrics)" "$n"
+}
 side_eo() {  # the state emptied too: each round stores every row anew, none found stored
   empty eo_metrics
   empty eo_metrics_kafka_offsets
+  local s0; s0=$(bench_server_now)
   bench_ours eo eo_run "eo$BENCH_RUN"
+  bench_server_note eo "$s0"
   bench_check_ours "exactly-once pipeline: rows" "$(rows eo_metrics)" "$n"
 }
 side_floor() { empty acked_metrics; bench_ours floor floor_run "floor$BENCH_RUN"; bench_check_ours "floor pipeline: rows" "$(rows acked_metrics)" "$n"; }
@@ -111,7 +127,7 @@ side_ref() {
   bench_ref ref ref_run || return 0
   bench_check_ref ref "kcat | jq | clickhouse-client: rows" "$(rows ref_metrics)" "$n" || true
 }
-bench_rounds side_acked side_archived side_floor side_plain side_ref side_eo
+bench_rounds side_acked side_archived side_floor side_plain side_ref side_acked_tsv side_eo
 
 # s3-put's peak RSS in a run of its own: /usr/bin/time around it in the timed runs would hold its
 # --tee output open (time keeps its own stdout) and delay the end of the pipe
@@ -120,7 +136,7 @@ kafka-cat-sensor -q -b "$B" -t sensor_metrics -e --envelope \
 
 mb() { awk -v k="$(cat "$work/rss.$1")" 'BEGIN{printf "%.1f", k/1024}'; }
 ours=$(bench_median plain) acked=$(bench_median acked) archived=$(bench_median archived) floor=$(bench_median floor)
-eo=$(bench_median eo)
+eo=$(bench_median eo) acked_tsv=$(bench_median acked_tsv)
 printf 'end to end, %d messages, %s, %d CPUs\n' "$n" "$kafka_what" "$(nproc)"
 printf '  ours (kafka-cat-sensor -e | sensor-parse | ch-insert):         %6ss  %s msg/s\n' "$ours" \
   "$(awk -v n="$n" -v s="$ours" 'BEGIN{printf "%.0f", n/s}')"
@@ -129,8 +145,12 @@ printf '  the same + raw archive (s3-put --tee --zstd --level 1 --acks):  %6ss; 
   "$archived" "$(awk -v a="$acked" -v b="$archived" 'BEGIN{printf "%.0f", (b/a-1)*100}')" "$(mb s3)"
 printf '  the acked pipeline + only zstd -1 of the stream (no S3):        %6ss; +%s%%\n' \
   "$floor" "$(awk -v a="$acked" -v b="$floor" 'BEGIN{printf "%.0f", (b/a-1)*100}')"
-printf '  the acked pipeline with ch-insert --exactly-once:               %6ss; +%s%%\n' \
-  "$eo" "$(awk -v a="$acked" -v b="$eo" 'BEGIN{printf "%.0f", (b/a-1)*100}')"
+printf '  the acked pipeline with --format tsv (the Streaming block):     %6ss\n' "$acked_tsv"
+printf '  the same with ch-insert --exactly-once:                         %6ss; +%s%%\n' \
+  "$eo" "$(awk -v a="$acked_tsv" -v b="$eo" 'BEGIN{printf "%.0f", (b/a-1)*100}')"
+for s in acked_tsv eo; do
+  printf '    %-9s ClickHouse %s CPU-s, %s INSERTs per run\n' "$s" "$(bench_server_median $s 1)" "$(bench_server_median $s 2)"
+done
 printf '  reference (kcat | jq | clickhouse-client):                      %6ss\n' "$(bench_median ref)"
 printf '  peak RSS kafka-cat-sensor %s MiB, sensor-parse %s MiB, ch-insert %s MiB\n' "$(mb kc)" "$(mb sp)" "$(mb ch)"
 maxrss=$(for s in kc sp ch; do cat "$work/rss.$s"; done | sort -n | tail -1)
@@ -138,6 +158,6 @@ maxrss=$(awk -v k="$maxrss" 'BEGIN{printf "%.1f", k/1024}')
 bench_about
 bench_result e2e-archived-vs-acked-pipeline archived acked - | sed "s/rss_mb=-/rss_mb=$(mb s3)/"
 bench_result e2e-compression-only-vs-acked-pipeline floor acked -
-bench_result e2e-exactly-once-vs-acked-pipeline eo acked -
+bench_result e2e-exactly-once-vs-acked-pipeline eo acked_tsv -
 bench_result e2e-acked-pipeline-vs-kcat-jq-client acked ref -
 bench_result e2e-pipeline-vs-kcat-jq-client plain ref - | sed "s/rss_mb=-/rss_mb=$maxrss/"

@@ -161,6 +161,26 @@ bench_rounds() {
   done
 }
 
+# bench_server_now: ClickHouse's user+sys CPU seconds (/proc/$CH_PID/stat) and its INSERT count so far
+# (system.events; needs CH_URL, and CH_USER/CH_PASSWORD when set). bench_server_note SIDE BEFORE: in a
+# counted round, appends "cpu_s inserts" since BEFORE (a bench_server_now) to $BENCH_DIR/server.SIDE;
+# bench_server_median SIDE FIELD: the median of field 1 (CPU s) or 2 (INSERTs). Robust where wall time
+# is not: on a loaded machine, and for a side that is a shell function (no rusage of its own).
+bench_server_now() {
+  local hz; hz=$(getconf CLK_TCK)
+  echo "$(sed 's/.*) //' /proc/"$CH_PID"/stat | awk -v hz="$hz" '{ printf "%.3f", ($12 + $13) / hz }') \
+$(curl -sS ${CH_USER:+-H "X-ClickHouse-User: $CH_USER"} ${CH_PASSWORD:+-H "X-ClickHouse-Key: $CH_PASSWORD"} "$CH_URL/" \
+    --data-binary "SELECT value FROM system.events WHERE event = 'InsertQuery'")"
+}
+bench_server_note() {
+  [ "$BENCH_ROUND" -ge 1 ] || return 0
+  echo "$2 $(bench_server_now)" | awk '{ printf "%.3f %d\n", $3 - $1, $4 - $2 }' >>"$BENCH_DIR/server.$1"
+}
+bench_server_median() {
+  cut -d' ' -f"$2" "$BENCH_DIR/server.$1" 2>/dev/null | sort -g |
+    awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # bench_median SIDE [FIELD]: the median of one column of SIDE's counted runs (2 = seconds, 4 = CPU s)
 bench_median() {
   awk -v f="${2:-2}" '$f != "-" { print $f }' "$BENCH_DIR/$1" 2>/dev/null | sort -g |
