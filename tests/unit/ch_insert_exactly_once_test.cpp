@@ -165,6 +165,10 @@ TEST(ChInsertExactlyOnce, IntentsAreWrittenAheadForTheNextBatches) {
   for (const auto& k : t.to_load(first)) t.loaded(k, -1, "");
   auto raised = t.raises(first);
   EXPECT_EQ(raised, (std::vector<std::pair<eo::Key, int64_t>>{{P0, 3 + 3 * 4}, {P1, 1 + 3 * 2}}));
+  // the statement sent before the first batch's rows: the reservations, one INSERT
+  EXPECT_EQ(eo::intent_insert_sql("default", "t", raised, "0123456789ab"),
+            "INSERT INTO `default`.`t_kafka_offsets` (topic, partition, intent, run) VALUES ('t', 0, 15, "
+            "'0123456789ab'), ('t', 1, 7, '0123456789ab')");
   t.sent(first, raised, "me");
   int64_t p0 = 4, p1 = 2;  // the next offsets
   int writes = 0;
