@@ -143,20 +143,6 @@ std::vector<uint32_t> prepare_shards(const Options& o, ClickHouseClient& client)
   return weights;
 }
 
-// One TSV field as ClickHouse escapes it (\t, \n, \\, \' ...).
-std::string tsv_unescape(std::string_view f) {
-  std::string out;
-  for (size_t i = 0; i < f.size(); ++i) {
-    if (f[i] != '\\' || i + 1 == f.size()) {
-      out += f[i];
-      continue;
-    }
-    char c = f[++i];
-    out += c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c == '0' ? '\0' : c == 'b' ? '\b' : c == 'f' ? '\f' : c;
-  }
-  return out;
-}
-
 // Name and type of each column of db.table, from system.columns (18.16 has it).
 std::vector<std::pair<std::string, std::string>> table_columns(ClickHouseClient& client, const std::string& db,
                                                                const std::string& table) {
