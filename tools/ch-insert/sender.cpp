@@ -65,6 +65,10 @@ bool build_body(const Options& o, const std::string& statement, const Batch& bt,
   out.clear();
   if (o.gzip_level > 0)
     codec::gzip_compress(body, out, o.gzip_level);
+  else if (is_binary)
+    out.swap(encoded);  // the body as encoded, not a copy; encoded gets out's emptied buffer for the next batch
+  else if (!raw.empty())
+    out.swap(raw);
   else
     out.assign(body.data(), body.size());
   return is_binary;
