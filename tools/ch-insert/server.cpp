@@ -443,7 +443,9 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
 std::vector<std::string> create_table_statements(const Options& o, const Schema& given, const std::string& db) {
   std::vector<std::string> out;
   Schema schema = given;
-  if (o.exactly_once) {  // the coordinates, stored: how rows stored by an earlier run are found
+  // The coordinates the rows carry (--keep-coordinates, which --exactly-once implies: how it finds rows
+  // stored by an earlier run): the table must hold them, or the first insert is refused.
+  if (o.keep_coordinates) {
     for (auto [name, type] : {std::pair{"_topic", ColType::String}, {"_partition", ColType::Int32}, {"_offset", ColType::Int64}}) {
       Column c;
       c.name = name;
