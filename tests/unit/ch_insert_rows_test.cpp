@@ -430,3 +430,15 @@ TEST(ChInsertBody, RowBinaryBodyBatchAfterBatch) {
   EXPECT_FALSE(sp::chi::build_body(o, "INSERT INTO t VALUES", v, 0, 2, out));
   EXPECT_EQ(out, "INSERT INTO t VALUES\n(1),\n(2)\n");
 }
+
+// The retry and failure lines name the server once, never its credentials, and say what failed there.
+TEST(ChInsertLog, FailedAtNamesTheServerOnce) {
+  sp::ChError ch;  // ClickHouse's own error: the text names no server
+  ch.message = "Code: 252, e.displayText() = DB::Exception: Too many parts (300)";
+  EXPECT_EQ(sp::chi::failed_at("INSERT of 5 rows", "https://writer:s3cret@ch2:8443", ch),
+            "INSERT of 5 rows at https://ch2:8443 failed: Code: 252, e.displayText() = DB::Exception: Too many parts (300)");
+  sp::ChError t;  // a transport error names it already (common/http/clickhouse.cpp)
+  t.message = "ClickHouse at http://ch1:8123 did not answer: Couldn't connect to server";
+  EXPECT_EQ(sp::chi::failed_at("INSERT of 5 rows", "http://ch1:8123", t),
+            "INSERT of 5 rows failed: ClickHouse at http://ch1:8123 did not answer: Couldn't connect to server");
+}

@@ -20,6 +20,7 @@ std::string query_shard(const Options& o, ClickHouseClient& c, size_t shard, con
   Retry retry(retry_budget(o));
   for (;;) {
     std::optional<ChError> last;
+    std::string last_url;
     for (size_t k = 0; k < c.connection().urls.size(); ++k) {
       c.use(k);
       try {
@@ -27,13 +28,16 @@ std::string query_shard(const Options& o, ClickHouseClient& c, size_t shard, con
       } catch (const ChRequestError& e) {
         if (e.error().kind != ChErrorKind::transport && e.error().kind != ChErrorKind::retriable) throw;
         last = e.error();
+        last_url = c.current_url();
       }
     }
     if (retry.spent())
-      throw UnavailableError("shard " + std::to_string(shard + 1) + ": no replica answers (" + last->message +
+      throw UnavailableError("shard " + std::to_string(shard + 1) + ": no replica answers (the last: " +
+                             failed_at("a query", last_url, *last) +
                              "; gave up after " + std::to_string(retry.retries()) + " retries; check --shard)");
     auto d = retry.next();
-    log::warn("shard ", shard + 1, ": ", last->message, "; retry ", retry.retries(), " in ", d.count(), " ms");
+    log::warn("shard ", shard + 1, ": no replica answers, the last: ", failed_at("a query", last_url, *last), "; retry ",
+              retry.retries(), " in ", d.count(), " ms");
     retry.wait(d, "interrupted while waiting for ClickHouse");
   }
 }
@@ -384,7 +388,7 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
                                std::to_string(retry.retries()) + " retries; is the server running? check --url" +
                                (unreached ? ", CLICKHOUSE_URL)" : ")"));
       auto d = retry.next();
-      log::warn(err.message, "; retry ", retry.retries(), " in ", d.count(), " ms");
+      log::warn(failed_at("SELECT version()", client.current_url(), err), "; retry ", retry.retries(), " in ", d.count(), " ms");
       if (err.kind == ChErrorKind::transport) client.failover();
       retry.wait(d, "interrupted while waiting for ClickHouse");
     }
