@@ -126,6 +126,11 @@ std::vector<uint32_t> prepare_shards(const Options& o, ClickHouseClient& client)
                         url_for_log(client.current_url()) + "), but --shard was given " + std::to_string(o.shards.size()) +
                         " times: give each shard's replicas in one --shard, in the cluster's shard order");
     weights = w;
+  } else {
+    // Without the cluster's name nothing on the servers gives the number of shards: a shard left out
+    // passes every check below and its rows go to the others (FINAL cannot collapse them there).
+    log::warn("--shard without --cluster: ", o.shards.size(), " shard(s) taken as all of the cluster's, in its order, "
+              "each of weight 1, unchecked (give --cluster NAME to check them against system.clusters)");
   }
   ShardCheck check;
   for (size_t i = 0; i < o.shards.size(); ++i) {
