@@ -452,9 +452,9 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
 std::vector<std::string> create_table_statements(const Options& o, const Schema& given, const std::string& db) {
   std::vector<std::string> out;
   Schema schema = given;
-  // The coordinates the rows carry (--keep-coordinates, which --exactly-once implies: how it finds rows
-  // stored by an earlier run): the table must hold them, or the first insert is refused.
-  if (o.keep_coordinates) {
+  // The coordinates the rows carry (--keep-coordinates; --exactly-once, which implies it, finds the rows
+  // an earlier run stored by them): the table must hold them, or the first insert is refused.
+  if (o.keep_coordinates || o.exactly_once) {
     for (auto [name, type] : {std::pair{"_topic", ColType::String}, {"_partition", ColType::Int32}, {"_offset", ColType::Int64}}) {
       Column c;
       c.name = name;
