@@ -56,33 +56,20 @@ for s in default all-types tuned; do
   wc -l <rows.$s >count.$s
 done
 
-cat >config.xml <<'XML'
-<clickhouse>
-  <macros><shard>01</shard><replica>r1</replica></macros>
-  <zookeeper><implementation>testkeeper</implementation></zookeeper>
-  <remote_servers><sensors><shard><replica><host>127.0.0.1</host><port>9000</port></replica></shard></sensors></remote_servers>
-</clickhouse>
-XML
+cluster_config config.xml
 
 SRC_DIR=$SRC_DIR CHDB_PATH=$w/data python3 - <<'PY'
 import os, re, sys
 sys.path.insert(0, os.path.join(os.environ["SRC_DIR"], "scripts", "chdb"))
-from chdb_query import query
+from chdb_query import Checks, dry_run_parts, query, statements
 
-ok = True
-def report(what, good, detail=""):
-    global ok
-    print("%-44s %s" % (what, "ok" if good else "FAILED " + detail[:400])); ok &= good
+report = Checks(44, 400)
 print("ClickHouse (chDB)", query("SELECT version()").strip())
 for s in ("default", "all-types", "tuned"):
-    text = open("dry." + s, encoding="utf-8").read()
-    ddl, _, batches = text.partition("\n-- batch ")
-    stmts = [x.strip() for x in ddl.split(";\n") if x.strip()]
+    body = os.path.abspath("body." + s)
+    stmts = dry_run_parts("dry." + s, body)
     table = re.search(r"CREATE TABLE IF NOT EXISTS `default`\.`([^`]+)`", stmts[-1]).group(1)
     want = int(open("count." + s).read())
-    body = os.path.abspath("body." + s)
-    open(body, "w", encoding="utf-8").write("\n".join(l for l in ("-- batch " + batches).split("\n")
-                                                      if l and not l.startswith("-- ") and not l.startswith("INSERT INTO")) + "\n")
     try:
         query(";\n".join(stmts) + ";\nINSERT INTO `%s` FROM INFILE '%s' FORMAT JSONEachRow" % (table, body))
         got = int(query("SELECT count() FROM `%s`" % table))
@@ -98,8 +85,7 @@ for s in ("default", "all-types", "tuned"):
 os.environ["CHDB_CONFIG"] = os.path.abspath("config.xml")
 os.environ["CHDB_PATH"] = os.path.abspath("cluster-data")
 for s in ("default", "all-types", "tuned"):
-    stmts = [x.strip() for x in open("cluster." + s, encoding="utf-8").read().split(";\n") if x.strip()]
-    stmts[-1] = stmts[-1].rstrip(";")
+    stmts = statements(open("cluster." + s, encoding="utf-8").read())
     try:
         for st in stmts:
             query("EXPLAIN AST " + st)
@@ -118,5 +104,5 @@ for s in ("default", "all-types", "tuned"):
         query("DROP DATABASE sp")
     except RuntimeError as e:
         report("%s --cluster: local + Distributed created" % s, False, str(e))
-sys.exit(0 if ok else 1)
+sys.exit(0 if report.ok else 1)
 PY

@@ -25,31 +25,18 @@ sensor-gen -c 6000 --seed 11 --sensors 5 | awk 'NR % 40 == 0 {sub(/,"pressure":[
 ch-insert --dry-run -q --create-table --schema schema.json <rows.jsonl >dry.sql
 ch-insert --dry-run -q --create-table --schema schema.json --cluster sensors --database sp </dev/null >cluster.sql
 
-cat >config.xml <<'XML'
-<clickhouse>
-  <macros><shard>01</shard><replica>r1</replica></macros>
-  <zookeeper><implementation>testkeeper</implementation></zookeeper>
-  <remote_servers><sensors><shard><replica><host>127.0.0.1</host><port>9000</port></replica></shard></sensors></remote_servers>
-</clickhouse>
-XML
+cluster_config config.xml
 
 SRC_DIR=$SRC_DIR CHDB_PATH=$w/data python3 - <<'PY'
 import os, sys
 sys.path.insert(0, os.path.join(os.environ["SRC_DIR"], "scripts", "chdb"))
-from chdb_query import query
+from chdb_query import Checks, dry_run_parts, query, statements
 
-ok = True
-def report(what, good, detail=""):
-    global ok
-    print("%-52s %s" % (what, "ok" if good else "FAILED " + detail[:600])); ok &= good
+report = Checks(52, 600)
 print("ClickHouse (chDB)", query("SELECT version()").strip())
 
-text = open("dry.sql", encoding="utf-8").read()
-ddl, _, batches = text.partition("\n-- batch ")
-stmts = [x.strip() for x in ddl.split(";\n") if x.strip()]
 body = os.path.abspath("body.jsonl")
-open(body, "w", encoding="utf-8").write("\n".join(l for l in ("-- batch " + batches).split("\n")
-                                                  if l and not l.startswith("-- ") and not l.startswith("INSERT INTO")) + "\n")
+stmts = dry_run_parts("dry.sql", body)
 try:
     query(";\n".join(stmts) + ";\nINSERT INTO sensor_metrics FROM INFILE '%s' FORMAT JSONEachRow" % body)
     report("DDL accepted (%d statements), rows in" % len(stmts),
@@ -90,7 +77,7 @@ for name, (rollup, raw) in checks.items():
 
 os.environ["CHDB_CONFIG"] = os.path.abspath("config.xml")
 os.environ["CHDB_PATH"] = os.path.abspath("cluster-data")
-stmts = [x.strip().rstrip(";") for x in open("cluster.sql", encoding="utf-8").read().split(";\n") if x.strip()]
+stmts = statements(open("cluster.sql", encoding="utf-8").read())
 try:
     for st in stmts:
         query("EXPLAIN AST " + st)
@@ -106,5 +93,5 @@ try:
     report("--cluster: rollup local, view and Distributed made", engines == want, engines)
 except RuntimeError as e:
     report("--cluster: rollup local, view and Distributed made", False, str(e))
-sys.exit(0 if ok else 1)
+sys.exit(0 if report.ok else 1)
 PY

@@ -14,12 +14,9 @@
 
 namespace sp {
 
-// One column's RowBinary encoding. String covers LowCardinality(String), which RowBinary writes as
-// its String; Bool is its UInt8.
-enum class RbKind : uint8_t { String, Float32, Float64, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, DateTime, Date };
-
+// One column's RowBinary encoding: its type's (row_binary.cpp maps each type it encodes, once).
 struct RbColumn {
-  RbKind kind = RbKind::String;
+  ColType type = ColType::String;
   bool nullable = false;  // Nullable(T): a flag byte (1 for \N), then T unless null
 };
 

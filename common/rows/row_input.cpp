@@ -23,27 +23,6 @@ using row_detail::trim;
 
 namespace {
 
-std::string tsv_unescape(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '\\' || i + 1 == s.size()) {
-      out += s[i];
-      continue;
-    }
-    char e = s[++i];
-    switch (e) {
-      case 't': out += '\t'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case '0': out += '\0'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      default: out += e;
-    }
-  }
-  return out;
-}
-
 // Field start positions of a CSV line (quotes respected); false when a quote is left open.
 bool csv_fields(std::string_view line, std::vector<size_t>& starts) {
   starts.clear();

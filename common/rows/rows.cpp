@@ -196,6 +196,50 @@ void append_tsv_field(std::string& out, std::string_view s) {
   escape(o, s, kTsv, TsvWord{});
 }
 
+bool append_tsv_unescaped(std::string& out, std::string_view f, TsvUnescape mode, std::string* why) {
+  const bool strict = mode == TsvUnescape::strict;
+  for (size_t i = 0; i < f.size();) {
+    size_t bs = f.find('\\', i);
+    if (bs == std::string_view::npos) {
+      out.append(f.data() + i, f.size() - i);
+      break;
+    }
+    out.append(f.data() + i, bs - i);
+    if (bs + 1 == f.size()) {
+      if (strict) {
+        if (why) *why = "a lone '\\' at the end";
+        return false;
+      }
+      out += '\\';
+      break;
+    }
+    char c = f[bs + 1];
+    switch (c) {
+      case 't': out += '\t'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case '0': out += '\0'; break;
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      case '\\': out += '\\'; break;
+      default:
+        if (strict) {
+          if (why) *why = std::string("the escape '\\") + c + "'";
+          return false;
+        }
+        out += c;
+    }
+    i = bs + 2;
+  }
+  return true;
+}
+
+std::string tsv_unescape(std::string_view f) {
+  std::string out;
+  append_tsv_unescaped(out, f, TsvUnescape::lenient);
+  return out;
+}
+
 // Always quoted: a quoted CSV field may hold anything but must not hold a raw newline here,
 // since one row must stay one line; ClickHouse's CSV reader does not unescape \n, so a value
 // with a newline cannot be written as one CSV line at all. sensor-parse rejects those rows in

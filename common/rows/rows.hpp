@@ -30,6 +30,15 @@ void append_tsv_field(std::string& out, std::string_view s);    // ClickHouse Ta
 void append_csv_field(std::string& out, std::string_view s);    // always "quoted", "" doubled; caller rejects values with newlines
 void append_sql_string(std::string& out, std::string_view s);   // '...' with \\ and \' (ClickHouse string literal)
 
+// The inverse of append_tsv_field: one TabSeparated field's text appended to out, unescaped. lenient
+// reads as ClickHouse does (another escaped character is that character, a lone '\' at the end stays):
+// for text the server or another writer made. strict takes only the escapes append_tsv_field writes and
+// returns false with *why on anything else (out then holds part of the value: the caller rolls back),
+// for a re-encoder that must not guess what the server would read (row_binary.hpp).
+enum class TsvUnescape { lenient, strict };
+bool append_tsv_unescaped(std::string& out, std::string_view f, TsvUnescape mode, std::string* why = nullptr);
+std::string tsv_unescape(std::string_view f);  // lenient, as a new string
+
 // Ack marker: a line with a message's Kafka coordinates and no row, which ch-insert acknowledges
 // with the rows around it and sends nothing for. sensor-parse writes one for a rejected envelope
 // once the reject is in its --rejects file, so a partition whose last messages were rejected is

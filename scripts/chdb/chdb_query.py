@@ -27,3 +27,29 @@ def query(sql, fmt="TSV"):
     if p.returncode != 0 or b"DB::Exception" in p.stderr:  # errors also arrive on stderr only
         raise RuntimeError(p.stderr.decode())
     return p.stdout.decode()
+
+
+class Checks:
+    """report(what, good, detail): one line per check, "ok" or "FAILED" and the detail cut to `cut`
+    characters; report.ok stays True until a check fails (the script's exit status)."""
+
+    def __init__(self, width, cut):
+        self.width, self.cut, self.ok = width, cut, True
+
+    def __call__(self, what, good, detail=""):
+        print("%-*s %s" % (self.width, what, "ok" if good else "FAILED " + detail[:self.cut]))
+        self.ok &= bool(good)
+
+
+def statements(text):
+    """The statements of ch-insert --dry-run DDL text (one per ';' at a line end), without their ';'."""
+    return [x.strip().rstrip(";") for x in text.split(";\n") if x.strip()]
+
+
+def dry_run_parts(path, body):
+    """ch-insert --dry-run --create-table's output at path: its DDL statements, returned, and the rows of
+    its batches written to the file body (no INSERT line, no '-- ' comment) for INSERT ... FROM INFILE."""
+    ddl, _, batches = open(path, encoding="utf-8").read().partition("\n-- batch ")
+    rows = [l for l in ("-- batch " + batches).split("\n") if l and not l.startswith("-- ") and not l.startswith("INSERT INTO")]
+    open(body, "w", encoding="utf-8").write("\n".join(rows) + "\n")
+    return statements(ddl)

@@ -25,13 +25,7 @@ EO_FLAG=${EO_FLAG:---exactly-once}
 RANDOM=${EO_SEED:-$$}
 source "$(dirname "$0")/kafka_lib.sh"
 source "$(dirname "$0")/cluster_lib.sh"
-start_cluster 2 2
-CH="$SRC_DIR/scripts/clickhouse.sh"
-start_kafka 1 4 eo_dist eo_direct
-B=$BS
-urls=()
-for u in $CH_URLS; do urls+=(--url "$u"); done
-shards=(--shard "$CH_URL_S1R1,$CH_URL_S1R2" --shard "$CH_URL_S2R1,$CH_URL_S2R2")
+start_cluster_and_kafka eo_dist eo_direct
 
 kill_stages() { local f; for f in "$TEST_TMP"/*/{kc,sp,ch}.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")"; done; }
 on_exit kill_stages

@@ -29,3 +29,16 @@ for mode in cluster macros; do
   assert_eq "$(stored)" 200 "rows after the refused run"
   pass "a replica in the wrong --shard refused at start, checked by $mode: $(grep -o 'error: .*' bad-$mode.log | head -c 200)"
 done
+
+# Without --cluster nothing on the servers gives the number of shards: one --shard of this cluster's two
+# passes every check (its replicas agree on their macro) and would take every row, the other shard's
+# too. With --cluster that is refused (78, ch_insert_shard_direct_test); without it a warning says the
+# count, order and weights are not checked, and how to have them checked.
+rc=0; ch-insert --shard "$CH_URL_S1R1,$CH_URL_S1R2" --no-acks </dev/null 2>one.log || rc=$?
+assert_eq "$rc" 0 "one --shard without --cluster ($(tail -2 one.log))"
+assert_contains "$(cat one.log)" "warning: --shard without --cluster: 1 shard(s) taken as all of the cluster's" "the unchecked shard count said"
+assert_contains "$(cat one.log)" "--cluster NAME" "how to have it checked"
+rc=0; ch-insert "${good[@]}" --cluster "$CH_CLUSTER" --no-acks </dev/null 2>two.log || rc=$?
+assert_eq "$rc" 0 "the right --shards with --cluster ($(tail -2 two.log))"
+[[ $(cat two.log) != *"without --cluster"* ]] || fail "no such warning with --cluster: $(cat two.log)"
+pass "--shard without --cluster: a warning that the shard count is not checked"

@@ -8,6 +8,21 @@ start_cluster() {
   on_exit "'$SRC_DIR/scripts/clickhouse.sh' stop '$TEST_TMP/cl'"
 }
 
+# start_cluster_and_kafka TOPIC...: the Kafka-to-cluster pipeline tests' servers: 2 shards x 2 replicas
+# (start_cluster) and one Kafka broker with each TOPIC in 4 partitions (start_kafka: kafka_lib.sh, sourced
+# first). Sets CH (scripts/clickhouse.sh, to act on a member), B (the bootstrap servers) and, for
+# ch-insert, urls (a --url per server) and shards (a --shard per shard with its replicas, in order).
+start_cluster_and_kafka() {
+  start_cluster 2 2
+  CH="$SRC_DIR/scripts/clickhouse.sh"
+  start_kafka 1 4 "$@"
+  B=$BS
+  local u
+  urls=()
+  for u in $CH_URLS; do urls+=(--url "$u"); done
+  shards=(--shard "$CH_URL_S1R1,$CH_URL_S1R2" --shard "$CH_URL_S2R1,$CH_URL_S2R2")
+}
+
 # q URL SQL: the answer of one member (fails the test on an HTTP error)
 q() { curl -sS --fail-with-body "$1/" --data-binary "$2"; }
 

@@ -17,13 +17,7 @@ N=${CHAOS_MESSAGES:-60000}
 RANDOM=${CHAOS_SEED:-$$}
 source "$(dirname "$0")/kafka_lib.sh"
 source "$(dirname "$0")/cluster_lib.sh"
-start_cluster 2 2
-CH="$SRC_DIR/scripts/clickhouse.sh"
-start_kafka 1 4 sensor_metrics sensor_direct
-B=$BS
-urls=()
-for u in $CH_URLS; do urls+=(--url "$u"); done
-shards=(--shard "$CH_URL_S1R1,$CH_URL_S1R2" --shard "$CH_URL_S2R1,$CH_URL_S2R2")
+start_cluster_and_kafka sensor_metrics sensor_direct
 
 produce_slice() { produce_paced "${slices[$1]}" 6 "$TOPIC"; }  # slice I over about 6 s, in the background
 # a failed check mid-round must not leave the round's stages running

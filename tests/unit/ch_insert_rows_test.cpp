@@ -8,6 +8,8 @@
 #include "common/core/log.hpp"
 #include "common/rows/rows.hpp"
 #include "insert.hpp"
+#include "sender.hpp"
+#include "common/codec/compress.hpp"
 #include "common/rows/row_input.hpp"
 
 using sp::RowFormat;
@@ -380,4 +382,63 @@ TEST(ChInsertRows, TornAckMarkerIsRejected) {
   EXPECT_EQ(st.rejected, 1u);
   EXPECT_NE(rejects.str().find("input ended mid-line"), std::string::npos) << rejects.str();
   EXPECT_NE(rejects.str().find("an ack marker"), std::string::npos) << rejects.str();
+}
+
+// build_body with --send-rowbinary: the body is exactly the rows' RowBinary, uncompressed and gzip'd,
+// batch after batch on one thread (its encoding buffer is handed to the body, not copied: what it
+// gets back must not leak into the next body); a row that does not encode leaves the text.
+TEST(ChInsertBody, RowBinaryBodyBatchAfterBatch) {
+  sp::chi::Options o;
+  o.format = RowFormat::tsv;
+  o.row_binary = {{sp::ColType::String}, {sp::ColType::Float64}};
+  auto batch = [](std::initializer_list<std::string_view> rows) {
+    sp::chi::Batch b;
+    for (auto r : rows) {
+      b.rows.push_back({b.data.size(), b.rows.size() + 1, 0, 0, -1});
+      b.data += r;
+    }
+    return b;
+  };
+  auto rb = [&](const sp::chi::Batch& b) {
+    std::string want, why;
+    for (size_t i = 0; i < b.rows.size(); ++i) EXPECT_TRUE(sp::append_row_binary(b.row(i), o.row_binary, want, why)) << why;
+    return want;
+  };
+  for (int level : {0, 1}) {
+    o.gzip_level = level;
+    auto plain = [&](const std::string& body) { return level ? sp::codec::gunzip(body, "body") : body; };
+    sp::chi::Batch b1 = batch({"a\\tb\t1.5\n", "c\t-2\n"}), b2 = batch({"d\t3\n"}), bad = batch({"e\tnope\n"});
+    std::string out = "old", why;
+    EXPECT_TRUE(sp::chi::build_body(o, "", b1, 0, 2, out, true));
+    EXPECT_EQ(plain(out), rb(b1));
+    std::string out2 = "older and longer than the next body";
+    EXPECT_TRUE(sp::chi::build_body(o, "", b2, 0, 1, out2, true));
+    EXPECT_EQ(plain(out2), rb(b2));
+    EXPECT_TRUE(sp::chi::build_body(o, "", b1, 1, 2, out, true));  // rows [1, 2) of b1 only
+    EXPECT_EQ(plain(out), rb(batch({"c\t-2\n"})));
+    EXPECT_FALSE(sp::chi::build_body(o, "", bad, 0, 1, out, true, &why));
+    EXPECT_EQ(plain(out), bad.data);
+    EXPECT_NE(why.find("line 1: field 2 (Float64)"), std::string::npos) << why;
+    EXPECT_FALSE(sp::chi::build_body(o, "", b1, 0, 2, out, false));  // not asked for RowBinary: the text
+    EXPECT_EQ(plain(out), b1.data);
+  }
+  // the seed's VALUES: the statement, then the tuples (built here, handed over uncompressed)
+  o.format = RowFormat::values;
+  o.gzip_level = 0;
+  sp::chi::Batch v = batch({"(1)", "(2)"});
+  std::string out = "old";
+  EXPECT_FALSE(sp::chi::build_body(o, "INSERT INTO t VALUES", v, 0, 2, out));
+  EXPECT_EQ(out, "INSERT INTO t VALUES\n(1),\n(2)\n");
+}
+
+// The retry and failure lines name the server once, never its credentials, and say what failed there.
+TEST(ChInsertLog, FailedAtNamesTheServerOnce) {
+  sp::ChError ch;  // ClickHouse's own error: the text names no server
+  ch.message = "Code: 252, e.displayText() = DB::Exception: Too many parts (300)";
+  EXPECT_EQ(sp::chi::failed_at("INSERT of 5 rows", "https://writer:s3cret@ch2:8443", ch),
+            "INSERT of 5 rows at https://ch2:8443 failed: Code: 252, e.displayText() = DB::Exception: Too many parts (300)");
+  sp::ChError t;  // a transport error names it already (common/http/clickhouse.cpp)
+  t.message = "ClickHouse at http://ch1:8123 did not answer: Couldn't connect to server";
+  EXPECT_EQ(sp::chi::failed_at("INSERT of 5 rows", "http://ch1:8123", t),
+            "INSERT of 5 rows failed: ClickHouse at http://ch1:8123 did not answer: Couldn't connect to server");
 }

@@ -45,6 +45,52 @@ TEST(Rows, TsvEscapesEverythingThatCouldBreakFraming) {
   EXPECT_EQ(out, "tab\\there\\nnl\\\\bs\\rcr\t\\N\tt\t0\t7\n");
 }
 
+// The one TabSeparated unescape (rows.hpp), both ways it is used: lenient by the TSV reader and
+// ch-insert's system.columns reader, strict by the RowBinary encoder.
+TEST(TsvUnescape, InverseOfTheEscaperForEveryByte) {
+  std::string all;
+  for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+  std::string field;
+  sp::append_tsv_field(field, all);
+  EXPECT_EQ(sp::tsv_unescape(field), all);
+  std::string out = "kept:", why;
+  EXPECT_TRUE(sp::append_tsv_unescaped(out, field, sp::TsvUnescape::strict, &why)) << why;
+  EXPECT_EQ(out, "kept:" + all);
+}
+
+TEST(TsvUnescape, LenientReadsAsClickHouseStrictRefuses) {
+  // what ClickHouse writes but append_tsv_field never does: \' and a character escaped for no reason
+  EXPECT_EQ(sp::tsv_unescape("it\\'s \\q"), "it's q");
+  EXPECT_EQ(sp::tsv_unescape("end\\"), "end\\");  // a lone backslash at the end stays
+  EXPECT_EQ(sp::tsv_unescape("Nullable(String)"), "Nullable(String)");
+  std::string out, why;
+  EXPECT_FALSE(sp::append_tsv_unescaped(out, "it\\'s", sp::TsvUnescape::strict, &why));
+  EXPECT_EQ(why, "the escape '\\''");
+  EXPECT_FALSE(sp::append_tsv_unescaped(out, "end\\", sp::TsvUnescape::strict, &why));
+  EXPECT_EQ(why, "a lone '\\' at the end");
+  EXPECT_FALSE(sp::append_tsv_unescaped(out, "a\\x41", sp::TsvUnescape::strict));  // why optional
+}
+
+TEST(TsvUnescape, TsvReaderUnescapesTopicAndValue) {
+  // a TSV row as sensor-parse writes it, read back by ch-insert's TSV reader: the topic from the
+  // coordinates, and the value as shard-direct hashes it (row_string_field)
+  std::vector<std::string> cols{"a"};
+  sp::RowShape shape(cols);
+  sp::RowBuilder b(sp::RowFormat::tsv, cols);
+  std::string row;
+  b.begin(row);
+  b.string("v\tw\\x");
+  b.coords("odd\ttopic\\name", 2, 9);
+  b.end();
+  std::string out, why, value;
+  sp::RowCoords c;
+  ASSERT_EQ(sp::split_row(sp::RowFormat::tsv, row, shape, false, out, c, why), sp::RowStatus::row) << why;
+  EXPECT_EQ(c.topic, "odd\ttopic\\name");
+  EXPECT_EQ(c.offset, 9);
+  ASSERT_TRUE(sp::row_string_field(sp::RowFormat::tsv, out, shape, 0, value));
+  EXPECT_EQ(value, "v\tw\\x");
+}
+
 TEST(Rows, CsvQuotesAndDoublesQuotes) {
   sp::RowBuilder b(sp::RowFormat::csv, {"a", "b"});
   std::string out;

@@ -129,6 +129,10 @@ struct Outputs {
 // --create-table's statements: one CREATE TABLE, or with --cluster the database (unless default),
 // the replicated local tables and the Distributed table, all ON CLUSTER; then the schema's rollups
 // (Schema::create_rollups_sql).
+// A failed request for a log line or an error: what was asked, the server (credentials never shown)
+// and what failed there: "INSERT of 1000 rows at http://ch2:8123 failed: Code: 252, ...".
+std::string failed_at(const std::string& what, const std::string& url, const ChError& err);
+
 std::vector<std::string> create_table_statements(const Options& o, const Schema& schema, const std::string& database);
 
 // --create-table's statements for the server found (caps.version; missing_settings: the schema's table

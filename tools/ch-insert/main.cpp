@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
         app.add_flag("--no-acks", c.no_acks, "Write no acks");
         app.add_option("-r,--rejects", c.rejects_path, "Append rejected rows as JSON lines (the reason, the row's Kafka coordinates) to FILE; they are then acknowledged (without it a rejected row is kept nowhere and its partition not acknowledged past it)");
         app.add_option("--max-rejects", o.max_rejects, "Exit 1 when more rows than this were rejected (-1 = no limit)")->capture_default_str();
-        app.add_flag("--keep-coordinates", o.keep_coordinates, "Send _topic, _partition, _offset as columns too");
+        app.add_flag("--keep-coordinates", o.keep_coordinates, "Send _topic, _partition, _offset as columns too (--create-table adds them to the table)");
         app.add_flag("--send-rowbinary", o.send_rowbinary,
                      "With --format tsv, send the rows re-encoded as RowBinary: less CPU for the ClickHouse server, more for ch-insert");
         app.add_flag("--exactly-once", o.exactly_once,

@@ -29,6 +29,12 @@ void check_summary(const HttpResponse& r, size_t expected) {
 
 }  // namespace
 
+std::string failed_at(const std::string& what, const std::string& url, const ChError& err) {
+  const std::string u = url_for_log(url);
+  // a transport error or a proxy's answer names the server already; ClickHouse's own error text does not
+  return what + (err.message.find(u) == std::string::npos ? " at " + u : std::string()) + " failed: " + err.message;
+}
+
 bool build_body(const Options& o, const std::string& statement, const Batch& bt, size_t a, size_t b,
                 std::string& out, bool binary, std::string* why) {
   std::string raw;
@@ -65,6 +71,10 @@ bool build_body(const Options& o, const std::string& statement, const Batch& bt,
   out.clear();
   if (o.gzip_level > 0)
     codec::gzip_compress(body, out, o.gzip_level);
+  else if (is_binary)
+    out.swap(encoded);  // the body as encoded, not a copy; encoded gets out's emptied buffer for the next batch
+  else if (!raw.empty())
+    out.swap(raw);
   else
     out.assign(body.data(), body.size());
   return is_binary;
@@ -614,9 +624,10 @@ void Sender::post(ClickHouseClient* client, Route& route, Stats& st, const Batch
         case ChErrorKind::transport:
         case ChErrorKind::retriable: unsure = o_.exactly_once; break;
       }
+      const std::string failure = failed_at("INSERT of " + std::to_string(b - a) + " rows", eps_.url(ep), err);
       if (retry.spent())
         throw TempFailError(route.what + "ClickHouse still failing after " + std::to_string(retry.retries()) +
-                            " retries: " + err.message);
+                            " retries: " + failure);
       {
         std::lock_guard<std::mutex> lk(mu_);
         if (error_) throw Error(Exit::tempfail, "abandoned: another batch failed");
@@ -629,13 +640,13 @@ void Sender::post(ClickHouseClient* client, Route& route, Stats& st, const Batch
       m_.retries.inc();
       if (eps_.any_healthy(Clock::now(), ep)) {
         retry.next();  // counts the attempt against --retries
-        log::warn(route.what, err.message, "; retry ", retry.retries(),
-                  o_.retries >= 0 ? "/" + std::to_string(o_.retries) : std::string(), " on another endpoint (",
+        log::warn(route.what, failure, "; retry ", retry.retries(),
+                  o_.retries >= 0 ? "/" + std::to_string(o_.retries) : std::string(), " now on another server (",
                   url_for_log(eps_.url(ep)), " rests)");
         continue;
       }
       auto d = retry.next();
-      log::warn(route.what, err.message, "; retry ", retry.retries(),
+      log::warn(route.what, failure, "; retry ", retry.retries(),
                 o_.retries >= 0 ? "/" + std::to_string(o_.retries) : std::string(), " in ", d.count(), " ms");
       retry.wait(d, "interrupted while waiting to retry: " + err.message);
     }

@@ -20,6 +20,7 @@ std::string query_shard(const Options& o, ClickHouseClient& c, size_t shard, con
   Retry retry(retry_budget(o));
   for (;;) {
     std::optional<ChError> last;
+    std::string last_url;
     for (size_t k = 0; k < c.connection().urls.size(); ++k) {
       c.use(k);
       try {
@@ -27,13 +28,16 @@ std::string query_shard(const Options& o, ClickHouseClient& c, size_t shard, con
       } catch (const ChRequestError& e) {
         if (e.error().kind != ChErrorKind::transport && e.error().kind != ChErrorKind::retriable) throw;
         last = e.error();
+        last_url = c.current_url();
       }
     }
     if (retry.spent())
-      throw UnavailableError("shard " + std::to_string(shard + 1) + ": no replica answers (" + last->message +
+      throw UnavailableError("shard " + std::to_string(shard + 1) + ": no replica answers (the last: " +
+                             failed_at("a query", last_url, *last) +
                              "; gave up after " + std::to_string(retry.retries()) + " retries; check --shard)");
     auto d = retry.next();
-    log::warn("shard ", shard + 1, ": ", last->message, "; retry ", retry.retries(), " in ", d.count(), " ms");
+    log::warn("shard ", shard + 1, ": no replica answers, the last: ", failed_at("a query", last_url, *last), "; retry ",
+              retry.retries(), " in ", d.count(), " ms");
     retry.wait(d, "interrupted while waiting for ClickHouse");
   }
 }
@@ -122,6 +126,11 @@ std::vector<uint32_t> prepare_shards(const Options& o, ClickHouseClient& client)
                         url_for_log(client.current_url()) + "), but --shard was given " + std::to_string(o.shards.size()) +
                         " times: give each shard's replicas in one --shard, in the cluster's shard order");
     weights = w;
+  } else {
+    // Without the cluster's name nothing on the servers gives the number of shards: a shard left out
+    // passes every check below and its rows go to the others (FINAL cannot collapse them there).
+    log::warn("--shard without --cluster: ", o.shards.size(), " shard(s) taken as all of the cluster's, in its order, "
+              "each of weight 1, unchecked (give --cluster NAME to check them against system.clusters)");
   }
   ShardCheck check;
   for (size_t i = 0; i < o.shards.size(); ++i) {
@@ -141,20 +150,6 @@ std::vector<uint32_t> prepare_shards(const Options& o, ClickHouseClient& client)
   log::debug("shard-direct into ", db, ".", o.local_table, " over ", o.shards.size(), " shards, weights ", w,
              ", by cityHash64(", o.shard_key, ")");
   return weights;
-}
-
-// One TSV field as ClickHouse escapes it (\t, \n, \\, \' ...).
-std::string tsv_unescape(std::string_view f) {
-  std::string out;
-  for (size_t i = 0; i < f.size(); ++i) {
-    if (f[i] != '\\' || i + 1 == f.size()) {
-      out += f[i];
-      continue;
-    }
-    char c = f[++i];
-    out += c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c == '0' ? '\0' : c == 'b' ? '\b' : c == 'f' ? '\f' : c;
-  }
-  return out;
 }
 
 // Name and type of each column of db.table, from system.columns (18.16 has it).
@@ -398,7 +393,7 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
                                std::to_string(retry.retries()) + " retries; is the server running? check --url" +
                                (unreached ? ", CLICKHOUSE_URL)" : ")"));
       auto d = retry.next();
-      log::warn(err.message, "; retry ", retry.retries(), " in ", d.count(), " ms");
+      log::warn(failed_at("SELECT version()", client.current_url(), err), "; retry ", retry.retries(), " in ", d.count(), " ms");
       if (err.kind == ChErrorKind::transport) client.failover();
       retry.wait(d, "interrupted while waiting for ClickHouse");
     }
@@ -457,7 +452,9 @@ ServerCaps prepare_server(const Options& o, const Schema& schema, ClickHouseClie
 std::vector<std::string> create_table_statements(const Options& o, const Schema& given, const std::string& db) {
   std::vector<std::string> out;
   Schema schema = given;
-  if (o.exactly_once) {  // the coordinates, stored: how rows stored by an earlier run are found
+  // The coordinates the rows carry (--keep-coordinates; --exactly-once, which implies it, finds the rows
+  // an earlier run stored by them): the table must hold them, or the first insert is refused.
+  if (o.keep_coordinates || o.exactly_once) {
     for (auto [name, type] : {std::pair{"_topic", ColType::String}, {"_partition", ColType::Int32}, {"_offset", ColType::Int64}}) {
       Column c;
       c.name = name;
