@@ -6,7 +6,7 @@ PACKAGES=(
   # build
   cmake g++ make pkg-config scdoc
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev librdkafka-dev
-  libsimdjson-dev zlib1g-dev libzstd-dev libpugixml-dev
+  libsimdjson-dev zlib1g-dev libdeflate-dev libzstd-dev libpugixml-dev
   # shells whose completions the build generates and the tests drive
   bash-completion zsh fish
   # the Debian package: dpkg-shlibdeps computes its Depends, lintian checks it
