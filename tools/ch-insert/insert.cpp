@@ -142,6 +142,13 @@ void split_parts(Batch& b, size_t shards) {
   }
 }
 
+uint64_t next_batch_rows(uint64_t batch_rows, uint64_t limit) {
+  constexpr uint64_t kRamp = 16;
+  if (batch_rows < 16384) return batch_rows;
+  if (limit == 0) return batch_rows / kRamp;
+  return std::min(batch_rows, limit * 2);
+}
+
 std::string date_beyond_server(const ServerCaps& caps, const Column& col, std::string_view value) {
   if (!caps.dates_end_2105 || (col.type != ColType::Date && col.type != ColType::DateTime)) return {};
   // "YYYY-MM-DD..." (sensor-parse's text, or an ISO time): the date decides, as the last day is whole
@@ -320,9 +327,11 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
     m.rows_in.inc(static_cast<double>(st.rows_in - rows_published));
     rows_published = st.rows_in;
   };
+  uint64_t batch_limit = next_batch_rows(o.batch_rows, 0);  // rows: smaller first batches (next_batch_rows)
   auto flush = [&] {
     publish_rows();
     if (batch->empty()) return;
+    batch_limit = next_batch_rows(o.batch_rows, batch_limit);
     if (o.dry_run) {  // nothing is acknowledged: markers only go
       if (!batch->rows.empty()) {
         batch->seq = ++seq;
@@ -463,7 +472,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
         meta.offset = c.offset;
       }
       batch->rows.push_back(meta);
-      if (batch->rows.size() >= o.batch_rows || batch->data.size() >= o.batch_bytes ||
+      if (batch->rows.size() >= batch_limit || batch->data.size() >= o.batch_bytes ||
           ((batch->rows.size() & 63) == 0 && Clock::now() - batch->first >= window))
         flush();
     }
