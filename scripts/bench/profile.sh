@@ -109,6 +109,8 @@ run() {
   python3 "$here/scripts/bench/timeline.py" sample "$work/tl.samples" "${stages[@]}" broker="$pid_broker" \
     clickhouse="$CH_PID" &
   sampler=$!
+  for _ in $(seq 200); do [ -e "$work/tl.samples.ready" ] && break; sleep 0.05; done
+  rm -f "$work/tl.samples.ready"
   s0=$(servers_cpu) t0=$EPOCHREALTIME
   bench_ours "$side" "${kind}_run"
   t1=$EPOCHREALTIME s1=$(servers_cpu)

@@ -58,6 +58,7 @@ def sample(out, specs):
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     lines = []
+    open(out + ".ready", "w").close()  # the caller starts the run only now: no first ticks missed
     while not stop:
         now = time.time()
         for label, p in procs.items():
@@ -176,6 +177,10 @@ def report(result, bins, title):
     def fmt(v, spec="{:.2f}"):
         return "-" if v is None else spec.format(v)
 
+    print(f"timeline, {title}: per run, the start / steady / end phases' wall, first bytes out of kafka-cat-sensor, first INSERT:")
+    for r in runs:
+        print("  " + " / ".join(r.get(f"{ph}.wall", "-") for ph in ("start", "steady", "end")) +
+              f", {r.get('ev.kc_first_out', '-')}, {r.get('ev.first_insert', '-')}")
     labels = [l for l in ORDER if any(f"start.{l}" in r for r in runs)]
     print(f"timeline, {title} (medians of {len(runs)} runs; per process: cores busy = its CPU seconds in the phase / the phase's wall)")
     print(f"| {'phase':7} | {'wall':>6} | " + " | ".join(f"{NAMES[l]:>16}" for l in labels) + f" | {'all':>5} |")
