@@ -4,7 +4,8 @@
 # partitions): every row stored once, the acks those of the one batch it was before (each partition to
 # its end; with a row ClickHouse refused and no --rejects, its partition held back from that row on,
 # also by the pieces after the one that held it). --batch-rows 100000: batches of 6250, 12500, 25000
-# rows (the first ones smaller), then the last 30000 rows at the end of the input: two INSERTs.
+# rows (the first ones smaller), then the last 30000 rows at the end of the input: two INSERTs. And
+# --first-batch-rows sets where the ramp starts.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ch_lib.sh"
 start_clickhouse_for_ch_insert
@@ -51,4 +52,12 @@ for p in 0 1 2 3; do
     assert_eq "$(last_ack acks.lost $p)" "$(end_of $p)" "last ack of partition $p (no rejects file)"
   fi
 done
+# --- --first-batch-rows: the ramp from there (20000, 40000, then the rest: too few rows to cut)
+ch-insert -v --create-table --table given --batch-rows 100000 --first-batch-rows 20000 --rejects rejects.given \
+  --no-acks <rows.jsonl 2>given.err || fail "ch-insert --first-batch-rows exited $?: $(tail -3 given.err)"
+for want in "batch 1: INSERT of 20000 rows sent" "batch 2: INSERT of 40000 rows sent"; do
+  assert_contains "$(cat given.err)" "$want" "the batches with --first-batch-rows 20000"
+done
+assert_eq "$(grep -c 'batch 4:' given.err)" 0 "batches after the third"
+assert_eq "$(q 'SELECT count() FROM given')" "$((n - 1))" "rows stored (--first-batch-rows)"
 pass "the last batch in pieces: every row once, the acks of the one batch"

@@ -225,3 +225,14 @@ TEST(ChInsertRequest, FirstBatchesRampUpToBatchRows) {
   EXPECT_EQ(next_batch_rows(500, 500), 500u);
   EXPECT_EQ(next_batch_rows(1000000, 500000), 1000000u);
 }
+
+// --first-batch-rows: the first batch's size, doubling from it; equal to --batch-rows, no ramp.
+TEST(ChInsertRequest, FirstBatchRowsGiven) {
+  using sp::chi::next_batch_rows;
+  EXPECT_EQ(next_batch_rows(100000, 0, 100000), 100000u);
+  EXPECT_EQ(next_batch_rows(100000, 0, 30000), 30000u);
+  EXPECT_EQ(next_batch_rows(100000, 30000, 30000), 60000u);
+  EXPECT_EQ(next_batch_rows(100000, 60000, 30000), 100000u);
+  EXPECT_EQ(next_batch_rows(500, 0, 100), 100u);  // a ramp below 16384 only when asked for
+  EXPECT_EQ(next_batch_rows(500, 0, 1000), 500u);
+}

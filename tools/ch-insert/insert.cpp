@@ -175,10 +175,11 @@ void split_parts(Batch& b, size_t shards) {
   }
 }
 
-uint64_t next_batch_rows(uint64_t batch_rows, uint64_t limit) {
-  constexpr uint64_t kRamp = 16;
-  if (batch_rows < 16384) return batch_rows;
-  if (limit == 0) return batch_rows / kRamp;
+uint64_t next_batch_rows(uint64_t batch_rows, uint64_t limit, uint64_t first) {
+  if (limit == 0) {
+    if (first > 0) return std::min(first, batch_rows);
+    return batch_rows < 16384 ? batch_rows : batch_rows / 16;
+  }
   return std::min(batch_rows, limit * 2);
 }
 
@@ -360,7 +361,7 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
     m.rows_in.inc(static_cast<double>(st.rows_in - rows_published));
     rows_published = st.rows_in;
   };
-  uint64_t batch_limit = next_batch_rows(o.batch_rows, 0);  // rows: smaller first batches (next_batch_rows)
+  uint64_t batch_limit = next_batch_rows(o.batch_rows, 0, o.first_batch_rows);  // rows: smaller first batches (next_batch_rows)
   auto flush = [&] {
     publish_rows();
     if (batch->empty()) return;
