@@ -2,6 +2,7 @@
 // deleted what the group had committed but not read. (The class: start_offsets.hpp.)
 #include "start_offsets.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 
@@ -135,13 +136,14 @@ void StartOffsets::apply(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* parts,
 // joined its broker; assign() comes before the join, so it found "no current leader" and retried on
 // its offset query timer: 0.4 s of a 1.6 s run (1M messages) before the first message, every run
 // (seen in profile.sh's timeline; -X debug=fetch: "(re)starting offset query timer"). Best effort:
-// a failed lookup leaves the logical offsets (the old way, only slower to start). A number deleted
+// a failed lookup leaves the logical offsets (the old way, only slower to start), and it waits 1 s at
+// most: a partition whose leader is down holds the others up no longer than that. A number deleted
 // by retention before the fetch is reset by auto.offset.reset, as the logical one would be.
 void StartOffsets::resolve_logical(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* parts,
                                    const std::vector<int>& todo) const {
   auto q = kafka::make_list(static_cast<int>(todo.size()));
   for (int i : todo) rd_kafka_topic_partition_list_add(q.get(), parts->elems[i].topic, parts->elems[i].partition)->offset = parts->elems[i].offset;
-  if (auto err = rd_kafka_offsets_for_times(rk, q.get(), o_.connect_timeout_ms)) {
+  if (auto err = rd_kafka_offsets_for_times(rk, q.get(), std::min(o_.connect_timeout_ms, 1000))) {
     log::debug("looking up the start offsets: ", kafka::err_text(err), " (librdkafka looks them up)");
     return;
   }
