@@ -15,6 +15,10 @@
 # Then ClickHouse's own CPU per row format for the same N rows: ch-insert from files sensor-parse made
 # (json, tsv, csv), and the raw bodies POSTed by curl (uncompressed: the server's parse alone), with
 # RowBinary made by ClickHouse itself (SELECT ... FORMAT RowBinary) to show what a binary format saves.
+# Every pipeline run also has a utilisation timeline (timeline.py: each process sampled every 20 ms;
+# per phase, start / steady / end, the wall and the cores each process kept busy, and the first bytes
+# out of each stage, the first INSERT, the last INSERT's duration). PROFILE_SIDES="plain_tsv
+# archived_tsv" runs only those sides; PROFILE_FORMATS=no leaves out the per-format section.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 source "$here/scripts/bench/lib.sh"
