@@ -15,6 +15,10 @@
 # Then ClickHouse's own CPU per row format for the same N rows: ch-insert from files sensor-parse made
 # (json, tsv, csv), and the raw bodies POSTed by curl (uncompressed: the server's parse alone), with
 # RowBinary made by ClickHouse itself (SELECT ... FORMAT RowBinary) to show what a binary format saves.
+# Every pipeline run also has a utilisation timeline (timeline.py: each process sampled every 20 ms;
+# per phase, start / steady / end, the wall and the cores each process kept busy, and the first bytes
+# out of each stage, the first INSERT, the last INSERT's duration). PROFILE_SIDES="plain_tsv
+# archived_tsv" runs only those sides; PROFILE_FORMATS=no leaves out the per-format section.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 source "$here/scripts/bench/lib.sh"
@@ -64,6 +68,7 @@ cat >"$T" <<'EOF'
 out=$1; shift
 exec 3<&0
 "$@" <&3 3<&- &
+echo $! >"$out.pid"   # for the timeline's sampler
 exec >/dev/null 3<&-
 rc=0; wait $! || rc=$?
 times >"$out.times"   # (not in a pipe: there a subshell would report no children)
@@ -80,18 +85,18 @@ ackrelay() { local l; while IFS= read -r l; do printf '%s\n' "$l"; echo "$EPOCHR
 
 plain_run() {
   "$T" "$work/cpu.kc" kafka-cat-sensor -q -b "$B" -t sensor_metrics -e | "$T" "$work/cpu.sp" sensor-parse -q "${fmt[@]}" |
-    "$T" "$work/cpu.ch" ch-insert -q --table plain_metrics --no-acks "${fmt[@]}"
+    "$T" "$work/cpu.ch" ch-insert -v --table plain_metrics --no-acks "${fmt[@]}" 2> >(stamp "$work/ch.log")
 }
 acked_run() {
   "$T" "$work/cpu.kc" kafka-cat-sensor -v -b "$B" -t sensor_metrics -G "$g" -e --envelope --commit-acks "$work/acks" 2> >(stamp "$work/kc.log") |
-    "$T" "$work/cpu.sp" sensor-parse -q "${fmt[@]}" | "$T" "$work/cpu.ch" ch-insert -q --table acked_metrics "${fmt[@]}" "${bs[@]}" | ackrelay >"$work/acks"
+    "$T" "$work/cpu.sp" sensor-parse -q "${fmt[@]}" | "$T" "$work/cpu.ch" ch-insert -v --table acked_metrics "${fmt[@]}" "${bs[@]}" 2> >(stamp "$work/ch.log") | ackrelay >"$work/acks"
 }
 archived_run() {
   "$T" "$work/cpu.kc" kafka-cat-sensor -v -b "$B" -t sensor_metrics -G "$g" -e --envelope --commit-acks "$work/acks" \
       --commit-acks "$work/s3acks" 2> >(stamp "$work/kc.log") |
     "$T" "$work/cpu.s3" s3-put -q --tee --zstd --level 1 --rotate-seconds 60 --acks "$work/s3acks" \
       "s3://raw/$g/%Y/%m/%d/%H%M%S-{host}-{run}-{seq}.jsonl" |
-    "$T" "$work/cpu.sp" sensor-parse -q "${fmt[@]}" | "$T" "$work/cpu.ch" ch-insert -q --table acked_metrics "${fmt[@]}" "${bs[@]}" | ackrelay >"$work/acks"
+    "$T" "$work/cpu.sp" sensor-parse -q "${fmt[@]}" | "$T" "$work/cpu.ch" ch-insert -v --table acked_metrics "${fmt[@]}" "${bs[@]}" 2> >(stamp "$work/ch.log") | ackrelay >"$work/acks"
 }
 # run SIDE KIND FORMAT [BATCH_SECONDS]: one run of KIND_run (plain, acked, archived) with ch-insert's and
 # sensor-parse's --format; its figures appended to $BENCH_DIR/prof.SIDE (counted rounds only):
@@ -101,14 +106,26 @@ run() {
   local s0 s1 t0 t1 st f cpus=() join=- lag=- tend tlast
   [ "$kind" = plain ] && table=plain_metrics
   q "TRUNCATE TABLE $table" >/dev/null
-  rm -f "$work"/cpu.* "$work/ack.times" "$work/kc.log"
+  rm -f "$work"/cpu.* "$work/ack.times" "$work/kc.log" "$work/ch.log"
+  # the timeline: every process sampled through the run (timeline.py)
+  local stages=(kc=@"$work/cpu.kc.pid" sp=@"$work/cpu.sp.pid" ch=@"$work/cpu.ch.pid") sampler
+  [ "$kind" = archived ] && stages+=(s3=@"$work/cpu.s3.pid" minio="$pid_minio")
+  python3 "$here/scripts/bench/timeline.py" sample "$work/tl.samples" "${stages[@]}" broker="$pid_broker" \
+    clickhouse="$CH_PID" &
+  sampler=$!
+  for _ in $(seq 200); do [ -e "$work/tl.samples.ready" ] && break; sleep 0.05; done
+  rm -f "$work/tl.samples.ready"
   s0=$(servers_cpu) t0=$EPOCHREALTIME
   bench_ours "$side" "${kind}_run"
   t1=$EPOCHREALTIME s1=$(servers_cpu)
+  kill -TERM "$sampler"
+  wait "$sampler" || true
   bench_check_ours "$side: rows" "$(rows "$table")" "$n"
   [ "$kind" = archived ] &&
     bench_check_ours "$side: lines in the archive" "$(s3-cat -q --prefix "s3://raw/$g/" | wc -l)" "$n"
   [ "$BENCH_ROUND" -ge 1 ] || return 0
+  # the stamping readers may still be writing ch-insert's last lines
+  for _ in $(seq 20); do grep -q 'info: .* rows' "$work/ch.log" 2>/dev/null && break; sleep 0.1; done
   for st in kc s3 sp ch; do
     f=$work/cpu.$st
     if [ -s "$f" ]; then cpus+=("$(cat "$f")"); else cpus+=(-); fi
@@ -126,6 +143,8 @@ run() {
   echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') ${cpus[*]}" \
     "$(awk -v a="$b0" -v b="$b1" -v c="$c0" -v d="$c1" -v e="$m0" -v f="$m1" 'BEGIN { printf "%.2f %.2f %.2f", b - a, d - c, f - e }')" \
     "${join:--} $lag" >>"$BENCH_DIR/prof.$side"
+  python3 "$here/scripts/bench/timeline.py" analyse "$work/tl.samples" "$t0" "$t1" "$work/ch.log" "$work/kc.log" \
+    "$BENCH_DIR/tl.$side" "$BENCH_DIR/bins.$side"
 }
 side_plain() { run plain plain json; }
 side_plain_tsv() { run plain_tsv plain tsv; }
@@ -134,7 +153,9 @@ side_acked_tsv() { run acked_tsv acked tsv; }
 side_acked_b01() { run acked_b01 acked json 0.1; }
 side_archived() { run archived archived json; }
 side_archived_tsv() { run archived_tsv archived tsv; }
-bench_rounds side_plain side_acked side_archived side_plain_tsv side_acked_tsv side_archived_tsv side_acked_b01
+# PROFILE_SIDES: the sides to run (default all of them; e.g. "plain_tsv archived_tsv")
+sides=(${PROFILE_SIDES:-plain acked archived plain_tsv acked_tsv archived_tsv acked_b01})
+bench_rounds "${sides[@]/#/side_}"
 
 # the median of every column of prof.SIDE
 medians() {
@@ -174,6 +195,12 @@ bench_result profile-plain-tsv-vs-json plain_tsv plain -
 bench_result profile-acked-tsv-vs-json acked_tsv acked -
 bench_result profile-deployed-tsv-vs-json archived_tsv archived -
 bench_result profile-acked-batch-0.1s-vs-1s acked_b01 acked -
+for side in "${sides[@]}"; do
+  [ -s "$BENCH_DIR/tl.$side" ] || continue
+  python3 "$here/scripts/bench/timeline.py" report "$BENCH_DIR/tl.$side" "$BENCH_DIR/bins.$side" "$side"
+done
+# PROFILE_FORMATS=no: the pipelines only, not ClickHouse's CPU per row format
+[ "${PROFILE_FORMATS:-yes}" = no ] && exit 0
 
 # ClickHouse's CPU per row format: the same N rows from files, in ch-insert (gzip'd, as shipped) and
 # raw through curl; RowBinary made by the server from the loaded rows.

@@ -210,3 +210,29 @@ TEST(ChInsertRequest, DISABLED_TokenOfAnEightMiBBody) {
   uint64_t old = fnv1a_byte_at_a_time(body);
   std::printf("%s (FNV-1a %016llx)\n", p.back().second.c_str(), static_cast<unsigned long long>(old));
 }
+
+// Smaller first batches (ClickHouse parses while the first full batch would still be filling):
+// a sixteenth of --batch-rows, doubling up to it; a --batch-rows under 16384 is kept from the start.
+TEST(ChInsertRequest, FirstBatchesRampUpToBatchRows) {
+  using sp::chi::next_batch_rows;
+  std::vector<uint64_t> got;
+  uint64_t limit = 0;
+  for (int i = 0; i < 7; ++i) got.push_back(limit = next_batch_rows(100000, limit));
+  EXPECT_EQ(got, (std::vector<uint64_t>{6250, 12500, 25000, 50000, 100000, 100000, 100000}));
+  EXPECT_EQ(next_batch_rows(16384, 0), 1024u);
+  EXPECT_EQ(next_batch_rows(16383, 0), 16383u);
+  EXPECT_EQ(next_batch_rows(500, 0), 500u);
+  EXPECT_EQ(next_batch_rows(500, 500), 500u);
+  EXPECT_EQ(next_batch_rows(1000000, 500000), 1000000u);
+}
+
+// --first-batch-rows: the first batch's size, doubling from it; equal to --batch-rows, no ramp.
+TEST(ChInsertRequest, FirstBatchRowsGiven) {
+  using sp::chi::next_batch_rows;
+  EXPECT_EQ(next_batch_rows(100000, 0, 100000), 100000u);
+  EXPECT_EQ(next_batch_rows(100000, 0, 30000), 30000u);
+  EXPECT_EQ(next_batch_rows(100000, 30000, 30000), 60000u);
+  EXPECT_EQ(next_batch_rows(100000, 60000, 30000), 100000u);
+  EXPECT_EQ(next_batch_rows(500, 0, 100), 100u);  // a ramp below 16384 only when asked for
+  EXPECT_EQ(next_batch_rows(500, 0, 1000), 500u);
+}

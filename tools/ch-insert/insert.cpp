@@ -109,6 +109,39 @@ void require_coordinates(const Options& o, const RowShape& shape, const Line& li
 
 }  // namespace
 
+namespace {
+// The rows [a, end) of b moved into t (an empty batch), b keeping [0, a): the same topics, the
+// same start time; b keeps its marks and rows stored nowhere (see cut_last).
+void cut_tail(Batch& b, size_t a, Batch& t) {
+  const uint64_t base = b.rows[a].start;
+  t.data.assign(b.data, base, std::string::npos);
+  b.data.resize(base);
+  t.rows.assign(b.rows.begin() + static_cast<std::ptrdiff_t>(a), b.rows.end());
+  b.rows.resize(a);
+  for (auto& r : t.rows) r.start -= base;
+  t.topics = b.topics;
+  t.first = b.first;
+}
+}  // namespace
+
+std::vector<std::unique_ptr<Batch>> cut_last(std::unique_ptr<Batch> b, size_t pieces, const std::function<std::unique_ptr<Batch>()>& make) {
+  std::vector<std::unique_ptr<Batch>> out;
+  const size_t n = b->rows.size();
+  pieces = std::max<size_t>(1, std::min(pieces, n));
+  out.resize(pieces);
+  for (size_t i = pieces - 1; i >= 1; --i) {
+    out[i] = make();
+    cut_tail(*b, n * i / pieces, *out[i]);
+  }
+  // Marks (messages rejected upstream) are acknowledged with the last piece, after every row read
+  // before them; rows stored nowhere stay with the first, so that their partitions are held back
+  // from their offsets on before any piece's rows are acknowledged, as they were in the one batch.
+  if (pieces > 1) out.back()->marks = std::move(b->marks);
+  if (pieces > 1) b->marks.clear();
+  out[0] = std::move(b);
+  return out;
+}
+
 void reserve_batch(const Options& o, Batch& b) {
   // Reserved whole (untouched pages cost no memory), so the buffer never reallocates and
   // copies while it fills.
@@ -140,6 +173,14 @@ void split_parts(Batch& b, size_t shards) {
     p.data += b.row(i);
     p.rows.push_back(m);
   }
+}
+
+uint64_t next_batch_rows(uint64_t batch_rows, uint64_t limit, uint64_t first) {
+  if (limit == 0) {
+    if (first > 0) return std::min(first, batch_rows);
+    return batch_rows < 16384 ? batch_rows : batch_rows / 16;
+  }
+  return std::min(batch_rows, limit * 2);
 }
 
 std::string date_beyond_server(const ServerCaps& caps, const Column& col, std::string_view value) {
@@ -320,9 +361,11 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
     m.rows_in.inc(static_cast<double>(st.rows_in - rows_published));
     rows_published = st.rows_in;
   };
+  uint64_t batch_limit = next_batch_rows(o.batch_rows, 0, o.first_batch_rows);  // rows: smaller first batches (next_batch_rows)
   auto flush = [&] {
     publish_rows();
     if (batch->empty()) return;
+    batch_limit = next_batch_rows(o.batch_rows, batch_limit);
     if (o.dry_run) {  // nothing is acknowledged: markers only go
       if (!batch->rows.empty()) {
         batch->seq = ++seq;
@@ -463,9 +506,22 @@ void run_insert(const Options& o, const Schema& schema, ClickHouseClient* client
         meta.offset = c.offset;
       }
       batch->rows.push_back(meta);
-      if (batch->rows.size() >= o.batch_rows || batch->data.size() >= o.batch_bytes ||
+      if (batch->rows.size() >= batch_limit || batch->data.size() >= o.batch_bytes ||
           ((batch->rows.size() & 63) == 0 && Clock::now() - batch->first >= window))
         flush();
+    }
+    // The last batch is sent alone, nothing filling behind it: cut into --parallel pieces, its
+    // INSERTs go at once, each compressed by its own sender thread and parsed by its own
+    // ClickHouse thread (profile.sh's timeline: the last INSERT of 100000 rows alone at the end).
+    // Not with --exactly-once, whose batches are resolved against the table one by one.
+    constexpr size_t kMinPiece = 8192;
+    if (sender && !resolver && o.parallel > 1 && batch->rows.size() >= 2 * kMinPiece) {
+      const size_t n = std::min<size_t>(static_cast<size_t>(o.parallel), batch->rows.size() / kMinPiece);
+      auto pieces = cut_last(std::move(batch), n, [&] { return sender->new_batch(); });
+      for (auto& p : pieces) {
+        batch = std::move(p);
+        flush();
+      }
     }
     flush();
     if (sender) sender->finish();

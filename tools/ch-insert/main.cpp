@@ -19,7 +19,9 @@ int main(int argc, char** argv) {
         app.add_option("--schema", o.schema_path, "Schema file shared with sensor-parse (default: env SENSOR_SCHEMA, config schema.file, the seed's columns)");
         sp::cli::choices(app.add_option("-f,--format", c.format, "Input rows: json (JSONEachRow), tsv, csv or values")->capture_default_str(),
                          {"json", "tsv", "csv", "values"});
-        app.add_option("--batch-rows", o.batch_rows, "Send a batch at this many rows")->capture_default_str()->check(CLI::Range(uint64_t{1}, uint64_t{1000000}));
+        app.add_option("--batch-rows", o.batch_rows, "Send a batch at this many rows (the first batches smaller: see --first-batch-rows)")->capture_default_str()->check(CLI::Range(uint64_t{1}, uint64_t{1000000}));
+        app.add_option("--first-batch-rows", o.first_batch_rows, "Rows of the first batch, doubling up to --batch-rows (default --batch-rows/16 from 16384 on; equal to it: all batches alike)")
+            ->check(CLI::Range(uint64_t{1}, uint64_t{1000000}));
         app.add_option("--batch-bytes", o.batch_bytes, "... or at this many bytes (suffixes k, M, G; KiB, MiB)")
             ->transform(CLI::AsSizeValue(false))->default_str("16MiB");
         sp::cli::add_duration(app, "--batch-seconds", o.batch_seconds, "... or this long after the batch's first row (seconds, or 500ms, 2m)", 0.001, 3600.0);

@@ -589,8 +589,12 @@ void Sender::post(ClickHouseClient* client, Route& route, Stats& st, const Batch
       if (o_.exactly_once && attempt++ > 0)
         for (auto& [name, value] : params)
           if (name == "query_id") value = query_id();
+      // -v: when each INSERT went out and how long the server took (profile.sh's timeline reads them)
+      log::debug(route.what, "batch ", bt.seq, ": INSERT of ", b - a, " rows sent (", body.size(), " bytes)");
       HttpResponse r = client->post(params, body, o_.gzip_level > 0);
-      m_.seconds.observe(std::chrono::duration<double>(Clock::now() - t0).count());
+      const double took = std::chrono::duration<double>(Clock::now() - t0).count();
+      m_.seconds.observe(took);
+      log::debug(route.what, "batch ", bt.seq, ": INSERT of ", b - a, " rows stored in ", took, " s");
       st.bytes_sent += body.size();
       m_.bytes_sent.inc(static_cast<double>(body.size()));
       check_summary(r, b - a);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -106,6 +107,11 @@ struct Metrics {
 void reserve_batch(const Options& o, Batch& b);
 // Shard-direct: the batch's rows copied into one part per shard (in input order within each).
 void split_parts(Batch& b, size_t shards);
+// The input's last batch cut into `pieces` batches of consecutive rows (in order; the others from
+// make()), so that their INSERTs run at once: marks go with the last piece, rows stored nowhere
+// stay with the first (the acks of the pieces, taken in order, are then those of the one batch).
+std::vector<std::unique_ptr<Batch>> cut_last(std::unique_ptr<Batch> b, size_t pieces,
+                                             const std::function<std::unique_ptr<Batch>()>& make);
 
 // The request body for rows [a, b): the rows themselves (or the seed's VALUES statement), gzip'd
 // unless --compression-level 0. binary (with Options::row_binary): the rows encoded as RowBinary,

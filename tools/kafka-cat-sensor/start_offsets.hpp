@@ -39,6 +39,7 @@ class StartOffsets {
 
  private:
   void warn_out_of_range(rd_kafka_t* rk, const rd_kafka_topic_partition_list_t* parts, const std::vector<int>& todo) const;
+  void resolve_logical(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* parts, const std::vector<int>& todo) const;
   void resolve_times(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* parts, const std::vector<int>& todo);
   std::map<Key, int64_t> last_timestamps(const std::vector<std::pair<Key, int64_t>>& at) const;
 
