@@ -26,12 +26,12 @@
 # count and rollups unchanged. Registered as three ctest entries: this script (single) and
 # pipeline_exactly_once_chaos_{distributed,shard}_test.sh, which set EOC_MODE and source it.
 # EOC_FLAG=--keep-coordinates runs the same scenario without the mode, the evidence that each fails then
-# (figures printed before the checks; single seen with 80,000 messages, the cluster ones with 24,000):
-#   single, plain MergeTree: count() 81957 for 78415 valid, rollups 100034 (188632 after the archive backfill);
-#     with EOC_ENGINE=ReplacingMergeTree (the engine ch-insert creates: merges hide the copies from
-#     count()) the rollups still counted re-delivered rows twice (100034 for 78415);
-#   distributed: DIST_FIGURES
-#   shard:       SHARD_FIGURES
+# (figures printed before the checks; seen with the default 80,000 and 24,000 messages):
+#   single:      count() 90212 for 78415 valid (the rollups, 90212 rows, count every copy the table holds);
+#   distributed: count() 24670 for 23518 valid;
+#   shard:       count() 24954 for 23518 valid;
+#   single with EOC_ENGINE=ReplacingMergeTree (merges hid the copies from count(): 78415): the rollups
+#     counted 82104, 2195 of 46306 one-minute buckets and 140 of 1150 hourly ones off.
 # EOC_ENGINE (default MergeTree): the table ch-insert would create, made first on that engine instead of
 # ReplacingMergeTree (Replicated... on the cluster; ch-insert --create-table compares columns, not
 # engines), so that without the mode the copies stay in count(); EOC_ENGINE=ReplacingMergeTree leaves
