@@ -326,7 +326,8 @@ PY
 
 found=$(cat ch*.log | { grep -o 'batch [0-9]*: [0-9]* of its rows are stored already' || true; } | awk '{n += $3} END {print n + 0}')
 echo "ch-insert runs $(cat ch*.log | grep -c 'exactly-once: run' || true); rows found stored and not sent again: $found;" \
-  "failed inserts found stored after all: $(cat ch*.log | grep -c 'were stored after all' || true)"
+  "failed inserts found stored after all: $(cat ch*.log | grep -c 'were stored after all' || true);" \
+  "requests retried (the ClickHouse kills): $(cat ch*.log | { grep -o '[0-9]* retries' || true; } | awk '{n += $1} END {print n + 0}')"
 settle "the rounds"
 figures "after the rounds"
 check_rows "after the rounds"
