@@ -372,6 +372,11 @@ std::optional<ChError> ch_response_error(const HttpResponse& r, const std::strin
   if (err.code == 0 && !r.header("x-clickhouse-exception-code").empty())
     err.code = std::atoi(r.header("x-clickhouse-exception-code").c_str());
   err.kind = classify_ch_error(r.status, err.code);
+  // A Distributed INSERT whose connection to another shard's server broke answers with that link's read
+  // error (32, 33: the codes of a truncated row), "while receiving packet from HOST:PORT": not about our
+  // rows, and maybe stored on some shards. As a data error the batch was split and its halves sent again.
+  if (err.kind == ChErrorKind::data && r.body.find("while receiving packet from") != std::string::npos)
+    err.kind = ChErrorKind::retriable;
   std::string text = tidy_message(r.body);
   if (text.empty()) text = "HTTP " + std::to_string(r.status) + " with an empty body";
   // the detail (ClickHouse's multi-line row diagnostics) goes to the rejects file, bounded

@@ -237,6 +237,30 @@ TEST(ChClient, ClickHouseAnswersClassifiedAsBefore) {
   EXPECT_EQ(err->kind, ChErrorKind::retriable);
 }
 
+// Issue 26: a Distributed INSERT (18.16, insert_distributed_sync=1) whose connection to another shard's
+// server broke (that replica SIGKILLed) answers 500 with the connection's read error, code 32 like a
+// truncated row. As a data error ch-insert split the batch and sent its halves again, storing twice the
+// rows the shards had kept (pipeline_exactly_once_chaos_distributed_test: 61 rows twice). The body is
+// the one seen there; the same code for our own rows stays a data error.
+TEST(ChClient, DistributedInsertLosingAShardIsRetriableNotData) {
+  sp::HttpResponse r;
+  r.status = 500;
+  r.headers = {{"x-clickhouse-server-display-name", "s1r2"}};
+  r.body =
+      "Code: 32, e.displayText() = DB::Exception: Attempt to read after eof: while receiving packet from "
+      "127.0.0.1:24309: Insertion status:\nWrote 1 blocks and 60 rows on shard 0 replica 0, 127.0.0.1:12777 "
+      "(average 0 ms per block)\nWrote 1 blocks and 61 rows on shard 1 replica 0, 127.0.0.1:24309 (average 0 ms "
+      "per block)\n, e.what() = DB::Exception\n";
+  auto err = sp::ch_response_error(r, "http://h:8123");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->code, 32);
+  EXPECT_EQ(err->kind, ChErrorKind::retriable) << err->message;
+  r.body = "Code: 32, e.displayText() = DB::Exception: Attempt to read after eof: (at row 3)\n, e.what() = DB::Exception\n";
+  err = sp::ch_response_error(r, "http://h:8123");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->kind, ChErrorKind::data);
+}
+
 TEST(ChClient, MalformedUrlsAreUsageErrors) {
   sp::set_config(sp::Config());
   ::unsetenv("CLICKHOUSE_URL");
