@@ -85,7 +85,10 @@ class ZstdCompressor : public Compressor {
  public:
   explicit ZstdCompressor(int level) : c_(ZSTD_createCCtx()) {
     if (!c_) throw Error(Exit::software, "ZSTD_createCCtx failed");
-    ZSTD_CCtx_setParameter(c_, ZSTD_c_compressionLevel, level ? level : 3);
+    // Level 1 by default, not zstd's 3: on the archive's envelope lines level 1 is the smaller one as
+    // well as the faster (1M envelopes, 253 MB: 19.4 MB in 0.30 CPU-s against 19.8 MB in 0.44), and the
+    // archive is compressed on the pipeline's cores.
+    ZSTD_CCtx_setParameter(c_, ZSTD_c_compressionLevel, level ? level : 1);
     ZSTD_CCtx_setParameter(c_, ZSTD_c_checksumFlag, 1);
   }
   ~ZstdCompressor() override { ZSTD_freeCCtx(c_); }

@@ -26,7 +26,7 @@ class Compressor {
   virtual void write(std::string_view in, std::string& out) = 0;
   virtual void finish(std::string& out) = 0;
 };
-// level: 0 = the codec's default (gzip 6, zstd 3).
+// level: 0 = the codec's default (gzip 6, zstd 1).
 std::unique_ptr<Compressor> make_compressor(Codec c, int level = 0);
 
 // s3-put ends a gzip member / zstd frame (each with its own checksum) at the first line end after this

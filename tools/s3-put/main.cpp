@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
                          {"gzip", "zstd", "none"});
         app.add_flag("--gzip", sf.gzip, "Same as --compress gzip");
         app.add_flag("--zstd", sf.zstd, "Same as --compress zstd");
-        app.add_option("--level", o.level, "Compression level (0 = default: gzip 6, zstd 3)")->check(CLI::Range(0, 22));
+        app.add_option("--level", o.level, "Compression level (0 = default: gzip 6, zstd 1)")->check(CLI::Range(0, 22));
         app.add_option("--content-type", o.content_type, "Content-Type of the objects");
         app.add_option("--storage-class", o.storage_class, "x-amz-storage-class (STANDARD, STANDARD_IA, ...)");
         sp::cli::add_duration(app, "--abort-time", o.abort_seconds, "How long to keep trying to abort a failed multipart upload (seconds, or 2m)", 0.001);
