@@ -114,7 +114,9 @@ int Consumer::run() {
     if (!must_stop().empty()) break;
     ssize_t n = rd_kafka_consume_batch_queue(queue, 100, batch, kBatch);
     if (n < 0) throw UnavailableError("consume: " + kafka::err_text(rd_kafka_last_error()));
-    if (starts_.must_check()) starts_.warn_deleted(rk_.get());  // before anything of the new assignment is committed
+    if (starts_.must_check())  // before any message of the new assignment is handled or committed
+      for (const auto& [k, committed] : starts_.check_committed(rk_.get()))
+        if (PartState* s = parts_.find(k)) s->skip_below = committed;
     uint64_t payload = 0;
     for (ssize_t i = 0; i < n; ++i) {
       payload += batch[i]->len;
@@ -189,7 +191,7 @@ void Consumer::handle(rd_kafka_message_t* m) {
     return;
   }
   PartState* s = parts_.of(m);
-  if (!s || s->done) return;
+  if (!s || s->done || m->offset < s->skip_below) return;
   if (s->skip_before >= 0) {
     rd_kafka_timestamp_type_t tt;
     if (rd_kafka_message_timestamp(m, &tt) < s->skip_before) return;

@@ -26,6 +26,7 @@ struct PartState {
   bool eof = false;        // at the end of the partition, nothing newer seen since
   bool done = false;       // past --until: paused, finished
   int64_t skip_before = -1;  // -o @TIME found by scanning: skip messages older than this until one is not
+  int64_t skip_below = -1;   // started before the group's committed offset (check_committed): skip below it
   Counter* msgs = nullptr;
   Counter* bytes = nullptr;
   Gauge* lag = nullptr;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "common/kafka/kafka.hpp"
@@ -23,22 +24,26 @@ class StartOffsets {
 
   // -p's partitions, or every partition of the topics: NoInputError for an unknown one.
   kafka::PartitionList manual_assignment(rd_kafka_t* rk) const;
-  // Group mode with -o N, -N or @TIME: each partition's start resolved before joining.
+  // Group mode, before joining: with -o N, -N or @TIME each partition's start; otherwise (-o
+  // beginning or stored) the first offset of each partition the group has no committed offset for.
   void plan(rd_kafka_t* rk, const std::vector<kafka::TopicInfo>& topics);
   // Sets the start of each partition of `parts` not started yet. group_assign: in the rebalance
   // callback, where the group waits: the planned offsets only, no round trips; a partition left at
-  // its committed offset is noted for warn_deleted.
+  // its committed offset, or started where the group had none at setup, is noted for check_committed.
   void apply(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* parts, bool group_assign);
-  // For the partitions noted: a warning when retention deleted the committed offset. From the
-  // main loop (round trips), before anything of the new assignment is committed.
-  bool must_check() const { return !to_check_.empty(); }
-  void warn_deleted(rd_kafka_t* rk);
+  // For the partitions noted: a warning when retention deleted the committed offset; and the
+  // partitions started at their planned first offset that have a committed offset now (another
+  // member committed it while this one joined), each with that offset: nothing below it may be
+  // output. From the main loop (round trips), before any message of the new assignment is handled.
+  bool must_check() const { return !to_check_.empty() || !to_verify_.empty(); }
+  std::vector<std::pair<Key, int64_t>> check_committed(rd_kafka_t* rk);
   // -o @TIME the broker did not resolve for this partition: skip messages older than the returned
   // time (once per assignment), -1 when not.
   int64_t take_scan_from(const Key& k);
 
  private:
   void warn_out_of_range(rd_kafka_t* rk, const rd_kafka_topic_partition_list_t* parts, const std::vector<int>& todo) const;
+  void plan_uncommitted(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* all);
   void resolve_logical(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* parts, const std::vector<int>& todo) const;
   void resolve_times(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* parts, const std::vector<int>& todo);
   std::map<Key, int64_t> last_timestamps(const std::vector<std::pair<Key, int64_t>>& at) const;
@@ -50,6 +55,8 @@ class StartOffsets {
   std::map<Key, int64_t> scan_from_;  // -o @TIME the broker did not resolve: client-side skip
   std::map<Key, int64_t> planned_;    // start offsets resolved at setup, for the rebalance callback
   std::vector<Key> to_check_;         // assigned at their committed offsets: checked for retention gaps
+  std::map<Key, int64_t> uncommitted_;  // no committed offset at setup: their first offset, for the first assignment
+  std::vector<Key> to_verify_;        // started from uncommitted_: checked for a committed offset since
 };
 
 }  // namespace sp::kcs
