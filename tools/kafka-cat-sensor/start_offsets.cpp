@@ -137,7 +137,6 @@ void StartOffsets::apply(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* parts,
       auto it = uncommitted_.find(k);
       if (it == uncommitted_.end()) continue;
       parts->elems[i].offset = it->second;
-      uncommitted_.erase(it);
       to_verify_.push_back(k);
       continue;
     }
@@ -145,6 +144,10 @@ void StartOffsets::apply(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* parts,
     seen_.insert(k);
     todo.push_back(i);
   }
+  // What the setup found holds for the first assignment only: a partition this member gets later
+  // (hours later, maybe) starts where librdkafka finds the group's committed offset, not at a
+  // first offset looked up at setup that it would then read and skip up to that offset.
+  if (group_assign && !explicit_) uncommitted_.clear();
   if (group_assign) {
     // In the rebalance callback the group waits for this member: no broker round trips here (issue
     // 30: each could take --connect-timeout). The offsets were planned at setup; a partition added
